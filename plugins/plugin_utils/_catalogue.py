@@ -1,0 +1,492 @@
+# GNU General Public License v3.0+ (see LICENSES or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: load, validate and query the OCS 2007 R2 port catalogue.
+"""The OCS 2007 R2 port catalogue: loading, schema validation and queries.
+
+The catalogue is a YAML data file (``catalogue/ocs-2007-r2-ports.yml`` at the collection
+root). Everything that needs a port reads it through this module, so a broken file is
+reported once, here, with the entry id and the field at fault.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import yaml
+
+Entry = dict[str, Any]
+
+# plugins/plugin_utils/ -> two levels up is the collection root, in a git checkout and in an
+# installed collection alike.
+COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CATALOGUE_PATH = os.path.join(COLLECTION_ROOT, "catalogue", "ocs-2007-r2-ports.yml")
+
+CATALOGUE_VERSION = 1
+SEED_ROW_COUNT = 76
+
+# Component key -> title. For the components of the seed table the title is the seed's own
+# component text, verbatim; the last four occur only in extras.
+COMPONENTS: dict[str, str] = {
+    "front_end": "Front End Servers",
+    "front_end_load_balancer": "Load Balancer for Front End Servers",
+    "cwa": "Communicator Web Access Server",
+    "group_chat": "Group Chat Server",
+    "monitoring": "Monitoring Server",
+    "archiving": "Archiving Server",
+    "director": "Director",
+    "director_load_balancer": "Load Balancer for Director",
+    "mediation": "Mediation Server",
+    "reverse_proxy": "Reverse Proxy",
+    "edge": "Edge Server",
+    "edge_load_balancer": "Load Balancer for Consolidated Edge Server",
+    "office_communicator": "Office Communicator",
+    "live_meeting_client": "Live Meeting 2007 client",
+    "communicator_mobile": "2007 R2 version of Communicator Mobile",
+    "av_conferencing": "A/V Conferencing Server",
+    "web_conferencing": "Web Conferencing Server",
+    "web_components": "Web Components Server",
+    "sql_backend": "Back-End SQL Server",
+}
+
+HOST_KINDS: tuple[str, ...] = ("server", "load_balancer", "client")
+
+# Load balancer VIPs and clients are catalogued so the table is complete, but no role
+# configures a Windows firewall for them; the kind is fixed per component.
+COMPONENT_HOST_KINDS: dict[str, str] = {
+    key: (
+        "load_balancer"
+        if key.endswith("_load_balancer")
+        else "client"
+        if key in ("office_communicator", "live_meeting_client", "communicator_mobile")
+        else "server"
+    )
+    for key in COMPONENTS
+}
+
+TRANSPORTS: tuple[str, ...] = ("tcp", "udp")
+DIRECTIONS: tuple[str, ...] = ("inbound", "outbound", "both")
+INTERFACES: tuple[str, ...] = ("internal", "external", "any")
+
+FIELDS: tuple[str, ...] = (
+    "id",
+    "component",
+    "component_title",
+    "host_kind",
+    "ports",
+    "seed_ports",
+    "transports",
+    "protocol",
+    "direction",
+    "interface",
+    "description",
+    "seed_row",
+    "inferred",
+    "corrections",
+    "source",
+)
+
+# Fields whose value may be inferred where the seed is silent, and fields a correction may
+# change. The seed always gives the component, the title and the port text.
+INFERABLE_FIELDS: tuple[str, ...] = ("transports", "direction", "interface")
+CORRECTABLE_FIELDS: tuple[str, ...] = (
+    "ports",
+    "transports",
+    "protocol",
+    "direction",
+    "interface",
+    "description",
+)
+CORRECTION_FIELDS: tuple[str, ...] = ("field", "seed_value", "value", "source")
+
+_SEED_ID = re.compile(r"seed-(\d{2})")
+_EXTRA_ID = re.compile(r"extra-[a-z0-9]+(?:-[a-z0-9]+)*")
+_PORT = re.compile(r"(\d{1,5})(?:-(\d{1,5}))?")
+_SOURCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+class CatalogueError(ValueError):
+    """The catalogue file is missing, unreadable or breaks the schema."""
+
+    def __init__(self, problems: Sequence[str], path: str | None = None) -> None:
+        self.problems = list(problems)
+        where = f"port catalogue {path}" if path else "port catalogue"
+        super().__init__(f"{where} is invalid:\n  " + "\n  ".join(self.problems))
+
+
+# ---- field checks: each returns a problem description, or None when the value is fine ----
+
+
+def parse_port(value: object) -> tuple[int, int]:
+    """Return ``(low, high)`` for a port string ``"N"`` or ``"N-M"``; raise ValueError."""
+    if not isinstance(value, str):
+        raise ValueError(f"port {value!r} must be a string like '443' or '5060-5061'")
+    match = _PORT.fullmatch(value)
+    if not match:
+        raise ValueError(f"port {value!r} must look like '443' or '5060-5061'")
+    low = int(match.group(1))
+    high = int(match.group(2)) if match.group(2) is not None else low
+    for port in (low, high):
+        if not 1 <= port <= 65535:
+            raise ValueError(f"port {value!r}: {port} is outside 1..65535")
+    if low > high:
+        raise ValueError(f"port range {value!r} is reversed (low {low} > high {high})")
+    return low, high
+
+
+def _check_ports(value: object) -> str | None:
+    if not isinstance(value, list) or not value:
+        return f"must be a non-empty list of port strings, got {value!r}"
+    for item in value:
+        try:
+            parse_port(item)
+        except ValueError as exc:
+            return str(exc)
+    if len(set(value)) != len(value):
+        return f"lists a port twice: {value!r}"
+    return None
+
+
+def _check_enum_list(valid: Sequence[str], allow_empty: bool) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
+        if not isinstance(value, list) or (not value and not allow_empty):
+            kind = "a list" if allow_empty else "a non-empty list"
+            return f"must be {kind} of {', '.join(valid)}, got {value!r}"
+        bad = [item for item in value if item not in valid]
+        if bad:
+            return f"has {bad[0]!r}; valid values: {', '.join(valid)}"
+        if len(set(value)) != len(value):
+            return f"lists a value twice: {value!r}"
+        return None
+
+    return check
+
+
+def _check_enum(valid: Sequence[str]) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
+        if value not in valid:
+            return f"{value!r} is not one of {', '.join(valid)}"
+        return None
+
+    return check
+
+
+def _check_str(nullable: bool, allow_empty: bool = True) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
+        if value is None and nullable:
+            return None
+        if not isinstance(value, str) or (not allow_empty and not value.strip()):
+            kind = "a string" if allow_empty else "a non-empty string"
+            return f"must be {kind}{' or null' if nullable else ''}, got {value!r}"
+        return None
+
+    return check
+
+
+def _check_seed_row(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= SEED_ROW_COUNT:
+        return f"must be null or an integer 1..{SEED_ROW_COUNT}, got {value!r}"
+    return None
+
+
+def _check_list(value: object) -> str | None:
+    return None if isinstance(value, list) else f"must be a list, got {value!r}"
+
+
+# The declarative schema: one check per field. Cross-field rules live in _check_entry.
+SCHEMA: dict[str, Callable[[object], str | None]] = {
+    "id": _check_str(nullable=False, allow_empty=False),
+    "component": _check_enum(tuple(COMPONENTS)),
+    "component_title": _check_str(nullable=False, allow_empty=False),
+    "host_kind": _check_enum(HOST_KINDS),
+    "ports": _check_ports,
+    "seed_ports": _check_str(nullable=True, allow_empty=False),
+    "transports": _check_enum_list(TRANSPORTS, allow_empty=False),
+    "protocol": _check_str(nullable=True, allow_empty=False),
+    "direction": _check_enum(DIRECTIONS),
+    "interface": _check_enum(INTERFACES),
+    "description": _check_str(nullable=False),
+    "seed_row": _check_seed_row,
+    "inferred": _check_enum_list(INFERABLE_FIELDS, allow_empty=True),
+    "corrections": _check_list,
+    "source": _check_str(nullable=True, allow_empty=False),
+}
+
+
+def _check_correction(
+    entry: Mapping[str, Any], index: int, item: object, sources: Mapping[str, str]
+) -> list[str]:
+    where = f"corrections[{index}]"
+    if not isinstance(item, dict):
+        return [f"{where}: must be a mapping with {', '.join(CORRECTION_FIELDS)}, got {item!r}"]
+    problems = [
+        f"{where}: missing field {name!r}" for name in CORRECTION_FIELDS if name not in item
+    ]
+    problems += [
+        f"{where}: unknown field {name!r}" for name in item if name not in CORRECTION_FIELDS
+    ]
+    if problems:
+        return problems
+    field = item["field"]
+    if field not in CORRECTABLE_FIELDS:
+        return [f"{where}.field: {field!r} is not one of {', '.join(CORRECTABLE_FIELDS)}"]
+    source = item["source"]
+    if not isinstance(source, str) or not source.strip():
+        problems.append(f"{where}.source: every correction must name its source document")
+    elif sources and source not in sources:
+        problems.append(f"{where}.source: {source!r} is not listed under 'sources'")
+    for key in ("seed_value", "value"):
+        problem = SCHEMA[field](item[key])
+        if problem:
+            problems.append(f"{where}.{key} (for field {field!r}): {problem}")
+    if item["seed_value"] == item["value"]:
+        problems.append(f"{where}: seed_value and value are equal ({item['value']!r})")
+    if item["value"] != entry.get(field):
+        # The entry carries the corrected value; as_published reverts it to seed_value.
+        problems.append(
+            f"{where}.value: {item['value']!r} differs from the entry's {field}"
+            f" {entry.get(field)!r}"
+        )
+    return problems
+
+
+def _check_entry(entry: Mapping[str, Any], sources: Mapping[str, str]) -> list[str]:
+    """Return the problems of one entry, each starting with the field name."""
+    problems = [f"{name}: missing required field" for name in FIELDS if name not in entry]
+    problems += [f"{name}: unknown field" for name in entry if name not in FIELDS]
+    for name, check in SCHEMA.items():
+        if name in entry:
+            problem = check(entry[name])
+            if problem:
+                problems.append(f"{name}: {problem}")
+    if problems:
+        return problems
+
+    component = entry["component"]
+    if entry["component_title"] != COMPONENTS[component]:
+        problems.append(
+            f"component_title: {entry['component_title']!r} is not the title of component"
+            f" {component!r} ({COMPONENTS[component]!r})"
+        )
+    if entry["host_kind"] != COMPONENT_HOST_KINDS[component]:
+        problems.append(
+            f"host_kind: {entry['host_kind']!r} does not match component {component!r}"
+            f" ({COMPONENT_HOST_KINDS[component]!r})"
+        )
+
+    seed_match = _SEED_ID.fullmatch(entry["id"])
+    if seed_match:
+        if entry["seed_row"] != int(seed_match.group(1)):
+            problems.append(f"seed_row: {entry['seed_row']!r} does not match id {entry['id']!r}")
+        if entry["seed_ports"] is None:
+            problems.append("seed_ports: a seed row must keep the seed's port text")
+    elif _EXTRA_ID.fullmatch(entry["id"]):
+        if entry["seed_row"] is not None:
+            problems.append("seed_row: must be null for an extra")
+        if entry["seed_ports"] is not None:
+            problems.append("seed_ports: must be null for an extra")
+        if entry["corrections"]:
+            problems.append("corrections: an extra has no seed value to correct")
+        if entry["source"] is None:
+            problems.append("source: an extra must name the Microsoft document it comes from")
+    else:
+        problems.append(f"id: {entry['id']!r} must be 'seed-NN' or 'extra-<slug>'")
+
+    if entry["source"] is not None and sources and entry["source"] not in sources:
+        problems.append(f"source: {entry['source']!r} is not listed under 'sources'")
+    if entry["protocol"] is None and entry["seed_row"] is not None:
+        if "transports" not in entry["inferred"]:
+            problems.append("inferred: the seed gives no protocol, so transports must be inferred")
+
+    seen_fields: set[str] = set()
+    for index, item in enumerate(entry["corrections"]):
+        problems += _check_correction(entry, index, item, sources)
+        if isinstance(item, dict) and "field" in item:
+            if item["field"] in seen_fields:
+                problems.append(f"corrections[{index}].field: {item['field']!r} corrected twice")
+            seen_fields.add(item["field"])
+    return problems
+
+
+def validate_catalogue(document: object, path: str | None = None) -> list[Entry]:
+    """Check a parsed catalogue document; return its entries or raise CatalogueError.
+
+    Every problem is reported (not just the first), each naming the entry id (or its
+    position when the id itself is broken) and the field.
+    """
+    if not isinstance(document, dict):
+        raise CatalogueError([f"top level must be a mapping, got {type(document).__name__}"], path)
+    problems: list[str] = []
+    unknown = sorted(set(document) - {"version", "sources", "entries"})
+    if unknown:
+        problems.append(f"top level: unknown key(s) {', '.join(map(str, unknown))}")
+    if document.get("version") != CATALOGUE_VERSION:
+        problems.append(f"version: must be {CATALOGUE_VERSION}, got {document.get('version')!r}")
+    sources = document.get("sources", {})
+    if not isinstance(sources, dict) or not all(
+        isinstance(k, str) and _SOURCE_ID.fullmatch(k) and isinstance(v, str) and v.strip()
+        for k, v in sources.items()
+    ):
+        problems.append("sources: must map document ids to non-empty descriptions")
+        sources = {}
+    entries = document.get("entries")
+    if not isinstance(entries, list) or not entries:
+        raise CatalogueError(problems + ["entries: must be a non-empty list"], path)
+
+    seen_ids: dict[str, int] = {}
+    seed_rows: list[int] = []
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            problems.append(f"entries[{position}]: must be a mapping, got {entry!r}")
+            continue
+        entry_id = entry.get("id")
+        label = f"entry {entry_id!r}" if isinstance(entry_id, str) else f"entries[{position}]"
+        if isinstance(entry_id, str):
+            if entry_id in seen_ids:
+                problems.append(f"{label}: id: duplicate id (also entries[{seen_ids[entry_id]}])")
+            seen_ids.setdefault(entry_id, position)
+        problems += [f"{label}: {problem}" for problem in _check_entry(entry, sources)]
+        seed_row = entry.get("seed_row")
+        if isinstance(seed_row, int) and not isinstance(seed_row, bool):
+            if seed_row != position + 1:
+                problems.append(
+                    f"{label}: seed_row: {seed_row} is at position {position + 1};"
+                    " seed rows come first, in seed order"
+                )
+            seed_rows.append(seed_row)
+    missing = sorted(set(range(1, SEED_ROW_COUNT + 1)) - set(seed_rows))
+    if missing:
+        problems.append(f"seed_row: seed row(s) {', '.join(map(str, missing))} missing")
+    if problems:
+        raise CatalogueError(problems, path)
+    return entries
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: str) -> tuple[Entry, ...]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = yaml.safe_load(handle)
+    except OSError as exc:
+        raise CatalogueError([f"cannot read the file: {exc.strerror}"], path) from exc
+    except yaml.YAMLError as exc:
+        raise CatalogueError([f"not valid YAML: {exc}"], path) from exc
+    return tuple(validate_catalogue(document, path))
+
+
+def load_catalogue(path: str | None = None) -> list[Entry]:
+    """Return all entries (validated, cached per path); the caller owns the copies."""
+    return copy.deepcopy(list(_load(os.path.abspath(path or CATALOGUE_PATH))))
+
+
+# ---- queries ----
+
+
+def published_entry(entry: Mapping[str, Any]) -> Entry:
+    """Return a copy of ``entry`` with every correction reverted to the seed's value."""
+    published = copy.deepcopy(dict(entry))
+    for correction in entry.get("corrections", []):
+        published[correction["field"]] = copy.deepcopy(correction["seed_value"])
+    return published
+
+
+def _matches_direction(entry_direction: str, wanted: str) -> bool:
+    # A "both" entry is needed for inbound and for outbound traffic.
+    if wanted == "both":
+        return entry_direction == "both"
+    return entry_direction in (wanted, "both")
+
+
+def _matches_interface(entry_interface: str, wanted: str) -> bool:
+    # An "any" entry is bound to no particular interface, so it applies on each of them.
+    if wanted == "any":
+        return entry_interface == "any"
+    return entry_interface in (wanted, "any")
+
+
+def unknown_values(values: Iterable[object], valid: Iterable[str]) -> list[object]:
+    """Return the values that are not valid, in order (for error messages)."""
+    allowed = set(valid)
+    return [value for value in values if value not in allowed]
+
+
+def select(
+    entries: Iterable[Mapping[str, Any]],
+    components: Sequence[str] | None = None,
+    direction: str | None = None,
+    interface: str | None = None,
+    host_kind: str | None = None,
+    transport: str | None = None,
+    seed_only: bool = False,
+    as_published: bool = False,
+) -> list[Entry]:
+    """Filter catalogue entries; return copies, in catalogue order.
+
+    ``components``: keys to keep (None or empty: all). ``direction``: ``inbound`` or
+    ``outbound`` keep entries of that direction and ``both`` entries; ``both`` keeps only
+    ``both`` entries. ``interface``: ``internal`` or ``external`` keep entries of that
+    interface and ``any`` entries; ``any`` keeps only ``any`` entries. ``host_kind`` and
+    ``transport`` keep exact matches. ``seed_only`` drops the extras. ``as_published``
+    reverts corrections first (the filters then see the seed's values).
+    Raises ValueError naming the bad value and the valid ones.
+    """
+    checks: list[tuple[str, Sequence[object], Sequence[str]]] = [
+        ("components", list(components or []), tuple(COMPONENTS)),
+        ("direction", [direction] if direction is not None else [], DIRECTIONS),
+        ("interface", [interface] if interface is not None else [], INTERFACES),
+        ("host_kind", [host_kind] if host_kind is not None else [], HOST_KINDS),
+        ("transport", [transport] if transport is not None else [], TRANSPORTS),
+    ]
+    for option, values, valid in checks:
+        bad = unknown_values(values, valid)
+        if bad:
+            raise ValueError(
+                f"{option}: unknown value {bad[0]!r}; valid values: {', '.join(valid)}"
+            )
+
+    wanted_components = set(components or COMPONENTS)
+    result: list[Entry] = []
+    for original in entries:
+        entry = published_entry(original) if as_published else copy.deepcopy(dict(original))
+        if entry["component"] not in wanted_components:
+            continue
+        if seed_only and entry["seed_row"] is None:
+            continue
+        if direction is not None and not _matches_direction(entry["direction"], direction):
+            continue
+        if interface is not None and not _matches_interface(entry["interface"], interface):
+            continue
+        if host_kind is not None and entry["host_kind"] != host_kind:
+            continue
+        if transport is not None and transport not in entry["transports"]:
+            continue
+        result.append(entry)
+    return result
+
+
+def query(
+    components: Sequence[str] | None = None,
+    direction: str | None = None,
+    interface: str | None = None,
+    host_kind: str | None = None,
+    transport: str | None = None,
+    seed_only: bool = False,
+    as_published: bool = False,
+    path: str | None = None,
+) -> list[Entry]:
+    """Load the catalogue (cached) and ``select`` from it."""
+    return select(
+        _load(os.path.abspath(path or CATALOGUE_PATH)),
+        components=components,
+        direction=direction,
+        interface=interface,
+        host_kind=host_kind,
+        transport=transport,
+        seed_only=seed_only,
+        as_published=as_published,
+    )

@@ -1,0 +1,582 @@
+"""The port catalogue against the published table it comes from, and its schema checks.
+
+The seed table is parsed here by a small parser of its own (not the catalogue's code), so a
+row lost, merged or mistyped in the catalogue shows up as a failing row.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue as cat
+
+SEED = Path(__file__).resolve().parent.parent / "data" / "ocs-2007-r2-ports-and-protocols.txt"
+
+SEED_TITLES = (
+    "Front End Servers",
+    "Load Balancer for Front End Servers",
+    "Communicator Web Access Server",
+    "Group Chat Server",
+    "Monitoring Server",
+    "Archiving Server",
+    "Director",
+    "Load Balancer for Director",
+    "Mediation Server",
+    "Reverse Proxy",
+    "Edge Server",
+    "Load Balancer for Consolidated Edge Server",
+    "Office Communicator",
+    "Live Meeting 2007 client",
+    "2007 R2 version of Communicator Mobile",
+)
+
+# Every spelling the Protocol column uses, longest first so "HTTPS" wins over "HTTP".
+SEED_PROTOCOLS = sorted(
+    (
+        "TCP\\MTLS",
+        "HTTPS",
+        "HTTP",
+        "TCP",
+        "UDP",
+        "TLS",
+        "DCOM and RPC",
+        "TCP/UDP",
+        "UDP/TCP",
+        "MSMQ",
+        "RTP/TCP",
+        "TCP (SIP)",
+        "TCP SIP)",
+        "TCP (HTTP)",
+    ),
+    key=len,
+    reverse=True,
+)
+
+_ROW = re.compile(
+    "^(?P<title>"
+    + "|".join(re.escape(t) for t in sorted(SEED_TITLES, key=len, reverse=True))
+    + r") (?P<port>\d[\d,]*(?:-\d[\d,]*)?(?:/\d+)?)(?: (?P<rest>.*))?$"
+)
+_PROTOCOL = re.compile(
+    "^(?P<protocol>" + "|".join(re.escape(p) for p in SEED_PROTOCOLS) + r")(?: (?P<notes>.*))?$"
+)
+
+
+def parse_seed(text: str) -> list[dict[str, Any]]:
+    """Rows of the seed table: title, port text, protocol (None if blank), notes."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Component (Server role"))
+    end = next(i for i, line in enumerate(lines) if line.strip() == "OCS Made Easy!")
+    rows: list[dict[str, Any]] = []
+    for raw in lines[start + 1 : end]:
+        # Blank table cells are non-breaking spaces.
+        line = " ".join(raw.replace("\xa0", " ").split())
+        if not line:
+            continue
+        match = _ROW.match(line)
+        if match:
+            rest = match.group("rest") or ""
+            proto = _PROTOCOL.match(rest)
+            rows.append(
+                {
+                    "title": match.group("title"),
+                    "port": match.group("port"),
+                    "protocol": proto.group("protocol") if proto else None,
+                    "notes": [(proto.group("notes") or "") if proto else rest],
+                }
+            )
+            continue
+        if not rows:
+            raise ValueError(f"table text before the first row: {line!r}")
+        row = rows[-1]
+        # A cell broken over lines: a lone protocol word before any note continues the
+        # Protocol cell ("TCP" / "MTLS"); anything else continues the Notes cell.
+        if not "".join(row["notes"]) and re.fullmatch(r"[A-Z]{2,}", line):
+            row["protocol"] = f"{row['protocol']} {line}"
+        else:
+            row["notes"].append(line)
+    for number, row in enumerate(rows, 1):
+        row["number"] = number
+        row["notes"] = " ".join(part for part in row["notes"] if part)
+    return rows
+
+
+def seed_ports_normalised(text: str) -> list[str]:
+    """'5060/5061' -> ['5060', '5061']; '50,000-59,999' -> ['50000-59999']."""
+    return [part.replace(",", "") for part in text.split("/")]
+
+
+SEED_ROWS = parse_seed(SEED.read_text(encoding="utf-8"))
+CATALOGUE = cat.load_catalogue()
+BY_ID = {entry["id"]: entry for entry in CATALOGUE}
+BY_ROW = {entry["seed_row"]: entry for entry in CATALOGUE if entry["seed_row"] is not None}
+
+
+def row_id(row: dict[str, Any]) -> str:
+    return f"seed-{row['number']:02d}"
+
+
+# ---- the seed parser itself ----
+
+
+def test_seed_has_76_rows() -> None:
+    assert len(SEED_ROWS) == 76
+
+
+def test_seed_rows_per_component_match_the_published_table() -> None:
+    counts = Counter(row["title"] for row in SEED_ROWS)
+    assert [counts[t] for t in SEED_TITLES] == [16, 10, 9, 6, 2, 1, 1, 1, 3, 1, 6, 7, 5, 5, 3]
+
+
+@pytest.mark.parametrize(
+    ("number", "port", "protocol", "notes_start", "notes_end"),
+    [
+        (1, "5060/5061", "TCP\\MTLS", "Used by Standard Edition", "Office Communicator"),
+        (17, "5060/5061", "TCP MTLS", "Used by Standard Edition", "Office Communicator"),
+        (28, "88", None, "Used for Kerberos", "authentication"),
+        (37, "443", "HTTP", "", ""),
+        (56, "50,000-59,999", "RTP/TCP", "Used for inbound", "external firewall."),
+        (64, "5060", "TCP (SIP)", "Used by Office Communicator", "internally"),
+        (69, "443", "TCP", "Used by Live Meeting 2007 clients", "Web Conferencing Edge Server"),
+        (74, "5060", "TCP SIP)", "Port ranged used by", "internally"),
+        (76, "443", "TCP (HTTP)", "Used by Communicator Mobile", "SIP communications"),
+    ],
+)
+def test_seed_parser_handles_awkward_rows(
+    number: int, port: str, protocol: str | None, notes_start: str, notes_end: str
+) -> None:
+    row = SEED_ROWS[number - 1]
+    assert (row["port"], row["protocol"]) == (port, protocol)
+    assert row["notes"].startswith(notes_start)
+    assert row["notes"].endswith(notes_end)
+
+
+# ---- every seed row is in the catalogue, traceable to its text ----
+
+
+@pytest.mark.parametrize("row", SEED_ROWS, ids=row_id)
+def test_seed_row_is_in_catalogue_as_published(row: dict[str, Any]) -> None:
+    entry = BY_ROW[row["number"]]
+    published = cat.published_entry(entry)
+    assert entry["id"] == row_id(row)
+    assert entry["component_title"] == row["title"]
+    assert cat.COMPONENTS[entry["component"]] == row["title"]
+    assert entry["seed_ports"] == row["port"]
+    assert published["ports"] == seed_ports_normalised(row["port"])
+    assert published["protocol"] == row["protocol"]
+    assert published["description"] == row["notes"]
+
+
+@pytest.mark.parametrize("row", SEED_ROWS, ids=row_id)
+def test_seed_row_ports_as_corrected(row: dict[str, Any]) -> None:
+    entry = BY_ROW[row["number"]]
+    port_fixes = [c for c in entry["corrections"] if c["field"] == "ports"]
+    if port_fixes:
+        (fix,) = port_fixes
+        assert fix["seed_value"] == seed_ports_normalised(row["port"])
+        assert entry["ports"] == fix["value"] != fix["seed_value"]
+    else:
+        assert entry["ports"] == seed_ports_normalised(row["port"])
+
+
+def test_catalogue_order_is_seed_rows_then_extras() -> None:
+    ids = [entry["id"] for entry in CATALOGUE]
+    assert ids[:76] == [f"seed-{n:02d}" for n in range(1, 77)]
+    assert all(i.startswith("extra-") for i in ids[76:])
+    assert len(set(ids)) == len(ids)
+
+
+# ---- corrections, inferences and extras ----
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "field", "seed_value", "value", "source"),
+    [
+        ("seed-16", "ports", ["49152-65335"], ["49152-65535"], "bb967672"),
+        ("seed-36", "ports", ["49152-65335"], ["49152-65535"], "bb967672"),
+        ("seed-13", "protocol", "TCP", "TLS", "dd425238"),
+        ("seed-35", "transports", ["tcp", "udp"], ["tcp"], "dd425238"),
+        ("seed-47", "transports", ["tcp"], ["tcp", "udp"], "dd425136"),
+        ("seed-56", "direction", "both", "outbound", "dd572409"),
+        ("seed-63", "transports", ["tcp"], ["udp"], "dd146596"),
+    ],
+)
+def test_documented_corrections_are_applied(
+    entry_id: str, field: str, seed_value: Any, value: Any, source: str
+) -> None:
+    entry = BY_ID[entry_id]
+    assert {"field": field, "seed_value": seed_value, "value": value, "source": source} in entry[
+        "corrections"
+    ]
+    assert entry[field] == value
+    assert cat.published_entry(entry)[field] == seed_value
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "seed_words", "corrected_words", "source"),
+    [
+        ("seed-50", "SIP/TLS", "HTTPS", "dd572771"),
+        ("seed-59", "instant messaging", "A/V users", "dd146596"),
+    ],
+)
+def test_description_corrections_keep_seed_text(
+    entry_id: str, seed_words: str, corrected_words: str, source: str
+) -> None:
+    entry = BY_ID[entry_id]
+    (fix,) = [c for c in entry["corrections"] if c["field"] == "description"]
+    assert fix["source"] == source
+    assert seed_words in fix["seed_value"] and seed_words not in entry["description"]
+    assert corrected_words in entry["description"]
+
+
+def test_every_correction_names_a_listed_source() -> None:
+    with open(cat.CATALOGUE_PATH, encoding="utf-8") as handle:
+        sources = yaml.safe_load(handle)["sources"]
+    corrections = [c for entry in CATALOGUE for c in entry["corrections"]]
+    assert len(corrections) >= 9
+    for correction in corrections:
+        assert correction["source"] in sources
+
+
+@pytest.mark.parametrize("row", [r for r in SEED_ROWS if r["protocol"] is None], ids=row_id)
+def test_blank_seed_protocol_marks_transports_inferred(row: dict[str, Any]) -> None:
+    entry = BY_ROW[row["number"]]
+    assert entry["protocol"] is None
+    assert "transports" in entry["inferred"]
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "port", "transports", "direction"),
+    [
+        ("seed-28", "88", ["tcp", "udp"], "outbound"),  # Kerberos
+        ("seed-29", "137", ["udp"], "outbound"),  # NetBIOS name service
+        ("seed-30", "138", ["udp"], "outbound"),  # NetBIOS datagram
+        ("seed-31", "139", ["tcp"], "outbound"),  # NetBIOS session
+        ("seed-32", "389", ["tcp", "udp"], "outbound"),  # LDAP
+        ("seed-34", "3268", ["tcp"], "outbound"),  # global catalog
+        ("seed-38", "8010", ["tcp"], "both"),  # WCF
+        ("seed-39", "8011", ["tcp"], "both"),  # WCF
+        ("seed-43", "5069", ["tcp"], "inbound"),
+    ],
+)
+def test_inferred_transports(
+    entry_id: str, port: str, transports: list[str], direction: str
+) -> None:
+    entry = BY_ID[entry_id]
+    assert (entry["ports"], entry["transports"], entry["direction"]) == (
+        [port],
+        transports,
+        direction,
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "direction", "interface"),
+    [
+        ("seed-01", "both", "any"),
+        ("seed-02", "outbound", "any"),  # Front End to the Web farm FQDNs
+        ("seed-04", "outbound", "any"),
+        ("seed-06", "inbound", "any"),
+        ("seed-51", "both", "external"),  # Edge 5061: federation in and out
+        ("seed-52", "inbound", "internal"),  # Edge 5062 A/V authentication
+        ("seed-53", "inbound", "external"),
+        ("seed-54", "inbound", "internal"),  # Edge 8057 PSOM from Web Conferencing
+        ("seed-55", "both", "external"),
+        ("seed-57", "inbound", "internal"),
+        ("seed-61", "inbound", "external"),
+    ],
+)
+def test_direction_and_interface(entry_id: str, direction: str, interface: str) -> None:
+    assert (BY_ID[entry_id]["direction"], BY_ID[entry_id]["interface"]) == (direction, interface)
+
+
+@pytest.mark.parametrize("component", ["edge", "edge_load_balancer"])
+def test_edge_entries_name_their_interface(component: str) -> None:
+    entries = [e for e in CATALOGUE if e["component"] == component]
+    assert entries
+    assert {e["interface"] for e in entries} <= {"internal", "external"}
+
+
+def _covers(entry: dict[str, Any], port: int) -> bool:
+    return any(lo <= port <= hi for lo, hi in map(cat.parse_port, entry["ports"]))
+
+
+@pytest.mark.parametrize(
+    ("component", "port", "transport", "direction", "interface"),
+    [
+        ("front_end", 5069, "tcp", "inbound", "any"),
+        ("front_end", 50000, "tcp", "inbound", "any"),  # dynamic RPC after 135
+        *[
+            (component, port, transport, "inbound", "any")
+            for component in ("archiving", "monitoring")
+            for port, transport in (
+                (135, "tcp"),
+                (1801, "tcp"),
+                (2101, "tcp"),
+                (2103, "tcp"),
+                (2105, "tcp"),
+                (1801, "udp"),
+                (3527, "udp"),
+                (49152, "tcp"),
+                (65535, "tcp"),
+            )
+        ],
+        ("av_conferencing", 5063, "tcp", "inbound", "any"),
+        ("av_conferencing", 444, "tcp", "inbound", "any"),
+        ("av_conferencing", 49152, "udp", "inbound", "any"),
+        ("av_conferencing", 65535, "tcp", "inbound", "any"),
+        ("web_conferencing", 444, "tcp", "inbound", "any"),
+        ("web_conferencing", 8057, "tcp", "inbound", "any"),
+        ("web_components", 443, "tcp", "inbound", "any"),
+        ("web_components", 80, "tcp", "inbound", "any"),
+        ("sql_backend", 1433, "tcp", "inbound", "any"),
+        ("sql_backend", 1434, "udp", "inbound", "any"),
+        ("edge", 5061, "tcp", "inbound", "internal"),
+        ("edge", 5061, "tcp", "inbound", "external"),
+        ("edge", 443, "tcp", "inbound", "internal"),
+        ("edge", 443, "tcp", "inbound", "external"),
+        ("edge", 3478, "udp", "inbound", "internal"),
+        ("edge", 3478, "udp", "inbound", "external"),
+        ("edge", 5062, "tcp", "inbound", "internal"),
+        ("edge", 8057, "tcp", "inbound", "internal"),
+    ],
+)
+def test_role_would_open(
+    component: str, port: int, transport: str, direction: str, interface: str
+) -> None:
+    """What a role opening its component's inbound entries on one interface gets."""
+    opened = cat.select(CATALOGUE, components=[component], direction=direction, interface=interface)
+    assert any(_covers(e, port) and transport in e["transports"] for e in opened)
+
+
+@pytest.mark.parametrize(
+    ("component", "port", "transport", "interface"),
+    [
+        ("edge", 8057, "tcp", "external"),  # PSOM listens on the internal side only
+        ("edge", 5062, "tcp", "external"),
+        ("edge", 50000, "udp", "internal"),
+        ("edge", 50000, "tcp", "external"),  # R2-only federation: outbound only (dd572409)
+        ("front_end", 80, "tcp", "any"),  # outbound to the Web farm, not a listener
+        ("cwa", 389, "tcp", "any"),  # CWA queries the DC, it does not serve LDAP
+    ],
+)
+def test_role_would_not_open(component: str, port: int, transport: str, interface: str) -> None:
+    opened = cat.select(CATALOGUE, components=[component], direction="inbound", interface=interface)
+    assert not any(_covers(e, port) and transport in e["transports"] for e in opened)
+
+
+def test_extras_name_their_source_and_role_title() -> None:
+    extras = [e for e in CATALOGUE if e["seed_row"] is None]
+    assert len(extras) >= 20
+    for entry in extras:
+        assert entry["source"], entry["id"]
+        assert entry["component_title"] == cat.COMPONENTS[entry["component"]]
+        assert entry["seed_ports"] is None and entry["corrections"] == []
+
+
+# ---- schema validation ----
+
+
+def _document() -> dict[str, Any]:
+    with open(cat.CATALOGUE_PATH, encoding="utf-8") as handle:
+        document: dict[str, Any] = yaml.safe_load(handle)
+    return document
+
+
+def _entry(document: dict[str, Any], entry_id: str) -> dict[str, Any]:
+    entry: dict[str, Any] = next(e for e in document["entries"] if e["id"] == entry_id)
+    return entry
+
+
+def _set(entry_id: str, field: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda doc: _entry(doc, entry_id).__setitem__(field, value)
+
+
+def _drop(entry_id: str, field: str) -> Callable[[dict[str, Any]], None]:
+    return lambda doc: _entry(doc, entry_id).pop(field)
+
+
+def _duplicate_id(doc: dict[str, Any]) -> None:
+    clone = copy.deepcopy(_entry(doc, "extra-sql-backend-1433"))
+    doc["entries"].append(clone)
+
+
+def _drop_seed_row(doc: dict[str, Any]) -> None:
+    doc["entries"] = [e for e in doc["entries"] if e["id"] != "seed-76"]
+
+
+def _correction_without_source(doc: dict[str, Any]) -> None:
+    _entry(doc, "seed-16")["corrections"][0]["source"] = ""
+
+
+def _correction_value_mismatch(doc: dict[str, Any]) -> None:
+    _entry(doc, "seed-13")["corrections"][0]["value"] = "MTLS"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "entry_id", "field", "words"),
+    [
+        (_drop("seed-05", "ports"), "seed-05", "ports", "missing"),
+        (
+            _drop("extra-front-end-5069", "direction"),
+            "extra-front-end-5069",
+            "direction",
+            "missing",
+        ),
+        (_set("seed-06", "ports", ["0"]), "seed-06", "ports", "outside 1..65535"),
+        (_set("seed-06", "ports", ["70000"]), "seed-06", "ports", "outside 1..65535"),
+        (_set("seed-06", "ports", ["5063-5062"]), "seed-06", "ports", "reversed"),
+        (_set("seed-06", "ports", [5062]), "seed-06", "ports", "must be a string"),
+        (_set("seed-06", "ports", []), "seed-06", "ports", "non-empty"),
+        (_set("seed-06", "component", "frontend"), "seed-06", "component", "'frontend'"),
+        (_set("seed-06", "direction", "sideways"), "seed-06", "direction", "'sideways'"),
+        (_set("seed-06", "interface", "dmz"), "seed-06", "interface", "'dmz'"),
+        (_set("seed-06", "transports", ["sctp"]), "seed-06", "transports", "'sctp'"),
+        (_set("seed-06", "host_kind", "client"), "seed-06", "host_kind", "does not match"),
+        (_set("seed-06", "component_title", "FE"), "seed-06", "component_title", "'FE'"),
+        (_set("seed-06", "seed_row", 7), "seed-06", "seed_row", "does not match"),
+        (_set("seed-06", "seed_row", 77), "seed-06", "seed_row", "1..76"),
+        (_set("seed-06", "colour", "blue"), "seed-06", "colour", "unknown field"),
+        (_set("seed-06", "inferred", ["ports"]), "seed-06", "inferred", "'ports'"),
+        (_set("seed-28", "inferred", []), "seed-28", "inferred", "transports must be inferred"),
+        (_set("extra-sql-backend-1434", "source", None), "extra-sql-backend-1434", "source", ""),
+        (_set("extra-sql-backend-1434", "source", "kb0"), "extra-sql-backend-1434", "source", ""),
+        (_duplicate_id, "extra-sql-backend-1433", "id", "duplicate"),
+        (_correction_without_source, "seed-16", "corrections[0].source", "source"),
+        (_correction_value_mismatch, "seed-13", "corrections[0].value", "differs"),
+    ],
+)
+def test_schema_errors_name_entry_and_field(
+    mutate: Callable[[dict[str, Any]], None], entry_id: str, field: str, words: str
+) -> None:
+    document = _document()
+    mutate(document)
+    with pytest.raises(cat.CatalogueError) as caught:
+        cat.validate_catalogue(document)
+    message = str(caught.value)
+    line = next(
+        (p for p in caught.value.problems if p.startswith(f"entry {entry_id!r}: {field}")), None
+    )
+    assert line is not None, message
+    assert words in line
+
+
+def test_missing_seed_row_is_reported() -> None:
+    document = _document()
+    _drop_seed_row(document)
+    with pytest.raises(cat.CatalogueError, match=r"seed_row: seed row\(s\) 76 missing"):
+        cat.validate_catalogue(document)
+
+
+def test_shipped_catalogue_validates() -> None:
+    assert len(cat.validate_catalogue(_document())) == len(CATALOGUE)
+
+
+def test_broken_file_names_path_entry_and_field(tmp_path: Path) -> None:
+    document = _document()
+    _entry(document, "seed-40")["ports"] = ["65536"]
+    path = tmp_path / "broken.yml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    with pytest.raises(cat.CatalogueError) as caught:
+        cat.load_catalogue(str(path))
+    assert str(path) in str(caught.value)
+    assert "entry 'seed-40': ports: port '65536': 65536 is outside 1..65535" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("entries: [\n", "not valid YAML"),
+        ("- just a list\n", "top level must be a mapping"),
+        ("version: 1\nentries: []\n", "entries: must be a non-empty list"),
+    ],
+)
+def test_unusable_files(tmp_path: Path, text: str, words: str) -> None:
+    path = tmp_path / "catalogue.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(cat.CatalogueError, match=re.escape(words)):
+        cat.load_catalogue(str(path))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(cat.CatalogueError, match="cannot read the file"):
+        cat.load_catalogue(str(tmp_path / "absent.yml"))
+
+
+# ---- ports and queries ----
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1", (1, 1)), ("443", (443, 443)), ("5060-5061", (5060, 5061)), ("65535", (65535, 65535))],
+)
+def test_parse_port(text: str, expected: tuple[int, int]) -> None:
+    assert cat.parse_port(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0", "65536", "10-5", "1-", "-1", "80,443", " 80", "", 80, None])
+def test_parse_port_rejects(text: object) -> None:
+    with pytest.raises(ValueError, match=re.escape(repr(text))):
+        cat.parse_port(text)
+
+
+def test_load_returns_copies() -> None:
+    first = cat.load_catalogue()
+    first[0]["ports"].append("1")
+    assert cat.load_catalogue()[0]["ports"] == ["5060", "5061"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"direction": "inbound"}, lambda e: e["direction"] in ("inbound", "both")),
+        ({"direction": "outbound"}, lambda e: e["direction"] in ("outbound", "both")),
+        ({"direction": "both"}, lambda e: e["direction"] == "both"),
+        ({"interface": "internal"}, lambda e: e["interface"] in ("internal", "any")),
+        ({"interface": "external"}, lambda e: e["interface"] in ("external", "any")),
+        ({"interface": "any"}, lambda e: e["interface"] == "any"),
+        ({"host_kind": "client"}, lambda e: e["host_kind"] == "client"),
+        ({"transport": "udp"}, lambda e: "udp" in e["transports"]),
+        ({"seed_only": True}, lambda e: e["seed_row"] is not None),
+        ({"components": ["edge", "cwa"]}, lambda e: e["component"] in ("edge", "cwa")),
+    ],
+)
+def test_select_filters(kwargs: dict[str, Any], expected: Callable[[dict[str, Any]], bool]) -> None:
+    got = [e["id"] for e in cat.select(CATALOGUE, **kwargs)]
+    want = [e["id"] for e in CATALOGUE if expected(e)]
+    assert got == want
+    assert 0 < len(got) < len(CATALOGUE)
+
+
+def test_select_as_published_filters_on_seed_values() -> None:
+    # Edge 50,000-59,999 is outbound once corrected, inbound-and-outbound as published.
+    corrected = cat.select(CATALOGUE, components=["edge"], direction="inbound", seed_only=True)
+    published = cat.select(
+        CATALOGUE, components=["edge"], direction="inbound", seed_only=True, as_published=True
+    )
+    assert "seed-56" not in [e["id"] for e in corrected]
+    (row,) = [e for e in published if e["id"] == "seed-56"]
+    assert row["direction"] == "both" and row["corrections"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "bad"),
+    [
+        ({"components": ["front_end", "frontend"]}, "'frontend'"),
+        ({"direction": "in"}, "'in'"),
+        ({"interface": "dmz"}, "'dmz'"),
+        ({"host_kind": "vip"}, "'vip'"),
+        ({"transport": "sctp"}, "'sctp'"),
+    ],
+)
+def test_select_rejects_unknown_values(kwargs: dict[str, Any], bad: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(bad) + ".*valid values: "):
+        cat.select(CATALOGUE, **kwargs)
