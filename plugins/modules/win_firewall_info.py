@@ -1,0 +1,151 @@
+# GNU General Public License v3.0+ (see LICENSES or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the work is done by the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: win_firewall_info
+short_description: Read Windows Firewall rules and profile settings
+version_added: 0.1.0
+description:
+  - Returns the Windows Firewall rules of some rule groups, or every rule, and the state
+    of the domain, private and public profiles.
+  - Rules are returned in the canonical form M(ocs.firewall.win_firewall_rules) uses, so
+    they can be compared with its O(ocs.firewall.win_firewall_rules#module:rules) option.
+  - One round trip to the host; it never changes anything.
+options:
+  groups:
+    description:
+      - Only return the rules whose group is one of these (compared ignoring case).
+      - Omitted or empty returns every rule of the host.
+    type: list
+    elements: str
+    default: []
+attributes:
+  action:
+    description: Runs as an action plugin on the controller; the host runs a small fixed script.
+    support: full
+  async:
+    description: Supports being used with the C(async) keyword.
+    support: none
+  check_mode:
+    description: Runs in check mode as in normal mode; it only reads.
+    support: full
+  diff_mode:
+    description: Nothing changes, so there is no diff.
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: windows
+notes:
+  - The target needs PowerShell 2.0 or later and Windows Server 2008 or later
+    (C(HNetCfg.FwPolicy2)); no module is uploaded.
+seealso:
+  - module: ocs.firewall.win_firewall_rules
+author:
+  - ocs.firewall maintainers (!UNKNOWN)
+"""
+
+EXAMPLES = r"""
+- name: Read the rules this collection manages on a Front End server
+  ocs.firewall.win_firewall_info:
+    groups:
+      - OCS 2007 R2 - Front End
+  register: fe_firewall
+
+- name: Fail when the domain profile is off
+  ansible.builtin.assert:
+    that: fe_firewall.profiles.domain.enabled
+    fail_msg: Windows Firewall is off in the domain profile
+"""
+
+RETURN = r"""
+rules:
+  description:
+    - The rules, in the order Windows lists them, in the canonical form of
+      M(ocs.firewall.win_firewall_rules) plus three read-only properties.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Rule name.
+      type: str
+    description:
+      description: Rule description.
+      type: str
+    group:
+      description:
+        - The rule's group (C(Grouping)).
+        - Built-in rules hold a resource reference such as C(@FirewallAPI.dll,-28502).
+      type: str
+    direction:
+      description: V(in) or V(out).
+      type: str
+    action:
+      description: V(allow) or V(block).
+      type: str
+    protocol:
+      description: V(tcp), V(udp), V(any), V(icmpv4), V(icmpv6), or another protocol number.
+      type: str
+    local_ports:
+      description:
+        - Sorted local ports with ranges merged; V([]) is any.
+        - Windows keywords such as V(RPC) are kept as they are.
+      type: list
+      elements: str
+    remote_ports:
+      description: Remote ports, as O(ocs.firewall.win_firewall_rules#module:rules[].local_ports).
+      type: list
+      elements: str
+    local_addresses:
+      description: Sorted canonical local addresses; V([]) is any.
+      type: list
+      elements: str
+    remote_addresses:
+      description: Sorted canonical remote addresses; V([]) is any.
+      type: list
+      elements: str
+    profiles:
+      description: Profiles the rule is active in.
+      type: list
+      elements: str
+    enabled:
+      description: Whether the rule is enabled.
+      type: bool
+    application:
+      description: Program the rule is restricted to, or empty.
+      type: str
+    service:
+      description: Service the rule is restricted to, or empty.
+      type: str
+profiles:
+  description: State of each firewall profile.
+  returned: success
+  type: dict
+  contains:
+    domain:
+      description: The domain profile.
+      type: dict
+      contains:
+        enabled:
+          description: Whether the firewall is on in this profile.
+          type: bool
+        default_inbound_action:
+          description: V(allow) or V(block), for inbound traffic no rule matches.
+          type: str
+        default_outbound_action:
+          description: V(allow) or V(block), for outbound traffic no rule matches.
+          type: str
+    private:
+      description: The private profile, as RV(profiles.domain).
+      type: dict
+    public:
+      description: The public profile, as RV(profiles.domain).
+      type: dict
+  sample:
+    domain: {enabled: true, default_inbound_action: block, default_outbound_action: allow}
+    private: {enabled: true, default_inbound_action: block, default_outbound_action: allow}
+    public: {enabled: true, default_inbound_action: block, default_outbound_action: allow}
+"""

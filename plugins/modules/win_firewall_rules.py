@@ -1,0 +1,315 @@
+# GNU General Public License v3.0+ (see LICENSES or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the work is done by the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: win_firewall_rules
+short_description: Manage the Windows Firewall rules of one rule group
+version_added: 0.1.0
+description:
+  - Makes the rules of one Windows Firewall rule group (the C(Grouping) of each rule) match
+    a list, and by default removes the group's rules that are not listed.
+  - The collection owns its groups. Rules outside O(group) are never changed, even when
+    they have the same name as a rule of the group.
+  - Rules are compared by meaning, not by spelling, so a task that matches the host
+    reports no change. Ports are compared as sets (V(5060,5061), V(5061,5060) and
+    V(5060-5061) are equal); addresses as Windows stores them (V(10.0.0.0/24) equals
+    V(10.0.0.0/255.255.255.0), a single address equals the same address with a
+    full-length mask); profiles as a set.
+  - A rule that differs is replaced (removed and added again), because Windows Firewall
+    validates each property change on its own and some changes (such as the protocol of
+    a rule with ports) cannot be made in place. A group holding several rules of one name
+    gets exactly one afterwards.
+  - Every option is checked on the controller before the host is contacted; an error names
+    the rule (index and name), the field and the bad value.
+  - One round trip reads the group; when something must change, a second one applies
+    every change. Nothing else runs on the host (no temporary files, no module upload),
+    so the target only needs PowerShell 2.0 and the C(HNetCfg.FwPolicy2) COM API
+    (Windows Server 2008 or later).
+  - Rule names and descriptions may hold any character except C(|) (quotes, C($), back
+    ticks, new lines, non-ASCII letters...), because they are sent to the host as data, never as
+    script text.
+options:
+  group:
+    description:
+      - The rule group to manage, for example C(OCS 2007 R2 - Front End).
+      - Compared with the rules' group ignoring case, as Windows does.
+      - At most 255 characters, and no C(|).
+    type: str
+    required: true
+  rules:
+    description:
+      - The rules the group must hold.
+      - With O(state=present), each listed rule is created or replaced to match. With
+        O(state=absent) and O(purge=false), only the names matter and the listed rules are
+        removed. With O(state=absent) and O(purge=true) the list is not used.
+      - Names must be unique, ignoring case.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description:
+          - Rule name. Unique inside O(rules), compared ignoring case.
+          - At most 255 characters; no C(|); not the word C(all) (both reserved by Windows).
+        type: str
+        required: true
+      description:
+        description:
+          - Rule description. No C(|).
+        type: str
+        default: ""
+      direction:
+        description:
+          - Traffic the rule applies to, from the host's point of view.
+        type: str
+        choices: [in, out]
+        default: in
+      action:
+        description:
+          - Whether matching traffic is allowed or blocked.
+        type: str
+        choices: [allow, block]
+        default: allow
+      protocol:
+        description:
+          - IP protocol. Ports can only be given with V(tcp) or V(udp).
+        type: str
+        choices: [tcp, udp, any]
+        default: tcp
+      local_ports:
+        description:
+          - Local ports, as a number, a range V(N-M), a comma-separated string V(N,M), or a list
+            of those. Ports are 1 to 65535 and ranges go from low to high.
+          - Omitted, empty, V(*) or V(any) means any port.
+        type: raw
+      remote_ports:
+        description:
+          - Remote ports, in the same forms as O(rules[].local_ports).
+        type: raw
+      local_addresses:
+        description:
+          - Local addresses, as a string (comma-separated) or a list of IPv4 or IPv6 addresses,
+            networks (V(10.0.0.0/24) or V(10.0.0.0/255.255.255.0)), ranges
+            (V(10.0.0.1-10.0.0.9)), or the keywords V(LocalSubnet), V(DNS), V(DHCP),
+            V(WINS), V(DefaultGateway) (any case).
+          - A network with host bits set is reduced to its network (V(10.0.0.5/24) is
+            V(10.0.0.0/24)).
+          - Omitted, empty, V(*) or V(any) means any address.
+        type: raw
+      remote_addresses:
+        description:
+          - Remote addresses, in the same forms as O(rules[].local_addresses).
+        type: raw
+      profiles:
+        description:
+          - Network profiles the rule is active in.
+        type: list
+        elements: str
+        choices: [domain, private, public]
+        default: [domain, private, public]
+      enabled:
+        description:
+          - Whether the rule is enabled.
+        type: bool
+        default: true
+  purge:
+    description:
+      - With O(state=present), remove the rules of O(group) that are not listed in O(rules).
+      - With O(state=absent), remove every rule of O(group) (V(true)) or only the rules
+        named in O(rules) (V(false)).
+    type: bool
+    default: true
+  state:
+    description:
+      - V(present) makes the listed rules exist as described.
+      - V(absent) removes rules from the group, see O(purge).
+    type: str
+    choices: [present, absent]
+    default: present
+attributes:
+  action:
+    description: Runs as an action plugin on the controller; the host runs a small fixed script.
+    support: full
+  async:
+    description: Supports being used with the C(async) keyword.
+    support: none
+  check_mode:
+    description:
+      - Can run in check mode and return the changed status, and what would be added,
+        updated and removed, without modifying the target (only the read runs on the host).
+    support: full
+  diff_mode:
+    description:
+      - Returns the group's rules before and after (keyed by rule name) in diff mode, also in
+        check mode.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: windows
+notes:
+  - Run with C(gather_facts=false) against hosts with PowerShell 2.0, or wherever facts are
+    not needed; this module does not need them.
+  - Changing rules needs a member of the local Administrators group (an elevated token
+    when UAC applies) and the Windows Firewall service (MpsSvc) running; both are reported
+    with a clear message.
+  - When a change fails part way, the result lists what was already removed and added;
+    running the task again converges.
+seealso:
+  - module: ocs.firewall.win_firewall_info
+  - name: INetFwRule interface
+    description: The COM interface whose properties the rule options map to.
+    link: https://learn.microsoft.com/en-us/windows/win32/api/netfw/nn-netfw-inetfwrule
+author:
+  - ocs.firewall maintainers (!UNKNOWN)
+"""
+
+EXAMPLES = r"""
+- name: Open the OCS 2007 R2 Front End ports
+  ocs.firewall.win_firewall_rules:
+    group: OCS 2007 R2 - Front End
+    rules:
+      - name: OCS FE - SIP MTLS
+        description: SIP over mutual TLS between OCS servers
+        local_ports: 5061
+      - name: OCS FE - Web conferencing
+        local_ports: [444, "8057"]
+        remote_addresses: [10.0.0.0/8, LocalSubnet]
+        profiles: [domain]
+
+- name: Show what would change, without changing it
+  ocs.firewall.win_firewall_rules:
+    group: OCS 2007 R2 - Front End
+    rules: "{{ fe_rules }}"
+  check_mode: true
+  diff: true
+  register: planned
+
+- name: Add a rule and keep the group's other rules
+  ocs.firewall.win_firewall_rules:
+    group: OCS 2007 R2 - Front End
+    purge: false
+    rules:
+      - name: OCS FE - Temporary RTP range
+        protocol: udp
+        local_ports: 50000-50019
+
+- name: Remove one rule of the group
+  ocs.firewall.win_firewall_rules:
+    group: OCS 2007 R2 - Front End
+    state: absent
+    purge: false
+    rules:
+      - name: OCS FE - Temporary RTP range
+
+- name: Remove every rule of the group
+  ocs.firewall.win_firewall_rules:
+    group: OCS 2007 R2 - Front End
+    state: absent
+"""
+
+RETURN = r"""
+added:
+  description: Names of the rules created (or that would be created in check mode).
+  returned: success
+  type: list
+  elements: str
+  sample: ["OCS FE - SIP MTLS"]
+updated:
+  description:
+    - Names of the rules replaced because they differed from O(rules) (or that would be).
+    - Includes names the group held more than once.
+  returned: success
+  type: list
+  elements: str
+  sample: []
+removed:
+  description: Names of the rules removed from the group (or that would be).
+  returned: success
+  type: list
+  elements: str
+  sample: ["OCS FE - Old rule"]
+rules:
+  description:
+    - The group's rules after the task (in check mode, as they would be), in canonical
+      form, sorted by name.
+    - Ports are sorted strings with ranges merged (V([]) is any port); addresses sorted
+      canonical strings (V([]) is any address); profiles sorted.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Rule name.
+      type: str
+    description:
+      description: Rule description.
+      type: str
+    direction:
+      description: V(in) or V(out).
+      type: str
+    action:
+      description: V(allow) or V(block).
+      type: str
+    protocol:
+      description: V(tcp), V(udp) or V(any); other protocols by number or V(icmpv4)/V(icmpv6).
+      type: str
+    local_ports:
+      description: Local ports.
+      type: list
+      elements: str
+    remote_ports:
+      description: Remote ports.
+      type: list
+      elements: str
+    local_addresses:
+      description: Local addresses.
+      type: list
+      elements: str
+    remote_addresses:
+      description: Remote addresses.
+      type: list
+      elements: str
+    profiles:
+      description: Profiles the rule is active in.
+      type: list
+      elements: str
+    enabled:
+      description: Whether the rule is enabled.
+      type: bool
+  sample:
+    - name: OCS FE - SIP MTLS
+      description: SIP over mutual TLS between OCS servers
+      direction: in
+      action: allow
+      protocol: tcp
+      local_ports: ["5061"]
+      remote_ports: []
+      local_addresses: []
+      remote_addresses: []
+      profiles: [domain, private, public]
+      enabled: true
+diff:
+  description:
+    - In diff mode, the group's rules before and after, each a dictionary of rule name to
+      rule (the fields of RV(rules) without C(name)). A name the group holds more than
+      once appears as C(<name> (copy 2)) and so on.
+  returned: diff mode
+  type: dict
+  sample:
+    before: {}
+    after:
+      OCS FE - SIP MTLS:
+        description: ""
+        direction: in
+        action: allow
+        protocol: tcp
+        local_ports: ["5061"]
+        remote_ports: []
+        local_addresses: []
+        remote_addresses: []
+        profiles: [domain, private, public]
+        enabled: true
+"""

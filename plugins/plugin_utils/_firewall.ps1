@@ -1,0 +1,195 @@
+# ocs.firewall remote script, protocol OCSFW1 (see docs/dev/contracts.md in the source tree).
+# Reads or changes Windows Firewall rules through the HNetCfg.FwPolicy2 COM API.
+# Written for PowerShell 2.0 and .NET 3.5 (Windows Server 2008 / 2008 R2). The request
+# arrives as the only argument; every string in it and in the output is base64 of UTF-8,
+# numbers are invariant-culture digits, so nothing depends on the host's locale.
+param([string]$Request)
+
+Set-StrictMode -Version 2.0
+$ErrorActionPreference = 'Stop'
+
+$Utf8 = New-Object System.Text.UTF8Encoding($false)
+$Invariant = [System.Globalization.CultureInfo]::InvariantCulture
+$NoCase = [System.StringComparer]::OrdinalIgnoreCase
+
+function Enc([string]$Text) {
+    if ($Text.Length -eq 0) { return '' }
+    return [System.Convert]::ToBase64String($Utf8.GetBytes($Text))
+}
+
+function Dec([string]$Field) {
+    if ($Field.Length -eq 0) { return '' }
+    return $Utf8.GetString([System.Convert]::FromBase64String($Field))
+}
+
+function Num($Value) {
+    return ([int64]$Value).ToString($Invariant)
+}
+
+function Flag($Value) {
+    if ($Value) { return '1' }
+    return '0'
+}
+
+function Emit([string[]]$Fields) {
+    [System.Console]::Out.Write([string]::Join("`t", $Fields) + "`n")
+}
+
+function Fail([string]$Message) {
+    Emit 'ERROR', (Enc $Message)
+    [System.Console]::Out.Flush()
+    exit 2
+}
+
+# Turns an exception into a message that says what to do; HRESULTs are compared as
+# numbers because the exception text is localised.
+function Describe($ErrorRecord) {
+    $hint = ''
+    $e = $ErrorRecord.Exception
+    while ($e -ne $null) {
+        $code = 0
+        if ($e -is [System.UnauthorizedAccessException]) { $code = -2147024891 }
+        elseif ($e -is [System.Runtime.InteropServices.COMException]) { $code = $e.ErrorCode }
+        if ($code -eq -2147024891) {
+            $hint = 'access denied (HRESULT 0x80070005): changing Windows Firewall rules needs a member of the local Administrators group with an elevated token'
+        }
+        elseif ($code -eq -2147023143 -or $code -eq -2147023174 -or $code -eq -2147023838 -or $code -eq -2147023834) {
+            $hint = 'the Windows Firewall service (MpsSvc) is not running (HRESULT ' + [string]::Format($Invariant, '0x{0:X8}', $code) + '): start it, for example with "sc.exe start MpsSvc"'
+        }
+        elseif ($code -eq -2147221164) {
+            $hint = 'HNetCfg.FwPolicy2 is not registered (HRESULT 0x80040154): Windows Firewall with Advanced Security needs Windows Server 2008 or later'
+        }
+        if ($hint.Length -gt 0) { break }
+        $e = $e.InnerException
+    }
+    if ($hint.Length -eq 0) {
+        try {
+            $service = Get-Service -Name MpsSvc -ErrorAction SilentlyContinue
+            if ($service -ne $null -and [string]$service.Status -ne 'Running') {
+                $hint = 'the Windows Firewall service (MpsSvc) is not running: start it, for example with "sc.exe start MpsSvc"'
+            }
+        }
+        catch { }
+    }
+    $message = [string]$ErrorRecord.Exception.Message
+    if ($hint.Length -gt 0) { return $hint + ' (' + $message + ')' }
+    return $message
+}
+
+function Read-Request([string]$Text) {
+    $parsed = @{ Op = ''; Groups = (New-Object System.Collections.ArrayList); Removes = (New-Object System.Collections.ArrayList); Adds = (New-Object System.Collections.ArrayList) }
+    $lines = $Text.Split([char]10)
+    $seenVersion = $false
+    $ended = $false
+    for ($n = 0; $n -lt $lines.Length; $n++) {
+        $line = $lines[$n].TrimEnd([char]13)
+        if ($line.Length -eq 0) { continue }
+        if ($ended) { Fail 'bad request: text after END' }
+        $f = $line.Split([char]9)
+        if (-not $seenVersion) {
+            if ($line -cne 'OCSFW1') { Fail 'bad request: it does not start with OCSFW1' }
+            $seenVersion = $true
+            continue
+        }
+        $kind = $f[0]
+        if ($kind -ceq 'OP' -and $f.Length -eq 2) { $parsed.Op = $f[1] }
+        elseif ($kind -ceq 'GROUP' -and $f.Length -eq 2) { [void]$parsed.Groups.Add((Dec $f[1])) }
+        elseif ($kind -ceq 'REMOVE' -and $f.Length -eq 2) { [void]$parsed.Removes.Add((Dec $f[1])) }
+        elseif ($kind -ceq 'ADD' -and $f.Length -eq 12) {
+            [void]$parsed.Adds.Add(@{
+                Name = (Dec $f[1]); Description = (Dec $f[2])
+                Direction = [int]::Parse($f[3], $Invariant); Action = [int]::Parse($f[4], $Invariant)
+                Protocol = [int]::Parse($f[5], $Invariant)
+                LocalPorts = (Dec $f[6]); RemotePorts = (Dec $f[7])
+                LocalAddresses = (Dec $f[8]); RemoteAddresses = (Dec $f[9])
+                Profiles = [int]::Parse($f[10], $Invariant); Enabled = ($f[11] -ceq '1')
+            })
+        }
+        elseif ($kind -ceq 'END' -and $f.Length -eq 1) { $ended = $true }
+        else { Fail ('bad request: unexpected line ' + ($n + 1)) }
+    }
+    if (-not $ended) { Fail 'bad request: no END line (truncated input?)' }
+    if ($parsed.Op -cne 'read' -and $parsed.Op -cne 'apply') { Fail 'bad request: OP must be read or apply' }
+    if ($parsed.Op -ceq 'apply' -and $parsed.Groups.Count -ne 1) { Fail 'bad request: apply needs exactly one GROUP' }
+    return $parsed
+}
+
+function Invoke-Read($Policy, $Groups) {
+    $wanted = New-Object System.Collections.Hashtable($NoCase)
+    foreach ($g in $Groups) { $wanted[$g] = $true }
+    foreach ($type in 1, 2, 4) {
+        $enabled = $Policy.FirewallEnabled($type)
+        $inbound = $Policy.DefaultInboundAction($type)
+        $outbound = $Policy.DefaultOutboundAction($type)
+        Emit 'PROFILE', (Num $type), (Flag $enabled), (Num $inbound), (Num $outbound)
+    }
+    foreach ($r in $Policy.Rules) {
+        $grouping = [string]$r.Grouping
+        if ($wanted.Count -gt 0 -and -not $wanted.ContainsKey($grouping)) { continue }
+        Emit 'RULE', (Enc $r.Name), (Enc $r.Description), (Enc $grouping), (Num $r.Direction), (Num $r.Action), (Num $r.Protocol), (Enc $r.LocalPorts), (Enc $r.RemotePorts), (Enc $r.LocalAddresses), (Enc $r.RemoteAddresses), (Num $r.Profiles), (Flag $r.Enabled), (Enc $r.ApplicationName), (Enc $r.serviceName)
+    }
+}
+
+function Invoke-Apply($Policy, [string]$Group, $Removes, $Adds) {
+    # Index the group's rules once; names compare as Windows compares them (no case).
+    $owned = New-Object System.Collections.Hashtable($NoCase)
+    foreach ($r in $Policy.Rules) {
+        if (-not $NoCase.Equals([string]$r.Grouping, $Group)) { continue }
+        $name = [string]$r.Name
+        if (-not $owned.ContainsKey($name)) { $owned[$name] = New-Object System.Collections.ArrayList }
+        [void]$owned[$name].Add($r)
+    }
+    foreach ($name in $Removes) {
+        $count = 0
+        if ($owned.ContainsKey($name)) {
+            foreach ($r in $owned[$name]) {
+                # Rules.Remove(name) drops every rule of that name, in any group: give ours
+                # a name nobody else has, then remove that name.
+                $tombstone = 'ocs.firewall-removing-' + [System.Guid]::NewGuid().ToString('N')
+                $r.Name = $tombstone
+                $null = $Policy.Rules.Remove($tombstone)
+                $count++
+            }
+            $owned.Remove($name)
+        }
+        Emit 'REMOVED', (Enc $name), (Num $count)
+    }
+    foreach ($a in $Adds) {
+        $rule = New-Object -ComObject HNetCfg.FWRule
+        $rule.Name = $a.Name
+        if ($a.Description.Length -gt 0) { $rule.Description = $a.Description }
+        # Ports are only valid once the protocol is TCP or UDP, so the protocol goes first.
+        $rule.Protocol = $a.Protocol
+        if ($a.LocalPorts.Length -gt 0 -and $a.LocalPorts -ne '*') { $rule.LocalPorts = $a.LocalPorts }
+        if ($a.RemotePorts.Length -gt 0 -and $a.RemotePorts -ne '*') { $rule.RemotePorts = $a.RemotePorts }
+        if ($a.LocalAddresses.Length -gt 0 -and $a.LocalAddresses -ne '*') { $rule.LocalAddresses = $a.LocalAddresses }
+        if ($a.RemoteAddresses.Length -gt 0 -and $a.RemoteAddresses -ne '*') { $rule.RemoteAddresses = $a.RemoteAddresses }
+        $rule.Direction = $a.Direction
+        $rule.Action = $a.Action
+        $rule.Profiles = $a.Profiles
+        $rule.Grouping = $Group
+        $rule.Enabled = $a.Enabled
+        $null = $Policy.Rules.Add($rule)
+        Emit 'ADDED', (Enc $a.Name)
+    }
+}
+
+# Records go straight to the console; anything else a call might write to the pipeline is
+# dropped ($null =) so it cannot end up in the reply.
+[System.Console]::Out.Write("OCSFW1`n")
+try {
+    $req = Read-Request $Request
+    $policy = New-Object -ComObject HNetCfg.FwPolicy2
+    if ($req.Op -ceq 'read') {
+        $null = Invoke-Read $policy $req.Groups
+    }
+    else {
+        $null = Invoke-Apply $policy ([string]$req.Groups[0]) $req.Removes $req.Adds
+    }
+    Emit 'DONE'
+    [System.Console]::Out.Flush()
+}
+catch {
+    Fail (Describe $_)
+}
+exit 0

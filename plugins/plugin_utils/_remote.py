@@ -1,0 +1,215 @@
+# GNU General Public License v3.0+ (see LICENSES or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: run the fixed remote firewall script on a Windows host.
+"""Run ``_firewall.ps1`` on the target through ``ActionBase._low_level_execute_command``.
+
+The command line is always the same short bootstrap (``_bootstrap.ps1``); the script and
+the request go over stdin, so no value ever becomes script text and the command line
+stays far below cmd.exe's limit whatever the number of rules. One call is one round trip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _rules, _wire
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+BOOTSTRAP_FILE = os.path.join(_HERE, "_bootstrap.ps1")
+SCRIPT_FILE = os.path.join(_HERE, "_firewall.ps1")
+
+# Enough of the host's output to diagnose a failure without flooding the task result.
+_SHOWN_OUTPUT = 2000
+
+PROFILE_NAMES = {1: "domain", 2: "private", 4: "public"}
+FIREWALL_ACTIONS = {0: "block", 1: "allow"}
+
+
+class RemoteError(Exception):
+    """The host could not do what was asked; ``result`` goes into the task result."""
+
+    def __init__(self, message: str, result: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.result: dict[str, Any] = dict(result or {})
+        self.result.update(failed=True, msg=message)
+
+
+@dataclasses.dataclass(frozen=True)
+class ApplyResult:
+    removed: tuple[tuple[str, int], ...]
+    added: tuple[str, ...]
+
+
+@functools.cache
+def _read_script(path: str) -> str:
+    with open(path, encoding="ascii") as handle:
+        return handle.read()
+
+
+def bootstrap_text() -> str:
+    """The command passed to the connection (the winrm plugin encodes it)."""
+    return _read_script(BOOTSTRAP_FILE)
+
+
+def script_text() -> str:
+    return _read_script(SCRIPT_FILE)
+
+
+def build_stdin(request: str) -> bytes:
+    """stdin of the bootstrap: script, the separator, then the request."""
+    return script_text().encode("ascii") + _wire.SEPARATOR + request.encode("utf-8")
+
+
+def _excerpt(text: str) -> str:
+    text = text.strip()
+    if len(text) > _SHOWN_OUTPUT:
+        return text[:_SHOWN_OUTPUT] + f"... ({len(text) - _SHOWN_OUTPUT} more characters)"
+    return text
+
+
+def _outputs(res: dict[str, Any]) -> dict[str, Any]:
+    return {"rc": res.get("rc"), "stdout": res.get("stdout", ""), "stderr": res.get("stderr", "")}
+
+
+def host_rule(record: _wire.WireRule) -> _rules.HostRule:
+    """Canonical form of a RULE record."""
+    return _rules.HostRule(
+        rule=_rules.rule_from_host(
+            name=record.name,
+            description=record.description,
+            direction=record.direction,
+            action=record.action,
+            protocol=record.protocol,
+            local_ports=record.local_ports,
+            remote_ports=record.remote_ports,
+            local_addresses=record.local_addresses,
+            remote_addresses=record.remote_addresses,
+            profiles=record.profiles,
+            enabled=record.enabled,
+        ),
+        group=record.grouping,
+        application=record.application,
+        service=record.service,
+    )
+
+
+def wire_rule(rule: _rules.Rule) -> _wire.WireRule:
+    """An ADD record for ``rule``."""
+    w = _rules.to_windows(rule)
+    return _wire.WireRule(
+        name=w.name,
+        description=w.description,
+        direction=w.direction,
+        action=w.action,
+        protocol=w.protocol,
+        local_ports=w.local_ports,
+        remote_ports=w.remote_ports,
+        local_addresses=w.local_addresses,
+        remote_addresses=w.remote_addresses,
+        profiles=w.profiles,
+        enabled=w.enabled,
+    )
+
+
+def profile_dict(profile: _wire.WireProfile) -> dict[str, Any]:
+    return {
+        "enabled": profile.enabled,
+        "default_inbound_action": FIREWALL_ACTIONS.get(
+            profile.inbound_action, str(profile.inbound_action)
+        ),
+        "default_outbound_action": FIREWALL_ACTIONS.get(
+            profile.outbound_action, str(profile.outbound_action)
+        ),
+    }
+
+
+class RemoteFirewall:
+    """The firewall of the task's host, reached through an action plugin's connection."""
+
+    def __init__(self, action: Any) -> None:
+        self._action = action
+        self.calls = 0
+
+    def _run(self, request: str) -> tuple[_wire.Reply, dict[str, Any]]:
+        self.calls += 1
+        res: dict[str, Any] = self._action._low_level_execute_command(
+            bootstrap_text(), in_data=build_stdin(request), sudoable=False
+        )
+        rc = res.get("rc")
+        stdout = str(res.get("stdout", ""))
+        stderr = str(res.get("stderr", ""))
+        try:
+            reply = _wire.decode_reply(stdout)
+        except _wire.WireError as exc:
+            raise RemoteError(
+                f"The Windows Firewall script on the host failed (rc {rc}) and its output is "
+                f"not a reply of the {_wire.VERSION} protocol ({exc}). "
+                f"stderr: {_excerpt(stderr) or '(empty)'}; stdout: {_excerpt(stdout) or '(empty)'}",
+                _outputs(res),
+            ) from None
+        return reply, res
+
+    @staticmethod
+    def _check(reply: _wire.Reply, res: dict[str, Any], what: str) -> None:
+        """Raise unless the reply is a complete success."""
+        if reply.error is not None:
+            raise RemoteError(f"{what} failed on the host: {reply.error}", _outputs(res))
+        if res.get("rc") != 0 or not reply.done:
+            stderr = _excerpt(str(res.get("stderr", ""))) or "(empty)"
+            raise RemoteError(
+                f"{what} did not complete on the host (rc {res.get('rc')}, "
+                f"{'DONE' if reply.done else 'no DONE line'}). stderr: {stderr}",
+                _outputs(res),
+            )
+
+    def read(
+        self, groups: Sequence[str] = ()
+    ) -> tuple[list[_rules.HostRule], dict[str, dict[str, Any]]]:
+        """The rules of ``groups`` (every rule when empty) and the three profiles."""
+        reply, res = self._run(_wire.encode_read(groups))
+        self._check(reply, res, "Reading the Windows Firewall rules")
+        profiles = {
+            PROFILE_NAMES[p.type]: profile_dict(p)
+            for p in reply.profiles
+            if p.type in PROFILE_NAMES
+        }
+        return [host_rule(r) for r in reply.rules], profiles
+
+    def apply(self, group: str, removes: Sequence[str], adds: Sequence[_rules.Rule]) -> ApplyResult:
+        """Remove then add rules in ``group``; a failure part way says what was done."""
+        reply, res = self._run(_wire.encode_apply(group, removes, [wire_rule(r) for r in adds]))
+        done = ApplyResult(removed=reply.removed, added=reply.added)
+        try:
+            self._check(reply, res, f"Changing the rules of group {group!r}")
+        except RemoteError as exc:
+            if reply.removed or reply.added:
+                partial = {
+                    "changed": True,
+                    "removed": [name for name, count in reply.removed if count],
+                    "added": list(reply.added),
+                }
+                raise RemoteError(
+                    f"{exc.message} The host had already removed {partial['removed']} and "
+                    f"added {partial['added']} before the failure; run the task again to "
+                    "converge.",
+                    {**exc.result, **partial},
+                ) from None
+            raise
+        removed_names = [name for name, count in reply.removed]
+        expected_removed = [_rules.name_key(n) for n in removes]
+        expected_added = [_rules.name_key(r.name) for r in adds]
+        if [_rules.name_key(n) for n in removed_names] != expected_removed or [
+            _rules.name_key(n) for n in reply.added
+        ] != expected_added:
+            raise RemoteError(
+                f"The host's report of the change to group {group!r} does not match the "
+                f"request: asked to remove {list(removes)} and add {[r.name for r in adds]}, "
+                f"it reports removed {removed_names} and added "
+                f"{list(reply.added)}",
+                {**_outputs(res), "changed": True},
+            )
+        return done

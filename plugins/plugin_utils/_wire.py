@@ -1,0 +1,314 @@
+# GNU General Public License v3.0+ (see LICENSES or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: the OCSFW1 line protocol between controller and remote script.
+"""Encode and decode the ``OCSFW1`` protocol (docs/dev/contracts.md, "Wire protocol").
+
+Both directions are here, requests and replies, so the controller, the tests and the
+simulated hosts of the lab share one implementation of the format. Every string value
+travels as base64 of its UTF-8 bytes: names and descriptions are data whatever characters
+they hold, and the host's output stays ASCII whatever its code page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import re
+from collections.abc import Sequence
+
+VERSION = "OCSFW1"
+# Separates the script text from the request on the script's stdin.
+SEPARATOR = b"\0\0\0\0"
+
+_INT_RE = re.compile(r"^-?\d+$")
+
+
+class WireError(ValueError):
+    """Text that does not follow the OCSFW1 protocol."""
+
+
+def b64(text: str) -> str:
+    """``B(x)``: base64 of the UTF-8 bytes; the empty string stays empty."""
+    return base64.b64encode(text.encode("utf-8")).decode("ascii") if text else ""
+
+
+def unb64(field: str, what: str = "field") -> str:
+    """Inverse of :func:`b64`; a bad field is a :class:`WireError` naming ``what``."""
+    if not field:
+        return ""
+    try:
+        return base64.b64decode(field.encode("ascii"), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise WireError(f"{what}: {field[:60]!r} is not base64 of UTF-8 text ({exc})") from None
+
+
+def _int(field: str, what: str) -> int:
+    if not _INT_RE.match(field):
+        raise WireError(f"{what}: {field[:60]!r} is not an integer")
+    return int(field)
+
+
+def _flag(field: str, what: str) -> bool:
+    if field not in ("0", "1"):
+        raise WireError(f"{what}: {field[:60]!r} is not 0 or 1")
+    return field == "1"
+
+
+# --- records -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class WireRule:
+    """A firewall rule as the protocol carries it (Windows numbers and strings)."""
+
+    name: str
+    description: str = ""
+    direction: int = 1
+    action: int = 1
+    protocol: int = 6
+    local_ports: str = "*"
+    remote_ports: str = "*"
+    local_addresses: str = "*"
+    remote_addresses: str = "*"
+    profiles: int = 7
+    enabled: bool = True
+    # Only on RULE lines of a reply:
+    grouping: str = ""
+    application: str = ""
+    service: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class WireProfile:
+    """One PROFILE line: type 1 domain, 2 private, 4 public; actions 0 block, 1 allow."""
+
+    type: int
+    enabled: bool
+    inbound_action: int
+    outbound_action: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    op: str
+    groups: tuple[str, ...] = ()
+    removes: tuple[str, ...] = ()
+    adds: tuple[WireRule, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    profiles: tuple[WireProfile, ...] = ()
+    rules: tuple[WireRule, ...] = ()
+    removed: tuple[tuple[str, int], ...] = ()
+    added: tuple[str, ...] = ()
+    error: str | None = None
+    done: bool = False
+
+
+# --- requests ------------------------------------------------------------------------------
+
+
+def _add_fields(rule: WireRule) -> list[str]:
+    return [
+        b64(rule.name),
+        b64(rule.description),
+        str(rule.direction),
+        str(rule.action),
+        str(rule.protocol),
+        b64(rule.local_ports),
+        b64(rule.remote_ports),
+        b64(rule.local_addresses),
+        b64(rule.remote_addresses),
+        str(rule.profiles),
+        "1" if rule.enabled else "0",
+    ]
+
+
+def encode_request(request: Request) -> str:
+    if request.op not in ("read", "apply"):
+        raise WireError(f"op: {request.op!r} is not valid; valid are read, apply")
+    if request.op == "apply" and len(request.groups) != 1:
+        raise WireError(f"an apply request needs exactly one group, got {len(request.groups)}")
+    if request.op == "read" and (request.removes or request.adds):
+        raise WireError("a read request carries no REMOVE or ADD lines")
+    lines = [VERSION, f"OP\t{request.op}"]
+    lines.extend(f"GROUP\t{b64(g)}" for g in request.groups)
+    lines.extend(f"REMOVE\t{b64(n)}" for n in request.removes)
+    lines.extend("\t".join(["ADD", *_add_fields(r)]) for r in request.adds)
+    lines.append("END")
+    return "".join(line + "\n" for line in lines)
+
+
+def encode_read(groups: Sequence[str] = ()) -> str:
+    return encode_request(Request(op="read", groups=tuple(groups)))
+
+
+def encode_apply(group: str, removes: Sequence[str], adds: Sequence[WireRule]) -> str:
+    return encode_request(
+        Request(op="apply", groups=(group,), removes=tuple(removes), adds=tuple(adds))
+    )
+
+
+def _lines(text: str) -> list[tuple[int, list[str]]]:
+    """Non-empty lines (CR LF tolerated, a leading BOM ignored) split into fields."""
+    text = text.lstrip("\ufeff")
+    return [
+        (number, line.rstrip("\r").split("\t"))
+        for number, line in enumerate(text.split("\n"), start=1)
+        if line.rstrip("\r")
+    ]
+
+
+def _expect(fields: list[str], count: int, number: int) -> None:
+    if len(fields) != count:
+        raise WireError(
+            f"line {number}: {fields[0]} needs {count - 1} field(s), got {len(fields) - 1}"
+        )
+
+
+def decode_request(text: str) -> Request:
+    lines = _lines(text)
+    if not lines or lines[0][1] != [VERSION]:
+        raise WireError(f"a request starts with a line {VERSION!r}")
+    op = ""
+    groups: list[str] = []
+    removes: list[str] = []
+    adds: list[WireRule] = []
+    ended = False
+    for number, fields in lines[1:]:
+        if ended:
+            raise WireError(f"line {number}: text after END")
+        kind = fields[0]
+        if kind == "OP":
+            _expect(fields, 2, number)
+            op = fields[1]
+        elif kind == "GROUP":
+            _expect(fields, 2, number)
+            groups.append(unb64(fields[1], f"line {number} GROUP"))
+        elif kind == "REMOVE":
+            _expect(fields, 2, number)
+            removes.append(unb64(fields[1], f"line {number} REMOVE"))
+        elif kind == "ADD":
+            _expect(fields, 12, number)
+            at = f"line {number} ADD"
+            adds.append(
+                WireRule(
+                    name=unb64(fields[1], at),
+                    description=unb64(fields[2], at),
+                    direction=_int(fields[3], at),
+                    action=_int(fields[4], at),
+                    protocol=_int(fields[5], at),
+                    local_ports=unb64(fields[6], at),
+                    remote_ports=unb64(fields[7], at),
+                    local_addresses=unb64(fields[8], at),
+                    remote_addresses=unb64(fields[9], at),
+                    profiles=_int(fields[10], at),
+                    enabled=_flag(fields[11], at),
+                )
+            )
+        elif kind == "END":
+            _expect(fields, 1, number)
+            ended = True
+        else:
+            raise WireError(f"line {number}: unknown record {kind[:40]!r}")
+    if not ended:
+        raise WireError("the request has no END line (truncated?)")
+    request = Request(op=op, groups=tuple(groups), removes=tuple(removes), adds=tuple(adds))
+    # The same checks as encoding, so a decoded request is one the controller could send.
+    encode_request(request)
+    return request
+
+
+# --- replies -------------------------------------------------------------------------------
+
+
+def encode_reply(reply: Reply) -> str:
+    lines = [VERSION]
+    for p in reply.profiles:
+        lines.append(
+            f"PROFILE\t{p.type}\t{int(p.enabled)}\t{p.inbound_action}\t{p.outbound_action}"
+        )
+    for r in reply.rules:
+        fields = _add_fields(r)
+        # RULE carries the grouping after the description, then application and service.
+        fields.insert(2, b64(r.grouping))
+        lines.append("\t".join(["RULE", *fields, b64(r.application), b64(r.service)]))
+    lines.extend(f"REMOVED\t{b64(name)}\t{count}" for name, count in reply.removed)
+    lines.extend(f"ADDED\t{b64(name)}" for name in reply.added)
+    if reply.error is not None:
+        lines.append(f"ERROR\t{b64(reply.error)}")
+    if reply.done:
+        lines.append("DONE")
+    return "".join(line + "\n" for line in lines)
+
+
+def decode_reply(text: str) -> Reply:
+    """Parse the script's stdout. A reply may stop early (ERROR, or a crash): ``done`` says."""
+    lines = _lines(text)
+    if not lines or lines[0][1] != [VERSION]:
+        first = lines[0][1][0][:80] if lines else ""
+        raise WireError(f"the output does not start with {VERSION!r} (first line: {first!r})")
+    profiles: list[WireProfile] = []
+    rules: list[WireRule] = []
+    removed: list[tuple[str, int]] = []
+    added: list[str] = []
+    error: str | None = None
+    done = False
+    for number, fields in lines[1:]:
+        kind = fields[0]
+        if done:
+            raise WireError(f"line {number}: output after DONE")
+        at = f"line {number} {kind[:20]}"
+        if kind == "PROFILE":
+            _expect(fields, 5, number)
+            profiles.append(
+                WireProfile(
+                    type=_int(fields[1], at),
+                    enabled=_flag(fields[2], at),
+                    inbound_action=_int(fields[3], at),
+                    outbound_action=_int(fields[4], at),
+                )
+            )
+        elif kind == "RULE":
+            _expect(fields, 15, number)
+            rules.append(
+                WireRule(
+                    name=unb64(fields[1], at),
+                    description=unb64(fields[2], at),
+                    grouping=unb64(fields[3], at),
+                    direction=_int(fields[4], at),
+                    action=_int(fields[5], at),
+                    protocol=_int(fields[6], at),
+                    local_ports=unb64(fields[7], at),
+                    remote_ports=unb64(fields[8], at),
+                    local_addresses=unb64(fields[9], at),
+                    remote_addresses=unb64(fields[10], at),
+                    profiles=_int(fields[11], at),
+                    enabled=_flag(fields[12], at),
+                    application=unb64(fields[13], at),
+                    service=unb64(fields[14], at),
+                )
+            )
+        elif kind == "REMOVED":
+            _expect(fields, 3, number)
+            removed.append((unb64(fields[1], at), _int(fields[2], at)))
+        elif kind == "ADDED":
+            _expect(fields, 2, number)
+            added.append(unb64(fields[1], at))
+        elif kind == "ERROR":
+            _expect(fields, 2, number)
+            error = unb64(fields[1], at)
+        elif kind == "DONE":
+            _expect(fields, 1, number)
+            done = True
+        else:
+            raise WireError(f"line {number}: unknown record {kind[:40]!r}")
+    return Reply(
+        profiles=tuple(profiles),
+        rules=tuple(rules),
+        removed=tuple(removed),
+        added=tuple(added),
+        error=error,
+        done=done,
+    )

@@ -1,0 +1,288 @@
+"""Static checks of the two PowerShell files that run on the Windows hosts.
+
+No PowerShell runs on the build machines, so these checks are what stands between a typo
+and a failing production host: the files must parse, use nothing newer than PowerShell
+2.0, stay ASCII, agree with the Python side of the protocol, and the bootstrap must
+survive the way Ansible's winrm connection re-encodes a command.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import tree_sitter
+import tree_sitter_powershell
+from ansible.plugins.shell.powershell import ShellModule
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _remote, _wire
+
+UTILS = Path(__file__).resolve().parents[2] / "plugins" / "plugin_utils"
+FILES = {name: (UTILS / name).read_bytes() for name in ("_bootstrap.ps1", "_firewall.ps1")}
+PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
+
+# What PowerShell 2.0 / .NET 3.5 lacks, as (why, pattern). Matched on the script text.
+NEWER_THAN_PS2 = [
+    ("ConvertTo-Json is PowerShell 3.0", r"(?i)\bConvertTo-Json\b"),
+    ("ConvertFrom-Json is PowerShell 3.0", r"(?i)\bConvertFrom-Json\b"),
+    ("NetSecurity cmdlets need Windows 8 / 2012", r"(?i)-NetFirewall"),
+    ("[ordered] is PowerShell 3.0", r"(?i)\[ordered\]"),
+    ("::new() is PowerShell 5.0", r"(?i)::new\s*\("),
+    ("-in / -notin are PowerShell 3.0", r"(?i)\s-(not)?in\s"),
+    ("[pscustomobject] casts are PowerShell 3.0", r"(?i)\[pscustomobject\]"),
+    (".ForEach() is PowerShell 4.0", r"(?i)\.ForEach\s*\("),
+    (".Where() is PowerShell 4.0", r"(?i)\.Where\s*\("),
+    ("$PSItem is PowerShell 3.0", r"(?i)\$PSItem\b"),
+    ("-shl / -shr are PowerShell 3.0", r"(?i)-sh[lr]\b"),
+    ("classes are PowerShell 5.0", r"(?im)^\s*class\s+\w"),
+    ("enums are PowerShell 5.0", r"(?im)^\s*enum\s+\w"),
+    ("using namespace is PowerShell 5.0", r"(?i)\busing\s+(namespace|module)\b"),
+    (
+        "simplified Where-Object/ForEach-Object syntax is PowerShell 3.0",
+        r"(?i)\b(Where-Object|ForEach-Object|where|\?|%)\s+-?\w+\s+-(eq|ne|like|match|gt|lt)\b",
+    ),
+    ("Invoke-RestMethod/WebRequest are PowerShell 3.0", r"(?i)\bInvoke-(RestMethod|WebRequest)\b"),
+    ("Get-CimInstance is PowerShell 3.0", r"(?i)\b\w+-Cim\w+\b"),
+    ("$PSScriptRoot outside a module is PowerShell 3.0", r"(?i)\$PSScriptRoot\b"),
+    ("-PipelineVariable is PowerShell 4.0", r"(?i)-PipelineVariable\b"),
+    ("[System.Net.Http] needs .NET 4.5", r"(?i)System\.Net\.Http"),
+    ("Task/async APIs need .NET 4", r"(?i)System\.Threading\.Tasks"),
+]
+
+# Snippets each pattern must catch (negative controls: the checks can fail).
+BAD_SNIPPETS = {
+    "ConvertTo-Json is PowerShell 3.0": "$x | ConvertTo-Json",
+    "ConvertFrom-Json is PowerShell 3.0": "$s | ConvertFrom-Json",
+    "NetSecurity cmdlets need Windows 8 / 2012": "Get-NetFirewallRule -Group x",
+    "[ordered] is PowerShell 3.0": "$h = [ordered]@{}",
+    "::new() is PowerShell 5.0": "[Text.StringBuilder]::new()",
+    "-in / -notin are PowerShell 3.0": "if ($a -in $b) { }",
+    "[pscustomobject] casts are PowerShell 3.0": "$o = [PSCustomObject]@{ a = 1 }",
+    ".ForEach() is PowerShell 4.0": "$list.ForEach({ $_ })",
+    ".Where() is PowerShell 4.0": "$list.Where({ $_ })",
+    "$PSItem is PowerShell 3.0": "$rules | % { $PSItem.Name }",
+    "-shl / -shr are PowerShell 3.0": "$a = 1 -shl 2",
+    "classes are PowerShell 5.0": "class Rule { [string]$Name }",
+    "enums are PowerShell 5.0": "enum Dir { In; Out }",
+    "using namespace is PowerShell 5.0": "using namespace System.Text",
+    "simplified Where-Object/ForEach-Object syntax is PowerShell 3.0": (
+        "$r = $rules | Where-Object Grouping -eq 'x'"
+    ),
+    "Invoke-RestMethod/WebRequest are PowerShell 3.0": "Invoke-WebRequest http://x",
+    "Get-CimInstance is PowerShell 3.0": "Get-CimInstance Win32_Service",
+    "$PSScriptRoot outside a module is PowerShell 3.0": "Join-Path $PSScriptRoot x",
+    "-PipelineVariable is PowerShell 4.0": "Get-Item x -PipelineVariable p",
+    "[System.Net.Http] needs .NET 4.5": "[System.Net.Http.HttpClient]",
+    "Task/async APIs need .NET 4": "[System.Threading.Tasks.Task]::Run",
+}
+
+# Commands the remote script may call besides its own functions: all in PowerShell 2.0.
+PS2_COMMANDS = {"New-Object", "Get-Service", "Set-StrictMode"}
+
+
+def _nodes(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
+    yield node
+    for child in node.children:
+        yield from _nodes(child)
+
+
+def syntax_problems(source: bytes) -> list[str]:
+    tree = PARSER.parse(source)
+    return [
+        f"{n.type} at line {n.start_point[0] + 1}: {source[n.start_byte : n.end_byte][:60]!r}"
+        for n in _nodes(tree.root_node)
+        if n.type == "ERROR" or n.is_missing
+    ]
+
+
+def newer_constructs(text: str) -> list[str]:
+    return [why for why, pattern in NEWER_THAN_PS2 if re.search(pattern, text)]
+
+
+def called_commands(source: bytes) -> set[str]:
+    tree = PARSER.parse(source)
+    return {
+        source[n.start_byte : n.end_byte].decode()
+        for n in _nodes(tree.root_node)
+        if n.type == "command_name"
+    }
+
+
+def defined_functions(source: bytes) -> set[str]:
+    tree = PARSER.parse(source)
+    return {
+        source[n.start_byte : n.end_byte].decode()
+        for n in _nodes(tree.root_node)
+        if n.type == "function_name"
+    }
+
+
+def emitted_field_counts(source: bytes) -> dict[str, int]:
+    """Number of fields of each record the script writes with its Emit function."""
+    tree = PARSER.parse(source)
+    counts: dict[str, int] = {}
+    for node in _nodes(tree.root_node):
+        names = [c for c in node.children if c.type == "command_name"]
+        if node.type != "command" or not names:
+            continue
+        if source[names[0].start_byte : names[0].end_byte] != b"Emit":
+            continue
+        elements = next(c for c in node.children if c.type == "command_elements")
+        args = [c for c in elements.children if c.type != "command_argument_sep"]
+        assert len(args) == 1, "Emit takes one comma-separated list"
+        if args[0].type == "array_literal_expression":
+            items = [c for c in args[0].children if c.type == "unary_expression"]
+        else:
+            items = [args[0]]
+        kind = source[items[0].start_byte : items[0].end_byte].decode().strip("'")
+        counts[kind] = len(items)
+    return counts
+
+
+# --- the checks ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_parses_without_errors(name: str) -> None:
+    assert syntax_problems(FILES[name]) == []
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_ascii_only(name: str) -> None:
+    FILES[name].decode("ascii")
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_nothing_newer_than_powershell_2(name: str) -> None:
+    assert newer_constructs(FILES[name].decode("ascii")) == []
+
+
+@pytest.mark.parametrize(("why", "pattern"), NEWER_THAN_PS2)
+def test_each_check_catches_its_bad_snippet(why: str, pattern: str) -> None:
+    snippet = BAD_SNIPPETS[why]
+    assert re.search(pattern, snippet), f"{why}: pattern misses {snippet!r}"
+    assert why in newer_constructs(FILES["_firewall.ps1"].decode() + "\n" + snippet + "\n")
+
+
+def test_negative_controls_for_syntax_and_ascii() -> None:
+    assert syntax_problems(b"function Broken( { $x = \n")
+    assert syntax_problems(b"if ($a { }\n")
+    with pytest.raises(UnicodeDecodeError):
+        "$x = 'caf\u00e9'".encode().decode("ascii")
+
+
+def test_the_script_only_calls_its_functions_and_ps2_cmdlets() -> None:
+    source = FILES["_firewall.ps1"]
+    unknown = called_commands(source) - defined_functions(source) - PS2_COMMANDS
+    assert unknown == set()
+    # The check sees calls: a misspelt function name would be reported.
+    assert "Emitt" in called_commands(source.replace(b"Emit 'DONE'", b"Emitt 'DONE'"))
+
+
+def test_records_have_the_field_counts_the_controller_parses() -> None:
+    assert emitted_field_counts(FILES["_firewall.ps1"]) == {
+        "PROFILE": 5,
+        "RULE": 15,
+        "REMOVED": 3,
+        "ADDED": 2,
+        "ERROR": 2,
+        "DONE": 1,
+    }
+    # The same counts as _wire.decode_reply checks (it rejects any other).
+    reply = _wire.Reply(
+        profiles=(_wire.WireProfile(1, True, 0, 1),),
+        rules=(_wire.WireRule(name="n"),),
+        removed=(("n", 1),),
+        added=("n",),
+        error="e",
+        done=False,
+    )
+    widths = {
+        line.split("\t")[0]: len(line.split("\t"))
+        for line in _wire.encode_reply(reply).splitlines()[1:]
+    }
+    assert widths == {"PROFILE": 5, "RULE": 15, "REMOVED": 3, "ADDED": 2, "ERROR": 2}
+
+
+def test_the_script_parses_the_request_fields_the_controller_sends() -> None:
+    text = FILES["_firewall.ps1"].decode()
+    add = _wire.encode_apply("g", [], [_wire.WireRule(name="n")]).splitlines()[3]
+    assert re.search(rf"'ADD' -and \$f\.Length -eq {len(add.split(chr(9)))}\b", text)
+    for kind, width in (("OP", 2), ("GROUP", 2), ("REMOVE", 2), ("END", 1)):
+        assert re.search(rf"'{kind}' -and \$f\.Length -eq {width}\b", text), kind
+    assert "'OCSFW1'" in text and _wire.VERSION == "OCSFW1"
+
+
+@pytest.mark.parametrize(
+    ("decimal", "hexadecimal"),
+    [
+        (-2147024891, "0x80070005"),
+        (-2147023143, None),
+        (-2147023174, None),
+        (-2147023838, None),
+        (-2147023834, None),
+        (-2147221164, "0x80040154"),
+    ],
+)
+def test_hresults_are_written_as_the_int32_powershell_sees(
+    decimal: int, hexadecimal: str | None
+) -> None:
+    text = FILES["_firewall.ps1"].decode()
+    assert str(decimal) in text
+    if hexadecimal:
+        assert decimal + 2**32 == int(hexadecimal, 16)
+        assert hexadecimal in text
+
+
+def test_exit_codes() -> None:
+    script = FILES["_firewall.ps1"].decode()
+    assert sorted(set(re.findall(r"\bexit\s+(\S+)", script))) == ["0", "2"]
+    assert FILES["_bootstrap.ps1"].decode().rstrip().endswith("exit $LASTEXITCODE")
+
+
+def _decode_command(command: str) -> str:
+    parts = command.split(" ")
+    assert parts[:6] == [
+        "PowerShell",
+        "-NoProfile",
+        "-NonInteractive",
+        "-ExecutionPolicy",
+        "Unrestricted",
+        "-EncodedCommand",
+    ]
+    return base64.b64decode(parts[6]).decode("utf-16-le")
+
+
+def test_bootstrap_survives_ansibles_line_stripping() -> None:
+    original = _remote.bootstrap_text()
+    command = ShellModule()._encode_script(original, strict_mode=False, preserve_rc=False)
+    decoded = _decode_command(command)
+    kept = [line.strip() for line in original.splitlines() if line.strip()]
+    assert decoded == "\n".join(kept)
+    # Nothing depended on indentation or blank lines: the stripped text is the same program.
+    assert all(line == line.strip() for line in original.splitlines())
+    assert "@'" not in original and '@"' not in original
+    assert syntax_problems(decoded.encode()) == []
+    assert "$input" in decoded and "`0`0`0`0" in decoded
+
+
+def test_command_line_is_small() -> None:
+    command = ShellModule()._encode_script(
+        _remote.bootstrap_text(), strict_mode=False, preserve_rc=False
+    )
+    assert len(command) < 8000
+    assert len(_remote.bootstrap_text().encode()) < 1024
+
+
+def test_stdin_split_as_the_bootstrap_does_gives_back_script_and_request() -> None:
+    # @($input) -join "`n" yields the stdin lines joined by LF; the bootstrap then cuts at
+    # the first NUL NUL NUL NUL.
+    request = _wire.encode_apply("g\u00e9", ["a"], [_wire.WireRule(name="b\nc")])
+    stdin = _remote.build_stdin(request).decode("utf-8")
+    joined = "\n".join(stdin.splitlines())
+    at = joined.index("\0\0\0\0")
+    assert joined[:at] == FILES["_firewall.ps1"].decode()
+    assert _wire.decode_request(joined[at + 4 :]) == _wire.decode_request(request)
