@@ -1,0 +1,138 @@
+"""Command line of the lab: ``PYTHONPATH=lab python -m ocs_lab {start,stop,dump,trace,fault}``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from typing import Any
+
+from . import api, inventory
+from .state import LabError, StateDir, write_json
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ocs_lab",
+        description="Simulated Windows hosts speaking WinRM on 127.0.0.1 for ocs.firewall.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    start = sub.add_parser("start", help="start one simulated host per inventory host")
+    start.add_argument("--inventory", required=True, help="Ansible YAML inventory to mirror")
+    start.add_argument("--state-dir", required=True)
+    start.add_argument("--output", required=True, help="where to write the lab inventory")
+    start.add_argument("--transport", choices=api.TRANSPORT_CHOICES, default="basic")
+    start.add_argument("--user", default=api.DEFAULT_USER)
+    start.add_argument("--password", default=api.DEFAULT_PASSWORD)
+    start.add_argument("--replace", action="store_true", help="stop a lab already running there")
+    start.add_argument(
+        "--scripts-dir",
+        help="folder holding _bootstrap.ps1 and _firewall.ps1 (default: the checkout's "
+        "plugins/plugin_utils)",
+    )
+
+    stop = sub.add_parser("stop", help="stop the lab (safe to repeat)")
+    stop.add_argument("--state-dir", required=True)
+
+    dump = sub.add_parser("dump", help="JSON of each host's whole firewall")
+    dump.add_argument("--state-dir", required=True)
+    dump.add_argument("hosts", nargs="*")
+
+    trace = sub.add_parser("trace", help="JSON of the commands each host ran")
+    trace.add_argument("--state-dir", required=True)
+    trace.add_argument("--reset", action="store_true", help="clear the traces after printing")
+    trace.add_argument("hosts", nargs="*")
+
+    fault = sub.add_parser("fault", help="inject a fault into a running host")
+    fault.add_argument("--state-dir", required=True)
+    fault.add_argument("host")
+    kinds = fault.add_mutually_exclusive_group(required=True)
+    kinds.add_argument("--refuse-auth", action="store_true", help="answer 401 to everything")
+    kinds.add_argument(
+        "--fail-command", type=int, metavar="N", help="Nth command from now fails halfway"
+    )
+    kinds.add_argument(
+        "--drop-command", type=int, metavar="N", help="Nth command: drop the TCP connection"
+    )
+    kinds.add_argument("--delay", type=float, metavar="SECONDS", help="sleep before each reply")
+    kinds.add_argument("--stop-firewall", action="store_true", help="firewall service stopped")
+    kinds.add_argument("--clear", action="store_true", help="remove every fault")
+
+    serve = sub.add_parser("serve", help=argparse.SUPPRESS)
+    serve.add_argument("--state-dir", required=True)
+    serve.add_argument("--daemon", action="store_true")
+    return parser
+
+
+def _print(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _serve(state_dir: str, daemon: bool) -> int:
+    state = StateDir(state_dir)
+    if daemon:
+        if os.fork() > 0:
+            # The launcher returns at once; the server lives on in its own session.
+            os._exit(0)
+        os.setsid()
+    state.pid_file.write_text(f"{os.getpid()}\n")
+    from .server import serve
+
+    try:
+        return serve(state_dir)
+    except Exception as exc:
+        traceback.print_exc()
+        write_json(state.ready_file, {"error": f"{type(exc).__name__}: {exc}"})
+        return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args.state_dir, args.daemon)
+        if args.command == "start":
+            written = api.start(
+                args.inventory,
+                args.state_dir,
+                args.transport,
+                user=args.user,
+                password=args.password,
+                output=args.output,
+                replace=args.replace,
+                scripts_dir=args.scripts_dir,
+            )
+            count = len(inventory.hosts(written))
+            print(f"ocs_lab: {count} host(s) listening; inventory written to {args.output}")
+        elif args.command == "stop":
+            stopped = api.stop(args.state_dir)
+            print("ocs_lab: stopped" if stopped else "ocs_lab: no lab was running")
+        elif args.command == "dump":
+            _print(api.dump(args.state_dir, args.hosts))
+        elif args.command == "trace":
+            _print(api.trace(args.state_dir, args.hosts, reset=args.reset))
+        elif args.command == "fault":
+            _print(
+                api.set_fault(
+                    args.state_dir,
+                    args.host,
+                    refuse_auth=args.refuse_auth,
+                    fail_command=args.fail_command,
+                    drop_command=args.drop_command,
+                    delay=args.delay,
+                    stop_firewall=args.stop_firewall,
+                    clear=args.clear,
+                )
+            )
+    except LabError as exc:
+        print(f"ocs_lab: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""Python API of the lab: what the CLI does, callable from pytest fixtures.
+
+from ocs_lab import api
+inventory = api.start("inventory.yml", state_dir, transport="mixed", output="lab.yml")
+api.dump(state_dir)          # {host: {"profiles": ..., "rules": [...]}}
+api.trace(state_dir)         # {host: [{"time", "op", "rc", "counts", ...}, ...]}
+api.set_fault(state_dir, "fe01", fail_command=1)
+api.stop(state_dir)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import inventory as inv
+from .seed import initial_state
+from .state import LabError, StateDir, host_id, read_json, write_json
+
+LAB_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = LAB_DIR.parent
+DEFAULT_SCRIPTS_DIR = REPO_ROOT / "plugins" / "plugin_utils"
+DEFAULT_USER = "Administrator"
+DEFAULT_PASSWORD = "Lab-Passw0rd!"
+TRANSPORT_CHOICES = ("basic", "ntlm", "https", "mixed")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            # Field 3 is the state; a zombie has exited but was not reaped yet.
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def running_pid(state_dir: str | os.PathLike[str]) -> int | None:
+    """The pid of the lab server serving ``state_dir``, or None."""
+    state = StateDir(state_dir)
+    try:
+        pid = int(state.pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    if not _process_alive(pid):
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    # Guard against a recycled pid: it must be our server for this very folder.
+    if b"ocs_lab" not in cmdline or str(state.path).encode() not in cmdline:
+        return None
+    return pid
+
+
+def start(
+    inventory: dict[str, Any] | str | os.PathLike[str],
+    state_dir: str | os.PathLike[str],
+    transport: str = "basic",
+    *,
+    user: str = DEFAULT_USER,
+    password: str = DEFAULT_PASSWORD,
+    output: str | os.PathLike[str] | None = None,
+    replace: bool = False,
+    scripts_dir: str | os.PathLike[str] | None = None,
+    timeout: float = 60.0,
+) -> dict[str, Any]:
+    """Start one simulated host per inventory host; return (and write) the lab inventory."""
+    if transport not in TRANSPORT_CHOICES:
+        raise LabError(f"transport {transport!r} is not valid; choose one of {TRANSPORT_CHOICES}")
+    if not user or any(c in user for c in ":\r\n"):
+        raise LabError(f"user {user!r} must be non-empty without ':' or line breaks")
+    if not password or any(c in password for c in "\r\n"):
+        raise LabError("password must be non-empty without line breaks")
+    state = StateDir(state_dir)
+    pid = running_pid(state.path)
+    if pid is not None:
+        if not replace:
+            names = [h["name"] for h in read_json(state.config_file, {}).get("hosts", [])]
+            raise LabError(
+                f"{state.path} already holds a running lab (pid {pid}, hosts {names}); "
+                f"stop it with 'python -m ocs_lab stop --state-dir {state.path}' or pass --replace"
+            )
+        stop(state.path)
+
+    data = inv.load(inventory if isinstance(inventory, dict) else Path(inventory))
+    host_vars = inv.hosts(data)
+    if not host_vars:
+        raise LabError("the inventory names no hosts")
+    scripts = Path(scripts_dir or os.environ.get("OCS_LAB_SCRIPTS_DIR") or DEFAULT_SCRIPTS_DIR)
+
+    hosts = []
+    stores: dict[str, dict[str, Any]] = {}
+    used_ids: set[str] = set()
+    for index, (name, variables) in enumerate(host_vars.items()):
+        kind = variables.get("ocs_lab_transport")
+        if kind is None:
+            kind = inv.TRANSPORTS[index % 3] if transport == "mixed" else transport
+        if kind not in inv.TRANSPORTS:
+            raise LabError(
+                f"host {name}: ocs_lab_transport {kind!r} is not valid; "
+                f"choose one of {list(inv.TRANSPORTS)}"
+            )
+        foreign = variables.get("ocs_lab_foreign_rules") or []
+        if not isinstance(foreign, list):
+            raise LabError(f"host {name}: ocs_lab_foreign_rules must be a list, got {foreign!r}")
+        hid = host_id(name)
+        while hid in used_ids:
+            hid += "_"
+        used_ids.add(hid)
+        try:
+            store = initial_state(foreign)
+        except (ValueError, TypeError) as exc:
+            raise LabError(f"host {name}: bad ocs_lab_foreign_rules: {exc}") from exc
+        hosts.append(
+            {"name": name, "id": hid, "transport": kind, "user": user, "password": password}
+        )
+        stores[name] = store
+
+    state.path.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(state.path / "hosts", ignore_errors=True)
+    for leftover in (state.ready_file, state.pid_file):
+        leftover.unlink(missing_ok=True)
+    for host in hosts:
+        write_json(state.firewall_file(host["id"]), stores[host["name"]])
+        state.write_faults(host["id"], {})
+        state.reset_trace(host["id"])
+    ca_path = state.path / "ca.pem"
+    if any(h["transport"] == "https" for h in hosts):
+        from .certs import make_certificates
+
+        make_certificates(state.path)
+    state.ntlm_user_file.write_text(f":{user}:{password}\n", encoding="utf-8")
+    state.ntlm_user_file.chmod(0o600)
+    write_json(
+        state.config_file,
+        {
+            "hosts": hosts,
+            "bootstrap_path": str(scripts / "_bootstrap.ps1"),
+            "script_path": str(scripts / "_firewall.ps1"),
+        },
+    )
+
+    ports = _spawn(state, timeout)
+    connections = {
+        h["name"]: inv.connection_vars(h["transport"], ports[h["name"]], user, password, ca_path)
+        for h in hosts
+    }
+    written = inv.with_connections(data, connections)
+    text = yaml.safe_dump(written, sort_keys=False, allow_unicode=True)
+    (state.path / "inventory.yml").write_text(text, encoding="utf-8")
+    if output is not None:
+        Path(output).write_text(text, encoding="utf-8")
+    return written
+
+
+def _spawn(state: StateDir, timeout: float) -> dict[str, int]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(LAB_DIR), env.get("PYTHONPATH")]))
+    with state.log_file.open("ab") as log:
+        launcher = subprocess.run(
+            [sys.executable, "-m", "ocs_lab", "serve", "--daemon", "--state-dir", str(state.path)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            env=env,
+            cwd=str(state.path),
+            check=False,
+            timeout=timeout,
+        )
+    if launcher.returncode != 0:
+        raise LabError(f"the lab server did not start:\n{_log_tail(state)}")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready = read_json(state.ready_file)
+        if ready:
+            if "error" in ready:
+                raise LabError(f"the lab server failed: {ready['error']}\n{_log_tail(state)}")
+            return {str(k): int(v) for k, v in ready["ports"].items()}
+        time.sleep(0.02)
+    raise LabError(f"the lab server did not become ready in {timeout} s\n{_log_tail(state)}")
+
+
+def _log_tail(state: StateDir) -> str:
+    try:
+        return "\n".join(state.log_file.read_text(errors="replace").splitlines()[-20:])
+    except OSError:
+        return ""
+
+
+def stop(state_dir: str | os.PathLike[str], timeout: float = 10.0) -> bool:
+    """Stop the lab serving ``state_dir``; True if one was running. Safe to repeat."""
+    state = StateDir(state_dir)
+    pid = running_pid(state.path)
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _process_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if _process_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    for leftover in (state.pid_file, state.ready_file):
+        leftover.unlink(missing_ok=True)
+    return pid is not None
+
+
+def dump(
+    state_dir: str | os.PathLike[str], hosts: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Each host's whole firewall: profiles and every rule, in store order."""
+    state = StateDir(state_dir)
+    return {h["name"]: read_json(state.firewall_file(h["id"])) for h in state.resolve_hosts(hosts)}
+
+
+def trace(
+    state_dir: str | os.PathLike[str], hosts: list[str] | None = None, reset: bool = False
+) -> dict[str, list[dict[str, Any]]]:
+    """Commands each host ran (before the reset, when ``reset`` is true)."""
+    state = StateDir(state_dir)
+    result = {}
+    for host in state.resolve_hosts(hosts):
+        result[host["name"]] = state.read_trace(host["id"])
+        if reset:
+            state.reset_trace(host["id"])
+    return result
+
+
+def set_fault(
+    state_dir: str | os.PathLike[str],
+    host: str,
+    *,
+    refuse_auth: bool = False,
+    fail_command: int | None = None,
+    drop_command: int | None = None,
+    delay: float | None = None,
+    stop_firewall: bool = False,
+    clear: bool = False,
+) -> dict[str, Any]:
+    """Add a fault to ``host`` (or clear all its faults); returns the host's faults now.
+
+    ``fail_command=N``: the Nth script run from now fails halfway through an apply
+    (ERROR, exit code 2). ``drop_command=N``: the Nth run completes but the connection is
+    closed while the client waits for its output. ``delay``: seconds slept before each reply.
+    """
+    state = StateDir(state_dir)
+    (entry,) = state.resolve_hosts([host])
+    faults = {} if clear else state.read_faults(entry["id"])
+    for name, count in (("fail_command", fail_command), ("drop_command", drop_command)):
+        if count is not None:
+            if not isinstance(count, int) or count < 1:
+                raise LabError(f"{name} must be a whole number >= 1, got {count!r}")
+            faults[name] = count
+    if delay is not None:
+        if delay < 0:
+            raise LabError(f"delay must be >= 0 seconds, got {delay!r}")
+        faults["delay"] = delay
+    if refuse_auth:
+        faults["refuse_auth"] = True
+    if stop_firewall:
+        faults["stop_firewall"] = True
+    state.write_faults(entry["id"], faults)
+    return faults

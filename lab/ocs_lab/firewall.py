@@ -1,0 +1,493 @@
+"""The simulated Windows Firewall and the OCSFW1 request/reply protocol.
+
+This is what ``_firewall.ps1`` does on a Windows Server 2008 R2 host, played in Python:
+it reads a request, talks to the rule store the way ``HNetCfg.FwPolicy2`` would (with the
+same canonicalisation and the same refusals), and writes the reply. The rule store is a
+plain list of dicts in store order, so ``dump`` can show every property of every rule.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+MAGIC = "OCSFW1"
+
+# INetFwRule.Profiles reads back as NET_FW_PROFILE2_ALL when every profile was set.
+PROFILES_ALL = 2147483647
+PROFILE_TYPES = (1, 2, 4)
+
+# The texts below are what the script's ERROR line carries on a real host: PowerShell's
+# exception message, with the hint the script's Describe function puts in front of it.
+E_INVALIDARG = "Value does not fall within the expected range."
+ACCESS_DENIED_HINT = (
+    "access denied (HRESULT 0x80070005): changing Windows Firewall rules needs a member of "
+    "the local Administrators group with an elevated token"
+)
+SERVICE_STOPPED_MESSAGE = (
+    "the Windows Firewall service (MpsSvc) is not running (HRESULT 0x800706D9): start it, for "
+    'example with "sc.exe start MpsSvc" (There are no more endpoints available from the '
+    "endpoint mapper. (Exception from HRESULT: 0x800706D9))"
+)
+
+
+def access_denied(call: str) -> str:
+    return (
+        f'{ACCESS_DENIED_HINT} (Exception calling "{call}" with "1" argument(s): "Access is '
+        'denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED))")'
+    )
+
+
+ADDRESS_KEYWORDS = {
+    "localsubnet": "LocalSubnet",
+    "dns": "DNS",
+    "dhcp": "DHCP",
+    "wins": "WINS",
+    "defaultgateway": "DefaultGateway",
+}
+LOCAL_PORT_KEYWORDS = {
+    "rpc": "RPC",
+    "rpc-epmap": "RPC-EPMap",
+    "iphttps": "IPHTTPS",
+    "teredo": "Teredo",
+}
+PORT_PROTOCOLS = (6, 17)
+
+RULE_KEYS = (
+    "name",
+    "description",
+    "grouping",
+    "direction",
+    "action",
+    "protocol",
+    "local_ports",
+    "remote_ports",
+    "local_addresses",
+    "remote_addresses",
+    "icmp_types_and_codes",
+    "interface_types",
+    "profiles",
+    "enabled",
+    "edge_traversal",
+    "application",
+    "service",
+)
+
+
+class FirewallError(Exception):
+    """A refusal the COM API would raise; becomes an ``ERROR`` line and exit code 2."""
+
+    def __init__(self, message: str = E_INVALIDARG) -> None:
+        super().__init__(message)
+
+
+def _setting(prop: str, make: Any, *args: Any) -> Any:
+    """Set one property of a new rule; a refusal names it as PowerShell does."""
+    try:
+        return make(*args)
+    except FirewallError as exc:
+        raise FirewallError(f'Exception setting "{prop}": "{exc}"') from None
+
+
+def _check(ok: bool) -> None:
+    if not ok:
+        raise FirewallError()
+
+
+class RequestError(Exception):
+    """A request the script cannot parse; reported as ``bad request: ...`` unless bare."""
+
+    def __init__(self, message: str, bare: bool = False) -> None:
+        super().__init__(message if bare else f"bad request: {message}")
+
+
+def b64e(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def b64d(field_value: str) -> str:
+    try:
+        return base64.b64decode(field_value.encode("ascii"), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        # [Convert]::FromBase64String throws; the script reports the exception text.
+        raise RequestError(
+            'Exception calling "FromBase64String" with "1" argument(s): "Invalid length for '
+            'a Base-64 char array or string."',
+            bare=True,
+        ) from exc
+
+
+# --------------------------------------------------------------------------- values
+
+
+def canonical_ports(value: str, protocol: int, local: bool) -> str:
+    """Store ports the way INetFwRule.LocalPorts/RemotePorts does: as given, ``*`` for any."""
+    text = value.strip()
+    if text in ("", "*"):
+        return "*"
+    if protocol not in PORT_PROTOCOLS:
+        # Windows refuses ports on a rule whose protocol is not TCP or UDP.
+        raise FirewallError()
+    parts = [part.strip() for part in text.split(",")]
+    stored = []
+    for part in parts:
+        keyword = LOCAL_PORT_KEYWORDS.get(part.lower()) if local else None
+        if keyword:
+            stored.append(keyword)
+            continue
+        low, sep, high = part.partition("-")
+        if not _is_port(low) or (sep and not _is_port(high)):
+            raise FirewallError()
+        if sep and int(low) > int(high):
+            raise FirewallError()
+        stored.append(f"{int(low)}-{int(high)}" if sep else str(int(low)))
+    return ",".join(stored)
+
+
+def _is_port(text: str) -> bool:
+    return text.isdigit() and len(text) <= 5 and 0 <= int(text) <= 65535
+
+
+def canonical_addresses(value: str) -> str:
+    """Store addresses the way INetFwRule.RemoteAddresses does.
+
+    ``10.0.0.0/24`` -> ``10.0.0.0/255.255.255.0``, ``10.0.0.1`` -> ``10.0.0.1/255.255.255.255``,
+    IPv6 keeps a prefix length (``/128`` for one address), keywords get Windows' spelling,
+    ``*`` means any.
+    """
+    text = value.strip()
+    if text in ("", "*") or text.lower() == "any":
+        return "*"
+    stored = []
+    for part in (p.strip() for p in text.split(",")):
+        if part in ("", "*") or part.lower() == "any":
+            # "*" is only valid on its own.
+            raise FirewallError()
+        keyword = ADDRESS_KEYWORDS.get(part.lower())
+        if keyword:
+            stored.append(keyword)
+        elif "-" in part:
+            stored.append(_canonical_range(part))
+        else:
+            stored.append(_canonical_network(part))
+    return ",".join(stored)
+
+
+def _canonical_range(part: str) -> str:
+    low_text, _, high_text = part.partition("-")
+    try:
+        low = ipaddress.ip_address(low_text.strip())
+        high = ipaddress.ip_address(high_text.strip())
+    except ValueError as exc:
+        raise FirewallError() from exc
+    if low.version != high.version or int(low) > int(high):
+        raise FirewallError()
+    return f"{low}-{high}"
+
+
+def _canonical_network(part: str) -> str:
+    try:
+        network = ipaddress.ip_network(part, strict=False)
+    except ValueError as exc:
+        raise FirewallError() from exc
+    if network.version == 4:
+        return f"{network.network_address}/{network.netmask}"
+    return f"{network.network_address}/{network.prefixlen}"
+
+
+def canonical_profiles(value: int) -> int:
+    if value == 7 or value == PROFILES_ALL:
+        return PROFILES_ALL
+    if not 1 <= value <= 6:
+        raise FirewallError()
+    return value
+
+
+# --------------------------------------------------------------------------- requests
+
+
+@dataclass
+class AddLine:
+    name: str
+    description: str
+    direction: int
+    action: int
+    protocol: int
+    local_ports: str
+    remote_ports: str
+    local_addresses: str
+    remote_addresses: str
+    profiles: int
+    enabled: int
+
+
+@dataclass
+class Request:
+    op: str
+    groups: list[str] = field(default_factory=list)
+    removes: list[str] = field(default_factory=list)
+    adds: list[AddLine] = field(default_factory=list)
+
+
+def _int_field(text: str) -> int:
+    # [int]::Parse in the script: a bad number is an exception, reported as an ERROR.
+    if not text.lstrip("-").isdigit():
+        raise RequestError(
+            'Exception calling "Parse" with "2" argument(s): '
+            '"Input string was not in a correct format."',
+            bare=True,
+        )
+    return int(text)
+
+
+def parse_request(text: str) -> Request:
+    """Read a request as the script's Read-Request does (same leniency, same refusals)."""
+    op = ""
+    request = Request(op="")
+    seen_version = ended = False
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw.rstrip("\r")
+        if not line:
+            continue
+        if ended:
+            raise RequestError("text after END")
+        fields = line.split("\t")
+        if not seen_version:
+            if line != MAGIC:
+                raise RequestError(f"it does not start with {MAGIC}")
+            seen_version = True
+            continue
+        kind = fields[0]
+        if kind == "OP" and len(fields) == 2:
+            op = fields[1]
+        elif kind == "GROUP" and len(fields) == 2:
+            request.groups.append(b64d(fields[1]))
+        elif kind == "REMOVE" and len(fields) == 2:
+            request.removes.append(b64d(fields[1]))
+        elif kind == "ADD" and len(fields) == 12:
+            request.adds.append(
+                AddLine(
+                    name=b64d(fields[1]),
+                    description=b64d(fields[2]),
+                    direction=_int_field(fields[3]),
+                    action=_int_field(fields[4]),
+                    protocol=_int_field(fields[5]),
+                    local_ports=b64d(fields[6]),
+                    remote_ports=b64d(fields[7]),
+                    local_addresses=b64d(fields[8]),
+                    remote_addresses=b64d(fields[9]),
+                    profiles=_int_field(fields[10]),
+                    enabled=1 if fields[11] == "1" else 0,
+                )
+            )
+        elif kind == "END" and len(fields) == 1:
+            ended = True
+        else:
+            raise RequestError(f"unexpected line {number}")
+    if not ended:
+        raise RequestError("no END line (truncated input?)")
+    if op not in ("read", "apply"):
+        raise RequestError("OP must be read or apply")
+    if op == "apply" and len(request.groups) != 1:
+        raise RequestError("apply needs exactly one GROUP")
+    request.op = op
+    return request
+
+
+# --------------------------------------------------------------------------- store
+
+
+def new_rule(**values: Any) -> dict[str, Any]:
+    """A rule with every INetFwRule property, defaults as a fresh COM rule object has them."""
+    rule: dict[str, Any] = {
+        "name": "",
+        "description": "",
+        "grouping": "",
+        "direction": 1,
+        "action": 1,
+        "protocol": 256,
+        "local_ports": "*",
+        "remote_ports": "*",
+        "local_addresses": "*",
+        "remote_addresses": "*",
+        "icmp_types_and_codes": "",
+        "interface_types": "All",
+        "profiles": PROFILES_ALL,
+        "enabled": 0,
+        "edge_traversal": 0,
+        "application": "",
+        "service": "",
+    }
+    unknown = set(values) - set(RULE_KEYS)
+    if unknown:
+        raise ValueError(f"unknown rule properties {sorted(unknown)}; valid: {list(RULE_KEYS)}")
+    rule.update(values)
+    return rule
+
+
+def build_rule(add: AddLine, group: str) -> dict[str, Any]:
+    """Create a rule as the script does, property by property in the script's order.
+
+    Protocol is set before the ports because Windows refuses ports on a rule whose
+    protocol is not TCP or UDP.
+    """
+    # Windows refuses an empty rule name and the '|' it uses as its own separator.
+    _setting("Name", _check, add.name != "" and "|" not in add.name)
+    _setting("Description", _check, "|" not in add.description)
+    _setting("Protocol", _check, 0 <= add.protocol <= 256)
+    local_ports = _setting("LocalPorts", canonical_ports, add.local_ports, add.protocol, True)
+    remote_ports = _setting("RemotePorts", canonical_ports, add.remote_ports, add.protocol, False)
+    local_addresses = _setting("LocalAddresses", canonical_addresses, add.local_addresses)
+    remote_addresses = _setting("RemoteAddresses", canonical_addresses, add.remote_addresses)
+    _setting("Direction", _check, add.direction in (1, 2))
+    _setting("Action", _check, add.action in (0, 1))
+    profiles = _setting("Profiles", canonical_profiles, add.profiles)
+    _setting("Grouping", _check, "|" not in group)
+    return new_rule(
+        name=add.name,
+        description=add.description,
+        grouping=group,
+        direction=add.direction,
+        action=add.action,
+        protocol=add.protocol,
+        local_ports=local_ports,
+        remote_ports=remote_ports,
+        local_addresses=local_addresses,
+        remote_addresses=remote_addresses,
+        profiles=profiles,
+        enabled=add.enabled,
+    )
+
+
+def rule_line(rule: dict[str, Any]) -> str:
+    fields = [
+        "RULE",
+        b64e(rule["name"]),
+        b64e(rule["description"]),
+        b64e(rule["grouping"]),
+        str(rule["direction"]),
+        str(rule["action"]),
+        str(rule["protocol"]),
+        b64e(rule["local_ports"]),
+        b64e(rule["remote_ports"]),
+        b64e(rule["local_addresses"]),
+        b64e(rule["remote_addresses"]),
+        str(rule["profiles"]),
+        str(rule["enabled"]),
+        b64e(rule["application"]),
+        b64e(rule["service"]),
+    ]
+    return "\t".join(fields)
+
+
+@dataclass
+class Outcome:
+    """What the script printed, its exit code, and counts for the trace."""
+
+    stdout: str
+    rc: int
+    op: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    changed: bool = False
+    error: str = ""
+
+
+def run(
+    state: dict[str, Any],
+    request_text: str,
+    *,
+    service_stopped: bool = False,
+    fail_midway: bool = False,
+) -> Outcome:
+    """Run one request against ``state`` (modified in place). Mirrors the remote script."""
+    out = [MAGIC]
+
+    def error(message: str, op: str = "", counts: dict[str, int] | None = None) -> Outcome:
+        out.append("\t".join(("ERROR", b64e(message))))
+        counts = counts or {}
+        changed = bool(counts.get("removed") or counts.get("added"))
+        return Outcome("\n".join(out) + "\n", 2, op, counts, changed=changed, error=message)
+
+    try:
+        request = parse_request(request_text)
+    except RequestError as exc:
+        return error(str(exc))
+    counts = {
+        "groups": len(request.groups),
+        "remove": len(request.removes),
+        "add": len(request.adds),
+    }
+    if service_stopped:
+        return error(SERVICE_STOPPED_MESSAGE, request.op, None)
+    rules: list[dict[str, Any]] = state["rules"]
+
+    if request.op == "read":
+        if fail_midway:
+            return error(access_denied("FirewallEnabled"), "read", None)
+        for ptype in PROFILE_TYPES:
+            profile = state["profiles"][str(ptype)]
+            out.append(
+                "\t".join(
+                    (
+                        "PROFILE",
+                        str(ptype),
+                        str(profile["enabled"]),
+                        str(profile["inbound_action"]),
+                        str(profile["outbound_action"]),
+                    )
+                )
+            )
+        wanted = {g.casefold() for g in request.groups}
+        selected = [r for r in rules if not wanted or r["grouping"].casefold() in wanted]
+        out.extend(rule_line(r) for r in selected)
+        counts["rules"] = len(selected)
+        out.append("DONE")
+        return Outcome("\n".join(out) + "\n", 0, "read", counts)
+
+    group = request.groups[0]
+    steps = len(request.removes) + len(request.adds)
+    # A fault "in the middle": the first half of the steps happen, then the failure.
+    stop_after = steps // 2 if fail_midway else steps
+    done = 0
+    removed_total = added_total = 0
+    for name in request.removes:
+        if done == stop_after:
+            break
+        keep = [
+            r
+            for r in rules
+            if not (_same_name(r["grouping"], group) and _same_name(r["name"], name))
+        ]
+        count = len(rules) - len(keep)
+        rules[:] = keep
+        removed_total += count
+        out.append("\t".join(("REMOVED", b64e(name), str(count))))
+        done += 1
+    for add in request.adds:
+        if done == stop_after:
+            break
+        try:
+            rule = build_rule(add, group)
+        except FirewallError as exc:
+            counts.update(removed=removed_total, added=added_total)
+            return error(str(exc), "apply", counts)
+        rules.append(rule)
+        added_total += 1
+        out.append("\t".join(("ADDED", b64e(add.name))))
+        done += 1
+    counts.update(removed=removed_total, added=added_total)
+    if done < steps:
+        call = "Remove" if done < len(request.removes) else "Add"
+        return error(access_denied(call), "apply", counts)
+    out.append("DONE")
+    return Outcome(
+        "\n".join(out) + "\n", 0, "apply", counts, changed=bool(removed_total or added_total)
+    )
+
+
+def _same_name(a: str, b: str) -> bool:
+    # Windows compares rule names, and the script compares groups, without regard to case.
+    return a.casefold() == b.casefold()

@@ -1,0 +1,115 @@
+"""Read an Ansible YAML inventory and write the lab's version of it.
+
+The written inventory keeps every group, child and var of the input and adds, per host,
+the connection vars that point at its simulated host on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .state import LabError
+
+TRANSPORTS = ("basic", "ntlm", "https")
+
+
+def load(source: dict[str, Any] | str | Path) -> dict[str, Any]:
+    if isinstance(source, dict):
+        return copy.deepcopy(source)
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LabError(f"cannot read inventory {path}: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise LabError(
+            f"inventory {path} is not YAML ({exc}); the lab reads YAML inventories only"
+        ) from exc
+    if not isinstance(data, dict):
+        raise LabError(
+            f"inventory {path} is not a YAML mapping of groups; the lab reads YAML "
+            "inventories only (INI is not supported)"
+        )
+    return data
+
+
+def _group_items(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    items = []
+    for name, group in data.items():
+        if group is None:
+            group = {}
+        if not isinstance(group, dict):
+            raise LabError(f"inventory group {name!r} must be a mapping, got {group!r}")
+        items.append((str(name), group))
+    return items
+
+
+def hosts(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every host in first-seen order, with its vars merged as Ansible would (host wins)."""
+    found: dict[str, dict[str, Any]] = {}
+    own: dict[str, dict[str, Any]] = {}
+
+    def walk(groups: list[tuple[str, dict[str, Any]]], inherited: dict[str, Any]) -> None:
+        for name, group in groups:
+            unknown = set(group) - {"hosts", "vars", "children"}
+            if unknown:
+                raise LabError(
+                    f"inventory group {name!r} has unknown keys {sorted(unknown)}; "
+                    "valid: hosts, vars, children"
+                )
+            scope = {**inherited, **(group.get("vars") or {})}
+            for host, host_vars in (group.get("hosts") or {}).items():
+                if host_vars is not None and not isinstance(host_vars, dict):
+                    raise LabError(f"vars of host {host!r} must be a mapping, got {host_vars!r}")
+                host = str(host)
+                found.setdefault(host, {}).update(scope)
+                own.setdefault(host, {}).update(host_vars or {})
+            walk(_group_items(group.get("children") or {}), scope)
+
+    walk(_group_items(data), {})
+    return {name: {**found[name], **own[name]} for name in found}
+
+
+def with_connections(
+    data: dict[str, Any], connections: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """A copy of ``data`` whose host entries carry their connection vars."""
+    result = copy.deepcopy(data)
+
+    def walk(groups: dict[str, Any]) -> None:
+        for _name, group in groups.items():
+            if not group:
+                continue
+            group_hosts = group.get("hosts") or {}
+            for host in list(group_hosts):
+                group_hosts[host] = {**(group_hosts[host] or {}), **connections[str(host)]}
+            walk(group.get("children") or {})
+
+    walk(result)
+    return result
+
+
+def connection_vars(
+    transport: str, port: int, user: str, password: str, ca_path: Path
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "ansible_host": "127.0.0.1",
+        "ansible_port": port,
+        "ansible_user": user,
+        "ansible_password": password,
+        "ansible_connection": "winrm",
+        "ansible_winrm_transport": "ntlm" if transport == "ntlm" else "basic",
+        "ansible_winrm_scheme": "https" if transport == "https" else "http",
+        # Basic cannot encrypt messages; NTLM over HTTP must (as on a default Windows host).
+        "ansible_winrm_message_encryption": "always" if transport == "ntlm" else "never",
+    }
+    if transport == "https":
+        values["ansible_winrm_server_cert_validation"] = "validate"
+        values["ansible_winrm_ca_trust_path"] = str(ca_path)
+    return values

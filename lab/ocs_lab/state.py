@@ -1,0 +1,152 @@
+"""The lab's state folder: where each host keeps its firewall, trace and faults.
+
+Layout of ``DIR``::
+
+    lab.json            hosts, transports, credentials, script paths (written by start)
+    lab.pid             pid of the background server
+    ready.json          written by the server once every host listens (ports)
+    ca.pem, server.pem, server.key   HTTPS certificate material
+    ntlm_users          NTLM_USER_FILE for pyspnego
+    server.log          the server's stderr
+    inventory.yml       copy of the written inventory
+    hosts/<id>/firewall.json   the rule store (replaced atomically on every change)
+    hosts/<id>/trace.jsonl     one line per command the host ran
+    hosts/<id>/faults.json     injected faults, re-read on every request
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+FAULT_KINDS = ("refuse_auth", "fail_command", "drop_command", "delay", "stop_firewall")
+
+
+class LabError(Exception):
+    """A problem the user can fix; the CLI prints it without a traceback."""
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Replace ``path`` atomically so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1, ensure_ascii=False)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_json(path: Path, default: Any = None) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        return default
+
+
+def host_id(name: str) -> str:
+    """A file-system-safe folder name for an inventory host name."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name).strip(".")
+    if safe != name or not safe:
+        # Keep names that differ only in unsafe characters apart.
+        safe = f"{safe or 'host'}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    return safe
+
+
+class StateDir:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).resolve()
+
+    @property
+    def config_file(self) -> Path:
+        return self.path / "lab.json"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.path / "lab.pid"
+
+    @property
+    def ready_file(self) -> Path:
+        return self.path / "ready.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.path / "server.log"
+
+    @property
+    def ntlm_user_file(self) -> Path:
+        return self.path / "ntlm_users"
+
+    def config(self) -> dict[str, Any]:
+        data = read_json(self.config_file)
+        if data is None:
+            raise LabError(f"{self.path} holds no lab (no lab.json); start one with 'start'")
+        return dict(data)
+
+    def host_dir(self, hid: str) -> Path:
+        return self.path / "hosts" / hid
+
+    def resolve_hosts(self, names: list[str] | None) -> list[dict[str, Any]]:
+        """The configured hosts, or those named; an unknown name is an error naming it."""
+        hosts: list[dict[str, Any]] = self.config()["hosts"]
+        if not names:
+            return hosts
+        by_name = {h["name"]: h for h in hosts}
+        unknown = [n for n in names if n not in by_name]
+        if unknown:
+            raise LabError(
+                f"unknown lab host(s) {unknown}; hosts in {self.path}: {sorted(by_name)}"
+            )
+        return [by_name[n] for n in names]
+
+    # -- per host files
+
+    def firewall_file(self, hid: str) -> Path:
+        return self.host_dir(hid) / "firewall.json"
+
+    def trace_file(self, hid: str) -> Path:
+        return self.host_dir(hid) / "trace.jsonl"
+
+    def faults_file(self, hid: str) -> Path:
+        return self.host_dir(hid) / "faults.json"
+
+    def read_faults(self, hid: str) -> dict[str, Any]:
+        try:
+            return dict(read_json(self.faults_file(hid), {}) or {})
+        except (ValueError, OSError):
+            return {}
+
+    def write_faults(self, hid: str, faults: dict[str, Any]) -> None:
+        write_json(self.faults_file(hid), faults)
+
+    def append_trace(self, hid: str, entry: dict[str, Any]) -> None:
+        line = json.dumps(entry, ensure_ascii=False) + "\n"
+        with self.trace_file(hid).open("a", encoding="utf-8") as handle:
+            handle.write(line)
+
+    def read_trace(self, hid: str) -> list[dict[str, Any]]:
+        try:
+            with self.trace_file(hid).open(encoding="utf-8") as handle:
+                return [json.loads(line) for line in handle if line.strip()]
+        except FileNotFoundError:
+            return []
+
+    def reset_trace(self, hid: str) -> None:
+        self.trace_file(hid).parent.mkdir(parents=True, exist_ok=True)
+        with self.trace_file(hid).open("w", encoding="utf-8"):
+            pass
+
+
+def now() -> float:
+    return round(time.time(), 6)

@@ -1,0 +1,620 @@
+"""A WinRM (WS-Management) endpoint per simulated host.
+
+Speaks what pywinrm and Ansible's winrm connection send: Basic over HTTP or HTTPS, NTLM
+with message encryption over HTTP, and the shell actions Create, Command, Send, Receive,
+Signal and Delete. The only program a host runs is this collection's remote script,
+recognised by its exact text; anything else fails with exit code 1.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import os
+import socket
+import ssl
+import struct
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import spnego
+
+from . import firewall
+from .state import StateDir, now, read_json, write_json
+
+NS = {
+    "s": "http://www.w3.org/2003/05/soap-envelope",
+    "a": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+    "w": "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd",
+    "rsp": "http://schemas.microsoft.com/wbem/wsman/1/windows/shell",
+}
+TRANSFER = "http://schemas.xmlsoap.org/ws/2004/09/transfer/"
+SHELL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/"
+ACTION_CREATE = TRANSFER + "Create"
+ACTION_DELETE = TRANSFER + "Delete"
+ACTION_COMMAND = SHELL + "Command"
+ACTION_SEND = SHELL + "Send"
+ACTION_RECEIVE = SHELL + "Receive"
+ACTION_SIGNAL = SHELL + "Signal"
+STATE_DONE = SHELL + "CommandState/Done"
+CMD_RESOURCE = SHELL + "cmd"
+
+FAULT_TIMEOUT = 2150858793
+FAULT_INVALID_SELECTOR = 2150858843
+FAULT_ACTION = 2150858771
+
+POWERSHELL_ARGS = ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Unrestricted"]
+SEPARATOR = b"\0\0\0\0"
+NOT_OURS = (
+    "ocs_lab: this simulated host runs only ocs.firewall's remote script "
+    "(plugins/plugin_utils/_bootstrap.ps1 fed _firewall.ps1 over stdin); {why}\r\n"
+)
+MAX_BODY = 32 * 1024 * 1024
+MIME_BOUNDARY = b"--Encrypted Boundary"
+ENCRYPTED_TYPE = "application/HTTP-SPNEGO-session-encrypted"
+
+
+def normalise_script(text: str) -> str:
+    """What Ansible's PowerShell shell does to a script before -EncodedCommand."""
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+class Scripts:
+    """The collection's bootstrap and remote script, re-read when the files change."""
+
+    def __init__(self, bootstrap: Path, script: Path) -> None:
+        self.bootstrap_path = bootstrap
+        self.script_path = script
+        self._stamp: tuple[float, float] | None = None
+        self._bootstrap: set[str] = set()
+        self._script = b""
+        self._lock = threading.Lock()
+
+    def current(self) -> tuple[set[str], bytes]:
+        with self._lock:
+            try:
+                stamp = (self.bootstrap_path.stat().st_mtime, self.script_path.stat().st_mtime)
+            except OSError:
+                return set(), b""
+            if stamp != self._stamp:
+                raw = self.bootstrap_path.read_bytes()
+                # A byte-order mark is the only difference tolerated in the bootstrap.
+                self._bootstrap = {
+                    normalise_script(raw.decode("utf-8")),
+                    normalise_script(raw.decode("utf-8-sig")),
+                }
+                self._script = self.script_path.read_bytes()
+                self._stamp = stamp
+            return self._bootstrap, self._script
+
+
+@dataclass
+class Command:
+    id: str
+    executable: str
+    arguments: str
+    console_mode_stdin: bool
+    stdin: list[bytes] = field(default_factory=list)
+    stdin_closed: bool = False
+    result: tuple[bytes, bytes, int] | None = None
+    drop: bool = False
+    delivered: bool = False
+
+
+@dataclass
+class Shell:
+    id: str
+    commands: dict[str, Command] = field(default_factory=dict)
+
+
+class Drop(Exception):
+    """Close the TCP connection without answering."""
+
+
+class Host:
+    """One simulated Windows host: its shells, firewall store, faults and trace."""
+
+    def __init__(self, config: dict[str, Any], state: StateDir, scripts: Scripts) -> None:
+        self.name: str = config["name"]
+        self.hid: str = config["id"]
+        self.transport: str = config["transport"]
+        self.user: str = config["user"]
+        self.password: str = config["password"]
+        self.state = state
+        self.scripts = scripts
+        self.shells: dict[str, Shell] = {}
+        self.lock = threading.Lock()
+
+    # -- faults
+
+    def faults(self) -> dict[str, Any]:
+        return self.state.read_faults(self.hid)
+
+    def _take_counted_faults(self) -> tuple[bool, bool]:
+        """Count this command against --fail-command / --drop-command; say which fire."""
+        faults = self.faults()
+        fire = {}
+        changed = False
+        for kind in ("fail_command", "drop_command"):
+            left = faults.get(kind)
+            if isinstance(left, int) and left > 0:
+                left -= 1
+                changed = True
+                fire[kind] = left == 0
+                if left == 0:
+                    del faults[kind]
+                else:
+                    faults[kind] = left
+        if changed:
+            self.state.write_faults(self.hid, faults)
+        return fire.get("fail_command", False), fire.get("drop_command", False)
+
+    # -- running a command
+
+    def execute(self, command: Command) -> None:
+        stdin = b"".join(command.stdin)
+        with self.lock:
+            command.result, trace = self._execute_locked(command, stdin)
+            trace.update(time=now(), shell_command=command.id, stdin_bytes=len(stdin))
+            self.state.append_trace(self.hid, trace)
+
+    def _execute_locked(
+        self, command: Command, stdin: bytes
+    ) -> tuple[tuple[bytes, bytes, int], dict[str, Any]]:
+        def reject(why: str) -> tuple[tuple[bytes, bytes, int], dict[str, Any]]:
+            message = NOT_OURS.format(why=why).encode("utf-8")
+            return (b"", message, 1), {"op": "rejected", "rc": 1, "counts": {}, "why": why}
+
+        bootstraps, script = self.scripts.current()
+        if not bootstraps:
+            return reject(
+                f"the lab cannot read {self.scripts.bootstrap_path} or {self.scripts.script_path}"
+            )
+        if command.executable.lower() != "powershell":
+            return reject(f"command {command.executable!r} is not PowerShell")
+        args = command.arguments.split(" ")
+        if args[:-2] != POWERSHELL_ARGS or args[-2:-1] != ["-EncodedCommand"]:
+            return reject(f"unexpected PowerShell arguments {command.arguments[:200]!r}")
+        try:
+            decoded = base64.b64decode(args[-1], validate=True).decode("utf-16-le")
+        except (binascii.Error, UnicodeError, ValueError):
+            return reject("-EncodedCommand is not base64 of UTF-16LE text")
+        if decoded not in bootstraps:
+            return reject("the encoded command is not the text of _bootstrap.ps1")
+        if not stdin.startswith(script + SEPARATOR):
+            return reject("stdin does not start with the exact bytes of _firewall.ps1 + 4 NULs")
+        request_bytes = stdin[len(script) + len(SEPARATOR) :]
+
+        fail, drop = self._take_counted_faults()
+        faults = self.faults()
+        command.drop = drop
+        fault_names = [n for n, hit in (("fail_command", fail), ("drop_command", drop)) if hit]
+        if faults.get("stop_firewall"):
+            fault_names.append("stop_firewall")
+        try:
+            request_text = request_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            request_text = "\ufffd"  # parse_request reports it as a bad request
+        store = read_json(self.state.firewall_file(self.hid))
+        outcome = firewall.run(
+            store,
+            request_text,
+            service_stopped=bool(faults.get("stop_firewall")),
+            fail_midway=fail,
+        )
+        if outcome.changed:
+            write_json(self.state.firewall_file(self.hid), store)
+        trace: dict[str, Any] = {
+            "op": outcome.op or "bad-request",
+            "rc": outcome.rc,
+            "counts": outcome.counts,
+        }
+        if outcome.error:
+            trace["error"] = outcome.error
+        if fault_names:
+            trace["faults"] = fault_names
+        return (outcome.stdout.encode("utf-8"), b"", outcome.rc), trace
+
+    # -- WS-Man
+
+    def handle_soap(self, body: bytes) -> tuple[int, bytes]:
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError:
+            return 400, b""
+        header = root.find("s:Header", NS)
+        soap_body = root.find("s:Body", NS)
+        if header is None or soap_body is None:
+            return 400, b""
+        action = _text(header.find("a:Action", NS))
+        message_id = _text(header.find("a:MessageID", NS))
+        shell_id = ""
+        for selector in header.iterfind("w:SelectorSet/w:Selector", NS):
+            if selector.get("Name") == "ShellId":
+                shell_id = _text(selector)
+        reply = Reply(action, message_id)
+        options = {o.get("Name", ""): _text(o) for o in header.iterfind("w:OptionSet/w:Option", NS)}
+
+        if action == ACTION_CREATE:
+            shell = Shell(str(uuid.uuid4()).upper())
+            with self.lock:
+                self.shells[shell.id] = shell
+            return 200, reply.created(shell.id)
+
+        with self.lock:
+            shell_or_none = self.shells.get(shell_id)
+        if shell_or_none is None:
+            return 500, reply.fault(
+                FAULT_INVALID_SELECTOR,
+                "w:InvalidSelectors",
+                f"The request for the Windows Remote Shell with ShellId {shell_id} failed "
+                "because the shell was not found on the server.",
+            )
+        shell = shell_or_none
+
+        if action == ACTION_DELETE:
+            with self.lock:
+                self.shells.pop(shell.id, None)
+            return 200, reply.ok("")
+        if action == ACTION_COMMAND:
+            line = soap_body.find("rsp:CommandLine", NS)
+            command = Command(
+                id=str(uuid.uuid4()).upper(),
+                executable=_text(line.find("rsp:Command", NS) if line is not None else None),
+                arguments=_text(line.find("rsp:Arguments", NS) if line is not None else None),
+                console_mode_stdin=options.get("WINRS_CONSOLEMODE_STDIN", "TRUE") == "TRUE",
+            )
+            shell.commands[command.id] = command
+            return 200, reply.ok(
+                f"<rsp:CommandResponse><rsp:CommandId>{command.id}</rsp:CommandId>"
+                "</rsp:CommandResponse>"
+            )
+        if action == ACTION_SEND:
+            stream = soap_body.find("rsp:Send/rsp:Stream", NS)
+            found = self._command(shell, stream.get("CommandId") if stream is not None else None)
+            if isinstance(found, bytes) or stream is None:
+                return 500, found if isinstance(found, bytes) else reply.bad_command("")
+            try:
+                found.stdin.append(base64.b64decode(_text(stream)))
+            except (binascii.Error, ValueError):
+                return 400, b""
+            if stream.get("End", "").lower() == "true" and not found.stdin_closed:
+                found.stdin_closed = True
+                self.execute(found)
+            return 200, reply.ok("<rsp:SendResponse/>")
+        if action == ACTION_RECEIVE:
+            desired = soap_body.find("rsp:Receive/rsp:DesiredStream", NS)
+            found = self._command(shell, desired.get("CommandId") if desired is not None else None)
+            if isinstance(found, bytes):
+                return 500, found
+            if found.result is None:
+                if found.console_mode_stdin or found.stdin_closed:
+                    self.execute(found)
+                else:
+                    # Still waiting for stdin: what WinRM says when OperationTimeout passes.
+                    time.sleep(0.2)
+                    return 500, reply.fault(
+                        FAULT_TIMEOUT,
+                        "w:TimedOut",
+                        "The WS-Management service cannot complete the operation within the "
+                        "time specified in OperationTimeout.",
+                    )
+            if found.drop and not found.delivered:
+                found.delivered = True
+                raise Drop()
+            if found.result is None:  # pragma: no cover - execute always sets it
+                return 500, b""
+            stdout, stderr, rc = b"", b"", found.result[2]
+            if not found.delivered:
+                stdout, stderr = found.result[0], found.result[1]
+                found.delivered = True
+            return 200, reply.ok(_receive_body(found.id, stdout, stderr, rc))
+        if action == ACTION_SIGNAL:
+            signal = soap_body.find("rsp:Signal", NS)
+            command_id = signal.get("CommandId") if signal is not None else None
+            shell.commands.pop(command_id or "", None)
+            return 200, reply.ok("<rsp:SignalResponse/>")
+        return 500, reply.fault(
+            FAULT_ACTION, "a:ActionNotSupported", f"The action {action} is not supported."
+        )
+
+    def _command(self, shell: Shell, command_id: str | None) -> Command | bytes:
+        command = shell.commands.get(command_id or "")
+        if command is None:
+            return Reply("", "").bad_command(command_id or "")
+        return command
+
+
+def _text(node: ET.Element | None) -> str:
+    return (node.text or "").strip() if node is not None else ""
+
+
+def _receive_body(command_id: str, stdout: bytes, stderr: bytes, rc: int) -> str:
+    parts = ["<rsp:ReceiveResponse>"]
+    for name, data in (("stdout", stdout), ("stderr", stderr)):
+        if data:
+            parts.append(
+                f'<rsp:Stream Name="{name}" CommandId="{command_id}">'
+                f"{base64.b64encode(data).decode()}</rsp:Stream>"
+            )
+        parts.append(f'<rsp:Stream Name="{name}" CommandId="{command_id}" End="true"/>')
+    parts.append(
+        f'<rsp:CommandState CommandId="{command_id}" State="{STATE_DONE}">'
+        f"<rsp:ExitCode>{rc}</rsp:ExitCode></rsp:CommandState></rsp:ReceiveResponse>"
+    )
+    return "".join(parts)
+
+
+class Reply:
+    """Envelopes that answer one request: ``Action`` + ``Response``, ``RelatesTo`` its id."""
+
+    def __init__(self, action: str, message_id: str) -> None:
+        self.action = action
+        self.message_id = message_id
+
+    def _envelope(self, action: str, body: str) -> bytes:
+        return (
+            '<s:Envelope xml:lang="en-US" '
+            f'xmlns:s="{NS["s"]}" xmlns:a="{NS["a"]}" '
+            'xmlns:x="http://schemas.xmlsoap.org/ws/2004/09/transfer" '
+            f'xmlns:w="{NS["w"]}" xmlns:rsp="{NS["rsp"]}" '
+            'xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd">'
+            f"<s:Header><a:Action>{escape(action)}</a:Action>"
+            f"<a:MessageID>uuid:{str(uuid.uuid4()).upper()}</a:MessageID>"
+            "<a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To>"
+            f"<a:RelatesTo>{escape(self.message_id)}</a:RelatesTo></s:Header>"
+            f"<s:Body>{body}</s:Body></s:Envelope>"
+        ).encode()
+
+    def ok(self, body: str) -> bytes:
+        return self._envelope(self.action + "Response", body)
+
+    def created(self, shell_id: str) -> bytes:
+        return self._envelope(
+            self.action + "Response",
+            "<x:ResourceCreated><a:Address>http://127.0.0.1/wsman</a:Address>"
+            f"<a:ReferenceParameters><w:ResourceURI>{CMD_RESOURCE}</w:ResourceURI>"
+            f'<w:SelectorSet><w:Selector Name="ShellId">{shell_id}</w:Selector>'
+            "</w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>"
+            f'<rsp:Shell xmlns:rsp="{NS["rsp"]}"><rsp:ShellId>{shell_id}</rsp:ShellId>'
+            "<rsp:InputStreams>stdin</rsp:InputStreams>"
+            "<rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell>",
+        )
+
+    def bad_command(self, command_id: str) -> bytes:
+        return self.fault(
+            FAULT_INVALID_SELECTOR,
+            "w:InvalidSelectors",
+            f"The command {command_id} is not known to this shell.",
+        )
+
+    def fault(self, code: int, subcode: str, message: str) -> bytes:
+        return self._envelope(
+            "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault",
+            "<s:Fault><s:Code><s:Value>s:Receiver</s:Value>"
+            f"<s:Subcode><s:Value>{subcode}</s:Value></s:Subcode></s:Code>"
+            f'<s:Reason><s:Text xml:lang="en-US">{escape(message)}</s:Text></s:Reason>'
+            "<s:Detail><f:WSManFault "
+            'xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" '
+            f'Code="{code}" Machine="127.0.0.1"><f:Message>{escape(message)}</f:Message>'
+            "</f:WSManFault></s:Detail></s:Fault>",
+        )
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+class HostServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, host: Host, ssl_context: ssl.SSLContext | None, port: int = 0) -> None:
+        self.host = host
+        self.ssl_context = ssl_context
+        super().__init__(("127.0.0.1", port), Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client going away mid-request is normal here (faults, timeouts).
+        import sys
+        import traceback
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, ssl.SSLError, TimeoutError, Drop)):
+            return
+        sys.stderr.write(f"[{self.host.name}] error serving {client_address}:\n")
+        traceback.print_exc()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: HostServer
+    timeout = 120
+
+    def setup(self) -> None:
+        if self.server.ssl_context is not None:
+            self.request = self.server.ssl_context.wrap_socket(self.request, server_side=True)
+        super().setup()
+        self.ntlm: Any = None
+        self.authenticated = False
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        delay = self.server.host.faults().get("delay")
+        if isinstance(delay, (int, float)) and delay > 0:
+            time.sleep(float(delay))
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if body and "Content-Type" not in (headers or {}):
+            self.send_header("Content-Type", "application/soap+xml;charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Server", "Microsoft-HTTPAPI/2.0")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _unauthorised(self, challenge: str) -> None:
+        self._send(401, b"", {"WWW-Authenticate": challenge})
+
+    def do_POST(self) -> None:
+        host = self.server.host
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self.close_connection = True
+            self._send(413)
+            return
+        body = self.rfile.read(length) if length else b""
+        if self.path.split("?")[0].lower() != "/wsman":
+            self._send(404)
+            return
+        refuse = bool(host.faults().get("refuse_auth"))
+        if host.transport == "ntlm":
+            if not self._ntlm_auth(refuse):
+                return
+        elif not self._basic_auth(refuse):
+            return
+
+        content_type = self.headers.get("Content-Type", "")
+        if host.transport == "ntlm":
+            if not body:
+                self._send(200)  # pywinrm's empty POST that sets up the security context
+                return
+            if not content_type.startswith("multipart/encrypted"):
+                self._send(400, b"ocs_lab: this host accepts only encrypted messages")
+                return
+            try:
+                body = self._unwrap(body)
+            except Exception:  # any unwrap failure is a bad request
+                self._send(400)
+                return
+        try:
+            status, reply = host.handle_soap(body)
+        except Drop:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            raise
+        if host.transport == "ntlm" and reply:
+            self._send(
+                status,
+                self._wrap(reply),
+                {
+                    "Content-Type": 'multipart/encrypted;protocol="'
+                    + ENCRYPTED_TYPE
+                    + '";boundary="Encrypted Boundary"'
+                },
+            )
+        else:
+            self._send(status, reply)
+
+    # -- authentication
+
+    def _basic_auth(self, refuse: bool) -> bool:
+        host = self.server.host
+        header = self.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "basic" and not refuse:
+            try:
+                user, sep, password = base64.b64decode(value).decode("utf-8").partition(":")
+            except (binascii.Error, UnicodeError, ValueError):
+                user, sep, password = "", "", ""
+            if (
+                sep
+                and user.lower() == host.user.lower()
+                and hmac.compare_digest(password.encode(), host.password.encode())
+            ):
+                return True
+        self._unauthorised('Basic realm="WSMAN"')
+        return False
+
+    def _ntlm_auth(self, refuse: bool) -> bool:
+        header = self.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() not in ("negotiate", "ntlm") or not value:
+            if self.authenticated:
+                return True
+            self._unauthorised("Negotiate")
+            return False
+        try:
+            token = base64.b64decode(value)
+        except (binascii.Error, ValueError):
+            self._unauthorised("Negotiate")
+            return False
+        if self.ntlm is None or self.ntlm.complete:
+            self.ntlm = spnego.server(protocol="ntlm")
+            self.authenticated = False
+        try:
+            out = self.ntlm.step(token)
+        except Exception:  # bad credentials or a malformed token
+            self.ntlm = None
+            self._unauthorised("Negotiate")
+            return False
+        if not self.ntlm.complete:
+            self._unauthorised(f"Negotiate {base64.b64encode(out or b'').decode()}")
+            return False
+        if refuse:
+            self.ntlm = None
+            self._unauthorised("Negotiate")
+            return False
+        self.authenticated = True
+        return True
+
+    # -- message encryption
+
+    def _unwrap(self, body: bytes) -> bytes:
+        marker = b"\tContent-Type: application/octet-stream\r\n"
+        head, _, rest = body.partition(marker)
+        expected = int(head.split(b"Length=")[1].split(b"\r\n")[0])
+        end = MIME_BOUNDARY + b"--\r\n"
+        if rest.endswith(end):
+            rest = rest[: -len(end)]
+        sig_len = struct.unpack("<I", rest[:4])[0]
+        plain: bytes = self.ntlm.unwrap(rest[4 : 4 + sig_len] + rest[4 + sig_len :]).data
+        if len(plain) != expected:
+            raise ValueError("length mismatch")
+        return plain
+
+    def _wrap(self, message: bytes) -> bytes:
+        wrapped: bytes = self.ntlm.wrap(message, encrypt=True).data
+        signature, sealed = wrapped[:16], wrapped[16:]
+        return (
+            MIME_BOUNDARY
+            + b"\r\n\tContent-Type: "
+            + ENCRYPTED_TYPE.encode()
+            + b"\r\n\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length="
+            + str(len(message)).encode()
+            + b"\r\n"
+            + MIME_BOUNDARY
+            + b"\r\n\tContent-Type: application/octet-stream\r\n"
+            + struct.pack("<I", len(signature))
+            + signature
+            + sealed
+            + MIME_BOUNDARY
+            + b"--\r\n"
+        )
+
+
+def ssl_context(cert: Path, key: Path) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    return context
+
+
+def ntlm_user_line(user: str, password: str) -> str:
+    return f":{user}:{password}\n"
+
+
+def set_ntlm_user_file(path: Path) -> None:
+    os.environ["NTLM_USER_FILE"] = str(path)
