@@ -371,7 +371,8 @@ def validate_catalogue(document: object, path: str | None = None) -> list[Entry]
 def _load(path: str) -> tuple[Entry, ...]:
     try:
         with open(path, encoding="utf-8") as handle:
-            document = yaml.safe_load(handle)
+            # Each task loads the catalogue afresh in its worker; libyaml makes that ~6x faster.
+            document = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except OSError as exc:
         raise CatalogueError([f"cannot read the file: {exc.strerror}"], path) from exc
     except yaml.YAMLError as exc:
