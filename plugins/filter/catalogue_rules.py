@@ -16,7 +16,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._component_rules impo
 
 DOCUMENTATION = r"""
 name: catalogue_rules
-author: ocs.firewall maintainers
+author: ocs.firewall maintainers (!UNKNOWN)
 version_added: 0.1.0
 short_description: Turn OCS port catalogue entries into Windows Firewall rules
 description:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: ports
-author: ocs.firewall maintainers
+author: ocs.firewall maintainers (!UNKNOWN)
 short_description: Entries of the OCS 2007 R2 port catalogue
 version_added: 0.1.0
 description:

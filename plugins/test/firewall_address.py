@@ -15,7 +15,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
 
 DOCUMENTATION = r"""
 name: firewall_address
-author: ocs.firewall maintainers
+author: ocs.firewall maintainers (!UNKNOWN)
 version_added: 0.1.0
 short_description: Test whether a value is one Windows Firewall address
 description:

@@ -129,11 +129,11 @@ def test_apply_over_ntlm_changes_the_store_and_reads_back_canonical(
         profiles=7,
     )
     proto = protocol(hosts["ntlm01"])
-    stdout, _, rc = run(proto, _remote.build_stdin(_wire.encode_apply(GROUP, [], [rule])))
+    stdout, _stderr, rc = run(proto, _remote.build_stdin(_wire.encode_apply(GROUP, [], [rule])))
     assert rc == 0
     assert _wire.decode_reply(stdout.decode()).added == (rule.name,)
 
-    stdout, _, rc = run(proto, read_request(GROUP))
+    stdout, _stderr, rc = run(proto, read_request(GROUP))
     (back,) = _wire.decode_reply(stdout.decode()).rules
     assert back.name == rule.name and back.description == rule.description
     assert back.local_ports == "5061,5060"
@@ -167,7 +167,7 @@ def test_bootstrap_differing_only_in_blank_lines_and_indent_is_accepted(
 ) -> None:
     # Ansible strips each line and drops blank ones before encoding, so these are the same.
     text = "\n\n".join("    " + line for line in _remote.bootstrap_text().splitlines())
-    _, _, rc = run(protocol(lab[1]["basic01"]), read_request(), script=text)
+    _stdout, _stderr, rc = run(protocol(lab[1]["basic01"]), read_request(), script=text)
     assert rc == 0
 
 
@@ -203,17 +203,17 @@ def test_fail_command_counts_commands_and_fails_halfway(
     state_dir, hosts = lab
     proto = protocol(hosts["spare01"])
     api.set_fault(state_dir, "spare01", fail_command=2)
-    _, _, rc = run(proto, read_request())
+    _stdout, _stderr, rc = run(proto, read_request())
     assert rc == 0
     adds = [_wire.WireRule(name=f"half-{i}", local_ports=str(2000 + i)) for i in range(4)]
-    stdout, _, rc = run(proto, _remote.build_stdin(_wire.encode_apply(GROUP, [], adds)))
+    stdout, _stderr, rc = run(proto, _remote.build_stdin(_wire.encode_apply(GROUP, [], adds)))
     reply = _wire.decode_reply(stdout.decode())
     assert rc == 2
     assert reply.added == ("half-0", "half-1")
     assert reply.error is not None and "access denied" in reply.error
     assert api.trace(state_dir, ["spare01"])["spare01"][-1]["faults"] == ["fail_command"]
     # The fault fires once.
-    _, _, rc = run(proto, read_request())
+    _stdout, _stderr, rc = run(proto, read_request())
     assert rc == 0
 
 
@@ -232,7 +232,7 @@ def test_drop_command_closes_the_connection_after_the_command_ran(
 def test_stop_firewall_reports_the_service_error(lab: tuple[Path, dict[str, Any]]) -> None:
     state_dir, hosts = lab
     api.set_fault(state_dir, "https01", stop_firewall=True)
-    stdout, _, rc = run(protocol(hosts["https01"]), read_request())
+    stdout, _stderr, rc = run(protocol(hosts["https01"]), read_request())
     assert rc == 2
     error = _wire.decode_reply(stdout.decode()).error
     assert error is not None and "MpsSvc" in error
@@ -252,7 +252,7 @@ def test_an_exchange_is_fast_on_loopback(lab: tuple[Path, dict[str, Any]]) -> No
     proto = protocol(lab[1]["basic01"])
     run(proto, read_request(GROUP))
     started = time.perf_counter()
-    for _ in range(5):
+    for _attempt in range(5):
         run(proto, read_request(GROUP))
     assert (time.perf_counter() - started) / 5 < 0.15
 

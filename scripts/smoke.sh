@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Build the collection tarball, install it offline into a scratch folder, and use it from
+# there alone, as someone who installs a release would: the lookup answers from the
+# shipped catalogue and ansible-doc finds the plugins' documentation.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [[ -x $repo/.venv/bin/ansible ]]; then
+    PATH=$repo/.venv/bin:$PATH
+fi
+
+fail() {
+    echo "smoke: FAILED: $*" >&2
+    exit 1
+}
+
+dist=$repo/.build/dist
+rm -rf "$dist"
+mkdir -p "$dist"
+ansible-galaxy collection build --force --output-path "$dist" "$repo"
+tarballs=("$dist"/ocs-firewall-*.tar.gz)
+[[ ${#tarballs[@]} -eq 1 && -f ${tarballs[0]} ]] || fail "expected one tarball in $dist"
+tarball=${tarballs[0]}
+
+# Development-only content must not ship (galaxy.yml build_ignore).
+listing=$(tar -tzf "$tarball")
+dev_only='^(lab|molecule|bench|scripts|tests/output|docs/dev|\.[a-z].*)(/|$)'
+if shipped=$(grep -E "$dev_only" <<<"$listing"); then
+    fail "the tarball ships development-only files:"$'\n'"$shipped"
+fi
+grep -qx 'catalogue/ocs-2007-r2-ports.yml' <<<"$listing" \
+    || fail "the tarball lacks catalogue/ocs-2007-r2-ports.yml"
+
+install_root=$(mktemp -d "${TMPDIR:-/tmp}/ocs-firewall-smoke-XXXXXX")
+trap 'rm -rf "$install_root"' EXIT
+# Only the installed copy is visible: no checkout, no collections in site-packages, and
+# a working directory with no ansible.cfg or adjacent collections/ folder.
+export ANSIBLE_COLLECTIONS_PATH=$install_root
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
+unset ANSIBLE_CONFIG
+cd "$install_root"
+ansible-galaxy collection install --offline --collections-path "$install_root" "$tarball"
+
+out=$(ansible localhost -m ansible.builtin.debug \
+    -a "msg={{ lookup('ocs.firewall.ports', 'front_end', wantlist=True) | length }}")
+echo "$out"
+count=$(sed -n 's/.*"msg": "\{0,1\}\([0-9][0-9]*\)"\{0,1\}.*/\1/p' <<<"$out")
+[[ $count =~ ^[0-9]+$ ]] || fail "no entry count in the lookup output"
+((count > 0)) || fail "the lookup found no front_end entries"
+echo "smoke: lookup ocs.firewall.ports 'front_end' -> $count entries"
+
+# ansible-doc exits 0 even when it finds nothing, so read what it returns.
+check_doc() {
+    local name=$1
+    shift
+    ansible-doc --json "$@" "$name" | python -c '
+import json
+import sys
+
+name, root = sys.argv[1], sys.argv[2]
+doc = json.load(sys.stdin).get(name, {}).get("doc") or {}
+if not doc.get("short_description"):
+    sys.exit(f"smoke: FAILED: ansible-doc has no documentation for {name}")
+where = doc.get("filename", "")
+if not where.startswith(root):
+    sys.exit(f"smoke: FAILED: {name} documented from {where}, not from {root}")
+summary = doc.get("short_description")
+print(f"smoke: ansible-doc {name}: {summary}")
+' "$name" "$install_root"
+}
+check_doc ocs.firewall.ports -t lookup
+check_doc ocs.firewall.win_firewall_rules
+check_doc ocs.firewall.win_firewall_info
+echo "smoke: passed"
