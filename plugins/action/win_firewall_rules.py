@@ -12,7 +12,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import _remote, _rule
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "group": {"type": "str", "required": True},
-    "rules": {"type": "list", "elements": "dict", "default": []},
+    "rules": {"type": "list", "elements": "raw", "default": []},
     "purge": {"type": "bool", "default": True},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
 }
