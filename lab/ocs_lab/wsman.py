@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import os
 import socket
@@ -192,6 +193,11 @@ class Host:
         if not stdin.startswith(script + SEPARATOR):
             return reject("stdin does not start with the exact bytes of _firewall.ps1 + 4 NULs")
         request_bytes = stdin[len(script) + len(SEPARATOR) :]
+        # Digests of what ran, so a test can prove the code sent never varies with the data.
+        digests = {
+            "command_sha256": hashlib.sha256(decoded.encode("utf-8")).hexdigest(),
+            "script_sha256": hashlib.sha256(stdin[: len(script)]).hexdigest(),
+        }
 
         fail, drop = self._take_counted_faults()
         faults = self.faults()
@@ -216,6 +222,7 @@ class Host:
             "op": outcome.op or "bad-request",
             "rc": outcome.rc,
             "counts": outcome.counts,
+            **digests,
         }
         if outcome.error:
             trace["error"] = outcome.error
