@@ -29,7 +29,7 @@ export PY_COLORS := 0
 header = @printf '\n==> %s\n' '$(1)'
 
 # In the order `make test` runs them; it stops at the first one that fails.
-TEST_STEPS := lint format typecheck unit integration ansible-lint sanity smoke molecule
+TEST_STEPS := lint format typecheck unit integration reliability ansible-lint sanity smoke molecule
 
 .PHONY: help venv lock lint fix format typecheck unit integration ansible-lint sanity \
 	smoke molecule reliability test demo bench clean distclean
@@ -47,7 +47,7 @@ help:
 	@echo 'make sanity        ansible-test sanity on a clean git copy under .build/sanity'
 	@echo 'make smoke         build the collection, install the tarball offline, use it'
 	@echo 'make molecule      molecule test -s default'
-	@echo 'make reliability   pytest tests/reliability (not part of make test)'
+	@echo 'make reliability   pytest tests/reliability'
 	@echo 'make demo          scripts/demo.sh'
 	@echo 'make bench [H=N]   bench/run.py, optionally with --hosts N'
 	@echo 'make lock          re-resolve requirements.txt into requirements-lock.txt'
@@ -131,8 +131,8 @@ integration: venv
 	$(call header,integration: pytest tests/integration)
 	@$(call pytest,tests/integration)
 
-# Not part of `make test` (yet): the reliability suite drives real ansible-playbook runs
-# against the lab.
+# Bad input, hostile data, ownership, faults and load: real ansible-playbook runs against
+# the lab.
 reliability: venv
 	$(call header,reliability: pytest tests/reliability)
 	@$(call pytest,tests/reliability)

@@ -1,0 +1,147 @@
+"""Hostile rule names and descriptions are data: stored verbatim, never part of a script.
+
+Each payload goes to the host in its own task (its own WinRM command), then all of them in
+one task. The lab's dump must show every string byte for byte, and every command line the
+connection sent (logged by the winrm plugin at -vvvvv) must be the same fixed bootstrap,
+whatever the payload. The lab itself refuses (``op: rejected``) any command whose
+``-EncodedCommand`` is not the text of ``_bootstrap.ps1`` or whose stdin does not start
+with the exact bytes of ``_firewall.ps1``, so an all-accepted trace proves the script text
+too.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import host_rules
+
+HOST = "hostile01"
+GROUP_EACH = "OCS Reliability - hostile (one per task)"
+GROUP_ALL = "OCS Reliability - hostile (together)"
+
+PAYLOADS: list[tuple[str, str]] = [
+    ("Quote ' and \" and '' and \"\"", "He said \"allow\"; it's 'fine' ''"),
+    ("Sub $(Stop-Service MpsSvc) $env:COMPUTERNAME ${x}", "$(Remove-Item -Recurse C:\\) $null @()"),
+    ("Tick `whoami` `$x `n `0", '`` `r`n `" backtick at end `'),
+    ("Semi; Stop-Service MpsSvc; exit 1", "a;b; && & cmd /c calc.exe > nul 2>&1"),
+    ("New\nline\r\nand\ttab", "line one\nline two\r\n\nlast\n"),
+    ("Percent %PATH% %SystemRoot% 100%", "%%~dp0 %1 !VAR! ^& ^<"),
+    ("Ümlaut – 防火墙 – Ωμέγα – 🔥", "ñ é ü 中文 Ελληνικά русский עברית 🎉 \u200b zero-width"),
+    ("X" * 200 + "ß" * 55, "D" * 300 + " ending"),
+    ('<xml a="1">&amp; </rsp:Stream>', "]]> <![CDATA[ x ]]> &lt; &#0;"),
+    ("OCSFW1\tEND\nDONE", "ADD\tZm9v\nREMOVE\tYmFy\nEND\n"),
+    ("  padded both sides  ", "  "),
+    ("Backslash \\ and \\\\server\\share", "C:\\Windows\\System32\\ trailing\\"),
+]
+
+
+def _rule(index: int, name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "description": description, "local_ports": 40000 + index}
+
+
+PLAYBOOK = f"""
+- name: Hostile rule names and descriptions
+  hosts: {HOST}
+  gather_facts: false
+  vars_files:
+    - payloads.json
+  tasks:
+    - name: One payload per task
+      ocs.firewall.win_firewall_rules:
+        group: "{GROUP_EACH}"
+        rules: "{{{{ [item] }}}}"
+        purge: false
+      loop: "{{{{ hostile_rules }}}}"
+      loop_control:
+        index_var: payload_index
+        label: "payload {{{{ payload_index }}}}"
+
+    - name: All payloads in one task
+      ocs.firewall.win_firewall_rules:
+        group: "{GROUP_ALL}"
+        rules: "{{{{ hostile_rules }}}}"
+"""
+
+
+def _expected_command_text(repo_root: Path) -> str:
+    """What the winrm connection encodes: the bootstrap, lines stripped, blanks dropped."""
+    text = (repo_root / "plugins" / "plugin_utils" / "_bootstrap.ps1").read_text(encoding="utf-8")
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+@pytest.fixture(scope="module")
+def hostile(
+    start_lab: Callable[..., Any],
+    play: Callable[..., Any],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, Any]:
+    lab = start_lab("hostile", {"all": {"hosts": {HOST: None}}})
+    folder = tmp_path_factory.mktemp("hostile")
+    rules = [_rule(i, n, d) for i, (n, d) in enumerate(PAYLOADS)]
+    (folder / "payloads.json").write_text(
+        json.dumps({"hostile_rules": rules}, ensure_ascii=False), encoding="utf-8"
+    )
+    playbook = folder / "hostile.yml"
+    playbook.write_text(PLAYBOOK, encoding="utf-8")
+    first = play(playbook, lab.inventory, "-vvvvv")
+    trace = lab.trace(HOST, reset=True)
+    dump = lab.dump(HOST)
+    second = play(playbook, lab.inventory)
+    return {
+        "first": first,
+        "second": second,
+        "trace": trace[HOST],
+        "second_trace": lab.trace(HOST, reset=True)[HOST],
+        "rules": host_rules(dump, HOST),
+    }
+
+
+def test_runs_succeed(hostile: dict[str, Any]) -> None:
+    assert hostile["first"].rc == 0, hostile["first"].tail()
+    assert hostile["second"].rc == 0, hostile["second"].tail()
+
+
+@pytest.mark.parametrize("group", [GROUP_EACH, GROUP_ALL])
+def test_stored_verbatim(hostile: dict[str, Any], group: str) -> None:
+    stored = [(r["name"], r["description"]) for r in hostile["rules"] if r["grouping"] == group]
+    assert sorted(stored) == sorted(PAYLOADS)
+
+
+def test_every_command_was_the_fixed_script(hostile: dict[str, Any]) -> None:
+    ops = [entry["op"] for entry in hostile["trace"]]
+    # One read + one apply per payload task, then one read + one apply for all together.
+    assert ops == ["read", "apply"] * (len(PAYLOADS) + 1)
+    assert all(entry["rc"] == 0 for entry in hostile["trace"])
+
+
+def test_command_line_identical_for_every_payload(hostile: dict[str, Any], repo_root: Path) -> None:
+    output = hostile["first"].stdout
+    encoded = re.findall(r"'-EncodedCommand', b?'([A-Za-z0-9+/=]+)'", output)
+    assert len(encoded) == len(hostile["trace"]), "one logged command line per command run"
+    assert len(set(encoded)) == 1, "the command line changed with the payload"
+    decoded = base64.b64decode(encoded[0]).decode("utf-16-le")
+    assert decoded == _expected_command_text(repo_root)
+
+
+def test_script_text_identical_for_every_payload(hostile: dict[str, Any], repo_root: Path) -> None:
+    """The lab records digests of the decoded command and of the script part of stdin."""
+    utils = repo_root / "plugins" / "plugin_utils"
+    script = hashlib.sha256((utils / "_firewall.ps1").read_bytes()).hexdigest()
+    command = hashlib.sha256(_expected_command_text(repo_root).encode("utf-8")).hexdigest()
+    entries = hostile["trace"] + hostile["second_trace"]
+    assert {e["script_sha256"] for e in entries} == {script}
+    assert {e["command_sha256"] for e in entries} == {command}
+
+
+def test_second_run_changes_nothing(hostile: dict[str, Any]) -> None:
+    changed = [r for r in hostile["second"].records if r.get("changed")]
+    assert changed == []
+    assert [e["op"] for e in hostile["second_trace"]] == ["read"] * (len(PAYLOADS) + 1)

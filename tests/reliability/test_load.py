@@ -1,0 +1,149 @@
+"""Load: 200 lab hosts of mixed roles, forks 25, converge with no error and no lost rule.
+
+Two independent checks of "no lost rule" on every host:
+
+* against a reference: one host of each kind (same role groups, same variables) converged
+  alone with forks 1 on its own lab; every one of the 200 hosts must hold, group by group,
+  exactly the rules its reference holds (names and every stored property but the local
+  addresses, which differ per host by design);
+* against what the run reported: each ``win_firewall_rules`` task result lists the rules
+  its group holds afterwards; the lab's dump of the host must hold exactly those.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import benchlib, host_rules
+
+HOSTS = 200
+FORKS = 25
+# Rule properties compared with the reference host (local addresses are per host).
+COMPARED = ("name", "description", "direction", "action", "protocol", "local_ports",
+            "remote_ports", "remote_addresses", "profiles", "enabled")  # fmt: skip
+
+
+def _kind(groups: frozenset[str], hostvars: dict[str, Any]) -> tuple[Any, ...]:
+    return (tuple(sorted(groups)), tuple(sorted(hostvars)))
+
+
+@pytest.fixture(scope="module")
+def load_run(
+    start_lab: Callable[..., Any], play: Callable[..., Any], repo_root: Path
+) -> dict[str, Any]:
+    estate = benchlib.generate_estate(HOSTS)
+    groups_of: dict[str, set[str]] = {}
+    vars_of: dict[str, dict[str, Any]] = {}
+    for group, members in estate.items():
+        for host, hv in members:
+            groups_of.setdefault(host, set()).add(group)
+            vars_of.setdefault(host, {}).update(hv)
+    representative: dict[tuple[Any, ...], str] = {}
+    for host in groups_of:
+        representative.setdefault(_kind(frozenset(groups_of[host]), vars_of[host]), host)
+    reference_hosts = set(representative.values())
+    reference_estate = {
+        g: [(h, hv) for h, hv in members if h in reference_hosts] for g, members in estate.items()
+    }
+    site = repo_root / "playbooks" / "site.yml"
+
+    reference = start_lab("load-reference", benchlib.estate_inventory(reference_estate))
+    ref_run = play(site, reference.inventory, forks=1)
+    ref_dump = reference.dump()
+    reference.lab.stop()
+
+    lab = start_lab("load", benchlib.estate_inventory(estate))
+    before = lab.dump()
+    run = play(site, lab.inventory, forks=FORKS, timeout=900)
+    return {
+        "estate": estate,
+        "groups_of": groups_of,
+        "rep_of": {
+            h: representative[_kind(frozenset(groups_of[h]), vars_of[h])] for h in groups_of
+        },
+        "ref_run": ref_run,
+        "ref_dump": ref_dump,
+        "run": run,
+        "before": before,
+        "after": lab.dump(),
+    }
+
+
+def _owned(rules: list[dict[str, Any]], before: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Rules the run added, per group, each as the text of its compared properties."""
+    start = {json.dumps(r, sort_keys=True) for r in before}
+    out: dict[str, list[str]] = {}
+    for rule in rules:
+        if json.dumps(rule, sort_keys=True) in start:
+            continue
+        key = json.dumps({k: rule[k] for k in COMPARED}, sort_keys=True, ensure_ascii=False)
+        out.setdefault(rule["grouping"], []).append(key)
+    return {g: sorted(v) for g, v in out.items()}
+
+
+def test_load_has_200_mixed_hosts(load_run: dict[str, Any]) -> None:
+    assert len(load_run["groups_of"]) == HOSTS
+    assert len(set(load_run["rep_of"].values())) >= 10
+    assert sum(1 for g in load_run["groups_of"].values() if len(g) > 1) >= 5
+
+
+def test_reference_and_load_runs_succeed(load_run: dict[str, Any]) -> None:
+    assert load_run["ref_run"].rc == 0, load_run["ref_run"].tail()
+    run = load_run["run"]
+    assert run.rc == 0, run.tail()
+    assert not run.failures()
+    assert set(run.recap) == set(load_run["groups_of"])
+    assert all(c.get("failed", 0) == 0 and c.get("unreachable", 0) == 0 for c in run.recap.values())
+
+
+def test_every_host_holds_its_reference_rules(load_run: dict[str, Any]) -> None:
+    before, after, ref = load_run["before"], load_run["after"], load_run["ref_dump"]
+    wrong = []
+    for host, rep in load_run["rep_of"].items():
+        mine = _owned(host_rules(after, host), host_rules(before, host))
+        expected = _owned(host_rules(ref, rep), host_rules(before, host))
+        if mine != expected:
+            wrong.append(host)
+    assert wrong == [], f"{len(wrong)} host(s) differ from their reference: {wrong[:10]}"
+    total = sum(
+        len(v)
+        for h in load_run["groups_of"]
+        for v in _owned(host_rules(after, h), host_rules(before, h)).values()
+    )
+    assert total >= HOSTS * 5
+
+
+def test_every_group_holds_what_the_run_reported(load_run: dict[str, Any]) -> None:
+    after = load_run["after"]
+    checked = 0
+    problems = []
+    for record in load_run["run"].records:
+        if record["event"] != "ok" or not record["action"].endswith("win_firewall_rules"):
+            continue
+        host = record["host"]
+        reported = sorted(
+            (r["name"], r["direction"], r["protocol"], ",".join(r["local_ports"]) or "*")
+            for r in record["result"]["rules"]
+        )
+        names = {r[0] for r in reported}
+        stored = sorted(
+            (
+                r["name"],
+                {1: "in", 2: "out"}[r["direction"]],
+                {6: "tcp", 17: "udp", 256: "any"}[r["protocol"]],
+                r["local_ports"],
+            )
+            for r in host_rules(after, host)
+            if r["name"] in names and r["grouping"].startswith("OCS 2007 R2 - ")
+        )
+        checked += 1
+        if stored != reported:
+            problems.append((host, record["task"]))
+    assert problems == []
+    # One group per role on each host, collocated hosts counted once per role.
+    assert checked == sum(len(g) for g in load_run["groups_of"].values())
