@@ -151,12 +151,13 @@ def _is_port(text: str) -> bool:
     return text.isdigit() and len(text) <= 5 and 0 <= int(text) <= 65535
 
 
-def canonical_addresses(value: str) -> str:
-    """Store addresses the way INetFwRule.RemoteAddresses does.
+def canonical_addresses(value: str, local: bool = False) -> str:
+    """Store addresses the way INetFwRule.RemoteAddresses (or LocalAddresses) does.
 
     ``10.0.0.0/24`` -> ``10.0.0.0/255.255.255.0``, ``10.0.0.1`` -> ``10.0.0.1/255.255.255.255``,
     IPv6 keeps a prefix length (``/128`` for one address), keywords get Windows' spelling,
-    ``*`` means any.
+    ``*`` means any. Keywords are refused in local addresses: Windows stores them for
+    remote addresses only ([MS-GPFAS] 2.2.2.19 has no keyword for LA4/LA6).
     """
     text = value.strip()
     if text in ("", "*") or text.lower() == "any":
@@ -167,6 +168,8 @@ def canonical_addresses(value: str) -> str:
             # "*" is only valid on its own.
             raise FirewallError()
         keyword = ADDRESS_KEYWORDS.get(part.lower())
+        if keyword and local:
+            raise FirewallError()
         if keyword:
             stored.append(keyword)
         elif "-" in part:
@@ -340,7 +343,7 @@ def build_rule(add: AddLine, group: str) -> dict[str, Any]:
     _setting("Protocol", _check, 0 <= add.protocol <= 256)
     local_ports = _setting("LocalPorts", canonical_ports, add.local_ports, add.protocol, True)
     remote_ports = _setting("RemotePorts", canonical_ports, add.remote_ports, add.protocol, False)
-    local_addresses = _setting("LocalAddresses", canonical_addresses, add.local_addresses)
+    local_addresses = _setting("LocalAddresses", canonical_addresses, add.local_addresses, True)
     remote_addresses = _setting("RemoteAddresses", canonical_addresses, add.remote_addresses)
     _setting("Direction", _check, add.direction in (1, 2))
     _setting("Action", _check, add.action in (0, 1))

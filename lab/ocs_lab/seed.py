@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .firewall import PROFILES_ALL, canonical_addresses, new_rule
+from .firewall import PROFILES_ALL, FirewallError, canonical_addresses, new_rule
 
 CORE = "@FirewallAPI.dll,-25000"
 REMOTE_DESKTOP = "@FirewallAPI.dll,-28752"
@@ -399,10 +399,12 @@ def foreign_rule(spec: dict[str, Any]) -> dict[str, Any]:
     values.setdefault("grouping", OCS_GROUP)
     values.setdefault("protocol", TCP)
     values.setdefault("enabled", 1)
-    if "remote_addresses" in values:
-        values["remote_addresses"] = canonical_addresses(str(values["remote_addresses"]))
-    if "local_addresses" in values:
-        values["local_addresses"] = canonical_addresses(str(values["local_addresses"]))
+    for key, local in (("remote_addresses", False), ("local_addresses", True)):
+        if key in values:
+            try:
+                values[key] = canonical_addresses(str(values[key]), local)
+            except FirewallError:
+                raise ValueError(f"{key} {values[key]!r} is refused by Windows Firewall") from None
     for key in ("local_ports", "remote_ports"):
         if key in values:
             values[key] = str(values[key])

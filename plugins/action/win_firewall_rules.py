@@ -5,43 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _remote, _rules
 
-ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
-    "group": {"type": "str", "required": True},
-    "rules": {"type": "list", "elements": "raw", "default": []},
-    "purge": {"type": "bool", "default": True},
-    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-}
 
+class ActionModule(_remote.FirewallAction):
+    ARGUMENT_SPEC = {
+        "group": {"type": "str", "required": True},
+        "rules": {"type": "list", "elements": "raw", "default": []},
+        "purge": {"type": "bool", "default": True},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    }
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = True
-
-    def run(
-        self, tmp: str | None = None, task_vars: dict[str, Any] | None = None
+    def run_firewall(
+        self, args: dict[str, Any], firewall: _remote.RemoteFirewall
     ) -> dict[str, Any]:
-        self._supports_check_mode = True
-        self._supports_async = False
-        result: dict[str, Any] = super().run(tmp, task_vars)
-        del tmp
-
         # Everything is checked before the first command reaches the host.
-        try:
-            args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
-        except AnsibleActionFail as exc:
-            result.update(exc.result)
-            return result
-        try:
-            group = _rules.check_group(args["group"])
-            desired = _rules.normalise_rules(args["rules"])
-        except _rules.RuleError as exc:
-            result.update(failed=True, msg=str(exc))
-            return result
+        group = _rules.check_group(args["group"])
+        desired = _rules.normalise_rules(args["rules"])
         state: str = args["state"]
         purge: bool = args["purge"]
         if state == "absent" and purge and desired:
@@ -50,24 +30,19 @@ class ActionModule(ActionBase):
                 f"{group!r}; the {len(desired)} rule(s) listed in rules are not needed"
             )
 
-        remote = _remote.RemoteFirewall(self)
-        try:
-            host_rules = remote.read([group])[0]
-            owned = [h for h in host_rules if _rules.same_name(h.group, group)]
-            plan = _rules.plan_changes(desired, owned, purge=purge, state=state)
-            if plan.changed and not self._task.check_mode:
-                remote.apply(group, plan.removes, plan.adds)
-        except _remote.RemoteError as exc:
-            result.update(exc.result)
-            return result
+        host_rules = firewall.read([group])[0]
+        owned = [h for h in host_rules if _rules.same_name(h.group, group)]
+        plan = _rules.plan_changes(desired, owned, purge=purge, state=state)
+        if plan.changed and not self._task.check_mode:
+            firewall.apply(group, plan.removes, plan.adds)
 
-        result.update(
-            changed=plan.changed,
-            added=list(plan.added),
-            updated=list(plan.updated),
-            removed=list(plan.removed),
-            rules=[rule.to_dict() for rule in plan.after],
-        )
+        result: dict[str, Any] = {
+            "changed": plan.changed,
+            "added": list(plan.added),
+            "updated": list(plan.updated),
+            "removed": list(plan.removed),
+            "rules": [rule.to_dict() for rule in plan.after],
+        }
         if self._task.diff:
             result["diff"] = plan.diff()
         return result

@@ -21,23 +21,15 @@ options:
     type: list
     elements: str
     default: []
+extends_documentation_fragment:
+  - ocs.firewall.attributes
 attributes:
-  action:
-    description: Runs as an action plugin on the controller; the host runs a small fixed script.
-    support: full
-  async:
-    description: Supports being used with the C(async) keyword.
-    support: none
   check_mode:
     description: Runs in check mode as in normal mode; it only reads.
     support: full
   diff_mode:
     description: Nothing changes, so there is no diff.
     support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: windows
 notes:
   - The target needs PowerShell 2.0 or later and Windows Server 2008 or later
     (C(HNetCfg.FwPolicy2)); no module is uploaded.

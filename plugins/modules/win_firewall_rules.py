@@ -91,16 +91,18 @@ options:
       local_addresses:
         description:
           - Local addresses, as a string (comma-separated) or a list of IPv4 or IPv6 addresses,
-            networks (V(10.0.0.0/24) or V(10.0.0.0/255.255.255.0)), ranges
-            (V(10.0.0.1-10.0.0.9)), or the keywords V(LocalSubnet), V(DNS), V(DHCP),
-            V(WINS), V(DefaultGateway) (any case).
+            networks (V(10.0.0.0/24) or V(10.0.0.0/255.255.255.0)) and ranges
+            (V(10.0.0.1-10.0.0.9)).
           - A network with host bits set is reduced to its network (V(10.0.0.5/24) is
             V(10.0.0.0/24)).
           - Omitted, empty, V(*) or V(any) means any address.
+          - The keywords of O(rules[].remote_addresses) are refused here, as Windows Firewall
+            stores them for remote addresses only.
         type: raw
       remote_addresses:
         description:
-          - Remote addresses, in the same forms as O(rules[].local_addresses).
+          - Remote addresses, in the same forms as O(rules[].local_addresses), or the keywords
+            V(LocalSubnet), V(DNS), V(DHCP), V(WINS), V(DefaultGateway) (any case).
         type: raw
       profiles:
         description:
@@ -128,13 +130,9 @@ options:
     type: str
     choices: [present, absent]
     default: present
+extends_documentation_fragment:
+  - ocs.firewall.attributes
 attributes:
-  action:
-    description: Runs as an action plugin on the controller; the host runs a small fixed script.
-    support: full
-  async:
-    description: Supports being used with the C(async) keyword.
-    support: none
   check_mode:
     description:
       - Can run in check mode and return the changed status, and what would be added,
@@ -145,10 +143,6 @@ attributes:
       - Returns the group's rules before and after (keyed by rule name) in diff mode, also in
         check mode.
     support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: windows
 notes:
   - Run with C(gather_facts=false) against hosts with PowerShell 2.0, or wherever facts are
     not needed; this module does not need them.
@@ -157,6 +151,13 @@ notes:
     with a clear message.
   - When a change fails part way, the result lists what was already removed and added;
     running the task again converges.
+  - When the connection breaks while the host is changing rules, the task fails with
+    C(changed=true) (the host may have applied all, part or none of the change) rather
+    than marking the host unreachable, since it was reached; running the task again
+    converges.
+  - A rule of O(group) named C(ocs.firewall-removing-...) is what an interrupted removal
+    leaves behind; it is always removed (and listed in RV(removed)), even with
+    O(purge=false). Such names cannot be used in O(rules).
 seealso:
   - module: ocs.firewall.win_firewall_info
   - name: INetFwRule interface
@@ -226,7 +227,9 @@ updated:
   elements: str
   sample: []
 removed:
-  description: Names of the rules removed from the group (or that would be).
+  description:
+    - Names of the rules removed from the group (or that would be).
+    - Includes the leftovers of interrupted removals (C(ocs.firewall-removing-...)).
   returned: success
   type: list
   elements: str

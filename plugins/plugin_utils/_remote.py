@@ -12,8 +12,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import traceback
 from collections.abc import Sequence
 from typing import Any
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _rules, _wire
 
@@ -23,6 +27,8 @@ SCRIPT_FILE = os.path.join(_HERE, "_firewall.ps1")
 
 # Enough of the host's output to diagnose a failure without flooding the task result.
 _SHOWN_OUTPUT = 2000
+# Rule names listed in a message before the rest are only counted.
+_SHOWN_NAMES = 10
 
 PROFILE_NAMES = {1: "domain", 2: "private", 4: "public"}
 FIREWALL_ACTIONS = {0: "block", 1: "allow"}
@@ -77,20 +83,10 @@ def _outputs(res: dict[str, Any]) -> dict[str, Any]:
 
 def host_rule(record: _wire.WireRule) -> _rules.HostRule:
     """Canonical form of a RULE record."""
+    # The record and the rule model name the managed properties alike (RULE_FIELDS).
+    managed = {field: getattr(record, field) for field in _rules.RULE_FIELDS}
     return _rules.HostRule(
-        rule=_rules.rule_from_host(
-            name=record.name,
-            description=record.description,
-            direction=record.direction,
-            action=record.action,
-            protocol=record.protocol,
-            local_ports=record.local_ports,
-            remote_ports=record.remote_ports,
-            local_addresses=record.local_addresses,
-            remote_addresses=record.remote_addresses,
-            profiles=record.profiles,
-            enabled=record.enabled,
-        ),
+        rule=_rules.rule_from_host(**managed),
         group=record.grouping,
         application=record.application,
         service=record.service,
@@ -99,20 +95,7 @@ def host_rule(record: _wire.WireRule) -> _rules.HostRule:
 
 def wire_rule(rule: _rules.Rule) -> _wire.WireRule:
     """An ADD record for ``rule``."""
-    w = _rules.to_windows(rule)
-    return _wire.WireRule(
-        name=w.name,
-        description=w.description,
-        direction=w.direction,
-        action=w.action,
-        protocol=w.protocol,
-        local_ports=w.local_ports,
-        remote_ports=w.remote_ports,
-        local_addresses=w.local_addresses,
-        remote_addresses=w.remote_addresses,
-        profiles=w.profiles,
-        enabled=w.enabled,
-    )
+    return _wire.WireRule(**dataclasses.asdict(_rules.to_windows(rule)))
 
 
 def profile_dict(profile: _wire.WireProfile) -> dict[str, Any]:
@@ -127,6 +110,26 @@ def profile_dict(profile: _wire.WireProfile) -> dict[str, Any]:
     }
 
 
+def _names(names: Sequence[str]) -> str:
+    shown = [repr(n) for n in names[:_SHOWN_NAMES]]
+    if len(names) > _SHOWN_NAMES:
+        shown.append(f"... ({len(names) - _SHOWN_NAMES} more)")
+    return "[" + ", ".join(shown) + "]"
+
+
+def lost_connection_message(
+    group: str, removes: Sequence[str], adds: Sequence[str], exc: BaseException
+) -> str:
+    """What a user needs to know when the link broke while the host was changing rules."""
+    return (
+        f"The connection to the host failed while it was changing the rules of group "
+        f"{group!r} ({type(exc).__name__}: {exc}). The change may have been applied in "
+        f"full, in part or not at all (it was to remove {_names(list(removes))} and add "
+        f"{_names(list(adds))}). Run the task again once the host is reachable: it reads "
+        "the group first and completes the change, without duplicating rules."
+    )
+
+
 class RemoteFirewall:
     """The firewall of the task's host, reached through an action plugin's connection."""
 
@@ -134,11 +137,16 @@ class RemoteFirewall:
         self._action = action
         self.calls = 0
 
-    def _run(self, request: str) -> tuple[_wire.Reply, dict[str, Any]]:
+    def _execute(self, request: str) -> dict[str, Any]:
         self.calls += 1
         res: dict[str, Any] = self._action._low_level_execute_command(
             bootstrap_text(), in_data=build_stdin(request), sudoable=False
         )
+        return res
+
+    @staticmethod
+    def _decode(res: dict[str, Any]) -> _wire.Reply:
+        """The reply in the result of :meth:`_execute`."""
         rc = res.get("rc")
         stdout = str(res.get("stdout", ""))
         stderr = str(res.get("stderr", ""))
@@ -151,7 +159,7 @@ class RemoteFirewall:
                 f"stderr: {_excerpt(stderr) or '(empty)'}; stdout: {_excerpt(stdout) or '(empty)'}",
                 _outputs(res),
             ) from None
-        return reply, res
+        return reply
 
     @staticmethod
     def _check(reply: _wire.Reply, res: dict[str, Any], what: str) -> None:
@@ -170,7 +178,8 @@ class RemoteFirewall:
         self, groups: Sequence[str] = ()
     ) -> tuple[list[_rules.HostRule], dict[str, dict[str, Any]]]:
         """The rules of ``groups`` (every rule when empty) and the three profiles."""
-        reply, res = self._run(_wire.encode_read(groups))
+        res = self._execute(_wire.encode_read(groups))
+        reply = self._decode(res)
         self._check(reply, res, "Reading the Windows Firewall rules")
         profiles = {
             PROFILE_NAMES[p.type]: profile_dict(p)
@@ -181,7 +190,20 @@ class RemoteFirewall:
 
     def apply(self, group: str, removes: Sequence[str], adds: Sequence[_rules.Rule]) -> ApplyResult:
         """Remove then add rules in ``group``; a failure part way says what was done."""
-        reply, res = self._run(_wire.encode_apply(group, removes, [wire_rule(r) for r in adds]))
+        request = _wire.encode_apply(group, removes, [wire_rule(r) for r in adds])
+        try:
+            res = self._execute(request)
+        # Whatever the connection raised, the request may have reached the host and run
+        # there: the winrm plugin lets requests' ConnectionError through (a dropped socket),
+        # raises AnsibleConnectionFailure on timeouts and AnsibleError when stdin could not
+        # be sent, pywinrm its WinRMTransportError; psrp and ssh have their own. Task
+        # timeouts and interrupts are BaseException and pass.
+        except Exception as exc:
+            raise RemoteError(
+                lost_connection_message(group, removes, [r.name for r in adds], exc),
+                {"changed": True, "exception": traceback.format_exc()},
+            ) from exc
+        reply = self._decode(res)
         done = ApplyResult(removed=reply.removed, added=reply.added)
         try:
             self._check(reply, res, f"Changing the rules of group {group!r}")
@@ -213,3 +235,40 @@ class RemoteFirewall:
                 {**_outputs(res), "changed": True},
             )
         return done
+
+
+class FirewallAction(ActionBase):
+    """The ``run`` the collection's action plugins share.
+
+    It validates the task's arguments against ``ARGUMENT_SPEC`` and hands them to
+    :meth:`run_firewall` with the host's firewall; a bad argument, a bad value
+    (:class:`~._rules.RuleError`) or a host failure (:class:`RemoteError`) becomes a failed
+    result. ``run_firewall`` checks its values before its first call to the firewall, so
+    bad input never reaches a host.
+    """
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+    ARGUMENT_SPEC: dict[str, dict[str, Any]] = {}
+
+    def run(
+        self, tmp: str | None = None, task_vars: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        self._supports_check_mode = True
+        self._supports_async = False
+        result: dict[str, Any] = super().run(tmp, task_vars)
+        del tmp
+        try:
+            args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)[1]
+            result.update(self.run_firewall(args, RemoteFirewall(self)))
+        except AnsibleActionFail as exc:
+            result.update(exc.result)
+        except _rules.RuleError as exc:
+            result.update(failed=True, msg=str(exc))
+        except RemoteError as exc:
+            result.update(exc.result)
+        return result
+
+    def run_firewall(self, args: dict[str, Any], firewall: RemoteFirewall) -> dict[str, Any]:
+        """The task's result fields, from its validated ``args``."""
+        raise NotImplementedError

@@ -36,6 +36,9 @@ DIRECTION_NUMBERS: dict[str, int] = {"in": 1, "out": 2}
 ACTION_NUMBERS: dict[str, int] = {"block": 0, "allow": 1}
 PROFILE_BITS: dict[str, int] = {"domain": 1, "private": 2, "public": 4}
 ALL_PROFILES: tuple[str, ...] = ("domain", "private", "public")
+# Windows stores these keywords for remote addresses only: a rule's local addresses are
+# addresses, networks and ranges ([MS-GPFAS] 2.2.2.19, LA4/LA6 vs RA4/RA6; netsh
+# "localip" vs "remoteip"), although the INetFwRule.LocalAddresses page lists some of them.
 ADDRESS_KEYWORDS: dict[str, str] = {
     k.lower(): k for k in ("LocalSubnet", "DNS", "DHCP", "WINS", "DefaultGateway")
 }
@@ -47,6 +50,10 @@ ANY_WORDS = frozenset({"*", "any"})
 MAX_NAME_LENGTH = 255
 FORBIDDEN_CHARACTER = "|"
 RESERVED_NAME = "all"
+# The remote script renames an owned rule to this prefix plus a GUID before removing it
+# (_firewall.ps1, Invoke-Apply); a rule of an owned group still named so is the leftover of
+# a removal that did not finish, and is always removed. Users cannot take such names.
+TOMBSTONE_PREFIX = "ocs.firewall-removing-"
 
 RULE_FIELDS: tuple[str, ...] = (
     "name",
@@ -257,12 +264,14 @@ def _parse_address(token: str) -> tuple[tuple[Any, ...], str]:
 
 
 def canonical_addresses(
-    value: Any, where: str = "addresses", *, strict: bool = True
+    value: Any, where: str = "addresses", *, strict: bool = True, keywords: bool = True
 ) -> tuple[str, ...]:
     """Canonical addresses (see the module docstring); ``()`` for any.
 
     Accepts a string (comma-separated) or a list of strings. With ``strict=False``
-    (values read from a host) unknown tokens are kept verbatim at the end.
+    (values read from a host) unknown tokens are kept verbatim at the end. With
+    ``keywords=False`` (local addresses) the keywords of :data:`ADDRESS_KEYWORDS` are an
+    error, as Windows refuses them there.
     """
     if value is None:
         return ()
@@ -280,17 +289,25 @@ def canonical_addresses(
                 f"{where}: {value!r} mixes 'any' with addresses; give either any or addresses"
             )
         return ()
+    valid = (
+        "an IPv4 or IPv6 address, a network 'address/prefix' or 'address/mask', a range "
+        "'low-high', '*'/'any'"
+    )
+    if keywords:
+        valid += " or one of the keywords " + ", ".join(ADDRESS_KEYWORDS.values())
     parsed: dict[str, tuple[Any, ...]] = {}
     for token in tokens:
+        if strict and not keywords and token.lower() in ADDRESS_KEYWORDS:
+            raise RuleError(
+                f"{where}: {token!r} is a keyword Windows Firewall only accepts in remote "
+                f"addresses; valid local addresses are {valid}"
+            )
         try:
             key, text = _parse_address(token)
         except ValueError as exc:
             if strict:
                 raise RuleError(
-                    f"{where}: {token!r} is not a valid address ({exc}); valid are an IPv4 or "
-                    "IPv6 address, a network 'address/prefix' or 'address/mask', a range "
-                    "'low-high', '*'/'any' or one of the keywords "
-                    + ", ".join(ADDRESS_KEYWORDS.values())
+                    f"{where}: {token!r} is not a valid address ({exc}); valid are {valid}"
                 ) from None
             key, text = (9, token.lower()), token
         parsed[text] = key
@@ -379,7 +396,17 @@ def check_name(value: Any, where: str) -> str:
         raise RuleError(f"{where}: {name!r} contains '|', which Windows Firewall forbids")
     if name.strip().lower() == RESERVED_NAME:
         raise RuleError(f"{where}: {name!r} is reserved by Windows Firewall; choose another")
+    if is_tombstone(name):
+        raise RuleError(
+            f"{where}: {name!r} starts with {TOMBSTONE_PREFIX!r}, which this collection uses "
+            "for rules it is removing; choose another name"
+        )
     return name
+
+
+def is_tombstone(name: str) -> bool:
+    """True for the name a rule gets while the remote script removes it."""
+    return name_key(name).startswith(name_key(TOMBSTONE_PREFIX))
 
 
 def check_group(value: Any, where: str = "group") -> str:
@@ -446,7 +473,9 @@ def normalise_rule(raw: Any, index: int) -> Rule:
         protocol=protocol,
         local_ports=local_ports,
         remote_ports=remote_ports,
-        local_addresses=canonical_addresses(raw.get("local_addresses"), f"{label}.local_addresses"),
+        local_addresses=canonical_addresses(
+            raw.get("local_addresses"), f"{label}.local_addresses", keywords=False
+        ),
         remote_addresses=canonical_addresses(
             raw.get("remote_addresses"), f"{label}.remote_addresses"
         ),
@@ -588,17 +617,25 @@ def plan_changes(
     several rules of that name), replaced; unlisted rules are removed when ``purge``.
     ``state=absent``: with ``purge`` every rule of the group is removed; without it only
     the listed names are.
+    In both states, and whatever ``purge``, rules left named :data:`TOMBSTONE_PREFIX`... by
+    an unfinished removal are removed first: the collection had already decided to remove
+    them.
     """
     by_key: dict[str, list[HostRule]] = {}
+    # Names are unique per tombstone (a GUID each), so one REMOVE takes exactly that rule.
+    tombstones: list[str] = []
     for host_rule in actual:
-        by_key.setdefault(name_key(host_rule.rule.name), []).append(host_rule)
+        if is_tombstone(host_rule.rule.name):
+            tombstones.append(host_rule.rule.name)
+        else:
+            by_key.setdefault(name_key(host_rule.rule.name), []).append(host_rule)
     wanted = {name_key(rule.name): rule for rule in desired}
 
-    removes: list[str] = []
+    removes: list[str] = list(tombstones)
     adds: list[Rule] = []
     added: list[str] = []
     updated: list[str] = []
-    removed: list[str] = []
+    removed: list[str] = list(tombstones)
     after: list[Rule] = []
 
     if state == "present":

@@ -15,6 +15,7 @@ import binascii
 import dataclasses
 import re
 from collections.abc import Sequence
+from typing import Any
 
 VERSION = "OCSFW1"
 # Separates the script text from the request on the script's stdin.
@@ -109,20 +110,50 @@ class Reply:
 # --- requests ------------------------------------------------------------------------------
 
 
+# The fields of an ADD line, in order, and how each travels: B(text), a number or a 0/1
+# flag. A RULE line carries the same fields, with the grouping after the description and
+# the application and service at the end.
+_RULE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("name", "text"),
+    ("description", "text"),
+    ("direction", "int"),
+    ("action", "int"),
+    ("protocol", "int"),
+    ("local_ports", "text"),
+    ("remote_ports", "text"),
+    ("local_addresses", "text"),
+    ("remote_addresses", "text"),
+    ("profiles", "int"),
+    ("enabled", "flag"),
+)
+
+
+def _encode_field(kind: str, value: str | int | bool) -> str:
+    if kind == "text":
+        return b64(str(value))
+    if kind == "flag":
+        return "1" if value else "0"
+    return str(value)
+
+
+def _decode_field(kind: str, field: str, what: str) -> str | int | bool:
+    if kind == "text":
+        return unb64(field, what)
+    if kind == "flag":
+        return _flag(field, what)
+    return _int(field, what)
+
+
 def _add_fields(rule: WireRule) -> list[str]:
-    return [
-        b64(rule.name),
-        b64(rule.description),
-        str(rule.direction),
-        str(rule.action),
-        str(rule.protocol),
-        b64(rule.local_ports),
-        b64(rule.remote_ports),
-        b64(rule.local_addresses),
-        b64(rule.remote_addresses),
-        str(rule.profiles),
-        "1" if rule.enabled else "0",
-    ]
+    return [_encode_field(kind, getattr(rule, name)) for name, kind in _RULE_FIELDS]
+
+
+def _rule_values(fields: Sequence[str], what: str) -> dict[str, Any]:
+    """The values of the ADD fields ``fields`` (without the record name), by field name."""
+    return {
+        name: _decode_field(kind, field, what)
+        for (name, kind), field in zip(_RULE_FIELDS, fields, strict=True)
+    }
 
 
 def encode_request(request: Request) -> str:
@@ -191,22 +222,7 @@ def decode_request(text: str) -> Request:
             removes.append(unb64(fields[1], f"line {number} REMOVE"))
         elif kind == "ADD":
             _expect(fields, 12, number)
-            at = f"line {number} ADD"
-            adds.append(
-                WireRule(
-                    name=unb64(fields[1], at),
-                    description=unb64(fields[2], at),
-                    direction=_int(fields[3], at),
-                    action=_int(fields[4], at),
-                    protocol=_int(fields[5], at),
-                    local_ports=unb64(fields[6], at),
-                    remote_ports=unb64(fields[7], at),
-                    local_addresses=unb64(fields[8], at),
-                    remote_addresses=unb64(fields[9], at),
-                    profiles=_int(fields[10], at),
-                    enabled=_flag(fields[11], at),
-                )
-            )
+            adds.append(WireRule(**_rule_values(fields[1:], f"line {number} ADD")))
         elif kind == "END":
             _expect(fields, 1, number)
             ended = True
@@ -274,18 +290,8 @@ def decode_reply(text: str) -> Reply:
             _expect(fields, 15, number)
             rules.append(
                 WireRule(
-                    name=unb64(fields[1], at),
-                    description=unb64(fields[2], at),
+                    **_rule_values([*fields[1:3], *fields[4:13]], at),
                     grouping=unb64(fields[3], at),
-                    direction=_int(fields[4], at),
-                    action=_int(fields[5], at),
-                    protocol=_int(fields[6], at),
-                    local_ports=unb64(fields[7], at),
-                    remote_ports=unb64(fields[8], at),
-                    local_addresses=unb64(fields[9], at),
-                    remote_addresses=unb64(fields[10], at),
-                    profiles=_int(fields[11], at),
-                    enabled=_flag(fields[12], at),
                     application=unb64(fields[13], at),
                     service=unb64(fields[14], at),
                 )

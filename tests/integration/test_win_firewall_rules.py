@@ -18,6 +18,8 @@ from .helpers import Lab, PlaybookRun
 TASK = "Firewall rules"
 INFO_TASK = "Firewall info"
 SHARED_NAME = "OCS FE - SIP (TLS-In)"
+TOMBSTONE = "ocs.firewall-removing-5d1c0e0b3b7c4f0e9a4c2a8f0d6b1e23"
+TOMBSTONE_GROUP = "ocs.firewall - tombstone"
 FOREIGN_RULES = [
     # Same name, the group OCS set-up uses.
     {"name": SHARED_NAME, "group": "Office Communications Server 2007 R2", "local_ports": 5061},
@@ -25,6 +27,9 @@ FOREIGN_RULES = [
     {"name": SHARED_NAME, "group": "", "local_ports": 5062, "description": "made by hand"},
     # Same name but for case, in a built-in group.
     {"name": "ocs fe - media (udp-in)", "group": "@FirewallAPI.dll,-28752", "protocol": 17},
+    # In a group the collection owns: what an interrupted removal leaves behind (the
+    # remote script renames a rule to this prefix and a GUID, then removes that name).
+    {"name": TOMBSTONE, "group": TOMBSTONE_GROUP, "local_ports": 5061},
 ]
 INVENTORY = {
     "all": {
@@ -257,6 +262,45 @@ def test_bad_rule_fails_before_any_host_is_touched(
     assert result.statuses(TASK) == dict.fromkeys(HOSTS, "failed")
     for outcome in result.results(TASK).values():
         assert "70000" in outcome["result"]["msg"]
+    assert ops(lab.trace()) == dict.fromkeys(HOSTS, [])
+
+
+def test_leftover_of_an_interrupted_removal_is_removed_even_without_purge(
+    lab: Lab, run_playbook: Callable[..., PlaybookRun]
+) -> None:
+    rules = forty_rules()[2:3]
+    before = lab.dump()
+    assert all(TOMBSTONE in [r["name"] for r in owned(before[h], TOMBSTONE_GROUP)] for h in HOSTS)
+
+    result = apply(run_playbook, lab, {"group": TOMBSTONE_GROUP, "rules": rules, "purge": False})
+
+    assert result.rc == 0, result.stdout + result.stderr
+    for outcome in result.results(TASK).values():
+        assert outcome["status"] == "changed"
+        assert outcome["result"]["removed"] == [TOMBSTONE]
+        assert outcome["result"]["added"] == [rules[0]["name"]]
+    after = lab.dump()
+    for host in HOSTS:
+        assert [r["name"] for r in owned(after[host], TOMBSTONE_GROUP)] == [rules[0]["name"]]
+    assert not_owned(after, TOMBSTONE_GROUP) == not_owned(before, TOMBSTONE_GROUP)
+
+    again = apply(run_playbook, lab, {"group": TOMBSTONE_GROUP, "rules": rules, "purge": False})
+
+    assert again.statuses(TASK) == dict.fromkeys(HOSTS, "ok")
+    assert ops(lab.trace()) == dict.fromkeys(HOSTS, ["read"])
+
+
+def test_local_address_keyword_fails_before_any_host_is_touched(
+    lab: Lab, run_playbook: Callable[..., PlaybookRun]
+) -> None:
+    rule = {"name": "local keyword", "local_ports": 5061, "local_addresses": ["LocalSubnet"]}
+
+    result = apply(run_playbook, lab, {"group": "ocs.firewall - bad", "rules": [rule]})
+
+    assert result.rc != 0
+    assert result.statuses(TASK) == dict.fromkeys(HOSTS, "failed")
+    for outcome in result.results(TASK).values():
+        assert "local_addresses: 'LocalSubnet' is a keyword" in outcome["result"]["msg"]
     assert ops(lab.trace()) == dict.fromkeys(HOSTS, [])
 
 

@@ -37,6 +37,10 @@ class Scenario:
     fired: str = ""
     task_timeout: int | None = None
     connection_vars: dict[str, Any] | None = None
+    # Text the message must also hold (the context the collection adds), and whether the
+    # failed task must report a (possible) change.
+    context: str = ""
+    changed: bool = False
 
 
 SCENARIOS = [
@@ -46,12 +50,16 @@ SCENARIOS = [
         ("--fail-command", "2"),
         ("access is denied",),
         fired="fail_command",
+        context="before the failure; run the task again to converge",
+        changed=True,
     ),
     Scenario(
         "connection-dropped-mid-apply",
         ("--drop-command", "2"),
         ("connection", "aborted", "reset", "closed"),
         fired="drop_command",
+        context="may have been applied in full, in part or not at all",
+        changed=True,
     ),
     Scenario("firewall-service-stopped", ("--stop-firewall",), ("0x800706d9", "endpoint")),
     Scenario(
@@ -161,6 +169,8 @@ def test_faulty_host_fails_with_clear_message(outcome: dict[str, Any]) -> None:
     assert record["unreachable"] == scenario.unreachable, record
     message = record["msg"].lower()
     assert any(text in message for text in scenario.message), record["msg"]
+    assert scenario.context in record["msg"], record["msg"]
+    assert bool(record.get("changed")) == scenario.changed, record
     if scenario.fired:
         fired = [e for e in outcome["trace_f1"] if scenario.fired in e.get("faults", [])]
         assert [e["op"] for e in fired] == ["apply"], outcome["trace_f1"]

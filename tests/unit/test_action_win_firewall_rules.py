@@ -10,11 +10,15 @@ semantic comparison worked.
 from __future__ import annotations
 
 import ipaddress
+import json
 from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
+import requests
+from ansible.errors import AnsibleConnectionFailure, AnsibleError
+from urllib3.exceptions import ProtocolError
 
 from ansible_collections.ocs.firewall.plugins.action.win_firewall_rules import ActionModule
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _wire
@@ -53,6 +57,9 @@ class FakeHost:
         self.fail_read: str | None = None
         self.fail_apply_after: int | None = None
         self.raw_reply: dict[str, Any] | None = None
+        # (when, error): the connection raises ``error`` on the apply command, "before" the
+        # host ran it or "after" (the host ran it, the reply was lost).
+        self.lose_apply: tuple[str, BaseException] | None = None
 
     def execute(
         self, cmd: str, sudoable: bool = True, in_data: bytes | None = None, **kwargs: Any
@@ -67,10 +74,15 @@ class FakeHost:
         self.requests.append(request)
         if self.raw_reply is not None:
             return self.raw_reply
+        lose_when, lose_error = self.lose_apply or ("", None)
+        if request.op == "apply" and lose_when == "before":
+            raise lose_error  # type: ignore[misc]
         if request.op == "read":
             reply = self._read(request)
         else:
             reply = self._apply(request)
+        if request.op == "apply" and lose_when == "after":
+            raise lose_error  # type: ignore[misc]
         stdout = _wire.encode_reply(reply)
         rc = 2 if reply.error is not None else 0
         return {"rc": rc, "stdout": stdout, "stderr": ""}
@@ -447,3 +459,85 @@ def test_mismatched_apply_report_fails() -> None:
     assert result["failed"] is True
     assert "does not match the request" in result["msg"]
     host._apply = original  # type: ignore[method-assign]
+
+
+# What connection plugins raise when the link breaks mid-command (see _remote.apply).
+DROPPED = requests.exceptions.ConnectionError(
+    ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer"))
+)
+LOST_CONNECTIONS = [
+    pytest.param(DROPPED, "Connection aborted.", id="winrm-dropped-socket"),
+    pytest.param(
+        AnsibleConnectionFailure("winrm connection error: Read timed out. (read timeout=30)"),
+        "Read timed out",
+        id="winrm-read-timeout",
+    ),
+    pytest.param(AnsibleError("winrm send_input failed"), "send_input failed", id="stdin-lost"),
+    pytest.param(OSError(113, "No route to host"), "No route to host", id="socket-error"),
+]
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize(("error", "text"), LOST_CONNECTIONS)
+def test_connection_lost_during_apply_is_a_failed_change_that_a_rerun_finishes(
+    when: str, error: BaseException, text: str
+) -> None:
+    host = FakeHost([WireRule(name="old", grouping=GROUP)])
+    host.lose_apply = (when, error)
+    result = run(host, {"group": GROUP, "rules": [SIP, WEB]})
+    # The host answered the read, so it is not unreachable; the change is unknown, so the
+    # task failed and says the host may have changed.
+    assert result["failed"] is True
+    assert result["changed"] is True
+    assert not result.get("unreachable")
+    message = result["msg"]
+    assert f"changing the rules of group {GROUP!r}" in message
+    assert text in message
+    assert "may have been applied in full, in part or not at all" in message
+    assert "remove ['old'] and add ['OCS FE - SIP', 'OCS FE - Web']" in message
+    assert "Run the task again" in message
+    assert "Traceback" in result["exception"]
+    json.dumps(result)
+    assert [r.op for r in host.requests] == ["read", "apply"]
+
+    # Re-running converges from whatever the host was left with.
+    host.lose_apply = None
+    rerun = run(host, {"group": GROUP, "rules": [SIP, WEB]})
+    assert not rerun.get("failed"), rerun
+    assert rerun["changed"] is (when == "before")
+    assert sorted(host.group_names()) == ["OCS FE - SIP", "OCS FE - Web"]
+
+
+def test_lost_connection_message_counts_long_lists() -> None:
+    host = FakeHost()
+    host.lose_apply = ("before", DROPPED)
+    rules = [{"name": f"r{i:02}", "local_ports": 1000 + i} for i in range(25)]
+    result = run(host, {"group": GROUP, "rules": rules})
+    first_ten = ", ".join(repr(f"r{i:02}") for i in range(10))
+    assert f"add [{first_ten}, ... (15 more)]" in result["msg"]
+    assert "'r10'" not in result["msg"]
+
+
+def test_connection_lost_during_the_read_is_left_to_ansible() -> None:
+    # Nothing was changed: Ansible's own handling applies (AnsibleConnectionFailure makes
+    # the host unreachable).
+    host = FakeHost()
+    failure = AnsibleConnectionFailure("winrm connection error: timed out")
+
+    def read_fails(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise failure
+
+    host.execute = read_fails  # type: ignore[method-assign]
+    with pytest.raises(AnsibleConnectionFailure) as info:
+        run(host, {"group": GROUP, "rules": [SIP]})
+    assert info.value is failure
+
+
+def test_task_timeout_during_apply_is_not_swallowed() -> None:
+    class Interrupted(BaseException):
+        """Stands for Ansible's TaskTimeoutError and KeyboardInterrupt (BaseException)."""
+
+    host = FakeHost()
+    host.lose_apply = ("before", Interrupted())
+    with pytest.raises(Interrupted):
+        run(host, {"group": GROUP, "rules": [SIP]})

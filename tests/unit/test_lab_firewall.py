@@ -11,7 +11,7 @@ import base64
 import copy
 
 import pytest
-from ocs_lab import firewall
+from ocs_lab import firewall, seed
 from ocs_lab.seed import OCS_GROUP, initial_state
 
 GROUP = "ocs.firewall - Front End"
@@ -103,6 +103,14 @@ def state() -> dict:
 )
 def test_addresses_are_stored_as_windows_stores_them(given: str, stored: str) -> None:
     assert firewall.canonical_addresses(given) == stored
+
+
+@pytest.mark.parametrize("keyword", ["LocalSubnet", "dns", "DHCP", "WINS", "defaultgateway"])
+def test_address_keywords_are_refused_in_local_addresses(keyword: str) -> None:
+    assert firewall.canonical_addresses(keyword) == firewall.ADDRESS_KEYWORDS[keyword.lower()]
+    with pytest.raises(firewall.FirewallError):
+        firewall.canonical_addresses(f"10.0.0.1,{keyword}", local=True)
+    assert firewall.canonical_addresses("10.0.0.1", local=True) == "10.0.0.1/255.255.255.255"
 
 
 @pytest.mark.parametrize(
@@ -219,6 +227,21 @@ def test_ports_with_protocol_any_fail_like_windows(state: dict) -> None:
         'Exception setting "LocalPorts": "Value does not fall within the expected range."'
     )
     assert state == before
+
+
+def test_local_address_keyword_fails_like_windows(state: dict) -> None:
+    before = copy.deepcopy(state)
+    outcome = firewall.run(state, apply(GROUP, adds=[add_line("x", local_addresses="LocalSubnet")]))
+    assert outcome.rc == 2
+    assert error_of(outcome) == (
+        'Exception setting "LocalAddresses": "Value does not fall within the expected range."'
+    )
+    assert state == before
+
+
+def test_foreign_rule_with_a_local_address_keyword_is_refused() -> None:
+    with pytest.raises(ValueError, match="local_addresses 'DNS' is refused"):
+        seed.foreign_rule({"name": "x", "local_addresses": "DNS"})
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _rules
@@ -143,6 +145,26 @@ def test_bad_addresses_are_rejected_with_the_value(value: str) -> None:
     assert "LocalSubnet, DNS, DHCP, WINS, DefaultGateway" in message
 
 
+@pytest.mark.parametrize("keyword", ["LocalSubnet", "dns", "DHCP", "wins", "DefaultGateway"])
+def test_address_keywords_are_remote_only(keyword: str) -> None:
+    rule = _rules.normalise_rule({"name": "r", "remote_addresses": keyword}, 0)
+    assert rule.remote_addresses == (_rules.ADDRESS_KEYWORDS[keyword.lower()],)
+    with pytest.raises(RuleError) as info:
+        _rules.normalise_rule({"name": "r", "local_addresses": keyword}, 0)
+    message = str(info.value)
+    assert message.startswith(f"rules[0] ('r').local_addresses: {keyword!r} is a keyword")
+    # The valid forms are listed, without the keywords that are not valid here.
+    assert "'address/prefix'" in message
+    assert "DefaultGateway" not in message.replace(repr(keyword), "")
+
+
+def test_local_address_errors_do_not_offer_keywords() -> None:
+    with pytest.raises(RuleError) as info:
+        _rules.normalise_rule({"name": "r", "local_addresses": "10.0.0.300"}, 0)
+    assert "'10.0.0.300' is not a valid address" in str(info.value)
+    assert "LocalSubnet" not in str(info.value)
+
+
 def test_addresses_any_cannot_be_mixed() -> None:
     with pytest.raises(RuleError, match="mixes 'any'"):
         _rules.canonical_addresses(["*", "10.0.0.1"])
@@ -262,6 +284,15 @@ def test_full_rule() -> None:
         ({"name": ""}, "rules[2].name: the name is empty"),
         ({"name": "x" * 256}, "is 256 characters long; at most 255"),
         ({"name": "All"}, "rules[2].name: 'All' is reserved"),
+        (
+            {"name": "OCS.Firewall-Removing-1"},
+            "rules[2].name: 'OCS.Firewall-Removing-1' starts with 'ocs.firewall-removing-'",
+        ),
+        (
+            {"name": "r", "local_addresses": ["10.0.0.1", "LocalSubnet"]},
+            "rules[2] ('r').local_addresses: 'LocalSubnet' is a keyword Windows Firewall only "
+            "accepts in remote addresses",
+        ),
         ({"name": 5060}, "rules[2].name: 5060 is not a string"),
         ({}, "rules[2]: the field name is required"),
         ({"name": "r", "description": "a|b"}, "rules[2] ('r').description: 'a|b' contains '|'"),
@@ -525,3 +556,57 @@ def test_plan_diff_is_keyed_by_name() -> None:
 def test_plan_rejects_unknown_state() -> None:
     with pytest.raises(RuleError, match="valid are present, absent"):
         _rules.plan_changes([], [], purge=True, state="gone")
+
+
+TOMBSTONES = (
+    "ocs.firewall-removing-0123456789abcdef0123456789abcdef",
+    "ocs.firewall-removing-fedcba9876543210fedcba9876543210",
+)
+
+
+def tombstone(name: str) -> HostRule:
+    # A rule the script renamed and then failed to remove (it keeps the rest of its values).
+    return HostRule(rule=Rule(name=name, local_ports=("5061",)), group="G")
+
+
+@pytest.mark.parametrize(("state", "purge"), [("present", False), ("present", True)])
+def test_plan_removes_leftover_tombstones_even_without_purge(state: str, purge: bool) -> None:
+    plan = _rules.plan_changes(
+        desired({"name": "a"}),
+        [tombstone(TOMBSTONES[0]), host("a"), tombstone(TOMBSTONES[1]), host("other")],
+        purge=purge,
+        state=state,
+    )
+    assert plan.changed
+    # Finished first, before anything else the plan does.
+    assert plan.removes[:2] == TOMBSTONES
+    assert plan.removed[:2] == TOMBSTONES
+    assert plan.adds == () and plan.added == () and plan.updated == ()
+    assert (plan.removed[2:] == ("other",)) is purge
+    assert not any(_rules.is_tombstone(r.name) for r in plan.after)
+    assert set(plan.diff()["before"]) >= set(TOMBSTONES)
+
+
+@pytest.mark.parametrize(("purge", "removed"), [(False, ("a",)), (True, ("a", "b"))])
+def test_plan_absent_removes_leftover_tombstones(purge: bool, removed: tuple[str, ...]) -> None:
+    plan = _rules.plan_changes(
+        desired({"name": "a"}),
+        [host("a"), tombstone(TOMBSTONES[0]), host("b")],
+        purge=purge,
+        state="absent",
+    )
+    assert plan.removed == (TOMBSTONES[0], *removed)
+    assert plan.removes == plan.removed
+
+
+def test_plan_tombstone_prefix_ignores_case_and_needs_the_whole_prefix() -> None:
+    upper = HostRule(rule=Rule(name="OCS.FIREWALL-REMOVING-ABC"), group="G")
+    near = HostRule(rule=Rule(name="ocs.firewall-removin"), group="G")
+    plan = _rules.plan_changes([], [upper, near], purge=False, state="present")
+    assert plan.removed == ("OCS.FIREWALL-REMOVING-ABC",)
+    assert [r.name for r in plan.after] == ["ocs.firewall-removin"]
+
+
+def test_tombstone_prefix_is_the_one_the_script_uses() -> None:
+    script = Path(_rules.__file__).with_name("_firewall.ps1").read_text(encoding="ascii")
+    assert f"$tombstone = '{_rules.TOMBSTONE_PREFIX}' + " in script

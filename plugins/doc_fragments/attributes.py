@@ -1,0 +1,24 @@
+# GNU General Public License v3.0+ (see LICENSES or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Documentation shared by the collection's modules (``ocs.firewall.attributes``)."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # The attributes every module of this collection has in common: an action plugin that
+    # runs the fixed remote script on a Windows host, synchronously. Each module documents
+    # its own check_mode and diff_mode. (Ansible merges fragments into DOCUMENTATION only,
+    # so the rule fields both modules return stay written out in each RETURN.)
+    DOCUMENTATION = r"""
+attributes:
+  action:
+    description: Runs as an action plugin on the controller; the host runs a small fixed script.
+    support: full
+  async:
+    description: Supports being used with the C(async) keyword.
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: windows
+"""
