@@ -23,8 +23,17 @@ Mapping, per entry:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
+    ADDRESS_KEYWORDS,
+    ANY_WORDS,
+    MAX_NAME_LENGTH,
+    RuleError,
+    canonical_addresses,
+)
 
 RULE_NAME_MAX = 255
 
@@ -260,3 +269,174 @@ def build_rules(
                 rule["local_ports" if rule_dir == "in" else "remote_ports"] = list(ports)
                 rules.append(rule)
     return rules
+
+
+# --- role variables ------------------------------------------------------------------------
+
+VALID_STATES = ("present", "absent")
+ROLE_FLAGS = ("include_outbound", "include_extras", "as_published")
+# The spellings Ansible's bool filter turns into true or false.
+_BOOLEAN_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "1", "0"})
+SIDES = ("internal", "external")
+
+_REMOTE_ADDRESS_HINT = (
+    "address; give IPv4 or IPv6 addresses, networks (10.10.0.0/16), ranges "
+    "(10.10.0.1-10.10.0.9) or the keywords " + ", ".join(ADDRESS_KEYWORDS.values())
+)
+_LOCAL_ADDRESS_HINT = (
+    "local address; give this server's own IPv4 or IPv6 addresses, networks or ranges (no keywords)"
+)
+
+
+def _shown(value: Any) -> str:
+    """A value as the messages show it: JSON, so a string reads "x" and a list [..]."""
+    return json.dumps(value, default=str)
+
+
+def is_firewall_address(value: Any, *, local: bool = False) -> bool:
+    """One address Windows Firewall takes (the engine's own parser decides).
+
+    A local address (what a rule is bound to) must be the host's own: Windows takes the
+    keywords only as remote addresses, and ``*``/``any`` would bind to nothing in
+    particular. A comma-separated string is several addresses, not one.
+    """
+    if not isinstance(value, str) or not value.strip() or "," in value:
+        return False
+    token = value.strip()
+    if local and (token.lower() in ADDRESS_KEYWORDS or token.lower() in ANY_WORDS):
+        return False
+    try:
+        canonical_addresses(token, "address")
+    except RuleError:
+        return False
+    return True
+
+
+def _as_items(value: Any) -> list[Any] | None:
+    """A list variable as its items (None: empty; a string: one item); None if not a list."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return None
+
+
+def _address_problems(name: str, value: Any, *, local: bool) -> list[str]:
+    items = _as_items(value)
+    if items is None:
+        return [f"{name}: {_shown(value)} is not a list of addresses"]
+    hint = _LOCAL_ADDRESS_HINT if local else _REMOTE_ADDRESS_HINT
+    return [
+        f"{name}: {_shown(item)} is not a valid {hint}"
+        for item in items
+        if not is_firewall_address(item, local=local)
+    ]
+
+
+def _canonical_address(item: Any) -> str | None:
+    if not is_firewall_address(item, local=True):
+        return None
+    (text,) = canonical_addresses(item.strip(), "address")
+    return str(text)
+
+
+def _shared_addresses(internal: Any, external: Any) -> list[str]:
+    """Addresses given for both interfaces, in the internal list's spelling and order.
+
+    Compared in canonical form, so ``10.0.0.5`` and ``10.0.0.5/32`` are the same address.
+    """
+    external_items = _as_items(external) or []
+    taken = {_canonical_address(item) for item in external_items} - {None}
+    shared: list[str] = []
+    for item in _as_items(internal) or []:
+        if _canonical_address(item) in taken and item not in shared:
+            shared.append(item)
+    return shared
+
+
+def role_variable_problems(
+    values: Mapping[str, Any], prefix: str, sides: Mapping[str, str] | None = None
+) -> list[str]:
+    """Every problem with a component role's variables, one message each; [] when all is well.
+
+    ``values`` maps each variable name (``<prefix>_state``, ``<prefix>_group``,
+    ``<prefix>_profiles``, ``<prefix>_remote_addresses``, the flags, and the side
+    variables) to its value as the play sees it; ``sides`` maps an interface
+    (``internal``/``external``) to the name of the variable holding that interface's local
+    addresses. Each message starts with the variable's name and shows the bad value as
+    JSON. These are the checks an argument spec cannot make (address syntax, an address on
+    both interfaces), plus the spec's own checks again for a role used without its spec.
+    """
+    if not isinstance(prefix, str) or not prefix:
+        raise ComponentRulesError(f"prefix: {prefix!r} is not a role variable prefix")
+    sides = dict(sides or {})
+    for side, name in sides.items():
+        if side not in SIDES or not isinstance(name, str):
+            raise ComponentRulesError(
+                f"sides: {side!r}: {name!r} is not an interface and a variable name; "
+                f"interfaces are {', '.join(SIDES)}"
+            )
+    wanted = [f"{prefix}_{v}" for v in ("state", "group", "profiles", "remote_addresses")]
+    wanted += [f"{prefix}_{flag}" for flag in ROLE_FLAGS] + list(sides.values())
+    missing = [name for name in wanted if name not in values]
+    if missing:
+        raise ComponentRulesError(f"values: no value given for {', '.join(missing)}")
+
+    problems: list[str] = []
+    name = f"{prefix}_state"
+    state = values[name]
+    if state not in VALID_STATES:
+        problems.append(
+            f"{name}: {_shown(state)} is not a state; valid states are {', '.join(VALID_STATES)}"
+        )
+
+    name = f"{prefix}_group"
+    group = values[name]
+    if (
+        not isinstance(group, str)
+        or not group.strip()
+        or len(group) > MAX_NAME_LENGTH
+        or "|" in group
+    ):
+        problems.append(
+            f"{name}: {_shown(group)} is not a rule group name; give a non-empty name of at "
+            f"most {MAX_NAME_LENGTH} characters without |"
+        )
+
+    name = f"{prefix}_profiles"
+    profiles = _as_items(values[name])
+    if not profiles:
+        problems.append(
+            f"{name}: {_shown(values[name] if profiles is None else profiles)} names no "
+            f"profile; give one or more of {', '.join(VALID_PROFILES)}"
+        )
+    else:
+        problems.extend(
+            f"{name}: {_shown(bad)} is not a profile; valid profiles are "
+            f"{', '.join(VALID_PROFILES)}"
+            for bad in profiles
+            if bad not in VALID_PROFILES
+        )
+
+    for flag in ROLE_FLAGS:
+        name = f"{prefix}_{flag}"
+        value = values[name]
+        if not isinstance(value, bool) and str(value).lower() not in _BOOLEAN_WORDS:
+            problems.append(f"{name}: {_shown(value)} is not a boolean; give true or false")
+
+    name = f"{prefix}_remote_addresses"
+    problems.extend(_address_problems(name, values[name], local=False))
+    for side_name in sides.values():
+        problems.extend(_address_problems(side_name, values[side_name], local=True))
+
+    if all(side in sides for side in SIDES):
+        internal, external = sides["internal"], sides["external"]
+        shared = _shared_addresses(values[internal], values[external])
+        if shared:
+            problems.append(
+                f"{internal} and {external} both hold {', '.join(map(_shown, shared))}; "
+                f"an address belongs to one interface"
+            )
+    return problems

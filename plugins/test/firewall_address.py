@@ -6,11 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
-    ADDRESS_KEYWORDS,
-    ANY_WORDS,
-    RuleError,
-    canonical_addresses,
+from ansible_collections.ocs.firewall.plugins.plugin_utils._component_rules import (
+    is_firewall_address,
 )
 
 DOCUMENTATION = r"""
@@ -63,16 +60,7 @@ _value:
 
 def firewall_address(value: Any, local: bool = False) -> bool:
     """One address, not a comma-separated list (each list element is tested on its own)."""
-    if not isinstance(value, str) or not value.strip() or "," in value:
-        return False
-    token = value.strip()
-    if local and (token.lower() in ADDRESS_KEYWORDS or token.lower() in ANY_WORDS):
-        return False
-    try:
-        canonical_addresses(token, "address")
-    except RuleError:
-        return False
-    return True
+    return is_firewall_address(value, local=local)
 
 
 class TestModule:

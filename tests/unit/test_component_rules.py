@@ -11,6 +11,8 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._component_rules impo
     RULE_NAME_MAX,
     ComponentRulesError,
     build_rules,
+    is_firewall_address,
+    role_variable_problems,
     rule_name,
 )
 
@@ -283,3 +285,263 @@ def test_missing_field_names_entry_and_field() -> None:
 def test_duplicate_entry_ids_are_refused() -> None:
     with pytest.raises(ComponentRulesError, match="not unique"):
         build_rules([entry(), entry()], label="Front End")
+
+
+# --- role variables (the preflight checks) ---------------------------------------------------
+
+EDGE_SIDES = {"internal": "ocs_edge_internal_addresses", "external": "ocs_edge_external_addresses"}
+LOCAL_HINT = (
+    "local address; give this server's own IPv4 or IPv6 addresses, networks or ranges (no keywords)"
+)
+REMOTE_HINT = (
+    "address; give IPv4 or IPv6 addresses, networks (10.10.0.0/16), ranges "
+    "(10.10.0.1-10.10.0.9) or the keywords LocalSubnet, DNS, DHCP, WINS, DefaultGateway"
+)
+
+
+def edge_values(**changes: Any) -> dict[str, Any]:
+    """The Edge role's defaults with interface addresses, as a play passes them."""
+    values: dict[str, Any] = {
+        "ocs_edge_state": "present",
+        "ocs_edge_group": "OCS 2007 R2 - Edge",
+        "ocs_edge_profiles": ["domain", "private", "public"],
+        "ocs_edge_remote_addresses": [],
+        "ocs_edge_include_outbound": False,
+        "ocs_edge_include_extras": True,
+        "ocs_edge_as_published": False,
+        "ocs_edge_internal_addresses": ["10.10.0.20"],
+        "ocs_edge_external_addresses": ["192.0.2.10", "192.0.2.11"],
+    }
+    values.update({f"ocs_edge_{k}": v for k, v in changes.items()})
+    return values
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({}, id="defaults"),
+        pytest.param({"state": "absent"}, id="absent"),
+        pytest.param({"profiles": "domain"}, id="profile-as-string"),
+        pytest.param({"profiles": ["public", "domain"]}, id="two-profiles"),
+        pytest.param({"include_outbound": "yes", "as_published": "0"}, id="bool-words"),
+        pytest.param({"include_extras": 1}, id="bool-number"),
+        pytest.param({"remote_addresses": None}, id="remote-none"),
+        pytest.param({"remote_addresses": "LocalSubnet"}, id="remote-keyword-string"),
+        pytest.param(
+            {"remote_addresses": ["10.0.0.0/8", "10.1.1.1-10.1.1.9", "fe80::/64", "*"]},
+            id="remote-forms",
+        ),
+        pytest.param({"internal_addresses": [], "external_addresses": []}, id="sides-empty"),
+        pytest.param({"internal_addresses": "10.10.0.0/24"}, id="side-network-string"),
+        pytest.param({"group": "G" * 255}, id="group-255"),
+    ],
+)
+def test_good_role_variables_have_no_problem(changes: dict[str, Any]) -> None:
+    assert role_variable_problems(edge_values(**changes), "ocs_edge", EDGE_SIDES) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        pytest.param(
+            {"state": "gone"},
+            ['ocs_edge_state: "gone" is not a state; valid states are present, absent'],
+            id="state",
+        ),
+        pytest.param(
+            {"state": None},
+            ["ocs_edge_state: null is not a state; valid states are present, absent"],
+            id="state-null",
+        ),
+        pytest.param(
+            {"group": "Edge|rules"},
+            [
+                'ocs_edge_group: "Edge|rules" is not a rule group name; give a non-empty name '
+                "of at most 255 characters without |"
+            ],
+            id="group-pipe",
+        ),
+        pytest.param(
+            {"group": "  "},
+            [
+                'ocs_edge_group: "  " is not a rule group name; give a non-empty name '
+                "of at most 255 characters without |"
+            ],
+            id="group-blank",
+        ),
+        pytest.param(
+            {"group": 42},
+            [
+                "ocs_edge_group: 42 is not a rule group name; give a non-empty name "
+                "of at most 255 characters without |"
+            ],
+            id="group-number",
+        ),
+        pytest.param(
+            {"group": "G" * 256},
+            [
+                f'ocs_edge_group: "{"G" * 256}" is not a rule group name; give a non-empty '
+                "name of at most 255 characters without |"
+            ],
+            id="group-256",
+        ),
+        pytest.param(
+            {"profiles": []},
+            ["ocs_edge_profiles: [] names no profile; give one or more of domain, private, public"],
+            id="profiles-empty",
+        ),
+        pytest.param(
+            {"profiles": None},
+            ["ocs_edge_profiles: [] names no profile; give one or more of domain, private, public"],
+            id="profiles-null",
+        ),
+        pytest.param(
+            {"profiles": {"domain": True}},
+            [
+                'ocs_edge_profiles: {"domain": true} names no profile; give one or more of '
+                "domain, private, public"
+            ],
+            id="profiles-mapping",
+        ),
+        pytest.param(
+            {"profiles": ["domain", "work", "Public"]},
+            [
+                'ocs_edge_profiles: "work" is not a profile; valid profiles are domain, '
+                "private, public",
+                'ocs_edge_profiles: "Public" is not a profile; valid profiles are domain, '
+                "private, public",
+            ],
+            id="profiles-unknown-each-named",
+        ),
+        pytest.param(
+            {"include_outbound": "maybe", "as_published": None},
+            [
+                'ocs_edge_include_outbound: "maybe" is not a boolean; give true or false',
+                "ocs_edge_as_published: null is not a boolean; give true or false",
+            ],
+            id="flags",
+        ),
+        pytest.param(
+            {"remote_addresses": ["LocalSubnet", "10.0.0.0/33", "host.example"]},
+            [
+                f'ocs_edge_remote_addresses: "10.0.0.0/33" is not a valid {REMOTE_HINT}',
+                f'ocs_edge_remote_addresses: "host.example" is not a valid {REMOTE_HINT}',
+            ],
+            id="remote-bad-each-named",
+        ),
+        pytest.param(
+            {"remote_addresses": "10.0.0.1,10.0.0.2"},
+            [f'ocs_edge_remote_addresses: "10.0.0.1,10.0.0.2" is not a valid {REMOTE_HINT}'],
+            id="remote-comma-string",
+        ),
+        pytest.param(
+            {"remote_addresses": {"a": 1}},
+            ['ocs_edge_remote_addresses: {"a": 1} is not a list of addresses'],
+            id="remote-mapping",
+        ),
+        pytest.param(
+            {"internal_addresses": ["10.10.1.300"]},
+            [f'ocs_edge_internal_addresses: "10.10.1.300" is not a valid {LOCAL_HINT}'],
+            id="local-bad-octet",
+        ),
+        pytest.param(
+            {"external_addresses": ["LocalSubnet", "any", 5]},
+            [
+                f'ocs_edge_external_addresses: "LocalSubnet" is not a valid {LOCAL_HINT}',
+                f'ocs_edge_external_addresses: "any" is not a valid {LOCAL_HINT}',
+                f"ocs_edge_external_addresses: 5 is not a valid {LOCAL_HINT}",
+            ],
+            id="local-keywords-and-number",
+        ),
+        pytest.param(
+            {"internal_addresses": ["192.0.2.10"]},
+            [
+                "ocs_edge_internal_addresses and ocs_edge_external_addresses both hold "
+                '"192.0.2.10"; an address belongs to one interface'
+            ],
+            id="same-address-both-sides",
+        ),
+        pytest.param(
+            {"internal_addresses": ["192.0.2.11/32", "10.10.0.20", "192.0.2.10"]},
+            [
+                "ocs_edge_internal_addresses and ocs_edge_external_addresses both hold "
+                '"192.0.2.11/32", "192.0.2.10"; an address belongs to one interface'
+            ],
+            id="same-address-other-spelling",
+        ),
+    ],
+)
+def test_bad_role_variables_are_each_named_with_the_value(
+    changes: dict[str, Any], expected: list[str]
+) -> None:
+    assert role_variable_problems(edge_values(**changes), "ocs_edge", EDGE_SIDES) == expected
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    values = edge_values(state="gone", profiles=["work"], internal_addresses=["x"])
+    problems = role_variable_problems(values, "ocs_edge", EDGE_SIDES)
+    assert [p.split(":")[0] for p in problems] == [
+        "ocs_edge_state",
+        "ocs_edge_profiles",
+        "ocs_edge_internal_addresses",
+    ]
+
+
+def test_role_without_sides_ignores_side_variables() -> None:
+    values = edge_values()
+    for side_var in EDGE_SIDES.values():
+        del values[side_var]
+    renamed = {k.replace("ocs_edge", "ocs_cwa"): v for k, v in values.items()}
+    assert role_variable_problems(renamed, "ocs_cwa") == []
+    renamed["ocs_cwa_remote_addresses"] = ["10.0.0.300"]
+    assert role_variable_problems(renamed, "ocs_cwa") == [
+        f'ocs_cwa_remote_addresses: "10.0.0.300" is not a valid {REMOTE_HINT}'
+    ]
+
+
+def test_one_side_only_is_checked_without_overlap() -> None:
+    values = edge_values(internal_addresses=["192.0.2.10"])
+    del values["ocs_edge_external_addresses"]
+    sides = {"internal": "ocs_edge_internal_addresses"}
+    assert role_variable_problems(values, "ocs_edge", sides) == []
+
+
+@pytest.mark.parametrize(
+    ("values", "prefix", "sides", "named"),
+    [
+        pytest.param(edge_values(), "", EDGE_SIDES, "prefix", id="no-prefix"),
+        pytest.param(
+            {"ocs_edge_state": "present"}, "ocs_edge", EDGE_SIDES, "ocs_edge_group", id="missing"
+        ),
+        pytest.param(edge_values(), "ocs_edge", {"dmz": "ocs_edge_dmz"}, "dmz", id="bad-side"),
+    ],
+)
+def test_wrong_call_is_refused(
+    values: dict[str, Any], prefix: str, sides: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ComponentRulesError, match=named):
+        role_variable_problems(values, prefix, sides)
+
+
+@pytest.mark.parametrize(
+    ("value", "local", "expected"),
+    [
+        ("10.0.0.1", True, True),
+        (" 10.0.0.0/255.255.255.0 ", True, True),
+        ("fe80::1-fe80::9", True, True),
+        ("LocalSubnet", False, True),
+        ("localsubnet", True, False),
+        ("*", False, True),
+        ("*", True, False),
+        ("10.0.0.1,10.0.0.2", False, False),
+        ("10.0.0.9-10.0.0.1", False, False),
+        ("", False, False),
+        (None, False, False),
+        (["10.0.0.1"], False, False),
+    ],
+)
+def test_is_firewall_address(value: Any, local: bool, expected: bool) -> None:
+    assert is_firewall_address(value, local=local) is expected
+    # The engine agrees: what the check takes, win_firewall_rules takes.
+    if expected:
+        _rules.canonical_addresses(value, "address")

@@ -91,26 +91,46 @@ def test_group_names_are_distinct() -> None:
 
 @pytest.mark.parametrize("role", COMPONENT_ROLES)
 def test_role_imports_the_shared_mechanism_for_its_component(role: str) -> None:
-    for tasks_file, tasks_from in (("main.yml", None), ("preflight.yml", "preflight")):
+    for tasks_file, tasks_from in (
+        ("main.yml", None),
+        ("preflight.yml", "preflight"),
+        ("apply.yml", "apply"),
+    ):
         (task,) = load(ROLES / role / "tasks" / tasks_file)
         imported = task["ansible.builtin.import_role"]
         assert imported["name"] == "ocs.firewall.component_firewall"
         assert imported.get("tasks_from") == tasks_from
-        assert task["vars"]["_component_firewall_component"] == role
-        assert task["vars"]["_component_firewall_prefix"] == f"ocs_{role}"
         assert f"ocs_{role}" in task["tags"]
-        sides = task["vars"].get("_component_firewall_sides", {})
-        assert set(sides.values()) == {f"ocs_{role}_{v}" for v in SIDE_VARS.get(role, set())}
+    # What the role is to the mechanism is said once, in its role variables.
+    role_vars = load(ROLES / role / "vars" / "main.yml")
+    assert role_vars["_component_firewall_component"] == role
+    assert role_vars["_component_firewall_prefix"] == f"ocs_{role}"
+    assert role_vars["_component_firewall_label"]
+    sides = role_vars.get("_component_firewall_sides", {})
+    assert set(sides) <= {"internal", "external"}
+    assert set(sides.values()) == {f"ocs_{role}_{v}" for v in SIDE_VARS.get(role, set())}
+
+
+@pytest.mark.parametrize("role", COMPONENT_ROLES)
+def test_argument_spec_runs_for_main_and_preflight_but_not_apply(role: str) -> None:
+    # Ansible validates a role's argument spec when the entry point has one. site.yml's
+    # preflight play validates every host through "preflight", then runs "apply": a spec
+    # for "apply" would validate every host a second time.
+    specs = load(ROLES / role / "meta" / "argument_specs.yml")["argument_specs"]
+    assert set(specs) == {"main", "preflight"}
 
 
 def test_shared_mechanism_calls_the_engine_once_per_role() -> None:
-    tasks = load(ROLES / "component_firewall" / "tasks" / "main.yml")
-    calls = [t for t in tasks if "ocs.firewall.win_firewall_rules" in t]
-    assert len(calls) == 1
+    mechanism = ROLES / "component_firewall" / "tasks"
+    apply = load(mechanism / "apply.yml")
+    calls = [t for t in apply if "ocs.firewall.win_firewall_rules" in t]
+    assert len(calls) == len(apply) == 1
     assert "apply" in calls[0]["tags"]
-    preflight = load(ROLES / "component_firewall" / "tasks" / "preflight.yml")
+    preflight = load(mechanism / "preflight.yml")
     assert all("ansible.builtin.assert" in t for t in preflight)
-    assert all("preflight" in t["tags"] for t in preflight)
+    assert all({"preflight", "always"} <= set(t["tags"]) for t in preflight)
+    main = load(mechanism / "main.yml")
+    assert [t["ansible.builtin.import_tasks"] for t in main] == ["preflight.yml", "apply.yml"]
 
 
 def test_site_runs_preflight_first_then_one_play_per_group() -> None:
@@ -120,13 +140,20 @@ def test_site_runs_preflight_first_then_one_play_per_group() -> None:
     assert preflight["gather_facts"] is False
     assert set(preflight["hosts"]) == {f"ocs_{r}" for r in COMPONENT_ROLES}
     assert set(preflight["vars"]["_ocs_firewall_components"]) == set(COMPONENT_ROLES)
-    # Nothing in the preflight play can reach a host: includes, asserts and set_fact only.
-    actions = {next(k for k in t if k.startswith("ansible.builtin.")) for t in preflight["tasks"]}
-    assert actions == {"ansible.builtin.include_role", "ansible.builtin.set_fact"}
+    # Nothing in the preflight play can reach a host: each role's preflight entry point only.
+    (check,) = preflight["tasks"]
+    assert check["ansible.builtin.include_role"]["tasks_from"] == "preflight"
+    assert {"preflight", "always"} <= set(check["tags"])
     assert [p["hosts"] for p in apply] == [f"ocs_{r}" for r in COMPONENT_ROLES]
     for play, role in zip(apply, COMPONENT_ROLES, strict=True):
         assert play["gather_facts"] is False
-        assert play["roles"] == [{"role": f"ocs.firewall.{role}", "tags": [f"ocs_{role}"]}]
+        assert "roles" not in play
+        (task,) = play["tasks"]
+        assert task["ansible.builtin.import_role"] == {
+            "name": f"ocs.firewall.{role}",
+            "tasks_from": "apply",
+        }
+        assert task["tags"] == [f"ocs_{role}"]
 
 
 def test_report_covers_every_group() -> None:

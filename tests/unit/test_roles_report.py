@@ -1,0 +1,105 @@
+"""The table playbooks/report.yml prints (the ocs.firewall.open_rules_table filter)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.ocs.firewall.plugins.filter.open_rules_table import open_rules_table
+
+REPO = Path(__file__).resolve().parents[2]
+LONG = "OCS Front End 49152-65535/TCP In (seed-99) with a name longer than any column was"
+
+
+def rule(name: str, **fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "name": name,
+        "group": "OCS 2007 R2 - Front End",
+        "direction": "in",
+        "action": "allow",
+        "protocol": "tcp",
+        "local_ports": ["5061"],
+        "remote_ports": [],
+        "local_addresses": [],
+        "enabled": True,
+    }
+    base.update(fields)
+    return base
+
+
+def columns(line: str, header: str) -> list[str]:
+    """Cut a line at the header's column starts."""
+    starts = [header.index(h) for h in ("NAME", "PORTS", "PROTO", "DIR", "LOCAL ADDRESSES")]
+    ends = [*starts[1:], None]
+    return [line[a:b].strip() for a, b in zip(starts, ends, strict=True)]
+
+
+def test_full_names_and_ports_show_and_columns_line_up() -> None:
+    ports = ["443", "5060-5061", "5063", "5065", "5069", "8404", "49152-57500"]
+    lines = open_rules_table(
+        [
+            rule(LONG, local_ports=["49152-65535"]),
+            rule("OCS Front End 5061/TCP In (seed-01)", local_ports=ports),
+            rule(
+                "OCS Front End 5060/TCP Out (seed-02)",
+                direction="out",
+                local_ports=[],
+                remote_ports=["5060"],
+                local_addresses=["10.0.0.1", "10.0.0.2"],
+            ),
+        ]
+    )
+    header, group, *rows = lines
+    assert header.split() == ["NAME", "PORTS", "PROTO", "DIR", "LOCAL", "ADDRESSES"]
+    assert group == "[OCS 2007 R2 - Front End]"
+    assert [columns(r, header) for r in rows] == [
+        [
+            "OCS Front End 49152-65535/TCP In (seed-99) with a name longer than any column was",
+            "49152-65535",
+            "tcp",
+            "in",
+            "any",
+        ],
+        ["OCS Front End 5060/TCP Out (seed-02)", "5060", "tcp", "out", "10.0.0.1,10.0.0.2"],
+        ["OCS Front End 5061/TCP In (seed-01)", ",".join(ports), "tcp", "in", "any"],
+    ]
+    assert not any(".." in line for line in lines)
+    # The name column is exactly as wide as the longest name, plus the gap.
+    assert header.index("PORTS") == len(LONG) + 2
+
+
+def test_only_open_rules_each_group_sorted() -> None:
+    lines = open_rules_table(
+        [
+            rule("b", group="G2"),
+            rule("a", group="G2", local_ports=[]),
+            rule("blocked", group="G1", action="block"),
+            rule("disabled", group="G1", enabled=False),
+            rule("c", group="G1"),
+        ]
+    )
+    assert [line.split()[0] for line in lines[1:]] == ["[G1]", "c", "[G2]", "a", "b"]
+    # No port list reads as any.
+    assert lines[4].split()[:2] == ["a", "any"]
+
+
+def test_a_group_without_open_rules_still_shows() -> None:
+    lines = open_rules_table([rule("off", group="Only", enabled=False)])
+    assert lines[1:] == ["[Only]"]
+
+
+@pytest.mark.parametrize("bad", ["rules", {"name": "x"}, 5, ["not a rule"]])
+def test_not_a_rule_list_is_refused(bad: Any) -> None:
+    with pytest.raises(AnsibleFilterError, match="open_rules_table"):
+        open_rules_table(bad)
+
+
+def test_report_playbook_prints_the_table() -> None:
+    (play,) = yaml.safe_load((REPO / "playbooks" / "report.yml").read_text(encoding="utf-8"))
+    show = play["tasks"][-1]["ansible.builtin.debug"]["msg"]
+    assert "ocs.firewall.open_rules_table" in show
+    assert "truncate" not in (REPO / "playbooks" / "report.yml").read_text(encoding="utf-8")
