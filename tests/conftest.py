@@ -28,6 +28,8 @@ COLLECTIONS_ROOT = _collections_root()
 sys.path.insert(0, str(COLLECTIONS_ROOT))
 os.environ["ANSIBLE_COLLECTIONS_PATH"] = str(COLLECTIONS_ROOT)
 sys.path.insert(0, str(REPO_ROOT / "lab"))
+# bench/benchlib.py: lab and playbook helpers shared by the benchmark and the tests.
+sys.path.insert(0, str(REPO_ROOT / "bench"))
 
 # Ansible's own collection finder, installed before any test imports the collection, makes
 # ``ansible_collections.ocs.firewall`` imports and ``lookup_loader.get('ocs.firewall.x')``

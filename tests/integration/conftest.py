@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from benchlib import CALLBACK_DIR, read_records
 from ocs_lab import api
 from ocs_lab.inventory import hosts as inventory_hosts
 
@@ -23,7 +24,6 @@ from .helpers import Lab, PlaybookRun
 
 HERE = Path(__file__).resolve().parent
 PLAYBOOKS = HERE / "playbooks"
-CALLBACKS = HERE / "callback_plugins"
 ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
 
 
@@ -62,7 +62,7 @@ def start_lab(
 def run_playbook(
     collections_root: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[..., PlaybookRun]:
-    """Run one of playbooks/ with ansible-playbook; results come from the ocs_results callback."""
+    """Run one of playbooks/ with ansible-playbook; results come from the ocs_record callback."""
     work = tmp_path_factory.mktemp("runs")
     counter = iter(range(1_000_000))
 
@@ -73,15 +73,16 @@ def run_playbook(
         *options: str,
     ) -> PlaybookRun:
         number = next(counter)
-        results_file = work / f"results-{number}.json"
+        results_file = work / f"results-{number}.jsonl"
         vars_file = work / f"vars-{number}.json"
         vars_file.write_text(json.dumps(extra_vars or {}), encoding="utf-8")
         env = dict(
             os.environ,
             ANSIBLE_COLLECTIONS_PATH=str(collections_root),
-            ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS),
-            ANSIBLE_CALLBACKS_ENABLED="ocs_results",
-            OCS_RESULTS_FILE=str(results_file),
+            # bench/callback_plugins: the recorder the benchmark and reliability suite use too.
+            ANSIBLE_CALLBACK_PLUGINS=str(CALLBACK_DIR),
+            ANSIBLE_CALLBACKS_ENABLED="ocs_record",
+            OCS_RECORD_FILE=str(results_file),
             ANSIBLE_NOCOLOR="1",
             ANSIBLE_RETRY_FILES_ENABLED="false",
             ANSIBLE_FORKS="5",
@@ -103,7 +104,19 @@ def run_playbook(
             check=False,
             timeout=300,
         )
-        records = json.loads(results_file.read_text()) if results_file.exists() else []
+        records = [_task_record(e) for e in read_records(results_file) if "host" in e]
         return PlaybookRun(completed.returncode, completed.stdout, completed.stderr, records)
 
     return run
+
+
+def _task_record(event: dict[str, Any]) -> dict[str, Any]:
+    """One task result as the tests read it: host, task, status (``changed`` when an ok
+    result changed something), result."""
+    status = "changed" if event["event"] == "ok" and event["changed"] else event["event"]
+    return {
+        "host": event["host"],
+        "task": event["task"],
+        "status": status,
+        "result": event["result"],
+    }

@@ -8,19 +8,14 @@ host ran). The process helpers are shared with the benchmark (``bench/benchlib.p
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import benchlib
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "bench"))
-
-import benchlib  # noqa: E402
 
 
 @dataclass
