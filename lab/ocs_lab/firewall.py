@@ -1,8 +1,10 @@
-"""The simulated Windows Firewall and the OCSFW1 request/reply protocol.
+"""The simulated Windows Firewall and the OCSFW2 request/reply protocol.
 
 This is what ``_firewall.ps1`` does on a Windows Server 2008 R2 host, played in Python:
 it reads a request, talks to the rule store the way ``HNetCfg.FwPolicy2`` would (with the
-same canonicalisation and the same refusals), and writes the reply. The rule store is a
+same canonicalisation and the same refusals), and writes the reply. It shares no code
+with the collection's plugins on purpose: it is the second reading of the protocol and of
+Windows' behaviour, so a mistake in the plugins shows up as a disagreement. The rule store is a
 plain list of dicts in store order, so ``dump`` can show every property of every rule.
 """
 
@@ -11,10 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-MAGIC = "OCSFW1"
+MAGIC = "OCSFW2"
+TOMBSTONE_PREFIX = "ocs.firewall-removing-"
 
 # INetFwRule.Profiles reads back as NET_FW_PROFILE2_ALL when every profile was set.
 PROFILES_ALL = 2147483647
@@ -228,11 +232,18 @@ class AddLine:
 
 
 @dataclass
-class Request:
-    op: str
-    groups: list[str] = field(default_factory=list)
+class Section:
+    group: str
     removes: list[str] = field(default_factory=list)
     adds: list[AddLine] = field(default_factory=list)
+
+
+@dataclass
+class Request:
+    op: str
+    marker: str = ""
+    groups: list[str] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
 
 
 def _int_field(text: str) -> int:
@@ -264,14 +275,19 @@ def parse_request(text: str) -> Request:
             seen_version = True
             continue
         kind = fields[0]
+        section = request.sections[-1] if request.sections else None
         if kind == "OP" and len(fields) == 2:
             op = fields[1]
+        elif kind == "MARKER" and len(fields) == 2:
+            request.marker = b64d(fields[1])
         elif kind == "GROUP" and len(fields) == 2:
-            request.groups.append(b64d(fields[1]))
-        elif kind == "REMOVE" and len(fields) == 2:
-            request.removes.append(b64d(fields[1]))
-        elif kind == "ADD" and len(fields) == 12:
-            request.adds.append(
+            group = b64d(fields[1])
+            request.groups.append(group)
+            request.sections.append(Section(group))
+        elif kind == "REMOVE" and len(fields) == 2 and section is not None:
+            section.removes.append(b64d(fields[1]))
+        elif kind == "ADD" and len(fields) == 12 and section is not None:
+            section.adds.append(
                 AddLine(
                     name=b64d(fields[1]),
                     description=b64d(fields[2]),
@@ -294,8 +310,8 @@ def parse_request(text: str) -> Request:
         raise RequestError("no END line (truncated input?)")
     if op not in ("read", "apply"):
         raise RequestError("OP must be read or apply")
-    if op == "apply" and len(request.groups) != 1:
-        raise RequestError("apply needs exactly one GROUP")
+    if op == "apply" and (not request.sections or not request.marker):
+        raise RequestError("apply needs a MARKER and at least one GROUP")
     request.op = op
     return request
 
@@ -418,11 +434,7 @@ def run(
         request = parse_request(request_text)
     except RequestError as exc:
         return error(str(exc))
-    counts = {
-        "groups": len(request.groups),
-        "remove": len(request.removes),
-        "add": len(request.adds),
-    }
+    counts = {"groups": len(request.groups)}
     if service_stopped:
         return error(SERVICE_STOPPED_MESSAGE, request.op, None)
     rules: list[dict[str, Any]] = state["rules"]
@@ -444,51 +456,98 @@ def run(
                 )
             )
         wanted = {g.casefold() for g in request.groups}
-        selected = [r for r in rules if not wanted or r["grouping"].casefold() in wanted]
+        everything = not wanted and not request.marker
+        selected = [
+            r
+            for r in rules
+            if everything
+            or r["grouping"].casefold() in wanted
+            or (request.marker and _marked(r, request.marker))
+        ]
         out.extend(rule_line(r) for r in selected)
         counts["rules"] = len(selected)
         out.append("DONE")
         return Outcome("\n".join(out) + "\n", 0, "read", counts)
 
-    group = request.groups[0]
-    steps = len(request.removes) + len(request.adds)
+    return _apply(rules, request, fail_midway, counts, out, error)
+
+
+def _marked(rule: dict[str, Any], marker: str) -> bool:
+    return marker in rule["description"]
+
+
+def _apply(
+    rules: list[dict[str, Any]],
+    request: Request,
+    fail_midway: bool,
+    counts: dict[str, int],
+    out: list[str],
+    error: Any,
+) -> Outcome:
+    """The script's three phases: retire (rename), add, remove the tombstones."""
+    removes = [(s.group, name) for s in request.sections for name in s.removes]
+    adds = [(s.group, add) for s in request.sections for add in s.adds]
+    counts.update(remove=len(removes), add=len(adds))
+    # A retired name is two steps: its rename, then (after every add) its removal.
+    steps = 2 * len(removes) + len(adds)
     # A fault "in the middle": the first half of the steps happen, then the failure.
     stop_after = steps // 2 if fail_midway else steps
     done = 0
-    removed_total = added_total = 0
-    for name in request.removes:
+    retired: list[tuple[str, str, list[str]]] = []
+    calls = {"retire": "Name", "add": "Add", "remove": "Remove"}
+
+    def halt(phase: str) -> Outcome:
+        counts.update(
+            removed=sum(1 for r in retired for _t in r[2] if not _find(rules, _t)),
+            added=sum(1 for line in out if line.startswith("ADDED")),
+        )
+        return error(access_denied(calls[phase]), "apply", counts)
+
+    for group, name in removes:
         if done == stop_after:
-            break
-        keep = [
-            r
-            for r in rules
-            if not (_same_name(r["grouping"], group) and _same_name(r["name"], name))
-        ]
-        count = len(rules) - len(keep)
-        rules[:] = keep
-        removed_total += count
-        out.append("\t".join(("REMOVED", b64e(name), str(count))))
+            return halt("retire")
+        tombs = []
+        for rule in rules:
+            if (
+                _same_name(rule["grouping"], group)
+                and _same_name(rule["name"], name)
+                and _marked(rule, request.marker)
+            ):
+                rule["name"] = f"{TOMBSTONE_PREFIX}{uuid.uuid4().hex}"
+                tombs.append(rule["name"])
+        retired.append((group, name, tombs))
+        out.append("\t".join(("RETIRED", b64e(group), b64e(name), str(len(tombs)))))
         done += 1
-    for add in request.adds:
+    for group, add in adds:
         if done == stop_after:
-            break
+            return halt("add")
         try:
             rule = build_rule(add, group)
         except FirewallError as exc:
-            counts.update(removed=removed_total, added=added_total)
-            return error(str(exc), "apply", counts)
+            counts.update(removed=0, added=sum(1 for line in out if line.startswith("ADDED")))
+            message = f"rule {add.name} of group {group} was refused, nothing was removed: {exc}"
+            return error(message, "apply", counts)
         rules.append(rule)
-        added_total += 1
-        out.append("\t".join(("ADDED", b64e(add.name))))
+        out.append("\t".join(("ADDED", b64e(group), b64e(add.name))))
         done += 1
+    removed_total = 0
+    for group, name, tombs in retired:
+        if done == stop_after:
+            return halt("remove")
+        rules[:] = [r for r in rules if r["name"] not in tombs]
+        removed_total += len(tombs)
+        out.append("\t".join(("REMOVED", b64e(group), b64e(name), str(len(tombs)))))
+        done += 1
+    added_total = len(adds)
     counts.update(removed=removed_total, added=added_total)
-    if done < steps:
-        call = "Remove" if done < len(request.removes) else "Add"
-        return error(access_denied(call), "apply", counts)
     out.append("DONE")
     return Outcome(
         "\n".join(out) + "\n", 0, "apply", counts, changed=bool(removed_total or added_total)
     )
+
+
+def _find(rules: list[dict[str, Any]], name: str) -> bool:
+    return any(r["name"] == name for r in rules)
 
 
 def _same_name(a: str, b: str) -> bool:

@@ -1,26 +1,35 @@
-# GNU General Public License v3.0+ (see LICENSES or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin of ocs.firewall.win_firewall_info (documentation in plugins/modules/)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _remote, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _remote, _rules
 
 
 class ActionModule(_remote.FirewallAction):
     ARGUMENT_SPEC = {
         "groups": {"type": "list", "elements": "str", "default": []},
+        "owned": {"type": "bool", "default": False},
     }
 
     def run_firewall(
-        self, args: dict[str, Any], firewall: _remote.RemoteFirewall
+        self, args: dict[str, Any], firewall: _remote.RemoteFirewall, task_vars: dict[str, Any]
     ) -> dict[str, Any]:
-        groups = [_rules.check_group(g, f"groups[{i}]") for i, g in enumerate(args["groups"] or [])]
-        host_rules, profiles = firewall.read(groups)
+        groups = [
+            _rules.check_group(g, f"groups[{i}]", managed=False)
+            for i, g in enumerate(args["groups"] or [])
+        ]
+        host_rules, profiles = firewall.read(groups, marked=args["owned"])
+        keys = {_rules.name_key(g) for g in groups}
+        rules = []
+        for host_rule in host_rules:
+            rule = host_rule.to_dict()
+            rule["owned"] = _ownership.is_owned(host_rule.rule.description)
+            # The host returns every rule whose description holds the marker text; only
+            # those that end with a marker are the collection's.
+            if rule["owned"] or _rules.name_key(host_rule.group) in keys or not args["owned"]:
+                rules.append(rule)
         # Reading never changes the host, in check mode or not.
-        return {
-            "changed": False,
-            "rules": [h.to_dict() for h in host_rules],
-            "profiles": profiles,
-        }
+        return {"changed": False, "rules": rules, "profiles": profiles}

@@ -1,11 +1,22 @@
-# GNU General Public License v3.0+ (see LICENSES or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin of ocs.firewall.win_firewall_rules (documentation in plugins/modules/)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _remote, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _plan, _remote, _rules
+
+
+def _owned_rule(rule: _rules.Rule, index: int) -> _rules.Rule:
+    """``rule`` with the ownership marker at the end of its description."""
+    if _ownership.has_marker_text(rule.description):
+        raise _rules.RuleError(
+            f"rules[{index}] ({rule.name!r}).description: {rule.description!r} holds "
+            f"{_ownership.MARKER!r}, the text that marks the collection's own rules; "
+            "remove it (the collection adds its marker itself)"
+        )
+    return _rules.Rule(**{**rule.__dict__, "description": _ownership.marked(rule.description)})
 
 
 class ActionModule(_remote.FirewallAction):
@@ -17,32 +28,36 @@ class ActionModule(_remote.FirewallAction):
     }
 
     def run_firewall(
-        self, args: dict[str, Any], firewall: _remote.RemoteFirewall
+        self, args: dict[str, Any], firewall: _remote.RemoteFirewall, task_vars: dict[str, Any]
     ) -> dict[str, Any]:
         # Everything is checked before the first command reaches the host.
         group = _rules.check_group(args["group"])
-        desired = _rules.normalise_rules(args["rules"])
+        desired = [_owned_rule(r, i) for i, r in enumerate(_rules.normalise_rules(args["rules"]))]
         state: str = args["state"]
         purge: bool = args["purge"]
         if state == "absent" and purge and desired:
             self._display.warning(
-                f"win_firewall_rules: state=absent with purge=true removes every rule of group "
-                f"{group!r}; the {len(desired)} rule(s) listed in rules are not needed"
+                f"win_firewall_rules: state=absent with purge=true removes every rule the "
+                f"collection made in group {group!r}; the {len(desired)} rule(s) listed in "
+                "rules are not needed"
             )
 
         host_rules = firewall.read([group])[0]
-        owned = [h for h in host_rules if _rules.same_name(h.group, group)]
-        plan = _rules.plan_changes(desired, owned, purge=purge, state=state)
+        in_group = [h for h in host_rules if _rules.same_name(h.group, group)]
+        plan = _plan.plan_group(group, desired, in_group, purge=purge, state=state)
         if plan.changed and not self._task.check_mode:
-            firewall.apply(group, plan.removes, plan.adds)
+            firewall.apply([plan])
+        self.warn_foreign([plan])
 
         result: dict[str, Any] = {
             "changed": plan.changed,
             "added": list(plan.added),
             "updated": list(plan.updated),
             "removed": list(plan.removed),
+            "foreign": [h.to_dict() for h in plan.foreign],
             "rules": [rule.to_dict() for rule in plan.after],
         }
         if self._task.diff:
-            result["diff"] = plan.diff()
+            before, after = plan.diff_sides()
+            result["diff"] = {"before": before, "after": after}
         return result

@@ -225,13 +225,15 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils._catalogue import (
-    COMPONENTS,
     DIRECTIONS,
     HOST_KINDS,
     INTERFACES,
     TRANSPORTS,
     CatalogueError,
     query,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._catalogue import (
+    components as catalogue_components,
 )
 
 # Valid values per option, for error messages; a unit test keeps DOCUMENTATION in step.
@@ -288,15 +290,19 @@ class LookupModule(LookupBase):
         if reason is not None:
             raise AnsibleLookupError(f"ocs.firewall.ports: {reason}")
 
+        try:
+            valid_components = catalogue_components()
+        except CatalogueError as exc:
+            raise AnsibleLookupError(f"ocs.firewall.ports: {exc}") from exc
         components: list[str] = []
         for term in terms:
             # A list variable passed as one term is as natural as separate terms.
             items = term if isinstance(term, Sequence) and not isinstance(term, str) else [term]
             for item in items:
-                if not isinstance(item, str) or item not in COMPONENTS:
+                if not isinstance(item, str) or item not in valid_components:
                     raise AnsibleLookupError(
                         f"ocs.firewall.ports: unknown component {item!r};"
-                        f" valid components: {', '.join(COMPONENTS)}"
+                        f" valid components: {', '.join(valid_components)}"
                     )
                 if item not in components:
                     components.append(item)

@@ -21,6 +21,12 @@ options:
     type: list
     elements: str
     default: []
+  owned:
+    description:
+      - Also return every rule the collection made (whose description ends with its
+        C([ocs.firewall ...]) marker), in any group. With no O(groups), only those.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - ocs.firewall.attributes
 attributes:
@@ -56,7 +62,7 @@ RETURN = r"""
 rules:
   description:
     - The rules, in the order Windows lists them, in the canonical form of
-      M(ocs.firewall.win_firewall_rules) plus three read-only properties.
+      M(ocs.firewall.win_firewall_rules) plus three read-only properties and RV(rules[].owned).
   returned: success
   type: list
   elements: dict
@@ -64,6 +70,11 @@ rules:
     name:
       description: Rule name.
       type: str
+    owned:
+      description:
+        - Whether the collection made the rule (its description ends with the marker);
+          only such rules are ever changed or removed by the collection.
+      type: bool
     description:
       description: Rule description.
       type: str

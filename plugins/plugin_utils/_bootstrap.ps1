@@ -1,7 +1,7 @@
 # ocs.firewall bootstrap (PowerShell 2.0): stdin is <script> NUL NUL NUL NUL <request>.
 $ErrorActionPreference = 'Stop'
 $ocsIn = @($input) -join "`n"
-$ocsAt = $ocsIn.IndexOf("`0`0`0`0")
-if ($ocsAt -lt 0) { [Console]::Error.WriteLine('ocs.firewall: no script separator on stdin'); exit 3 }
+$ocsAt = $ocsIn.IndexOf("`0`0`0`0", [StringComparison]::Ordinal)
+if ($ocsAt -le 0) { [Console]::Error.WriteLine('ocs.firewall: no script before the separator on stdin'); exit 3 }
 & ([ScriptBlock]::Create($ocsIn.Substring(0, $ocsAt))) $ocsIn.Substring($ocsAt + 4)
 exit $LASTEXITCODE

@@ -10,6 +10,7 @@ reported once, here, with the entry id and the field at fault.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import os
 import re
@@ -25,47 +26,123 @@ Entry = dict[str, Any]
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CATALOGUE_PATH = os.path.join(COLLECTION_ROOT, "catalogue", "ocs-2007-r2-ports.yml")
 
-CATALOGUE_VERSION = 1
+CATALOGUE_VERSION = 2
 SEED_ROW_COUNT = 76
 
-# Component key -> title. For the components of the seed table the title is the seed's own
-# component text, verbatim; the last four occur only in extras.
-COMPONENTS: dict[str, str] = {
-    "front_end": "Front End Servers",
-    "front_end_load_balancer": "Load Balancer for Front End Servers",
-    "cwa": "Communicator Web Access Server",
-    "group_chat": "Group Chat Server",
-    "monitoring": "Monitoring Server",
-    "archiving": "Archiving Server",
-    "director": "Director",
-    "director_load_balancer": "Load Balancer for Director",
-    "mediation": "Mediation Server",
-    "reverse_proxy": "Reverse Proxy",
-    "edge": "Edge Server",
-    "edge_load_balancer": "Load Balancer for Consolidated Edge Server",
-    "office_communicator": "Office Communicator",
-    "live_meeting_client": "Live Meeting 2007 client",
-    "communicator_mobile": "2007 R2 version of Communicator Mobile",
-    "av_conferencing": "A/V Conferencing Server",
-    "web_conferencing": "Web Conferencing Server",
-    "web_components": "Web Components Server",
-    "sql_backend": "Back-End SQL Server",
-}
-
 HOST_KINDS: tuple[str, ...] = ("server", "load_balancer", "client")
+# The interfaces an entry can name, and those a component binds to local addresses.
+SIDES: tuple[str, ...] = ("internal", "external")
+_COMPONENT_KEY = re.compile(r"[a-z][a-z0-9_]*")
+_SETTING_NAME = re.compile(r"[a-z][a-z0-9_]*_addresses")
 
-# Load balancer VIPs and clients are catalogued so the table is complete, but no role
-# configures a Windows firewall for them; the kind is fixed per component.
-COMPONENT_HOST_KINDS: dict[str, str] = {
-    key: (
-        "load_balancer"
-        if key.endswith("_load_balancer")
-        else "client"
-        if key in ("office_communicator", "live_meeting_client", "communicator_mobile")
-        else "server"
+
+@dataclasses.dataclass(frozen=True)
+class Component:
+    """One row of the catalogue's ``components`` table (see the file's header).
+
+    Everything named after a component derives from its key: the inventory group
+    ``ocs_<key>``, the role ``ocs.firewall.<key>`` and the variables ``ocs_<key>_<setting>``.
+    Only server components have a label, a default group and a server description.
+    """
+
+    key: str
+    title: str
+    host_kind: str
+    label: str = ""
+    group: str = ""
+    server: str = ""
+    interfaces: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def inventory_group(self) -> str:
+        return f"ocs_{self.key}"
+
+    @property
+    def role(self) -> str:
+        return f"ocs.firewall.{self.key}"
+
+    def variable(self, setting: str) -> str:
+        """The inventory variable of one of this component's settings."""
+        return f"ocs_{self.key}_{setting}"
+
+    @property
+    def address_settings(self) -> tuple[str, ...]:
+        """The settings holding local addresses, internal side first."""
+        return tuple(setting for _side, setting in self.interfaces)
+
+    def side_setting(self, side: str) -> str | None:
+        return dict(self.interfaces).get(side)
+
+
+def _check_component(key: object, row: object) -> tuple[Component | None, list[str]]:
+    where = f"components.{key}"
+    if not isinstance(key, str) or not _COMPONENT_KEY.fullmatch(key):
+        return None, [f"components: {key!r} is not a component key (lower case, digits, _)"]
+    if not isinstance(row, dict):
+        return None, [f"{where}: must be a mapping, got {row!r}"]
+    fields = {"title", "host_kind", "label", "group", "server", "interfaces"}
+    problems = [f"{where}.{name}: unknown field" for name in row if name not in fields]
+    kind = row.get("host_kind")
+    if kind not in HOST_KINDS:
+        problems.append(f"{where}.host_kind: {kind!r} is not one of {', '.join(HOST_KINDS)}")
+    needed = ("title", "label", "group", "server") if kind == "server" else ("title",)
+    for name in needed:
+        value = row.get(name)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{where}.{name}: must be a non-empty string, got {value!r}")
+    if kind != "server":
+        problems += [
+            f"{where}.{name}: only a server component has one"
+            for name in ("label", "group", "server", "interfaces")
+            if name in row
+        ]
+    interfaces = row.get("interfaces", {})
+    if not isinstance(interfaces, dict) or any(
+        side not in SIDES or not isinstance(setting, str) or not _SETTING_NAME.fullmatch(setting)
+        for side, setting in interfaces.items()
+    ):
+        problems.append(
+            f"{where}.interfaces: must map internal/external to a setting name ending in "
+            f"_addresses, got {interfaces!r}"
+        )
+        interfaces = {}
+    if problems:
+        return None, problems
+    component = Component(
+        key=key,
+        title=row["title"],
+        host_kind=str(kind),
+        label=row.get("label", ""),
+        group=row.get("group", ""),
+        server=row.get("server", ""),
+        interfaces=tuple((side, interfaces[side]) for side in SIDES if side in interfaces),
     )
-    for key in COMPONENTS
-}
+    return component, []
+
+
+def validate_components(table: object) -> tuple[dict[str, Component], list[str]]:
+    """The ``components`` table as :class:`Component` rows, and its problems."""
+    if not isinstance(table, dict) or not table:
+        return {}, ["components: must be a non-empty mapping of component keys"]
+    components: dict[str, Component] = {}
+    problems: list[str] = []
+    for key, row in table.items():
+        component, found = _check_component(key, row)
+        problems += found
+        if component is not None:
+            components[component.key] = component
+    groups: dict[str, str] = {}
+    for component in components.values():
+        if component.group:
+            folded = component.group.casefold()
+            if folded in groups:
+                problems.append(
+                    f"components.{component.key}.group: {component.group!r} is also the group "
+                    f"of {groups[folded]!r}"
+                )
+            groups.setdefault(folded, component.key)
+    return components, problems
+
 
 TRANSPORTS: tuple[str, ...] = ("tcp", "udp")
 DIRECTIONS: tuple[str, ...] = ("inbound", "outbound", "both")
@@ -201,7 +278,7 @@ def _check_list(value: object) -> str | None:
 # The declarative schema: one check per field. Cross-field rules live in _check_entry.
 SCHEMA: dict[str, Callable[[object], str | None]] = {
     "id": _check_str(nullable=False, allow_empty=False),
-    "component": _check_enum(tuple(COMPONENTS)),
+    "component": _check_str(nullable=False, allow_empty=False),
     "component_title": _check_str(nullable=False, allow_empty=False),
     "host_kind": _check_enum(HOST_KINDS),
     "ports": _check_ports,
@@ -255,7 +332,9 @@ def _check_correction(
     return problems
 
 
-def _check_entry(entry: Mapping[str, Any], sources: Mapping[str, str]) -> list[str]:
+def _check_entry(
+    entry: Mapping[str, Any], sources: Mapping[str, str], components: Mapping[str, Component]
+) -> list[str]:
     """Return the problems of one entry, each starting with the field name."""
     problems = [f"{name}: missing required field" for name in FIELDS if name not in entry]
     problems += [f"{name}: unknown field" for name in entry if name not in FIELDS]
@@ -267,16 +346,21 @@ def _check_entry(entry: Mapping[str, Any], sources: Mapping[str, str]) -> list[s
     if problems:
         return problems
 
-    component = entry["component"]
-    if entry["component_title"] != COMPONENTS[component]:
+    row = components.get(entry["component"])
+    if row is None:
+        return [
+            f"component: {entry['component']!r} is not in the components table; valid: "
+            f"{', '.join(components)}"
+        ]
+    if entry["component_title"] != row.title:
         problems.append(
             f"component_title: {entry['component_title']!r} is not the title of component"
-            f" {component!r} ({COMPONENTS[component]!r})"
+            f" {row.key!r} ({row.title!r})"
         )
-    if entry["host_kind"] != COMPONENT_HOST_KINDS[component]:
+    if entry["host_kind"] != row.host_kind:
         problems.append(
-            f"host_kind: {entry['host_kind']!r} does not match component {component!r}"
-            f" ({COMPONENT_HOST_KINDS[component]!r})"
+            f"host_kind: {entry['host_kind']!r} does not match component {row.key!r}"
+            f" ({row.host_kind!r})"
         )
 
     seed_match = _SEED_ID.fullmatch(entry["id"])
@@ -313,8 +397,11 @@ def _check_entry(entry: Mapping[str, Any], sources: Mapping[str, str]) -> list[s
     return problems
 
 
-def validate_catalogue(document: object, path: str | None = None) -> list[Entry]:
-    """Check a parsed catalogue document; return its entries or raise CatalogueError.
+def validate_catalogue(
+    document: object, path: str | None = None
+) -> tuple[dict[str, Component], list[Entry]]:
+    """Check a parsed catalogue document; return its components and entries, or raise
+    CatalogueError.
 
     Every problem is reported (not just the first), each naming the entry id (or its
     position when the id itself is broken) and the field.
@@ -322,7 +409,7 @@ def validate_catalogue(document: object, path: str | None = None) -> list[Entry]
     if not isinstance(document, dict):
         raise CatalogueError([f"top level must be a mapping, got {type(document).__name__}"], path)
     problems: list[str] = []
-    unknown = sorted(set(document) - {"version", "sources", "entries"})
+    unknown = sorted(set(document) - {"version", "sources", "components", "entries"})
     if unknown:
         problems.append(f"top level: unknown key(s) {', '.join(map(str, unknown))}")
     if document.get("version") != CATALOGUE_VERSION:
@@ -334,6 +421,8 @@ def validate_catalogue(document: object, path: str | None = None) -> list[Entry]
     ):
         problems.append("sources: must map document ids to non-empty descriptions")
         sources = {}
+    components, component_problems = validate_components(document.get("components"))
+    problems += component_problems
     entries = document.get("entries")
     if not isinstance(entries, list) or not entries:
         raise CatalogueError(problems + ["entries: must be a non-empty list"], path)
@@ -350,7 +439,7 @@ def validate_catalogue(document: object, path: str | None = None) -> list[Entry]
             if entry_id in seen_ids:
                 problems.append(f"{label}: id: duplicate id (also entries[{seen_ids[entry_id]}])")
             seen_ids.setdefault(entry_id, position)
-        problems += [f"{label}: {problem}" for problem in _check_entry(entry, sources)]
+        problems += [f"{label}: {problem}" for problem in _check_entry(entry, sources, components)]
         seed_row = entry.get("seed_row")
         if isinstance(seed_row, int) and not isinstance(seed_row, bool):
             if seed_row != position + 1:
@@ -362,13 +451,23 @@ def validate_catalogue(document: object, path: str | None = None) -> list[Entry]
     missing = sorted(set(range(1, SEED_ROW_COUNT + 1)) - set(seed_rows))
     if missing:
         problems.append(f"seed_row: seed row(s) {', '.join(map(str, missing))} missing")
+    used = {entry.get("component") for entry in entries if isinstance(entry, dict)}
+    problems += [
+        f"components.{key}: no entry has this component" for key in components if key not in used
+    ]
     if problems:
         raise CatalogueError(problems, path)
-    return entries
+    return components, entries
+
+
+@dataclasses.dataclass(frozen=True)
+class _Catalogue:
+    components: dict[str, Component]
+    entries: tuple[Entry, ...]
 
 
 @functools.lru_cache(maxsize=8)
-def _load(path: str) -> tuple[Entry, ...]:
+def _load(path: str) -> _Catalogue:
     try:
         with open(path, encoding="utf-8") as handle:
             # Each task loads the catalogue afresh in its worker; libyaml makes that ~6x faster.
@@ -377,12 +476,27 @@ def _load(path: str) -> tuple[Entry, ...]:
         raise CatalogueError([f"cannot read the file: {exc.strerror}"], path) from exc
     except yaml.YAMLError as exc:
         raise CatalogueError([f"not valid YAML: {exc}"], path) from exc
-    return tuple(validate_catalogue(document, path))
+    components, entries = validate_catalogue(document, path)
+    return _Catalogue(components, tuple(entries))
+
+
+def _catalogue(path: str | None = None) -> _Catalogue:
+    return _load(os.path.abspath(path or CATALOGUE_PATH))
 
 
 def load_catalogue(path: str | None = None) -> list[Entry]:
     """Return all entries (validated, cached per path); the caller owns the copies."""
-    return copy.deepcopy(list(_load(os.path.abspath(path or CATALOGUE_PATH))))
+    return copy.deepcopy(list(_catalogue(path).entries))
+
+
+def components(path: str | None = None) -> dict[str, Component]:
+    """The components table, in the file's order (validated, cached per path)."""
+    return dict(_catalogue(path).components)
+
+
+def server_components(path: str | None = None) -> dict[str, Component]:
+    """The components a role configures: those whose host is a Windows server."""
+    return {k: c for k, c in components(path).items() if c.host_kind == "server"}
 
 
 # ---- queries ----
@@ -425,6 +539,7 @@ def select(
     transport: str | None = None,
     seed_only: bool = False,
     as_published: bool = False,
+    known: Sequence[str] | None = None,
 ) -> list[Entry]:
     """Filter catalogue entries; return copies, in catalogue order.
 
@@ -434,10 +549,13 @@ def select(
     interface and ``any`` entries; ``any`` keeps only ``any`` entries. ``host_kind`` and
     ``transport`` keep exact matches. ``seed_only`` drops the extras. ``as_published``
     reverts corrections first (the filters then see the seed's values).
+    ``known``: the valid component keys (default: those of the catalogue file).
     Raises ValueError naming the bad value and the valid ones.
     """
+    if known is None:
+        known = tuple(_catalogue().components)
     checks: list[tuple[str, Sequence[object], Sequence[str]]] = [
-        ("components", list(components or []), tuple(COMPONENTS)),
+        ("components", list(components or []), tuple(known)),
         ("direction", [direction] if direction is not None else [], DIRECTIONS),
         ("interface", [interface] if interface is not None else [], INTERFACES),
         ("host_kind", [host_kind] if host_kind is not None else [], HOST_KINDS),
@@ -450,7 +568,7 @@ def select(
                 f"{option}: unknown value {bad[0]!r}; valid values: {', '.join(valid)}"
             )
 
-    wanted_components = set(components or COMPONENTS)
+    wanted_components = set(components or known)
     result: list[Entry] = []
     for original in entries:
         entry = published_entry(original) if as_published else copy.deepcopy(dict(original))
@@ -481,8 +599,10 @@ def query(
     path: str | None = None,
 ) -> list[Entry]:
     """Load the catalogue (cached) and ``select`` from it."""
+    catalogue = _catalogue(path)
     return select(
-        _load(os.path.abspath(path or CATALOGUE_PATH)),
+        catalogue.entries,
+        known=tuple(catalogue.components),
         components=components,
         direction=direction,
         interface=interface,

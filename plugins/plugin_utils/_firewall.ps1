@@ -1,4 +1,4 @@
-# ocs.firewall remote script, protocol OCSFW1 (see docs/dev/contracts.md in the source tree).
+# ocs.firewall remote script, protocol OCSFW2 (see docs/dev/contracts.md in the source tree).
 # Reads or changes Windows Firewall rules through the HNetCfg.FwPolicy2 COM API.
 # Written for PowerShell 2.0 and .NET 3.5 (Windows Server 2008 / 2008 R2). The request
 # arrives as the only argument; every string in it and in the output is base64 of UTF-8,
@@ -77,26 +77,33 @@ function Describe($ErrorRecord) {
 }
 
 function Read-Request([string]$Text) {
-    $parsed = @{ Op = ''; Groups = (New-Object System.Collections.ArrayList); Removes = (New-Object System.Collections.ArrayList); Adds = (New-Object System.Collections.ArrayList) }
+    $parsed = @{ Op = ''; Marker = ''; Groups = (New-Object System.Collections.ArrayList); Sections = (New-Object System.Collections.ArrayList) }
     $lines = $Text.Split([char]10)
     $seenVersion = $false
     $ended = $false
+    $section = $null
     for ($n = 0; $n -lt $lines.Length; $n++) {
         $line = $lines[$n].TrimEnd([char]13)
         if ($line.Length -eq 0) { continue }
         if ($ended) { Fail 'bad request: text after END' }
         $f = $line.Split([char]9)
         if (-not $seenVersion) {
-            if ($line -cne 'OCSFW1') { Fail 'bad request: it does not start with OCSFW1' }
+            if ($line -cne 'OCSFW2') { Fail 'bad request: it does not start with OCSFW2' }
             $seenVersion = $true
             continue
         }
         $kind = $f[0]
         if ($kind -ceq 'OP' -and $f.Length -eq 2) { $parsed.Op = $f[1] }
-        elseif ($kind -ceq 'GROUP' -and $f.Length -eq 2) { [void]$parsed.Groups.Add((Dec $f[1])) }
-        elseif ($kind -ceq 'REMOVE' -and $f.Length -eq 2) { [void]$parsed.Removes.Add((Dec $f[1])) }
-        elseif ($kind -ceq 'ADD' -and $f.Length -eq 12) {
-            [void]$parsed.Adds.Add(@{
+        elseif ($kind -ceq 'MARKER' -and $f.Length -eq 2) { $parsed.Marker = (Dec $f[1]) }
+        elseif ($kind -ceq 'GROUP' -and $f.Length -eq 2) {
+            $group = (Dec $f[1])
+            [void]$parsed.Groups.Add($group)
+            $section = @{ Group = $group; Removes = (New-Object System.Collections.ArrayList); Adds = (New-Object System.Collections.ArrayList) }
+            [void]$parsed.Sections.Add($section)
+        }
+        elseif ($kind -ceq 'REMOVE' -and $f.Length -eq 2 -and $section -ne $null) { [void]$section.Removes.Add((Dec $f[1])) }
+        elseif ($kind -ceq 'ADD' -and $f.Length -eq 12 -and $section -ne $null) {
+            [void]$section.Adds.Add(@{
                 Name = (Dec $f[1]); Description = (Dec $f[2])
                 Direction = [int]::Parse($f[3], $Invariant); Action = [int]::Parse($f[4], $Invariant)
                 Protocol = [int]::Parse($f[5], $Invariant)
@@ -110,13 +117,19 @@ function Read-Request([string]$Text) {
     }
     if (-not $ended) { Fail 'bad request: no END line (truncated input?)' }
     if ($parsed.Op -cne 'read' -and $parsed.Op -cne 'apply') { Fail 'bad request: OP must be read or apply' }
-    if ($parsed.Op -ceq 'apply' -and $parsed.Groups.Count -ne 1) { Fail 'bad request: apply needs exactly one GROUP' }
+    if ($parsed.Op -ceq 'apply' -and ($parsed.Sections.Count -eq 0 -or $parsed.Marker.Length -eq 0)) { Fail 'bad request: apply needs a MARKER and at least one GROUP' }
     return $parsed
 }
 
-function Invoke-Read($Policy, $Groups) {
+# True when the rule's description holds the marker of the rules the collection made.
+function Test-Marked($Rule, [string]$Marker) {
+    return ([string]$Rule.Description).IndexOf($Marker, [System.StringComparison]::Ordinal) -ge 0
+}
+
+function Invoke-Read($Policy, $Groups, [string]$Marker) {
     $wanted = New-Object System.Collections.Hashtable($NoCase)
     foreach ($g in $Groups) { $wanted[$g] = $true }
+    $all = ($wanted.Count -eq 0 -and $Marker.Length -eq 0)
     foreach ($type in 1, 2, 4) {
         $enabled = $Policy.FirewallEnabled($type)
         $inbound = $Policy.DefaultInboundAction($type)
@@ -125,66 +138,92 @@ function Invoke-Read($Policy, $Groups) {
     }
     foreach ($r in $Policy.Rules) {
         $grouping = [string]$r.Grouping
-        if ($wanted.Count -gt 0 -and -not $wanted.ContainsKey($grouping)) { continue }
+        if (-not ($all -or $wanted.ContainsKey($grouping) -or ($Marker.Length -gt 0 -and (Test-Marked $r $Marker)))) { continue }
         Emit 'RULE', (Enc $r.Name), (Enc $r.Description), (Enc $grouping), (Num $r.Direction), (Num $r.Action), (Num $r.Protocol), (Enc $r.LocalPorts), (Enc $r.RemotePorts), (Enc $r.LocalAddresses), (Enc $r.RemoteAddresses), (Num $r.Profiles), (Flag $r.Enabled), (Enc $r.ApplicationName), (Enc $r.serviceName)
     }
 }
 
-function Invoke-Apply($Policy, [string]$Group, $Removes, $Adds) {
-    # Index the group's rules once; names compare as Windows compares them (no case).
-    $owned = New-Object System.Collections.Hashtable($NoCase)
+function New-Rule($Add, [string]$Group) {
+    $rule = New-Object -ComObject HNetCfg.FWRule
+    $rule.Name = $Add.Name
+    if ($Add.Description.Length -gt 0) { $rule.Description = $Add.Description }
+    # Ports are only valid once the protocol is TCP or UDP, so the protocol goes first.
+    $rule.Protocol = $Add.Protocol
+    if ($Add.LocalPorts.Length -gt 0 -and $Add.LocalPorts -ne '*') { $rule.LocalPorts = $Add.LocalPorts }
+    if ($Add.RemotePorts.Length -gt 0 -and $Add.RemotePorts -ne '*') { $rule.RemotePorts = $Add.RemotePorts }
+    if ($Add.LocalAddresses.Length -gt 0 -and $Add.LocalAddresses -ne '*') { $rule.LocalAddresses = $Add.LocalAddresses }
+    if ($Add.RemoteAddresses.Length -gt 0 -and $Add.RemoteAddresses -ne '*') { $rule.RemoteAddresses = $Add.RemoteAddresses }
+    $rule.Direction = $Add.Direction
+    $rule.Action = $Add.Action
+    $rule.Profiles = $Add.Profiles
+    $rule.Grouping = $Group
+    $rule.Enabled = $Add.Enabled
+    return $rule
+}
+
+# Three phases, so that no port the request keeps is ever closed: every rule to replace or
+# remove is renamed to a tombstone (a renamed rule still filters), every new rule is added,
+# and only then are the tombstones removed. A failure in the first two phases leaves every
+# old rule in effect; the controller removes leftover tombstones on its next run.
+function Invoke-Apply($Policy, [string]$Marker, $Sections) {
+    # Index the rules of the request's groups once; names and groups compare as Windows
+    # compares them (no case). '|' cannot occur in either, so it separates them.
+    $groups = New-Object System.Collections.Hashtable($NoCase)
+    foreach ($s in $Sections) { $groups[$s.Group] = $true }
+    $index = New-Object System.Collections.Hashtable($NoCase)
     foreach ($r in $Policy.Rules) {
-        if (-not $NoCase.Equals([string]$r.Grouping, $Group)) { continue }
-        $name = [string]$r.Name
-        if (-not $owned.ContainsKey($name)) { $owned[$name] = New-Object System.Collections.ArrayList }
-        [void]$owned[$name].Add($r)
+        $grouping = [string]$r.Grouping
+        if (-not $groups.ContainsKey($grouping)) { continue }
+        $key = $grouping + '|' + [string]$r.Name
+        if (-not $index.ContainsKey($key)) { $index[$key] = New-Object System.Collections.ArrayList }
+        [void]$index[$key].Add($r)
     }
-    foreach ($name in $Removes) {
-        $count = 0
-        if ($owned.ContainsKey($name)) {
-            foreach ($r in $owned[$name]) {
-                # Rules.Remove(name) drops every rule of that name, in any group: give ours
-                # a name nobody else has, then remove that name.
-                $tombstone = 'ocs.firewall-removing-' + [System.Guid]::NewGuid().ToString('N')
-                $r.Name = $tombstone
-                $null = $Policy.Rules.Remove($tombstone)
-                $count++
+    $retired = New-Object System.Collections.ArrayList
+    foreach ($s in $Sections) {
+        foreach ($name in $s.Removes) {
+            $tombs = New-Object System.Collections.ArrayList
+            $key = $s.Group + '|' + $name
+            if ($index.ContainsKey($key)) {
+                foreach ($r in $index[$key]) {
+                    # Never a rule the collection did not make, whatever its name.
+                    if (-not (Test-Marked $r $Marker)) { continue }
+                    # Rules.Remove(name) drops every rule of that name, in any group: give
+                    # ours a name nobody else has, and remove that name later.
+                    $tombstone = 'ocs.firewall-removing-' + [System.Guid]::NewGuid().ToString('N')
+                    $r.Name = $tombstone
+                    [void]$tombs.Add($tombstone)
+                }
+                $index.Remove($key)
             }
-            $owned.Remove($name)
+            [void]$retired.Add(@{ Group = $s.Group; Name = $name; Tombs = $tombs })
+            Emit 'RETIRED', (Enc $s.Group), (Enc $name), (Num $tombs.Count)
         }
-        Emit 'REMOVED', (Enc $name), (Num $count)
     }
-    foreach ($a in $Adds) {
-        $rule = New-Object -ComObject HNetCfg.FWRule
-        $rule.Name = $a.Name
-        if ($a.Description.Length -gt 0) { $rule.Description = $a.Description }
-        # Ports are only valid once the protocol is TCP or UDP, so the protocol goes first.
-        $rule.Protocol = $a.Protocol
-        if ($a.LocalPorts.Length -gt 0 -and $a.LocalPorts -ne '*') { $rule.LocalPorts = $a.LocalPorts }
-        if ($a.RemotePorts.Length -gt 0 -and $a.RemotePorts -ne '*') { $rule.RemotePorts = $a.RemotePorts }
-        if ($a.LocalAddresses.Length -gt 0 -and $a.LocalAddresses -ne '*') { $rule.LocalAddresses = $a.LocalAddresses }
-        if ($a.RemoteAddresses.Length -gt 0 -and $a.RemoteAddresses -ne '*') { $rule.RemoteAddresses = $a.RemoteAddresses }
-        $rule.Direction = $a.Direction
-        $rule.Action = $a.Action
-        $rule.Profiles = $a.Profiles
-        $rule.Grouping = $Group
-        $rule.Enabled = $a.Enabled
-        $null = $Policy.Rules.Add($rule)
-        Emit 'ADDED', (Enc $a.Name)
+    foreach ($s in $Sections) {
+        foreach ($a in $s.Adds) {
+            try { $rule = New-Rule $a $s.Group }
+            catch { Fail ('rule ' + $a.Name + ' of group ' + $s.Group + ' was refused, nothing was removed: ' + (Describe $_)) }
+            $null = $Policy.Rules.Add($rule)
+            Emit 'ADDED', (Enc $s.Group), (Enc $a.Name)
+        }
+    }
+    foreach ($t in $retired) {
+        foreach ($tombstone in $t.Tombs) { $null = $Policy.Rules.Remove($tombstone) }
+        Emit 'REMOVED', (Enc $t.Group), (Enc $t.Name), (Num $t.Tombs.Count)
     }
 }
 
 # Records go straight to the console; anything else a call might write to the pipeline is
 # dropped ($null =) so it cannot end up in the reply.
-[System.Console]::Out.Write("OCSFW1`n")
+[System.Console]::Out.Write("OCSFW2`n")
 try {
     $req = Read-Request $Request
     $policy = New-Object -ComObject HNetCfg.FwPolicy2
     if ($req.Op -ceq 'read') {
-        $null = Invoke-Read $policy $req.Groups
+        $null = Invoke-Read $policy $req.Groups $req.Marker
     }
     else {
-        $null = Invoke-Apply $policy ([string]$req.Groups[0]) $req.Removes $req.Adds
+        $null = Invoke-Apply $policy $req.Marker $req.Sections
     }
     Emit 'DONE'
     [System.Console]::Out.Flush()

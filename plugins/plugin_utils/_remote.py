@@ -1,4 +1,4 @@
-# GNU General Public License v3.0+ (see LICENSES or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Internal to this collection: run the fixed remote firewall script on a Windows host.
 """Run ``_firewall.ps1`` on the target through ``ActionBase._low_level_execute_command``.
 
@@ -19,7 +19,8 @@ from typing import Any
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _rules, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _rules, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._plan import GroupPlan
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 BOOTSTRAP_FILE = os.path.join(_HERE, "_bootstrap.ps1")
@@ -42,12 +43,6 @@ class RemoteError(Exception):
         self.message = message
         self.result: dict[str, Any] = dict(result or {})
         self.result.update(failed=True, msg=message)
-
-
-@dataclasses.dataclass(frozen=True)
-class ApplyResult:
-    removed: tuple[tuple[str, int], ...]
-    added: tuple[str, ...]
 
 
 @functools.cache
@@ -117,17 +112,39 @@ def _names(names: Sequence[str]) -> str:
     return "[" + ", ".join(shown) + "]"
 
 
-def lost_connection_message(
-    group: str, removes: Sequence[str], adds: Sequence[str], exc: BaseException
-) -> str:
+def _changes(plans: Sequence[GroupPlan]) -> str:
+    parts = []
+    for plan in plans:
+        if plan.changed:
+            parts.append(
+                f"group {plan.group!r}: retire {_names(list(plan.retire))}, add "
+                f"{_names([r.name for r in plan.adds])}"
+            )
+    return "; ".join(parts)
+
+
+def lost_connection_message(plans: Sequence[GroupPlan], exc: BaseException) -> str:
     """What a user needs to know when the link broke while the host was changing rules."""
     return (
-        f"The connection to the host failed while it was changing the rules of group "
-        f"{group!r} ({type(exc).__name__}: {exc}). The change may have been applied in "
-        f"full, in part or not at all (it was to remove {_names(list(removes))} and add "
-        f"{_names(list(adds))}). Run the task again once the host is reachable: it reads "
-        "the group first and completes the change, without duplicating rules."
+        f"The connection to the host failed while it was changing its firewall rules "
+        f"({type(exc).__name__}: {exc}). The change may have been applied in full, in part "
+        f"or not at all ({_changes(plans)}); the host adds new rules before it removes old "
+        "ones, so every port that stays wanted is still open. Run the task again once the "
+        "host is reachable: it reads the rules first and completes the change, without "
+        "duplicating rules."
     )
+
+
+def _sections(plans: Sequence[GroupPlan]) -> list[_wire.Section]:
+    return [
+        _wire.Section(plan.group, plan.retire, tuple(wire_rule(r) for r in plan.adds))
+        for plan in plans
+        if plan.changed
+    ]
+
+
+def _keys(changes: Sequence[_wire.Change]) -> list[tuple[str, str]]:
+    return [(_rules.name_key(c.group), _rules.name_key(c.name)) for c in changes]
 
 
 class RemoteFirewall:
@@ -175,10 +192,12 @@ class RemoteFirewall:
             )
 
     def read(
-        self, groups: Sequence[str] = ()
+        self, groups: Sequence[str] = (), *, marked: bool = False
     ) -> tuple[list[_rules.HostRule], dict[str, dict[str, Any]]]:
-        """The rules of ``groups`` (every rule when empty) and the three profiles."""
-        res = self._execute(_wire.encode_read(groups))
+        """The rules of ``groups`` (every rule when empty and not ``marked``), with
+        ``marked`` also every rule the collection made in any group, and the profiles."""
+        marker = _ownership.MARKER if marked else ""
+        res = self._execute(_wire.encode_read(groups, marker))
         reply = self._decode(res)
         self._check(reply, res, "Reading the Windows Firewall rules")
         profiles = {
@@ -188,9 +207,14 @@ class RemoteFirewall:
         }
         return [host_rule(r) for r in reply.rules], profiles
 
-    def apply(self, group: str, removes: Sequence[str], adds: Sequence[_rules.Rule]) -> ApplyResult:
-        """Remove then add rules in ``group``; a failure part way says what was done."""
-        request = _wire.encode_apply(group, removes, [wire_rule(r) for r in adds])
+    def apply(self, plans: Sequence[GroupPlan]) -> None:
+        """Apply every changed group of ``plans`` in one command.
+
+        A failure part way says what was done; whatever happened, no rule that stays
+        wanted was removed before its replacement was in place.
+        """
+        sections = _sections(plans)
+        request = _wire.encode_apply(sections, _ownership.MARKER)
         try:
             res = self._execute(request)
         # Whatever the connection raised, the request may have reached the host and run
@@ -200,41 +224,42 @@ class RemoteFirewall:
         # timeouts and interrupts are BaseException and pass.
         except Exception as exc:
             raise RemoteError(
-                lost_connection_message(group, removes, [r.name for r in adds], exc),
+                lost_connection_message(plans, exc),
                 {"changed": True, "exception": traceback.format_exc()},
             ) from exc
         reply = self._decode(res)
-        done = ApplyResult(removed=reply.removed, added=reply.added)
         try:
-            self._check(reply, res, f"Changing the rules of group {group!r}")
+            self._check(reply, res, "Changing the Windows Firewall rules")
         except RemoteError as exc:
-            if reply.removed or reply.added:
+            if reply.retired or reply.added or reply.removed:
                 partial = {
                     "changed": True,
-                    "removed": [name for name, count in reply.removed if count],
-                    "added": list(reply.added),
+                    "added": [f"{c.group}: {c.name}" for c in reply.added],
+                    "removed": [f"{c.group}: {c.name}" for c in reply.removed if c.count],
                 }
                 raise RemoteError(
-                    f"{exc.message} The host had already removed {partial['removed']} and "
-                    f"added {partial['added']} before the failure; run the task again to "
-                    "converge.",
+                    f"{exc.message} Before the failure the host had added {partial['added']} "
+                    f"and removed {partial['removed']}; rules it was replacing were still in "
+                    "place. Run the task again to converge.",
                     {**exc.result, **partial},
                 ) from None
             raise
-        removed_names = [name for name, count in reply.removed]
-        expected_removed = [_rules.name_key(n) for n in removes]
-        expected_added = [_rules.name_key(r.name) for r in adds]
-        if [_rules.name_key(n) for n in removed_names] != expected_removed or [
-            _rules.name_key(n) for n in reply.added
-        ] != expected_added:
+        expected_retired = [(s.group, n) for s in sections for n in s.removes]
+        expected_added = [(s.group, r.name) for s in sections for r in s.adds]
+        expected = (
+            [(_rules.name_key(g), _rules.name_key(n)) for g, n in expected_retired],
+            [(_rules.name_key(g), _rules.name_key(n)) for g, n in expected_added],
+        )
+        reported = (_keys(reply.retired), _keys(reply.added))
+        if reported != expected or _keys(reply.removed) != expected[0]:
             raise RemoteError(
-                f"The host's report of the change to group {group!r} does not match the "
-                f"request: asked to remove {list(removes)} and add {[r.name for r in adds]}, "
-                f"it reports removed {removed_names} and added "
-                f"{list(reply.added)}",
+                "The host's report of the change does not match the request: asked to retire "
+                f"{expected_retired} and add {expected_added}, it reports retired "
+                f"{[(c.group, c.name) for c in reply.retired]}, added "
+                f"{[(c.group, c.name) for c in reply.added]} and removed "
+                f"{[(c.group, c.name) for c in reply.removed]}",
                 {**_outputs(res), "changed": True},
             )
-        return done
 
 
 class FirewallAction(ActionBase):
@@ -260,7 +285,7 @@ class FirewallAction(ActionBase):
         del tmp
         try:
             args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)[1]
-            result.update(self.run_firewall(args, RemoteFirewall(self)))
+            result.update(self.run_firewall(args, RemoteFirewall(self), task_vars or {}))
         except AnsibleActionFail as exc:
             result.update(exc.result)
         except _rules.RuleError as exc:
@@ -269,6 +294,19 @@ class FirewallAction(ActionBase):
             result.update(exc.result)
         return result
 
-    def run_firewall(self, args: dict[str, Any], firewall: RemoteFirewall) -> dict[str, Any]:
+    def run_firewall(
+        self, args: dict[str, Any], firewall: RemoteFirewall, task_vars: dict[str, Any]
+    ) -> dict[str, Any]:
         """The task's result fields, from its validated ``args``."""
         raise NotImplementedError
+
+    def warn_foreign(self, plans: Sequence[GroupPlan]) -> None:
+        """Say which rules of managed groups the collection did not make and left alone."""
+        for plan in plans:
+            if plan.foreign:
+                names = _names([h.rule.name for h in plan.foreign])
+                self._display.warning(
+                    f"{self._task.get_name()}: group {plan.group!r} holds "
+                    f"{len(plan.foreign)} rule(s) the collection did not make, left as they "
+                    f"are: {names}"
+                )

@@ -71,8 +71,11 @@ RULE_FIELDS: tuple[str, ...] = (
 
 _PORT_RE = re.compile(r"^(\d+)$")
 _PORT_RANGE_RE = re.compile(r"^(\d+)\s*-\s*(\d+)$")
-_TRUE_WORDS = frozenset({"yes", "on", "1", "true", "y", "t"})
-_FALSE_WORDS = frozenset({"no", "off", "0", "false", "n", "f"})
+TRUE_WORDS = frozenset({"yes", "on", "1", "true", "y", "t"})
+FALSE_WORDS = frozenset({"no", "off", "0", "false", "n", "f"})
+# Built-in rule groups are named by indirect strings ("@FirewallAPI.dll,-28752" is Remote
+# Desktop): a group name starting with it is never one the collection may manage.
+INDIRECT_PREFIX = "@"
 
 _IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -368,8 +371,8 @@ def _choice(value: Any, choices: Iterable[str], where: str) -> str:
 def _boolean(value: Any, where: str) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS | _FALSE_WORDS:
-        return value.strip().lower() in _TRUE_WORDS
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
     raise RuleError(f"{where}: {value!r} is not a boolean; valid are true, false")
 
 
@@ -409,11 +412,16 @@ def is_tombstone(name: str) -> bool:
     return name_key(name).startswith(name_key(TOMBSTONE_PREFIX))
 
 
-def check_group(value: Any, where: str = "group") -> str:
-    """The ``group`` option: the rule group (INetFwRule.Grouping) this collection owns."""
+def check_group(value: Any, where: str = "group", *, managed: bool = True) -> str:
+    """A rule group (INetFwRule.Grouping) to read, or with ``managed`` to change."""
     if not isinstance(value, str) or not value.strip():
         raise RuleError(f"{where}: {value!r} is not a group name; give a non-empty string")
     group = str(value)
+    if managed and group.lstrip().startswith(INDIRECT_PREFIX):
+        raise RuleError(
+            f"{where}: {group!r} starts with '@', the indirect name of a built-in Windows "
+            "group; the collection never changes built-in rules, so give a group of your own"
+        )
     if len(group) > MAX_NAME_LENGTH:
         raise RuleError(
             f"{where}: {group[:40]!r}... is {len(group)} characters long; "

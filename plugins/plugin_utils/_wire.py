@@ -1,11 +1,12 @@
 # GNU General Public License v3.0+ (see LICENSES or https://www.gnu.org/licenses/gpl-3.0.txt)
-# Internal to this collection: the OCSFW1 line protocol between controller and remote script.
-"""Encode and decode the ``OCSFW1`` protocol (docs/dev/contracts.md, "Wire protocol").
+# Internal to this collection: the OCSFW2 line protocol between controller and remote script.
+"""Encode and decode the ``OCSFW2`` protocol (docs/dev/contracts.md, "Wire protocol").
 
-Both directions are here, requests and replies, so the controller, the tests and the
-simulated hosts of the lab share one implementation of the format. Every string value
-travels as base64 of its UTF-8 bytes: names and descriptions are data whatever characters
-they hold, and the host's output stays ASCII whatever its code page.
+Both directions are here, requests and replies, for the controller and the tests. The
+lab's simulated hosts parse the protocol with their own code (lab/ocs_lab/firewall.py),
+a second reading of the same contract. Every string value travels as base64 of its UTF-8
+bytes: names and descriptions are data whatever characters they hold, and the host's
+output stays ASCII whatever its code page.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-VERSION = "OCSFW1"
+VERSION = "OCSFW2"
 # Separates the script text from the request on the script's stdin.
 SEPARATOR = b"\0\0\0\0"
 
@@ -25,7 +26,7 @@ _INT_RE = re.compile(r"^-?\d+$")
 
 
 class WireError(ValueError):
-    """Text that does not follow the OCSFW1 protocol."""
+    """Text that does not follow the OCSFW2 protocol."""
 
 
 def b64(text: str) -> str:
@@ -90,19 +91,40 @@ class WireProfile:
 
 
 @dataclasses.dataclass(frozen=True)
-class Request:
-    op: str
-    groups: tuple[str, ...] = ()
+class Section:
+    """The part of an apply request about one group: rules to retire, rules to add."""
+
+    group: str
     removes: tuple[str, ...] = ()
     adds: tuple[WireRule, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    op: str
+    # Only rules whose description holds the marker are retired; a read also returns
+    # every rule holding it, in any group.
+    marker: str = ""
+    groups: tuple[str, ...] = ()  # read
+    sections: tuple[Section, ...] = ()  # apply
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """A RETIRED, ADDED or REMOVED line: what the host did to rules of one name."""
+
+    group: str
+    name: str
+    count: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
 class Reply:
     profiles: tuple[WireProfile, ...] = ()
     rules: tuple[WireRule, ...] = ()
-    removed: tuple[tuple[str, int], ...] = ()
-    added: tuple[str, ...] = ()
+    retired: tuple[Change, ...] = ()
+    added: tuple[Change, ...] = ()
+    removed: tuple[Change, ...] = ()
     error: str | None = None
     done: bool = False
 
@@ -159,26 +181,30 @@ def _rule_values(fields: Sequence[str], what: str) -> dict[str, Any]:
 def encode_request(request: Request) -> str:
     if request.op not in ("read", "apply"):
         raise WireError(f"op: {request.op!r} is not valid; valid are read, apply")
-    if request.op == "apply" and len(request.groups) != 1:
-        raise WireError(f"an apply request needs exactly one group, got {len(request.groups)}")
-    if request.op == "read" and (request.removes or request.adds):
+    if request.op == "apply" and (request.groups or not request.sections):
+        raise WireError("an apply request carries one or more group sections and no read groups")
+    if request.op == "apply" and not request.marker:
+        raise WireError("an apply request needs the ownership marker")
+    if request.op == "read" and request.sections:
         raise WireError("a read request carries no REMOVE or ADD lines")
     lines = [VERSION, f"OP\t{request.op}"]
+    if request.marker:
+        lines.append(f"MARKER\t{b64(request.marker)}")
     lines.extend(f"GROUP\t{b64(g)}" for g in request.groups)
-    lines.extend(f"REMOVE\t{b64(n)}" for n in request.removes)
-    lines.extend("\t".join(["ADD", *_add_fields(r)]) for r in request.adds)
+    for section in request.sections:
+        lines.append(f"GROUP\t{b64(section.group)}")
+        lines.extend(f"REMOVE\t{b64(n)}" for n in section.removes)
+        lines.extend("\t".join(["ADD", *_add_fields(r)]) for r in section.adds)
     lines.append("END")
     return "".join(line + "\n" for line in lines)
 
 
-def encode_read(groups: Sequence[str] = ()) -> str:
-    return encode_request(Request(op="read", groups=tuple(groups)))
+def encode_read(groups: Sequence[str] = (), marker: str = "") -> str:
+    return encode_request(Request(op="read", groups=tuple(groups), marker=marker))
 
 
-def encode_apply(group: str, removes: Sequence[str], adds: Sequence[WireRule]) -> str:
-    return encode_request(
-        Request(op="apply", groups=(group,), removes=tuple(removes), adds=tuple(adds))
-    )
+def encode_apply(sections: Sequence[Section], marker: str) -> str:
+    return encode_request(Request(op="apply", sections=tuple(sections), marker=marker))
 
 
 def _lines(text: str) -> list[tuple[int, list[str]]]:
@@ -203,9 +229,9 @@ def decode_request(text: str) -> Request:
     if not lines or lines[0][1] != [VERSION]:
         raise WireError(f"a request starts with a line {VERSION!r}")
     op = ""
+    marker = ""
     groups: list[str] = []
-    removes: list[str] = []
-    adds: list[WireRule] = []
+    sections: list[dict[str, Any]] = []
     ended = False
     for number, fields in lines[1:]:
         if ended:
@@ -214,15 +240,24 @@ def decode_request(text: str) -> Request:
         if kind == "OP":
             _expect(fields, 2, number)
             op = fields[1]
+        elif kind == "MARKER":
+            _expect(fields, 2, number)
+            marker = unb64(fields[1], f"line {number} MARKER")
         elif kind == "GROUP":
             _expect(fields, 2, number)
-            groups.append(unb64(fields[1], f"line {number} GROUP"))
-        elif kind == "REMOVE":
-            _expect(fields, 2, number)
-            removes.append(unb64(fields[1], f"line {number} REMOVE"))
-        elif kind == "ADD":
-            _expect(fields, 12, number)
-            adds.append(WireRule(**_rule_values(fields[1:], f"line {number} ADD")))
+            group = unb64(fields[1], f"line {number} GROUP")
+            groups.append(group)
+            sections.append({"group": group, "removes": [], "adds": []})
+        elif kind in ("REMOVE", "ADD"):
+            if not sections:
+                raise WireError(f"line {number}: {kind} before any GROUP")
+            if kind == "REMOVE":
+                _expect(fields, 2, number)
+                sections[-1]["removes"].append(unb64(fields[1], f"line {number} REMOVE"))
+            else:
+                _expect(fields, 12, number)
+                values = _rule_values(fields[1:], f"line {number} ADD")
+                sections[-1]["adds"].append(WireRule(**values))
         elif kind == "END":
             _expect(fields, 1, number)
             ended = True
@@ -230,7 +265,16 @@ def decode_request(text: str) -> Request:
             raise WireError(f"line {number}: unknown record {kind[:40]!r}")
     if not ended:
         raise WireError("the request has no END line (truncated?)")
-    request = Request(op=op, groups=tuple(groups), removes=tuple(removes), adds=tuple(adds))
+    if op == "apply":
+        request = Request(
+            op=op,
+            marker=marker,
+            sections=tuple(
+                Section(s["group"], tuple(s["removes"]), tuple(s["adds"])) for s in sections
+            ),
+        )
+    else:
+        request = Request(op=op, marker=marker, groups=tuple(groups))
     # The same checks as encoding, so a decoded request is one the controller could send.
     encode_request(request)
     return request
@@ -250,8 +294,14 @@ def encode_reply(reply: Reply) -> str:
         # RULE carries the grouping after the description, then application and service.
         fields.insert(2, b64(r.grouping))
         lines.append("\t".join(["RULE", *fields, b64(r.application), b64(r.service)]))
-    lines.extend(f"REMOVED\t{b64(name)}\t{count}" for name, count in reply.removed)
-    lines.extend(f"ADDED\t{b64(name)}" for name in reply.added)
+    for kind, changes in (
+        ("RETIRED", reply.retired),
+        ("ADDED", reply.added),
+        ("REMOVED", reply.removed),
+    ):
+        for c in changes:
+            count = "" if kind == "ADDED" else f"\t{c.count}"
+            lines.append(f"{kind}\t{b64(c.group)}\t{b64(c.name)}{count}")
     if reply.error is not None:
         lines.append(f"ERROR\t{b64(reply.error)}")
     if reply.done:
@@ -267,8 +317,7 @@ def decode_reply(text: str) -> Reply:
         raise WireError(f"the output does not start with {VERSION!r} (first line: {first!r})")
     profiles: list[WireProfile] = []
     rules: list[WireRule] = []
-    removed: list[tuple[str, int]] = []
-    added: list[str] = []
+    changes: dict[str, list[Change]] = {"RETIRED": [], "ADDED": [], "REMOVED": []}
     error: str | None = None
     done = False
     for number, fields in lines[1:]:
@@ -296,12 +345,10 @@ def decode_reply(text: str) -> Reply:
                     service=unb64(fields[14], at),
                 )
             )
-        elif kind == "REMOVED":
-            _expect(fields, 3, number)
-            removed.append((unb64(fields[1], at), _int(fields[2], at)))
-        elif kind == "ADDED":
-            _expect(fields, 2, number)
-            added.append(unb64(fields[1], at))
+        elif kind in changes:
+            _expect(fields, 3 if kind == "ADDED" else 4, number)
+            count = 1 if kind == "ADDED" else _int(fields[3], at)
+            changes[kind].append(Change(unb64(fields[1], at), unb64(fields[2], at), count))
         elif kind == "ERROR":
             _expect(fields, 2, number)
             error = unb64(fields[1], at)
@@ -313,8 +360,9 @@ def decode_reply(text: str) -> Reply:
     return Reply(
         profiles=tuple(profiles),
         rules=tuple(rules),
-        removed=tuple(removed),
-        added=tuple(added),
+        retired=tuple(changes["RETIRED"]),
+        added=tuple(changes["ADDED"]),
+        removed=tuple(changes["REMOVED"]),
         error=error,
         done=done,
     )

@@ -1,0 +1,59 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of ocs.firewall.preflight (documentation in plugins/modules/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _host
+
+# Parsed once in the controller's main process (see win_ocs_firewall).
+_catalogue.components()
+
+
+class ActionModule(ActionBase):
+    """Check the OCS firewall variables of many hosts on the controller; contact none."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(
+        self, tmp: str | None = None, task_vars: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        self._supports_check_mode = True
+        self._supports_async = False
+        result: dict[str, Any] = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        try:
+            _, args = self.validate_argument_spec(
+                argument_spec={"hosts": {"type": "list", "elements": "str"}}
+            )
+        except AnsibleActionFail as exc:
+            result.update(exc.result)
+            return result
+        hosts = args["hosts"]
+        if hosts is None:
+            hosts = list(task_vars.get("ansible_play_hosts_all", []))
+        hostvars = task_vars["hostvars"]
+        problems: dict[str, list[str]] = {}
+        components: dict[str, list[str]] = {}
+        for host in hosts:
+            variables = hostvars[host]
+            request, found = _host.host_request(list(variables["group_names"]), variables)
+            if request is None:
+                problems[host] = found
+            else:
+                components[host] = [s.component.key for s in request.settings]
+        result.update(changed=False, problems=problems, components=components)
+        if problems:
+            count = sum(len(p) for p in problems.values())
+            lines = [f"{host}: {p}" for host, found in problems.items() for p in found]
+            result.update(
+                failed=True,
+                msg=f"{count} problem(s) on {len(problems)} host(s), no host was contacted: "
+                + "; ".join(lines),
+            )
+        return result

@@ -1,0 +1,62 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the work is done by the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: preflight
+short_description: Check the OCS firewall variables of every host of a play, contacting none
+version_added: 0.2.0
+description:
+  - Runs on the controller only. For each host it works out the OCS components and
+    settings M(ocs.firewall.win_ocs_firewall) would apply (from the host's
+    C(ocs_<component>) groups and C(ocs_<component>_<setting>) variables) and runs the
+    same checks, without connecting to any host.
+  - Every problem of every host is reported in one run, each naming the host, the
+    variable and the value. Use it with C(run_once), as C(playbooks/site.yml) does, so
+    that a wrong value anywhere stops the play before any host is touched.
+options:
+  hosts:
+    description:
+      - The hosts to check. Defaults to every host of the play (C(ansible_play_hosts_all)).
+    type: list
+    elements: str
+extends_documentation_fragment:
+  - ocs.firewall.attributes
+attributes:
+  check_mode:
+    description: Runs in check mode as in normal mode; it changes nothing.
+    support: full
+  diff_mode:
+    description: Nothing changes, so there is no diff.
+    support: none
+  platform:
+    description: Runs on the controller; the hosts are only named.
+    support: full
+    platforms: posix
+seealso:
+  - module: ocs.firewall.win_ocs_firewall
+author:
+  - ocs.firewall maintainers (!UNKNOWN)
+"""
+
+EXAMPLES = r"""
+- name: Check every host's OCS firewall variables before any host is contacted
+  ocs.firewall.preflight:
+  run_once: true
+"""
+
+RETURN = r"""
+components:
+  description: The components of each host whose variables are fine, keyed by host.
+  returned: always
+  type: dict
+  sample: {fe01.ocs.example: [front_end, av_conferencing]}
+problems:
+  description: Every problem found, keyed by host (empty when all is well).
+  returned: always
+  type: dict
+  sample:
+    edge01.ocs.example:
+      - 'ocs_edge_internal_addresses: "10.10.1.999" is not a valid local address; ...'
+"""

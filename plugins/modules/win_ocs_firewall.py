@@ -1,0 +1,154 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the work is done by the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: win_ocs_firewall
+short_description: Give an OCS 2007 R2 server the Windows Firewall rules of all its components
+version_added: 0.2.0
+description:
+  - Makes the Windows Firewall of one host hold exactly the rules its OCS 2007 R2
+    components need, from the collection's port catalogue (P(ocs.firewall.ports#lookup)),
+    each component in its own rule group.
+  - Reads every rule group involved in one command and applies every change, of every
+    group, in at most one more. A host in sync costs one command.
+  - B(The inventory is the truth.) Without O(components), the host's components are the
+    C(ocs_<component>) inventory groups it is in, and their settings are its
+    C(ocs_<component>_<setting>) variables (documented per role, for example
+    C(ansible-doc -t role ocs.firewall.edge)). With O(remove_unassigned), the
+    collection's groups of components the host no longer holds are emptied.
+  - B(Nothing it did not create is touched.) Every rule the collection creates ends its
+    description with a marker (C([ocs.firewall catalogue <entry id>])). A rule without
+    it is never removed or changed, even inside a group the collection manages; it is
+    reported in RV(groups) and as a warning.
+  - B(No window with ports closed.) New rules are added before the rules they replace
+    are removed; if the apply fails part way, every rule that stays wanted is still in
+    effect, and the next run completes the change.
+  - Every setting is checked on the controller before the host is contacted, and every
+    problem is reported at once, naming the host, the variable (or option) and the value.
+options:
+  components:
+    description:
+      - The host's components.
+      - Omitted, the OCS server components whose inventory group (C(ocs_<component>)) the
+        host is in, each with the settings of its C(ocs_<component>_<setting>) variables.
+      - A list of component keys takes those components, with settings from the same
+        variables.
+      - A dictionary maps component keys to their settings (an empty dictionary or null
+        for the defaults); the host's variables are then not read. Settings of every
+        component are C(state), C(group), C(profiles), C(remote_addresses),
+        C(include_outbound), C(include_extras), C(as_published); the Edge adds
+        C(internal_addresses) and C(external_addresses), the Mediation Server
+        C(pool_addresses) and C(gateway_addresses). Each has the meaning of the role
+        variable of the same name.
+      - "Components: V(front_end), V(cwa), V(group_chat), V(monitoring), V(archiving),
+        V(director), V(mediation), V(reverse_proxy), V(edge), V(av_conferencing),
+        V(web_conferencing), V(web_components), V(sql_backend)."
+      - Two components whose groups Windows would take for one group (names compare
+        ignoring case) are refused, and so is a group whose name starts with C(@), the
+        form of built-in groups.
+    type: raw
+  remove_unassigned:
+    description:
+      - Empty the collection's groups of components the host does not hold (its default
+        group names, and groups where every rule the collection made was built from the
+        catalogue), so a component taken off a host has its ports closed.
+      - Only rules the collection made are removed; other rules in those groups stay.
+      - Defaults to the variable C(ocs_firewall_remove_unassigned), and to V(true) when
+        that is not set. The component roles pass V(false).
+    type: bool
+extends_documentation_fragment:
+  - ocs.firewall.attributes
+attributes:
+  check_mode:
+    description: Reads the host and reports what would change, without changing it.
+    support: full
+  diff_mode:
+    description: The C(before) and C(after) rules of each group that changes.
+    support: full
+notes:
+  - The target needs PowerShell 2.0 or later and Windows Server 2008 or later
+    (C(HNetCfg.FwPolicy2)); no module is uploaded.
+  - Use M(ocs.firewall.preflight) first, as C(playbooks/site.yml) does, to check the
+    variables of every host of a play before any of them is contacted.
+seealso:
+  - module: ocs.firewall.preflight
+  - module: ocs.firewall.win_firewall_rules
+  - module: ocs.firewall.win_firewall_info
+author:
+  - ocs.firewall maintainers (!UNKNOWN)
+"""
+
+EXAMPLES = r"""
+- name: Give the host the rules of every component its inventory groups name
+  ocs.firewall.win_ocs_firewall:
+
+- name: A Standard Edition server with the Mediation Server collocated
+  ocs.firewall.win_ocs_firewall:
+    components:
+      front_end: {}
+      mediation:
+        remote_addresses: [LocalSubnet]
+
+- name: Only the Edge's group, leaving every other group as it is
+  ocs.firewall.win_ocs_firewall:
+    components: [edge]
+    remove_unassigned: false
+"""
+
+RETURN = r"""
+groups:
+  description:
+    - Each rule group the task managed, keyed by name.
+  returned: success
+  type: dict
+  contains:
+    group:
+      description: The group's name.
+      type: str
+    reason:
+      description:
+        - V(component) for the group of a component the host holds, V(unassigned) for
+          a collection group the host no longer needs.
+      type: str
+    component:
+      description: The component key, or null for an unassigned group of no default name.
+      type: str
+    changed:
+      description: Whether the group changes.
+      type: bool
+    added:
+      description: Names of the rules added.
+      type: list
+      elements: str
+    updated:
+      description: Names of the rules replaced because a property differed.
+      type: list
+      elements: str
+    removed:
+      description: Names of the rules removed.
+      type: list
+      elements: str
+    foreign:
+      description: Names of the group's rules the collection did not make (left alone).
+      type: list
+      elements: str
+  sample:
+    "OCS 2007 R2 - Front End":
+      group: OCS 2007 R2 - Front End
+      reason: component
+      component: front_end
+      changed: true
+      added: ["OCS Front End 5060-5061/TCP In (seed-01)"]
+      updated: []
+      removed: []
+      foreign: []
+rules:
+  description:
+    - The rules the collection owns in each group after the task (as they would be, in
+      check mode), keyed by group, in the canonical form of
+      M(ocs.firewall.win_firewall_rules).
+  returned: success
+  type: dict
+"""

@@ -1,0 +1,142 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: what one host should have, and the plan to get it there.
+"""One host's whole OCS firewall: its components, their rules, and the plan per group.
+
+:func:`host_request` turns a host's variables (and the module's options) into checked
+:class:`HostRequest`; ``ocs.firewall.preflight`` calls it for every host of a play and
+``ocs.firewall.win_ocs_firewall`` for its own host, so both report the same problems in
+the same words. :func:`plan_host` compares the request with what the host's one read
+returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import (
+    _catalogue,
+    _component_rules,
+    _plan,
+    _settings,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import HostRule, name_key
+
+REMOVE_UNASSIGNED_VARIABLE = "ocs_firewall_remove_unassigned"
+
+
+@dataclasses.dataclass(frozen=True)
+class HostRequest:
+    settings: tuple[_settings.Settings, ...]
+    remove_unassigned: bool
+
+    @property
+    def groups(self) -> list[str]:
+        return [s.group for s in self.settings]
+
+    def groups_to_read(self) -> list[str]:
+        """The held components' groups and, when decommissioning, every default group."""
+        groups = self.groups
+        if self.remove_unassigned:
+            held = {name_key(g) for g in groups}
+            groups += [g for g in default_groups() if name_key(g) not in held]
+        return groups
+
+
+def default_groups() -> dict[str, str]:
+    """Every server component's default group -> its key."""
+    return {c.group: key for key, c in _catalogue.server_components().items()}
+
+
+def host_request(
+    group_names: Sequence[str],
+    variables: Mapping[str, Any],
+    *,
+    components: Any = None,
+    remove_unassigned: bool | None = None,
+) -> tuple[HostRequest | None, list[str]]:
+    """The checked request of one host, or every problem found.
+
+    ``variables`` is the host's variables (values templated on access). ``components``:
+    None takes the components from the host's inventory groups (``ocs_<key>``); a list of
+    keys takes those, settings from the variables; a dictionary gives the settings
+    themselves (key -> settings, None for defaults) and messages name its options.
+    """
+    known = _catalogue.server_components()
+    problems: list[str] = []
+    namer: _settings.Namer = _settings.variable_name
+    requested: Mapping[str, Any]
+    if isinstance(components, Mapping):
+        requested = dict(components)
+        namer = _settings.option_name
+        collection = _collection(variables)
+    else:
+        if components is None:
+            keys = _settings.held_components(group_names)
+        elif isinstance(components, (list, tuple)):
+            keys = []
+            for item in components:
+                if isinstance(item, str) and item in known:
+                    keys.append(item)
+                else:
+                    problems.append(
+                        f"components: {_settings.shown(item)} is not an OCS server component; "
+                        f"valid components are {', '.join(known)}"
+                    )
+        else:
+            problems.append(
+                f"components: {_settings.shown(components)} is not a list of components or "
+                "a dictionary of component settings"
+            )
+            keys = []
+        wanted = _settings.variables_wanted(keys)
+        defined = {name: variables[name] for name in wanted if name in variables}
+        requested, collection = _settings.from_variables(keys, defined)
+    checked, found = _settings.check_host(requested, namer, collection)
+    problems += found
+    if remove_unassigned is None:
+        remove_unassigned = True
+        if REMOVE_UNASSIGNED_VARIABLE in variables:
+            value, found = _settings.check_bool(
+                REMOVE_UNASSIGNED_VARIABLE, variables[REMOVE_UNASSIGNED_VARIABLE]
+            )
+            problems += found
+            remove_unassigned = bool(value)
+    if problems:
+        return None, problems
+    return HostRequest(tuple(checked), remove_unassigned), []
+
+
+def _collection(variables: Mapping[str, Any]) -> dict[str, Any]:
+    names = _settings.COLLECTION_DEFAULTS.values()
+    return {name: variables[name] for name in names if name in variables}
+
+
+def plan_host(request: HostRequest, actual: Sequence[HostRule]) -> list[_plan.GroupPlan]:
+    """A plan per group: each held component's, then each unassigned group's."""
+    grouped = _plan.by_group(actual)
+    plans = [
+        _plan.plan_group(
+            s.group,
+            _component_rules.component_rules(s),
+            grouped.get(name_key(s.group), []),
+            reason=_plan.COMPONENT,
+            component=s.component.key,
+            state=s.state,
+        )
+        for s in request.settings
+    ]
+    if request.remove_unassigned:
+        for group, component in _plan.unassigned_groups(actual, request.groups, default_groups()):
+            plans.append(
+                _plan.plan_group(
+                    group,
+                    [],
+                    grouped[name_key(group)],
+                    reason=_plan.UNASSIGNED,
+                    component=component,
+                    state="absent",
+                )
+            )
+    return plans

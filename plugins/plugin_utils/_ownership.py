@@ -1,0 +1,45 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: how a rule says the collection made it.
+"""The ownership marker: the end of the description of every rule the collection creates.
+
+A rule is the collection's exactly when its description ends with a marker:
+``[ocs.firewall catalogue <entry id>]`` for a rule built from the port catalogue (the id
+traces it to its row), ``[ocs.firewall]`` for a rule written in a task. A rule without
+one is never removed or changed, whatever group it is in: an administrator's rule placed
+in one of our groups by hand stays as it is. The remote script applies the same test
+before it retires a rule (it receives :data:`MARKER` in the request).
+"""
+
+from __future__ import annotations
+
+import re
+
+# What every marker starts with; the remote script looks for this text (ordinal).
+MARKER = "[ocs.firewall"
+TASK_MARK = MARKER + "]"
+_MARK = re.compile(r"\[ocs\.firewall(?: catalogue (?P<entry>[a-z0-9][a-z0-9-]*))?\]\Z")
+
+
+def catalogue_mark(entry_id: str) -> str:
+    return f"{MARKER} catalogue {entry_id}]"
+
+
+def is_owned(description: str) -> bool:
+    return _MARK.search(description) is not None
+
+
+def entry_of(description: str) -> str | None:
+    """The catalogue entry id of a rule built from the catalogue, else None."""
+    found = _MARK.search(description)
+    return found.group("entry") if found else None
+
+
+def marked(description: str, mark: str = TASK_MARK) -> str:
+    """``description`` with ``mark`` at its end (the mark alone for an empty one)."""
+    text = description.strip()
+    return f"{text} {mark}" if text else mark
+
+
+def has_marker_text(text: str) -> bool:
+    """True when a user's text already holds the marker (it would fake ownership)."""
+    return MARKER in text

@@ -1,0 +1,218 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: what to change on a host, group by group.
+"""Compare the rules a host should have with what it has, one rule group at a time.
+
+Only rules the collection made (:mod:`._ownership`) are ever planned for removal or
+change. A rule without the marker, even inside a group the collection manages, is
+*foreign*: it is reported and left exactly as it is.
+
+The plan of one host is a list of :class:`GroupPlan`, and its apply request carries every
+group at once. On the host the request runs in three phases (see ``_firewall.ps1``):
+every rule to replace or remove is first renamed to a tombstone (it keeps working), then
+every new rule is added, and only then are the tombstones removed. A failure before the
+last phase leaves every old rule in effect, so no still-wanted port is ever closed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership
+from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
+    HostRule,
+    Rule,
+    is_tombstone,
+    name_key,
+)
+
+# Why a group is in a plan.
+COMPONENT = "component"  # the group of a component the host holds
+UNASSIGNED = "unassigned"  # a collection group of a component the host no longer holds
+TASK = "task"  # the group of a win_firewall_rules task
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupPlan:
+    """What changes in one group. ``retire`` and ``adds`` are its part of the request."""
+
+    group: str
+    reason: str
+    component: str | None
+    retire: tuple[str, ...]
+    adds: tuple[Rule, ...]
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    removed: tuple[str, ...]
+    before: tuple[HostRule, ...]
+    after: tuple[Rule, ...]
+    foreign: tuple[HostRule, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.retire or self.adds)
+
+    def summary(self) -> dict[str, Any]:
+        """The group's part of a task result."""
+        return {
+            "group": self.group,
+            "reason": self.reason,
+            "component": self.component,
+            "changed": self.changed,
+            "added": list(self.added),
+            "updated": list(self.updated),
+            "removed": list(self.removed),
+            "foreign": [h.rule.name for h in self.foreign],
+        }
+
+    def diff_sides(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``before``/``after`` of the group's own rules, keyed by rule name."""
+        return (
+            _diff_side((h.rule, h) for h in self.before),
+            _diff_side((r, None) for r in self.after),
+        )
+
+
+def _diff_side(rules: Iterable[tuple[Rule, HostRule | None]]) -> dict[str, Any]:
+    side: dict[str, Any] = {}
+    for rule, host in rules:
+        entry = rule.to_dict()
+        del entry["name"]
+        # Properties the collection never sets show only when they make a rule differ.
+        if host is not None and host.application:
+            entry["application"] = host.application
+        if host is not None and host.service:
+            entry["service"] = host.service
+        key = rule.name
+        copy = 2
+        while key in side:
+            key = f"{rule.name} (copy {copy})"
+            copy += 1
+        side[key] = entry
+    return side
+
+
+def owned(host_rule: HostRule) -> bool:
+    return _ownership.is_owned(host_rule.rule.description)
+
+
+def matches(desired: Rule, actual: HostRule) -> bool:
+    """True when the host rule needs no change to be ``desired``."""
+    return desired == actual.rule and not actual.application and not actual.service
+
+
+def plan_group(
+    group: str,
+    desired: Sequence[Rule],
+    actual: Sequence[HostRule],
+    *,
+    reason: str = TASK,
+    component: str | None = None,
+    purge: bool = True,
+    state: str = "present",
+) -> GroupPlan:
+    """Plan one group from its wanted rules and the rules the host has in it.
+
+    ``state=present``: wanted rules are added or, when they differ (or the group holds
+    several of that name), replaced; the collection's other rules of the group are
+    removed when ``purge``. ``state=absent``: with ``purge`` every rule the collection
+    made in the group is removed, without it only the listed names. Tombstones (the
+    leftovers of an apply that stopped half-way) are always removed.
+    """
+    mine = [h for h in actual if owned(h)]
+    foreign = tuple(h for h in actual if not owned(h))
+    by_key: dict[str, list[HostRule]] = {}
+    tombstones: list[str] = []
+    for host_rule in mine:
+        if is_tombstone(host_rule.rule.name):
+            tombstones.append(host_rule.rule.name)
+        else:
+            by_key.setdefault(name_key(host_rule.rule.name), []).append(host_rule)
+    wanted = {name_key(rule.name): rule for rule in desired}
+
+    retire: list[str] = list(tombstones)
+    adds: list[Rule] = []
+    added: list[str] = []
+    updated: list[str] = []
+    removed: list[str] = []
+    after: list[Rule] = []
+    if state == "present":
+        for rule in desired:
+            copies = by_key.get(name_key(rule.name), [])
+            if not copies:
+                adds.append(rule)
+                added.append(rule.name)
+            elif len(copies) > 1 or not matches(rule, copies[0]):
+                retire.append(copies[0].rule.name)
+                adds.append(rule)
+                updated.append(rule.name)
+            after.append(rule)
+    for key, copies in by_key.items():
+        if state == "present" and key in wanted:
+            continue
+        if purge or key in wanted:
+            retire.append(copies[0].rule.name)
+            removed.append(copies[0].rule.name)
+        else:
+            after.extend(c.rule for c in copies)
+    return GroupPlan(
+        group=group,
+        reason=reason,
+        component=component,
+        retire=tuple(retire),
+        adds=tuple(adds),
+        added=tuple(added),
+        updated=tuple(updated),
+        removed=tuple(removed),
+        before=tuple(mine),
+        after=tuple(sorted(after, key=lambda r: (name_key(r.name), r.name))),
+        foreign=foreign,
+    )
+
+
+def by_group(rules: Iterable[HostRule]) -> dict[str, list[HostRule]]:
+    """Host rules per group, groups keyed as Windows compares them."""
+    groups: dict[str, list[HostRule]] = {}
+    for host_rule in rules:
+        groups.setdefault(name_key(host_rule.group), []).append(host_rule)
+    return groups
+
+
+def unassigned_groups(
+    actual: Iterable[HostRule],
+    held_groups: Iterable[str],
+    default_groups: Mapping[str, str],
+) -> list[tuple[str, str | None]]:
+    """The collection's groups on the host that no held component uses any more.
+
+    ``default_groups`` maps every server component's default group to its key. A group
+    is the collection's when it has a component's default name, or when every rule the
+    collection made in it was built from the catalogue. Returns ``(group, component)``
+    pairs (the component whose default name the group has, else None), in host order.
+    """
+    held = {name_key(g) for g in held_groups}
+    defaults = {name_key(g): key for g, key in default_groups.items()}
+    found: dict[str, tuple[str, str | None, bool]] = {}
+    for host_rule in actual:
+        key = name_key(host_rule.group)
+        if key in held or not owned(host_rule):
+            continue
+        from_catalogue = _ownership.entry_of(host_rule.rule.description) is not None
+        group, component, only_catalogue = found.get(key, (host_rule.group, None, True))
+        found[key] = (group, defaults.get(key), only_catalogue and from_catalogue)
+    return [
+        (group, component)
+        for key, (group, component, only_catalogue) in found.items()
+        if component is not None or only_catalogue
+    ]
+
+
+def diff(plans: Sequence[GroupPlan]) -> dict[str, dict[str, Any]]:
+    """Ansible's ``before``/``after`` for the groups that change, keyed by group."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for plan in plans:
+        if plan.changed:
+            before[plan.group], after[plan.group] = plan.diff_sides()
+    return {"before": before, "after": after}

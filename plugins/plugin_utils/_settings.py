@@ -1,0 +1,391 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: a host's OCS components and their settings, checked once.
+"""The settings of a host's OCS components, and the one check they go through.
+
+A host holds components (``front_end``, ``edge``, ...). Each component has the same
+settings (:data:`SETTINGS`), plus one list of local addresses per interface it binds
+(``edge``: ``internal_addresses`` and ``external_addresses``; the catalogue's
+``components`` table says which). Settings come either from the host's inventory
+variables (``ocs_<component>_<setting>``, with ``ocs_firewall_profiles`` as the
+collection-wide default for profiles) or from a module option; only the names shown in
+messages differ, which is why every check takes a :data:`Namer`.
+
+:func:`check_host` is the only place where setting values are checked: types, choices,
+address grammar, groups (no built-in ``@`` group, no two components on one group) and the
+interface addresses. Everything after it trusts the :class:`Settings` it returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._catalogue import Component
+
+STATES: tuple[str, ...] = ("present", "absent")
+
+# setting -> (kind, default, what the setting does). A default of None is worked out per
+# component: the component's group, or the collection-wide profiles.
+SETTINGS: dict[str, tuple[str, Any, str]] = {
+    "state": (
+        "state",
+        "present",
+        "V(present): the rule group holds exactly the component's catalogue rules. "
+        "V(absent): every rule the collection made in the group is removed.",
+    ),
+    "group": (
+        "group",
+        None,
+        "The Windows Firewall rule group (INetFwRule.Grouping) the component's rules go "
+        "into. It must not start with C(@) (the indirect names of built-in groups), and no "
+        "two components of a host may share it (names compare as Windows compares them, "
+        "ignoring case).",
+    ),
+    "profiles": (
+        "profiles",
+        None,
+        "Firewall profiles the rules apply to: V(domain), V(private), V(public). Defaults "
+        "to the collection-wide variable C(ocs_firewall_profiles) when it is set, and to "
+        "all three profiles otherwise.",
+    ),
+    "remote_addresses": (
+        "remote_addresses",
+        [],
+        "Remote addresses every rule of the component is limited to: IPv4 or IPv6 "
+        "addresses, networks (C(10.10.0.0/16)), ranges (C(10.10.0.1-10.10.0.9)) or the "
+        "keywords C(LocalSubnet), C(DNS), C(DHCP), C(WINS), C(DefaultGateway). Empty "
+        "means any remote address.",
+    ),
+    "include_outbound": (
+        "bool",
+        False,
+        "Also make outbound rules for catalogue entries whose direction is outbound or "
+        "both (their ports are then the remote ports this server connects to). Windows "
+        "Firewall allows outbound traffic by default; set this where a policy blocks it.",
+    ),
+    "include_extras": (
+        "bool",
+        True,
+        "Include catalogue entries that the published OCS 2007 R2 ports table lacks but "
+        "Microsoft documents (ids C(extra-*); each names its source document).",
+    ),
+    "as_published": (
+        "bool",
+        False,
+        "Use the published ports table's values as they stand instead of the catalogue's "
+        "corrections (for example the media range 49152-65335 instead of 49152-65535).",
+    ),
+}
+# The description of an interface's address setting; {side} and {server} are filled in.
+ADDRESS_SETTING_HELP = (
+    "Local addresses of the {server}'s {side} side: the catalogue's {side} entries are "
+    "bound to them (rule local addresses), and entries for any interface to both sides "
+    "when both are given. Addresses of this server only, no keywords. Empty means any "
+    "local address."
+)
+ALL_PROFILES = list(_rules.ALL_PROFILES)
+# Collection-wide variables: the default of a setting for every component at once.
+COLLECTION_DEFAULTS: dict[str, str] = {"profiles": "ocs_firewall_profiles"}
+
+# How a setting is named in a message: an inventory variable or a module option path.
+Namer = Callable[[Component, str], str]
+
+
+def variable_name(component: Component, setting: str) -> str:
+    return component.variable(setting)
+
+
+def option_name(component: Component, setting: str) -> str:
+    return f"components.{component.key}.{setting}"
+
+
+def shown(value: Any) -> str:
+    """A value as messages show it: JSON, so a string reads "x" and a list [..]."""
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """One component of one host, every setting checked and in canonical form."""
+
+    component: Component
+    state: str
+    group: str
+    profiles: tuple[str, ...]
+    remote_addresses: tuple[str, ...]
+    include_outbound: bool
+    include_extras: bool
+    as_published: bool
+    # interface (internal/external) -> canonical local addresses; () means any address.
+    local_addresses: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def addresses_of(self, side: str) -> tuple[str, ...]:
+        return dict(self.local_addresses).get(side, ())
+
+
+def settings_of(component: Component) -> tuple[str, ...]:
+    """Every setting of ``component``, in documentation order."""
+    return (*SETTINGS, *component.address_settings)
+
+
+def default_value(component: Component, setting: str, collection: Mapping[str, Any]) -> Any:
+    """The value a setting has when nobody set it (``collection``: collection-wide values)."""
+    if setting == "group":
+        return component.group
+    if setting in COLLECTION_DEFAULTS and COLLECTION_DEFAULTS[setting] in collection:
+        return collection[COLLECTION_DEFAULTS[setting]]
+    if setting == "profiles":
+        return list(ALL_PROFILES)
+    if setting in SETTINGS:
+        return SETTINGS[setting][1]
+    return []
+
+
+# ---- value checks: each returns (value, problems) -------------------------------------
+
+
+def _items(value: Any) -> list[Any] | None:
+    """A list setting as its items (None: empty; a string: one item); None if not a list."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return None
+
+
+def _check_state(name: str, value: Any) -> tuple[Any, list[str]]:
+    if isinstance(value, str) and value in STATES:
+        return value, []
+    return None, [f"{name}: {shown(value)} is not a state; valid states are {', '.join(STATES)}"]
+
+
+def check_bool(name: str, value: Any) -> tuple[Any, list[str]]:
+    if isinstance(value, bool):
+        return value, []
+    text = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if text in _rules.TRUE_WORDS | _rules.FALSE_WORDS:
+        return text in _rules.TRUE_WORDS, []
+    return None, [f"{name}: {shown(value)} is not a boolean; give true or false"]
+
+
+def check_group_name(name: str, value: Any) -> tuple[Any, list[str]]:
+    """A rule group the collection may manage; built-in (``@``) groups are refused."""
+    try:
+        return _rules.check_group(value, name), []
+    except _rules.RuleError as exc:
+        return None, [str(exc)]
+
+
+def _check_profiles(name: str, value: Any) -> tuple[Any, list[str]]:
+    items = _items(value)
+    valid = ", ".join(_rules.ALL_PROFILES)
+    if not items:
+        return None, [f"{name}: {shown(value)} names no profile; give one or more of {valid}"]
+    bad = [item for item in items if item not in _rules.ALL_PROFILES]
+    if bad:
+        return None, [
+            f"{name}: {shown(b)} is not a profile; valid profiles are {valid}" for b in bad
+        ]
+    return tuple(p for p in _rules.ALL_PROFILES if p in items), []
+
+
+_REMOTE_HINT = (
+    "address; give IPv4 or IPv6 addresses, networks (10.10.0.0/16), ranges "
+    "(10.10.0.1-10.10.0.9) or the keywords " + ", ".join(_rules.ADDRESS_KEYWORDS.values())
+)
+_LOCAL_HINT = (
+    "local address; give this server's own IPv4 or IPv6 addresses, networks or ranges (no keywords)"
+)
+
+
+def check_addresses(name: str, value: Any, *, local: bool) -> tuple[Any, list[str]]:
+    """A list of single addresses, networks or ranges (remote: keywords too), canonical."""
+    items = _items(value)
+    if items is None:
+        return None, [f"{name}: {shown(value)} is not a list of addresses"]
+    hint = _LOCAL_HINT if local else _REMOTE_HINT
+    problems: list[str] = []
+    for item in items:
+        # One item is one address: a comma would make one list entry several addresses.
+        ok = isinstance(item, str) and bool(item.strip()) and "," not in item
+        if ok and item.strip().lower() in _rules.ANY_WORDS:
+            ok = False
+        if ok:
+            try:
+                _rules.canonical_addresses(item.strip(), name, keywords=not local)
+            except _rules.RuleError:
+                ok = False
+        if not ok:
+            problems.append(f"{name}: {shown(item)} is not a valid {hint}")
+    if problems:
+        return None, problems
+    return _rules.canonical_addresses([i.strip() for i in items], name, keywords=not local), []
+
+
+def _check(kind: str, name: str, value: Any) -> tuple[Any, list[str]]:
+    if kind == "state":
+        return _check_state(name, value)
+    if kind == "bool":
+        return check_bool(name, value)
+    if kind == "group":
+        return check_group_name(name, value)
+    if kind == "profiles":
+        return _check_profiles(name, value)
+    if kind == "remote_addresses":
+        return check_addresses(name, value, local=False)
+    return check_addresses(name, value, local=True)
+
+
+def _kind(component: Component, setting: str) -> str:
+    return SETTINGS[setting][0] if setting in SETTINGS else "local_addresses"
+
+
+# ---- a component, a host ---------------------------------------------------------------
+
+
+def check_component(
+    component: Component,
+    given: Mapping[str, Any],
+    namer: Namer,
+    collection: Mapping[str, Any] | None = None,
+) -> tuple[Settings | None, list[str]]:
+    """Check the settings ``given`` for ``component`` (the rest take their defaults)."""
+    collection = collection or {}
+    valid = settings_of(component)
+    problems = [
+        f"{namer(component, str(setting))}: unknown setting; valid settings of "
+        f"{component.key} are {', '.join(valid)}"
+        for setting in given
+        if setting not in valid
+    ]
+    values: dict[str, Any] = {}
+    for setting in valid:
+        raw = given[setting] if setting in given else default_value(component, setting, collection)
+        value, found = _check(_kind(component, setting), namer(component, setting), raw)
+        values[setting] = value
+        problems += found
+    sides = component.interfaces
+    if len(sides) == 2 and not problems:
+        (_, first), (_, second) = sides
+        shared = [a for a in values[first] if a in values[second]]
+        if shared:
+            problems.append(
+                f"{namer(component, first)} and {namer(component, second)} both hold "
+                f"{', '.join(map(shown, shared))}; an address belongs to one interface"
+            )
+    if problems:
+        return None, problems
+    return (
+        Settings(
+            component=component,
+            state=values["state"],
+            group=values["group"],
+            profiles=values["profiles"],
+            remote_addresses=values["remote_addresses"],
+            include_outbound=values["include_outbound"],
+            include_extras=values["include_extras"],
+            as_published=values["as_published"],
+            local_addresses=tuple((side, values[setting]) for side, setting in sides),
+        ),
+        [],
+    )
+
+
+def check_host(
+    requested: Mapping[Any, Any],
+    namer: Namer,
+    collection: Mapping[str, Any] | None = None,
+    *,
+    where: str = "components",
+) -> tuple[list[Settings], list[str]]:
+    """Check every component a host is given; all problems at once, none if it is fine.
+
+    ``requested`` maps component keys to the settings given for them (``None``: all
+    defaults). Two components whose groups Windows would take for one group are refused
+    with both named: each would remove the other's rules on every run.
+    """
+    known = _catalogue.server_components()
+    problems: list[str] = []
+    checked: list[Settings] = []
+    for key, given in requested.items():
+        component = known.get(key) if isinstance(key, str) else None
+        if component is None:
+            problems.append(
+                f"{where}: {shown(key)} is not an OCS server component; valid components are "
+                f"{', '.join(known)}"
+            )
+            continue
+        if given is not None and not isinstance(given, Mapping):
+            problems.append(
+                f"{where}.{key}: {shown(given)} is not a dictionary of settings; valid "
+                f"settings are {', '.join(settings_of(component))}"
+            )
+            continue
+        settings, found = check_component(component, given or {}, namer, collection)
+        problems += found
+        if settings is not None:
+            checked.append(settings)
+    problems += group_clashes(checked, namer)
+    return (checked if not problems else []), problems
+
+
+def group_clashes(checked: Iterable[Settings], namer: Namer) -> list[str]:
+    first: dict[str, Settings] = {}
+    problems: list[str] = []
+    for settings in checked:
+        key = _rules.name_key(settings.group)
+        other = first.setdefault(key, settings)
+        if other is not settings:
+            problems.append(
+                f"{namer(settings.component, 'group')} and {namer(other.component, 'group')} "
+                f"both name the rule group {shown(settings.group)}"
+                + ("" if settings.group == other.group else f" ({shown(other.group)})")
+                + "; two components cannot share a group, each would remove the other's "
+                "rules on every run"
+            )
+    return problems
+
+
+# ---- from the inventory ------------------------------------------------------------------
+
+
+def held_components(group_names: Sequence[str]) -> list[str]:
+    """The server components whose inventory group (``ocs_<key>``) the host is in."""
+    groups = set(group_names)
+    return [key for key, c in _catalogue.server_components().items() if c.inventory_group in groups]
+
+
+def variables_wanted(keys: Iterable[str]) -> list[str]:
+    """The inventory variables that can set something for the components ``keys``."""
+    known = _catalogue.server_components()
+    names = list(COLLECTION_DEFAULTS.values())
+    for key in keys:
+        component = known[key]
+        names += [component.variable(setting) for setting in settings_of(component)]
+    return names
+
+
+def from_variables(
+    keys: Iterable[str], defined: Mapping[str, Any]
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """``(requested, collection)`` for :func:`check_host` from a host's variables.
+
+    ``defined`` holds the host's values of (some of) :func:`variables_wanted`: a variable
+    that is not defined takes its default.
+    """
+    known = _catalogue.server_components()
+    requested: dict[str, dict[str, Any]] = {}
+    for key in keys:
+        component = known[key]
+        requested[key] = {
+            setting: defined[component.variable(setting)]
+            for setting in settings_of(component)
+            if component.variable(setting) in defined
+        }
+    collection = {name: defined[name] for name in COLLECTION_DEFAULTS.values() if name in defined}
+    return requested, collection
