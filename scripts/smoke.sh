@@ -58,10 +58,12 @@ import json
 import sys
 
 name, root = sys.argv[1], sys.argv[2]
-doc = json.load(sys.stdin).get(name, {}).get("doc") or {}
+entry = json.load(sys.stdin).get(name, {})
+# Plugins have a "doc"; roles document each entry point, and name their folder.
+doc = entry.get("doc") or entry.get("entry_points", {}).get("main") or {}
 if not doc.get("short_description"):
     sys.exit(f"smoke: FAILED: ansible-doc has no documentation for {name}")
-where = doc.get("filename", "")
+where = doc.get("filename") or entry.get("path", "")
 if not where.startswith(root):
     sys.exit(f"smoke: FAILED: {name} documented from {where}, not from {root}")
 summary = doc.get("short_description")
@@ -71,6 +73,11 @@ print(f"smoke: ansible-doc {name}: {summary}")
 check_doc ocs.firewall.ports -t lookup
 check_doc ocs.firewall.win_firewall_rules
 check_doc ocs.firewall.win_firewall_info
+check_doc ocs.firewall.win_ocs_firewall
+check_doc ocs.firewall.preflight
+check_doc ocs.firewall.components -t lookup
+check_doc ocs.firewall.server -t role
+check_doc ocs.firewall.edge -t role
 # The installed playbook, roles and example estate, run against lab hosts: what a user
 # gets from `ansible-playbook ocs.firewall.site` once the collection is installed.
 installed=$install_root/ansible_collections/ocs/firewall

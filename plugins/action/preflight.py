@@ -28,9 +28,9 @@ class ActionModule(ActionBase):
         result: dict[str, Any] = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         try:
-            _, args = self.validate_argument_spec(
+            args = self.validate_argument_spec(
                 argument_spec={"hosts": {"type": "list", "elements": "str"}}
-            )
+            )[1]
         except AnsibleActionFail as exc:
             result.update(exc.result)
             return result

@@ -78,7 +78,7 @@ def rule_name(
 def rule_description(entry: Mapping[str, Any]) -> str:
     """The catalogue description, then the marker that names the entry."""
     return _ownership.marked(
-        str(entry.get("description") or ""), _ownership.catalogue_mark(entry["id"])
+        str(entry.get("description") or "").strip(), _ownership.catalogue_mark(entry["id"])
     )
 
 

@@ -35,9 +35,11 @@ def entry_of(description: str) -> str | None:
 
 
 def marked(description: str, mark: str = TASK_MARK) -> str:
-    """``description`` with ``mark`` at its end (the mark alone for an empty one)."""
-    text = description.strip()
-    return f"{text} {mark}" if text else mark
+    """``description`` with ``mark`` at its end (the mark alone for an empty one).
+
+    The description is kept as it is, white space included: it is the user's data.
+    """
+    return f"{description} {mark}" if description else mark
 
 
 def has_marker_text(text: str) -> bool:

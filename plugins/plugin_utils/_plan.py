@@ -135,7 +135,7 @@ def plan_group(
     adds: list[Rule] = []
     added: list[str] = []
     updated: list[str] = []
-    removed: list[str] = []
+    removed: list[str] = list(tombstones)
     after: list[Rule] = []
     if state == "present":
         for rule in desired:

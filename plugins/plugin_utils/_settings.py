@@ -271,7 +271,7 @@ def check_component(
         problems += found
     sides = component.interfaces
     if len(sides) == 2 and not problems:
-        (_, first), (_, second) = sides
+        first, second = (setting for _side, setting in sides)
         shared = [a for a in values[first] if a in values[second]]
         if shared:
             problems.append(

@@ -27,9 +27,17 @@ FOREIGN_RULES = [
     {"name": SHARED_NAME, "group": "", "local_ports": 5062, "description": "made by hand"},
     # Same name but for case, in a built-in group.
     {"name": "ocs fe - media (udp-in)", "group": "@FirewallAPI.dll,-28752", "protocol": 17},
-    # In a group the collection owns: what an interrupted removal leaves behind (the
-    # remote script renames a rule to this prefix and a GUID, then removes that name).
-    {"name": TOMBSTONE, "group": TOMBSTONE_GROUP, "local_ports": 5061},
+    # In a group the collection owns: what an interrupted apply leaves behind (the remote
+    # script renames a rule it made to this prefix and a GUID, adds the new rules, then
+    # removes that name). The rule keeps its description, and so its ownership marker.
+    {
+        "name": TOMBSTONE,
+        "group": TOMBSTONE_GROUP,
+        "local_ports": 5061,
+        "description": "SIP over TLS [ocs.firewall]",
+    },
+    # In the same group, made by hand: never the collection's to remove.
+    {"name": "Hand-made, same group", "group": TOMBSTONE_GROUP, "local_ports": 5062},
 ]
 INVENTORY = {
     "all": {
@@ -207,7 +215,8 @@ def test_hostile_names_and_descriptions_are_stored_verbatim(
     after = lab.dump()
     for host in HOSTS:
         stored = sorted((r["name"], r["description"]) for r in owned(after[host], group))
-        assert stored == sorted((r["name"], r["description"]) for r in rules)
+        # Verbatim, then the ownership marker.
+        assert stored == sorted((r["name"], f"{r['description']} [ocs.firewall]") for r in rules)
     assert not_owned(after, group) == not_owned(before, group)
 
     again = apply(run_playbook, lab, {"group": group, "rules": rules})
@@ -281,8 +290,15 @@ def test_leftover_of_an_interrupted_removal_is_removed_even_without_purge(
         assert outcome["result"]["added"] == [rules[0]["name"]]
     after = lab.dump()
     for host in HOSTS:
-        assert [r["name"] for r in owned(after[host], TOMBSTONE_GROUP)] == [rules[0]["name"]]
+        names = [r["name"] for r in owned(after[host], TOMBSTONE_GROUP)]
+        assert names == ["Hand-made, same group", rules[0]["name"]]
+        hand_made = [r for r in before[host]["rules"] if r["name"] == "Hand-made, same group"]
+        assert [r for r in after[host]["rules"] if r["name"] == "Hand-made, same group"] == (
+            hand_made
+        )
     assert not_owned(after, TOMBSTONE_GROUP) == not_owned(before, TOMBSTONE_GROUP)
+    for outcome in result.results(TASK).values():
+        assert [r["name"] for r in outcome["result"]["foreign"]] == ["Hand-made, same group"]
 
     again = apply(run_playbook, lab, {"group": TOMBSTONE_GROUP, "rules": rules, "purge": False})
 
