@@ -121,7 +121,14 @@ def start(
         except (ValueError, TypeError) as exc:
             raise LabError(f"host {name}: bad ocs_lab_foreign_rules: {exc}") from exc
         hosts.append(
-            {"name": name, "id": hid, "transport": kind, "user": user, "password": password}
+            {
+                "name": name,
+                "id": hid,
+                "transport": kind,
+                "user": user,
+                "password": password,
+                **_flavour(name, variables, kind),
+            }
         )
         stores[name] = store
 
@@ -160,6 +167,35 @@ def start(
     if output is not None:
         Path(output).write_text(text, encoding="utf-8")
     return written
+
+
+# What a host's variables may say about the Windows it plays, and the defaults: Windows
+# Server 2008 R2 with PowerShell 2.0 and WinRM 2.0 as they ship, TLS 1.2 enabled on HTTPS.
+FLAVOURS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "ocs_lab_os": ("os", ("6.1", "6.0")),
+    "ocs_lab_powershell": ("powershell", ("2.0", "1.0")),
+    "ocs_lab_tls": ("tls", ("1.2", "1.0")),
+    "ocs_lab_max_envelope_kb": ("max_envelope_kb", (150,)),
+}
+
+
+def _flavour(name: str, variables: dict[str, Any], transport: str) -> dict[str, Any]:
+    flavour: dict[str, Any] = {}
+    for variable, (key, allowed) in FLAVOURS.items():
+        value = variables.get(variable, allowed[0])
+        if key == "max_envelope_kb":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise LabError(f"host {name}: {variable} must be a number of KB, got {value!r}")
+        elif str(value) not in allowed:
+            raise LabError(f"host {name}: {variable} {value!r} is not one of {list(allowed)}")
+        else:
+            value = str(value)
+        flavour[key] = value
+    if flavour["tls"] != "1.2" and transport != "https":
+        raise LabError(f"host {name}: ocs_lab_tls applies to the https transport only")
+    if flavour["powershell"] == "1.0" and flavour["os"] != "6.0":
+        raise LabError(f"host {name}: PowerShell 1.0 only ships with Windows Server 2008 (6.0)")
+    return flavour
 
 
 def _spawn(state: StateDir, timeout: float) -> dict[str, int]:
@@ -241,7 +277,7 @@ def set_fault(
     fail_command: int | None = None,
     drop_command: int | None = None,
     delay: float | None = None,
-    stop_firewall: bool = False,
+    stop_firewall: bool | str = False,
     clear: bool = False,
 ) -> dict[str, Any]:
     """Add a fault to ``host`` (or clear all its faults); returns the host's faults now.
@@ -265,6 +301,7 @@ def set_fault(
     if refuse_auth:
         faults["refuse_auth"] = True
     if stop_firewall:
-        faults["stop_firewall"] = True
+        # True, or the HRESULT the stopped service gives ("0x800706D9" or "0x8007042C").
+        faults["stop_firewall"] = stop_firewall
     state.write_faults(entry["id"], faults)
     return faults

@@ -31,11 +31,26 @@ ACCESS_DENIED_HINT = (
     "access denied (HRESULT 0x80070005): changing Windows Firewall rules needs a member of "
     "the local Administrators group with an elevated token"
 )
-SERVICE_STOPPED_MESSAGE = (
-    "the Windows Firewall service (MpsSvc) is not running (HRESULT 0x800706D9): start it, for "
-    'example with "sc.exe start MpsSvc" (There are no more endpoints available from the '
-    "endpoint mapper. (Exception from HRESULT: 0x800706D9))"
-)
+# A stopped MpsSvc answers the COM calls with one of these, depending on how it stopped.
+SERVICE_STOPPED_TEXTS = {
+    "0x800706D9": "There are no more endpoints available from the endpoint mapper.",
+    "0x8007042C": "The dependency service or group failed to start.",
+}
+
+
+def service_stopped_message(hresult: str = "0x800706D9") -> str:
+    return (
+        f"the Windows Firewall service (MpsSvc) is not running (HRESULT {hresult}): start it, "
+        f'for example with "sc.exe start MpsSvc" ({SERVICE_STOPPED_TEXTS[hresult]} '
+        f"(Exception from HRESULT: {hresult}))"
+    )
+
+
+SERVICE_STOPPED_MESSAGE = service_stopped_message()
+# The remote-address keywords Windows Server 2008 (6.0) lacks: they came with 6.1.
+KEYWORDS_SINCE_6_1 = ("dns", "dhcp", "wins", "defaultgateway")
+# What the read's HOST line says for each OS the lab plays.
+OS_VERSIONS = {"6.0": "6.0.6002", "6.1": "6.1.7601"}
 
 
 def access_denied(call: str) -> str:
@@ -152,10 +167,10 @@ def canonical_ports(value: str, protocol: int, local: bool) -> str:
 
 
 def _is_port(text: str) -> bool:
-    return text.isdigit() and len(text) <= 5 and 0 <= int(text) <= 65535
+    return text.isdigit() and len(text) <= 5 and 1 <= int(text) <= 65535
 
 
-def canonical_addresses(value: str, local: bool = False) -> str:
+def canonical_addresses(value: str, local: bool = False, os_version: str = "6.1") -> str:
     """Store addresses the way INetFwRule.RemoteAddresses (or LocalAddresses) does.
 
     ``10.0.0.0/24`` -> ``10.0.0.0/255.255.255.0``, ``10.0.0.1`` -> ``10.0.0.1/255.255.255.255``,
@@ -173,6 +188,8 @@ def canonical_addresses(value: str, local: bool = False) -> str:
             raise FirewallError()
         keyword = ADDRESS_KEYWORDS.get(part.lower())
         if keyword and local:
+            raise FirewallError()
+        if keyword and os_version == "6.0" and part.lower() in KEYWORDS_SINCE_6_1:
             raise FirewallError()
         if keyword:
             stored.append(keyword)
@@ -347,24 +364,27 @@ def new_rule(**values: Any) -> dict[str, Any]:
     return rule
 
 
-def build_rule(add: AddLine, group: str) -> dict[str, Any]:
+def build_rule(add: AddLine, group: str, os_version: str = "6.1") -> dict[str, Any]:
     """Create a rule as the script does, property by property in the script's order.
 
     Protocol is set before the ports because Windows refuses ports on a rule whose
     protocol is not TCP or UDP.
     """
-    # Windows refuses an empty rule name and the '|' it uses as its own separator.
-    _setting("Name", _check, add.name != "" and "|" not in add.name)
-    _setting("Description", _check, "|" not in add.description)
+    # Windows refuses an empty rule name, the '|' it uses as its own separator, and a NUL
+    # (its strings end there).
+    _setting("Name", _check, add.name != "" and "|" not in add.name and "\0" not in add.name)
+    _setting("Description", _check, "|" not in add.description and "\0" not in add.description)
     _setting("Protocol", _check, 0 <= add.protocol <= 256)
     local_ports = _setting("LocalPorts", canonical_ports, add.local_ports, add.protocol, True)
     remote_ports = _setting("RemotePorts", canonical_ports, add.remote_ports, add.protocol, False)
     local_addresses = _setting("LocalAddresses", canonical_addresses, add.local_addresses, True)
-    remote_addresses = _setting("RemoteAddresses", canonical_addresses, add.remote_addresses)
+    remote_addresses = _setting(
+        "RemoteAddresses", canonical_addresses, add.remote_addresses, False, os_version
+    )
     _setting("Direction", _check, add.direction in (1, 2))
     _setting("Action", _check, add.action in (0, 1))
     profiles = _setting("Profiles", canonical_profiles, add.profiles)
-    _setting("Grouping", _check, "|" not in group)
+    _setting("Grouping", _check, "|" not in group and "\0" not in group)
     return new_rule(
         name=add.name,
         description=add.description,
@@ -418,8 +438,9 @@ def run(
     state: dict[str, Any],
     request_text: str,
     *,
-    service_stopped: bool = False,
+    service_stopped: bool | str = False,
     fail_midway: bool = False,
+    os_version: str = "6.1",
 ) -> Outcome:
     """Run one request against ``state`` (modified in place). Mirrors the remote script."""
     out = [MAGIC]
@@ -436,12 +457,14 @@ def run(
         return error(str(exc))
     counts = {"groups": len(request.groups)}
     if service_stopped:
-        return error(SERVICE_STOPPED_MESSAGE, request.op, None)
+        hresult = service_stopped if isinstance(service_stopped, str) else "0x800706D9"
+        return error(service_stopped_message(hresult), request.op, None)
     rules: list[dict[str, Any]] = state["rules"]
 
     if request.op == "read":
         if fail_midway:
             return error(access_denied("FirewallEnabled"), "read", None)
+        out.append("\t".join(("HOST", b64e(OS_VERSIONS[os_version]), b64e("2.0"))))
         for ptype in PROFILE_TYPES:
             profile = state["profiles"][str(ptype)]
             out.append(
@@ -469,7 +492,7 @@ def run(
         out.append("DONE")
         return Outcome("\n".join(out) + "\n", 0, "read", counts)
 
-    return _apply(rules, request, fail_midway, counts, out, error)
+    return _apply(rules, request, fail_midway, counts, out, error, os_version)
 
 
 def _marked(rule: dict[str, Any], marker: str) -> bool:
@@ -483,6 +506,7 @@ def _apply(
     counts: dict[str, int],
     out: list[str],
     error: Any,
+    os_version: str,
 ) -> Outcome:
     """The script's three phases: retire (rename), add, remove the tombstones."""
     removes = [(s.group, name) for s in request.sections for name in s.removes]
@@ -522,7 +546,7 @@ def _apply(
         if done == stop_after:
             return halt("add")
         try:
-            rule = build_rule(add, group)
+            rule = build_rule(add, group, os_version)
         except FirewallError as exc:
             counts.update(removed=0, added=sum(1 for line in out if line.startswith("ADDED")))
             message = f"rule {add.name} of group {group} was refused, nothing was removed: {exc}"

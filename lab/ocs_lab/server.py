@@ -24,14 +24,18 @@ def serve(state_dir: str) -> int:
     config = state.config()
     set_ntlm_user_file(state.ntlm_user_file)
     scripts = Scripts(Path(config["bootstrap_path"]), Path(config["script_path"]))
-    context = None
-    if any(h["transport"] == "https" for h in config["hosts"]):
-        context = ssl_context(state.path / "server.pem", state.path / "server.key")
-
+    contexts: dict[str, Any] = {}
     servers: list[HostServer] = []
     for host_config in config["hosts"]:
         host = Host(host_config, state, scripts)
-        servers.append(HostServer(host, context if host.transport == "https" else None, port=0))
+        context = None
+        if host.transport == "https":
+            if host.tls not in contexts:
+                contexts[host.tls] = ssl_context(
+                    state.path / "server.pem", state.path / "server.key", host.tls
+                )
+            context = contexts[host.tls]
+        servers.append(HostServer(host, context, port=0))
 
     stopping = threading.Event()
 

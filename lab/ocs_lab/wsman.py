@@ -51,6 +51,19 @@ CMD_RESOURCE = SHELL + "cmd"
 FAULT_TIMEOUT = 2150858793
 FAULT_INVALID_SELECTOR = 2150858843
 FAULT_ACTION = 2150858771
+# HRESULT 0x80338111, the request size exceeded the configured MaxEnvelopeSize quota.
+FAULT_ENVELOPE = 2150859025
+# WinRM 2.0 (Windows Server 2008 R2) ships winrs MaxShellsPerUser = 5; beyond it Create
+# gets a wsman:QuotaLimit fault ([MS-WSMV] 3.1.4.5.2.1 gives the subcode and the text; the
+# code number is the lab's own).
+MAX_SHELLS_PER_USER = 5
+FAULT_QUOTA = 2150859173
+# What the bootstrap writes, and its exit code, where PowerShell 1.0 runs it.
+POWERSHELL_1_STDERR = (
+    b"ocs.firewall: PowerShell 2.0 or later is needed (Windows Management Framework 2.0, "
+    b"KB968930)\r\n"
+)
+POWERSHELL_1_EXIT = 4
 
 POWERSHELL_ARGS = ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Unrestricted"]
 SEPARATOR = b"\0\0\0\0"
@@ -129,6 +142,11 @@ class Host:
         self.transport: str = config["transport"]
         self.user: str = config["user"]
         self.password: str = config["password"]
+        # The Windows this host plays (api.FLAVOURS); older configs mean 2008 R2.
+        self.os: str = config.get("os", "6.1")
+        self.powershell: str = config.get("powershell", "2.0")
+        self.tls: str = config.get("tls", "1.2")
+        self.max_envelope_kb: int = config.get("max_envelope_kb", 150)
         self.state = state
         self.scripts = scripts
         self.shells: dict[str, Shell] = {}
@@ -192,6 +210,10 @@ class Host:
             return reject("the encoded command is not the text of _bootstrap.ps1")
         if not stdin.startswith(script + SEPARATOR):
             return reject("stdin does not start with the exact bytes of _firewall.ps1 + 4 NULs")
+        if self.powershell == "1.0":
+            # The bootstrap stops at once: PowerShell 1.0 has no $PSVersionTable.
+            trace = {"op": "powershell-1.0", "rc": POWERSHELL_1_EXIT, "counts": {}}
+            return (b"", POWERSHELL_1_STDERR, POWERSHELL_1_EXIT), trace
         request_bytes = stdin[len(script) + len(SEPARATOR) :]
         # Digests of what ran, so a test can prove the code sent never varies with the data.
         digests = {
@@ -213,8 +235,9 @@ class Host:
         outcome = firewall.run(
             store,
             request_text,
-            service_stopped=bool(faults.get("stop_firewall")),
+            service_stopped=faults.get("stop_firewall") or False,
             fail_midway=fail,
+            os_version=self.os,
         )
         if outcome.changed:
             write_json(self.state.firewall_file(self.hid), store)
@@ -249,10 +272,30 @@ class Host:
                 shell_id = _text(selector)
         reply = Reply(action, message_id)
         options = {o.get("Name", ""): _text(o) for o in header.iterfind("w:OptionSet/w:Option", NS)}
+        if len(body) > self.max_envelope_kb * 1024:
+            self.state.append_trace(
+                self.hid,
+                {"op": "refused-envelope", "rc": None, "counts": {}, "envelope_bytes": len(body)},
+            )
+            return 500, reply.fault(
+                FAULT_ENVELOPE,
+                "w:EncodingLimit",
+                f"The WS-Management service cannot process the request because the request "
+                f"size ({len(body)} bytes) exceeded the configured MaxEnvelopeSize quota "
+                f"(MaxEnvelopeSizekb {self.max_envelope_kb}).",
+            )
 
         if action == ACTION_CREATE:
             shell = Shell(str(uuid.uuid4()).upper())
             with self.lock:
+                if len(self.shells) >= MAX_SHELLS_PER_USER:
+                    return 500, reply.fault(
+                        FAULT_QUOTA,
+                        "w:QuotaLimit",
+                        "The Windows Remote Shell cannot process the request. The server is "
+                        "already executing the maximum number of concurrent shells a user can "
+                        "remotely open on the same system. Retry later.",
+                    )
                 self.shells[shell.id] = shell
             return 200, reply.created(shell.id)
 
@@ -613,9 +656,15 @@ class Handler(BaseHTTPRequestHandler):
         )
 
 
-def ssl_context(cert: Path, key: Path) -> ssl.SSLContext:
+def ssl_context(cert: Path, key: Path, tls: str = "1.2") -> ssl.SSLContext:
+    """The HTTPS listener's TLS: current versions, or TLS 1.0 only (2008 R2 as it ships)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(cert), str(key))
+    if tls == "1.0":
+        # OpenSSL's default security level no longer allows TLS 1.0 at all.
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+        context.minimum_version = ssl.TLSVersion.TLSv1
+        context.maximum_version = ssl.TLSVersion.TLSv1
     return context
 
 

@@ -42,9 +42,12 @@ class ActionModule(_remote.FirewallAction):
                 "rules are not needed"
             )
 
+        firewall.check_fits(group, desired)
+
         host_rules = firewall.read([group])[0]
         in_group = [h for h in host_rules if _rules.same_name(h.group, group)]
         plan = _plan.plan_group(group, desired, in_group, purge=purge, state=state)
+        firewall.check_supported(plan.adds)
         if plan.changed and not self._task.check_mode:
             firewall.apply([plan])
         self.warn_foreign([plan])

@@ -63,6 +63,7 @@ class ActionModule(_remote.FirewallAction):
 
         host_rules = firewall.read(request.groups_to_read(), marked=request.remove_unassigned)[0]
         plans = _host.plan_host(request, host_rules)
+        firewall.check_supported([rule for plan in plans for rule in plan.adds])
         changed = any(p.changed for p in plans)
         if changed and not self._task.check_mode:
             firewall.apply(plans)

@@ -53,7 +53,10 @@ function Describe($ErrorRecord) {
         if ($code -eq -2147024891) {
             $hint = 'access denied (HRESULT 0x80070005): changing Windows Firewall rules needs a member of the local Administrators group with an elevated token'
         }
-        elseif ($code -eq -2147023143 -or $code -eq -2147023174 -or $code -eq -2147023838 -or $code -eq -2147023834) {
+        # 0x800706D9 no endpoints (the service is stopped), 0x800706BA RPC server
+        # unavailable, 0x80070422 service disabled, 0x80070426 service not started,
+        # 0x8007042C a dependency (BFE) failed to start.
+        elseif ($code -eq -2147023143 -or $code -eq -2147023174 -or $code -eq -2147023838 -or $code -eq -2147023834 -or $code -eq -2147023828) {
             $hint = 'the Windows Firewall service (MpsSvc) is not running (HRESULT ' + [string]::Format($Invariant, '0x{0:X8}', $code) + '): start it, for example with "sc.exe start MpsSvc"'
         }
         elseif ($code -eq -2147221164) {
@@ -130,6 +133,8 @@ function Invoke-Read($Policy, $Groups, [string]$Marker) {
     $wanted = New-Object System.Collections.Hashtable($NoCase)
     foreach ($g in $Groups) { $wanted[$g] = $true }
     $all = ($wanted.Count -eq 0 -and $Marker.Length -eq 0)
+    # The host's versions, so the controller can refuse what this Windows lacks.
+    Emit 'HOST', (Enc ([System.Environment]::OSVersion.Version.ToString())), (Enc ($PSVersionTable.PSVersion.ToString()))
     foreach ($type in 1, 2, 4) {
         $enabled = $Policy.FirewallEnabled($type)
         $inbound = $Policy.DefaultInboundAction($type)

@@ -16,10 +16,15 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _rules, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils import (
+    _ownership,
+    _platform,
+    _rules,
+    _wire,
+)
 from ansible_collections.ocs.firewall.plugins.plugin_utils._plan import GroupPlan
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -147,18 +152,44 @@ def _keys(changes: Sequence[_wire.Change]) -> list[tuple[str, str]]:
     return [(_rules.name_key(c.group), _rules.name_key(c.name)) for c in changes]
 
 
-class RemoteFirewall:
-    """The firewall of the task's host, reached through an action plugin's connection."""
+# Exit codes of _bootstrap.ps1 before the script runs.
+_BOOTSTRAP_NO_SCRIPT = 3
+_BOOTSTRAP_POWERSHELL_1 = 4
 
-    def __init__(self, action: Any) -> None:
+
+class RemoteFirewall:
+    """The firewall of the task's host, reached through an action plugin's connection.
+
+    ``max_envelope_kb`` is the hosts' WinRM ``MaxEnvelopeSizekb``: an apply too large for
+    one message is sent as several (:func:`._wire.split_apply`).
+    """
+
+    def __init__(
+        self, action: Any, max_envelope_kb: int = _platform.DEFAULT_MAX_ENVELOPE_KB
+    ) -> None:
         self._action = action
         self.calls = 0
+        self.max_envelope_kb = max_envelope_kb
+        # The OS and PowerShell versions of the last read.
+        self.host: _wire.HostVersions | None = None
+
+    @property
+    def request_budget(self) -> int:
+        """The most request bytes one command carries (after the script and separator)."""
+        fixed = len(script_text().encode("ascii")) + len(_wire.SEPARATOR)
+        return _platform.stdin_budget(self.max_envelope_kb) - fixed
 
     def _execute(self, request: str) -> dict[str, Any]:
         self.calls += 1
-        res: dict[str, Any] = self._action._low_level_execute_command(
-            bootstrap_text(), in_data=build_stdin(request), sudoable=False
-        )
+        try:
+            res: dict[str, Any] = self._action._low_level_execute_command(
+                bootstrap_text(), in_data=build_stdin(request), sudoable=False
+            )
+        except AnsibleConnectionFailure as exc:
+            hint = _platform.connection_hint(str(exc))
+            if hint is None:
+                raise
+            raise AnsibleConnectionFailure(f"{exc} {hint}") from exc
         return res
 
     @staticmethod
@@ -167,6 +198,14 @@ class RemoteFirewall:
         rc = res.get("rc")
         stdout = str(res.get("stdout", ""))
         stderr = str(res.get("stderr", ""))
+        if rc == _BOOTSTRAP_POWERSHELL_1:
+            raise RemoteError(
+                "The host runs PowerShell 1.0, and the collection needs PowerShell 2.0: on "
+                "Windows Server 2008 install Windows Management Framework 2.0 (KB968930, "
+                "which brings PowerShell 2.0 and WinRM 2.0). "
+                f"stderr: {_excerpt(stderr) or '(empty)'}",
+                _outputs(res),
+            )
         try:
             reply = _wire.decode_reply(stdout)
         except _wire.WireError as exc:
@@ -200,6 +239,7 @@ class RemoteFirewall:
         res = self._execute(_wire.encode_read(groups, marker))
         reply = self._decode(res)
         self._check(reply, res, "Reading the Windows Firewall rules")
+        self.host = reply.host
         profiles = {
             PROFILE_NAMES[p.type]: profile_dict(p)
             for p in reply.profiles
@@ -207,13 +247,53 @@ class RemoteFirewall:
         }
         return [host_rule(r) for r in reply.rules], profiles
 
+    def check_supported(self, rules: Sequence[_rules.Rule]) -> None:
+        """Refuse, before any change, what the host's Windows version cannot store."""
+        if self.host is None:
+            return
+        problems = _platform.unsupported(rules, self.host.os_version)
+        if problems:
+            raise _rules.RuleError("; ".join(problems))
+
+    def check_fits(self, group: str, rules: Sequence[_rules.Rule]) -> None:
+        """Refuse, before the host is contacted, a rule too large for one WinRM message."""
+        for rule in rules:
+            section = _wire.Section(group, (rule.name,), (wire_rule(rule),))
+            try:
+                _wire.split_apply([section], _ownership.MARKER, self.request_budget, str)
+            except _wire.WireError as exc:
+                raise _rules.RuleError(
+                    f"{exc}; WinRM 2.0 hosts take messages of at most "
+                    f"{self.max_envelope_kb} KB ({_platform.MAX_ENVELOPE_VARIABLE}): shorten "
+                    "its description"
+                ) from None
+
     def apply(self, plans: Sequence[GroupPlan]) -> None:
-        """Apply every changed group of ``plans`` in one command.
+        """Apply every changed group of ``plans``, in one command when it fits.
 
         A failure part way says what was done; whatever happened, no rule that stays
         wanted was removed before its replacement was in place.
         """
         sections = _sections(plans)
+        try:
+            batches = _wire.split_apply(
+                sections, _ownership.MARKER, self.request_budget, _rules.name_key
+            )
+        except _wire.WireError as exc:
+            raise _rules.RuleError(str(exc)) from None
+        for number, batch in enumerate(batches):
+            try:
+                self._apply_batch(plans, batch)
+            except RemoteError as exc:
+                if number:
+                    exc.message += (
+                        f" (request {number + 1} of {len(batches)}; the {number} before it "
+                        "were applied: they only added rules, or replaced them)"
+                    )
+                    exc.result["msg"] = exc.message
+                raise
+
+    def _apply_batch(self, plans: Sequence[GroupPlan], sections: Sequence[_wire.Section]) -> None:
         request = _wire.encode_apply(sections, _ownership.MARKER)
         try:
             res = self._execute(request)
@@ -223,8 +303,16 @@ class RemoteFirewall:
         # be sent, pywinrm its WinRMTransportError; psrp and ssh have their own. Task
         # timeouts and interrupts are BaseException and pass.
         except Exception as exc:
+            if _platform.is_send_failure(str(exc)):
+                stdin_bytes = len(build_stdin(request))
+                raise RemoteError(
+                    _platform.send_failure_message(self.max_envelope_kb, stdin_bytes),
+                    {"changed": False, "exception": traceback.format_exc()},
+                ) from exc
+            hint = _platform.connection_hint(str(exc))
+            message = lost_connection_message(plans, exc)
             raise RemoteError(
-                lost_connection_message(plans, exc),
+                f"{message} {hint}" if hint else message,
                 {"changed": True, "exception": traceback.format_exc()},
             ) from exc
         reply = self._decode(res)
@@ -283,16 +371,34 @@ class FirewallAction(ActionBase):
         self._supports_async = False
         result: dict[str, Any] = super().run(tmp, task_vars)
         del tmp
+        task_vars = task_vars or {}
         try:
             args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)[1]
-            result.update(self.run_firewall(args, RemoteFirewall(self), task_vars or {}))
+            problem = _platform.connection_problem(getattr(self._connection, "transport", None))
+            if problem:
+                raise _rules.RuleError(problem)
+            firewall = RemoteFirewall(self, self._max_envelope_kb(task_vars))
+            result.update(self.run_firewall(args, firewall, task_vars))
         except AnsibleActionFail as exc:
             result.update(exc.result)
         except _rules.RuleError as exc:
-            result.update(failed=True, msg=str(exc))
+            message = str(exc)
+            host = task_vars.get("inventory_hostname")
+            if host and not message.startswith(f"{host}: "):
+                message = f"{host}: {message}"
+            result.update(failed=True, msg=message)
         except RemoteError as exc:
             result.update(exc.result)
         return result
+
+    def _max_envelope_kb(self, task_vars: dict[str, Any]) -> int:
+        name = _platform.MAX_ENVELOPE_VARIABLE
+        if name not in task_vars:
+            return _platform.DEFAULT_MAX_ENVELOPE_KB
+        try:
+            return _platform.check_max_envelope_kb(self._templar.template(task_vars[name]))
+        except ValueError as exc:
+            raise _rules.RuleError(str(exc)) from None
 
     def run_firewall(
         self, args: dict[str, Any], firewall: RemoteFirewall, task_vars: dict[str, Any]

@@ -49,6 +49,9 @@ ANY_WORDS = frozenset({"*", "any"})
 # what the firewall UI and netsh handle.
 MAX_NAME_LENGTH = 255
 FORBIDDEN_CHARACTER = "|"
+# Windows keeps names, descriptions and groups as NUL-terminated strings: a NUL would cut
+# the value short on the host, so it is refused on the controller.
+NUL = "\0"
 RESERVED_NAME = "all"
 # The remote script renames an owned rule to this prefix plus a GUID before removing it
 # (_firewall.ps1, Invoke-Apply); a rule of an owned group still named so is the leftover of
@@ -395,8 +398,7 @@ def check_name(value: Any, where: str) -> str:
             f"{where}: {name[:40]!r}... is {len(name)} characters long; "
             f"at most {MAX_NAME_LENGTH} are allowed"
         )
-    if FORBIDDEN_CHARACTER in name:
-        raise RuleError(f"{where}: {name!r} contains '|', which Windows Firewall forbids")
+    _check_characters(name, where)
     if name.strip().lower() == RESERVED_NAME:
         raise RuleError(f"{where}: {name!r} is reserved by Windows Firewall; choose another")
     if is_tombstone(name):
@@ -427,9 +429,19 @@ def check_group(value: Any, where: str = "group", *, managed: bool = True) -> st
             f"{where}: {group[:40]!r}... is {len(group)} characters long; "
             f"at most {MAX_NAME_LENGTH} are allowed"
         )
-    if FORBIDDEN_CHARACTER in group:
-        raise RuleError(f"{where}: {group!r} contains '|', which Windows Firewall forbids")
+    _check_characters(group, where)
     return group
+
+
+def _check_characters(text: str, where: str) -> None:
+    """Refuse the characters Windows Firewall cannot store in a name or description."""
+    if FORBIDDEN_CHARACTER in text:
+        raise RuleError(f"{where}: {text!r} contains '|', which Windows Firewall forbids")
+    if NUL in text:
+        raise RuleError(
+            f"{where}: {text!r} contains a NUL character, which Windows Firewall cannot "
+            "store (the host would cut the text there); remove it"
+        )
 
 
 def same_name(a: str, b: str) -> bool:
@@ -459,10 +471,7 @@ def normalise_rule(raw: Any, index: int) -> Rule:
         return default if value is None else value
 
     description = _text(get("description", ""), f"{label}.description")
-    if FORBIDDEN_CHARACTER in description:
-        raise RuleError(
-            f"{label}.description: {description!r} contains '|', which Windows Firewall forbids"
-        )
+    _check_characters(description, f"{label}.description")
     protocol = _choice(get("protocol", "tcp"), PROTOCOL_NUMBERS, f"{label}.protocol")
     local_ports = canonical_ports(raw.get("local_ports"), f"{label}.local_ports")
     remote_ports = canonical_ports(raw.get("remote_ports"), f"{label}.remote_ports")

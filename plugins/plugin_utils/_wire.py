@@ -15,7 +15,7 @@ import base64
 import binascii
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 VERSION = "OCSFW2"
@@ -119,7 +119,16 @@ class Change:
 
 
 @dataclasses.dataclass(frozen=True)
+class HostVersions:
+    """The HOST line of a read: the OS version (``6.1.7601``) and PowerShell's (``2.0``)."""
+
+    os_version: str
+    powershell_version: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Reply:
+    host: HostVersions | None = None
     profiles: tuple[WireProfile, ...] = ()
     rules: tuple[WireRule, ...] = ()
     retired: tuple[Change, ...] = ()
@@ -207,6 +216,68 @@ def encode_apply(sections: Sequence[Section], marker: str) -> str:
     return encode_request(Request(op="apply", sections=tuple(sections), marker=marker))
 
 
+def _size(line: str) -> int:
+    return len(line.encode("utf-8")) + 1
+
+
+# One change in a group: (group, names retired, rules added).
+_Unit = tuple[str, tuple[str, ...], tuple[WireRule, ...]]
+
+
+def split_apply(
+    sections: Sequence[Section], marker: str, budget: int, key: Callable[[str], str]
+) -> list[tuple[Section, ...]]:
+    """The apply request cut into requests of at most ``budget`` bytes each.
+
+    One request when it fits. Otherwise the changes go out in an order that never closes a
+    wanted port between two requests: first the rules that only add, then each replaced
+    rule together with its replacement (``key`` pairs their names as Windows compares
+    them), then the removals. A single change larger than ``budget`` is a WireError.
+    """
+    if len(encode_apply(sections, marker).encode("utf-8")) <= budget:
+        return [tuple(sections)]
+    adds: list[_Unit] = []
+    pairs: list[_Unit] = []
+    removes: list[_Unit] = []
+    for section in sections:
+        retiring = {key(name): name for name in section.removes}
+        for rule in section.adds:
+            old = retiring.pop(key(rule.name), None)
+            change = (section.group, (old,) if old is not None else (), (rule,))
+            (pairs if old is not None else adds).append(change)
+        removes.extend((section.group, (name,), ()) for name in retiring.values())
+    header = sum(_size(line) for line in (VERSION, "OP\tapply", f"MARKER\t{b64(marker)}", "END"))
+    batches: list[tuple[Section, ...]] = []
+    current: dict[str, tuple[list[str], list[WireRule]]] = {}
+    size = header
+    for group, names, rules in adds + pairs + removes:
+        group_size = _size(f"GROUP\t{b64(group)}")
+        unit = sum(_size(f"REMOVE\t{b64(n)}") for n in names)
+        unit += sum(_size("\t".join(["ADD", *_add_fields(r)])) for r in rules)
+        if header + group_size + unit > budget:
+            what = rules[0].name if rules else names[0]
+            raise WireError(
+                f"the change of rule {what!r} in group {group!r} takes {unit} bytes, more than "
+                f"the {budget - header - group_size} one WinRM message can carry"
+            )
+        need = unit + (0 if group in current else group_size)
+        if current and size + need > budget:
+            batches.append(_sections_of(current))
+            current, size = {}, header
+            need = unit + group_size
+        removes_of, adds_of = current.setdefault(group, ([], []))
+        removes_of.extend(names)
+        adds_of.extend(rules)
+        size += need
+    if current:
+        batches.append(_sections_of(current))
+    return batches
+
+
+def _sections_of(batch: dict[str, tuple[list[str], list[WireRule]]]) -> tuple[Section, ...]:
+    return tuple(Section(g, tuple(r), tuple(a)) for g, (r, a) in batch.items())
+
+
 def _lines(text: str) -> list[tuple[int, list[str]]]:
     """Non-empty lines (CR LF tolerated, a leading BOM ignored) split into fields."""
     text = text.lstrip("\ufeff")
@@ -285,6 +356,8 @@ def decode_request(text: str) -> Request:
 
 def encode_reply(reply: Reply) -> str:
     lines = [VERSION]
+    if reply.host is not None:
+        lines.append(f"HOST\t{b64(reply.host.os_version)}\t{b64(reply.host.powershell_version)}")
     for p in reply.profiles:
         lines.append(
             f"PROFILE\t{p.type}\t{int(p.enabled)}\t{p.inbound_action}\t{p.outbound_action}"
@@ -315,6 +388,7 @@ def decode_reply(text: str) -> Reply:
     if not lines or lines[0][1] != [VERSION]:
         first = lines[0][1][0][:80] if lines else ""
         raise WireError(f"the output does not start with {VERSION!r} (first line: {first!r})")
+    host: HostVersions | None = None
     profiles: list[WireProfile] = []
     rules: list[WireRule] = []
     changes: dict[str, list[Change]] = {"RETIRED": [], "ADDED": [], "REMOVED": []}
@@ -325,7 +399,10 @@ def decode_reply(text: str) -> Reply:
         if done:
             raise WireError(f"line {number}: output after DONE")
         at = f"line {number} {kind[:20]}"
-        if kind == "PROFILE":
+        if kind == "HOST":
+            _expect(fields, 3, number)
+            host = HostVersions(unb64(fields[1], at), unb64(fields[2], at))
+        elif kind == "PROFILE":
             _expect(fields, 5, number)
             profiles.append(
                 WireProfile(
@@ -358,6 +435,7 @@ def decode_reply(text: str) -> Reply:
         else:
             raise WireError(f"line {number}: unknown record {kind[:40]!r}")
     return Reply(
+        host=host,
         profiles=tuple(profiles),
         rules=tuple(rules),
         retired=tuple(changes["RETIRED"]),
