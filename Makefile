@@ -33,7 +33,7 @@ TEST_STEPS := lint format typecheck unit integration reliability ansible-lint sa
 	molecule-windows
 
 .PHONY: help venv lock lint fix format typecheck unit integration ansible-lint sanity \
-	smoke molecule molecule-windows reliability test demo bench clean distclean
+	smoke molecule molecule-windows acceptance reliability test demo bench clean distclean
 
 help:
 	@echo 'make test          every check below, in this order, stopping at the first failure'
@@ -50,6 +50,7 @@ help:
 	@echo 'make molecule      molecule test -s default'
 	@echo 'make molecule-windows  molecule test -s windows on the real hosts of'
 	@echo '                   $$OCS_FIREWALL_WINDOWS_INVENTORY (reported SKIPPED without one)'
+	@echo 'make acceptance    compare the real-host records of tests/data/acceptance/ with the lab'
 	@echo 'make reliability   pytest tests/reliability'
 	@echo 'make demo          scripts/demo.sh'
 	@echo 'make bench [H=N]   bench/run.py, optionally with --hosts N'
@@ -163,6 +164,7 @@ molecule: venv $(COLLECTION_LINK)
 	$(call header,molecule: molecule test -s default)
 	cd $(CURDIR) && ANSIBLE_HOME=$(BUILD)/molecule-home ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
 		molecule test -s default
+	$(BIN)/python scripts/acceptance.py $(BUILD)/acceptance-default.json
 
 # The same converge and verify on real Windows hosts. Without an inventory there is
 # nothing to test: the step says so and `make test` lists it as SKIPPED, never as ok.
@@ -176,8 +178,17 @@ molecule-windows: venv $(COLLECTION_LINK)
 		echo 'OCS_FIREWALL_WINDOWS_INVENTORY=/abs/path/inventory.yml to run the scenario.'; \
 	else \
 		cd $(CURDIR) && ANSIBLE_HOME=$(BUILD)/molecule-home \
-			ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) molecule test -s windows; \
+			ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) molecule test -s windows \
+		&& $(BIN)/python scripts/acceptance.py $(BUILD)/acceptance-windows.json \
+		&& echo 'Send $(BUILD)/acceptance-windows.json to the maintainers (rule data and versions only).'; \
 	fi
+
+# The real-host records contributed so far (tests/data/acceptance/*.json) against the lab.
+acceptance: venv
+	$(call header,acceptance: real-host records against the lab)
+	@records=$$(ls tests/data/acceptance/*.json 2>/dev/null || true); \
+	if [ -z "$$records" ]; then echo 'acceptance: no real-host record yet (tests/data/acceptance/)'; \
+	else for r in $$records; do $(BIN)/python scripts/acceptance.py "$$r" || exit 1; done; fi
 
 # Runs each step in its own make so its time can be shown. Stops at the first failure;
 # `make test KEEP_GOING=1` runs every step and fails at the end if any failed.

@@ -172,11 +172,11 @@ def hosts_block(catalogue: Any, indent: str) -> str:
 
 
 def playbook(catalogue: Any, path: Path) -> str:
+    """The playbook with every ``hosts:`` block between the markers rebuilt."""
     text = path.read_text(encoding="utf-8")
-    found = _MARKED.search(text)
-    if not found:
+    if not _MARKED.search(text):
         raise SystemExit(f"{path}: no '# BEGIN components' ... '# END components' block")
-    return text[: found.start()] + hosts_block(catalogue, found["indent"]) + text[found.end() :]
+    return _MARKED.sub(lambda found: hosts_block(catalogue, found["indent"]), text)
 
 
 _README_BLOCK = re.compile(r"(?ms)^<!-- BEGIN components[^\n]*\n.*?^<!-- END components -->\n")

@@ -29,7 +29,8 @@ PROFILE_TYPES = (1, 2, 4)
 E_INVALIDARG = "Value does not fall within the expected range."
 ACCESS_DENIED_HINT = (
     "access denied (HRESULT 0x80070005): changing Windows Firewall rules needs a member of "
-    "the local Administrators group with an elevated token"
+    "the local Administrators group with an elevated token (over WinRM a local account other "
+    "than Administrator needs LocalAccountTokenFilterPolicy = 1, or use a domain account)"
 )
 # A stopped MpsSvc answers the COM calls with one of these, depending on how it stopped.
 SERVICE_STOPPED_TEXTS = {

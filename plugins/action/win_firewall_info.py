@@ -12,6 +12,7 @@ class ActionModule(_remote.FirewallAction):
     ARGUMENT_SPEC = {
         "groups": {"type": "list", "elements": "str", "default": []},
         "owned": {"type": "bool", "default": False},
+        "stored": {"type": "bool", "default": False},
     }
 
     def run_firewall(
@@ -29,7 +30,15 @@ class ActionModule(_remote.FirewallAction):
             rule["owned"] = _ownership.is_owned(host_rule.rule.description)
             # The host returns every rule whose description holds the marker text; only
             # those that end with a marker are the collection's.
+            if args["stored"]:
+                rule["stored"] = dict(host_rule.stored)
             if rule["owned"] or _rules.name_key(host_rule.group) in keys or not args["owned"]:
                 rules.append(rule)
+        host = firewall.host
+        versions = (
+            {"os_version": host.os_version, "powershell_version": host.powershell_version}
+            if host is not None
+            else {}
+        )
         # Reading never changes the host, in check mode or not.
-        return {"changed": False, "rules": rules, "profiles": profiles}
+        return {"changed": False, "rules": rules, "profiles": profiles, "host": versions}

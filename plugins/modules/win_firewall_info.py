@@ -27,6 +27,13 @@ options:
         C([ocs.firewall ...]) marker), in any group. With no O(groups), only those.
     type: bool
     default: false
+  stored:
+    description:
+      - Also return, for each rule, its managed properties exactly as Windows stored
+        them (RV(rules[].stored)), before the collection's canonical form. The real-host
+        acceptance record of the C(molecule/windows) scenario uses it.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - ocs.firewall.attributes
 attributes:
@@ -59,6 +66,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+host:
+  description: The host's versions, as its read reported them.
+  returned: success
+  type: dict
+  contains:
+    os_version:
+      description: The Windows version, for example C(6.1.7601) (Windows Server 2008 R2 SP1).
+      type: str
+    powershell_version:
+      description: The PowerShell version that ran the script, for example C(2.0).
+      type: str
+  sample: {os_version: 6.1.7601, powershell_version: "2.0"}
 rules:
   description:
     - The rules, in the order Windows lists them, in the canonical form of
@@ -75,6 +94,13 @@ rules:
         - Whether the collection made the rule (its description ends with the marker);
           only such rules are ever changed or removed by the collection.
       type: bool
+    stored:
+      description:
+        - With O(stored), the rule's managed properties as Windows stored them (ports
+          and addresses as strings, profiles as a bit mask, direction, action and
+          protocol as numbers).
+      type: dict
+      returned: when O(stored) is true
     description:
       description: Rule description.
       type: str

@@ -51,7 +51,7 @@ function Describe($ErrorRecord) {
         if ($e -is [System.UnauthorizedAccessException]) { $code = -2147024891 }
         elseif ($e -is [System.Runtime.InteropServices.COMException]) { $code = $e.ErrorCode }
         if ($code -eq -2147024891) {
-            $hint = 'access denied (HRESULT 0x80070005): changing Windows Firewall rules needs a member of the local Administrators group with an elevated token'
+            $hint = 'access denied (HRESULT 0x80070005): changing Windows Firewall rules needs a member of the local Administrators group with an elevated token (over WinRM a local account other than Administrator needs LocalAccountTokenFilterPolicy = 1, or use a domain account)'
         }
         # 0x800706D9 no endpoints (the service is stopped), 0x800706BA RPC server
         # unavailable, 0x80070422 service disabled, 0x80070426 service not started,

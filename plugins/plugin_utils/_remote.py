@@ -90,6 +90,7 @@ def host_rule(record: _wire.WireRule) -> _rules.HostRule:
         group=record.grouping,
         application=record.application,
         service=record.service,
+        stored=tuple(managed.items()),
     )
 
 

@@ -128,6 +128,9 @@ class HostRule:
     group: str = ""
     application: str = ""
     service: str = ""
+    # The managed properties exactly as Windows stored them (strings and numbers of the
+    # RULE record), for the real-host acceptance record; compared by nobody.
+    stored: tuple[tuple[str, Any], ...] = dataclasses.field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         result = self.rule.to_dict()

@@ -197,7 +197,9 @@ HOSTILE = [
     {"name": "new\nline", "description": "line1\r\nline2\n"},
     {"name": "percent %PATH% %%", "description": "100%"},
     {"name": "Ünïcödé → 東京 ✓", "description": "ñ €"},
-    {"name": "tab\there\0nul?", "description": "\t"},
+    # NUL is refused (Windows would cut the text there: test_platform.py); other control
+    # characters are data like any other.
+    {"name": "tab\there\x01ctrl\x7f?", "description": "\t"},
     {"name": "L" * 255, "description": "D" * 1000},
 ]
 
