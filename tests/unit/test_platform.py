@@ -1,0 +1,164 @@
+"""What a Windows Server 2008 / 2008 R2 host can take (plugins/plugin_utils/_platform.py),
+and how a large apply is cut to fit (``_wire.split_apply``)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import (
+    _ownership,
+    _platform,
+    _remote,
+    _rules,
+    _wire,
+)
+
+
+def rule(name: str, **fields: Any) -> _rules.Rule:
+    return _rules.normalise_rules([{"name": name, **fields}])[0]
+
+
+@pytest.mark.parametrize(
+    ("os_version", "addresses", "refused"),
+    [
+        ("6.0.6002", ["DNS"], ["DNS"]),
+        ("6.0.6001", ["10.0.0.1", "DHCP", "WINS"], ["DHCP", "WINS"]),
+        ("6.0.6002", ["DefaultGateway", "LocalSubnet"], ["DefaultGateway"]),
+        ("6.0.6002", ["LocalSubnet"], []),
+        ("6.1.7601", ["DNS", "DHCP", "WINS", "DefaultGateway"], []),
+        ("6.3.9600", ["DNS"], []),
+    ],
+)
+def test_keywords_2008_lacks_are_refused_there_only(
+    os_version: str, addresses: list[str], refused: list[str]
+) -> None:
+    problems = _platform.unsupported([rule("r", remote_addresses=addresses)], os_version)
+    if not refused:
+        assert problems == []
+        return
+    (problem,) = problems
+    assert "'r'" in problem and f"({os_version})" in problem and "Windows Server 2008" in problem
+    for keyword in refused:
+        assert keyword in problem
+
+
+@pytest.mark.parametrize(
+    ("kb", "budget"),
+    [
+        (150, (150 * 1024 - 4096) * 3 // 4),
+        (32, (32 * 1024 - 4096) * 3 // 4),
+        (500, 64 * 1024 * 1024),  # every 200,000-byte piece fits in one envelope
+    ],
+)
+def test_stdin_budget(kb: int, budget: int) -> None:
+    assert _platform.stdin_budget(kb) == budget
+    if kb == 150:
+        # One full Send of that much stdin stays under the quota.
+        envelope = len(base64.b64encode(b"x" * budget)) + _platform.ENVELOPE_OVERHEAD
+        assert envelope <= 150 * 1024
+
+
+@pytest.mark.parametrize(("value", "expected"), [(150, 150), ("500", 500), (" 8192", 8192)])
+def test_max_envelope_kb_accepts_numbers(value: Any, expected: int) -> None:
+    assert _platform.check_max_envelope_kb(value) == expected
+
+
+@pytest.mark.parametrize("value", [0, 31, "lots", True, None, 1.5, [150]])
+def test_max_envelope_kb_refuses_the_rest_naming_the_variable(value: Any) -> None:
+    with pytest.raises(ValueError, match="ocs_firewall_winrm_max_envelope_kb"):
+        _platform.check_max_envelope_kb(value)
+
+
+@pytest.mark.parametrize(
+    ("transport", "refused"),
+    [("winrm", False), (None, False), ("psrp", True), ("ssh", True), ("local", True)],
+)
+def test_only_winrm_carries_the_script(transport: Any, refused: bool) -> None:
+    problem = _platform.connection_problem(transport)
+    assert (problem is not None) == refused
+    if refused:
+        assert "ansible_connection: winrm" in str(problem)
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("[SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version", "TLS 1.2"),
+        ("[SSL: UNSUPPORTED_PROTOCOL] unsupported protocol", "5985"),
+        ("WSManFault code 2150859025 MaxEnvelopeSize", "ocs_firewall_winrm_max_envelope_kb"),
+        ("w:QuotaLimit maximum number of concurrent shells", "MaxShellsPerUser"),
+        ("connection refused", None),
+    ],
+)
+def test_connection_hints(text: str, names: str | None) -> None:
+    hint = _platform.connection_hint(text)
+    assert (hint is None) == (names is None)
+    if names:
+        assert names in str(hint)
+
+
+def _section(group: str, removes: tuple[str, ...], count: int, size: int = 400) -> _wire.Section:
+    return _wire.Section(
+        group,
+        removes,
+        tuple(_wire.WireRule(f"{group} {n:03d}", description="d" * size) for n in range(count)),
+    )
+
+
+def _size(sections: tuple[_wire.Section, ...]) -> int:
+    return len(_wire.encode_apply(sections, _ownership.MARKER).encode())
+
+
+def test_an_apply_that_fits_is_one_request() -> None:
+    sections = [_section("a", ("a 000",), 3), _section("b", (), 2)]
+    assert _wire.split_apply(sections, _ownership.MARKER, 100_000, _rules.name_key) == [
+        tuple(sections)
+    ]
+
+
+def test_a_large_apply_is_cut_adds_first_then_replacements_then_removals() -> None:
+    # Group "a" replaces a 000..a 009 and removes "old 1", "old 2"; group "b" only adds.
+    removes = tuple(f"A {n:03d}" for n in range(10)) + ("old 1", "old 2")
+    sections = [_section("a", removes, 30), _section("b", (), 30)]
+    budget = 5_000
+
+    batches = _wire.split_apply(sections, _ownership.MARKER, budget, _rules.name_key)
+
+    assert len(batches) > 2
+    assert all(_size(batch) <= budget for batch in batches)
+    flat = [(s.group, tuple(s.removes), tuple(r.name for r in s.adds)) for b in batches for s in b]
+    # Nothing lost, nothing twice.
+    assert sorted(n for _g, _r, adds in flat for n in adds) == sorted(
+        r.name for s in sections for r in s.adds
+    )
+    assert sorted(n for _g, removed, _a in flat for n in removed) == sorted(removes)
+    # Every retired rule goes out in the same request as its replacement, and a rule is
+    # only removed outright (no replacement) once every new rule has been sent.
+    pure_adds: list[int] = []
+    pure_removals: list[int] = []
+    for index, batch in enumerate(batches):
+        for section in batch:
+            added = {_rules.name_key(r.name) for r in section.adds}
+            retired = {_rules.name_key(n) for n in section.removes}
+            pure_adds += [index] * len(added - retired)
+            pure_removals += [index] * len(retired - added)
+            for name in section.removes:
+                assert _rules.name_key(name) in added or name.startswith("old")
+    assert len(pure_removals) == 2 and len(pure_adds) == 50
+    assert min(pure_removals) >= max(pure_adds)
+
+
+def test_one_change_larger_than_a_message_is_refused_naming_the_rule() -> None:
+    sections = [_section("a", (), 1, size=20_000)]
+    with pytest.raises(_wire.WireError, match="'a 000' in group 'a'"):
+        _wire.split_apply(sections, _ownership.MARKER, 10_000, _rules.name_key)
+
+
+def test_the_request_budget_leaves_room_for_the_script() -> None:
+    firewall = _remote.RemoteFirewall(object())
+    fixed = len(_remote.script_text()) + 4
+    assert firewall.request_budget == _platform.stdin_budget(150) - fixed
+    assert _remote.RemoteFirewall(object(), 500).request_budget > 10_000_000
