@@ -18,6 +18,7 @@ from typing import Any
 
 from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import (
     _ownership,
@@ -30,6 +31,8 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._plan import GroupPla
 _HERE = os.path.dirname(os.path.abspath(__file__))
 BOOTSTRAP_FILE = os.path.join(_HERE, "_bootstrap.ps1")
 SCRIPT_FILE = os.path.join(_HERE, "_firewall.ps1")
+
+display = Display()
 
 # Enough of the host's output to diagnose a failure without flooding the task result.
 _SHOWN_OUTPUT = 2000
@@ -180,18 +183,35 @@ class RemoteFirewall:
         fixed = len(script_text().encode("ascii")) + len(_wire.SEPARATOR)
         return _platform.stdin_budget(self.max_envelope_kb) - fixed
 
-    def _execute(self, request: str) -> dict[str, Any]:
+    def _execute(self, request: str, summary: str) -> dict[str, Any]:
+        """Run one request; ``summary`` says what it is for ``-vvv`` (counts, never data)."""
         self.calls += 1
+        stdin = build_stdin(request)
+        host = self._host_name()
+        display.vvv(
+            f"ocs.firewall: command {self.calls}: {summary}, {len(stdin)} bytes of stdin",
+            host=host,
+        )
         try:
             res: dict[str, Any] = self._action._low_level_execute_command(
-                bootstrap_text(), in_data=build_stdin(request), sudoable=False
+                bootstrap_text(), in_data=stdin, sudoable=False
             )
         except AnsibleConnectionFailure as exc:
             hint = _platform.connection_hint(str(exc))
             if hint is None:
                 raise
             raise AnsibleConnectionFailure(f"{exc} {hint}") from exc
+        display.vvv(
+            f"ocs.firewall: command {self.calls}: rc {res.get('rc')}, "
+            f"{len(str(res.get('stdout', '')))} characters of reply",
+            host=host,
+        )
         return res
+
+    def _host_name(self) -> str | None:
+        play_context = getattr(self._action, "_play_context", None)
+        name = getattr(play_context, "remote_addr", None)
+        return name if isinstance(name, str) else None
 
     @staticmethod
     def _decode(res: dict[str, Any]) -> _wire.Reply:
@@ -237,7 +257,8 @@ class RemoteFirewall:
         """The rules of ``groups`` (every rule when empty and not ``marked``), with
         ``marked`` also every rule the collection made in any group, and the profiles."""
         marker = _ownership.MARKER if marked else ""
-        res = self._execute(_wire.encode_read(groups, marker))
+        summary = f"read of {len(groups)} group(s){' and marked rules' if marked else ''}"
+        res = self._execute(_wire.encode_read(groups, marker), summary)
         reply = self._decode(res)
         self._check(reply, res, "Reading the Windows Firewall rules")
         self.host = reply.host
@@ -296,8 +317,12 @@ class RemoteFirewall:
 
     def _apply_batch(self, plans: Sequence[GroupPlan], sections: Sequence[_wire.Section]) -> None:
         request = _wire.encode_apply(sections, _ownership.MARKER)
+        summary = (
+            f"apply to {len(sections)} group(s): retire "
+            f"{sum(len(s.removes) for s in sections)}, add {sum(len(s.adds) for s in sections)}"
+        )
         try:
-            res = self._execute(request)
+            res = self._execute(request, summary)
         # Whatever the connection raised, the request may have reached the host and run
         # there: the winrm plugin lets requests' ConnectionError through (a dropped socket),
         # raises AnsibleConnectionFailure on timeouts and AnsibleError when stdin could not
