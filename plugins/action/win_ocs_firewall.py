@@ -15,9 +15,10 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
 )
 
 # The linear strategy imports this class in the controller's main process before it
-# forks a worker per host: loading the catalogue here lets every worker inherit it parsed,
-# instead of each parsing the YAML again.
-_catalogue.components()
+# forks a worker per host: loading the catalogue here lets every worker inherit it parsed
+# and indexed, instead of each parsing the YAML again.
+for _key in _catalogue.server_components():
+    _catalogue.server_entries(_key)
 
 
 class TaskVariables(Mapping[str, Any]):

@@ -489,6 +489,15 @@ def load_catalogue(path: str | None = None) -> list[Entry]:
     return copy.deepcopy(list(_catalogue(path).entries))
 
 
+@functools.lru_cache(maxsize=256)
+def server_entries(component: str, as_published: bool = False) -> tuple[Entry, ...]:
+    """The server entries of one component, shared and read-only (the engine's view).
+
+    Built once per worker; callers must not change them (``query`` returns copies).
+    """
+    return tuple(query([component], host_kind="server", as_published=as_published))
+
+
 def components(path: str | None = None) -> dict[str, Component]:
     """The components table, in the file's order (validated, cached per path)."""
     return dict(_catalogue(path).components)
@@ -571,9 +580,10 @@ def select(
     wanted_components = set(components or known)
     result: list[Entry] = []
     for original in entries:
-        entry = published_entry(original) if as_published else copy.deepcopy(dict(original))
-        if entry["component"] not in wanted_components:
+        # Most queries want a few components: skip the others before copying anything.
+        if original["component"] not in wanted_components:
             continue
+        entry = published_entry(original) if as_published else copy.deepcopy(dict(original))
         if seed_only and entry["seed_row"] is None:
             continue
         if direction is not None and not _matches_direction(entry["direction"], direction):

@@ -143,9 +143,7 @@ def component_rules(settings: Settings) -> list[Rule]:
     if settings.state == "absent":
         return []
     component = settings.component
-    entries = _catalogue.query(
-        [component.key], host_kind="server", as_published=settings.as_published
-    )
+    entries = _catalogue.server_entries(component.key, settings.as_published)
     return build_rules(
         entries,
         label=component.label,

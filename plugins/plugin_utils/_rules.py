@@ -162,6 +162,8 @@ def name_key(name: str) -> str:
     OrdinalIgnoreCase); ``str.upper`` alone would also fold "ß" into "SS", so characters
     whose upper case is longer keep their own spelling.
     """
+    if name.isascii():
+        return name.upper()
     return "".join(c.upper() if len(c.upper()) == 1 else c for c in name)
 
 
