@@ -55,8 +55,15 @@ ROLE_PREFIX: dict[str, str] = {
     "ocs_sql_backend": "sql",
 }
 
-# Roles a consolidated Front End also carries (every fifth Front End of an estate).
+# Roles a consolidated Front End also carries: with them it holds 4 components.
 CONSOLIDATED = ("ocs_av_conferencing", "ocs_web_conferencing", "ocs_web_components")
+# Roles the most collocated Front End holds on top of those: 6 components in all.
+FULLY_COLLOCATED = (*CONSOLIDATED, "ocs_archiving", "ocs_monitoring")
+# Position, among every ten Front End hosts (0-based), of the consolidated (4 components)
+# and the fully collocated (6 components) one. The first Front End is never collocated;
+# from the third on, an estate holds both kinds.
+CONSOLIDATED_AT = 1
+FULLY_COLLOCATED_AT = 2
 
 
 def collections_root(base: Path) -> Path:
@@ -89,9 +96,11 @@ def _host_vars(group: str, index: int) -> dict[str, Any]:
 
 def generate_estate(hosts: int) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     """Spread ``hosts`` host names over the role groups (every group gets at least one host
-    when there are enough). A few hosts are collocated, as in real estates: one Front End
-    in five is consolidated (also A/V Conferencing, Web Conferencing and Web Components
-    roles) and one in ten also holds the Archiving and Monitoring roles.
+    when there are enough). Some Front End hosts are collocated, as in real estates: of
+    every ten, the second is consolidated (also the A/V Conferencing, Web Conferencing and
+    Web Components roles: 4 components) and the third holds those and the Archiving and
+    Monitoring roles too (6 components). An estate with three Front End hosts or more
+    (15 hosts or more) holds both kinds; the first Front End is never collocated.
 
     Returns ``{group: [(host, host_vars), ...]}``; a collocated host appears in several
     groups.
@@ -120,13 +129,34 @@ def generate_estate(hosts: int) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     for extra in CONSOLIDATED:
         estate[extra] = []
     for i, (name, _hv) in enumerate(estate["ocs_front_end"]):
-        if i % 5 == 4:
-            for extra in CONSOLIDATED:
-                estate[extra].append((name, {}))
-        if i % 10 == 9:
-            estate["ocs_archiving"].append((name, {}))
-            estate["ocs_monitoring"].append((name, {}))
+        if i % 10 == CONSOLIDATED_AT:
+            extras: tuple[str, ...] = CONSOLIDATED
+        elif i % 10 == FULLY_COLLOCATED_AT:
+            extras = FULLY_COLLOCATED
+        else:
+            continue
+        for extra in extras:
+            estate[extra].append((name, {}))
     return estate
+
+
+def components_per_host(
+    estate: Mapping[str, Sequence[tuple[str, Any]]],
+) -> dict[str, int]:
+    """How many component groups each host of an estate is in (1 unless collocated)."""
+    counts: dict[str, int] = {}
+    for members in estate.values():
+        for name, _hv in members:
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def sub_estate(
+    estate: Mapping[str, Sequence[tuple[str, Mapping[str, Any]]]], hosts: Iterable[str]
+) -> dict[str, list[tuple[str, Mapping[str, Any]]]]:
+    """The part of an estate that holds only ``hosts`` (in every group they are in)."""
+    keep = set(hosts)
+    return {g: [(h, hv) for h, hv in members if h in keep] for g, members in estate.items()}
 
 
 def estate_inventory(
@@ -156,6 +186,20 @@ def hosts_of(estate: Mapping[str, Sequence[tuple[str, Any]]]) -> list[str]:
         for name, _hv in members:
             seen[name] = None
     return list(seen)
+
+
+def raise_open_file_limit(needed: int) -> tuple[int, int]:
+    """Raise this process's soft limit on open files to at least ``needed`` when the hard
+    limit allows (the lab server started from here inherits it: it holds one listening
+    socket per host, plus one per open connection). Returns the (soft, hard) limits now."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft, hard
 
 
 class LabError(RuntimeError):

@@ -2,7 +2,8 @@
 """Record every task result of a playbook run as JSON lines (bench and reliability suite).
 
 Not shipped with the collection. Enabled with ``ANSIBLE_CALLBACK_PLUGINS=<this folder>``,
-``ANSIBLE_CALLBACKS_ENABLED=ocs_record`` and ``OCS_RECORD_FILE=<path>``. Each line is one
+``ANSIBLE_CALLBACKS_ENABLED=ocs_record`` and ``OCS_RECORD_FILE=<path>``
+(``OCS_RECORD_RESULT=0``: ``result`` is left empty). Each line is one
 event: ``{"event", "host", "task", "action", "failed", "unreachable", "skipped",
 "changed", "msg", "result", "t"}``; the first and last lines are ``playbook_start`` and
 ``stats`` with a monotonic timestamp, so the time spent inside the play (without the
@@ -46,6 +47,9 @@ class CallbackModule(CallbackBase):
     def __init__(self) -> None:
         super().__init__()
         self._path = os.environ.get("OCS_RECORD_FILE", "")
+        # OCS_RECORD_RESULT=0 leaves the task's whole result out of each line (the bench
+        # measures the controller's CPU and needs only the flags and the timestamps).
+        self._with_result = os.environ.get("OCS_RECORD_RESULT", "1") != "0"
 
     def _write(self, record: dict[str, Any]) -> None:
         if not self._path:
@@ -68,7 +72,7 @@ class CallbackModule(CallbackBase):
                 "skipped": flags.get("skipped", False),
                 "changed": bool(data.get("changed", False)),
                 "msg": str(data.get("msg", "")),
-                "result": data,
+                "result": data if self._with_result else {},
             }
         )
 
