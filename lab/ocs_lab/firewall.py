@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -497,7 +498,8 @@ def run(
 
 
 def _marked(rule: dict[str, Any], marker: str) -> bool:
-    return marker in rule["description"]
+    """The script's Test-Marked: the request's MARKER is a regular expression."""
+    return re.search(marker, rule["description"]) is not None
 
 
 def _apply(

@@ -36,7 +36,10 @@ options:
       - A list of component keys takes those components, with settings from the same
         variables.
       - A dictionary maps component keys to their settings (an empty dictionary or null
-        for the defaults); the host's variables are then not read. Settings of every
+        for the defaults); the C(ocs_<component>_<setting>) variables are then not read,
+        while the collection-wide C(ocs_firewall_profiles) still gives the default
+        profiles, and C(ocs_firewall_remove_unassigned) the default of
+        O(remove_unassigned). Settings of every
         component are C(state), C(group), C(profiles), C(remote_addresses),
         C(include_outbound), C(include_extras), C(as_published); the Edge adds
         C(internal_addresses) and C(external_addresses), the Mediation Server

@@ -124,9 +124,10 @@ function Read-Request([string]$Text) {
     return $parsed
 }
 
-# True when the rule's description holds the marker of the rules the collection made.
+# True when the rule's description ends with the marker of the rules the collection made
+# (the request's MARKER is that regular expression; -cmatch is case-sensitive).
 function Test-Marked($Rule, [string]$Marker) {
-    return ([string]$Rule.Description).IndexOf($Marker, [System.StringComparison]::Ordinal) -ge 0
+    return ([string]$Rule.Description) -cmatch $Marker
 }
 
 function Invoke-Read($Policy, $Groups, [string]$Marker) {

@@ -70,7 +70,7 @@ def host_request(
     if isinstance(components, Mapping):
         requested = dict(components)
         namer = _settings.option_name
-        collection = _collection(variables)
+        collection = _collection(variables, problems)
     else:
         if components is None:
             keys = _settings.held_components(group_names)
@@ -91,15 +91,16 @@ def host_request(
             )
             keys = []
         wanted = _settings.variables_wanted(keys)
-        defined = {name: variables[name] for name in wanted if name in variables}
+        defined = _read(variables, wanted, problems)
         requested, collection = _settings.from_variables(keys, defined)
     checked, found = _settings.check_host(requested, namer, collection)
     problems += found
     if remove_unassigned is None:
         remove_unassigned = True
-        if REMOVE_UNASSIGNED_VARIABLE in variables:
+        read = _read(variables, [REMOVE_UNASSIGNED_VARIABLE], problems)
+        if REMOVE_UNASSIGNED_VARIABLE in read:
             value, found = _settings.check_bool(
-                REMOVE_UNASSIGNED_VARIABLE, variables[REMOVE_UNASSIGNED_VARIABLE]
+                REMOVE_UNASSIGNED_VARIABLE, read[REMOVE_UNASSIGNED_VARIABLE]
             )
             problems += found
             remove_unassigned = bool(value)
@@ -108,9 +109,28 @@ def host_request(
     return HostRequest(tuple(checked), remove_unassigned), []
 
 
-def _collection(variables: Mapping[str, Any]) -> dict[str, Any]:
-    names = _settings.COLLECTION_DEFAULTS.values()
-    return {name: variables[name] for name in names if name in variables}
+def _collection(variables: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    return _read(variables, list(_settings.COLLECTION_DEFAULTS.values()), problems)
+
+
+def _read(
+    variables: Mapping[str, Any], names: Sequence[str], problems: list[str]
+) -> dict[str, Any]:
+    """The values of those of ``names`` that are defined; one that cannot be worked out is
+    a problem naming it.
+
+    Reading a variable templates it (an undefined variable inside it, a failing filter):
+    whatever the templating raises is reported for this variable, so the problems of the
+    other variables and hosts are still found.
+    """
+    values: dict[str, Any] = {}
+    for name in names:
+        try:
+            if name in variables:
+                values[name] = variables[name]
+        except Exception as exc:
+            problems.append(f"{name}: its value cannot be worked out ({exc})")
+    return values
 
 
 def plan_host(request: HostRequest, actual: Sequence[HostRule]) -> list[_plan.GroupPlan]:

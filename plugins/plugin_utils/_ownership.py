@@ -6,18 +6,22 @@ A rule is the collection's exactly when its description ends with a marker:
 ``[ocs.firewall catalogue <entry id>]`` for a rule built from the port catalogue (the id
 traces it to its row), ``[ocs.firewall]`` for a rule written in a task. A rule without
 one is never removed or changed, whatever group it is in: an administrator's rule placed
-in one of our groups by hand stays as it is. The remote script applies the same test
-before it retires a rule (it receives :data:`MARKER` in the request).
+in one of our groups by hand stays as it is. The remote script applies the very same
+test before it retires a rule: the request carries :data:`PATTERN`, a regular expression
+that .NET and Python read alike.
 """
 
 from __future__ import annotations
 
 import re
 
-# What every marker starts with; the remote script looks for this text (ordinal).
+# What every marker starts with (no user text may hold it).
 MARKER = "[ocs.firewall"
 TASK_MARK = MARKER + "]"
-_MARK = re.compile(r"\[ocs\.firewall(?: catalogue (?P<entry>[a-z0-9][a-z0-9-]*))?\]\Z")
+# A marker at the very end of the description. Written for both regex engines: no named
+# group, and "(?![\s\S])" for the end of the text ("$" and "\Z" differ between them).
+PATTERN = r"\[ocs\.firewall(?: catalogue ([a-z0-9][a-z0-9-]*))?\](?![\s\S])"
+_MARK = re.compile(PATTERN)
 
 
 def catalogue_mark(entry_id: str) -> str:
@@ -31,7 +35,7 @@ def is_owned(description: str) -> bool:
 def entry_of(description: str) -> str | None:
     """The catalogue entry id of a rule built from the catalogue, else None."""
     found = _MARK.search(description)
-    return found.group("entry") if found else None
+    return found.group(1) if found else None
 
 
 def marked(description: str, mark: str = TASK_MARK) -> str:

@@ -156,6 +156,10 @@ def _keys(changes: Sequence[_wire.Change]) -> list[tuple[str, str]]:
     return [(_rules.name_key(c.group), _rules.name_key(c.name)) for c in changes]
 
 
+class HintedConnectionFailure(AnsibleConnectionFailure):
+    """A connection failure whose message already says what to do about it."""
+
+
 # Exit codes of _bootstrap.ps1 before the script runs.
 _BOOTSTRAP_NO_SCRIPT = 3
 _BOOTSTRAP_POWERSHELL_1 = 4
@@ -200,7 +204,7 @@ class RemoteFirewall:
             hint = _platform.connection_hint(str(exc))
             if hint is None:
                 raise
-            raise AnsibleConnectionFailure(f"{exc} {hint}") from exc
+            raise HintedConnectionFailure(f"{exc} {hint}") from exc
         display.vvv(
             f"ocs.firewall: command {self.calls}: rc {res.get('rc')}, "
             f"{len(str(res.get('stdout', '')))} characters of reply",
@@ -256,7 +260,7 @@ class RemoteFirewall:
     ) -> tuple[list[_rules.HostRule], dict[str, dict[str, Any]]]:
         """The rules of ``groups`` (every rule when empty and not ``marked``), with
         ``marked`` also every rule the collection made in any group, and the profiles."""
-        marker = _ownership.MARKER if marked else ""
+        marker = _ownership.PATTERN if marked else ""
         summary = f"read of {len(groups)} group(s){' and marked rules' if marked else ''}"
         res = self._execute(_wire.encode_read(groups, marker), summary)
         reply = self._decode(res)
@@ -282,7 +286,7 @@ class RemoteFirewall:
         for rule in rules:
             section = _wire.Section(group, (rule.name,), (wire_rule(rule),))
             try:
-                _wire.split_apply([section], _ownership.MARKER, self.request_budget, str)
+                _wire.split_apply([section], _ownership.PATTERN, self.request_budget, str)
             except _wire.WireError as exc:
                 raise _rules.RuleError(
                     f"{exc}; WinRM 2.0 hosts take messages of at most "
@@ -299,7 +303,7 @@ class RemoteFirewall:
         sections = _sections(plans)
         try:
             batches = _wire.split_apply(
-                sections, _ownership.MARKER, self.request_budget, _rules.name_key
+                sections, _ownership.PATTERN, self.request_budget, _rules.name_key
             )
         except _wire.WireError as exc:
             raise _rules.RuleError(str(exc)) from None
@@ -315,8 +319,41 @@ class RemoteFirewall:
                     exc.result["msg"] = exc.message
                 raise
 
+    def _after_send_failure(
+        self, plans: Sequence[GroupPlan], request: str, exc: Exception
+    ) -> dict[str, Any]:
+        """What an apply whose command raised did; raises unless the host's reply is known.
+
+        ansible-core's winrm plugin raises "winrm send_input failed" with the command's
+        stdout when stdin could not be sent: an empty stdout means the script never ran
+        (it waits for all of its stdin), a reply means it ran and says what it did.
+        """
+        text = str(exc)
+        if _platform.is_send_failure(text):
+            stdout = (
+                text.split("stdout: ", 1)[1].rsplit("\nstderr", 1)[0] if "stdout: " in text else ""
+            )
+            if not stdout.strip():
+                stdin_bytes = len(build_stdin(request))
+                raise RemoteError(
+                    _platform.send_failure_message(self.max_envelope_kb, stdin_bytes),
+                    {"changed": False, "exception": traceback.format_exc()},
+                ) from exc
+            try:
+                reply = _wire.decode_reply(stdout)
+            except _wire.WireError:
+                reply = _wire.Reply()
+            # The script ran to its end: judge its reply as if the command had returned.
+            return {"rc": 0 if reply.done and reply.error is None else 2, "stdout": stdout}
+        hint = _platform.connection_hint(text)
+        message = lost_connection_message(plans, exc)
+        # _execute may have put the hint into the exception already.
+        if hint and not isinstance(exc, HintedConnectionFailure):
+            message = f"{message} {hint}"
+        raise RemoteError(message, {"changed": True, "exception": traceback.format_exc()}) from exc
+
     def _apply_batch(self, plans: Sequence[GroupPlan], sections: Sequence[_wire.Section]) -> None:
-        request = _wire.encode_apply(sections, _ownership.MARKER)
+        request = _wire.encode_apply(sections, _ownership.PATTERN)
         summary = (
             f"apply to {len(sections)} group(s): retire "
             f"{sum(len(s.removes) for s in sections)}, add {sum(len(s.adds) for s in sections)}"
@@ -329,18 +366,7 @@ class RemoteFirewall:
         # be sent, pywinrm its WinRMTransportError; psrp and ssh have their own. Task
         # timeouts and interrupts are BaseException and pass.
         except Exception as exc:
-            if _platform.is_send_failure(str(exc)):
-                stdin_bytes = len(build_stdin(request))
-                raise RemoteError(
-                    _platform.send_failure_message(self.max_envelope_kb, stdin_bytes),
-                    {"changed": False, "exception": traceback.format_exc()},
-                ) from exc
-            hint = _platform.connection_hint(str(exc))
-            message = lost_connection_message(plans, exc)
-            raise RemoteError(
-                f"{message} {hint}" if hint else message,
-                {"changed": True, "exception": traceback.format_exc()},
-            ) from exc
+            res = self._after_send_failure(plans, request, exc)
         reply = self._decode(res)
         try:
             self._check(reply, res, "Changing the Windows Firewall rules")

@@ -419,34 +419,45 @@ def is_tombstone(name: str) -> bool:
     return name_key(name).startswith(name_key(TOMBSTONE_PREFIX))
 
 
+def group_problem(value: Any, *, managed: bool = True) -> str | None:
+    """What is wrong with a rule group name (without the name and value), or None."""
+    if not isinstance(value, str) or not value.strip():
+        return "is not a group name; give a non-empty string"
+    if managed and value.lstrip().startswith(INDIRECT_PREFIX):
+        return (
+            "starts with '@', the indirect name of a built-in Windows group; the collection "
+            "never changes built-in rules, so give a group of your own"
+        )
+    if len(value) > MAX_NAME_LENGTH:
+        return f"is {len(value)} characters long; at most {MAX_NAME_LENGTH} are allowed"
+    return _character_problem(value)
+
+
 def check_group(value: Any, where: str = "group", *, managed: bool = True) -> str:
     """A rule group (INetFwRule.Grouping) to read, or with ``managed`` to change."""
-    if not isinstance(value, str) or not value.strip():
-        raise RuleError(f"{where}: {value!r} is not a group name; give a non-empty string")
-    group = str(value)
-    if managed and group.lstrip().startswith(INDIRECT_PREFIX):
-        raise RuleError(
-            f"{where}: {group!r} starts with '@', the indirect name of a built-in Windows "
-            "group; the collection never changes built-in rules, so give a group of your own"
+    problem = group_problem(value, managed=managed)
+    if problem:
+        shown = f"{value[:40]!r}..." if isinstance(value, str) and len(value) > 60 else repr(value)
+        raise RuleError(f"{where}: {shown} {problem}")
+    return str(value)
+
+
+def _character_problem(text: str) -> str | None:
+    if FORBIDDEN_CHARACTER in text:
+        return "contains '|', which Windows Firewall forbids"
+    if NUL in text:
+        return (
+            "contains a NUL character, which Windows Firewall cannot store (the host would "
+            "cut the text there); remove it"
         )
-    if len(group) > MAX_NAME_LENGTH:
-        raise RuleError(
-            f"{where}: {group[:40]!r}... is {len(group)} characters long; "
-            f"at most {MAX_NAME_LENGTH} are allowed"
-        )
-    _check_characters(group, where)
-    return group
+    return None
 
 
 def _check_characters(text: str, where: str) -> None:
     """Refuse the characters Windows Firewall cannot store in a name or description."""
-    if FORBIDDEN_CHARACTER in text:
-        raise RuleError(f"{where}: {text!r} contains '|', which Windows Firewall forbids")
-    if NUL in text:
-        raise RuleError(
-            f"{where}: {text!r} contains a NUL character, which Windows Firewall cannot "
-            "store (the host would cut the text there); remove it"
-        )
+    problem = _character_problem(text)
+    if problem:
+        raise RuleError(f"{where}: {text!r} {problem}")
 
 
 def same_name(a: str, b: str) -> bool:

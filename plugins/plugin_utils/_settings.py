@@ -175,10 +175,10 @@ def check_bool(name: str, value: Any) -> tuple[Any, list[str]]:
 
 def check_group_name(name: str, value: Any) -> tuple[Any, list[str]]:
     """A rule group the collection may manage; built-in (``@``) groups are refused."""
-    try:
-        return _rules.check_group(value, name), []
-    except _rules.RuleError as exc:
-        return None, [str(exc)]
+    problem = _rules.group_problem(value)
+    if problem:
+        return None, [f"{name}: {shown(value)} {problem}"]
+    return value, []
 
 
 def _check_profiles(name: str, value: Any) -> tuple[Any, list[str]]:
@@ -265,8 +265,15 @@ def check_component(
     ]
     values: dict[str, Any] = {}
     for setting in valid:
-        raw = given[setting] if setting in given else default_value(component, setting, collection)
-        value, found = _check(_kind(component, setting), namer(component, setting), raw)
+        name = namer(component, setting)
+        if setting in given:
+            raw = given[setting]
+        else:
+            raw = default_value(component, setting, collection)
+            # A bad collection-wide value is the collection-wide variable's fault.
+            if COLLECTION_DEFAULTS.get(setting) in collection:
+                name = COLLECTION_DEFAULTS[setting]
+        value, found = _check(_kind(component, setting), name, raw)
         values[setting] = value
         problems += found
     sides = component.interfaces
@@ -331,6 +338,8 @@ def check_host(
         if settings is not None:
             checked.append(settings)
     problems += group_clashes(checked, namer)
+    # A collection-wide variable shared by several components is reported once.
+    problems = list(dict.fromkeys(problems))
     return (checked if not problems else []), problems
 
 

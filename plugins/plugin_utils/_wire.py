@@ -345,6 +345,8 @@ def decode_request(text: str) -> Request:
             ),
         )
     else:
+        if any(s["removes"] or s["adds"] for s in sections):
+            raise WireError("a read request carries no REMOVE or ADD lines")
         request = Request(op=op, marker=marker, groups=tuple(groups))
     # The same checks as encoding, so a decoded request is one the controller could send.
     encode_request(request)

@@ -7,9 +7,12 @@ from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
+from labhost import LabHost, lab_rule, run_action
+from ocs_lab import seed
+from ocs_lab.seed import initial_state
 
 from ansible_collections.ocs.firewall.plugins.action.win_firewall_info import ActionModule
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _remote, _wire
 from ansible_collections.ocs.firewall.plugins.plugin_utils._wire import WireProfile, WireRule
 
 UTILS = Path(__file__).resolve().parents[2] / "plugins" / "plugin_utils"
@@ -84,7 +87,7 @@ def ok(reply: _wire.Reply = REPLY) -> dict[str, Any]:
 
 def sent_request(execute: MagicMock) -> _wire.Request:
     (command,), kwargs = execute.call_args
-    assert command == BOOTSTRAP
+    assert command == BOOTSTRAP == _remote.bootstrap_text()
     assert kwargs["sudoable"] is False
     script, _sep, request = kwargs["in_data"].partition(_wire.SEPARATOR)
     assert script == SCRIPT.encode("ascii")
@@ -118,6 +121,7 @@ def test_rules_are_canonical_with_read_only_properties() -> None:
             "enabled": True,
             "application": "",
             "service": "",
+            "owned": False,
         },
         {
             "name": "Remote Desktop (TCP-In)",
@@ -134,6 +138,7 @@ def test_rules_are_canonical_with_read_only_properties() -> None:
             "enabled": False,
             "application": "System",
             "service": "TermService",
+            "owned": False,
         },
         {
             "name": "Core Networking - ICMP",
@@ -150,6 +155,7 @@ def test_rules_are_canonical_with_read_only_properties() -> None:
             "enabled": True,
             "application": "",
             "service": "",
+            "owned": False,
         },
     ]
 
@@ -206,3 +212,104 @@ def test_host_error_is_reported() -> None:
     assert result["failed"] is True
     assert "access denied (HRESULT 0x80070005)" in result["msg"]
     assert "rules" not in result
+
+
+# --- owned: the collection's rules, wherever they are (against the lab's firewall) -----------
+
+FE = "OCS 2007 R2 - Front End"
+
+
+def lab_host() -> LabHost:
+    """A lab host as set-up leaves it, plus rules the collection made and rules it did not."""
+    host = LabHost(state=initial_state())
+    host.state["rules"] += [
+        lab_rule(
+            "OCS Front End 5061/TCP In (seed-01)",
+            FE,
+            description="SIP [ocs.firewall catalogue seed-01]",
+        ),
+        lab_rule("Task rule", "My group", description="[ocs.firewall]"),
+        lab_rule("By hand", FE, description="opened by hand"),
+        # Quotes the marker, but does not end with one: not the collection's.
+        lab_rule("Quoting", "Elsewhere", description="like [ocs.firewall] rules"),
+    ]
+    return host
+
+
+def read_info(host: LabHost, args: dict[str, Any]) -> dict[str, Any]:
+    return run_action(ActionModule, "ocs.firewall.win_firewall_info", host, args)[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "marker", "expected"),
+    [
+        pytest.param(
+            {"owned": True},
+            _ownership.PATTERN,
+            [("OCS Front End 5061/TCP In (seed-01)", True), ("Task rule", True)],
+            id="owned-anywhere",
+        ),
+        pytest.param(
+            {"owned": True, "groups": [FE.upper()]},
+            _ownership.PATTERN,
+            [
+                ("OCS Front End 5061/TCP In (seed-01)", True),
+                ("Task rule", True),
+                ("By hand", False),
+            ],
+            id="owned-plus-the-groups",
+        ),
+        pytest.param(
+            {"groups": [FE]},
+            "",
+            [("OCS Front End 5061/TCP In (seed-01)", True), ("By hand", False)],
+            id="groups-only",
+        ),
+    ],
+)
+def test_owned_reads_the_collections_rules_in_one_command(
+    args: dict[str, Any], marker: str, expected: list[tuple[str, bool]]
+) -> None:
+    host = lab_host()
+    result = read_info(host, args)
+    assert not result.get("failed"), result
+    assert [r.marker for r in host.requests] == [marker]
+    assert [(r["name"], r["owned"]) for r in result["rules"]] == expected
+
+
+def test_without_options_every_rule_is_read_and_each_says_whether_it_is_owned() -> None:
+    host = lab_host()
+    result = read_info(host, {})
+    assert len(result["rules"]) == len(host.rules)
+    owned = {r["name"] for r in result["rules"] if r["owned"]}
+    assert owned == {"OCS Front End 5061/TCP In (seed-01)", "Task rule"}
+
+
+def test_a_built_in_group_can_be_read() -> None:
+    # Reading is not managing: the '@' groups the collection never changes can be listed.
+    result = read_info(lab_host(), {"groups": [seed.REMOTE_DESKTOP]})
+    assert result["rules"] and all(r["group"] == seed.REMOTE_DESKTOP for r in result["rules"])
+
+
+@pytest.mark.parametrize(("os_version", "reported"), [("6.1", "6.1.7601"), ("6.0", "6.0.6002")])
+def test_the_hosts_versions_are_returned(os_version: str, reported: str) -> None:
+    host = lab_host()
+    host.os_version = os_version
+    result = read_info(host, {"groups": [FE]})
+    assert result["host"] == {"os_version": reported, "powershell_version": "2.0"}
+    # A reply without a HOST line (an older script) gives no versions.
+    assert run(ok(), {})[0]["host"] == {}
+
+
+def test_stored_gives_the_values_as_windows_stored_them() -> None:
+    host = LabHost(
+        [lab_rule("SIP", FE, local_ports="5061,5060", remote_addresses="10.0.0.0/24,LocalSubnet")]
+    )
+    (plain,) = read_info(host, {"groups": [FE]})["rules"]
+    assert "stored" not in plain
+    (rule,) = read_info(host, {"groups": [FE], "stored": True})["rules"]
+    assert rule["local_ports"] == ["5060-5061"]
+    assert rule["stored"]["local_ports"] == "5061,5060"
+    assert rule["stored"]["remote_addresses"] == "10.0.0.0/255.255.255.0,LocalSubnet"
+    assert rule["stored"]["profiles"] == 2147483647
+    assert rule["stored"]["direction"] == 1 and rule["stored"]["protocol"] == 6

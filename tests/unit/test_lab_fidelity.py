@@ -106,7 +106,7 @@ def test_an_envelope_over_150_kb_is_refused(lab: tuple[Path, dict[str, Any]]) ->
     section = _wire.Section(
         "g", (), tuple(_wire.WireRule(f"r{n}", description="x" * 500) for n in range(200))
     )
-    stdin = _remote.build_stdin(_wire.encode_apply([section], _ownership.MARKER))
+    stdin = _remote.build_stdin(_wire.encode_apply([section], _ownership.PATTERN))
     assert len(stdin) > 120_000  # one Send of it is over 150 KB once base64-encoded
 
     with pytest.raises(WinRMError) as caught:
@@ -147,7 +147,7 @@ def test_a_tls_1_0_only_listener_refuses_a_tls_1_2_client(
 
 
 def _apply(state: dict[str, Any], rule: _wire.WireRule, group: str = "g", **kwargs: Any) -> Any:
-    request = _wire.encode_apply([_wire.Section(group, (), (rule,))], _ownership.MARKER)
+    request = _wire.encode_apply([_wire.Section(group, (), (rule,))], _ownership.PATTERN)
     return firewall.run(state, request, **kwargs)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import copy
+from collections.abc import Sequence
 
 import pytest
 from ocs_lab import firewall, seed
@@ -52,20 +53,41 @@ def add_line(
     return "\t".join(fields)
 
 
-def apply(group: str, removes: list[str] = (), adds: list[str] = ()) -> str:  # type: ignore[assignment]
-    lines = ["OCSFW1", "OP\tapply", f"GROUP\t{b(group)}"]
-    lines += [f"REMOVE\t{b(n)}" for n in removes]
-    lines += list(adds)
+# The ownership pattern the controller sends (a regular expression, see _ownership).
+MARKER = r"\[ocs\.firewall(?: catalogue ([a-z0-9][a-z0-9-]*))?\](?![\s\S])"
+OWNED = "ours [ocs.firewall]"
+
+
+def apply(
+    group: str,
+    removes: Sequence[str] = (),
+    adds: Sequence[str] = (),
+    *,
+    more: Sequence[tuple[str, Sequence[str], Sequence[str]]] = (),
+    marker: str = MARKER,
+) -> str:
+    """An apply request: one section for ``group``, then the ``more`` sections."""
+    lines = ["OCSFW2", "OP\tapply"]
+    if marker:
+        lines.append(f"MARKER\t{b(marker)}")
+    for name, section_removes, section_adds in [(group, removes, adds), *more]:
+        lines.append(f"GROUP\t{b(name)}")
+        lines += [f"REMOVE\t{b(n)}" for n in section_removes]
+        lines += list(section_adds)
     return "\n".join(lines + ["END", ""])
 
 
-def read(*groups: str) -> str:
-    return "\n".join(["OCSFW1", "OP\tread", *(f"GROUP\t{b(g)}" for g in groups), "END", ""])
+def read(*groups: str, marker: str = "") -> str:
+    lines = ["OCSFW2", "OP\tread"]
+    if marker:
+        lines.append(f"MARKER\t{b(marker)}")
+    lines += [f"GROUP\t{b(g)}" for g in groups]
+    return "\n".join([*lines, "END", ""])
 
 
 def records(stdout: str) -> list[list[str]]:
     lines = stdout.split("\n")
-    assert lines[0] == "OCSFW1"
+    assert lines[0] == "OCSFW2"
     assert lines[-1] == ""
     return [line.split("\t") for line in lines[1:-1]]
 
@@ -169,7 +191,7 @@ def test_apply_adds_rules_in_the_group_with_windows_values(state: dict) -> None:
         ),
     )
     assert outcome.rc == 0
-    assert records(outcome.stdout) == [["ADDED", b("SIP")], ["DONE"]]
+    assert records(outcome.stdout) == [["ADDED", b(GROUP), b("SIP")], ["DONE"]]
     assert len(state["rules"]) == before + 1
     rule = state["rules"][-1]
     assert rule["grouping"] == GROUP
@@ -182,7 +204,9 @@ def test_apply_adds_rules_in_the_group_with_windows_values(state: dict) -> None:
 def test_read_returns_profiles_then_rules_of_the_groups(state: dict) -> None:
     firewall.run(state, apply(GROUP, adds=[add_line("A", local_ports="443")]))
     outcome = firewall.run(state, read(GROUP.upper()))
-    recs = records(outcome.stdout)
+    host, *recs = records(outcome.stdout)
+    # The host's versions first: Windows Server 2008 R2 SP1, PowerShell 2.0.
+    assert host == ["HOST", b("6.1.7601"), b("2.0")]
     assert [r[0] for r in recs] == ["PROFILE"] * 3 + ["RULE", "DONE"]
     assert [r[1] for r in recs[:3]] == ["1", "2", "4"]
     rule = recs[3]
@@ -200,21 +224,106 @@ def test_read_without_groups_returns_every_rule(state: dict) -> None:
     assert outcome.counts["rules"] == len(state["rules"]) > 30
 
 
+def rule_names(outcome: firewall.Outcome) -> list[tuple[str, str]]:
+    """(group, name) of each RULE record."""
+    return [
+        (base64.b64decode(r[3]).decode(), base64.b64decode(r[1]).decode())
+        for r in records(outcome.stdout)
+        if r[0] == "RULE"
+    ]
+
+
+def test_marked_read_adds_every_marked_rule_of_any_group(state: dict) -> None:
+    firewall.run(state, apply(GROUP, adds=[add_line("A", description=OWNED)]))
+    firewall.run(
+        state,
+        apply(
+            "Other",
+            adds=[add_line("B", description=OWNED), add_line("C", description="not ours")],
+        ),
+    )
+    # A marker alone: only the marked rules, wherever they are; not every rule.
+    assert rule_names(firewall.run(state, read(marker=MARKER))) == [(GROUP, "A"), ("Other", "B")]
+    # Groups and a marker: the groups' rules plus the marked ones.
+    assert rule_names(firewall.run(state, read("other", marker=MARKER))) == [
+        (GROUP, "A"),
+        ("Other", "B"),
+        ("Other", "C"),
+    ]
+
+
 def test_remove_touches_only_the_named_group_even_for_shared_names(state: dict) -> None:
     shared = "Office Communications Server 2007 R2 - Front End - SIP (TLS-In)"
     assert any(r["name"] == shared and r["grouping"] == OCS_GROUP for r in state["rules"])
-    firewall.run(state, apply(GROUP, adds=[add_line(shared, local_ports="5061")]))
+    firewall.run(
+        state, apply(GROUP, adds=[add_line(shared, local_ports="5061", description=OWNED)])
+    )
     foreign_before = copy.deepcopy([r for r in state["rules"] if r["grouping"] != GROUP])
 
     outcome = firewall.run(state, apply(GROUP, removes=[shared.lower(), "absent"]))
 
     assert records(outcome.stdout) == [
-        ["REMOVED", b(shared.lower()), "1"],
-        ["REMOVED", b("absent"), "0"],
+        ["RETIRED", b(GROUP), b(shared.lower()), "1"],
+        ["RETIRED", b(GROUP), b("absent"), "0"],
+        ["REMOVED", b(GROUP), b(shared.lower()), "1"],
+        ["REMOVED", b(GROUP), b("absent"), "0"],
         ["DONE"],
     ]
     assert [r for r in state["rules"] if r["grouping"] != GROUP] == foreign_before
     assert not [r for r in state["rules"] if r["grouping"] == GROUP]
+
+
+def test_retire_never_touches_a_rule_without_the_marker(state: dict) -> None:
+    """A hand-made rule of the group with our rule's name stays byte-identical."""
+    firewall.run(
+        state,
+        apply(
+            GROUP,
+            adds=[
+                add_line("SIP", local_ports="5061", description=OWNED),
+                add_line("SIP", local_ports="5061", description="made by hand"),
+            ],
+        ),
+    )
+    hand_made = copy.deepcopy(state["rules"][-1])
+
+    outcome = firewall.run(state, apply(GROUP, removes=["SIP"]))
+
+    assert records(outcome.stdout)[0] == ["RETIRED", b(GROUP), b("SIP"), "1"]
+    assert [r for r in state["rules"] if r["grouping"] == GROUP] == [hand_made]
+
+
+def test_apply_retires_then_adds_then_removes_across_sections(state: dict) -> None:
+    firewall.run(
+        state,
+        apply(
+            GROUP,
+            adds=[add_line("old", local_ports="80", description=OWNED)],
+            more=[("Second", (), [add_line("gone", local_ports="81", description=OWNED)])],
+        ),
+    )
+    outcome = firewall.run(
+        state,
+        apply(
+            GROUP,
+            removes=["old"],
+            adds=[add_line("new", local_ports="8080", description=OWNED)],
+            more=[("Second", ["gone"], [])],
+        ),
+    )
+    assert outcome.rc == 0
+    assert [(r[0], base64.b64decode(r[2]).decode()) for r in records(outcome.stdout)[:-1]] == [
+        ("RETIRED", "old"),
+        ("RETIRED", "gone"),
+        ("ADDED", "new"),
+        ("REMOVED", "old"),
+        ("REMOVED", "gone"),
+    ]
+    assert outcome.counts == {"groups": 2, "remove": 2, "add": 1, "removed": 2, "added": 1}
+    names = {(r["grouping"], r["name"]) for r in state["rules"]}
+    assert (GROUP, "new") in names
+    assert not names & {(GROUP, "old"), ("Second", "gone")}
+    assert not any(r["name"].startswith(firewall.TOMBSTONE_PREFIX) for r in state["rules"])
 
 
 def test_ports_with_protocol_any_fail_like_windows(state: dict) -> None:
@@ -224,6 +333,7 @@ def test_ports_with_protocol_any_fail_like_windows(state: dict) -> None:
     )
     assert outcome.rc == 2
     assert error_of(outcome) == (
+        f"rule x of group {GROUP} was refused, nothing was removed: "
         'Exception setting "LocalPorts": "Value does not fall within the expected range."'
     )
     assert state == before
@@ -234,6 +344,7 @@ def test_local_address_keyword_fails_like_windows(state: dict) -> None:
     outcome = firewall.run(state, apply(GROUP, adds=[add_line("x", local_addresses="LocalSubnet")]))
     assert outcome.rc == 2
     assert error_of(outcome) == (
+        f"rule x of group {GROUP} was refused, nothing was removed: "
         'Exception setting "LocalAddresses": "Value does not fall within the expected range."'
     )
     assert state == before
@@ -258,7 +369,9 @@ def test_pipe_and_empty_names_are_refused(
 ) -> None:
     outcome = firewall.run(state, apply(group, adds=[add_line(name, description=description)]))
     assert outcome.rc == 2
-    assert error_of(outcome).startswith(f'Exception setting "{prop}"')
+    assert error_of(outcome).startswith(
+        f'rule {name} of group {group} was refused, nothing was removed: Exception setting "{prop}"'
+    )
 
 
 def test_fail_midway_applies_half_then_reports_access_denied(state: dict) -> None:
@@ -269,6 +382,53 @@ def test_fail_midway_applies_half_then_reports_access_denied(state: dict) -> Non
     assert "access denied (HRESULT 0x80070005)" in error_of(outcome)
     assert [r["name"] for r in state["rules"] if r["grouping"] == GROUP] == ["r0", "r1"]
     assert outcome.changed
+
+
+def test_fail_midway_leaves_the_retired_rules_in_place_as_tombstones(state: dict) -> None:
+    firewall.run(
+        state,
+        apply(
+            GROUP,
+            adds=[
+                add_line(f"old{i}", local_ports=str(80 + i), description=OWNED) for i in range(2)
+            ],
+        ),
+    )
+    # 2 renames + 2 adds + 2 removals = 6 steps: 3 happen, then access is denied.
+    outcome = firewall.run(
+        state,
+        apply(
+            GROUP,
+            removes=["old0", "old1"],
+            adds=[
+                add_line(f"new{i}", local_ports=str(90 + i), description=OWNED) for i in range(2)
+            ],
+        ),
+        fail_midway=True,
+    )
+    assert outcome.rc == 2
+    assert [r[0] for r in records(outcome.stdout)] == ["RETIRED", "RETIRED", "ADDED", "ERROR"]
+    assert 'Exception calling "Add"' in error_of(outcome)
+    in_group = [r for r in state["rules"] if r["grouping"] == GROUP]
+    tombstones = [r for r in in_group if r["name"].startswith(firewall.TOMBSTONE_PREFIX)]
+    # The old rules still filter (renamed, not removed) with their ports and their marker.
+    assert sorted(r["local_ports"] for r in tombstones) == ["80", "81"]
+    assert all(r["description"] == OWNED for r in tombstones)
+    assert [r["name"] for r in in_group if r not in tombstones] == ["new0"]
+
+
+def test_a_refused_add_removes_nothing(state: dict) -> None:
+    firewall.run(state, apply(GROUP, adds=[add_line("old", local_ports="80", description=OWNED)]))
+    outcome = firewall.run(
+        state, apply(GROUP, removes=["old"], adds=[add_line("bad", protocol=256, local_ports="80")])
+    )
+    assert outcome.rc == 2
+    assert error_of(outcome).startswith(
+        f"rule bad of group {GROUP} was refused, nothing was removed: "
+        'Exception setting "LocalPorts"'
+    )
+    (left,) = [r for r in state["rules"] if r["grouping"] == GROUP]
+    assert left["local_ports"] == "80" and left["name"].startswith(firewall.TOMBSTONE_PREFIX)
 
 
 def test_service_stopped_reports_the_script_message_and_changes_nothing(state: dict) -> None:
@@ -282,12 +442,25 @@ def test_service_stopped_reports_the_script_message_and_changes_nothing(state: d
 @pytest.mark.parametrize(
     ("request_text", "message"),
     [
-        ("nonsense\nEND\n", "bad request: it does not start with OCSFW1"),
-        ("OCSFW1\nOP\tread\n", "bad request: no END line (truncated input?)"),
-        ("OCSFW1\nOP\twrite\nEND\n", "bad request: OP must be read or apply"),
-        ("OCSFW1\nOP\tapply\nEND\n", "bad request: apply needs exactly one GROUP"),
-        ("OCSFW1\nOP\tread\nEND\nGROUP\t\n", "bad request: text after END"),
-        ("OCSFW1\nOP\tread\nWHAT\nEND\n", "bad request: unexpected line 3"),
+        ("nonsense\nEND\n", "bad request: it does not start with OCSFW2"),
+        ("OCSFW1\nOP\tread\nEND\n", "bad request: it does not start with OCSFW2"),
+        ("OCSFW2\nOP\tread\n", "bad request: no END line (truncated input?)"),
+        ("OCSFW2\nOP\twrite\nEND\n", "bad request: OP must be read or apply"),
+        ("OCSFW2\nOP\tapply\nEND\n", "bad request: apply needs a MARKER and at least one GROUP"),
+        (
+            f"OCSFW2\nOP\tapply\nGROUP\t{b(GROUP)}\nEND\n",
+            "bad request: apply needs a MARKER and at least one GROUP",
+        ),
+        (
+            f"OCSFW2\nOP\tapply\nMARKER\t{b(MARKER)}\nEND\n",
+            "bad request: apply needs a MARKER and at least one GROUP",
+        ),
+        (
+            f"OCSFW2\nOP\tapply\nMARKER\t{b(MARKER)}\nREMOVE\t{b('x')}\nEND\n",
+            "bad request: unexpected line 4",
+        ),
+        ("OCSFW2\nOP\tread\nEND\nGROUP\t\n", "bad request: text after END"),
+        ("OCSFW2\nOP\tread\nWHAT\nEND\n", "bad request: unexpected line 3"),
     ],
 )
 def test_bad_requests_are_errors_with_rc_2(state: dict, request_text: str, message: str) -> None:

@@ -18,7 +18,7 @@ from ansible.plugins.shell.powershell import ShellModule
 from ocs_lab import api
 from winrm.exceptions import InvalidCredentialsError, WinRMTransportError, WSManFaultError
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _remote, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _remote, _wire
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "plugins" / "plugin_utils"
@@ -101,6 +101,12 @@ def read_request(*groups: str) -> bytes:
     return _remote.build_stdin(_wire.encode_read(groups))
 
 
+def apply_request(*adds: _wire.WireRule, removes: tuple[str, ...] = ()) -> bytes:
+    """An apply of one section of GROUP, as the controller sends it (with the marker)."""
+    section = _wire.Section(GROUP, removes, adds)
+    return _remote.build_stdin(_wire.encode_apply([section], _ownership.PATTERN))
+
+
 @pytest.mark.parametrize("host", ["basic01", "ntlm01", "https01"])
 def test_each_transport_runs_the_collection_script(
     lab: tuple[Path, dict[str, Any]], host: str
@@ -129,9 +135,9 @@ def test_apply_over_ntlm_changes_the_store_and_reads_back_canonical(
         profiles=7,
     )
     proto = protocol(hosts["ntlm01"])
-    stdout, _stderr, rc = run(proto, _remote.build_stdin(_wire.encode_apply(GROUP, [], [rule])))
+    stdout, _stderr, rc = run(proto, apply_request(rule))
     assert rc == 0
-    assert _wire.decode_reply(stdout.decode()).added == (rule.name,)
+    assert _wire.decode_reply(stdout.decode()).added == (_wire.Change(GROUP, rule.name),)
 
     stdout, _stderr, rc = run(proto, read_request(GROUP))
     (back,) = _wire.decode_reply(stdout.decode()).rules
@@ -147,7 +153,7 @@ def test_apply_over_ntlm_changes_the_store_and_reads_back_canonical(
     ("script", "stdin", "why"),
     [
         ("Get-Process", None, "not the text of _bootstrap.ps1"),
-        (None, b"Write-Host hi\0\0\0\0OCSFW1\nOP\tread\nEND\n", "exact bytes of _firewall.ps1"),
+        (None, b"Write-Host hi\0\0\0\0OCSFW2\nOP\tread\nEND\n", "exact bytes of _firewall.ps1"),
     ],
 )
 def test_anything_but_the_collection_script_is_refused(
@@ -206,10 +212,10 @@ def test_fail_command_counts_commands_and_fails_halfway(
     _stdout, _stderr, rc = run(proto, read_request())
     assert rc == 0
     adds = [_wire.WireRule(name=f"half-{i}", local_ports=str(2000 + i)) for i in range(4)]
-    stdout, _stderr, rc = run(proto, _remote.build_stdin(_wire.encode_apply(GROUP, [], adds)))
+    stdout, _stderr, rc = run(proto, apply_request(*adds))
     reply = _wire.decode_reply(stdout.decode())
     assert rc == 2
-    assert reply.added == ("half-0", "half-1")
+    assert reply.added == (_wire.Change(GROUP, "half-0"), _wire.Change(GROUP, "half-1"))
     assert reply.error is not None and "access denied" in reply.error
     assert api.trace(state_dir, ["spare01"])["spare01"][-1]["faults"] == ["fail_command"]
     # The fault fires once.
@@ -224,7 +230,7 @@ def test_drop_command_closes_the_connection_after_the_command_ran(
     api.set_fault(state_dir, "spare01", drop_command=1)
     add = _wire.WireRule(name="dropped-but-applied", local_ports="3000")
     with pytest.raises(requests.exceptions.ConnectionError):
-        run(protocol(hosts["spare01"]), _remote.build_stdin(_wire.encode_apply(GROUP, [], [add])))
+        run(protocol(hosts["spare01"]), apply_request(add))
     names = [r["name"] for r in api.dump(state_dir, ["spare01"])["spare01"]["rules"]]
     assert "dropped-but-applied" in names
 

@@ -195,7 +195,7 @@ def test_documented_choices_match_the_catalogue(ports: Any) -> None:
     for name in module.BOOL_OPTIONS:
         assert (options[name]["type"], options[name]["default"]) == ("bool", False)
     documented_keys = re.findall(r"V\((\w+)\)", " ".join(options["_terms"]["description"]))
-    assert documented_keys == list(cat.COMPONENTS)
+    assert documented_keys == list(cat.components())
     returned = yaml.safe_load(module.RETURN)["_raw"]["contains"]
     assert tuple(returned) == cat.FIELDS
 

@@ -109,12 +109,12 @@ def _section(group: str, removes: tuple[str, ...], count: int, size: int = 400) 
 
 
 def _size(sections: tuple[_wire.Section, ...]) -> int:
-    return len(_wire.encode_apply(sections, _ownership.MARKER).encode())
+    return len(_wire.encode_apply(sections, _ownership.PATTERN).encode())
 
 
 def test_an_apply_that_fits_is_one_request() -> None:
     sections = [_section("a", ("a 000",), 3), _section("b", (), 2)]
-    assert _wire.split_apply(sections, _ownership.MARKER, 100_000, _rules.name_key) == [
+    assert _wire.split_apply(sections, _ownership.PATTERN, 100_000, _rules.name_key) == [
         tuple(sections)
     ]
 
@@ -125,7 +125,7 @@ def test_a_large_apply_is_cut_adds_first_then_replacements_then_removals() -> No
     sections = [_section("a", removes, 30), _section("b", (), 30)]
     budget = 5_000
 
-    batches = _wire.split_apply(sections, _ownership.MARKER, budget, _rules.name_key)
+    batches = _wire.split_apply(sections, _ownership.PATTERN, budget, _rules.name_key)
 
     assert len(batches) > 2
     assert all(_size(batch) <= budget for batch in batches)
@@ -154,7 +154,7 @@ def test_a_large_apply_is_cut_adds_first_then_replacements_then_removals() -> No
 def test_one_change_larger_than_a_message_is_refused_naming_the_rule() -> None:
     sections = [_section("a", (), 1, size=20_000)]
     with pytest.raises(_wire.WireError, match="'a 000' in group 'a'"):
-        _wire.split_apply(sections, _ownership.MARKER, 10_000, _rules.name_key)
+        _wire.split_apply(sections, _ownership.PATTERN, 10_000, _rules.name_key)
 
 
 def test_the_request_budget_leaves_room_for_the_script() -> None:
@@ -162,3 +162,54 @@ def test_the_request_budget_leaves_room_for_the_script() -> None:
     fixed = len(_remote.script_text()) + 4
     assert firewall.request_budget == _platform.stdin_budget(150) - fixed
     assert _remote.RemoteFirewall(object(), 500).request_budget > 10_000_000
+
+
+# ---- more of the same module: labels, several rules, send failures --------------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "label", "is_6_0"),
+    [
+        ("6.1.7601", "Windows Server 2008 R2 (6.1.7601)", False),
+        ("6.0.6002", "Windows Server 2008 (6.0.6002)", True),
+        ("6.0", "Windows Server 2008 (6.0)", True),
+        ("6.2.9200", "Windows (6.2.9200)", False),
+        ("60.1", "Windows (60.1)", False),
+    ],
+)
+def test_os_versions(version: str, label: str, is_6_0: bool) -> None:
+    assert _platform.os_label(version) == label
+    assert _platform.is_6_0(version) is is_6_0
+
+
+def test_every_rule_with_a_missing_keyword_is_named() -> None:
+    rules = [rule("a", remote_addresses=["DNS"]), rule("b"), rule("c", remote_addresses=["WINS"])]
+    problems = _platform.unsupported(rules, "6.0.6002")
+    assert [p.split("'")[1] for p in problems] == ["a", "c"]
+    assert problems[0].endswith("use the servers' addresses instead")
+
+
+@pytest.mark.parametrize(("value", "words"), [(31, "31 is below 32"), ("lots", "not a number")])
+def test_max_envelope_kb_says_why(value: Any, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        _platform.check_max_envelope_kb(value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[SSL: WRONG_VERSION_NUMBER] wrong version number",
+        "Bad HTTP response returned from server. Code 400 (2150859025)",
+        "maximum number of concurrent shells for this user has been exceeded",
+    ],
+)
+def test_more_connection_hints(text: str) -> None:
+    assert _platform.connection_hint(text) is not None
+
+
+def test_send_failure() -> None:
+    assert _platform.is_send_failure("winrm send_input failed; \nstdout: \nstderr ")
+    assert not _platform.is_send_failure("winrm connection error: timed out")
+    message = _platform.send_failure_message(150, 123456)
+    assert "123456 bytes of stdin" in message
+    assert "nothing was changed" in message and "ocs_firewall_winrm_max_envelope_kb" in message

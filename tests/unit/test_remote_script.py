@@ -17,8 +17,9 @@ import pytest
 import tree_sitter
 import tree_sitter_powershell
 from ansible.plugins.shell.powershell import ShellModule
+from ocs_lab import firewall as lab_firewall
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _remote, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _remote, _rules, _wire
 
 UTILS = Path(__file__).resolve().parents[2] / "plugins" / "plugin_utils"
 FILES = {name: (UTILS / name).read_bytes() for name in ("_bootstrap.ps1", "_firewall.ps1")}
@@ -183,37 +184,102 @@ def test_the_script_only_calls_its_functions_and_ps2_cmdlets() -> None:
 
 
 def test_records_have_the_field_counts_the_controller_parses() -> None:
-    assert emitted_field_counts(FILES["_firewall.ps1"]) == {
+    expected = {
+        "HOST": 3,
         "PROFILE": 5,
         "RULE": 15,
-        "REMOVED": 3,
-        "ADDED": 2,
+        "RETIRED": 4,
+        "ADDED": 3,
+        "REMOVED": 4,
         "ERROR": 2,
         "DONE": 1,
     }
+    assert emitted_field_counts(FILES["_firewall.ps1"]) == expected
     # The same counts as _wire.decode_reply checks (it rejects any other).
+    change = _wire.Change("g", "n", 1)
     reply = _wire.Reply(
+        host=_wire.HostVersions("6.1.7601", "2.0"),
         profiles=(_wire.WireProfile(1, True, 0, 1),),
         rules=(_wire.WireRule(name="n"),),
-        removed=(("n", 1),),
-        added=("n",),
+        retired=(change,),
+        added=(change,),
+        removed=(change,),
         error="e",
-        done=False,
+        done=True,
     )
     widths = {
         line.split("\t")[0]: len(line.split("\t"))
         for line in _wire.encode_reply(reply).splitlines()[1:]
     }
-    assert widths == {"PROFILE": 5, "RULE": 15, "REMOVED": 3, "ADDED": 2, "ERROR": 2}
+    assert widths == expected
 
 
 def test_the_script_parses_the_request_fields_the_controller_sends() -> None:
     text = FILES["_firewall.ps1"].decode()
-    add = _wire.encode_apply("g", [], [_wire.WireRule(name="n")]).splitlines()[3]
-    assert re.search(rf"'ADD' -and \$f\.Length -eq {len(add.split(chr(9)))}\b", text)
-    for kind, width in (("OP", 2), ("GROUP", 2), ("REMOVE", 2), ("END", 1)):
+    section = _wire.Section("g", ("old",), (_wire.WireRule(name="n"),))
+    request = _wire.encode_apply([section], _ownership.PATTERN).splitlines()
+    widths = {line.split("\t")[0]: len(line.split("\t")) for line in request[1:]}
+    assert widths == {"OP": 2, "MARKER": 2, "GROUP": 2, "REMOVE": 2, "ADD": 12, "END": 1}
+    for kind, width in widths.items():
         assert re.search(rf"'{kind}' -and \$f\.Length -eq {width}\b", text), kind
-    assert "'OCSFW1'" in text and _wire.VERSION == "OCSFW1"
+    assert request[0] == _wire.VERSION == "OCSFW2"
+    assert f"'{_wire.VERSION}'" in text and "'OCSFW1'" not in text
+
+
+def _apply_phases(source: bytes) -> list[str]:
+    """What each top-level loop of Invoke-Apply does to the rule store, in script order."""
+    tree = PARSER.parse(source)
+    (function,) = [
+        n
+        for n in _nodes(tree.root_node)
+        if n.type == "function_statement"
+        and any(
+            c.type == "function_name" and source[c.start_byte : c.end_byte] == b"Invoke-Apply"
+            for c in n.children
+        )
+    ]
+    body = next(n for n in _nodes(function) if n.type == "statement_list")
+    phases = []
+    for loop in (c for c in body.children if c.type == "foreach_statement"):
+        text = source[loop.start_byte : loop.end_byte]
+        kinds = [
+            kind
+            for kind, marker in (
+                ("retire", b"$r.Name = $tombstone"),
+                ("add", b"$Policy.Rules.Add("),
+                ("remove", b"$Policy.Rules.Remove("),
+            )
+            if marker in text
+        ]
+        assert len(kinds) <= 1, f"one loop does several phases: {text[:80]!r}"
+        phases += kinds
+    return phases
+
+
+def test_apply_retires_then_adds_then_removes() -> None:
+    source = FILES["_firewall.ps1"]
+    assert _apply_phases(source) == ["retire", "add", "remove"]
+    text = source.decode()
+    # Those loops are the only places that change the store, and removal only ever names
+    # a tombstone: Rules.Remove(name) would drop every rule of that name in any group.
+    assert text.count(".Rules.Add(") == 1
+    assert re.findall(r"\.Rules\.Remove\(([^)]*)\)", text) == ["$tombstone"]
+    assert len(re.findall(r"\.Name = ", text)) == 2  # New-Rule's $rule.Name, the rename
+    assert f"'{_rules.TOMBSTONE_PREFIX}' + [System.Guid]::NewGuid()" in text
+    # A rule is renamed only after the marker test said it is the collection's.
+    retire = text[text.index("foreach ($name in $s.Removes)") : text.index("Emit 'RETIRED'")]
+    assert retire.index("Test-Marked $r $Marker") < retire.index("$r.Name = $tombstone")
+    assert "([string]$Rule.Description) -cmatch $Marker" in text
+    # Negative control: the check sees a script that removes before it adds.
+    add_at = source.index(b"    foreach ($s in $Sections) {\n        foreach ($a in $s.Adds)")
+    remove_at = source.index(b"    foreach ($t in $retired)")
+    end = source.index(b"\n}\n", remove_at) + 1
+    swapped = source[:add_at] + source[remove_at:end] + source[add_at:remove_at] + source[end:]
+    assert _apply_phases(swapped) == ["retire", "remove", "add"]
+
+
+def test_tombstone_prefix_is_the_same_everywhere() -> None:
+    assert _rules.TOMBSTONE_PREFIX == lab_firewall.TOMBSTONE_PREFIX == "ocs.firewall-removing-"
 
 
 @pytest.mark.parametrize(
@@ -240,7 +306,35 @@ def test_hresults_are_written_as_the_int32_powershell_sees(
 def test_exit_codes() -> None:
     script = FILES["_firewall.ps1"].decode()
     assert sorted(set(re.findall(r"\bexit\s+(\S+)", script))) == ["0", "2"]
-    assert FILES["_bootstrap.ps1"].decode().rstrip().endswith("exit $LASTEXITCODE")
+    bootstrap = FILES["_bootstrap.ps1"].decode()
+    assert bootstrap.rstrip().endswith("exit $LASTEXITCODE")
+    assert sorted(set(re.findall(r"\bexit\s+(\S+)", bootstrap))) == ["$LASTEXITCODE", "3", "4"]
+    # The exit codes the controller gives a meaning to.
+    assert (_remote._BOOTSTRAP_NO_SCRIPT, _remote._BOOTSTRAP_POWERSHELL_1) == (3, 4)
+
+
+def test_bootstrap_refuses_powershell_1_before_using_anything_newer() -> None:
+    lines = [
+        line
+        for line in FILES["_bootstrap.ps1"].decode().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    check = next(i for i, line in enumerate(lines) if "$PSVersionTable -eq $null" in line)
+    # Before $input is read and before [ScriptBlock]::Create, which PowerShell 1.0 lacks.
+    assert check < next(i for i, line in enumerate(lines) if "$input" in line)
+    assert check < next(i for i, line in enumerate(lines) if "[ScriptBlock]::Create" in line)
+    assert lines[check].rstrip().endswith("exit 4 }")
+    assert "KB968930" in lines[check]
+
+
+def test_bootstrap_cuts_at_the_first_separator_ordinally_and_refuses_an_empty_script() -> None:
+    text = FILES["_bootstrap.ps1"].decode()
+    # A culture-sensitive IndexOf ignores NUL characters and would find the separator at 0.
+    assert '$ocsIn.IndexOf("`0`0`0`0", [StringComparison]::Ordinal)' in text
+    assert "if ($ocsAt -le 0) {" in text
+    line = next(line for line in text.splitlines() if line.startswith("if ($ocsAt -le 0)"))
+    assert "[Console]::Error.WriteLine(" in line and line.rstrip().endswith("exit 3 }")
+    assert "$ocsIn.Substring(0, $ocsAt)" in text and "$ocsIn.Substring($ocsAt + 4)" in text
 
 
 def _decode_command(command: str) -> str:
@@ -280,7 +374,8 @@ def test_command_line_is_small() -> None:
 def test_stdin_split_as_the_bootstrap_does_gives_back_script_and_request() -> None:
     # @($input) -join "`n" yields the stdin lines joined by LF; the bootstrap then cuts at
     # the first NUL NUL NUL NUL.
-    request = _wire.encode_apply("g\u00e9", ["a"], [_wire.WireRule(name="b\nc")])
+    section = _wire.Section("g\u00e9", ("a",), (_wire.WireRule(name="b\nc"),))
+    request = _wire.encode_apply([section], _ownership.PATTERN)
     stdin = _remote.build_stdin(request).decode("utf-8")
     joined = "\n".join(stdin.splitlines())
     at = joined.index("\0\0\0\0")

@@ -1,4 +1,4 @@
-"""A wrong role variable stops playbooks/site.yml in its preflight play, before any host.
+"""A wrong variable stops playbooks/site.yml in its preflight task, before any host.
 
 These run ansible-playbook on examples/inventory.yml as it stands: its hosts have no
 connection variables and do not exist, so any attempt to reach one would show as
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOK = str(REPO / "playbooks" / "site.yml")
 INVENTORY = str(REPO / "examples" / "inventory.yml")
+# The header of the task that contacts the hosts (roles/server).
+APPLY_TASK = "Windows Firewall rules of every OCS component of the host"
 
 
 def run_site(collections_root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -93,17 +96,43 @@ def test_bad_variable_stops_before_any_host(
     for value in extra_vars.values():
         shown = value if isinstance(value, str) else value[-1]
         assert str(shown) in output
-    # Stopped in the preflight play: no component play started, no host was contacted.
-    assert "PLAY [Front End Servers" not in output
+    # Stopped by the server role's argument spec or its preflight task: the apply task
+    # never started, no host was contacted.
+    assert APPLY_TASK not in output
     assert "UNREACHABLE" not in output
     assert "win_firewall_rules" not in output
 
 
+def test_every_bad_host_is_reported_in_one_run(collections_root: Path) -> None:
+    extra_vars = {"ocs_edge_internal_addresses": ["10.10.1.300"], "ocs_mediation_state": "gone"}
+    limit = "edge01.ocs.example,med01.ocs.example,fe01.ocs.example"
+    result = run_site(collections_root, "-e", json.dumps(extra_vars), "--limit", limit)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "2 problem(s) on 2 host(s), no host was contacted" in output
+    assert 'edge01.ocs.example: ocs_edge_internal_addresses: "10.10.1.300"' in output
+    assert 'med01.ocs.example: ocs_mediation_state: "gone" is not a state' in output
+    assert APPLY_TASK not in output
+    assert "UNREACHABLE" not in output
+
+
 def test_good_variables_pass_preflight_without_contacting_a_host(collections_root: Path) -> None:
-    result = run_site(collections_root, "--tags", "preflight")
+    # -v shows the preflight result: the components it found for every host of the play.
+    result = run_site(collections_root, "--tags", "preflight", "-v")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "UNREACHABLE" not in output
-    # Every host of the example estate went through the checks.
-    for host in ("fe01", "se01", "edge01", "med01", "sql01", "rp01"):
-        assert f"{host}.ocs.example" in output
+    assert APPLY_TASK not in output
+    # Every host of the example estate went through the checks, in one task run once.
+    found = re.search(r'"components": (\{[^}]*\})', output)
+    assert found, output
+    components = json.loads(found.group(1))
+    assert components["se01.ocs.example"] == [
+        "front_end",
+        "mediation",
+        "av_conferencing",
+        "web_conferencing",
+        "web_components",
+    ]
+    assert components["edge01.ocs.example"] == ["edge"]
+    assert len(components) == 12

@@ -50,116 +50,105 @@ def load(path: Path) -> Any:
 
 def test_every_server_component_of_the_catalogue_has_a_role() -> None:
     servers = {e["component"] for e in _catalogue.query(host_kind="server")}
-    assert servers == set(COMPONENT_ROLES)
-    on_disk = {p.name for p in ROLES.iterdir() if p.is_dir()} - {"component_firewall"}
+    assert servers == set(COMPONENT_ROLES) == set(_catalogue.server_components())
+    on_disk = {p.name for p in ROLES.iterdir() if p.is_dir()} - {"server"}
     assert on_disk == set(COMPONENT_ROLES)
+    # The shared mechanism of 0.1.0 is gone: the module does what its tasks did.
+    assert not (ROLES / "component_firewall").exists()
 
 
 @pytest.mark.parametrize("role", COMPONENT_ROLES)
-def test_defaults_and_argument_specs_mirror_each_other(role: str) -> None:
+def test_argument_spec_documents_every_setting_of_the_component(role: str) -> None:
     prefix = f"ocs_{role}_"
-    defaults = load(ROLES / role / "defaults" / "main.yml")
+    component = _catalogue.server_components()[role]
     specs = load(ROLES / role / "meta" / "argument_specs.yml")["argument_specs"]
-    expected = {prefix + v for v in COMMON_VARS | SIDE_VARS.get(role, set())}
-    assert set(defaults) == expected
-    for entry_point in ("main", "preflight"):
-        options = specs[entry_point]["options"]
-        assert set(options) == expected, entry_point
-        for name, option in options.items():
-            assert option.get("description"), name
-            assert option.get("type"), name
-            if name == prefix + "profiles":
-                # The default is a template over the collection-wide ocs_firewall_profiles.
-                assert "ocs_firewall_profiles" in defaults[name]
-                assert option["default"] == ["domain", "private", "public"]
-                assert option["choices"] == ["domain", "private", "public"]
-            else:
-                assert option["default"] == defaults[name], name
-    assert specs["main"]["options"][prefix + "state"]["choices"] == ["present", "absent"]
-    assert defaults[prefix + "include_outbound"] is False
-    assert defaults[prefix + "include_extras"] is True
-    assert defaults[prefix + "as_published"] is False
-    assert defaults[prefix + "group"].startswith("OCS 2007 R2 - ")
+    # One entry point: the preflight and apply entry points of 0.1.0 are gone.
+    assert set(specs) == {"main"}
+    options = specs["main"]["options"]
+    assert set(options) == {prefix + v for v in COMMON_VARS | SIDE_VARS.get(role, set())}
+    for name, option in options.items():
+        assert option.get("description"), name
+        assert option.get("type"), name
+    assert options[prefix + "profiles"]["default"] == ["domain", "private", "public"]
+    assert options[prefix + "profiles"]["choices"] == ["domain", "private", "public"]
+    assert options[prefix + "state"]["choices"] == ["present", "absent"]
+    assert options[prefix + "state"]["default"] == "present"
+    assert options[prefix + "include_outbound"]["default"] is False
+    assert options[prefix + "include_extras"]["default"] is True
+    assert options[prefix + "as_published"]["default"] is False
+    assert options[prefix + "remote_addresses"]["default"] == []
+    for side in SIDE_VARS.get(role, set()):
+        assert options[prefix + side]["default"] == []
+    assert options[prefix + "group"]["default"] == component.group
+    assert component.group.startswith("OCS 2007 R2 - ")
+    # Defaults live in the module now: no role sets a variable of its own.
+    for folder in ("defaults", "vars"):
+        assert not (ROLES / role / folder).exists(), f"{role}/{folder}"
 
 
 def test_group_names_are_distinct() -> None:
-    groups = [
-        load(ROLES / r / "defaults" / "main.yml")[f"ocs_{r}_group"].lower() for r in COMPONENT_ROLES
-    ]
-    assert len(set(groups)) == len(groups)
+    groups = [c.group.lower() for c in _catalogue.server_components().values()]
+    assert len(set(groups)) == len(groups) == len(COMPONENT_ROLES)
 
 
 @pytest.mark.parametrize("role", COMPONENT_ROLES)
-def test_role_imports_the_shared_mechanism_for_its_component(role: str) -> None:
-    for tasks_file, tasks_from in (
-        ("main.yml", None),
-        ("preflight.yml", "preflight"),
-        ("apply.yml", "apply"),
-    ):
-        (task,) = load(ROLES / role / "tasks" / tasks_file)
-        imported = task["ansible.builtin.import_role"]
-        assert imported["name"] == "ocs.firewall.component_firewall"
-        assert imported.get("tasks_from") == tasks_from
-        assert f"ocs_{role}" in task["tags"]
-    # What the role is to the mechanism is said once, in its role variables.
-    role_vars = load(ROLES / role / "vars" / "main.yml")
-    assert role_vars["_component_firewall_component"] == role
-    assert role_vars["_component_firewall_prefix"] == f"ocs_{role}"
-    assert role_vars["_component_firewall_label"]
-    sides = role_vars.get("_component_firewall_sides", {})
-    assert set(sides) <= {"internal", "external"}
-    assert set(sides.values()) == {f"ocs_{role}_{v}" for v in SIDE_VARS.get(role, set())}
+def test_role_calls_the_module_for_its_component_only(role: str) -> None:
+    (task,) = load(ROLES / role / "tasks" / "main.yml")
+    assert task["ocs.firewall.win_ocs_firewall"] == {
+        "components": [role],
+        # A component role knows one component: it must not empty the others' groups.
+        "remove_unassigned": False,
+    }
+    assert task["tags"] == [f"ocs_{role}"]
+    assert sorted(p.name for p in (ROLES / role / "tasks").iterdir()) == ["main.yml"]
 
 
-@pytest.mark.parametrize("role", COMPONENT_ROLES)
-def test_argument_spec_runs_for_main_and_preflight_but_not_apply(role: str) -> None:
-    # Ansible validates a role's argument spec when the entry point has one. site.yml's
-    # preflight play validates every host through "preflight", then runs "apply": a spec
-    # for "apply" would validate every host a second time.
-    specs = load(ROLES / role / "meta" / "argument_specs.yml")["argument_specs"]
-    assert set(specs) == {"main", "preflight"}
+def server_tasks(name: str = "main.yml") -> list[dict[str, Any]]:
+    """The tasks of a tasks file of the server role, its import_tasks followed."""
+    tasks = []
+    for task in load(ROLES / "server" / "tasks" / name):
+        imported = task.get("ansible.builtin.import_tasks")
+        tasks += server_tasks(imported) if imported else [task]
+    return tasks
 
 
-def test_shared_mechanism_calls_the_engine_once_per_role() -> None:
-    mechanism = ROLES / "component_firewall" / "tasks"
-    apply = load(mechanism / "apply.yml")
-    calls = [t for t in apply if "ocs.firewall.win_firewall_rules" in t]
-    assert len(calls) == len(apply) == 1
-    assert "apply" in calls[0]["tags"]
-    preflight = load(mechanism / "preflight.yml")
-    assert all("ansible.builtin.assert" in t for t in preflight)
-    assert all({"preflight", "always"} <= set(t["tags"]) for t in preflight)
-    main = load(mechanism / "main.yml")
-    assert [t["ansible.builtin.import_tasks"] for t in main] == ["preflight.yml", "apply.yml"]
+@pytest.mark.parametrize("entry", sorted(p.name for p in (ROLES / "server" / "tasks").iterdir()))
+def test_server_role_checks_every_host_once_then_applies(entry: str) -> None:
+    preflight, apply = server_tasks(entry)
+    assert "ocs.firewall.preflight" in preflight
+    assert preflight["run_once"] is True
+    assert {"preflight", "always"} <= set(preflight["tags"])
+    # No options: the components come from each host's inventory groups.
+    assert apply["ocs.firewall.win_ocs_firewall"] is None
+    assert apply["tags"] == ["apply"]
 
 
-def test_site_runs_preflight_first_then_one_play_per_group() -> None:
-    plays = load(REPO / "playbooks" / "site.yml")
-    preflight, *apply = plays
-    assert preflight["any_errors_fatal"] is True
-    assert preflight["gather_facts"] is False
-    assert set(preflight["hosts"]) == {f"ocs_{r}" for r in COMPONENT_ROLES}
-    assert set(preflight["vars"]["_ocs_firewall_components"]) == set(COMPONENT_ROLES)
-    # Nothing in the preflight play can reach a host: each role's preflight entry point only.
-    (check,) = preflight["tasks"]
-    assert check["ansible.builtin.include_role"]["tasks_from"] == "preflight"
-    assert {"preflight", "always"} <= set(check["tags"])
-    assert [p["hosts"] for p in apply] == [f"ocs_{r}" for r in COMPONENT_ROLES]
-    for play, role in zip(apply, COMPONENT_ROLES, strict=True):
-        assert play["gather_facts"] is False
-        assert "roles" not in play
-        (task,) = play["tasks"]
-        assert task["ansible.builtin.import_role"] == {
-            "name": f"ocs.firewall.{role}",
-            "tasks_from": "apply",
-        }
-        assert task["tags"] == [f"ocs_{role}"]
+def test_server_role_documents_the_collection_wide_variables() -> None:
+    specs = load(ROLES / "server" / "meta" / "argument_specs.yml")["argument_specs"]
+    options = specs["main"]["options"]
+    assert options["ocs_firewall_remove_unassigned"]["default"] is True
+    assert options["ocs_firewall_profiles"]["default"] == ["domain", "private", "public"]
+
+
+def test_site_is_one_play_over_every_group() -> None:
+    (play,) = load(REPO / "playbooks" / "site.yml")
+    assert play["any_errors_fatal"] is True
+    assert play["gather_facts"] is False
+    assert play["hosts"] == [f"ocs_{key}" for key in _catalogue.server_components()]
+    assert set(play["hosts"]) == {f"ocs_{r}" for r in COMPONENT_ROLES}
+    # The server role does the work, whichever way the play brings it in.
+    used = [r["role"] if isinstance(r, dict) else r for r in play.get("roles", [])]
+    used += [t["ansible.builtin.import_role"]["name"] for t in play.get("tasks", [])]
+    assert used == ["ocs.firewall.server"]
 
 
 def test_report_covers_every_group() -> None:
     (play,) = load(REPO / "playbooks" / "report.yml")
     assert set(play["hosts"]) == {f"ocs_{r}" for r in COMPONENT_ROLES}
-    assert play["vars"]["_ocs_report_components"] == COMPONENT_ROLES
+    read = play["tasks"][0]["ocs.firewall.win_firewall_info"]
+    # The collection's rules in whatever group, unless every rule is asked for.
+    assert read["owned"] == "{{ not (ocs_firewall_report_all | bool) }}"
+    assert play["vars"]["ocs_firewall_report_all"] is False
 
 
 def test_example_inventory_uses_every_group_and_a_collocated_host() -> None:

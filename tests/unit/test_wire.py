@@ -1,15 +1,19 @@
-"""OCSFW1 wire protocol: exact format, round trips, hostile strings, malformed input."""
+"""OCSFW2 wire protocol: exact format, round trips, hostile strings, malformed input."""
 
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _wire
 from ansible_collections.ocs.firewall.plugins.plugin_utils._wire import (
+    Change,
+    HostVersions,
     Reply,
     Request,
+    Section,
     WireError,
     WireProfile,
     WireRule,
@@ -21,7 +25,7 @@ HOSTILE = [
     'O\'Brien "quoted"',
     "$(Remove-Item C:\\ -Recurse) `whoami` ; & | > <",
     "tab\there\nnew line\r\nCRLF",
-    "OCSFW1\nEND\nDONE",
+    "OCSFW2\nEND\nDONE",
     "\0\0\0\0 separator inside",
     "100% %PATH% !x!",
     "Zürich – 北京 – ☎ – 𝄞",
@@ -43,32 +47,50 @@ def test_b64_is_base64_of_utf8() -> None:
 
 
 def test_read_request_exact_text() -> None:
+    b = _wire.b64
     assert _wire.encode_read(["OCS 2007 R2 - Front End", "x"]) == (
-        "OCSFW1\nOP\tread\n"
-        f"GROUP\t{_wire.b64('OCS 2007 R2 - Front End')}\nGROUP\t{_wire.b64('x')}\nEND\n"
+        f"OCSFW2\nOP\tread\nGROUP\t{b('OCS 2007 R2 - Front End')}\nGROUP\t{b('x')}\nEND\n"
     )
-    assert _wire.encode_read() == "OCSFW1\nOP\tread\nEND\n"
+    assert _wire.encode_read() == "OCSFW2\nOP\tread\nEND\n"
+    # A marked read also asks for every rule holding the marker, in any group.
+    assert _wire.encode_read(["G"], "[ocs.firewall") == (
+        f"OCSFW2\nOP\tread\nMARKER\t{b('[ocs.firewall')}\nGROUP\t{b('G')}\nEND\n"
+    )
+
+
+RULE = WireRule(
+    name="SIP",
+    description="d",
+    direction=2,
+    action=0,
+    protocol=17,
+    local_ports="443,5060-5061",
+    remote_ports="*",
+    local_addresses="*",
+    remote_addresses="10.0.0.0/24",
+    profiles=5,
+    enabled=False,
+)
 
 
 def test_apply_request_exact_text() -> None:
-    rule = WireRule(
-        name="SIP",
-        description="d",
-        direction=2,
-        action=0,
-        protocol=17,
-        local_ports="443,5060-5061",
-        remote_ports="*",
-        local_addresses="*",
-        remote_addresses="10.0.0.0/24",
-        profiles=5,
-        enabled=False,
-    )
     b = _wire.b64
-    assert _wire.encode_apply("G", ["old"], [rule]) == (
-        f"OCSFW1\nOP\tapply\nGROUP\t{b('G')}\nREMOVE\t{b('old')}\n"
+    sections = [
+        Section("G", removes=("old",), adds=(RULE,)),
+        Section("H", removes=("x", "y")),
+        Section("I", adds=(WireRule(name="n"),)),
+    ]
+    add_sip = (
         f"ADD\t{b('SIP')}\t{b('d')}\t2\t0\t17\t{b('443,5060-5061')}\t{b('*')}\t{b('*')}"
-        f"\t{b('10.0.0.0/24')}\t5\t0\nEND\n"
+        f"\t{b('10.0.0.0/24')}\t5\t0\n"
+    )
+    add_n = f"ADD\t{b('n')}\t\t1\t1\t6\t{b('*')}\t{b('*')}\t{b('*')}\t{b('*')}\t7\t1\n"
+    assert _wire.encode_apply(sections, "[ocs.firewall") == (
+        f"OCSFW2\nOP\tapply\nMARKER\t{b('[ocs.firewall')}\n"
+        f"GROUP\t{b('G')}\nREMOVE\t{b('old')}\n{add_sip}"
+        f"GROUP\t{b('H')}\nREMOVE\t{b('x')}\nREMOVE\t{b('y')}\n"
+        f"GROUP\t{b('I')}\n{add_n}"
+        "END\n"
     )
 
 
@@ -76,14 +98,29 @@ def test_apply_request_exact_text() -> None:
 def test_request_round_trip_with_hostile_strings(text: str) -> None:
     request = Request(
         op="apply",
-        groups=(text,),
-        removes=(text, "other"),
-        adds=(WireRule(name=text, description=text), WireRule(name="b", enabled=False)),
+        marker=text,
+        sections=(
+            Section(
+                text,
+                removes=(text, "other"),
+                adds=(WireRule(name=text, description=text), WireRule(name="b", enabled=False)),
+            ),
+            Section("second " + text, removes=(text,)),
+        ),
     )
     encoded = _wire.encode_request(request)
     assert encoded.isascii()
     # Exactly one record a line, whatever the strings hold.
-    assert len(encoded.splitlines()) == 8
+    assert len(encoded.splitlines()) == 11
+    assert _wire.decode_request(encoded) == request
+
+
+@pytest.mark.parametrize("text", HOSTILE[1:])
+def test_read_request_round_trip_with_hostile_strings(text: str) -> None:
+    request = Request(op="read", marker=text, groups=(text, "other"))
+    encoded = _wire.encode_request(request)
+    assert encoded.isascii()
+    assert len(encoded.splitlines()) == 6
     assert _wire.decode_request(encoded) == request
 
 
@@ -113,23 +150,45 @@ def test_reply_round_trip_with_hostile_strings(text: str) -> None:
                 service=text,
             ),
         ),
-        removed=((text, 2),),
-        added=(text,),
+        retired=(Change(text, text, 2), Change("g", "n", 0)),
+        added=(Change(text, text),),
+        removed=(Change(text, text, 2), Change("g", "n", 0)),
         done=True,
     )
     assert _wire.decode_reply(_wire.encode_reply(reply)) == reply
 
 
 def test_error_reply() -> None:
-    text = "OCSFW1\nREMOVED\t" + _wire.b64("a") + "\t1\nERROR\t" + _wire.b64("access denied") + "\n"
+    b = _wire.b64
+    text = (
+        f"OCSFW2\nRETIRED\t{b('G')}\t{b('a')}\t1\nADDED\t{b('G')}\t{b('n')}\n"
+        f"ERROR\t{b('access denied')}\n"
+    )
     reply = _wire.decode_reply(text)
-    assert reply.removed == (("a", 1),)
+    assert reply.retired == (Change("G", "a", 1),)
+    assert reply.added == (Change("G", "n", 1),)
+    assert reply.removed == ()
     assert reply.error == "access denied"
     assert not reply.done
 
 
+def test_change_records_exact_text() -> None:
+    b = _wire.b64
+    reply = Reply(
+        retired=(Change("G", "a", 2),),
+        added=(Change("G", "n"),),
+        removed=(Change("G", "a", 2),),
+        done=True,
+    )
+    # ADDED has no count: one ADD line adds one rule.
+    assert _wire.encode_reply(reply) == (
+        f"OCSFW2\nRETIRED\t{b('G')}\t{b('a')}\t2\nADDED\t{b('G')}\t{b('n')}\n"
+        f"REMOVED\t{b('G')}\t{b('a')}\t2\nDONE\n"
+    )
+
+
 def test_reply_tolerates_crlf_and_bom() -> None:
-    reply = _wire.decode_reply("\ufeffOCSFW1\r\nPROFILE\t1\t1\t0\t1\r\nDONE\r\n")
+    reply = _wire.decode_reply("\ufeffOCSFW2\r\nPROFILE\t1\t1\t0\t1\r\nDONE\r\n")
     assert reply.profiles == (WireProfile(1, True, 0, 1),)
     assert reply.done
 
@@ -137,16 +196,24 @@ def test_reply_tolerates_crlf_and_bom() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "does not start with 'OCSFW1'"),
-        ("Hello\nOCSFW1\nDONE\n", "first line: 'Hello'"),
-        ("OCSFW1\nBOGUS\t1\n", "unknown record 'BOGUS'"),
-        ("OCSFW1\nPROFILE\t1\t1\t0\n", "PROFILE needs 4 field(s), got 3"),
-        ("OCSFW1\nPROFILE\t1\tyes\t0\t1\n", "'yes' is not 0 or 1"),
-        ("OCSFW1\nPROFILE\tone\t1\t0\t1\n", "'one' is not an integer"),
-        ("OCSFW1\nADDED\t%%%\n", "'%%%' is not base64"),
-        ("OCSFW1\nADDED\t" + base64.b64encode(b"\xff\xfe").decode() + "\n", "not base64 of UTF-8"),
-        ("OCSFW1\nDONE\nADDED\tYQ==\n", "output after DONE"),
-        ("OCSFW1\nRULE\tYQ==\n", "RULE needs 14 field(s), got 1"),
+        ("", "does not start with 'OCSFW2'"),
+        ("Hello\nOCSFW2\nDONE\n", "first line: 'Hello'"),
+        ("OCSFW1\nDONE\n", "does not start with 'OCSFW2' (first line: 'OCSFW1')"),
+        ("OCSFW2\nBOGUS\t1\n", "unknown record 'BOGUS'"),
+        ("OCSFW2\nPROFILE\t1\t1\t0\n", "PROFILE needs 4 field(s), got 3"),
+        ("OCSFW2\nPROFILE\t1\tyes\t0\t1\n", "'yes' is not 0 or 1"),
+        ("OCSFW2\nPROFILE\tone\t1\t0\t1\n", "'one' is not an integer"),
+        ("OCSFW2\nADDED\t%%%\tYQ==\n", "'%%%' is not base64"),
+        (
+            "OCSFW2\nADDED\tYQ==\t" + base64.b64encode(b"\xff\xfe").decode() + "\n",
+            "not base64 of UTF-8",
+        ),
+        # OCSFW1's one-field ADDED and two-field REMOVED are not OCSFW2 records.
+        ("OCSFW2\nADDED\tYQ==\n", "ADDED needs 2 field(s), got 1"),
+        ("OCSFW2\nREMOVED\tYQ==\t1\n", "REMOVED needs 3 field(s), got 2"),
+        ("OCSFW2\nRETIRED\tYQ==\tYQ==\tmany\n", "'many' is not an integer"),
+        ("OCSFW2\nDONE\nADDED\tYQ==\tYQ==\n", "output after DONE"),
+        ("OCSFW2\nRULE\tYQ==\n", "RULE needs 14 field(s), got 1"),
     ],
 )
 def test_malformed_replies(text: str, message: str) -> None:
@@ -155,16 +222,27 @@ def test_malformed_replies(text: str, message: str) -> None:
     assert message in str(info.value)
 
 
+MARKER = "MARKER\t" + _wire.b64("[ocs.firewall")
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("OCSFW1\nOP\tread\n", "no END line"),
-        ("OCSFW1\nOP\twrite\nEND\n", "valid are read, apply"),
-        ("OCSFW1\nOP\tapply\nEND\n", "exactly one group"),
-        ("OCSFW1\nOP\tread\nREMOVE\tYQ==\nEND\n", "no REMOVE or ADD"),
-        ("OCSFW1\nOP\tread\nEND\nGROUP\tYQ==\n", "text after END"),
-        ("OCSFW1\nOP\tapply\nGROUP\tYQ==\nADD\tYQ==\nEND\n", "ADD needs 11 field(s)"),
-        ("OCSFW2\nOP\tread\nEND\n", "starts with a line 'OCSFW1'"),
+        ("OCSFW2\nOP\tread\n", "no END line"),
+        ("OCSFW2\nOP\twrite\nEND\n", "valid are read, apply"),
+        (f"OCSFW2\nOP\tapply\n{MARKER}\nEND\n", "one or more group sections"),
+        ("OCSFW2\nOP\tapply\nGROUP\tYQ==\nREMOVE\tYQ==\nEND\n", "needs the ownership marker"),
+        pytest.param(
+            "OCSFW2\nOP\tread\nGROUP\tYQ==\nREMOVE\tYQ==\nEND\n",
+            "no REMOVE or ADD",
+            id="read-with-remove-after-group",
+        ),
+        ("OCSFW2\nOP\tread\nREMOVE\tYQ==\nEND\n", "REMOVE before any GROUP"),
+        (f"OCSFW2\nOP\tapply\n{MARKER}\nADD\tYQ==\nEND\n", "ADD before any GROUP"),
+        ("OCSFW2\nOP\tread\nEND\nGROUP\tYQ==\n", "text after END"),
+        (f"OCSFW2\nOP\tapply\n{MARKER}\nGROUP\tYQ==\nADD\tYQ==\nEND\n", "ADD needs 11 field(s)"),
+        ("OCSFW2\nOP\tread\nMARKER\t%%%\nEND\n", "MARKER: '%%%' is not base64"),
+        ("OCSFW1\nOP\tread\nEND\n", "starts with a line 'OCSFW2'"),
     ],
 )
 def test_malformed_requests(text: str, message: str) -> None:
@@ -173,8 +251,111 @@ def test_malformed_requests(text: str, message: str) -> None:
     assert message in str(info.value)
 
 
-def test_encode_rejects_bad_requests() -> None:
-    with pytest.raises(WireError):
-        _wire.encode_request(Request(op="apply", groups=("a", "b")))
-    with pytest.raises(WireError):
-        _wire.encode_request(Request(op="read", removes=("a",)))
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (Request(op="write"), "valid are read, apply"),
+        (Request(op="apply", marker="m", groups=("a", "b")), "no read groups"),
+        (Request(op="apply", marker="m"), "one or more group sections"),
+        (Request(op="apply", sections=(Section("a", ("x",)),)), "ownership marker"),
+        (Request(op="read", sections=(Section("a", ("x",)),)), "no REMOVE or ADD"),
+    ],
+)
+def test_encode_rejects_bad_requests(request_: Request, message: str) -> None:
+    with pytest.raises(WireError, match=message):
+        _wire.encode_request(request_)
+
+
+# --- the HOST line of a read -------------------------------------------------------------------
+
+
+def test_host_line_exact_text_and_round_trip() -> None:
+    b = _wire.b64
+    reply = Reply(host=HostVersions("6.1.7601", "2.0"), done=True)
+    text = _wire.encode_reply(reply)
+    assert text == f"OCSFW2\nHOST\t{b('6.1.7601')}\t{b('2.0')}\nDONE\n"
+    assert _wire.decode_reply(text) == reply
+    # An apply reply has none.
+    assert _wire.decode_reply("OCSFW2\nDONE\n").host is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("OCSFW2\nHOST\tYQ==\n", "HOST needs 2 field(s), got 1"),
+        ("OCSFW2\nHOST\t%%\tYQ==\n", "'%%' is not base64"),
+    ],
+)
+def test_malformed_host_lines(text: str, message: str) -> None:
+    with pytest.raises(WireError, match=re.escape(message)):
+        _wire.decode_reply(text)
+
+
+# --- an apply too large for one WinRM message ----------------------------------------------------
+
+MARK = "[ocs.firewall"
+
+
+def wire(name: str, size: int = 0) -> WireRule:
+    return WireRule(name=name, description="d" * size)
+
+
+def request_size(sections: tuple[Section, ...]) -> int:
+    return len(_wire.encode_apply(sections, MARK).encode("utf-8"))
+
+
+def test_an_apply_that_fits_is_one_request() -> None:
+    sections = [Section("G", ("old",), (wire("new"),)), Section("H", ("x",))]
+    assert _wire.split_apply(sections, MARK, 10_000, str.upper) == [tuple(sections)]
+
+
+SPLIT_CASES = [
+    pytest.param(
+        [Section("G", ("A", "gone1"), (wire("a", 300), wire("B", 300), wire("C", 300)))],
+        [("G", "B"), ("G", "C"), ("G", "A", "a"), ("G", "gone1")],
+        id="adds-then-pairs-then-removals",
+    ),
+    pytest.param(
+        [
+            Section("G", ("gone",), (wire("new1", 400),)),
+            Section("H", ("R",), (wire("R", 400), wire("new2", 400))),
+        ],
+        [("G", "new1"), ("H", "new2"), ("H", "R", "R"), ("G", "gone")],
+        id="across-groups",
+    ),
+]
+
+
+@pytest.mark.parametrize(("sections", "order"), SPLIT_CASES)
+def test_a_large_apply_is_split_so_no_wanted_port_closes_between_requests(
+    sections: list[Section], order: list[tuple[str, ...]]
+) -> None:
+    budget = 900
+    assert request_size(tuple(sections)) > budget
+    batches = _wire.split_apply(sections, MARK, budget, str.upper)
+    assert len(batches) > 1
+    changes: list[tuple[str, ...]] = []
+    for batch in batches:
+        assert request_size(batch) <= budget
+        for section in batch:
+            retiring = {name.upper(): name for name in section.removes}
+            for rule in section.adds:
+                old = retiring.pop(rule.name.upper(), None)
+                # A replaced rule goes out with its replacement, in the same request.
+                changes.append(
+                    (section.group, old, rule.name) if old else (section.group, rule.name)
+                )
+            changes += [(section.group, name) for name in retiring.values()]
+    assert changes == order
+    # Nothing lost, nothing doubled.
+    assert sorted(n for b in batches for s in b for n in s.removes) == sorted(
+        n for s in sections for n in s.removes
+    )
+    assert sorted(r.name for b in batches for s in b for r in s.adds) == sorted(
+        r.name for s in sections for r in s.adds
+    )
+
+
+def test_one_change_too_large_for_any_request_is_refused() -> None:
+    with pytest.raises(WireError, match=r"the change of rule 'huge' in group 'G' takes \d+ bytes"):
+        _wire.split_apply([Section("G", (), (wire("huge", 2000),))], MARK, 900, str)

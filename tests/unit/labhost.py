@@ -1,0 +1,168 @@
+"""A Windows host for the action plugin tests: the lab's pure request handler behind a stub.
+
+``LabHost.execute`` stands in for ``ActionBase._low_level_execute_command``. It checks what
+the controller sends (the fixed bootstrap as the command, the fixed script then the
+separator then the request on stdin), hands the request text to ``ocs_lab.firewall.run``
+(the lab's own reading of OCSFW2 and of Windows Firewall, sharing no code with the
+plugins) and returns what the script printed. The rule store is the lab's: a list of
+dicts with every INetFwRule property, compared byte for byte by the tests.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from unittest.mock import MagicMock
+
+from ocs_lab import firewall, seed
+from ocs_lab import inventory as lab_inventory
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _remote, _rules, _wire
+
+OWNED = "[ocs.firewall]"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def example_estate() -> dict[str, tuple[list[str], dict[str, Any]]]:
+    """Each host of examples/inventory.yml: its group names and its variables."""
+    data = lab_inventory.load(REPO / "examples" / "inventory.yml")
+    children = data["all"]["children"]
+    return {
+        host: (
+            [name for name, group in children.items() if host in (group.get("hosts") or {})],
+            {**(data["all"].get("vars") or {}), **variables},
+        )
+        for host, variables in lab_inventory.hosts(data).items()
+    }
+
+
+def lab_rule(name: str, group: str, **values: Any) -> dict[str, Any]:
+    """A rule of the lab's store, values as Windows stores them (TCP, enabled, all profiles).
+
+    ``description`` defaults to the task marker: a rule the collection made.
+    """
+    values.setdefault("description", OWNED)
+    values.setdefault("protocol", 6)
+    values.setdefault("enabled", 1)
+    for key, local in (("local_addresses", True), ("remote_addresses", False)):
+        if key in values:
+            values[key] = firewall.canonical_addresses(values[key], local)
+    return firewall.new_rule(name=name, grouping=group, **values)
+
+
+def empty_state() -> dict[str, Any]:
+    return {"profiles": seed.default_profiles(), "rules": []}
+
+
+class LabHost:
+    """One host's firewall behind the OCSFW2 protocol, as ``_firewall.ps1`` serves it."""
+
+    def __init__(
+        self, rules: Iterable[dict[str, Any]] = (), *, state: dict[str, Any] | None = None
+    ) -> None:
+        self.state = state if state is not None else empty_state()
+        self.state["rules"].extend(copy.deepcopy(list(rules)))
+        self.requests: list[_wire.Request] = []
+        self.commands: list[str] = []
+        self.stdins: list[bytes] = []
+        self.outcomes: list[firewall.Outcome] = []
+        # The Windows version the host plays (the lab's "6.0" or "6.1"), and faults, as the
+        # lab server injects them.
+        self.os_version = "6.1"
+        self.service_stopped: bool | str = False
+        self.fail_apply_midway = False
+        # A reply of our own instead of the lab's, for every command or for applies only.
+        self.raw_reply: dict[str, Any] | None = None
+        self.apply_reply: dict[str, Any] | None = None
+        # (when, error): the connection raises ``error`` on the apply command, "before" the
+        # host ran it or "after" (the host ran it, the reply was lost). A callable error is
+        # called with what the script printed.
+        self.lose_apply: tuple[str, BaseException | Callable[[str], BaseException]] | None = None
+
+    @property
+    def rules(self) -> list[dict[str, Any]]:
+        return list(self.state["rules"])
+
+    def execute(
+        self, cmd: str, sudoable: bool = True, in_data: bytes | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        assert sudoable is False
+        assert in_data is not None
+        assert cmd == _remote.bootstrap_text()
+        self.commands.append(cmd)
+        self.stdins.append(in_data)
+        script, separator, request_bytes = in_data.partition(_wire.SEPARATOR)
+        assert separator and script == _remote.script_text().encode("ascii")
+        text = request_bytes.decode("utf-8")
+        request = _wire.decode_request(text)
+        self.requests.append(request)
+        if self.raw_reply is not None:
+            return self.raw_reply
+        lose_when, lose_error = self.lose_apply or ("", None)
+        if request.op == "apply":
+            if lose_when == "before":
+                # Nothing ran: the host printed nothing.
+                raise lose_error("") if callable(lose_error) else lose_error  # type: ignore[misc]
+            if self.apply_reply is not None:
+                return self.apply_reply
+        outcome = firewall.run(
+            self.state,
+            text,
+            service_stopped=self.service_stopped,
+            fail_midway=self.fail_apply_midway and request.op == "apply",
+            os_version=self.os_version,
+        )
+        self.outcomes.append(outcome)
+        if request.op == "apply" and lose_when == "after":
+            if callable(lose_error):
+                raise lose_error(outcome.stdout)
+            raise lose_error  # type: ignore[misc]
+        return {"rc": outcome.rc, "stdout": outcome.stdout, "stderr": ""}
+
+    def group(self, group: str) -> list[dict[str, Any]]:
+        """The rules of ``group``, compared as Windows compares group names."""
+        return [r for r in self.state["rules"] if _rules.same_name(r["grouping"], group)]
+
+    def names(self, group: str) -> list[str]:
+        return [r["name"] for r in self.group(group)]
+
+    def tombstones(self) -> list[dict[str, Any]]:
+        return [r for r in self.state["rules"] if _rules.is_tombstone(r["name"])]
+
+
+def run_action(
+    action_class: type,
+    name: str,
+    host: LabHost,
+    args: dict[str, Any],
+    *,
+    check_mode: bool = False,
+    diff: bool = False,
+    task_vars: dict[str, Any] | None = None,
+    templar: Any = None,
+    execute: Callable[..., dict[str, Any]] | None = None,
+    connection: Any = None,
+) -> tuple[dict[str, Any], MagicMock]:
+    """Run an action plugin of the collection once; returns its result and its display."""
+    task = MagicMock()
+    task.args = args
+    task.check_mode = check_mode
+    task.diff = diff
+    task.async_val = 0
+    task.action = name
+    task.get_name.return_value = name
+    action = action_class(
+        task,
+        connection if connection is not None else MagicMock(),
+        MagicMock(),
+        loader=None,
+        templar=templar,
+        shared_loader_obj=None,
+    )
+    action._load_name = name
+    action._low_level_execute_command = MagicMock(side_effect=execute or host.execute)
+    display = MagicMock()
+    action._display = display
+    return action.run(task_vars=task_vars or {}), display

@@ -1,0 +1,229 @@
+"""preflight action plugin: every host's variables checked on the controller, none contacted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+from unittest.mock import MagicMock
+
+import pytest
+from ansible.errors import AnsibleUndefinedVariable
+from labhost import LabHost, example_estate, run_action
+
+from ansible_collections.ocs.firewall.plugins.action.preflight import ActionModule
+from ansible_collections.ocs.firewall.plugins.action.win_ocs_firewall import (
+    ActionModule as WinOcsFirewall,
+)
+
+ESTATE = example_estate()
+
+
+def hostvars(**overrides: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The example estate's hostvars as plain dicts, ``overrides`` per host."""
+    return {
+        host: {"group_names": groups, **variables, **overrides.get(host.split(".")[0], {})}
+        for host, (groups, variables) in ESTATE.items()
+    }
+
+
+def preflight(
+    hosts: dict[str, dict[str, Any]],
+    args: dict[str, Any] | None = None,
+    play_hosts: list[str] | None = None,
+    check_mode: bool = False,
+) -> tuple[dict[str, Any], MagicMock, LabHost]:
+    connection = MagicMock()
+    lab = LabHost()
+    result, _display = run_action(
+        ActionModule,
+        "ocs.firewall.preflight",
+        lab,
+        {"hosts": None, **(args or {})},
+        check_mode=check_mode,
+        task_vars={
+            "inventory_hostname": "fe01.ocs.example",
+            "hostvars": hosts,
+            "ansible_play_hosts_all": list(hosts) if play_hosts is None else play_hosts,
+        },
+        connection=connection,
+    )
+    return result, connection, lab
+
+
+def assert_no_host_contacted(connection: MagicMock, lab: LabHost) -> None:
+    assert lab.commands == []
+    assert connection.mock_calls == []
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_good_estate_passes_and_lists_each_hosts_components(check_mode: bool) -> None:
+    result, connection, lab = preflight(hostvars(), check_mode=check_mode)
+    assert not result.get("failed"), result
+    assert result["changed"] is False
+    assert result["problems"] == {}
+    assert set(result["components"]) == set(ESTATE)
+    assert result["components"]["se01.ocs.example"] == [
+        "front_end",
+        "mediation",
+        "av_conferencing",
+        "web_conferencing",
+        "web_components",
+    ]
+    assert result["components"]["sql01.ocs.example"] == ["sql_backend"]
+    assert_no_host_contacted(connection, lab)
+
+
+def test_two_bad_hosts_are_both_reported_and_no_host_is_contacted() -> None:
+    hosts = hostvars(
+        edge01={"ocs_edge_internal_addresses": ["10.10.1.300"]},
+        med01={"ocs_mediation_state": "gone", "ocs_mediation_pool_addresses": ["LocalSubnet"]},
+    )
+    result, connection, lab = preflight(hosts)
+    assert result["failed"] is True
+    assert set(result["problems"]) == {"edge01.ocs.example", "med01.ocs.example"}
+    assert result["problems"]["med01.ocs.example"] == [
+        'ocs_mediation_state: "gone" is not a state; valid states are present, absent',
+        'ocs_mediation_pool_addresses: "LocalSubnet" is not a valid local address; give this '
+        "server's own IPv4 or IPv6 addresses, networks or ranges (no keywords)",
+    ]
+    message = result["msg"]
+    assert message.startswith("3 problem(s) on 2 host(s), no host was contacted: ")
+    assert 'edge01.ocs.example: ocs_edge_internal_addresses: "10.10.1.300"' in message
+    assert 'med01.ocs.example: ocs_mediation_state: "gone"' in message
+    assert 'med01.ocs.example: ocs_mediation_pool_addresses: "LocalSubnet"' in message
+    # The good hosts are still listed with their components.
+    assert "fe01.ocs.example" in result["components"]
+    assert "edge01.ocs.example" not in result["components"]
+    assert_no_host_contacted(connection, lab)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "host", "expected"),
+    [
+        pytest.param(
+            {"rp01": {"ocs_firewall_remove_unassigned": "sometimes"}},
+            "rp01.ocs.example",
+            ['ocs_firewall_remove_unassigned: "sometimes" is not a boolean; give true or false'],
+            id="collection-wide-variable",
+        ),
+        pytest.param(
+            {"fe01": {"ocs_front_end_group": "Shared", "ocs_web_components_group": "SHARED"}},
+            "fe01.ocs.example",
+            [
+                "ocs_web_components_group and ocs_front_end_group both name the rule group "
+                '"SHARED" ("Shared"); two components cannot share a group, each would remove '
+                "the other's rules on every run"
+            ],
+            id="collocated-components-on-one-group",
+        ),
+        pytest.param(
+            {"gc01": {"ocs_group_chat_group": "@FirewallAPI.dll,-28752"}},
+            "gc01.ocs.example",
+            [
+                "ocs_group_chat_group: \"@FirewallAPI.dll,-28752\" starts with '@', the indirect "
+                "name of a built-in Windows group; the collection never changes built-in rules, "
+                "so give a group of your own"
+            ],
+            id="built-in-group",
+        ),
+    ],
+)
+def test_problems_of_one_host(
+    overrides: dict[str, dict[str, Any]], host: str, expected: list[str]
+) -> None:
+    result, _, _ = preflight(hostvars(**overrides))
+    assert result["problems"] == {host: expected}
+
+
+def test_only_the_named_hosts_are_checked() -> None:
+    hosts = hostvars(edge01={"ocs_edge_state": "gone"})
+    result, _, _ = preflight(hosts, {"hosts": ["fe01.ocs.example", "sql01.ocs.example"]})
+    assert not result.get("failed"), result
+    assert list(result["components"]) == ["fe01.ocs.example", "sql01.ocs.example"]
+
+
+def test_the_play_hosts_are_checked_by_default() -> None:
+    hosts = hostvars(edge01={"ocs_edge_state": "gone"})
+    result, _, _ = preflight(hosts, play_hosts=["dir01.ocs.example", "edge01.ocs.example"])
+    assert set(result["problems"]) == {"edge01.ocs.example"}
+    assert list(result["components"]) == ["dir01.ocs.example"]
+
+
+def test_a_host_without_components_passes() -> None:
+    result, _, _ = preflight({"web01": {"group_names": ["webservers"]}})
+    assert not result.get("failed"), result
+    assert result["components"] == {"web01": []}
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        ({"bogus": True}, "bogus"),
+        ({"hosts": {"a": 1}}, "argument 'hosts' is of type dict"),
+    ],
+)
+def test_a_bad_option_is_reported(args: dict[str, Any], words: str) -> None:
+    result, connection, lab = preflight(hostvars(), args)
+    assert result["failed"] is True
+    assert words in result["msg"]
+    assert "problems" not in result
+    assert_no_host_contacted(connection, lab)
+
+
+def test_preflight_and_the_module_word_a_problem_alike() -> None:
+    """Both go through _host.host_request: the same problem reads the same in both."""
+    hosts = hostvars(edge01={"ocs_edge_profiles": ["work"], "ocs_edge_include_extras": "maybe"})
+    result, _, _ = preflight(hosts)
+    problems = result["problems"]["edge01.ocs.example"]
+
+    class Templar:
+        def template(self, value: Any) -> Any:
+            return value
+
+    variables = dict(hosts["edge01.ocs.example"], inventory_hostname="edge01.ocs.example")
+    lab = LabHost()
+    module_result, _ = run_action(
+        WinOcsFirewall,
+        "ocs.firewall.win_ocs_firewall",
+        lab,
+        {"components": None, "remove_unassigned": None},
+        task_vars=variables,
+        templar=Templar(),
+    )
+    assert module_result["msg"] == "; ".join(f"edge01.ocs.example: {p}" for p in problems)
+    assert lab.commands == []
+
+
+class LazyVariables(Mapping[str, Any]):
+    """A host's variables as hostvars gives them: templated on access, which can fail."""
+
+    def __init__(self, variables: dict[str, Any], broken: str) -> None:
+        self._variables = variables
+        self._broken = broken
+
+    def __getitem__(self, name: str) -> Any:
+        if name == self._broken:
+            raise AnsibleUndefinedVariable("'edge_ip' is undefined")
+        return self._variables[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._variables)
+
+    def __len__(self) -> int:
+        return len(self._variables)
+
+
+def test_a_variable_that_cannot_be_templated_is_one_more_problem() -> None:
+    hosts: dict[str, Any] = hostvars(cwa01={"ocs_cwa_state": "gone"})
+    edge_groups, edge_vars = ESTATE["edge01.ocs.example"]
+    hosts["edge01.ocs.example"] = LazyVariables(
+        {
+            "group_names": edge_groups,
+            **edge_vars,
+            "ocs_edge_internal_addresses": "{{ edge_ip }}",
+        },
+        "ocs_edge_internal_addresses",
+    )
+    result, _, _ = preflight(hosts)
+    assert set(result["problems"]) == {"edge01.ocs.example", "cwa01.ocs.example"}
+    assert "ocs_edge_internal_addresses" in result["problems"]["edge01.ocs.example"][0]

@@ -1,0 +1,337 @@
+"""One host's request and plan (plugins/plugin_utils/_host.py).
+
+``host_request`` turns a host's inventory (group names and variables) or a module option
+into checked settings, every problem at once; ``plan_host`` compares them with what the
+host's one read returned, group by group, including the groups of components it lost.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ocs_lab import firewall
+from ocs_lab import inventory as lab_inventory
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import (
+    _catalogue,
+    _component_rules,
+    _host,
+    _plan,
+    _remote,
+    _rules,
+    _wire,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._host import host_request, plan_host
+
+REPO = Path(__file__).resolve().parents[2]
+SERVERS = _catalogue.server_components()
+FE_GROUP = SERVERS["front_end"].group
+EDGE_GROUP = SERVERS["edge"].group
+
+
+def request(
+    group_names: list[str], variables: dict[str, Any] | None = None, **options: Any
+) -> _host.HostRequest:
+    found, problems = host_request(group_names, variables or {}, **options)
+    assert problems == [], problems
+    assert found is not None
+    return found
+
+
+def keys(found: _host.HostRequest) -> list[str]:
+    return [s.component.key for s in found.settings]
+
+
+# ---- where the components come from ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("group_names", "components", "expected"),
+    [
+        pytest.param(["ocs_edge"], None, ["edge"], id="inventory-groups"),
+        pytest.param(
+            ["ocs_mediation", "ocs_front_end", "ocs_edge_load_balancer", "all"],
+            None,
+            ["front_end", "mediation"],
+            id="inventory-groups-collocated",
+        ),
+        pytest.param([], None, [], id="no-component"),
+        pytest.param(["ocs_edge"], ["cwa", "director"], ["cwa", "director"], id="list"),
+        pytest.param(["ocs_edge"], [], [], id="empty-list"),
+        pytest.param(["ocs_edge"], {"cwa": None, "edge": {}}, ["cwa", "edge"], id="dict"),
+    ],
+)
+def test_the_components(group_names: list[str], components: Any, expected: list[str]) -> None:
+    assert keys(request(group_names, components=components)) == expected
+
+
+def test_settings_from_variables() -> None:
+    found = request(
+        ["ocs_edge", "ocs_cwa"],
+        {
+            "ocs_edge_profiles": ["public"],
+            "ocs_edge_internal_addresses": ["10.10.1.10"],
+            "ocs_cwa_include_outbound": "yes",
+            "ocs_firewall_profiles": ["domain"],
+            "ocs_front_end_state": "gone",  # not held: not read
+        },
+    )
+    cwa, edge = found.settings
+    assert edge.profiles == ("public",) and edge.addresses_of("internal") == ("10.10.1.10",)
+    assert cwa.include_outbound is True
+    # The collection-wide default where the component says nothing.
+    assert cwa.profiles == ("domain",)
+
+
+def test_a_list_reads_the_variables_of_the_listed_components() -> None:
+    variables = {"ocs_cwa_state": "absent", "ocs_edge_state": "gone"}
+    assert [s.state for s in request(["ocs_edge"], variables, components=["cwa"]).settings] == [
+        "absent"
+    ]
+
+
+def test_variables_of_settings_a_component_lacks_are_not_read() -> None:
+    # CWA binds no interface: an Edge-style variable for it is not one of its settings.
+    found = request(["ocs_cwa"], {"ocs_cwa_internal_addresses": ["not even an address"]})
+    assert found.settings[0].local_addresses == ()
+
+
+def test_a_dictionary_gives_the_settings_itself() -> None:
+    found = request(
+        ["ocs_edge"],
+        {"ocs_edge_state": "gone", "ocs_edge_group": "@nope"},
+        components={"edge": {"profiles": "private"}},
+    )
+    (edge,) = found.settings
+    assert (edge.state, edge.group, edge.profiles) == ("present", EDGE_GROUP, ("private",))
+
+
+def test_a_dictionary_reads_no_component_variable_but_the_collection_defaults() -> None:
+    """As documented: with a dictionary, ocs_<component>_* are not read; the
+    collection-wide ocs_firewall_profiles still gives the default profiles."""
+    variables = {"ocs_firewall_profiles": ["domain"], "ocs_cwa_profiles": ["public"]}
+    found = request([], variables, components={"cwa": {}})
+    assert found.settings[0].profiles == ("domain",)
+
+
+# ---- problems: all at once, named ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("group_names", "variables", "options", "expected"),
+    [
+        pytest.param(
+            ["ocs_edge"],
+            {"ocs_edge_profiles": ["work"]},
+            {},
+            ['ocs_edge_profiles: "work" is not a profile; valid profiles are domain, private, '
+             "public"],
+            id="variable",
+        ),
+        pytest.param(
+            [],
+            {},
+            {"components": {"edge": {"profiles": ["work"]}}},
+            ['components.edge.profiles: "work" is not a profile; valid profiles are domain, '
+             "private, public"],
+            id="option",
+        ),
+        pytest.param(
+            [],
+            {},
+            {"components": ["edge", "frontend", 3]},
+            ['components: "frontend" is not an OCS server component; valid components are '
+             + ", ".join(SERVERS),
+             "components: 3 is not an OCS server component; valid components are "
+             + ", ".join(SERVERS)],
+            id="list-of-unknown",
+        ),
+        pytest.param(
+            [],
+            {},
+            {"components": "edge"},
+            ['components: "edge" is not a list of components or a dictionary of component '
+             "settings"],
+            id="not-a-list",
+        ),
+        pytest.param(
+            ["ocs_edge", "ocs_cwa"],
+            {"ocs_edge_group": "G", "ocs_cwa_group": "g", "ocs_firewall_remove_unassigned": "x"},
+            {},
+            ['ocs_edge_group and ocs_cwa_group both name the rule group "G" ("g"); two '
+             "components cannot share a group, each would remove the other's rules on every "
+             "run",
+             'ocs_firewall_remove_unassigned: "x" is not a boolean; give true or false'],
+            id="all-at-once",
+        ),
+    ],
+)  # fmt: skip
+def test_problems(
+    group_names: list[str], variables: dict[str, Any], options: dict[str, Any], expected: list[str]
+) -> None:
+    assert host_request(group_names, variables, **options) == (None, expected)
+
+
+# ---- remove_unassigned -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variables", "option", "expected"),
+    [
+        pytest.param({}, None, True, id="default-true"),
+        pytest.param({"ocs_firewall_remove_unassigned": False}, None, False, id="variable"),
+        pytest.param({"ocs_firewall_remove_unassigned": "no"}, None, False, id="variable-word"),
+        pytest.param({"ocs_firewall_remove_unassigned": "yes"}, None, True, id="variable-yes"),
+        pytest.param({"ocs_firewall_remove_unassigned": True}, False, False, id="option-wins"),
+        pytest.param({"ocs_firewall_remove_unassigned": "bad"}, True, True, id="option-only"),
+    ],
+)
+def test_remove_unassigned(variables: dict[str, Any], option: bool | None, expected: bool) -> None:
+    found = request(["ocs_edge"], variables, remove_unassigned=option)
+    assert found.remove_unassigned is expected
+
+
+def test_groups_to_read() -> None:
+    defaults = [c.group for c in SERVERS.values()]
+    held = request(["ocs_edge"], {"ocs_edge_group": "My Edge"})
+    assert held.groups == ["My Edge"]
+    # Decommissioning reads every default group too (its own only once).
+    assert held.groups_to_read() == ["My Edge", *defaults]
+    own = request(["ocs_edge"])
+    assert own.groups_to_read() == [EDGE_GROUP, *(g for g in defaults if g != EDGE_GROUP)]
+    kept = request(["ocs_edge"], remove_unassigned=False)
+    assert kept.groups_to_read() == [EDGE_GROUP]
+
+
+# ---- plan_host -------------------------------------------------------------------------------
+
+
+def host_rules(
+    rules: list[_rules.Rule], group: str, foreign: Sequence[_rules.Rule] = ()
+) -> list[_rules.HostRule]:
+    """Rules as a read returns them (through the wire's Windows form and back)."""
+    return [
+        _remote.host_rule(_wire.WireRule(**{**_remote.wire_rule(r).__dict__, "grouping": group}))
+        for r in [*rules, *foreign]
+    ]
+
+
+def component_rules(key: str, **settings: Any) -> list[_rules.Rule]:
+    found = request([], components={key: settings})
+    return _component_rules.component_rules(found.settings[0])
+
+
+def test_a_host_in_sync_plans_no_change() -> None:
+    actual = host_rules(component_rules("front_end"), FE_GROUP)
+    plans = plan_host(request(["ocs_front_end"]), actual)
+    assert [(p.group, p.reason, p.component, p.changed) for p in plans] == [
+        (FE_GROUP, _plan.COMPONENT, "front_end", False)
+    ]
+
+
+def test_a_new_host_gets_every_rule_of_every_component() -> None:
+    plans = plan_host(request(["ocs_front_end", "ocs_mediation"]), [])
+    assert [p.group for p in plans] == [FE_GROUP, SERVERS["mediation"].group]
+    assert list(plans[0].added) == [r.name for r in component_rules("front_end")]
+    assert all(p.changed and not p.retire for p in plans)
+
+
+def test_a_lost_component_has_its_default_group_emptied_but_foreign_rules_stay() -> None:
+    hand_made = _rules.Rule(name="Edge admin", description="by hand", local_ports=("22",))
+    actual = [
+        *host_rules(component_rules("front_end"), FE_GROUP),
+        *host_rules(component_rules("edge"), EDGE_GROUP, foreign=[hand_made]),
+    ]
+    plans = plan_host(request(["ocs_front_end"]), actual)
+    fe, edge = plans
+    assert not fe.changed
+    assert (edge.group, edge.reason, edge.component) == (EDGE_GROUP, _plan.UNASSIGNED, "edge")
+    assert list(edge.removed) == [r.name for r in component_rules("edge")]
+    assert edge.adds == () and edge.after == ()
+    assert [h.rule.name for h in edge.foreign] == ["Edge admin"]
+
+
+def test_a_component_moved_to_another_group_empties_its_old_one() -> None:
+    actual = host_rules(component_rules("edge"), EDGE_GROUP)
+    plans = plan_host(request(["ocs_edge"], {"ocs_edge_group": "Perimeter"}), actual)
+    moved, old = plans
+    assert moved.group == "Perimeter" and len(moved.added) == len(actual)
+    assert (old.group, old.reason, old.component) == (EDGE_GROUP, _plan.UNASSIGNED, "edge")
+    assert len(old.removed) == len(actual)
+
+
+def test_a_custom_group_of_catalogue_rules_is_emptied_when_unassigned() -> None:
+    actual = host_rules(component_rules("cwa"), "CWA (old name)")
+    (plan,) = plan_host(request([]), actual)
+    assert (plan.group, plan.reason, plan.component) == ("CWA (old name)", _plan.UNASSIGNED, None)
+    assert len(plan.removed) == len(actual)
+
+
+def test_without_remove_unassigned_other_groups_are_left() -> None:
+    actual = host_rules(component_rules("edge"), EDGE_GROUP)
+    plans = plan_host(request(["ocs_front_end"], remove_unassigned=False), actual)
+    assert [p.group for p in plans] == [FE_GROUP]
+
+
+def test_a_task_group_is_never_unassigned() -> None:
+    task_rule = _rules.Rule(name="Backup", description="agent [ocs.firewall]")
+    plans = plan_host(request([]), host_rules([task_rule], "Backup agent"))
+    assert plans == []
+
+
+def test_state_absent_empties_the_components_group() -> None:
+    actual = host_rules(component_rules("director"), SERVERS["director"].group)
+    (plan,) = plan_host(request(["ocs_director"], {"ocs_director_state": "absent"}), actual)
+    assert (plan.reason, plan.component) == (_plan.COMPONENT, "director")
+    assert len(plan.removed) == len(actual) and plan.adds == ()
+
+
+def test_changed_settings_update_the_rules() -> None:
+    actual = host_rules(component_rules("director"), SERVERS["director"].group)
+    (plan,) = plan_host(request(["ocs_director"], {"ocs_director_profiles": ["domain"]}), actual)
+    assert sorted(plan.updated) == sorted(r.rule.name for r in actual)
+    assert plan.added == () and plan.removed == ()
+
+
+# ---- an estate converged by 0.1.0 ------------------------------------------------------------
+
+ESTATE = json.loads((REPO / "tests" / "data" / "estate-converged-0.1.0.json").read_text())["hosts"]
+INVENTORY = lab_inventory.load(REPO / "examples" / "inventory.yml")
+HOST_VARS = lab_inventory.hosts(INVENTORY)
+
+
+def group_names(host: str) -> list[str]:
+    return [
+        name
+        for name, group in INVENTORY["all"]["children"].items()
+        if host in (group.get("hosts") or {})
+    ]
+
+
+def read_back(store: list[dict[str, Any]]) -> list[_rules.HostRule]:
+    """Lab store rules as the controller reads them: RULE lines of a reply, decoded."""
+    reply = "OCSFW2\n" + "".join(firewall.rule_line(r) + "\n" for r in store) + "DONE\n"
+    return [_remote.host_rule(r) for r in _wire.decode_reply(reply).rules]
+
+
+def test_the_estate_file_covers_collocated_and_bound_hosts() -> None:
+    assert {"fe01.ocs.example", "edge01.ocs.example"} <= set(ESTATE)
+    assert set(ESTATE) <= set(HOST_VARS)
+
+
+@pytest.mark.parametrize("host", sorted(ESTATE))
+def test_an_estate_converged_by_the_previous_release_plans_no_change(host: str) -> None:
+    variables = {**(INVENTORY["all"].get("vars") or {}), **HOST_VARS[host]}
+    found, problems = host_request(group_names(host), variables)
+    assert problems == [] and found is not None
+    actual = read_back(ESTATE[host])
+    plans = plan_host(found, actual)
+    assert [p.group for p in plans if p.changed] == []
+    assert all(p.foreign == () for p in plans)
+    # Every rule 0.1.0 made is one the collection still owns and still wants.
+    wanted = {r.name for p in plans for r in p.after}
+    assert {h.rule.name for h in actual} == wanted

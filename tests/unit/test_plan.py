@@ -1,0 +1,330 @@
+"""Planning one rule group, and the groups a host no longer needs (plugins/plugin_utils/_plan.py).
+
+Only rules whose description ends with the ownership marker are the collection's: they are
+the only ones ever retired or replaced. Every other rule of a group is *foreign*: reported,
+never planned for removal, whatever its name.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _plan
+from ansible_collections.ocs.firewall.plugins.plugin_utils._plan import plan_group
+from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
+    TOMBSTONE_PREFIX,
+    HostRule,
+    Rule,
+)
+
+G = "OCS 2007 R2 - Front End"
+TASK = " [ocs.firewall]"
+
+
+def rule(name: str, description: str = "d" + TASK, **fields: Any) -> Rule:
+    return Rule(name=name, description=description, **fields)
+
+
+def on_host(name: str, group: str = G, *, description: str = "d" + TASK, **fields: Any) -> HostRule:
+    application = fields.pop("application", "")
+    return HostRule(rule(name, description, **fields), group=group, application=application)
+
+
+def hand_made(name: str, group: str = G, **fields: Any) -> HostRule:
+    fields.setdefault("description", "opened by hand")
+    return on_host(name, group, **fields)
+
+
+TOMB = on_host(f"{TOMBSTONE_PREFIX}0123456789abcdef")
+
+A = rule("A", local_ports=("80",))
+B = rule("B", local_ports=("443",))
+
+# (desired, actual, options) -> (retire, adds, added, updated, removed, foreign)
+CASES = [
+    pytest.param([A, B], [], {}, ((), ("A", "B"), ("A", "B"), (), (), ()), id="add-to-empty"),
+    pytest.param(
+        [A],
+        [on_host("A", local_ports=("80",))],
+        {},
+        ((), (), (), (), (), ()),
+        id="in-sync",
+    ),
+    pytest.param(
+        [A],
+        [on_host("A", local_ports=("81",))],
+        {},
+        (("A",), ("A",), (), ("A",), (), ()),
+        id="update-differs",
+    ),
+    pytest.param(
+        [A],
+        [on_host("A", local_ports=("80",), application="x.exe")],
+        {},
+        (("A",), ("A",), (), ("A",), (), ()),
+        id="update-property-we-never-set",
+    ),
+    pytest.param(
+        [A],
+        [on_host("a", local_ports=("80",)), on_host("A", local_ports=("80",))],
+        {},
+        (("a",), ("A",), (), ("A",), (), ()),
+        id="duplicates-become-one",
+    ),
+    pytest.param(
+        [A],
+        [on_host("A", local_ports=("80",)), on_host("Old")],
+        {},
+        (("Old",), (), (), (), ("Old",), ()),
+        id="remove-unlisted",
+    ),
+    pytest.param(
+        [A],
+        [on_host("A", local_ports=("80",)), on_host("Old")],
+        {"purge": False},
+        ((), (), (), (), (), ()),
+        id="purge-false-keeps-unlisted",
+    ),
+    pytest.param(
+        [A],
+        [hand_made("A", local_ports=("80",))],
+        {},
+        ((), ("A",), ("A",), (), (), ("A",)),
+        id="foreign-with-the-wanted-name-is-not-ours",
+    ),
+    pytest.param(
+        [A],
+        [hand_made("A", local_ports=("1",)), on_host("A", local_ports=("80",))],
+        {},
+        ((), (), (), (), (), ("A",)),
+        id="foreign-beside-ours-of-the-same-name",
+    ),
+    pytest.param(
+        [],
+        [hand_made("Admin"), hand_made("B", description="[ocs.firewall] quoted")],
+        {},
+        ((), (), (), (), (), ("Admin", "B")),
+        id="foreign-never-removed",
+    ),
+    pytest.param(
+        [A],
+        [TOMB],
+        {},
+        ((TOMB.rule.name,), ("A",), ("A",), (), (TOMB.rule.name,), ()),
+        id="tombstone-removed",
+    ),
+    pytest.param(
+        [],
+        [TOMB, on_host("Old")],
+        {"purge": False},
+        ((TOMB.rule.name,), (), (), (), (TOMB.rule.name,), ()),
+        id="tombstone-removed-without-purge",
+    ),
+    pytest.param(
+        [],
+        [TOMB, on_host("Old")],
+        {"state": "absent", "purge": False},
+        ((TOMB.rule.name,), (), (), (), (TOMB.rule.name,), ()),
+        id="tombstone-removed-when-absent",
+    ),
+    pytest.param(
+        [],
+        [hand_made(f"{TOMBSTONE_PREFIX}feed")],
+        {},
+        ((), (), (), (), (), (f"{TOMBSTONE_PREFIX}feed",)),
+        id="foreign-tombstone-name-is-foreign",
+    ),
+    pytest.param(
+        [],
+        [on_host("A"), on_host("B"), hand_made("C")],
+        {"state": "absent"},
+        (("A", "B"), (), (), (), ("A", "B"), ("C",)),
+        id="absent-removes-all-of-ours",
+    ),
+    pytest.param(
+        [A, B],
+        [on_host("A"), on_host("B")],
+        {"state": "absent"},
+        (("A", "B"), (), (), (), ("A", "B"), ()),
+        id="absent-never-adds",
+    ),
+    pytest.param(
+        [rule("a")],
+        [on_host("A"), on_host("B"), hand_made("a")],
+        {"state": "absent", "purge": False},
+        (("A",), (), (), (), ("A",), ("a",)),
+        id="absent-without-purge-removes-the-listed-names",
+    ),
+    pytest.param(
+        [rule("Z")],
+        [on_host("A")],
+        {"state": "absent", "purge": False},
+        ((), (), (), (), (), ()),
+        id="absent-of-a-name-not-there",
+    ),
+]
+
+
+@pytest.mark.parametrize(("desired", "actual", "options", "expected"), CASES)
+def test_plan_group(
+    desired: list[Rule],
+    actual: list[HostRule],
+    options: dict[str, Any],
+    expected: tuple[tuple[str, ...], ...],
+) -> None:
+    plan = plan_group(G, desired, actual, **options)
+    got = (
+        plan.retire,
+        tuple(r.name for r in plan.adds),
+        plan.added,
+        plan.updated,
+        plan.removed,
+        tuple(h.rule.name for h in plan.foreign),
+    )
+    assert got == expected
+    assert plan.changed is bool(plan.retire or plan.adds)
+    # Only the collection's rules are retired, and never a foreign one's name alone.
+    ours = {h.rule.name for h in actual if h not in plan.foreign}
+    assert set(plan.retire) <= ours
+    assert plan.before == tuple(h for h in actual if h not in plan.foreign)
+
+
+def test_after_is_the_groups_own_rules_sorted() -> None:
+    plan = plan_group(
+        G,
+        [rule("b"), rule("C")],
+        [on_host("a"), hand_made("Z")],
+        purge=False,
+    )
+    assert [r.name for r in plan.after] == ["a", "b", "C"]
+    assert plan_group(G, [rule("b")], [on_host("a")], state="absent").after == ()
+
+
+def test_summary_and_diff() -> None:
+    plan = plan_group(
+        G,
+        [A],
+        [on_host("A", local_ports=("81",)), on_host("Old"), hand_made("Admin")],
+        reason=_plan.COMPONENT,
+        component="front_end",
+    )
+    assert plan.summary() == {
+        "group": G,
+        "reason": "component",
+        "component": "front_end",
+        "changed": True,
+        "added": [],
+        "updated": ["A"],
+        "removed": ["Old"],
+        "foreign": ["Admin"],
+    }
+    before, after = plan.diff_sides()
+    assert set(before) == {"A", "Old"}
+    assert before["A"]["local_ports"] == ["81"]
+    assert after == {"A": {k: v for k, v in A.to_dict().items() if k != "name"}}
+    json.dumps([before, after])
+
+
+def test_diff_names_copies_and_shows_properties_that_make_a_rule_differ() -> None:
+    plan = plan_group(G, [A], [on_host("A", application="x.exe"), on_host("A")])
+    before, _after = plan.diff_sides()
+    assert set(before) == {"A", "A (copy 2)"}
+    assert before["A"]["application"] == "x.exe"
+    assert "application" not in before["A (copy 2)"]
+
+
+def test_diff_of_a_host_shows_only_groups_that_change() -> None:
+    same = plan_group("Same", [A], [on_host("A", "Same", local_ports=("80",))])
+    changing = plan_group("Changing", [A], [])
+    assert _plan.diff([same, changing]) == {
+        "before": {"Changing": {}},
+        "after": {"Changing": {"A": {k: v for k, v in A.to_dict().items() if k != "name"}}},
+    }
+
+
+def test_by_group_compares_as_windows_does() -> None:
+    rules = [on_host("a", "Grp"), on_host("b", "GRP"), on_host("c", "Other")]
+    grouped = _plan.by_group(rules)
+    assert [[h.rule.name for h in hs] for hs in grouped.values()] == [["a", "b"], ["c"]]
+
+
+# ---- the groups of components a host no longer holds ---------------------------------------
+
+DEFAULTS = {"OCS 2007 R2 - Front End": "front_end", "OCS 2007 R2 - Edge": "edge"}
+CAT = " [ocs.firewall catalogue seed-01]"
+
+
+@pytest.mark.parametrize(
+    ("actual", "held", "expected"),
+    [
+        pytest.param(
+            [on_host("e", "OCS 2007 R2 - Edge", description="x" + CAT)],
+            ["OCS 2007 R2 - Front End"],
+            [("OCS 2007 R2 - Edge", "edge")],
+            id="default-group-of-a-lost-component",
+        ),
+        pytest.param(
+            [on_host("e", "ocs 2007 r2 - edge", description="x" + CAT)],
+            [],
+            [("ocs 2007 r2 - edge", "edge")],
+            id="default-name-in-another-case-keeps-the-hosts-spelling",
+        ),
+        pytest.param(
+            [on_host("e", "OCS 2007 R2 - Edge", description="x" + CAT)],
+            ["ocs 2007 r2 - EDGE"],
+            [],
+            id="held-group-compared-ignoring-case",
+        ),
+        pytest.param(
+            [on_host("e", "OCS 2007 R2 - Edge")],
+            [],
+            [("OCS 2007 R2 - Edge", "edge")],
+            id="default-group-even-with-task-rules",
+        ),
+        pytest.param(
+            [
+                on_host("a", "Edge (custom)", description=CAT.strip()),
+                on_host("b", "Edge (custom)", description="y" + CAT),
+            ],
+            [],
+            [("Edge (custom)", None)],
+            id="custom-group-of-catalogue-rules-only",
+        ),
+        pytest.param(
+            [on_host("a", "My rules"), on_host("b", "My rules", description="y" + CAT)],
+            [],
+            [],
+            id="a-task-group-is-never-unassigned",
+        ),
+        pytest.param(
+            [hand_made("a", "OCS 2007 R2 - Edge"), hand_made("b", "Elsewhere")],
+            [],
+            [],
+            id="foreign-rules-make-no-group-ours",
+        ),
+        pytest.param(
+            [hand_made("q", "Quoting", description="copy of [ocs.firewall catalogue seed-01] x")],
+            [],
+            [],
+            id="a-quoted-marker-makes-no-group-ours",
+        ),
+        pytest.param(
+            [
+                on_host("c", "Custom", description="c" + CAT),
+                on_host("e", "OCS 2007 R2 - Edge", description="e" + CAT),
+                on_host("f", "OCS 2007 R2 - Front End", description="f" + CAT),
+                on_host("c2", "CUSTOM", description="c" + CAT),
+            ],
+            ["OCS 2007 R2 - Front End"],
+            [("Custom", None), ("OCS 2007 R2 - Edge", "edge")],
+            id="in-host-order-each-once",
+        ),
+    ],
+)
+def test_unassigned_groups(
+    actual: list[HostRule], held: list[str], expected: list[tuple[str, str | None]]
+) -> None:
+    assert _plan.unassigned_groups(actual, held, DEFAULTS) == expected
