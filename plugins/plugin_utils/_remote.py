@@ -157,7 +157,12 @@ def _keys(changes: Sequence[_wire.Change]) -> list[tuple[str, str]]:
 
 
 class HintedConnectionFailure(AnsibleConnectionFailure):
-    """A connection failure whose message already says what to do about it."""
+    """A connection failure whose message already says what to do about it.
+
+    Its message holds the original one, so ansible-core must not append the cause's again.
+    """
+
+    _include_cause_message = False
 
 
 # Exit codes of _bootstrap.ps1 before the script runs.

@@ -102,9 +102,9 @@ class LabHost:
             return self.raw_reply
         lose_when, lose_error = self.lose_apply or ("", None)
         if request.op == "apply":
-            if lose_when == "before":
+            if lose_when == "before" and lose_error is not None:
                 # Nothing ran: the host printed nothing.
-                raise lose_error("") if callable(lose_error) else lose_error  # type: ignore[misc]
+                raise _error(lose_error, "")
             if self.apply_reply is not None:
                 return self.apply_reply
         outcome = firewall.run(
@@ -115,10 +115,8 @@ class LabHost:
             os_version=self.os_version,
         )
         self.outcomes.append(outcome)
-        if request.op == "apply" and lose_when == "after":
-            if callable(lose_error):
-                raise lose_error(outcome.stdout)
-            raise lose_error  # type: ignore[misc]
+        if request.op == "apply" and lose_when == "after" and lose_error is not None:
+            raise _error(lose_error, outcome.stdout)
         return {"rc": outcome.rc, "stdout": outcome.stdout, "stderr": ""}
 
     def group(self, group: str) -> list[dict[str, Any]]:
@@ -166,3 +164,8 @@ def run_action(
     display = MagicMock()
     action._display = display
     return action.run(task_vars=task_vars or {}), display
+
+
+def _error(error: BaseException | Callable[[str], BaseException], printed: str) -> BaseException:
+    """The exception a lost connection raises; a callable gets what the script printed."""
+    return error if isinstance(error, BaseException) else error(printed)

@@ -131,26 +131,30 @@ def test_two_bad_hosts_are_both_reported_and_no_host_is_contacted() -> None:
 def test_problems_of_one_host(
     overrides: dict[str, dict[str, Any]], host: str, expected: list[str]
 ) -> None:
-    result, _, _ = preflight(hostvars(**overrides))
+    result, _calls, _warnings = preflight(hostvars(**overrides))
     assert result["problems"] == {host: expected}
 
 
 def test_only_the_named_hosts_are_checked() -> None:
     hosts = hostvars(edge01={"ocs_edge_state": "gone"})
-    result, _, _ = preflight(hosts, {"hosts": ["fe01.ocs.example", "sql01.ocs.example"]})
+    result, _calls, _warnings = preflight(
+        hosts, {"hosts": ["fe01.ocs.example", "sql01.ocs.example"]}
+    )
     assert not result.get("failed"), result
     assert list(result["components"]) == ["fe01.ocs.example", "sql01.ocs.example"]
 
 
 def test_the_play_hosts_are_checked_by_default() -> None:
     hosts = hostvars(edge01={"ocs_edge_state": "gone"})
-    result, _, _ = preflight(hosts, play_hosts=["dir01.ocs.example", "edge01.ocs.example"])
+    result, _calls, _warnings = preflight(
+        hosts, play_hosts=["dir01.ocs.example", "edge01.ocs.example"]
+    )
     assert set(result["problems"]) == {"edge01.ocs.example"}
     assert list(result["components"]) == ["dir01.ocs.example"]
 
 
 def test_a_host_without_components_passes() -> None:
-    result, _, _ = preflight({"web01": {"group_names": ["webservers"]}})
+    result, _calls, _warnings = preflight({"web01": {"group_names": ["webservers"]}})
     assert not result.get("failed"), result
     assert result["components"] == {"web01": []}
 
@@ -173,7 +177,7 @@ def test_a_bad_option_is_reported(args: dict[str, Any], words: str) -> None:
 def test_preflight_and_the_module_word_a_problem_alike() -> None:
     """Both go through _host.host_request: the same problem reads the same in both."""
     hosts = hostvars(edge01={"ocs_edge_profiles": ["work"], "ocs_edge_include_extras": "maybe"})
-    result, _, _ = preflight(hosts)
+    result, _calls, _warnings = preflight(hosts)
     problems = result["problems"]["edge01.ocs.example"]
 
     class Templar:
@@ -182,7 +186,7 @@ def test_preflight_and_the_module_word_a_problem_alike() -> None:
 
     variables = dict(hosts["edge01.ocs.example"], inventory_hostname="edge01.ocs.example")
     lab = LabHost()
-    module_result, _ = run_action(
+    module_result, _other = run_action(
         WinOcsFirewall,
         "ocs.firewall.win_ocs_firewall",
         lab,
@@ -224,6 +228,6 @@ def test_a_variable_that_cannot_be_templated_is_one_more_problem() -> None:
         },
         "ocs_edge_internal_addresses",
     )
-    result, _, _ = preflight(hosts)
+    result, _calls, _warnings = preflight(hosts)
     assert set(result["problems"]) == {"edge01.ocs.example", "cwa01.ocs.example"}
     assert "ocs_edge_internal_addresses" in result["problems"]["edge01.ocs.example"][0]

@@ -99,7 +99,7 @@ def test_a_collocated_host_costs_two_commands_cold_and_one_in_sync() -> None:
     host = lab_host()
     foreign_before = copy.deepcopy(not_ours(host))
     variables = task_vars("fe01.ocs.example")
-    result, _ = converge(host, variables)
+    result, _other = converge(host, variables)
     assert not result.get("failed"), result
     assert result["changed"] is True
     assert [r.op for r in host.requests] == ["read", "apply"]
@@ -131,9 +131,9 @@ def test_a_collocated_host_costs_two_commands_cold_and_one_in_sync() -> None:
 def test_each_host_of_the_estate_converges_and_stays_converged() -> None:
     for name in sorted(ESTATE):
         host = lab_host()
-        first, _ = converge(host, task_vars(name))
+        first, _other = converge(host, task_vars(name))
         assert not first.get("failed"), (name, first)
-        second, _ = converge(host, task_vars(name))
+        second, _other = converge(host, task_vars(name))
         assert second["changed"] is False, name
         assert len(host.requests) == 3, name
 
@@ -141,7 +141,7 @@ def test_each_host_of_the_estate_converges_and_stays_converged() -> None:
 def test_check_mode_sends_only_the_read() -> None:
     host = lab_host()
     before = copy.deepcopy(host.state)
-    result, _ = converge(host, task_vars("edge01.ocs.example"), check_mode=True, diff=True)
+    result, _other = converge(host, task_vars("edge01.ocs.example"), check_mode=True, diff=True)
     assert result["changed"] is True
     assert [r.op for r in host.requests] == ["read"]
     assert host.state == before
@@ -152,7 +152,7 @@ def test_check_mode_sends_only_the_read() -> None:
 
 
 def test_diff_only_in_diff_mode() -> None:
-    result, _ = converge(lab_host(), task_vars("dir01.ocs.example"))
+    result, _other = converge(lab_host(), task_vars("dir01.ocs.example"))
     assert "diff" not in result
 
 
@@ -218,7 +218,7 @@ def test_bad_settings_send_no_command(
     overrides: dict[str, Any], args: dict[str, Any], expected: list[str]
 ) -> None:
     host = lab_host()
-    result, _ = converge(host, task_vars("edge01.ocs.example", **overrides), args)
+    result, _other = converge(host, task_vars("edge01.ocs.example", **overrides), args)
     assert result["failed"] is True
     for text in expected:
         assert text in result["msg"]
@@ -270,8 +270,8 @@ def test_a_hand_made_rule_inside_our_group_survives_byte_identical() -> None:
     # Ours are all there too, and the next runs leave everything as it is.
     owned = [r["name"] for r in host.group(EDGE) if _ownership.is_owned(r["description"])]
     assert sorted(owned) == wanted_names("edge01.ocs.example")[EDGE]
-    for _ in range(2):
-        again, _ = converge(host, variables)
+    for _round in range(2):
+        again, _other = converge(host, variables)
         assert again["changed"] is False
     assert not_ours(host) == foreign_before
 
@@ -289,7 +289,7 @@ def test_decommission_empties_the_group_of_a_component_the_host_lost() -> None:
 
     # The host is now a Director only.
     director_vars = task_vars("edge01.ocs.example", group_names=["ocs_director"])
-    result, _ = converge(host, director_vars)
+    result, _other = converge(host, director_vars)
     assert not result.get("failed"), result
     assert host.group(EDGE) == [hand_made]
     edge = result["groups"][EDGE]
@@ -322,7 +322,7 @@ def test_without_remove_unassigned_a_lost_components_group_stays(
     converge(host, task_vars("edge01.ocs.example"))
     edge_before = copy.deepcopy(host.group(EDGE))
     variables = task_vars("edge01.ocs.example", group_names=["ocs_director"], **overrides)
-    result, _ = converge(host, variables, args)
+    result, _other = converge(host, variables, args)
     assert not result.get("failed"), result
     assert host.group(EDGE) == edge_before
     assert EDGE not in result["groups"]
@@ -334,7 +334,7 @@ def test_a_component_role_touches_only_its_own_group() -> None:
     converge(host, task_vars("fe01.ocs.example"))
     before = copy.deepcopy(host.rules)
     # ocs.firewall.cwa on the same host: its group is added, nothing else changes.
-    result, _ = converge(
+    result, _other = converge(
         host, task_vars("fe01.ocs.example"), {"components": ["cwa"], "remove_unassigned": False}
     )
     assert list(result["groups"]) == [SERVERS["cwa"].group]
@@ -374,7 +374,7 @@ def test_an_apply_failing_half_way_leaves_every_still_wanted_port_open(
     converge(host, task_vars("fe01.ocs.example"))
     open_before = openings(host.rules)
     target = task_vars("fe01.ocs.example", **overrides)
-    found, _ = _host.host_request(target["group_names"], target)
+    found, _other = _host.host_request(target["group_names"], target)
     assert found is not None
     wanted = openings(
         [
@@ -394,7 +394,7 @@ def test_an_apply_failing_half_way_leaves_every_still_wanted_port_open(
     assert open_before & wanted, "the scenario must keep some ports"
 
     host.fail_apply_midway = True
-    result, _ = converge(host, target)
+    result, _other = converge(host, target)
     assert result["failed"] is True and result["changed"] is True
     assert "access denied" in result["msg"] and "Run the task again" in result["msg"]
     # It stopped with rules retired but not yet removed: they still let traffic through.
@@ -403,7 +403,7 @@ def test_an_apply_failing_half_way_leaves_every_still_wanted_port_open(
 
     # The next run completes the change and clears the tombstones.
     host.fail_apply_midway = False
-    rerun, _ = converge(host, target)
+    rerun, _other = converge(host, target)
     assert not rerun.get("failed"), rerun
     assert host.tombstones() == []
     assert converge(host, target)[0]["changed"] is False
@@ -415,7 +415,7 @@ def test_a_windows_server_2008_host_refuses_newer_keywords_before_any_change() -
     host.os_version = "6.0"
     before = copy.deepcopy(host.state)
     variables = task_vars("sql01.ocs.example", ocs_sql_backend_remote_addresses=["DNS"])
-    result, _ = converge(host, variables)
+    result, _other = converge(host, variables)
     assert result["failed"] is True
     assert result["msg"].startswith("sql01.ocs.example: rule 'OCS SQL Back End")
     assert "need Windows Server 2008 R2 or later" in result["msg"]

@@ -119,7 +119,7 @@ def test_an_envelope_over_150_kb_is_refused(lab: tuple[Path, dict[str, Any]]) ->
 
 def test_a_sixth_shell_of_one_user_is_refused(lab: tuple[Path, dict[str, Any]]) -> None:
     proto = _protocol(lab[1]["r2"])
-    shells = [proto.open_shell() for _ in range(5)]
+    shells = [proto.open_shell() for _shell in range(5)]
     try:
         with pytest.raises(WSManFaultError) as caught:
             proto.open_shell()
