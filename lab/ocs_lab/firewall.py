@@ -450,7 +450,8 @@ def run(
     def error(message: str, op: str = "", counts: dict[str, int] | None = None) -> Outcome:
         out.append("\t".join(("ERROR", b64e(message))))
         counts = counts or {}
-        changed = bool(counts.get("removed") or counts.get("added"))
+        # A rename (retire) changes the store as much as an add or a removal does.
+        changed = bool(counts.get("removed") or counts.get("added") or counts.get("retired"))
         return Outcome("\n".join(out) + "\n", 2, op, counts, changed=changed, error=message)
 
     try:
@@ -525,6 +526,7 @@ def _apply(
 
     def halt(phase: str) -> Outcome:
         counts.update(
+            retired=sum(len(r[2]) for r in retired),
             removed=sum(1 for r in retired for _t in r[2] if not _find(rules, _t)),
             added=sum(1 for line in out if line.startswith("ADDED")),
         )
@@ -551,7 +553,11 @@ def _apply(
         try:
             rule = build_rule(add, group, os_version)
         except FirewallError as exc:
-            counts.update(removed=0, added=sum(1 for line in out if line.startswith("ADDED")))
+            counts.update(
+                retired=sum(len(r[2]) for r in retired),
+                removed=0,
+                added=sum(1 for line in out if line.startswith("ADDED")),
+            )
             message = f"rule {add.name} of group {group} was refused, nothing was removed: {exc}"
             return error(message, "apply", counts)
         rules.append(rule)

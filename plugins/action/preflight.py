@@ -8,7 +8,7 @@ from typing import Any
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _host
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _host, _settings
 
 # Parsed once in the controller's main process (see win_ocs_firewall).
 _catalogue.components()
@@ -42,7 +42,13 @@ class ActionModule(ActionBase):
         components: dict[str, list[str]] = {}
         for host in hosts:
             variables = hostvars[host]
-            request, found = _host.host_request(list(variables["group_names"]), variables)
+            group_names = list(variables["group_names"])
+            for group, meant in _settings.misspelt_groups(group_names):
+                self._display.warning(
+                    f"{host} is in the inventory group {group}, which names no OCS component; "
+                    f"did you mean {meant}? The host gets no rules from it"
+                )
+            request, found = _host.host_request(group_names, variables)
             if request is None:
                 problems[host] = found
             else:

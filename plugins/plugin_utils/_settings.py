@@ -18,6 +18,7 @@ interface addresses. Everything after it trusts the :class:`Settings` it returns
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -361,6 +362,24 @@ def group_clashes(checked: Iterable[Settings], namer: Namer) -> list[str]:
 
 
 # ---- from the inventory ------------------------------------------------------------------
+
+
+# The inventory group of every OCS server, held components or not (playbooks/site.yml).
+SERVERS_GROUP = "ocs_servers"
+
+
+def misspelt_groups(group_names: Sequence[str]) -> list[tuple[str, str]]:
+    """``(group, component group)`` for each of the host's groups that looks like a
+    misspelt component group (``ocs_front_ends``): such a host silently lacks it."""
+    known = [c.inventory_group for c in _catalogue.server_components().values()]
+    found = []
+    for group in group_names:
+        if group in known or group == SERVERS_GROUP or not group.startswith("ocs_"):
+            continue
+        close = difflib.get_close_matches(group, known, n=1, cutoff=0.85)
+        if close:
+            found.append((group, close[0]))
+    return found
 
 
 def held_components(group_names: Sequence[str]) -> list[str]:

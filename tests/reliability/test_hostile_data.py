@@ -1,12 +1,17 @@
 """Hostile rule names and descriptions are data: stored verbatim, never part of a script.
 
 Each payload goes to the host in its own task (its own WinRM command), then all of them in
-one task. The lab's dump must show every string byte for byte, and every command line the
-connection sent (logged by the winrm plugin at -vvvvv) must be the same fixed bootstrap,
-whatever the payload. The lab itself refuses (``op: rejected``) any command whose
+one task. The lab's dump must show every string byte for byte (a description followed by
+one space and the collection's ownership marker), and every command line the connection
+sent (logged by the winrm plugin at -vvvvv) must be the same fixed bootstrap, whatever
+the payload. The lab itself refuses (``op: rejected``) any command whose
 ``-EncodedCommand`` is not the text of ``_bootstrap.ps1`` or whose stdin does not start
 with the exact bytes of ``_firewall.ps1``, so an all-accepted trace proves the script text
 too.
+
+A hostile rule group name takes the other way in: a role variable (``ocs_front_end_group``)
+through site.yml's preflight and ``win_ocs_firewall``; every Front End rule must land in
+that group, verbatim, and a second run must find them there.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from typing import Any
 
 import pytest
 
-from .conftest import host_rules
+from .conftest import SITE_TASK, host_rules, is_owned, marked, records_of
 
 HOST = "hostile01"
+GROUP_HOST = "hostile02"
+HOSTILE_GROUP = "OCS \"FE\" 'x' $(Stop-Service MpsSvc) `whoami` ; exit 1 %PATH%\nΩ 🔥 \\srv"
 GROUP_EACH = "OCS Reliability - hostile (one per task)"
 GROUP_ALL = "OCS Reliability - hostile (together)"
 
@@ -83,7 +90,17 @@ def hostile(
     play: Callable[..., Any],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Any]:
-    lab = start_lab("hostile", {"all": {"hosts": {HOST: None}}})
+    lab = start_lab(
+        "hostile",
+        {
+            "all": {
+                "hosts": {HOST: None},
+                "children": {
+                    "ocs_front_end": {"hosts": {GROUP_HOST: {"ocs_front_end_group": HOSTILE_GROUP}}}
+                },
+            }
+        },
+    )
     folder = tmp_path_factory.mktemp("hostile")
     rules = [_rule(i, n, d) for i, (n, d) in enumerate(PAYLOADS)]
     (folder / "payloads.json").write_text(
@@ -91,11 +108,12 @@ def hostile(
     )
     playbook = folder / "hostile.yml"
     playbook.write_text(PLAYBOOK, encoding="utf-8")
-    first = play(playbook, lab.inventory, "-vvvvv")
+    first = play(playbook, lab.inventory, "-vvvvv", "--limit", HOST)
     trace = lab.trace(HOST, reset=True)
     dump = lab.dump(HOST)
-    second = play(playbook, lab.inventory)
+    second = play(playbook, lab.inventory, "--limit", HOST)
     return {
+        "lab": lab,
         "first": first,
         "second": second,
         "trace": trace[HOST],
@@ -111,8 +129,9 @@ def test_runs_succeed(hostile: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("group", [GROUP_EACH, GROUP_ALL])
 def test_stored_verbatim(hostile: dict[str, Any], group: str) -> None:
+    """Names as given; descriptions as given, then one space and the marker."""
     stored = [(r["name"], r["description"]) for r in hostile["rules"] if r["grouping"] == group]
-    assert sorted(stored) == sorted(PAYLOADS)
+    assert sorted(stored) == sorted((n, marked(d)) for n, d in PAYLOADS)
 
 
 def test_every_command_was_the_fixed_script(hostile: dict[str, Any]) -> None:
@@ -145,3 +164,27 @@ def test_second_run_changes_nothing(hostile: dict[str, Any]) -> None:
     changed = [r for r in hostile["second"].records if r.get("changed")]
     assert changed == []
     assert [e["op"] for e in hostile["second_trace"]] == ["read"] * (len(PAYLOADS) + 1)
+
+
+@pytest.fixture(scope="module")
+def hostile_group(hostile: dict[str, Any], repo_root: Path, play: Callable[..., Any]) -> Any:
+    lab = hostile["lab"]
+    site = repo_root / "playbooks" / "site.yml"
+    first = play(site, lab.inventory, "--limit", GROUP_HOST)
+    dump = lab.dump(GROUP_HOST)
+    second = play(site, lab.inventory, "--limit", GROUP_HOST)
+    return {"first": first, "second": second, "rules": host_rules(dump, GROUP_HOST)}
+
+
+def test_hostile_group_name_is_data(hostile_group: dict[str, Any]) -> None:
+    first, second = hostile_group["first"], hostile_group["second"]
+    assert first.rc == 0, first.tail()
+    assert second.rc == 0, second.tail()
+    ours = [r for r in hostile_group["rules"] if is_owned(r)]
+    assert ours and {r["grouping"] for r in ours} == {HOSTILE_GROUP}
+    (record,) = records_of(first, SITE_TASK, GROUP_HOST)
+    assert list(record["result"]["rules"]) == [HOSTILE_GROUP]
+    assert sorted(r["name"] for r in ours) == sorted(
+        r["name"] for r in record["result"]["rules"][HOSTILE_GROUP]
+    )
+    assert not [r for r in second.records if r.get("changed")]

@@ -1,11 +1,21 @@
-"""The collection changes only its own rule groups: every other rule stays byte-identical.
+"""The collection changes only the rules it made: every other rule stays byte-identical.
 
-A host carrying two roles (Front End and Edge) starts with the lab's built-in Windows
-rules, the rules OCS activation made, hand-made rules, and foreign rules that share their
-names with rules the roles create (in OCS set-up's group, in no group, and in groups
-whose names only look like ours). After converge, purge, and state absent, a full dump of
-the host's firewall shows every rule outside the collection's groups exactly as before,
-in the same order; after state absent the whole firewall equals the starting one.
+A rule is the collection's when its description ends with the ownership marker
+(``[ocs.firewall catalogue <id>]`` for catalogue rules, ``[ocs.firewall]`` for
+win_firewall_rules rules); only such rules, and only in the groups it manages, are ever
+changed or removed.
+
+A host carrying two components (Front End and Edge) starts with the lab's built-in Windows
+rules, the rules OCS activation made, rules added by hand, foreign rules that share their
+names with rules the collection creates (in OCS set-up's group, in no group, in groups
+whose names only look like ours) and hand-made rules without the marker INSIDE the
+collection's own groups, one of them with the very name of one of our rules (a second
+host holds one whose description quotes the marker mid-text). After
+converge, purge, removing one name, and state absent, a full dump of the host's firewall
+shows every rule the collection did not make exactly as before, in the same order; after
+state absent the whole firewall equals the starting one. A user naming the built-in
+Remote Desktop group (``@FirewallAPI.dll,-28752``) is refused, and that group is never
+touched.
 """
 
 from __future__ import annotations
@@ -17,58 +27,61 @@ from typing import Any
 
 import pytest
 
+from .conftest import SITE_TASK, is_owned, records_of
+
 HOST = "own01"
+# Its one extra rule, named like one of ours in our group, quotes the marker in the middle
+# of its description.
+QUOTING_HOST = "own02"
+HOSTS = (HOST, QUOTING_HOST)
 FE_GROUP = "OCS 2007 R2 - Front End"
 EDGE_GROUP = "OCS 2007 R2 - Edge"
 OURS = (FE_GROUP, EDGE_GROUP)
+REMOTE_DESKTOP = "@FirewallAPI.dll,-28752"
 ROLE_VARS = {
     "ocs_edge_internal_addresses": ["192.0.2.20"],
     "ocs_edge_external_addresses": ["198.51.100.20", "198.51.100.21"],
 }
+HAND_MADE = "Contoso hand-made rule in the OCS group"
+HAND_MADE_EDGE = "Contoso STUN probe"
 
 
-def _estate(host: str, foreign: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    fe_vars: dict[str, Any] = {"ocs_lab_foreign_rules": foreign} if foreign else {}
-    return {
-        "all": {
-            "children": {
-                "ocs_front_end": {"hosts": {host: fe_vars or None}},
-                "ocs_edge": {"hosts": {host: dict(ROLE_VARS)}},
-            }
-        }
-    }
+def _estate(foreign: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Every host of ``foreign`` in both groups; its foreign rules as lab host vars."""
+    fe = {h: ({"ocs_lab_foreign_rules": rules} if rules else None) for h, rules in foreign.items()}
+    edge = {h: dict(ROLE_VARS) for h in foreign}
+    return {"all": {"children": {"ocs_front_end": {"hosts": fe}, "ocs_edge": {"hosts": edge}}}}
 
 
-def _foreign(rules: list[dict[str, Any]]) -> str:
-    """Every rule outside our groups, in store order, as exact text."""
-    return json.dumps([r for r in rules if r["grouping"] not in OURS], ensure_ascii=False)
+def _theirs(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every rule the collection did not make, in store order."""
+    return [r for r in rules if not (r["grouping"] in OURS and is_owned(r))]
 
 
-def _names(rules: list[dict[str, Any]], group: str) -> list[str]:
-    return [r["name"] for r in rules if r["grouping"] == group]
+def _text(rules: list[dict[str, Any]]) -> str:
+    return json.dumps(rules, ensure_ascii=False)
+
+
+def _ours(rules: list[dict[str, Any]], group: str) -> list[str]:
+    return [r["name"] for r in rules if r["grouping"] == group and is_owned(r)]
 
 
 @pytest.fixture(scope="module")
 def our_names(
     start_lab: Callable[..., Any], play: Callable[..., Any], repo_root: Path
 ) -> dict[str, list[str]]:
-    """The names the roles would create on such a host (a --check run on a scratch lab)."""
-    scratch = start_lab("ownership-scratch", _estate("scratch01"))
+    """The names site.yml would create on such a host (a --check run on a scratch lab)."""
+    scratch = start_lab("ownership-scratch", _estate({"scratch01": []}))
     run = play(repo_root / "playbooks" / "site.yml", scratch.inventory, "--check")
     assert run.rc == 0, run.tail()
-    names: dict[str, list[str]] = {}
-    for record in run.records:
-        if record["event"] == "ok" and record["action"].endswith("win_firewall_rules"):
-            rules = record["result"].get("rules", [])
-            # Both roles run the same shared task; the rule names tell the components apart.
-            group = EDGE_GROUP if rules and rules[0]["name"].startswith("OCS Edge") else FE_GROUP
-            names[group] = [r["name"] for r in rules]
+    (record,) = records_of(run, SITE_TASK, "scratch01")
+    names = {g: [r["name"] for r in rules] for g, rules in record["result"]["rules"].items()}
     assert set(names) == set(OURS) and all(names.values()), names
     return names
 
 
 @pytest.fixture(scope="module")
-def owned_host(start_lab: Callable[..., Any], our_names: dict[str, list[str]]) -> Any:
+def owned_lab(start_lab: Callable[..., Any], our_names: dict[str, list[str]]) -> Any:
     fe, edge = our_names[FE_GROUP], our_names[EDGE_GROUP]
     foreign = [
         # Same name as ours, in the group OCS activation uses (the lab's default group).
@@ -81,115 +94,274 @@ def owned_host(start_lab: Callable[..., Any], our_names: dict[str, list[str]]) -
         # Same name twice, in two foreign groups.
         {"name": edge[1], "group": "Contoso perimeter"},
         {"name": edge[1], "group": "Contoso perimeter 2", "enabled": 0},
+        # Hand-made rules INSIDE our groups (no marker): one with a name of its own, one
+        # with the very name of one of our rules (and a description that mentions us
+        # without the marker), one in the Edge group with an empty description.
+        {
+            "name": HAND_MADE,
+            "group": FE_GROUP,
+            "local_ports": "8443",
+            "description": "added by hand; not managed by ocs.firewall",
+        },
+        {
+            "name": fe[3],
+            "group": FE_GROUP,
+            "local_ports": "5061",
+            "remote_addresses": "10.1.0.0/16",
+            "description": "hand-made, same name as an ocs.firewall rule",
+        },
+        {"name": HAND_MADE_EDGE, "group": EDGE_GROUP, "protocol": 17, "local_ports": "3478"},
     ]
-    return start_lab("ownership", _estate(HOST, foreign))
+    quoting = [
+        {
+            "name": fe[0],
+            "group": FE_GROUP,
+            "local_ports": "5061",
+            "description": "Copy of an [ocs.firewall catalogue seed-01] rule, edited by hand",
+        }
+    ]
+    return start_lab("ownership", _estate({HOST: foreign, QUOTING_HOST: quoting}))
+
+
+STEPS = ["converge", "purge", "converge_again", "absent_one", "built_in", "absent"]
 
 
 @pytest.fixture(scope="module")
 def journey(
-    owned_host: Any, play: Callable[..., Any], repo_root: Path, our_names: dict[str, list[str]]
+    owned_lab: Any, play: Callable[..., Any], repo_root: Path, our_names: dict[str, list[str]]
 ) -> dict[str, Any]:
-    """Converge, purge, remove one name, converge again, state absent; dump after each."""
+    """Converge, purge, remove one name, converge again, try the built-in group, state
+    absent; dump (and count the commands) after each."""
     site = repo_root / "playbooks" / "site.yml"
-    inv = owned_host.inventory
-    dumps: dict[str, Any] = {"start": owned_host.dump(HOST)[HOST]}
+    inv = owned_lab.inventory
+    hosts = ",".join(HOSTS)
+    dumps: dict[str, Any] = {"start": owned_lab.dump()}
     runs: dict[str, Any] = {}
+    commands: dict[str, dict[str, int]] = {}
 
-    runs["converge"] = play(site, inv)
-    dumps["converge"] = owned_host.dump(HOST)[HOST]
+    def step(name: str, *runs_of_step: Callable[[], Any]) -> None:
+        owned_lab.trace(reset=True)
+        runs[name] = [run() for run in runs_of_step]
+        commands[name] = owned_lab.commands()
+        dumps[name] = owned_lab.dump()
+
+    step("converge", lambda: play(site, inv))
 
     keep = our_names[FE_GROUP][:3]
-    runs["purge"] = play(
-        f"""
-        - hosts: {HOST}
-          gather_facts: false
-          tasks:
-            - name: Keep three Front End rules, purge the rest of the group
-              ocs.firewall.win_firewall_rules:
-                group: "{FE_GROUP}"
-                rules: {json.dumps([{"name": n} for n in keep])}
-                purge: true
-        """,
-        inv,
+    step(
+        "purge",
+        lambda: play(
+            f"""
+            - hosts: {hosts}
+              gather_facts: false
+              tasks:
+                - name: Keep three Front End rules, purge the rest of the group
+                  ocs.firewall.win_firewall_rules:
+                    group: "{FE_GROUP}"
+                    rules: {json.dumps([{"name": n} for n in keep])}
+                    purge: true
+            """,
+            inv,
+        ),
     )
-    dumps["purge"] = owned_host.dump(HOST)[HOST]
-
-    runs["converge_again"] = play(site, inv)
-    dumps["converge_again"] = owned_host.dump(HOST)[HOST]
+    step("converge_again", lambda: play(site, inv))
 
     shared = our_names[EDGE_GROUP][1]
-    runs["absent_one"] = play(
-        f"""
-        - hosts: {HOST}
-          gather_facts: false
-          tasks:
-            - name: Remove one rule whose name foreign groups also use
-              ocs.firewall.win_firewall_rules:
-                group: "{EDGE_GROUP}"
-                rules: {json.dumps([{"name": shared}])}
-                state: absent
-                purge: false
-        """,
-        inv,
+    step(
+        "absent_one",
+        lambda: play(
+            f"""
+            - hosts: {hosts}
+              gather_facts: false
+              tasks:
+                - name: Remove one rule whose name foreign groups also use
+                  ocs.firewall.win_firewall_rules:
+                    group: "{EDGE_GROUP}"
+                    rules: {json.dumps([{"name": shared}])}
+                    state: absent
+                    purge: false
+            """,
+            inv,
+        ),
     )
-    dumps["absent_one"] = owned_host.dump(HOST)[HOST]
 
-    runs["absent"] = play(
-        site, inv, "-e", "ocs_front_end_state=absent", "-e", "ocs_edge_state=absent"
+    built_in = json.dumps(REMOTE_DESKTOP)
+    step(
+        "built_in",
+        # Every way a user can name the group: each task must be refused on every host.
+        lambda: play(
+            f"""
+            - hosts: {hosts}
+              gather_facts: false
+              tasks:
+                - name: Empty the Remote Desktop group
+                  ocs.firewall.win_firewall_rules:
+                    group: {built_in}
+                    rules: []
+                    purge: true
+                  ignore_errors: true
+                - name: Remove every rule of the Remote Desktop group
+                  ocs.firewall.win_firewall_rules:
+                    group: {built_in}
+                    state: absent
+                  ignore_errors: true
+                - name: Put a component in the Remote Desktop group
+                  ocs.firewall.win_ocs_firewall:
+                    components:
+                      front_end: {{group: {built_in}}}
+                  ignore_errors: true
+                - name: Take a component out of the Remote Desktop group
+                  ocs.firewall.win_ocs_firewall:
+                    components:
+                      front_end: {{group: {built_in}, state: absent}}
+                  ignore_errors: true
+            """,
+            inv,
+        ),
+        lambda: play(
+            site,
+            inv,
+            "-e",
+            json.dumps({"ocs_front_end_group": REMOTE_DESKTOP, "ocs_front_end_state": "absent"}),
+        ),
     )
-    dumps["absent"] = owned_host.dump(HOST)[HOST]
-    return {"dumps": dumps, "runs": runs, "keep": keep, "shared": shared}
+
+    step(
+        "absent",
+        lambda: play(site, inv, "-e", "ocs_front_end_state=absent", "-e", "ocs_edge_state=absent"),
+    )
+    return {"dumps": dumps, "runs": runs, "commands": commands, "keep": keep, "shared": shared}
 
 
-STEPS = ["converge", "purge", "converge_again", "absent_one", "absent"]
+def _rules(journey: dict[str, Any], step: str, host: str = HOST) -> list[dict[str, Any]]:
+    return list(journey["dumps"][step][host]["rules"])
 
 
-@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("step", [s for s in STEPS if s != "built_in"])
 def test_step_succeeds(journey: dict[str, Any], step: str) -> None:
-    run = journey["runs"][step]
+    (run,) = journey["runs"][step]
     assert run.rc == 0, run.tail()
 
 
 @pytest.mark.parametrize("step", STEPS)
-def test_foreign_rules_byte_identical(journey: dict[str, Any], step: str) -> None:
-    start = journey["dumps"]["start"]["rules"]
-    after = journey["dumps"][step]["rules"]
-    assert _foreign(after) == _foreign(start)
+def test_rules_we_did_not_make_byte_identical(journey: dict[str, Any], step: str) -> None:
+    assert _text(_theirs(_rules(journey, step))) == _text(_theirs(_rules(journey, "start")))
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_hand_made_rules_inside_our_groups_survive(
+    journey: dict[str, Any], step: str, our_names: dict[str, list[str]]
+) -> None:
+    def inside(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [r for r in rules if r["grouping"] in OURS and not is_owned(r)]
+
+    start = inside(_rules(journey, "start"))
+    assert sorted(r["name"] for r in start) == sorted(
+        [HAND_MADE, our_names[FE_GROUP][3], HAND_MADE_EDGE]
+    )
+    assert _text(inside(_rules(journey, step))) == _text(start)
 
 
 def test_start_has_foreign_rules_sharing_our_names(
     journey: dict[str, Any], our_names: dict[str, list[str]]
 ) -> None:
-    start = journey["dumps"]["start"]["rules"]
+    start = _rules(journey, "start")
     ours = {n.lower() for names in our_names.values() for n in names}
     sharing = [r for r in start if r["name"].lower() in ours]
-    assert len(sharing) == 6
-    assert not [r for r in start if r["grouping"] in OURS]
+    assert len(sharing) == 7
+    assert not [r for r in start if is_owned(r)]
 
 
 def test_converge_fills_our_groups_once(
     journey: dict[str, Any], our_names: dict[str, list[str]]
 ) -> None:
-    rules = journey["dumps"]["converge"]["rules"]
+    rules = _rules(journey, "converge")
     for group in OURS:
-        assert sorted(_names(rules, group)) == sorted(our_names[group])
+        assert sorted(_ours(rules, group)) == sorted(our_names[group])
+
+
+def test_converge_reports_the_hand_made_rules_as_foreign(
+    journey: dict[str, Any], our_names: dict[str, list[str]]
+) -> None:
+    (run,) = journey["runs"]["converge"]
+    (record,) = records_of(run, SITE_TASK, HOST)
+    groups = record["result"]["groups"]
+    assert sorted(groups[FE_GROUP]["foreign"]) == sorted([HAND_MADE, our_names[FE_GROUP][3]])
+    assert groups[EDGE_GROUP]["foreign"] == [HAND_MADE_EDGE]
+    warnings = run.stdout + run.stderr
+    assert "rule(s) the collection did not make, left as they are" in warnings
+    assert HAND_MADE in warnings
 
 
 def test_purge_keeps_only_listed(journey: dict[str, Any], our_names: dict[str, list[str]]) -> None:
-    rules = journey["dumps"]["purge"]["rules"]
-    assert sorted(_names(rules, FE_GROUP)) == sorted(journey["keep"])
-    assert sorted(_names(rules, EDGE_GROUP)) == sorted(our_names[EDGE_GROUP])
+    rules = _rules(journey, "purge")
+    assert sorted(_ours(rules, FE_GROUP)) == sorted(journey["keep"])
+    assert sorted(_ours(rules, EDGE_GROUP)) == sorted(our_names[EDGE_GROUP])
 
 
 def test_absent_one_removes_only_ours(
     journey: dict[str, Any], our_names: dict[str, list[str]]
 ) -> None:
-    rules = journey["dumps"]["absent_one"]["rules"]
+    rules = _rules(journey, "absent_one")
     expected = [n for n in our_names[EDGE_GROUP] if n != journey["shared"]]
-    assert sorted(_names(rules, EDGE_GROUP)) == sorted(expected)
+    assert sorted(_ours(rules, EDGE_GROUP)) == sorted(expected)
     assert len([r for r in rules if r["name"] == journey["shared"]]) == 2
 
 
 def test_absent_restores_the_starting_firewall(journey: dict[str, Any]) -> None:
-    start, end = journey["dumps"]["start"], journey["dumps"]["absent"]
+    start, end = journey["dumps"]["start"][HOST], journey["dumps"]["absent"][HOST]
     assert json.dumps(end, ensure_ascii=False) == json.dumps(start, ensure_ascii=False)
+
+
+def test_built_in_group_is_refused_on_every_host(journey: dict[str, Any]) -> None:
+    tasks_run, site_run = journey["runs"]["built_in"]
+    refused = [r for r in tasks_run.records if r["event"] == "failed"]
+    assert sorted((r["host"], r["task"]) for r in refused) == sorted(
+        (h, t)
+        for h in HOSTS
+        for t in (
+            "Empty the Remote Desktop group",
+            "Remove every rule of the Remote Desktop group",
+            "Put a component in the Remote Desktop group",
+            "Take a component out of the Remote Desktop group",
+        )
+    )
+    for record in refused:
+        assert REMOTE_DESKTOP in record["msg"] and "built-in" in record["msg"], record["msg"]
+    assert site_run.rc != 0
+    (preflight,) = [r for r in site_run.records if r["event"] == "failed"]
+    for host in HOSTS:
+        (problem,) = preflight["result"]["problems"][host]
+        assert problem.startswith("ocs_front_end_group: ") and REMOTE_DESKTOP in problem, problem
+        assert f"{host}: {problem}" in preflight["msg"]
+
+
+def test_built_in_group_untouched(journey: dict[str, Any]) -> None:
+    """No command at all reached a host while the group was named, and the Remote
+    Desktop rule is the same at every step (for both hosts)."""
+    assert journey["commands"]["built_in"] == {h: 0 for h in HOSTS}
+    assert journey["dumps"]["built_in"] == journey["dumps"]["absent_one"]
+    for host in HOSTS:
+        start = [r for r in _rules(journey, "start", host) if r["grouping"] == REMOTE_DESKTOP]
+        assert start, "the lab host has no Remote Desktop rule"
+        for step in STEPS:
+            now = [r for r in _rules(journey, step, host) if r["grouping"] == REMOTE_DESKTOP]
+            assert _text(now) == _text(start), step
+
+
+def test_hand_made_rule_quoting_the_marker_is_left_alone(journey: dict[str, Any]) -> None:
+    """A description that quotes the marker mid-text is not the collection's: the host
+    (which retires by the same test as the controller) leaves the rule alone even when
+    our rule of the same name in that group is replaced (purge) and removed (absent)."""
+
+    def quoting(step: str) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in _rules(journey, step, QUOTING_HOST)
+            if r["description"].startswith("Copy of an [ocs.firewall")
+        ]
+
+    start = quoting("start")
+    assert len(start) == 1
+    for step in STEPS:
+        assert _text(quoting(step)) == _text(start), f"changed at step {step}"

@@ -231,3 +231,22 @@ def test_a_variable_that_cannot_be_templated_is_one_more_problem() -> None:
     result, _calls, _warnings = preflight(hosts)
     assert set(result["problems"]) == {"edge01.ocs.example", "cwa01.ocs.example"}
     assert "ocs_edge_internal_addresses" in result["problems"]["edge01.ocs.example"][0]
+
+
+def test_a_misspelt_component_group_is_warned_about() -> None:
+    hosts = hostvars()
+    hosts["gc01.ocs.example"]["group_names"] = ["ocs_group_chats"]
+    lab = LabHost()
+    result, display = run_action(
+        ActionModule,
+        "ocs.firewall.preflight",
+        lab,
+        {"hosts": None},
+        task_vars={"hostvars": hosts, "ansible_play_hosts_all": list(hosts)},
+        connection=MagicMock(),
+    )
+    assert not result.get("failed")
+    assert result["components"]["gc01.ocs.example"] == []
+    (warning,) = [c.args[0] for c in display.warning.call_args_list]
+    assert "gc01.ocs.example" in warning and "ocs_group_chats" in warning
+    assert "did you mean ocs_group_chat?" in warning

@@ -639,7 +639,7 @@ def test_a_foreign_rule_with_a_wanted_name_survives_byte_identical() -> None:
     # Foreign rules are neither in the plan's before nor its after.
     assert set(result["diff"]["before"]) == {"Old"}
     assert [r["name"] for r in result["rules"]] == ["OCS FE - SIP"]
-    for _ in range(2):
+    for _attempt in range(2):
         again = run(host, {"group": GROUP, "rules": [SIP]})
         assert again["changed"] is False
     assert [r for r in host.rules if r["description"] != "SIP over TLS" + MARK] == foreign

@@ -663,3 +663,17 @@ def test_checked_settings_are_plain_and_comparable() -> None:
     assert settings == checked(EDGE, profiles="domain")
     hash(settings)
     json.dumps(settings.profiles)
+
+
+@pytest.mark.parametrize(
+    ("group_names", "expected"),
+    [
+        (["ocs_front_ends", "ocs_edge"], [("ocs_front_ends", "ocs_front_end")]),
+        (["ocs_mediaton"], [("ocs_mediaton", "ocs_mediation")]),
+        (["ocs_servers", "ocs_pool1", "web", "ocs_sql_backend"], []),
+    ],
+)
+def test_misspelt_component_groups_are_found(
+    group_names: list[str], expected: list[tuple[str, str]]
+) -> None:
+    assert _settings.misspelt_groups(group_names) == expected
