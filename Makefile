@@ -42,8 +42,8 @@ help:
 	@echo 'make lint          ruff check, shellcheck on the shell scripts, antsibull-changelog lint'
 	@echo 'make format        ruff format --check (make fix rewrites the files instead)'
 	@echo 'make typecheck     mypy on plugins/'
-	@echo 'make unit          pytest tests/unit'
-	@echo 'make integration   pytest tests/integration'
+	@echo 'make unit          pytest tests/unit dev/tests/lab'
+	@echo 'make integration   pytest dev/tests/integration'
 	@echo 'make ansible-lint  ansible-lint --offline, production profile'
 	@echo 'make sanity        ansible-test sanity on a clean git copy under .build/sanity'
 	@echo 'make smoke         build the collection, install the tarball offline, use it'
@@ -51,9 +51,9 @@ help:
 	@echo 'make molecule-windows  molecule test -s windows on the real hosts of'
 	@echo '                   $$OCS_FIREWALL_WINDOWS_INVENTORY (reported SKIPPED without one)'
 	@echo 'make acceptance    compare the real-host records of tests/data/acceptance/ with the lab'
-	@echo 'make reliability   pytest tests/reliability'
+	@echo 'make reliability   pytest dev/tests/reliability'
 	@echo 'make demo          scripts/demo.sh'
-	@echo 'make bench [H=N]   bench/run.py, optionally with --hosts N'
+	@echo 'make bench [H=N]   dev/bench/run.py, optionally with --hosts N'
 	@echo 'make lock          re-resolve requirements.txt into requirements-lock.txt'
 	@echo 'make clean         remove build output and tool caches (make distclean: .venv too)'
 
@@ -128,18 +128,18 @@ pytest = echo 'python -m pytest $(1)'; rc=0; $(BIN)/python -m pytest $(1) || rc=
 	if [ $$rc -eq 5 ]; then echo 'FAILED: pytest collected no test in $(1)'; fi; exit $$rc
 
 unit: venv
-	$(call header,unit: pytest tests/unit)
-	@$(call pytest,tests/unit)
+	$(call header,unit: pytest tests/unit dev/tests/lab)
+	@$(call pytest,tests/unit dev/tests/lab)
 
 integration: venv
-	$(call header,integration: pytest tests/integration)
-	@$(call pytest,tests/integration)
+	$(call header,integration: pytest dev/tests/integration)
+	@$(call pytest,dev/tests/integration)
 
 # Bad input, hostile data, ownership, faults and load: real ansible-playbook runs against
 # the lab.
 reliability: venv
-	$(call header,reliability: pytest tests/reliability)
-	@$(call pytest,tests/reliability)
+	$(call header,reliability: pytest dev/tests/reliability)
+	@$(call pytest,dev/tests/reliability)
 
 # ansible-lint puts $ANSIBLE_HOME/collections (default ~/.ansible/collections) before
 # ANSIBLE_COLLECTIONS_PATH, so any ocs.firewall installed there would be linted against
@@ -221,7 +221,7 @@ demo: venv $(COLLECTION_LINK)
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) bash scripts/demo.sh
 
 bench: venv $(COLLECTION_LINK)
-	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/python bench/run.py $(if $(H),--hosts $(H))
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/python dev/bench/run.py $(if $(H),--hosts $(H))
 
 clean:
 	rm -rf $(BUILD) tests/output .mypy_cache .pytest_cache .ruff_cache changelogs/.plugin-cache.yaml

@@ -8,7 +8,7 @@ host its OS and PowerShell versions, and for every rule the collection made both
 canonical rule and its properties exactly as Windows stored them. For each rule this
 script sends the canonical rule through the controller's own translation
 (``_rules.to_windows``, what an ADD line carries) and then through the lab's simulated
-``INetFwRule`` (``lab/ocs_lab/firewall.py build_rule``, on the host's OS version), and
+``INetFwRule`` (``dev/lab/ocs_lab/firewall.py build_rule``, on the host's OS version), and
 compares what the lab would store with what Windows did store. Run on a record made on
 lab hosts it finds nothing; run on a record from a real Windows Server 2008 R2 host it
 shows every place where the lab is not yet as strict or as exact as Windows.
@@ -41,7 +41,7 @@ def _modules() -> tuple[Any, Any]:
     root = Path(tempfile.mkdtemp(prefix="ocs-firewall-acceptance-"))
     (root / "ansible_collections" / "ocs").mkdir(parents=True)
     (root / "ansible_collections" / "ocs" / "firewall").symlink_to(REPO)
-    sys.path[:0] = [str(root), str(REPO / "lab")]
+    sys.path[:0] = [str(root), str(REPO / "dev" / "lab")]
     from ocs_lab import firewall
 
     from ansible_collections.ocs.firewall.plugins.plugin_utils import _rules

@@ -12,7 +12,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/ocs-firewall-demo.XXXXXX")"
 started=$SECONDS
 
 lab() {
-    PYTHONPATH="$repo/lab${PYTHONPATH:+:$PYTHONPATH}" python -m ocs_lab "$@"
+    PYTHONPATH="$repo/dev/lab${PYTHONPATH:+:$PYTHONPATH}" python -m ocs_lab "$@"
 }
 
 cleanup() {

@@ -11,9 +11,10 @@
 #   host these machines cannot reach. It looks for a cached copy first, so a stand-in
 #   that uses the interpreter's own ensurepip and then `pip install` is put there.
 #
-# Left out of the copy: lab/ (the simulated Windows hosts) and bench/ (the benchmark
-# harness). They are plain Python tools for developers, never run inside Ansible and never
-# shipped (galaxy.yml build_ignore); ruff and their own tests check them, while the
+# Left out of the copy: dev/ (the simulated Windows hosts, the harness, the benchmark and
+# the system tests) and the top-level conftest.py that loads the harness. They are plain
+# Python tools for developers, never run inside Ansible and never shipped (galaxy.yml
+# build_ignore); ruff and their own tests check them, while the
 # ansible-test rules (e.g. its pylint list of banned names, which has `_` beside `foo`)
 # are meant for content that runs in Ansible.
 #
@@ -86,7 +87,7 @@ cd "$repo"
 # is still listed by git, so keep only what exists.
 git ls-files -z --cached --others --exclude-standard \
     | while IFS= read -r -d '' path; do
-        case $path in lab/* | bench/*) continue ;; esac
+        case $path in dev/* | conftest.py) continue ;; esac
         if [[ -e $path || -L $path ]]; then printf '%s\0' "$path"; fi
     done \
     | tar --null --files-from=- -cf - \

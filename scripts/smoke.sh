@@ -24,7 +24,7 @@ tarball=${tarballs[0]}
 
 # Development-only content must not ship (galaxy.yml build_ignore).
 listing=$(tar -tzf "$tarball")
-dev_only='^(lab|molecule|bench|scripts|tests/output|docs/dev|\.[a-z].*)(/|$)'
+dev_only='^(dev|conftest\.py|molecule|scripts|tests/output|docs/dev|\.[a-z].*)(/|$)'
 if shipped=$(grep -E "$dev_only" <<<"$listing"); then
     fail "the tarball ships development-only files:"$'\n'"$shipped"
 fi
@@ -82,8 +82,8 @@ check_doc ocs.firewall.edge -t role
 # gets from `ansible-playbook ocs.firewall.site` once the collection is installed.
 installed=$install_root/ansible_collections/ocs/firewall
 lab_state=$install_root/lab
-trap 'PYTHONPATH=$repo/lab python -m ocs_lab stop --state-dir "$lab_state" >/dev/null 2>&1 || true; rm -rf "$install_root"' EXIT
-PYTHONPATH=$repo/lab python -m ocs_lab start --inventory "$installed/examples/inventory.yml" \
+trap 'PYTHONPATH=$repo/dev/lab python -m ocs_lab stop --state-dir "$lab_state" >/dev/null 2>&1 || true; rm -rf "$install_root"' EXIT
+PYTHONPATH=$repo/dev/lab python -m ocs_lab start --inventory "$installed/examples/inventory.yml" \
     --state-dir "$lab_state" --output "$lab_state/inventory.yml"
 ansible-playbook -i "$lab_state/inventory.yml" ocs.firewall.site >"$install_root/site.log" \
     || { tail -40 "$install_root/site.log"; fail "ansible-playbook ocs.firewall.site failed"; }

@@ -3,7 +3,7 @@
 """Encode and decode the ``OCSFW2`` protocol (docs/dev/contracts.md, "Wire protocol").
 
 Both directions are here, requests and replies, for the controller and the tests. The
-lab's simulated hosts parse the protocol with their own code (lab/ocs_lab/firewall.py),
+lab's simulated hosts parse the protocol with their own code (dev/lab/ocs_lab/firewall.py),
 a second reading of the same contract. Every string value travels as base64 of its UTF-8
 bytes: names and descriptions are data whatever characters they hold, and the host's
 output stays ASCII whatever its code page.

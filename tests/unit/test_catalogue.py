@@ -18,7 +18,7 @@ import yaml
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue as cat
 
-SEED = Path(__file__).resolve().parent.parent / "data" / "ocs-2007-r2-ports-and-protocols.txt"
+SEED = Path(__file__).resolve().parents[2] / "catalogue" / "ocs-2007-r2-ports-and-protocols.txt"
 
 SEED_TITLES = (
     "Front End Servers",

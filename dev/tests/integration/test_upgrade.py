@@ -18,7 +18,7 @@ import yaml
 
 from .helpers import Lab, PlaybookRun
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SITE = str(REPO / "playbooks" / "site.yml")
 EXAMPLE = REPO / "examples" / "inventory.yml"
 CONVERGED = REPO / "tests" / "data" / "estate-converged-0.1.0.json"

@@ -21,8 +21,8 @@ from typing import Any
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-LAB_DIR = REPO_ROOT / "lab"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LAB_DIR = REPO_ROOT / "dev" / "lab"
 SITE_PLAYBOOK = REPO_ROOT / "playbooks" / "site.yml"
 CALLBACK_DIR = Path(__file__).resolve().parent / "callback_plugins"
 

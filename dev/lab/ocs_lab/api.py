@@ -26,7 +26,7 @@ from .seed import initial_state
 from .state import LabError, StateDir, host_id, read_json, write_json
 
 LAB_DIR = Path(__file__).resolve().parent.parent
-REPO_ROOT = LAB_DIR.parent
+REPO_ROOT = LAB_DIR.parent.parent
 DEFAULT_SCRIPTS_DIR = REPO_ROOT / "plugins" / "plugin_utils"
 DEFAULT_USER = "Administrator"
 DEFAULT_PASSWORD = "Lab-Passw0rd!"

@@ -24,7 +24,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 
 from .helpers import Lab, PlaybookRun
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SITE = str(REPO / "playbooks" / "site.yml")
 EXAMPLE = REPO / "examples" / "inventory.yml"
 APPLY_TASK = "Windows Firewall rules of every OCS component of the host"

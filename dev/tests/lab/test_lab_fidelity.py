@@ -24,7 +24,7 @@ from winrm.exceptions import WinRMError, WSManFaultError
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _remote, _wire
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 INVENTORY = {
     "all": {
         "hosts": {

@@ -17,7 +17,7 @@ import yaml
 
 from .helpers import Lab, PlaybookRun
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PLUGINS = sorted(
     p
     for kind in ("modules", "lookup", "filter", "test")

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from ocs_lab import api, inventory
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 INVENTORY_TEXT = """
 all:
@@ -43,7 +43,7 @@ all:
 
 
 def lab_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONPATH=str(REPO / "lab"))
+    env = dict(os.environ, PYTHONPATH=str(REPO / "dev" / "lab"))
     return subprocess.run(
         [sys.executable, "-m", "ocs_lab", *args],
         capture_output=True,

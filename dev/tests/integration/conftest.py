@@ -79,7 +79,7 @@ def run_playbook(
         env = dict(
             os.environ,
             ANSIBLE_COLLECTIONS_PATH=str(collections_root),
-            # bench/callback_plugins: the recorder the benchmark and reliability suite use too.
+            # dev/bench/callback_plugins: the recorder the benchmark and reliability suite use too.
             ANSIBLE_CALLBACK_PLUGINS=str(CALLBACK_DIR),
             ANSIBLE_CALLBACKS_ENABLED="ocs_record",
             OCS_RECORD_FILE=str(results_file),

@@ -3,7 +3,7 @@
 Every test here drives the collection the way a user does (``ansible-playbook`` with the
 winrm connection against the lab's simulated Windows hosts) and checks the outcome in the
 lab's own records: ``dump`` (every rule of a host's firewall) and ``trace`` (every command a
-host ran). The process helpers are shared with the benchmark (``bench/benchlib.py``).
+host ran). The process helpers are shared with the benchmark (``dev/bench/benchlib.py``).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from winrm.exceptions import InvalidCredentialsError, WinRMTransportError, WSMan
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _remote, _wire
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SCRIPTS = REPO / "plugins" / "plugin_utils"
 GROUP = "ocs.firewall lab test"
 INVENTORY = {

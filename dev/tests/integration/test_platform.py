@@ -21,7 +21,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import _platform, _re
 from .helpers import Lab, PlaybookRun
 
 TASK = "Firewall rules"
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SITE = str(REPO / "playbooks" / "site.yml")
 APPLY_TASK = "Windows Firewall rules of every OCS component of the host"
 INVENTORY = {
