@@ -1,5 +1,22 @@
 """Simulated Windows hosts that speak WinRM on 127.0.0.1, for testing ocs.firewall.
 
-Not shipped with the collection (``build_ignore`` in galaxy.yml). Run it as
-``PYTHONPATH=lab python -m ocs_lab ...`` or use :mod:`ocs_lab.api` from Python.
+Development only: the package lives in ``dev/lab`` and is not shipped with the collection
+(``dev`` is in ``build_ignore`` of galaxy.yml). Run it as
+``PYTHONPATH=dev/lab python -m ocs_lab ...`` or use :mod:`ocs_lab.api` from Python (the
+tests' set-up puts ``dev/lab`` on ``sys.path``).
+
+A host runs only the collection's own ``plugins/plugin_utils/_bootstrap.ps1`` and
+``_firewall.ps1`` (read from ``api.DEFAULT_SCRIPTS_DIR`` unless told otherwise), and plays
+that script in Python against a simulated Windows Firewall (:mod:`ocs_lab.firewall`).
+
+The lab's canonicalisation of rule values (how Windows stores ports, addresses and
+profiles) is deliberately independent of the plugin's (in ``plugins/plugin_utils/``): no
+code is shared or imported either way. It is a second opinion, so that a mistake in the
+plugin shows up as a disagreement with the lab rather than being repeated by it.
+
+Modules: ``api`` (start/stop/dump/trace/set_fault), ``__main__`` (the CLI on top of it),
+``inventory`` (reads the Ansible inventory, writes the lab's), ``state`` (the state
+folder), ``server`` and ``wsman`` (the WinRM endpoints), ``certs`` (HTTPS), ``firewall``
+(the request handler and the rule store), ``seed`` with ``seed_rules.json`` (the rules a
+fresh host carries).
 """

@@ -1,4 +1,8 @@
-"""Command line of the lab: ``PYTHONPATH=lab python -m ocs_lab {start,stop,dump,trace,fault}``."""
+"""Command line of the lab: ``PYTHONPATH=dev/lab python -m ocs_lab {start,stop,dump,trace,fault}``.
+
+Each command is one call of :mod:`ocs_lab.api`; ``serve`` (hidden) is the background
+server that ``start`` launches.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import traceback
 from typing import Any
 
 from . import api, inventory
-from .state import LabError, StateDir, write_json
+from .state import FAULT_KINDS, LabError, StateDir, write_json
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,44 +94,45 @@ def _serve(state_dir: str, daemon: bool) -> int:
         return 1
 
 
+def _options(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
+    """The parsed options ``names`` as keyword arguments of the API call of the same names."""
+    return {name: getattr(args, name) for name in names}
+
+
+def _start(args: argparse.Namespace) -> None:
+    options = ("user", "password", "output", "replace", "scripts_dir")
+    written = api.start(args.inventory, args.state_dir, args.transport, **_options(args, options))
+    count = len(inventory.hosts(written))
+    print(f"ocs_lab: {count} host(s) listening; inventory written to {args.output}")
+
+
+def _stop(args: argparse.Namespace) -> None:
+    stopped = api.stop(args.state_dir)
+    print("ocs_lab: stopped" if stopped else "ocs_lab: no lab was running")
+
+
+def _dump(args: argparse.Namespace) -> None:
+    _print(api.dump(args.state_dir, args.hosts))
+
+
+def _trace(args: argparse.Namespace) -> None:
+    _print(api.trace(args.state_dir, args.hosts, reset=args.reset))
+
+
+def _fault(args: argparse.Namespace) -> None:
+    options = (*FAULT_KINDS, "clear")
+    _print(api.set_fault(args.state_dir, args.host, **_options(args, options)))
+
+
+COMMANDS = {"start": _start, "stop": _stop, "dump": _dump, "trace": _trace, "fault": _fault}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args.state_dir, args.daemon)
     try:
-        if args.command == "serve":
-            return _serve(args.state_dir, args.daemon)
-        if args.command == "start":
-            written = api.start(
-                args.inventory,
-                args.state_dir,
-                args.transport,
-                user=args.user,
-                password=args.password,
-                output=args.output,
-                replace=args.replace,
-                scripts_dir=args.scripts_dir,
-            )
-            count = len(inventory.hosts(written))
-            print(f"ocs_lab: {count} host(s) listening; inventory written to {args.output}")
-        elif args.command == "stop":
-            stopped = api.stop(args.state_dir)
-            print("ocs_lab: stopped" if stopped else "ocs_lab: no lab was running")
-        elif args.command == "dump":
-            _print(api.dump(args.state_dir, args.hosts))
-        elif args.command == "trace":
-            _print(api.trace(args.state_dir, args.hosts, reset=args.reset))
-        elif args.command == "fault":
-            _print(
-                api.set_fault(
-                    args.state_dir,
-                    args.host,
-                    refuse_auth=args.refuse_auth,
-                    fail_command=args.fail_command,
-                    drop_command=args.drop_command,
-                    delay=args.delay,
-                    stop_firewall=args.stop_firewall,
-                    clear=args.clear,
-                )
-            )
+        COMMANDS[args.command](args)
     except LabError as exc:
         print(f"ocs_lab: error: {exc}", file=sys.stderr)
         return 2

@@ -1,11 +1,16 @@
-"""Python API of the lab: what the CLI does, callable from pytest fixtures.
+"""Python API of the lab: what the CLI does, callable from pytest fixtures::
 
-from ocs_lab import api
-inventory = api.start("inventory.yml", state_dir, transport="mixed", output="lab.yml")
-api.dump(state_dir)          # {host: {"profiles": ..., "rules": [...]}}
-api.trace(state_dir)         # {host: [{"time", "op", "rc", "counts", ...}, ...]}
-api.set_fault(state_dir, "fe01", fail_command=1)
-api.stop(state_dir)
+    from ocs_lab import api
+    inventory = api.start("inventory.yml", state_dir, transport="mixed", output="lab.yml")
+    api.dump(state_dir)          # {host: {"profiles": ..., "rules": [...]}}
+    api.trace(state_dir)         # {host: [{"time", "op", "rc", "counts", ...}, ...]}
+    api.set_fault(state_dir, "fe01", fail_command=1)
+    api.running_pid(state_dir)   # the server's pid, or None
+    api.stop(state_dir)
+
+The hosts accept the ``_bootstrap.ps1`` and ``_firewall.ps1`` of ``DEFAULT_SCRIPTS_DIR``
+(this checkout's plugins/plugin_utils) unless ``start`` is given ``scripts_dir`` or
+``$OCS_LAB_SCRIPTS_DIR`` names another folder.
 """
 
 from __future__ import annotations
@@ -73,53 +78,81 @@ def start(
     scripts_dir: str | os.PathLike[str] | None = None,
     timeout: float = 60.0,
 ) -> dict[str, Any]:
-    """Start one simulated host per inventory host; return (and write) the lab inventory."""
+    """Start one simulated host per inventory host; return (and write) the lab inventory.
+
+    ``scripts_dir`` (else ``$OCS_LAB_SCRIPTS_DIR``, else ``DEFAULT_SCRIPTS_DIR``) holds the
+    ``_bootstrap.ps1`` and ``_firewall.ps1`` the hosts accept.
+    """
+    _check_start_options(transport, user, password)
+    state = StateDir(state_dir)
+    _stop_running_lab(state, replace)
+    data = inv.load(inventory if isinstance(inventory, dict) else Path(inventory))
+    hosts, stores = _plan_hosts(inv.hosts(data), transport, user, password)
+    scripts = Path(scripts_dir or os.environ.get("OCS_LAB_SCRIPTS_DIR") or DEFAULT_SCRIPTS_DIR)
+    _write_state(state, hosts, stores, scripts, user, password)
+    ports = _spawn(state, timeout)
+    connections = {
+        h["name"]: inv.connection_vars(
+            h["transport"], ports[h["name"]], user, password, state.ca_file
+        )
+        for h in hosts
+    }
+    written = inv.with_connections(data, connections)
+    text = yaml.safe_dump(written, sort_keys=False, allow_unicode=True)
+    state.inventory_file.write_text(text, encoding="utf-8")
+    if output is not None:
+        Path(output).write_text(text, encoding="utf-8")
+    return written
+
+
+def _check_start_options(transport: str, user: str, password: str) -> None:
     if transport not in TRANSPORT_CHOICES:
         raise LabError(f"transport {transport!r} is not valid; choose one of {TRANSPORT_CHOICES}")
     if not user or any(c in user for c in ":\r\n"):
         raise LabError(f"user {user!r} must be non-empty without ':' or line breaks")
     if not password or any(c in password for c in "\r\n"):
         raise LabError("password must be non-empty without line breaks")
-    state = StateDir(state_dir)
-    pid = running_pid(state.path)
-    if pid is not None:
-        if not replace:
-            names = [h["name"] for h in read_json(state.config_file, {}).get("hosts", [])]
-            raise LabError(
-                f"{state.path} already holds a running lab (pid {pid}, hosts {names}); "
-                f"stop it with 'python -m ocs_lab stop --state-dir {state.path}' or pass --replace"
-            )
-        stop(state.path)
 
-    data = inv.load(inventory if isinstance(inventory, dict) else Path(inventory))
-    host_vars = inv.hosts(data)
+
+def _stop_running_lab(state: StateDir, replace: bool) -> None:
+    """Stop the lab already serving ``state`` if ``replace``; refuse to start over it if not."""
+    pid = running_pid(state.path)
+    if pid is None:
+        return
+    if not replace:
+        names = [h["name"] for h in read_json(state.config_file, {}).get("hosts", [])]
+        raise LabError(
+            f"{state.path} already holds a running lab (pid {pid}, hosts {names}); "
+            f"stop it with 'python -m ocs_lab stop --state-dir {state.path}' or pass --replace"
+        )
+    stop(state.path)
+
+
+def _plan_hosts(
+    host_vars: dict[str, dict[str, Any]], transport: str, user: str, password: str
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Each host's entry of lab.json, and its first firewall store by host name."""
     if not host_vars:
         raise LabError("the inventory names no hosts")
-    scripts = Path(scripts_dir or os.environ.get("OCS_LAB_SCRIPTS_DIR") or DEFAULT_SCRIPTS_DIR)
-
     hosts = []
     stores: dict[str, dict[str, Any]] = {}
     used_ids: set[str] = set()
     for index, (name, variables) in enumerate(host_vars.items()):
         kind = variables.get("ocs_lab_transport")
         if kind is None:
-            kind = inv.TRANSPORTS[index % 3] if transport == "mixed" else transport
+            kind = (
+                inv.TRANSPORTS[index % len(inv.TRANSPORTS)] if transport == "mixed" else transport
+            )
         if kind not in inv.TRANSPORTS:
             raise LabError(
                 f"host {name}: ocs_lab_transport {kind!r} is not valid; "
                 f"choose one of {list(inv.TRANSPORTS)}"
             )
-        foreign = variables.get("ocs_lab_foreign_rules") or []
-        if not isinstance(foreign, list):
-            raise LabError(f"host {name}: ocs_lab_foreign_rules must be a list, got {foreign!r}")
         hid = host_id(name)
         while hid in used_ids:
             hid += "_"
         used_ids.add(hid)
-        try:
-            store = initial_state(foreign)
-        except (ValueError, TypeError) as exc:
-            raise LabError(f"host {name}: bad ocs_lab_foreign_rules: {exc}") from exc
+        stores[name] = _first_store(name, variables)
         hosts.append(
             {
                 "name": name,
@@ -130,8 +163,29 @@ def start(
                 **_flavour(name, variables, kind),
             }
         )
-        stores[name] = store
+    return hosts, stores
 
+
+def _first_store(name: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """The firewall a host starts with: the seed plus its ``ocs_lab_foreign_rules``."""
+    foreign = variables.get("ocs_lab_foreign_rules") or []
+    if not isinstance(foreign, list):
+        raise LabError(f"host {name}: ocs_lab_foreign_rules must be a list, got {foreign!r}")
+    try:
+        return initial_state(foreign)
+    except (ValueError, TypeError) as exc:
+        raise LabError(f"host {name}: bad ocs_lab_foreign_rules: {exc}") from exc
+
+
+def _write_state(
+    state: StateDir,
+    hosts: list[dict[str, Any]],
+    stores: dict[str, dict[str, Any]],
+    scripts: Path,
+    user: str,
+    password: str,
+) -> None:
+    """Lay out the state folder (see state.py) for a server to start from."""
     state.path.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(state.path / "hosts", ignore_errors=True)
     for leftover in (state.ready_file, state.pid_file):
@@ -140,13 +194,11 @@ def start(
         write_json(state.firewall_file(host["id"]), stores[host["name"]])
         state.write_faults(host["id"], {})
         state.reset_trace(host["id"])
-    ca_path = state.path / "ca.pem"
     if any(h["transport"] == "https" for h in hosts):
         from .certs import make_certificates
 
         make_certificates(state.path)
-    state.ntlm_user_file.write_text(f":{user}:{password}\n", encoding="utf-8")
-    state.ntlm_user_file.chmod(0o600)
+    state.write_ntlm_user(user, password)
     write_json(
         state.config_file,
         {
@@ -156,18 +208,6 @@ def start(
         },
     )
 
-    ports = _spawn(state, timeout)
-    connections = {
-        h["name"]: inv.connection_vars(h["transport"], ports[h["name"]], user, password, ca_path)
-        for h in hosts
-    }
-    written = inv.with_connections(data, connections)
-    text = yaml.safe_dump(written, sort_keys=False, allow_unicode=True)
-    (state.path / "inventory.yml").write_text(text, encoding="utf-8")
-    if output is not None:
-        Path(output).write_text(text, encoding="utf-8")
-    return written
-
 
 # What a host's variables may say about the Windows it plays, and the defaults: Windows
 # Server 2008 R2 with PowerShell 2.0 and WinRM 2.0 as they ship, TLS 1.2 enabled on HTTPS.
@@ -176,16 +216,24 @@ FLAVOURS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "ocs_lab_powershell": ("powershell", ("2.0", "1.0")),
     "ocs_lab_tls": ("tls", ("1.2", "1.0")),
     "ocs_lab_max_envelope_kb": ("max_envelope_kb", (150,)),
+    # WinRM 2.0's quotas ([MS-WSMV] WinrsType and service defaults): shells one user may
+    # hold open, and requests one user may have in progress at once.
+    "ocs_lab_max_shells_per_user": ("max_shells_per_user", (30,)),
+    "ocs_lab_max_operations_per_user": ("max_operations_per_user", (1500,)),
 }
+# The flavours that are numbers (the others are one of their listed strings).
+NUMERIC_FLAVOURS = ("max_envelope_kb", "max_shells_per_user", "max_operations_per_user")
+# What a host entry of lab.json means where it names no flavour (written by an older lab).
+FLAVOUR_DEFAULTS: dict[str, Any] = {key: allowed[0] for key, allowed in FLAVOURS.values()}
 
 
 def _flavour(name: str, variables: dict[str, Any], transport: str) -> dict[str, Any]:
     flavour: dict[str, Any] = {}
     for variable, (key, allowed) in FLAVOURS.items():
         value = variables.get(variable, allowed[0])
-        if key == "max_envelope_kb":
+        if key in NUMERIC_FLAVOURS:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise LabError(f"host {name}: {variable} must be a number of KB, got {value!r}")
+                raise LabError(f"host {name}: {variable} must be a whole number, got {value!r}")
         elif str(value) not in allowed:
             raise LabError(f"host {name}: {variable} {value!r} is not one of {list(allowed)}")
         else:

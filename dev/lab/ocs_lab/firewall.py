@@ -1,11 +1,22 @@
 """The simulated Windows Firewall and the OCSFW2 request/reply protocol.
 
-This is what ``_firewall.ps1`` does on a Windows Server 2008 R2 host, played in Python:
-it reads a request, talks to the rule store the way ``HNetCfg.FwPolicy2`` would (with the
-same canonicalisation and the same refusals), and writes the reply. It shares no code
-with the collection's plugins on purpose: it is the second reading of the protocol and of
-Windows' behaviour, so a mistake in the plugins shows up as a disagreement. The rule store is a
-plain list of dicts in store order, so ``dump`` can show every property of every rule.
+This is what ``plugins/plugin_utils/_firewall.ps1`` does on a Windows Server 2008 or 2008
+R2 host, played in Python: it reads a request, talks to the rule store the way
+``HNetCfg.FwPolicy2`` would (storing ports and addresses in Windows' canonical form and
+refusing what Windows refuses), and writes the reply. ``run`` is a plain request handler:
+no I/O, it changes only the store it is given, so the unit tests drive it without a
+server (``wsman`` reads and writes the store file around it).
+
+Independent of the plugins on purpose: this module shares no code with the collection's
+``plugins/``, and in particular its canonicalisation (``canonical_ports``,
+``canonical_addresses``, ``canonical_profiles``) is its own, written from Windows'
+behaviour, not a call into ``plugins/plugin_utils/``. It is the second opinion on the
+protocol and on Windows' behaviour, so a mistake in the plugins shows up as a
+disagreement (a changed rule on the second run, a refusal) instead of being copied here.
+Do not "deduplicate" the two.
+
+The rule store is a plain list of dicts in store order, so ``dump`` can show every
+property of every rule.
 """
 
 from __future__ import annotations
@@ -75,7 +86,11 @@ LOCAL_PORT_KEYWORDS = {
     "iphttps": "IPHTTPS",
     "teredo": "Teredo",
 }
-PORT_PROTOCOLS = (6, 17)
+# INetFwRule.Protocol numbers (IANA's) that the lab's own logic needs; any is 256.
+TCP = 6
+UDP = 17
+ANY_PROTOCOL = 256
+PORT_PROTOCOLS = (TCP, UDP)
 
 RULE_KEYS = (
     "name",
@@ -346,7 +361,7 @@ def new_rule(**values: Any) -> dict[str, Any]:
         "grouping": "",
         "direction": 1,
         "action": 1,
-        "protocol": 256,
+        "protocol": ANY_PROTOCOL,
         "local_ports": "*",
         "remote_ports": "*",
         "local_addresses": "*",
@@ -376,7 +391,7 @@ def build_rule(add: AddLine, group: str, os_version: str = "6.1") -> dict[str, A
     # (its strings end there).
     _setting("Name", _check, add.name != "" and "|" not in add.name and "\0" not in add.name)
     _setting("Description", _check, "|" not in add.description and "\0" not in add.description)
-    _setting("Protocol", _check, 0 <= add.protocol <= 256)
+    _setting("Protocol", _check, 0 <= add.protocol <= ANY_PROTOCOL)
     local_ports = _setting("LocalPorts", canonical_ports, add.local_ports, add.protocol, True)
     remote_ports = _setting("RemotePorts", canonical_ports, add.remote_ports, add.protocol, False)
     local_addresses = _setting("LocalAddresses", canonical_addresses, add.local_addresses, True)
@@ -436,6 +451,27 @@ class Outcome:
     error: str = ""
 
 
+class _Reply:
+    """The script's output: ``OCSFW2``, one line per record, then ``DONE`` or ``ERROR``."""
+
+    def __init__(self) -> None:
+        self.lines = [MAGIC]
+
+    def add(self, *fields: str) -> None:
+        self.lines.append("\t".join(fields))
+
+    def done(self, op: str, counts: dict[str, int], changed: bool = False) -> Outcome:
+        self.add("DONE")
+        return Outcome("\n".join(self.lines) + "\n", 0, op, counts, changed=changed)
+
+    def error(self, message: str, op: str = "", counts: dict[str, int] | None = None) -> Outcome:
+        self.add("ERROR", b64e(message))
+        counts = counts or {}
+        # A rename (retire) changes the store as much as an add or a removal does.
+        changed = bool(counts.get("removed") or counts.get("added") or counts.get("retired"))
+        return Outcome("\n".join(self.lines) + "\n", 2, op, counts, changed=changed, error=message)
+
+
 def run(
     state: dict[str, Any],
     request_text: str,
@@ -444,58 +480,59 @@ def run(
     fail_midway: bool = False,
     os_version: str = "6.1",
 ) -> Outcome:
-    """Run one request against ``state`` (modified in place). Mirrors the remote script."""
-    out = [MAGIC]
+    """Run one request against ``state`` (modified in place). Mirrors the remote script.
 
-    def error(message: str, op: str = "", counts: dict[str, int] | None = None) -> Outcome:
-        out.append("\t".join(("ERROR", b64e(message))))
-        counts = counts or {}
-        # A rename (retire) changes the store as much as an add or a removal does.
-        changed = bool(counts.get("removed") or counts.get("added") or counts.get("retired"))
-        return Outcome("\n".join(out) + "\n", 2, op, counts, changed=changed, error=message)
-
+    ``service_stopped``: MpsSvc is stopped (True, or the HRESULT its COM calls give).
+    ``fail_midway``: access is denied halfway (a read fails at once; an apply after half
+    of its steps). ``os_version``: the Windows played, a key of ``OS_VERSIONS``.
+    """
+    reply = _Reply()
     try:
         request = parse_request(request_text)
     except RequestError as exc:
-        return error(str(exc))
-    counts = {"groups": len(request.groups)}
+        return reply.error(str(exc))
     if service_stopped:
         hresult = service_stopped if isinstance(service_stopped, str) else "0x800706D9"
-        return error(service_stopped_message(hresult), request.op, None)
-    rules: list[dict[str, Any]] = state["rules"]
-
+        return reply.error(service_stopped_message(hresult), request.op, None)
+    counts = {"groups": len(request.groups)}
     if request.op == "read":
-        if fail_midway:
-            return error(access_denied("FirewallEnabled"), "read", None)
-        out.append("\t".join(("HOST", b64e(OS_VERSIONS[os_version]), b64e("2.0"))))
-        for ptype in PROFILE_TYPES:
-            profile = state["profiles"][str(ptype)]
-            out.append(
-                "\t".join(
-                    (
-                        "PROFILE",
-                        str(ptype),
-                        str(profile["enabled"]),
-                        str(profile["inbound_action"]),
-                        str(profile["outbound_action"]),
-                    )
-                )
-            )
-        wanted = {g.casefold() for g in request.groups}
-        everything = not wanted and not request.marker
-        selected = [
-            r
-            for r in rules
-            if everything
-            or r["grouping"].casefold() in wanted
-            or (request.marker and _marked(r, request.marker))
-        ]
-        out.extend(rule_line(r) for r in selected)
-        counts["rules"] = len(selected)
-        out.append("DONE")
-        return Outcome("\n".join(out) + "\n", 0, "read", counts)
+        return _read(state, request, reply, counts, fail_midway, os_version)
+    return _Apply(state["rules"], request, reply, counts, fail_midway, os_version).run()
 
-    return _apply(rules, request, fail_midway, counts, out, error, os_version)
+
+def _read(
+    state: dict[str, Any],
+    request: Request,
+    reply: _Reply,
+    counts: dict[str, int],
+    fail_midway: bool,
+    os_version: str,
+) -> Outcome:
+    """The script's read: HOST, the three PROFILE lines, then the rules asked for."""
+    if fail_midway:
+        return reply.error(access_denied("FirewallEnabled"), "read", None)
+    reply.add("HOST", b64e(OS_VERSIONS[os_version]), b64e("2.0"))
+    for ptype in PROFILE_TYPES:
+        profile = state["profiles"][str(ptype)]
+        reply.add(
+            "PROFILE",
+            str(ptype),
+            str(profile["enabled"]),
+            str(profile["inbound_action"]),
+            str(profile["outbound_action"]),
+        )
+    wanted = {g.casefold() for g in request.groups}
+    everything = not wanted and not request.marker
+    selected = [
+        r
+        for r in state["rules"]
+        if everything
+        or r["grouping"].casefold() in wanted
+        or (request.marker and _marked(r, request.marker))
+    ]
+    reply.lines.extend(rule_line(rule) for rule in selected)
+    counts["rules"] = len(selected)
+    return reply.done("read", counts)
 
 
 def _marked(rule: dict[str, Any], marker: str) -> bool:
@@ -503,84 +540,104 @@ def _marked(rule: dict[str, Any], marker: str) -> bool:
     return re.search(marker, rule["description"]) is not None
 
 
-def _apply(
-    rules: list[dict[str, Any]],
-    request: Request,
-    fail_midway: bool,
-    counts: dict[str, int],
-    out: list[str],
-    error: Any,
-    os_version: str,
-) -> Outcome:
+class _Apply:
     """The script's three phases: retire (rename), add, remove the tombstones."""
-    removes = [(s.group, name) for s in request.sections for name in s.removes]
-    adds = [(s.group, add) for s in request.sections for add in s.adds]
-    counts.update(remove=len(removes), add=len(adds))
-    # A retired name is two steps: its rename, then (after every add) its removal.
-    steps = 2 * len(removes) + len(adds)
-    # A fault "in the middle": the first half of the steps happen, then the failure.
-    stop_after = steps // 2 if fail_midway else steps
-    done = 0
-    retired: list[tuple[str, str, list[str]]] = []
-    calls = {"retire": "Name", "add": "Add", "remove": "Remove"}
 
-    def halt(phase: str) -> Outcome:
-        counts.update(
-            retired=sum(len(r[2]) for r in retired),
-            removed=sum(1 for r in retired for _t in r[2] if not _find(rules, _t)),
-            added=sum(1 for line in out if line.startswith("ADDED")),
+    # The COM call that is denied when a fault stops the apply in each phase.
+    CALLS = {"retire": "Name", "add": "Add", "remove": "Remove"}
+
+    def __init__(
+        self,
+        rules: list[dict[str, Any]],
+        request: Request,
+        reply: _Reply,
+        counts: dict[str, int],
+        fail_midway: bool,
+        os_version: str,
+    ) -> None:
+        self.rules = rules
+        self.marker = request.marker
+        self.reply = reply
+        self.counts = counts
+        self.os_version = os_version
+        self.removes = [(s.group, name) for s in request.sections for name in s.removes]
+        self.adds = [(s.group, add) for s in request.sections for add in s.adds]
+        counts.update(remove=len(self.removes), add=len(self.adds))
+        # A retired name is two steps: its rename, then (after every add) its removal.
+        steps = 2 * len(self.removes) + len(self.adds)
+        # A fault "in the middle": the first half of the steps happen, then the failure.
+        self.steps_left = steps // 2 if fail_midway else steps
+        self.retired: list[tuple[str, str, list[str]]] = []
+        self.added = 0
+        self.removed = 0
+
+    def run(self) -> Outcome:
+        for phase in (self._retire, self._add, self._remove):
+            stopped = phase()
+            if stopped is not None:
+                return stopped
+        self.counts.update(removed=self.removed, added=self.added)
+        return self.reply.done("apply", self.counts, changed=bool(self.removed or self.added))
+
+    def _step(self, phase: str) -> Outcome | None:
+        """Take one step of ``phase``, or the ERROR of a fault that stops the apply here."""
+        if self.steps_left == 0:
+            return self._stop(access_denied(self.CALLS[phase]))
+        self.steps_left -= 1
+        return None
+
+    def _stop(self, message: str) -> Outcome:
+        """The ERROR reply, counting what was done before it (the store keeps it)."""
+        self.counts.update(
+            retired=sum(len(tombs) for _group, _name, tombs in self.retired),
+            removed=self.removed,
+            added=self.added,
         )
-        return error(access_denied(calls[phase]), "apply", counts)
+        return self.reply.error(message, "apply", self.counts)
 
-    for group, name in removes:
-        if done == stop_after:
-            return halt("retire")
-        tombs = []
-        for rule in rules:
-            if (
-                _same_name(rule["grouping"], group)
-                and _same_name(rule["name"], name)
-                and _marked(rule, request.marker)
-            ):
-                rule["name"] = f"{TOMBSTONE_PREFIX}{uuid.uuid4().hex}"
-                tombs.append(rule["name"])
-        retired.append((group, name, tombs))
-        out.append("\t".join(("RETIRED", b64e(group), b64e(name), str(len(tombs)))))
-        done += 1
-    for group, add in adds:
-        if done == stop_after:
-            return halt("add")
-        try:
-            rule = build_rule(add, group, os_version)
-        except FirewallError as exc:
-            counts.update(
-                retired=sum(len(r[2]) for r in retired),
-                removed=0,
-                added=sum(1 for line in out if line.startswith("ADDED")),
-            )
-            message = f"rule {add.name} of group {group} was refused, nothing was removed: {exc}"
-            return error(message, "apply", counts)
-        rules.append(rule)
-        out.append("\t".join(("ADDED", b64e(group), b64e(add.name))))
-        done += 1
-    removed_total = 0
-    for group, name, tombs in retired:
-        if done == stop_after:
-            return halt("remove")
-        rules[:] = [r for r in rules if r["name"] not in tombs]
-        removed_total += len(tombs)
-        out.append("\t".join(("REMOVED", b64e(group), b64e(name), str(len(tombs)))))
-        done += 1
-    added_total = len(adds)
-    counts.update(removed=removed_total, added=added_total)
-    out.append("DONE")
-    return Outcome(
-        "\n".join(out) + "\n", 0, "apply", counts, changed=bool(removed_total or added_total)
-    )
+    def _retire(self) -> Outcome | None:
+        for group, name in self.removes:
+            stopped = self._step("retire")
+            if stopped is not None:
+                return stopped
+            tombs = []
+            for rule in self.rules:
+                if (
+                    _same_name(rule["grouping"], group)
+                    and _same_name(rule["name"], name)
+                    and _marked(rule, self.marker)
+                ):
+                    rule["name"] = f"{TOMBSTONE_PREFIX}{uuid.uuid4().hex}"
+                    tombs.append(rule["name"])
+            self.retired.append((group, name, tombs))
+            self.reply.add("RETIRED", b64e(group), b64e(name), str(len(tombs)))
+        return None
 
+    def _add(self) -> Outcome | None:
+        for group, add in self.adds:
+            stopped = self._step("add")
+            if stopped is not None:
+                return stopped
+            try:
+                rule = build_rule(add, group, self.os_version)
+            except FirewallError as exc:
+                return self._stop(
+                    f"rule {add.name} of group {group} was refused, nothing was removed: {exc}"
+                )
+            self.rules.append(rule)
+            self.added += 1
+            self.reply.add("ADDED", b64e(group), b64e(add.name))
+        return None
 
-def _find(rules: list[dict[str, Any]], name: str) -> bool:
-    return any(r["name"] == name for r in rules)
+    def _remove(self) -> Outcome | None:
+        for group, name, tombs in self.retired:
+            stopped = self._step("remove")
+            if stopped is not None:
+                return stopped
+            self.rules[:] = [r for r in self.rules if r["name"] not in tombs]
+            self.removed += len(tombs)
+            self.reply.add("REMOVED", b64e(group), b64e(name), str(len(tombs)))
+        return None
 
 
 def _same_name(a: str, b: str) -> bool:

@@ -1,8 +1,9 @@
 """The background process that serves every host of one lab.
 
-One listening socket per host on 127.0.0.1; a single selector thread accepts for all of
-them (so 200 hosts cost 200 sockets, not 200 polling threads) and each connection gets
-its own handler thread.
+One listening socket per host on 127.0.0.1; one selector loop in the main thread accepts
+for all of them (so 200 hosts cost 200 sockets, not 200 polling threads) and each
+connection gets its own handler thread. Started by ``python -m ocs_lab serve`` (which
+``api.start`` runs); writes ``ready.json`` once every host listens, stops on SIGTERM.
 """
 
 from __future__ import annotations
@@ -31,9 +32,7 @@ def serve(state_dir: str) -> int:
         context = None
         if host.transport == "https":
             if host.tls not in contexts:
-                contexts[host.tls] = ssl_context(
-                    state.path / "server.pem", state.path / "server.key", host.tls
-                )
+                contexts[host.tls] = ssl_context(state.cert_file, state.key_file, host.tls)
             context = contexts[host.tls]
         servers.append(HostServer(host, context, port=0))
 

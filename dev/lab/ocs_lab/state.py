@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+# The faults a host can be given (api.set_fault, the CLI's fault options).
 FAULT_KINDS = ("refuse_auth", "fail_command", "drop_command", "delay", "stop_firewall")
 
 
@@ -64,35 +65,41 @@ def host_id(name: str) -> str:
     return safe
 
 
+class _File:
+    """A file of the state folder by its name: ``StateDir.pid_file`` is ``<DIR>/lab.pid``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, state: StateDir, owner: type | None = None) -> Path:
+        return state.path / self.name
+
+
 class StateDir:
+    # The files of the layout above, one name each.
+    config_file = _File("lab.json")
+    pid_file = _File("lab.pid")
+    ready_file = _File("ready.json")
+    log_file = _File("server.log")
+    ntlm_user_file = _File("ntlm_users")
+    inventory_file = _File("inventory.yml")
+    ca_file = _File("ca.pem")
+    cert_file = _File("server.pem")
+    key_file = _File("server.key")
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).resolve()
-
-    @property
-    def config_file(self) -> Path:
-        return self.path / "lab.json"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.path / "lab.pid"
-
-    @property
-    def ready_file(self) -> Path:
-        return self.path / "ready.json"
-
-    @property
-    def log_file(self) -> Path:
-        return self.path / "server.log"
-
-    @property
-    def ntlm_user_file(self) -> Path:
-        return self.path / "ntlm_users"
 
     def config(self) -> dict[str, Any]:
         data = read_json(self.config_file)
         if data is None:
             raise LabError(f"{self.path} holds no lab (no lab.json); start one with 'start'")
         return dict(data)
+
+    def write_ntlm_user(self, user: str, password: str) -> None:
+        """The one account of every host, as pyspnego reads ``NTLM_USER_FILE``."""
+        self.ntlm_user_file.write_text(f":{user}:{password}\n", encoding="utf-8")
+        self.ntlm_user_file.chmod(0o600)
 
     def host_dir(self, hid: str) -> Path:
         return self.path / "hosts" / hid

@@ -2,8 +2,12 @@
 
 Speaks what pywinrm and Ansible's winrm connection send: Basic over HTTP or HTTPS, NTLM
 with message encryption over HTTP, and the shell actions Create, Command, Send, Receive,
-Signal and Delete. The only program a host runs is this collection's remote script,
-recognised by its exact text; anything else fails with exit code 1.
+Signal and Delete, within WinRM 2.0's limits (MaxEnvelopeSizekb, MaxShellsPerUser). The
+only program a host runs is this collection's remote script: PowerShell with
+``plugins/plugin_utils/_bootstrap.ps1`` as -EncodedCommand, fed ``_firewall.ps1`` and the
+request on stdin (the paths lab.json names), both recognised by their exact text; the
+request is then played by :func:`ocs_lab.firewall.run`. Anything else fails with exit
+code 1.
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ import os
 import socket
 import ssl
 import struct
+import sys
 import threading
 import time
+import traceback
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,6 +36,7 @@ from xml.sax.saxutils import escape
 import spnego
 
 from . import firewall
+from .api import FLAVOUR_DEFAULTS
 from .state import StateDir, now, read_json, write_json
 
 NS = {
@@ -53,10 +61,9 @@ FAULT_INVALID_SELECTOR = 2150858843
 FAULT_ACTION = 2150858771
 # HRESULT 0x80338111, the request size exceeded the configured MaxEnvelopeSize quota.
 FAULT_ENVELOPE = 2150859025
-# WinRM 2.0 (Windows Server 2008 R2) ships winrs MaxShellsPerUser = 5; beyond it Create
-# gets a wsman:QuotaLimit fault ([MS-WSMV] 3.1.4.5.2.1 gives the subcode and the text; the
-# code number is the lab's own).
-MAX_SHELLS_PER_USER = 5
+# Beyond a quota (api.FLAVOURS: MaxShellsPerUser, MaxConcurrentOperationsPerUser) WinRM
+# answers with a wsman:QuotaLimit fault ([MS-WSMV] 3.1.4.5.2.1 gives the subcode and the
+# texts; the code number is the lab's own).
 FAULT_QUOTA = 2150859173
 # What the bootstrap writes, and its exit code, where PowerShell 1.0 runs it.
 POWERSHELL_1_STDERR = (
@@ -100,7 +107,8 @@ class Scripts:
                 return set(), b""
             if stamp != self._stamp:
                 raw = self.bootstrap_path.read_bytes()
-                # A byte-order mark is the only difference tolerated in the bootstrap.
+                # Past what normalise_script drops (as Ansible does), a byte-order mark is
+                # the only difference tolerated in the bootstrap.
                 self._bootstrap = {
                     normalise_script(raw.decode("utf-8")),
                     normalise_script(raw.decode("utf-8-sig")),
@@ -108,6 +116,10 @@ class Scripts:
                 self._script = self.script_path.read_bytes()
                 self._stamp = stamp
             return self._bootstrap, self._script
+
+
+# What a command leaves: stdout, stderr and the exit code.
+Result = tuple[bytes, bytes, int]
 
 
 @dataclass
@@ -118,7 +130,7 @@ class Command:
     console_mode_stdin: bool
     stdin: list[bytes] = field(default_factory=list)
     stdin_closed: bool = False
-    result: tuple[bytes, bytes, int] | None = None
+    result: Result | None = None
     drop: bool = False
     delivered: bool = False
 
@@ -142,11 +154,16 @@ class Host:
         self.transport: str = config["transport"]
         self.user: str = config["user"]
         self.password: str = config["password"]
-        # The Windows this host plays (api.FLAVOURS); older configs mean 2008 R2.
-        self.os: str = config.get("os", "6.1")
-        self.powershell: str = config.get("powershell", "2.0")
-        self.tls: str = config.get("tls", "1.2")
-        self.max_envelope_kb: int = config.get("max_envelope_kb", 150)
+        # The Windows this host plays (api.FLAVOURS); an entry without one gets the defaults.
+        flavour = {**FLAVOUR_DEFAULTS, **config}
+        self.os: str = flavour["os"]
+        self.powershell: str = flavour["powershell"]
+        self.tls: str = flavour["tls"]
+        self.max_envelope_kb: int = flavour["max_envelope_kb"]
+        self.max_shells_per_user: int = flavour["max_shells_per_user"]
+        self.max_operations_per_user: int = flavour["max_operations_per_user"]
+        # Requests being answered right now (one lab user, so "per user").
+        self.operations = 0
         self.state = state
         self.scripts = scripts
         self.shells: dict[str, Shell] = {}
@@ -185,42 +202,48 @@ class Host:
             trace.update(time=now(), shell_command=command.id, stdin_bytes=len(stdin))
             self.state.append_trace(self.hid, trace)
 
-    def _execute_locked(
-        self, command: Command, stdin: bytes
-    ) -> tuple[tuple[bytes, bytes, int], dict[str, Any]]:
-        def reject(why: str) -> tuple[tuple[bytes, bytes, int], dict[str, Any]]:
-            message = NOT_OURS.format(why=why).encode("utf-8")
-            return (b"", message, 1), {"op": "rejected", "rc": 1, "counts": {}, "why": why}
-
-        bootstraps, script = self.scripts.current()
-        if not bootstraps:
-            return reject(
-                f"the lab cannot read {self.scripts.bootstrap_path} or {self.scripts.script_path}"
-            )
-        if command.executable.lower() != "powershell":
-            return reject(f"command {command.executable!r} is not PowerShell")
-        args = command.arguments.split(" ")
-        if args[:-2] != POWERSHELL_ARGS or args[-2:-1] != ["-EncodedCommand"]:
-            return reject(f"unexpected PowerShell arguments {command.arguments[:200]!r}")
-        try:
-            decoded = base64.b64decode(args[-1], validate=True).decode("utf-16-le")
-        except (binascii.Error, UnicodeError, ValueError):
-            return reject("-EncodedCommand is not base64 of UTF-16LE text")
-        if decoded not in bootstraps:
-            return reject("the encoded command is not the text of _bootstrap.ps1")
-        if not stdin.startswith(script + SEPARATOR):
-            return reject("stdin does not start with the exact bytes of _firewall.ps1 + 4 NULs")
+    def _execute_locked(self, command: Command, stdin: bytes) -> tuple[Result, dict[str, Any]]:
+        checked = self._check_program(command, stdin)
+        if isinstance(checked, str):
+            message = NOT_OURS.format(why=checked).encode("utf-8")
+            return (b"", message, 1), {"op": "rejected", "rc": 1, "counts": {}, "why": checked}
+        decoded, script = checked
         if self.powershell == "1.0":
             # The bootstrap stops at once: PowerShell 1.0 has no $PSVersionTable.
             trace = {"op": "powershell-1.0", "rc": POWERSHELL_1_EXIT, "counts": {}}
             return (b"", POWERSHELL_1_STDERR, POWERSHELL_1_EXIT), trace
-        request_bytes = stdin[len(script) + len(SEPARATOR) :]
         # Digests of what ran, so a test can prove the code sent never varies with the data.
         digests = {
             "command_sha256": hashlib.sha256(decoded.encode("utf-8")).hexdigest(),
-            "script_sha256": hashlib.sha256(stdin[: len(script)]).hexdigest(),
+            "script_sha256": hashlib.sha256(script).hexdigest(),
         }
+        return self._run_request(command, stdin[len(script) + len(SEPARATOR) :], digests)
 
+    def _check_program(self, command: Command, stdin: bytes) -> tuple[str, bytes] | str:
+        """The decoded bootstrap and the script bytes if ``command`` is ours, else why not."""
+        bootstraps, script = self.scripts.current()
+        if not bootstraps:
+            paths = f"{self.scripts.bootstrap_path} or {self.scripts.script_path}"
+            return f"the lab cannot read {paths}"
+        if command.executable.lower() != "powershell":
+            return f"command {command.executable!r} is not PowerShell"
+        args = command.arguments.split(" ")
+        if args[:-2] != POWERSHELL_ARGS or args[-2:-1] != ["-EncodedCommand"]:
+            return f"unexpected PowerShell arguments {command.arguments[:200]!r}"
+        try:
+            decoded = base64.b64decode(args[-1], validate=True).decode("utf-16-le")
+        except (binascii.Error, UnicodeError, ValueError):
+            return "-EncodedCommand is not base64 of UTF-16LE text"
+        if decoded not in bootstraps:
+            return "the encoded command is not the text of _bootstrap.ps1"
+        if not stdin.startswith(script + SEPARATOR):
+            return "stdin does not start with the exact bytes of _firewall.ps1 + 4 NULs"
+        return decoded, script
+
+    def _run_request(
+        self, command: Command, request_bytes: bytes, digests: dict[str, str]
+    ) -> tuple[Result, dict[str, Any]]:
+        """Run the request on this host's store, with the faults this command meets."""
         fail, drop = self._take_counted_faults()
         faults = self.faults()
         command.drop = drop
@@ -256,131 +279,189 @@ class Host:
     # -- WS-Man
 
     def handle_soap(self, body: bytes) -> tuple[int, bytes]:
+        """Answer one decrypted SOAP request: HTTP status and reply envelope."""
+        envelope = Envelope.parse(body)
+        if envelope is None:
+            return 400, b""
+        reply = Reply(envelope.action, envelope.message_id)
+        if len(body) > self.max_envelope_kb * 1024:
+            return self._refuse_envelope(reply, len(body))
+        with self.lock:
+            busy = self.operations >= self.max_operations_per_user
+            if not busy:
+                self.operations += 1
+        if busy:
+            return 500, reply.fault(
+                FAULT_QUOTA,
+                "w:QuotaLimit",
+                "The WS-Management service cannot process the request. This user is allowed "
+                f"a maximum number of {self.max_operations_per_user} concurrent operations, "
+                "which has been exceeded. Close existing operations for this user, or raise "
+                "the quota for this user.",
+            )
         try:
-            root = ET.fromstring(body)
+            return self._answer(envelope, reply)
+        finally:
+            with self.lock:
+                self.operations -= 1
+
+    def _answer(self, envelope: Envelope, reply: Reply) -> tuple[int, bytes]:
+        if envelope.action == ACTION_CREATE:
+            return self._create(reply)
+        with self.lock:
+            shell = self.shells.get(envelope.shell_id)
+        if shell is None:
+            return 500, reply.fault(
+                FAULT_INVALID_SELECTOR,
+                "w:InvalidSelectors",
+                f"The request for the Windows Remote Shell with ShellId {envelope.shell_id} "
+                "failed because the shell was not found on the server.",
+            )
+        step = self._SHELL_ACTIONS.get(envelope.action)
+        if step is None:
+            return 500, reply.fault(
+                FAULT_ACTION,
+                "a:ActionNotSupported",
+                f"The action {envelope.action} is not supported.",
+            )
+        return step(self, shell, envelope, reply)
+
+    def _refuse_envelope(self, reply: Reply, size: int) -> tuple[int, bytes]:
+        self.state.append_trace(
+            self.hid, {"op": "refused-envelope", "rc": None, "counts": {}, "envelope_bytes": size}
+        )
+        return 500, reply.fault(
+            FAULT_ENVELOPE,
+            "w:EncodingLimit",
+            f"The WS-Management service cannot process the request because the request "
+            f"size ({size} bytes) exceeded the configured MaxEnvelopeSize quota "
+            f"(MaxEnvelopeSizekb {self.max_envelope_kb}).",
+        )
+
+    def _create(self, reply: Reply) -> tuple[int, bytes]:
+        shell = Shell(str(uuid.uuid4()).upper())
+        with self.lock:
+            if len(self.shells) >= self.max_shells_per_user:
+                return 500, reply.fault(
+                    FAULT_QUOTA,
+                    "w:QuotaLimit",
+                    "The Windows Remote Shell cannot process the request. The server is "
+                    "already executing the maximum number of concurrent shells a user can "
+                    "remotely open on the same system. Retry later.",
+                )
+            self.shells[shell.id] = shell
+        return 200, reply.created(shell.id)
+
+    def _delete(self, shell: Shell, envelope: Envelope, reply: Reply) -> tuple[int, bytes]:
+        with self.lock:
+            self.shells.pop(shell.id, None)
+        return 200, reply.ok("")
+
+    def _start_command(self, shell: Shell, envelope: Envelope, reply: Reply) -> tuple[int, bytes]:
+        line = envelope.body.find("rsp:CommandLine", NS)
+        command = Command(
+            id=str(uuid.uuid4()).upper(),
+            executable=_text(line.find("rsp:Command", NS) if line is not None else None),
+            arguments=_text(line.find("rsp:Arguments", NS) if line is not None else None),
+            console_mode_stdin=envelope.options.get("WINRS_CONSOLEMODE_STDIN", "TRUE") == "TRUE",
+        )
+        shell.commands[command.id] = command
+        return 200, reply.ok(
+            f"<rsp:CommandResponse><rsp:CommandId>{command.id}</rsp:CommandId>"
+            "</rsp:CommandResponse>"
+        )
+
+    def _send_stdin(self, shell: Shell, envelope: Envelope, reply: Reply) -> tuple[int, bytes]:
+        stream = envelope.body.find("rsp:Send/rsp:Stream", NS)
+        command_id = (stream.get("CommandId") if stream is not None else None) or ""
+        found = shell.commands.get(command_id)
+        if stream is None or found is None:
+            return 500, reply.bad_command(command_id)
+        try:
+            found.stdin.append(base64.b64decode(_text(stream)))
+        except (binascii.Error, ValueError):
+            return 400, b""
+        if stream.get("End", "").lower() == "true" and not found.stdin_closed:
+            found.stdin_closed = True
+            self.execute(found)
+        return 200, reply.ok("<rsp:SendResponse/>")
+
+    def _receive(self, shell: Shell, envelope: Envelope, reply: Reply) -> tuple[int, bytes]:
+        desired = envelope.body.find("rsp:Receive/rsp:DesiredStream", NS)
+        command_id = (desired.get("CommandId") if desired is not None else None) or ""
+        found = shell.commands.get(command_id)
+        if found is None:
+            return 500, reply.bad_command(command_id)
+        if found.result is None:
+            if not (found.console_mode_stdin or found.stdin_closed):
+                # Still waiting for stdin: what WinRM says when OperationTimeout passes.
+                time.sleep(0.2)
+                return 500, reply.fault(
+                    FAULT_TIMEOUT,
+                    "w:TimedOut",
+                    "The WS-Management service cannot complete the operation within the "
+                    "time specified in OperationTimeout.",
+                )
+            self.execute(found)
+        if found.drop and not found.delivered:
+            found.delivered = True
+            raise Drop()
+        if found.result is None:  # pragma: no cover - execute always sets it
+            return 500, b""
+        # The output goes out once; a later Receive gets the exit code alone.
+        stdout, stderr, rc = found.result if not found.delivered else (b"", b"", found.result[2])
+        found.delivered = True
+        return 200, reply.ok(_receive_body(found.id, stdout, stderr, rc))
+
+    def _signal(self, shell: Shell, envelope: Envelope, reply: Reply) -> tuple[int, bytes]:
+        signal = envelope.body.find("rsp:Signal", NS)
+        command_id = signal.get("CommandId") if signal is not None else None
+        shell.commands.pop(command_id or "", None)
+        return 200, reply.ok("<rsp:SignalResponse/>")
+
+    # The actions on an existing shell (Create makes one).
+    _SHELL_ACTIONS: dict[str, Callable[[Host, Shell, Envelope, Reply], tuple[int, bytes]]] = {
+        ACTION_DELETE: _delete,
+        ACTION_COMMAND: _start_command,
+        ACTION_SEND: _send_stdin,
+        ACTION_RECEIVE: _receive,
+        ACTION_SIGNAL: _signal,
+    }
+
+
+@dataclass
+class Envelope:
+    """The parts of a WS-Man request the lab reads."""
+
+    action: str
+    message_id: str
+    shell_id: str
+    options: dict[str, str]
+    body: ET.Element
+
+    @classmethod
+    def parse(cls, data: bytes) -> Envelope | None:
+        """The request's header fields and body, or None if it is no SOAP envelope."""
+        try:
+            root = ET.fromstring(data)
         except ET.ParseError:
-            return 400, b""
+            return None
         header = root.find("s:Header", NS)
-        soap_body = root.find("s:Body", NS)
-        if header is None or soap_body is None:
-            return 400, b""
-        action = _text(header.find("a:Action", NS))
-        message_id = _text(header.find("a:MessageID", NS))
+        body = root.find("s:Body", NS)
+        if header is None or body is None:
+            return None
         shell_id = ""
         for selector in header.iterfind("w:SelectorSet/w:Selector", NS):
             if selector.get("Name") == "ShellId":
                 shell_id = _text(selector)
-        reply = Reply(action, message_id)
         options = {o.get("Name", ""): _text(o) for o in header.iterfind("w:OptionSet/w:Option", NS)}
-        if len(body) > self.max_envelope_kb * 1024:
-            self.state.append_trace(
-                self.hid,
-                {"op": "refused-envelope", "rc": None, "counts": {}, "envelope_bytes": len(body)},
-            )
-            return 500, reply.fault(
-                FAULT_ENVELOPE,
-                "w:EncodingLimit",
-                f"The WS-Management service cannot process the request because the request "
-                f"size ({len(body)} bytes) exceeded the configured MaxEnvelopeSize quota "
-                f"(MaxEnvelopeSizekb {self.max_envelope_kb}).",
-            )
-
-        if action == ACTION_CREATE:
-            shell = Shell(str(uuid.uuid4()).upper())
-            with self.lock:
-                if len(self.shells) >= MAX_SHELLS_PER_USER:
-                    return 500, reply.fault(
-                        FAULT_QUOTA,
-                        "w:QuotaLimit",
-                        "The Windows Remote Shell cannot process the request. The server is "
-                        "already executing the maximum number of concurrent shells a user can "
-                        "remotely open on the same system. Retry later.",
-                    )
-                self.shells[shell.id] = shell
-            return 200, reply.created(shell.id)
-
-        with self.lock:
-            shell_or_none = self.shells.get(shell_id)
-        if shell_or_none is None:
-            return 500, reply.fault(
-                FAULT_INVALID_SELECTOR,
-                "w:InvalidSelectors",
-                f"The request for the Windows Remote Shell with ShellId {shell_id} failed "
-                "because the shell was not found on the server.",
-            )
-        shell = shell_or_none
-
-        if action == ACTION_DELETE:
-            with self.lock:
-                self.shells.pop(shell.id, None)
-            return 200, reply.ok("")
-        if action == ACTION_COMMAND:
-            line = soap_body.find("rsp:CommandLine", NS)
-            command = Command(
-                id=str(uuid.uuid4()).upper(),
-                executable=_text(line.find("rsp:Command", NS) if line is not None else None),
-                arguments=_text(line.find("rsp:Arguments", NS) if line is not None else None),
-                console_mode_stdin=options.get("WINRS_CONSOLEMODE_STDIN", "TRUE") == "TRUE",
-            )
-            shell.commands[command.id] = command
-            return 200, reply.ok(
-                f"<rsp:CommandResponse><rsp:CommandId>{command.id}</rsp:CommandId>"
-                "</rsp:CommandResponse>"
-            )
-        if action == ACTION_SEND:
-            stream = soap_body.find("rsp:Send/rsp:Stream", NS)
-            found = self._command(shell, stream.get("CommandId") if stream is not None else None)
-            if isinstance(found, bytes) or stream is None:
-                return 500, found if isinstance(found, bytes) else reply.bad_command("")
-            try:
-                found.stdin.append(base64.b64decode(_text(stream)))
-            except (binascii.Error, ValueError):
-                return 400, b""
-            if stream.get("End", "").lower() == "true" and not found.stdin_closed:
-                found.stdin_closed = True
-                self.execute(found)
-            return 200, reply.ok("<rsp:SendResponse/>")
-        if action == ACTION_RECEIVE:
-            desired = soap_body.find("rsp:Receive/rsp:DesiredStream", NS)
-            found = self._command(shell, desired.get("CommandId") if desired is not None else None)
-            if isinstance(found, bytes):
-                return 500, found
-            if found.result is None:
-                if found.console_mode_stdin or found.stdin_closed:
-                    self.execute(found)
-                else:
-                    # Still waiting for stdin: what WinRM says when OperationTimeout passes.
-                    time.sleep(0.2)
-                    return 500, reply.fault(
-                        FAULT_TIMEOUT,
-                        "w:TimedOut",
-                        "The WS-Management service cannot complete the operation within the "
-                        "time specified in OperationTimeout.",
-                    )
-            if found.drop and not found.delivered:
-                found.delivered = True
-                raise Drop()
-            if found.result is None:  # pragma: no cover - execute always sets it
-                return 500, b""
-            stdout, stderr, rc = b"", b"", found.result[2]
-            if not found.delivered:
-                stdout, stderr = found.result[0], found.result[1]
-                found.delivered = True
-            return 200, reply.ok(_receive_body(found.id, stdout, stderr, rc))
-        if action == ACTION_SIGNAL:
-            signal = soap_body.find("rsp:Signal", NS)
-            command_id = signal.get("CommandId") if signal is not None else None
-            shell.commands.pop(command_id or "", None)
-            return 200, reply.ok("<rsp:SignalResponse/>")
-        return 500, reply.fault(
-            FAULT_ACTION, "a:ActionNotSupported", f"The action {action} is not supported."
+        return cls(
+            action=_text(header.find("a:Action", NS)),
+            message_id=_text(header.find("a:MessageID", NS)),
+            shell_id=shell_id,
+            options=options,
+            body=body,
         )
-
-    def _command(self, shell: Shell, command_id: str | None) -> Command | bytes:
-        command = shell.commands.get(command_id or "")
-        if command is None:
-            return Reply("", "").bad_command(command_id or "")
-        return command
 
 
 def _text(node: ET.Element | None) -> str:
@@ -473,9 +554,6 @@ class HostServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client going away mid-request is normal here (faults, timeouts).
-        import sys
-        import traceback
-
         exc = sys.exc_info()[1]
         if isinstance(exc, (ConnectionError, ssl.SSLError, TimeoutError, Drop)):
             return
@@ -666,10 +744,6 @@ def ssl_context(cert: Path, key: Path, tls: str = "1.2") -> ssl.SSLContext:
         context.minimum_version = ssl.TLSVersion.TLSv1
         context.maximum_version = ssl.TLSVersion.TLSv1
     return context
-
-
-def ntlm_user_line(user: str, password: str) -> str:
-    return f":{user}:{password}\n"
 
 
 def set_ntlm_user_file(path: Path) -> None:

@@ -10,6 +10,8 @@ HRESULTs of a stopped firewall service.
 from __future__ import annotations
 
 import ssl
+import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,7 @@ import winrm
 from ansible.plugins.shell.powershell import ShellModule
 from ocs_lab import api, firewall
 from ocs_lab.seed import initial_state
-from winrm.exceptions import WinRMError, WSManFaultError
+from winrm.exceptions import WinRMError, WinRMOperationTimeoutError, WSManFaultError
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _remote, _wire
 
@@ -32,6 +34,8 @@ INVENTORY = {
             "w2008": {"ocs_lab_transport": "basic", "ocs_lab_os": "6.0"},
             "ps1": {"ocs_lab_transport": "basic", "ocs_lab_os": "6.0", "ocs_lab_powershell": "1.0"},
             "tls10": {"ocs_lab_transport": "https", "ocs_lab_tls": "1.0"},
+            # Quotas lowered so that a test can reach them.
+            "busy": {"ocs_lab_transport": "basic", "ocs_lab_max_operations_per_user": 1},
         }
     }
 }
@@ -117,9 +121,10 @@ def test_an_envelope_over_150_kb_is_refused(lab: tuple[Path, dict[str, Any]]) ->
     assert trace[-1]["op"] == "refused-envelope" and trace[-1]["envelope_bytes"] > 150 * 1024
 
 
-def test_a_sixth_shell_of_one_user_is_refused(lab: tuple[Path, dict[str, Any]]) -> None:
+def test_a_31st_shell_of_one_user_is_refused(lab: tuple[Path, dict[str, Any]]) -> None:
+    """WinRM 2.0's MaxShellsPerUser is 30 ([MS-WSMV] WinrsType default)."""
     proto = _protocol(lab[1]["r2"])
-    shells = [proto.open_shell() for _shell in range(5)]
+    shells = [proto.open_shell() for _shell in range(30)]
     try:
         with pytest.raises(WSManFaultError) as caught:
             proto.open_shell()
@@ -128,6 +133,42 @@ def test_a_sixth_shell_of_one_user_is_refused(lab: tuple[Path, dict[str, Any]]) 
         for shell in shells:
             proto.close_shell(shell)
     proto.close_shell(proto.open_shell())  # a slot is free again
+
+
+def test_concurrent_operations_over_the_quota_are_refused(
+    lab: tuple[Path, dict[str, Any]],
+) -> None:
+    """One request in progress (a Receive waiting for stdin) uses the quota of 1."""
+    proto = _protocol(lab[1]["busy"])
+    shell = proto.open_shell()
+    parts = ShellModule()._encode_script("x", as_list=True, strict_mode=False, preserve_rc=False)
+    command = proto.run_command(shell, parts[0], parts[1:], console_mode_stdin=False)
+    waiting = threading.Thread(target=_receive_quietly, args=(proto, shell, command))
+    waiting.start()
+    try:
+        refused = None
+        for _attempt in range(20):
+            time.sleep(0.02)
+            try:
+                _protocol(lab[1]["busy"]).open_shell()
+            except WSManFaultError as exc:
+                refused = exc
+                break
+        assert refused is not None, "no request was refused while one was in progress"
+        assert "maximum number of 1 concurrent operations" in str(refused)
+    finally:
+        waiting.join()
+        proto.cleanup_command(shell, command)
+        proto.close_shell(shell)
+
+
+def _receive_quietly(proto: winrm.Protocol, shell: str, command: str) -> None:
+    # The lab answers a Receive for a command still waiting for stdin after 0.2 s, with
+    # the operation-timeout fault WinRM gives then.
+    try:
+        proto._raw_get_command_output(shell, command)
+    except (WinRMError, WinRMOperationTimeoutError):
+        pass
 
 
 def test_a_tls_1_0_only_listener_refuses_a_tls_1_2_client(
