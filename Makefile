@@ -89,9 +89,10 @@ lock:
 		rm $(BUILD)/requirements-lock.txt; echo 'lock: requirements-lock.txt unchanged'; \
 	else mv $(BUILD)/requirements-lock.txt requirements-lock.txt; fi
 
-$(COLLECTION_LINK):
-	mkdir -p $(dir $@)
-	ln -sfn $(CURDIR) $@
+# Made by the harness (dev/harness: collections_root), as for the tests, the bench, the
+# demo and Molecule.
+$(COLLECTION_LINK): | venv
+	PYTHONPATH=$(CURDIR)/dev $(BIN)/python -m harness collections $(COLLECTIONS) >/dev/null
 
 # --- static checks ---------------------------------------------------------------------
 
@@ -217,11 +218,13 @@ test: venv
 
 # --- other entry points ----------------------------------------------------------------
 
-demo: venv $(COLLECTION_LINK)
-	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) bash scripts/demo.sh
+# Both make a collection root of their own through the harness (the demo in its temporary
+# folder, the bench under .build/bench-work), so they need none from here.
+demo: venv
+	bash scripts/demo.sh
 
-bench: venv $(COLLECTION_LINK)
-	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/python dev/bench/run.py $(if $(H),--hosts $(H))
+bench: venv
+	$(BIN)/python dev/bench/run.py $(if $(H),--hosts $(H))
 
 clean:
 	rm -rf $(BUILD) tests/output .mypy_cache .pytest_cache .ruff_cache changelogs/.plugin-cache.yaml

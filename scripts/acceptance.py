@@ -24,17 +24,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-COMPARED = (
-    "direction",
-    "action",
-    "protocol",
-    "local_ports",
-    "remote_ports",
-    "local_addresses",
-    "remote_addresses",
-    "profiles",
-    "enabled",
-)
+# What a rule record carries besides the managed properties Windows may store otherwise.
+NOT_COMPARED = ("name", "description")
 
 
 def _modules() -> tuple[Any, Any]:
@@ -54,9 +45,24 @@ def _os(version: str) -> str:
     return ".".join(str(version).split(".")[:2]) or "6.1"
 
 
+def _canonical(rules_module: Any, rule: dict[str, Any]) -> Any:
+    """The canonical rule of a record's rule (its lists as the tuples of the model)."""
+    values = {f: rule[f] for f in rules_module.RULE_FIELDS}
+    return rules_module.Rule(
+        **{f: tuple(v) if isinstance(v, list) else v for f, v in values.items()}
+    )
+
+
+def _lab_add(lab: Any, sent: Any) -> Any:
+    """The lab's ADD line for the controller's ADD record ``sent`` (enabled as 0/1)."""
+    values = {f.name: getattr(sent, f.name) for f in dataclasses.fields(lab.AddLine)}
+    return lab.AddLine(**{**values, "enabled": int(sent.enabled)})
+
+
 def differences(record: dict[str, Any]) -> list[str]:
     """Every property where the lab would store something else than the host did."""
     rules_module, lab = _modules()
+    compared = [f for f in rules_module.RULE_FIELDS if f not in NOT_COMPARED]
     found: list[str] = []
     for host, entry in sorted(record["hosts"].items()):
         os_version = _os(entry.get("host", {}).get("os_version", "6.1"))
@@ -68,27 +74,13 @@ def differences(record: dict[str, Any]) -> list[str]:
             if not stored:
                 found.append(f"{host}: rule {rule['name']!r} has no stored properties")
                 continue
-            canonical = rules_module.Rule(
-                name=rule["name"],
-                description=rule["description"],
-                direction=rule["direction"],
-                action=rule["action"],
-                protocol=rule["protocol"],
-                local_ports=tuple(rule["local_ports"]),
-                remote_ports=tuple(rule["remote_ports"]),
-                local_addresses=tuple(rule["local_addresses"]),
-                remote_addresses=tuple(rule["remote_addresses"]),
-                profiles=tuple(rule["profiles"]),
-                enabled=rule["enabled"],
-            )
-            sent = rules_module.to_windows(canonical)
-            add = lab.AddLine(**{**dataclasses.asdict(sent), "enabled": int(sent.enabled)})
+            sent = rules_module.to_windows(_canonical(rules_module, rule))
             try:
-                simulated = lab.build_rule(add, rule["group"], os_version)
+                simulated = lab.build_rule(_lab_add(lab, sent), rule["group"], os_version)
             except lab.FirewallError as exc:
                 found.append(f"{host}: rule {rule['name']!r}: the lab refuses it ({exc})")
                 continue
-            for field in COMPARED:
+            for field in compared:
                 lab_value = simulated[field]
                 host_value = stored[field]
                 if field == "enabled":

@@ -1,8 +1,9 @@
 """Write the files that derive from the catalogue's ``components`` table.
 
 Usage: ``python scripts/render.py`` rewrites them; ``--check`` only reports the files
-that differ (exit 1), which ``tests/unit/test_rendered.py`` also checks. Adding a server
-component is one edit of ``catalogue/ocs-2007-r2-ports.yml`` and a run of this script.
+that differ (exit 1), which ``tests/unit/scripts/test_render.py`` also checks. Adding a
+server component is one edit of ``catalogue/ocs-2007-r2-ports.yml`` and a run of this
+script.
 
 Written: each component role (``roles/<key>/tasks/main.yml``, ``meta/main.yml``,
 ``meta/argument_specs.yml``, ``README.md``), the ``hosts:`` lists of the playbooks

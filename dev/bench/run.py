@@ -3,13 +3,13 @@ commands each host runs, and the per-rule pattern it replaces.
 
 Usage (``make bench`` runs the first form, ``make bench H=1000`` adds ``--hosts 1000``)::
 
-    python bench/run.py [--hosts 100] [--forks 25] [--repeat N] [--quick]
+    python dev/bench/run.py [--hosts 100] [--forks 25] [--repeat N] [--quick]
                         [--baseline none|frontend|all] [--latency 0.05]
                         [--transport basic|ntlm|https|mixed] [--json .build/bench.json]
 
-Every repeat starts fresh lab hosts (``lab/ocs_lab``, simulated Windows hosts speaking
-WinRM on 127.0.0.1) for a generated estate of ``--hosts`` hosts, some holding 4 and 6
-collocated components, and runs on them, in this order:
+Every repeat starts fresh lab hosts (``dev/lab/ocs_lab``, simulated Windows hosts speaking
+WinRM on 127.0.0.1, started through ``dev/harness``) for a generated estate of ``--hosts``
+hosts, some holding 4 and 6 collocated components, and runs on them, in this order:
 
 1. the floor: a one-task play whose task sends one WinRM command per host
    (``ocs.firewall.win_firewall_info`` reading a rule group no host has; the lab trace
@@ -59,30 +59,31 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# dev/: the harness (which makes the lab, dev/lab, importable in turn).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchlib import (
-    REPO_ROOT,
-    SITE_PLAYBOOK,
-    Lab,
-    LabError,
-    PlaybookRun,
-    ansible_env,
-    collections_root,
-    commands_per_host,
+from harness import REPO_ROOT, SITE_PLAYBOOK, collections_root
+from harness.estate import (
     components_per_host,
     estate_inventory,
     generate_estate,
     hosts_of,
-    raise_open_file_limit,
-    run_playbook,
     sub_estate,
-    write_yaml,
 )
+from harness.lab import (
+    Lab,
+    LabError,
+    Labs,
+    commands_per_host,
+    raise_open_file_limit,
+    write_inventory,
+)
+from harness.playbook import PlaybookRun, Playbooks, ansible_env
+from harness.rules import host_rules, unmarked
 
 DEFAULT_HOSTS = 100
 # Above this many hosts: one repeat and no per-rule baseline, unless asked for.
@@ -119,12 +120,6 @@ _ACTIONS = {0: "block", 1: "allow"}
 _PROTOCOLS = {6: "tcp", 17: "udp", 256: "any"}
 _PROFILE_BITS = ((1, "domain"), (2, "private"), (4, "public"))
 _PROFILES_ALL = 2147483647
-# The ownership marker at the end of a description the collection wrote
-# (plugins/plugin_utils/_ownership.py): ``[ocs.firewall]`` from a task,
-# ``[ocs.firewall catalogue <entry>]`` from the catalogue.
-# ``marked()`` there writes the description, a space, then the marker (the marker alone
-# for an empty description).
-_MARKER = re.compile(r"(?:\A| )\[ocs\.firewall(?: catalogue [a-z0-9][a-z0-9-]*)?\]\Z")
 
 
 class PlaybookFailed(RuntimeError):
@@ -133,16 +128,6 @@ class PlaybookFailed(RuntimeError):
 
 
 # --------------------------------------------------------------------------- rule capture
-
-
-def _rules_of(dump: Mapping[str, Any], host: str) -> list[dict[str, Any]]:
-    """The rule list of one host in ``ocs_lab dump`` output (``{host: {profiles, rules}}``)."""
-    return list(dump.get(host, {}).get("rules", []))
-
-
-def unmarked(description: str) -> str:
-    """A description without the collection's ownership marker at its end."""
-    return _MARKER.sub("", description)
 
 
 def _ports_input(stored: str) -> list[str]:
@@ -205,8 +190,8 @@ def added_rules(
     before: Mapping[str, Any], after: Mapping[str, Any], host: str
 ) -> list[dict[str, Any]]:
     """Rules present on ``host`` after a run and not before it (the rules the run put there)."""
-    seen = {_identity(r) for r in _rules_of(before, host)}
-    return [r for r in _rules_of(after, host) if _identity(r) not in seen]
+    seen = {_identity(r) for r in host_rules(before, host)}
+    return [r for r in host_rules(after, host) if _identity(r) not in seen]
 
 
 def group_rule_signature(rules: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -321,13 +306,12 @@ def task_seconds(run: PlaybookRun) -> dict[str, float]:
     previous task (the playbook start for the first) to this task's last host result;
     ``(recap)`` to the end. The linear strategy finishes a task on every host before the
     next starts, so the spans add up to the play time."""
-    times = {r["event"]: r["t"] for r in run.records if r["event"] in ("playbook_start", "stats")}
+    times = {e["event"]: e["t"] for e in run.events if e["event"] in ("playbook_start", "stats")}
     if "playbook_start" not in times:
         return {}
     last: dict[str, float] = {}
     for r in run.records:
-        if r["event"] in ("ok", "failed", "skipped", "unreachable"):
-            last[str(r.get("action") or r.get("task"))] = r["t"]
+        last[str(r.get("action") or r.get("task"))] = r["t"]
     spans: dict[str, float] = {}
     previous = times["playbook_start"]
     for action, end in sorted(last.items(), key=lambda kv: kv[1]):
@@ -385,6 +369,43 @@ class Phase:
     commands: dict[str, int]
 
 
+# The runs of the per-rule baseline comparison, in the order baseline_repeat makes them.
+BASELINE_KEYS = (
+    "ours_cold",
+    "ours_sync",
+    "per_group_cold",
+    "per_group_sync",
+    "baseline_cold",
+    "baseline_sync",
+)
+
+
+@dataclass
+class BaselineRuns:
+    """The per-rule baseline comparison of one scope, over every repeat."""
+
+    measurements: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {k: [] for k in BASELINE_KEYS}
+    )
+    # Each repeat: did per-rule, per-group and site.yml leave the same rules?
+    same: list[bool] = field(default_factory=list)
+    rules: int = 0
+    # The per-rule and per-group playbooks, written in the first repeat.
+    playbooks: tuple[Path, Path] | None = None
+
+    def entry(self, hosts: Sequence[str], latency: float) -> dict[str, Any]:
+        """The scope's figures: medians over the repeats, and their ratios."""
+        entry: dict[str, Any] = {
+            "hosts": list(hosts) if len(hosts) == 1 else len(hosts),
+            "latency_s_per_reply": latency,
+            "rules": self.rules,
+            **{k: median_of(v) for k, v in self.measurements.items()},
+            "same_rules_as_ours": all(self.same),
+        }
+        entry["ratios"] = ratios(entry)
+        return entry
+
+
 def command_report(
     phase: str, observed: Sequence[Mapping[str, int]], components: Mapping[str, int]
 ) -> dict[str, Any]:
@@ -431,62 +452,41 @@ class Bench:
         self.work.mkdir(parents=True)
         # The recorder keeps only flags and timestamps: serialising every task's result
         # would add controller CPU that a user's run does not have.
-        self.env = ansible_env(
+        env = ansible_env(
             collections_root(self.work / "collections"),
             self.work,
             {"OCS_RECORD_RESULT": "0"},
         )
+        self.playbooks = Playbooks(
+            self.work / "records", env, forks=args.forks, timeout=args.timeout
+        )
+        self.labs = Labs(self.work / "labs")
         self.estate = generate_estate(args.hosts)
         self.hosts = hosts_of(self.estate)
         self.components = components_per_host(self.estate)
-        self.estate_file = write_yaml(self.work / "estate.yml", estate_inventory(self.estate))
+        self.estate_file = write_inventory(self.work / "estate.yml", estate_inventory(self.estate))
         self.floor_playbook = write_floor(self.work)
         # The first Front End is never collocated (see generate_estate).
         self.fe_host = self.estate["ocs_front_end"][0][0]
-        self.labs: list[Lab] = []
-        self.counter = 0
 
-    def fresh_lab(self, tag: str, estate_file: Path) -> tuple[Lab, Path]:
-        self.counter += 1
-        folder = self.work / "labs" / f"{self.counter:02d}-{tag}"
-        lab = Lab(folder / "state")
-        self.labs.append(lab)
+    def fresh_lab(self, tag: str, estate_file: Path) -> Lab:
         started = time.perf_counter()
-        inventory = lab.start(estate_file, folder / "inventory.yml", self.args.transport)
-        lab.trace(reset=True)
+        lab = self.labs.start(estate_file, self.args.transport, name=tag)
         took = time.perf_counter() - started
         if took > 5:
             self.log(f"  lab started in {took:.1f} s")
-        return lab, inventory
-
-    def stop(self, lab: Lab) -> None:
-        lab.stop()
-        if lab in self.labs:
-            self.labs.remove(lab)
+        return lab
 
     def stop_all(self) -> None:
-        for lab in list(self.labs):
-            self.stop(lab)
+        self.labs.stop_all()
 
-    def play(self, label: str, playbook: Path, inventory: Path, *extra: str) -> PlaybookRun:
-        self.counter += 1
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", label)
-        record = self.work / "records" / f"{self.counter:03d}-{slug}.jsonl"
+    def play(self, label: str, playbook: Path, lab: Lab, *extra: str) -> PlaybookRun:
         started = time.perf_counter()
-        run = run_playbook(
-            playbook,
-            inventory,
-            self.env,
-            *extra,
-            forks=self.args.forks,
-            record=record,
-            timeout=self.args.timeout,
-        )
+        run = self.playbooks.run(playbook, lab.inventory, *extra, label=label)
         self.log(f"  {label}: rc {run.rc}, {time.perf_counter() - started:.1f} s")
         if not run.ok:
-            (self.work / f"failed-{self.counter:03d}.log").write_text(
-                run.stdout + "\n" + run.stderr, encoding="utf-8"
-            )
+            log = (run.record or self.work / "failed.jsonl").with_suffix(".failed.log")
+            log.write_text(run.stdout + "\n" + run.stderr, encoding="utf-8")
             raise PlaybookFailed(label, run)
         return run
 
@@ -495,11 +495,10 @@ class Bench:
         label: str,
         playbook: Path,
         lab: Lab,
-        inventory: Path,
         hosts: Sequence[str],
         *extra: str,
     ) -> Phase:
-        run = self.play(label, playbook, inventory, *extra)
+        run = self.play(label, playbook, lab, *extra)
         counts = commands_per_host(lab.trace(reset=True))
         mine = {h: counts.get(h, 0) for h in hosts}
         return Phase(measurement(run, mine, hosts), mine)
@@ -513,17 +512,15 @@ class Bench:
         """The floor, --check, cold, in sync and the floor again, on one fresh lab (check
         mode leaves the hosts as they were, which is verified, so the cold run still
         starts from fresh hosts)."""
-        lab, inventory = self.fresh_lab("estate", self.estate_file)
+        lab = self.fresh_lab("estate", self.estate_file)
         fresh = lab.dump()
-        floor = self.measure("floor", self.floor_playbook, lab, inventory, self.hosts)
-        check = self.measure(
-            "site.yml --check", SITE_PLAYBOOK, lab, inventory, self.hosts, "--check"
-        )
+        floor = self.measure("floor", self.floor_playbook, lab, self.hosts)
+        check = self.measure("site.yml --check", SITE_PLAYBOOK, lab, self.hosts, "--check")
         untouched = lab.dump() == fresh
-        cold = self.measure("site.yml cold", SITE_PLAYBOOK, lab, inventory, self.hosts)
-        sync = self.measure("site.yml in sync", SITE_PLAYBOOK, lab, inventory, self.hosts)
-        floor_again = self.measure("floor again", self.floor_playbook, lab, inventory, self.hosts)
-        self.stop(lab)
+        cold = self.measure("site.yml cold", SITE_PLAYBOOK, lab, self.hosts)
+        sync = self.measure("site.yml in sync", SITE_PLAYBOOK, lab, self.hosts)
+        floor_again = self.measure("floor again", self.floor_playbook, lab, self.hosts)
+        self.labs.stop(lab)
         return {
             "floor": [floor, floor_again],
             "check": check,
@@ -538,16 +535,16 @@ class Bench:
         """Cold then in-sync run of ``hosts`` on a fresh lab of the hosts of
         ``estate_file``; the rules the cold run added per host. ``latency``: seconds the
         lab waits before each WinRM reply."""
-        lab, inventory = self.fresh_lab(re.sub(r"\W+", "-", label).strip("-"), estate_file)
+        lab = self.fresh_lab(re.sub(r"\W+", "-", label).strip("-"), estate_file)
         if latency:
             for host in hosts:
-                lab.fault(host, "--delay", str(latency))
+                lab.fault(host, delay=latency)
         limit = ("--limit", ",".join(hosts))
-        before = lab.dump(hosts)
-        cold = self.measure(f"{label} cold", playbook, lab, inventory, hosts, *limit)
-        after = lab.dump(hosts)
-        sync = self.measure(f"{label} in sync", playbook, lab, inventory, hosts, *limit)
-        self.stop(lab)
+        before = lab.dump(*hosts)
+        cold = self.measure(f"{label} cold", playbook, lab, hosts, *limit)
+        after = lab.dump(*hosts)
+        sync = self.measure(f"{label} in sync", playbook, lab, hosts, *limit)
+        self.labs.stop(lab)
         added = {h: added_rules(before, after, h) for h in hosts}
         return cold.measurement, sync.measurement, added
 
@@ -557,7 +554,7 @@ class Bench:
         a = self.args
         if a.baseline == "none":
             return {}
-        fe_file = write_yaml(
+        fe_file = write_inventory(
             self.work / "estate-frontend.yml",
             estate_inventory(sub_estate(self.estate, [self.fe_host])),
         )
@@ -576,57 +573,15 @@ class Bench:
         )
         scopes = self.baseline_scopes()
         repeats: list[dict[str, Any]] = []
-        keys = (
-            "ours_cold",
-            "ours_sync",
-            "per_group_cold",
-            "per_group_sync",
-            "baseline_cold",
-            "baseline_sync",
-        )
-        compare: dict[str, dict[str, list[dict[str, Any]]]] = {
-            s: {k: [] for k in keys} for s in scopes
-        }
-        same: dict[str, list[bool]] = {s: [] for s in scopes}
-        rule_counts: dict[str, int] = {}
-        playbooks: dict[str, tuple[Path, Path]] = {}
+        compare = {scope: BaselineRuns() for scope in scopes}
         for r in range(a.repeat):
             self.log(f"repeat {r + 1}/{a.repeat}")
             repeats.append(self.estate_runs())
             for scope, (hosts, latency, estate_file) in scopes.items():
-                ours_cold, ours_sync, added = self.cold_and_sync(
-                    f"site.yml[{scope}]", SITE_PLAYBOOK, estate_file, hosts, latency
-                )
-                if scope not in playbooks:
-                    playbooks[scope] = write_baseline(self.work / f"baseline-{scope}", added)
-                    rule_counts[scope] = sum(len(v) for v in added.values())
-                per_rule, per_group = playbooks[scope]
-                group_cold, group_sync, group_added = self.cold_and_sync(
-                    f"per-group[{scope}]", per_group, estate_file, hosts, latency
-                )
-                base_cold, base_sync, base_added = self.cold_and_sync(
-                    f"per-rule[{scope}]", per_rule, estate_file, hosts, latency
-                )
-                same[scope].append(
-                    all(
-                        group_rule_signature(base_added[h]) == group_rule_signature(added[h])
-                        and group_rule_signature(group_added[h]) == group_rule_signature(added[h])
-                        for h in hosts
-                    )
-                )
-                values = (ours_cold, ours_sync, group_cold, group_sync, base_cold, base_sync)
-                for key, value in zip(keys, values, strict=True):
-                    compare[scope][key].append(value)
+                self.baseline_repeat(scope, hosts, latency, estate_file, compare[scope])
         result = self.summarise(repeats)
         for scope, (hosts, latency, _file) in scopes.items():
-            entry: dict[str, Any] = {
-                "hosts": hosts if len(hosts) == 1 else len(hosts),
-                "latency_s_per_reply": latency,
-                "rules": rule_counts[scope],
-                **{k: median_of(v) for k, v in compare[scope].items()},
-                "same_rules_as_ours": all(same[scope]),
-            }
-            entry["ratios"] = ratios(entry)
+            entry = compare[scope].entry(hosts, latency)
             result["baseline"][scope] = entry
             result["checks"].append(
                 {
@@ -636,6 +591,41 @@ class Bench:
                 }
             )
         return result
+
+    def baseline_repeat(
+        self,
+        scope: str,
+        hosts: Sequence[str],
+        latency: float,
+        estate_file: Path,
+        runs: BaselineRuns,
+    ) -> None:
+        """One repeat of the per-rule baseline comparison on ``hosts``: site.yml, then the
+        per-group and per-rule playbooks (written from the rules of the first site.yml
+        run), each cold then in sync on a fresh lab."""
+        ours_cold, ours_sync, added = self.cold_and_sync(
+            f"site.yml[{scope}]", SITE_PLAYBOOK, estate_file, hosts, latency
+        )
+        if runs.playbooks is None:
+            runs.playbooks = write_baseline(self.work / f"baseline-{scope}", added)
+            runs.rules = sum(len(v) for v in added.values())
+        per_rule, per_group = runs.playbooks
+        group_cold, group_sync, group_added = self.cold_and_sync(
+            f"per-group[{scope}]", per_group, estate_file, hosts, latency
+        )
+        base_cold, base_sync, base_added = self.cold_and_sync(
+            f"per-rule[{scope}]", per_rule, estate_file, hosts, latency
+        )
+        runs.same.append(
+            all(
+                group_rule_signature(base_added[h]) == group_rule_signature(added[h])
+                and group_rule_signature(group_added[h]) == group_rule_signature(added[h])
+                for h in hosts
+            )
+        )
+        values = (ours_cold, ours_sync, group_cold, group_sync, base_cold, base_sync)
+        for key, value in zip(BASELINE_KEYS, values, strict=True):
+            runs.measurements[key].append(value)
 
     def summarise(self, repeats: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         a = self.args
@@ -656,51 +646,11 @@ class Bench:
             phase: command_report(phase, [p.commands for p in runs[phase]], self.components)
             for phase in runs
         }
-        hosts = len(self.hosts)
-        goal = {
-            "stated_at_hosts": GOAL_HOSTS,
-            "max_ratio": GOAL_RATIO,
-            "hosts": hosts,
-            "sync_wall_to_floor": to_floor["sync"]["wall"],
-            "sync_cpu_to_floor": to_floor["sync"]["cpu"],
-        }
-        goal["wall_met"] = _within(goal["sync_wall_to_floor"], GOAL_RATIO)
-        goal["cpu_met"] = _within(goal["sync_cpu_to_floor"], GOAL_RATIO)
-        checks: list[dict[str, Any]] = []
-        for phase, report_ in commands.items():
-            low, high = report_["allowed"]
-            allowed = f"exactly {low}" if low == high else f"{low} to {high}"
-            checks.append(
-                {
-                    "name": f"{PHASE_LABELS[phase]}: every host ran {allowed} WinRM "
-                    f"command(s), in every run",
-                    "ok": report_["ok"],
-                    "detail": _outside(report_["outside"]),
-                }
-            )
-        untouched = all(rep["check_left_hosts_untouched"] for rep in repeats)
-        checks.append({"name": "site.yml --check left every host untouched", "ok": untouched})
-        sync_changed = max(p.measurement["changed_hosts"] for p in runs["sync"])
-        checks.append(
-            {
-                "name": "site.yml in sync reported no change",
-                "ok": sync_changed == 0,
-                "detail": f"{sync_changed} host(s) changed" if sync_changed else "",
-            }
-        )
-        cold_changed = min(p.measurement["changed_hosts"] for p in runs["cold"])
-        checks.append(
-            {
-                "name": "site.yml cold changed every (fresh) host",
-                "ok": cold_changed == hosts,
-                "detail": "" if cold_changed == hosts else f"{cold_changed} of {hosts} changed",
-            }
-        )
         composition: dict[str, int] = {}
         for n in sorted(self.components.values()):
             composition[str(n)] = composition.get(str(n), 0) + 1
         return {
-            "hosts": hosts,
+            "hosts": len(self.hosts),
             "forks": a.forks,
             "repeat": a.repeat,
             "transport": a.transport,
@@ -708,25 +658,81 @@ class Bench:
             "components_per_host": composition,
             "figures": figures,
             "to_floor": to_floor,
-            "goal": goal,
+            "goal": goal_of(to_floor, len(self.hosts)),
             "commands": commands,
-            "checks": checks,
-            "runs": [
-                {
-                    **{
-                        phase: [p.measurement for p in rep[phase]]
-                        if phase == "floor"
-                        else rep[phase].measurement
-                        for phase in ("floor", *SITE_PHASES)
-                    },
-                    "check_left_hosts_untouched": rep["check_left_hosts_untouched"],
-                }
-                for rep in repeats
-            ],
+            "checks": checks_of(commands, repeats, runs, len(self.hosts)),
+            "runs": [_repeat_figures(rep) for rep in repeats],
             "baseline_runs": a.baseline,
             "note": BASELINE_NOTE,
             "baseline": {},
         }
+
+
+def goal_of(to_floor: Mapping[str, Mapping[str, float | None]], hosts: int) -> dict[str, Any]:
+    """site.yml in sync against the floor, and whether the goal is met (at any size)."""
+    goal: dict[str, Any] = {
+        "stated_at_hosts": GOAL_HOSTS,
+        "max_ratio": GOAL_RATIO,
+        "hosts": hosts,
+        "sync_wall_to_floor": to_floor["sync"]["wall"],
+        "sync_cpu_to_floor": to_floor["sync"]["cpu"],
+    }
+    goal["wall_met"] = _within(goal["sync_wall_to_floor"], GOAL_RATIO)
+    goal["cpu_met"] = _within(goal["sync_cpu_to_floor"], GOAL_RATIO)
+    return goal
+
+
+def checks_of(
+    commands: Mapping[str, Mapping[str, Any]],
+    repeats: Sequence[Mapping[str, Any]],
+    runs: Mapping[str, Sequence[Phase]],
+    hosts: int,
+) -> list[dict[str, Any]]:
+    """The correctness checks of the estate runs (a failed one makes the run exit 3)."""
+    checks: list[dict[str, Any]] = []
+    for phase, report_ in commands.items():
+        low, high = report_["allowed"]
+        allowed = f"exactly {low}" if low == high else f"{low} to {high}"
+        checks.append(
+            {
+                "name": f"{PHASE_LABELS[phase]}: every host ran {allowed} WinRM "
+                f"command(s), in every run",
+                "ok": report_["ok"],
+                "detail": _outside(report_["outside"]),
+            }
+        )
+    untouched = all(rep["check_left_hosts_untouched"] for rep in repeats)
+    checks.append({"name": "site.yml --check left every host untouched", "ok": untouched})
+    sync_changed = max(p.measurement["changed_hosts"] for p in runs["sync"])
+    checks.append(
+        {
+            "name": "site.yml in sync reported no change",
+            "ok": sync_changed == 0,
+            "detail": f"{sync_changed} host(s) changed" if sync_changed else "",
+        }
+    )
+    cold_changed = min(p.measurement["changed_hosts"] for p in runs["cold"])
+    checks.append(
+        {
+            "name": "site.yml cold changed every (fresh) host",
+            "ok": cold_changed == hosts,
+            "detail": "" if cold_changed == hosts else f"{cold_changed} of {hosts} changed",
+        }
+    )
+    return checks
+
+
+def _repeat_figures(rep: Mapping[str, Any]) -> dict[str, Any]:
+    """One repeat's measurements as they go into the JSON."""
+    return {
+        **{
+            phase: [p.measurement for p in rep[phase]]
+            if phase == "floor"
+            else rep[phase].measurement
+            for phase in ("floor", *SITE_PHASES)
+        },
+        "check_left_hosts_untouched": rep["check_left_hosts_untouched"],
+    }
 
 
 def _ratio(base: float, ours: float) -> float | None:
@@ -786,74 +792,20 @@ def _met(met: bool | None) -> str:
     return "unknown" if met is None else ("met" if met else "NOT met")
 
 
-def report(result: Mapping[str, Any], out: Callable[[str], None] = print) -> None:
-    groups = ", ".join(f"{g.removeprefix('ocs_')} {n}" for g, n in result["estate"].items() if n)
-    composition = ", ".join(
-        f"{n} host(s) with {k}" for k, n in result["components_per_host"].items()
-    )
-    floor_runs = 2 * result["repeat"]
-    out(
-        f"ocs.firewall bench: {result['hosts']} lab hosts ({groups}; collocated hosts counted "
-        f"in each group); components per host: {composition}. Forks {result['forks']}, "
-        f"transport {result['transport']}; medians of {result['repeat']} repeat(s) on fresh "
-        f"lab hosts (the floor: of {floor_runs} runs)."
-    )
-    if not {"4", "6"} <= set(result["components_per_host"]):
-        out(
-            "NOTE: no host with 4 and 6 collocated components at this size "
-            "(generate_estate makes them from 15 hosts on)."
-        )
-    out("")
-    header = (
-        f"{'the same lab hosts':<24}{'wall s':>8}{'play s':>8}{'cpu s':>8}{'cpu ms/host':>13}"
-        f"{'peak MiB':>10}{'changed':>9}{'wall/floor':>12}{'play/floor':>12}{'cpu/floor':>11}"
-    )
+def _table(out: Callable[[str], None], header: str, rows: Sequence[str]) -> None:
+    """A header, a rule as wide as it, then the rows."""
     out(header)
     out("-" * len(header))
-    for phase in ("floor", *SITE_PHASES):
-        m = result["figures"][phase]
-        r = result["to_floor"][phase]
-        out(
-            f"{PHASE_LABELS[phase]:<24}{_fmt(m['wall_s']):>8}{_fmt(m['play_s']):>8}"
-            f"{_fmt(m['cpu_s']):>8}{m['cpu_ms_per_host']:>13.1f}{_mib(m['maxrss_mib']):>10}"
-            f"{_fmt(m['changed_hosts']):>9}{_x(r['wall']):>12}{_x(r['play']):>12}"
-            f"{_x(r['cpu']):>11}"
-        )
-    goal = result["goal"]
-    where = (
-        f"at {goal['hosts']} hosts"
-        if goal["hosts"] == goal["stated_at_hosts"]
-        else f"the goal is stated at {goal['stated_at_hosts']} hosts, this run has "
-        f"{goal['hosts']}: for reference only"
-    )
-    out("")
-    out(
-        f"Goal: site.yml in sync at most {goal['max_ratio']:.1f}x the floor ({where}). "
-        f"Wall time {_x(goal['sync_wall_to_floor'])}: {_met(goal['wall_met'])}; controller "
-        f"CPU {_x(goal['sync_cpu_to_floor'])}: {_met(goal['cpu_met'])}. (Timings never fail "
-        "the run.)"
-    )
-    out("")
-    kinds = list(result["components_per_host"])
-    counts = " / ".join(str(result["components_per_host"][k]) for k in kinds)
-    head = (
-        f"{'WinRM commands per host':<24}{'allowed':>9}{'min':>6}{'median':>8}{'max':>6}"
-        f"  max on hosts with {' / '.join(kinds)} components ({counts} hosts)"
-    )
-    out(head)
-    out("-" * len(head))
-    for phase in ("floor", *SITE_PHASES):
-        c = result["commands"][phase]
-        low, high = c["allowed"]
-        by = " / ".join(str(c["by_components"][k]["max"]) for k in kinds)
-        out(
-            f"{PHASE_LABELS[phase]:<24}{(str(low) if low == high else f'{low}-{high}'):>9}"
-            f"{_fmt(c['min']):>6}{_fmt(c['median']):>8}{_fmt(c['max']):>6}  {by:<12}"
-            f"(max on {c['max_host']}, {c['max_host_components']} components)"
-        )
-    out("(lab traces of every host in every run; 'max on hosts with N components': the most")
-    out(" commands any host holding that many components ran in any run)")
-    out("")
+    for row in rows:
+        out(row)
+
+
+def report(result: Mapping[str, Any], out: Callable[[str], None] = print) -> None:
+    """Print the figures of ``result`` (what ``Bench.run`` returns) as tables."""
+    _report_estate(result, out)
+    _report_times(result, out)
+    _report_goal(result, out)
+    _report_commands(result, out)
     out("Play time by task (s, medians; each task runs on every host before the next starts):")
     for phase in ("floor", *SITE_PHASES):
         m = result["figures"][phase]
@@ -886,6 +838,85 @@ def report(result: Mapping[str, Any], out: Callable[[str], None] = print) -> Non
         out(BASELINE_NOTE)
 
 
+def _report_estate(result: Mapping[str, Any], out: Callable[[str], None]) -> None:
+    groups = ", ".join(f"{g.removeprefix('ocs_')} {n}" for g, n in result["estate"].items() if n)
+    composition = ", ".join(
+        f"{n} host(s) with {k}" for k, n in result["components_per_host"].items()
+    )
+    floor_runs = 2 * result["repeat"]
+    out(
+        f"ocs.firewall bench: {result['hosts']} lab hosts ({groups}; collocated hosts counted "
+        f"in each group); components per host: {composition}. Forks {result['forks']}, "
+        f"transport {result['transport']}; medians of {result['repeat']} repeat(s) on fresh "
+        f"lab hosts (the floor: of {floor_runs} runs)."
+    )
+    if not {"4", "6"} <= set(result["components_per_host"]):
+        out(
+            "NOTE: no host with 4 and 6 collocated components at this size "
+            "(generate_estate makes them from 15 hosts on)."
+        )
+    out("")
+
+
+def _report_times(result: Mapping[str, Any], out: Callable[[str], None]) -> None:
+    header = (
+        f"{'the same lab hosts':<24}{'wall s':>8}{'play s':>8}{'cpu s':>8}{'cpu ms/host':>13}"
+        f"{'peak MiB':>10}{'changed':>9}{'wall/floor':>12}{'play/floor':>12}{'cpu/floor':>11}"
+    )
+    rows = []
+    for phase in ("floor", *SITE_PHASES):
+        m = result["figures"][phase]
+        r = result["to_floor"][phase]
+        rows.append(
+            f"{PHASE_LABELS[phase]:<24}{_fmt(m['wall_s']):>8}{_fmt(m['play_s']):>8}"
+            f"{_fmt(m['cpu_s']):>8}{m['cpu_ms_per_host']:>13.1f}{_mib(m['maxrss_mib']):>10}"
+            f"{_fmt(m['changed_hosts']):>9}{_x(r['wall']):>12}{_x(r['play']):>12}"
+            f"{_x(r['cpu']):>11}"
+        )
+    _table(out, header, rows)
+
+
+def _report_goal(result: Mapping[str, Any], out: Callable[[str], None]) -> None:
+    goal = result["goal"]
+    where = (
+        f"at {goal['hosts']} hosts"
+        if goal["hosts"] == goal["stated_at_hosts"]
+        else f"the goal is stated at {goal['stated_at_hosts']} hosts, this run has "
+        f"{goal['hosts']}: for reference only"
+    )
+    out("")
+    out(
+        f"Goal: site.yml in sync at most {goal['max_ratio']:.1f}x the floor ({where}). "
+        f"Wall time {_x(goal['sync_wall_to_floor'])}: {_met(goal['wall_met'])}; controller "
+        f"CPU {_x(goal['sync_cpu_to_floor'])}: {_met(goal['cpu_met'])}. (Timings never fail "
+        "the run.)"
+    )
+    out("")
+
+
+def _report_commands(result: Mapping[str, Any], out: Callable[[str], None]) -> None:
+    kinds = list(result["components_per_host"])
+    counts = " / ".join(str(result["components_per_host"][k]) for k in kinds)
+    head = (
+        f"{'WinRM commands per host':<24}{'allowed':>9}{'min':>6}{'median':>8}{'max':>6}"
+        f"  max on hosts with {' / '.join(kinds)} components ({counts} hosts)"
+    )
+    rows = []
+    for phase in ("floor", *SITE_PHASES):
+        c = result["commands"][phase]
+        low, high = c["allowed"]
+        by = " / ".join(str(c["by_components"][k]["max"]) for k in kinds)
+        rows.append(
+            f"{PHASE_LABELS[phase]:<24}{(str(low) if low == high else f'{low}-{high}'):>9}"
+            f"{_fmt(c['min']):>6}{_fmt(c['median']):>8}{_fmt(c['max']):>6}  {by:<12}"
+            f"(max on {c['max_host']}, {c['max_host_components']} components)"
+        )
+    _table(out, head, rows)
+    out("(lab traces of every host in every run; 'max on hosts with N components': the most")
+    out(" commands any host holding that many components ran in any run)")
+    out("")
+
+
 def _report_baseline(entry: Mapping[str, Any], out: Callable[[str], None]) -> None:
     who = (
         f"Front End host {entry['hosts'][0]}"
@@ -904,8 +935,7 @@ def _report_baseline(entry: Mapping[str, Any], out: Callable[[str], None]) -> No
         f"{'':<20}{'site.yml':>10}{'per-group':>11}{'per-rule':>10}"
         f"{'per-rule/site':>15}{'per-rule/group':>16}"
     )
-    out(head)
-    out("-" * len(head))
+    rows = []
     r = entry["ratios"]
     for phase in ("cold", "sync"):
         ours = entry[f"ours_{phase}"]
@@ -916,11 +946,12 @@ def _report_baseline(entry: Mapping[str, Any], out: Callable[[str], None]) -> No
                 values = [m["commands"]["total"] for m in (ours, group, base)]
             else:
                 values = [m[f"{key}_s"] for m in (ours, group, base)]
-            out(
+            rows.append(
                 f"{name + ' (' + phase + ')':<20}{_fmt(values[0]):>10}{_fmt(values[1]):>11}"
                 f"{_fmt(values[2]):>10}{_fmt(r[f'{key}_{phase}']) + 'x':>15}"
                 f"{_fmt(r[f'per_group_{key}_{phase}']) + 'x':>16}"
             )
+    _table(out, head, rows)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

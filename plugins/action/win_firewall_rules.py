@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _plan, _remote, _rules
@@ -16,7 +17,7 @@ def _owned_rule(rule: _rules.Rule, index: int) -> _rules.Rule:
             f"{_ownership.MARKER!r}, the text that marks the collection's own rules; "
             "remove it (the collection adds its marker itself)"
         )
-    return _rules.Rule(**{**rule.__dict__, "description": _ownership.marked(rule.description)})
+    return dataclasses.replace(rule, description=_ownership.marked(rule.description))
 
 
 class ActionModule(_remote.FirewallAction):
@@ -24,7 +25,7 @@ class ActionModule(_remote.FirewallAction):
         "group": {"type": "str", "required": True},
         "rules": {"type": "list", "elements": "raw", "default": []},
         "purge": {"type": "bool", "default": True},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        "state": {"type": "str", "choices": list(_plan.STATES), "default": "present"},
     }
 
     def run_firewall(

@@ -1,4 +1,4 @@
-# GNU General Public License v3.0+ (see LICENSES or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Documentation shared by the collection's modules (``ocs.firewall.attributes``)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-# GNU General Public License v3.0+ (see LICENSES or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``ocs.firewall.open_rules_table`` filter: firewall rules -> a plain-text table."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-# GNU General Public License v3.0+ (see LICENSES or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Internal to this collection: load, validate and query the OCS 2007 R2 port catalogue.
 """The OCS 2007 R2 port catalogue: loading, schema validation and queries.
 
@@ -18,6 +18,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import yaml
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils._grammar import port_bounds, port_problem
+from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import PORT_PROTOCOLS
 
 Entry = dict[str, Any]
 
@@ -144,9 +147,17 @@ def validate_components(table: object) -> tuple[dict[str, Component], list[str]]
     return components, problems
 
 
-TRANSPORTS: tuple[str, ...] = ("tcp", "udp")
-DIRECTIONS: tuple[str, ...] = ("inbound", "outbound", "both")
-INTERFACES: tuple[str, ...] = ("internal", "external", "any")
+# An entry's transports are the protocols a rule may name ports for.
+TRANSPORTS: tuple[str, ...] = PORT_PROTOCOLS
+# An entry's direction, from the host's point of view, and the directions of its rules.
+RULE_DIRECTIONS: dict[str, tuple[str, ...]] = {
+    "inbound": ("in",),
+    "outbound": ("out",),
+    "both": ("in", "out"),
+}
+DIRECTIONS: tuple[str, ...] = tuple(RULE_DIRECTIONS)
+# An entry's interface: one side, or any (bound to no particular interface).
+INTERFACES: tuple[str, ...] = (*SIDES, "any")
 
 FIELDS: tuple[str, ...] = (
     "id",
@@ -181,7 +192,6 @@ CORRECTION_FIELDS: tuple[str, ...] = ("field", "seed_value", "value", "source")
 
 _SEED_ID = re.compile(r"seed-(\d{2})")
 _EXTRA_ID = re.compile(r"extra-[a-z0-9]+(?:-[a-z0-9]+)*")
-_PORT = re.compile(r"(\d{1,5})(?:-(\d{1,5}))?")
 _SOURCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -198,20 +208,19 @@ class CatalogueError(ValueError):
 
 
 def parse_port(value: object) -> tuple[int, int]:
-    """Return ``(low, high)`` for a port string ``"N"`` or ``"N-M"``; raise ValueError."""
+    """Return ``(low, high)`` for a port string ``"N"`` or ``"N-M"``; raise ValueError.
+
+    The port grammar of rules (:mod:`._grammar`), written without spaces.
+    """
     if not isinstance(value, str):
         raise ValueError(f"port {value!r} must be a string like '443' or '5060-5061'")
-    match = _PORT.fullmatch(value)
-    if not match:
+    bounds = None if any(c.isspace() for c in value) else port_bounds(value)
+    if bounds is None:
         raise ValueError(f"port {value!r} must look like '443' or '5060-5061'")
-    low = int(match.group(1))
-    high = int(match.group(2)) if match.group(2) is not None else low
-    for port in (low, high):
-        if not 1 <= port <= 65535:
-            raise ValueError(f"port {value!r}: {port} is outside 1..65535")
-    if low > high:
-        raise ValueError(f"port range {value!r} is reversed (low {low} > high {high})")
-    return low, high
+    problem = port_problem(*bounds)
+    if problem:
+        raise ValueError(f"port {value!r} {problem}")
+    return bounds
 
 
 def _check_ports(value: object) -> str | None:
@@ -332,6 +341,57 @@ def _check_correction(
     return problems
 
 
+def _check_component_of(entry: Mapping[str, Any], row: Component) -> list[str]:
+    """The entry's title and host kind against its row of the components table."""
+    problems = []
+    if entry["component_title"] != row.title:
+        problems.append(
+            f"component_title: {entry['component_title']!r} is not the title of component"
+            f" {row.key!r} ({row.title!r})"
+        )
+    if entry["host_kind"] != row.host_kind:
+        problems.append(
+            f"host_kind: {entry['host_kind']!r} does not match component {row.key!r}"
+            f" ({row.host_kind!r})"
+        )
+    return problems
+
+
+def _check_id(entry: Mapping[str, Any]) -> list[str]:
+    """A seed row keeps the seed's number and port text; an extra names its source."""
+    problems = []
+    seed_match = _SEED_ID.fullmatch(entry["id"])
+    if seed_match:
+        if entry["seed_row"] != int(seed_match.group(1)):
+            problems.append(f"seed_row: {entry['seed_row']!r} does not match id {entry['id']!r}")
+        if entry["seed_ports"] is None:
+            problems.append("seed_ports: a seed row must keep the seed's port text")
+    elif _EXTRA_ID.fullmatch(entry["id"]):
+        if entry["seed_row"] is not None:
+            problems.append("seed_row: must be null for an extra")
+        if entry["seed_ports"] is not None:
+            problems.append("seed_ports: must be null for an extra")
+        if entry["corrections"]:
+            problems.append("corrections: an extra has no seed value to correct")
+        if entry["source"] is None:
+            problems.append("source: an extra must name the Microsoft document it comes from")
+    else:
+        problems.append(f"id: {entry['id']!r} must be 'seed-NN' or 'extra-<slug>'")
+    return problems
+
+
+def _check_corrections(entry: Mapping[str, Any], sources: Mapping[str, str]) -> list[str]:
+    problems: list[str] = []
+    seen_fields: set[str] = set()
+    for index, item in enumerate(entry["corrections"]):
+        problems += _check_correction(entry, index, item, sources)
+        if isinstance(item, dict) and "field" in item:
+            if item["field"] in seen_fields:
+                problems.append(f"corrections[{index}].field: {item['field']!r} corrected twice")
+            seen_fields.add(item["field"])
+    return problems
+
+
 def _check_entry(
     entry: Mapping[str, Any], sources: Mapping[str, str], components: Mapping[str, Component]
 ) -> list[str]:
@@ -352,62 +412,17 @@ def _check_entry(
             f"component: {entry['component']!r} is not in the components table; valid: "
             f"{', '.join(components)}"
         ]
-    if entry["component_title"] != row.title:
-        problems.append(
-            f"component_title: {entry['component_title']!r} is not the title of component"
-            f" {row.key!r} ({row.title!r})"
-        )
-    if entry["host_kind"] != row.host_kind:
-        problems.append(
-            f"host_kind: {entry['host_kind']!r} does not match component {row.key!r}"
-            f" ({row.host_kind!r})"
-        )
-
-    seed_match = _SEED_ID.fullmatch(entry["id"])
-    if seed_match:
-        if entry["seed_row"] != int(seed_match.group(1)):
-            problems.append(f"seed_row: {entry['seed_row']!r} does not match id {entry['id']!r}")
-        if entry["seed_ports"] is None:
-            problems.append("seed_ports: a seed row must keep the seed's port text")
-    elif _EXTRA_ID.fullmatch(entry["id"]):
-        if entry["seed_row"] is not None:
-            problems.append("seed_row: must be null for an extra")
-        if entry["seed_ports"] is not None:
-            problems.append("seed_ports: must be null for an extra")
-        if entry["corrections"]:
-            problems.append("corrections: an extra has no seed value to correct")
-        if entry["source"] is None:
-            problems.append("source: an extra must name the Microsoft document it comes from")
-    else:
-        problems.append(f"id: {entry['id']!r} must be 'seed-NN' or 'extra-<slug>'")
-
+    problems = _check_component_of(entry, row) + _check_id(entry)
     if entry["source"] is not None and sources and entry["source"] not in sources:
         problems.append(f"source: {entry['source']!r} is not listed under 'sources'")
     if entry["protocol"] is None and entry["seed_row"] is not None:
         if "transports" not in entry["inferred"]:
             problems.append("inferred: the seed gives no protocol, so transports must be inferred")
-
-    seen_fields: set[str] = set()
-    for index, item in enumerate(entry["corrections"]):
-        problems += _check_correction(entry, index, item, sources)
-        if isinstance(item, dict) and "field" in item:
-            if item["field"] in seen_fields:
-                problems.append(f"corrections[{index}].field: {item['field']!r} corrected twice")
-            seen_fields.add(item["field"])
-    return problems
+    return problems + _check_corrections(entry, sources)
 
 
-def validate_catalogue(
-    document: object, path: str | None = None
-) -> tuple[dict[str, Component], list[Entry]]:
-    """Check a parsed catalogue document; return its components and entries, or raise
-    CatalogueError.
-
-    Every problem is reported (not just the first), each naming the entry id (or its
-    position when the id itself is broken) and the field.
-    """
-    if not isinstance(document, dict):
-        raise CatalogueError([f"top level must be a mapping, got {type(document).__name__}"], path)
+def _check_top(document: dict[Any, Any]) -> tuple[list[str], dict[str, str]]:
+    """The problems of the top-level keys, version and sources; the sources if valid."""
     problems: list[str] = []
     unknown = sorted(set(document) - {"version", "sources", "components", "entries"})
     if unknown:
@@ -421,12 +436,14 @@ def validate_catalogue(
     ):
         problems.append("sources: must map document ids to non-empty descriptions")
         sources = {}
-    components, component_problems = validate_components(document.get("components"))
-    problems += component_problems
-    entries = document.get("entries")
-    if not isinstance(entries, list) or not entries:
-        raise CatalogueError(problems + ["entries: must be a non-empty list"], path)
+    return problems, sources
 
+
+def _check_entries(
+    entries: list[Any], sources: Mapping[str, str], components: Mapping[str, Component]
+) -> list[str]:
+    """The problems of every entry, ids unique and the seed rows first, in seed order."""
+    problems: list[str] = []
     seen_ids: dict[str, int] = {}
     seed_rows: list[int] = []
     for position, entry in enumerate(entries):
@@ -451,6 +468,27 @@ def validate_catalogue(
     missing = sorted(set(range(1, SEED_ROW_COUNT + 1)) - set(seed_rows))
     if missing:
         problems.append(f"seed_row: seed row(s) {', '.join(map(str, missing))} missing")
+    return problems
+
+
+def validate_catalogue(
+    document: object, path: str | None = None
+) -> tuple[dict[str, Component], list[Entry]]:
+    """Check a parsed catalogue document; return its components and entries, or raise
+    CatalogueError.
+
+    Every problem is reported (not just the first), each naming the entry id (or its
+    position when the id itself is broken) and the field.
+    """
+    if not isinstance(document, dict):
+        raise CatalogueError([f"top level must be a mapping, got {type(document).__name__}"], path)
+    problems, sources = _check_top(document)
+    components, component_problems = validate_components(document.get("components"))
+    problems += component_problems
+    entries = document.get("entries")
+    if not isinstance(entries, list) or not entries:
+        raise CatalogueError(problems + ["entries: must be a non-empty list"], path)
+    problems += _check_entries(entries, sources, components)
     used = {entry.get("component") for entry in entries if isinstance(entry, dict)}
     problems += [
         f"components.{key}: no entry has this component" for key in components if key not in used

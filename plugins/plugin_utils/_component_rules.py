@@ -27,15 +27,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _ownership
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
-    MAX_NAME_LENGTH,
-    Rule,
+from ansible_collections.ocs.firewall.plugins.plugin_utils._grammar import (
     canonical_addresses,
     canonical_ports,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import Rule
 from ansible_collections.ocs.firewall.plugins.plugin_utils._settings import Settings
-
-RULE_NAME_MAX = MAX_NAME_LENGTH
+from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import MAX_NAME_LENGTH
 
 
 class ComponentRulesError(ValueError):
@@ -64,10 +62,10 @@ def rule_name(
     text = port_text(ports)
     suffix = f"/{transport.upper()} {'In' if direction == 'in' else 'Out'} ({entry_id})"
     prefix = f"OCS {label} "
-    room = RULE_NAME_MAX - len(prefix) - len(suffix)
+    room = MAX_NAME_LENGTH - len(prefix) - len(suffix)
     if room < 4:
         raise ComponentRulesError(
-            f"label: {label!r} is too long to build rule names of at most {RULE_NAME_MAX} "
+            f"label: {label!r} is too long to build rule names of at most {MAX_NAME_LENGTH} "
             f"characters for entry {entry_id!r}"
         )
     if len(text) > room:
@@ -96,7 +94,7 @@ def build_rules(
 ) -> list[Rule]:
     """Rules for one component, in catalogue order (In before Out, TCP before UDP).
 
-    Addresses and profiles are in canonical form (:mod:`._rules`).
+    Addresses and profiles are in canonical form (:mod:`._grammar`).
     """
     both = [*internal_addresses, *external_addresses]
     bind = {
@@ -111,11 +109,12 @@ def build_rules(
     for entry in entries:
         if is_extra(entry) and not include_extras:
             continue
-        directions = []
-        if entry["direction"] in ("inbound", "both"):
-            directions.append("in")
-        if entry["direction"] in ("outbound", "both") and include_outbound:
-            directions.append("out")
+        # Out rules only on request: Windows Firewall allows outbound traffic by default.
+        directions = [
+            d
+            for d in _catalogue.RULE_DIRECTIONS[entry["direction"]]
+            if d == "in" or include_outbound
+        ]
         ports = canonical_ports(list(entry["ports"]), f"catalogue entry {entry['id']}")
         for direction in directions:
             for transport in dict.fromkeys(entry["transports"]):

@@ -63,7 +63,6 @@ def host_request(
     keys takes those, settings from the variables; a dictionary gives the settings
     themselves (key -> settings, None for defaults) and messages name its options.
     """
-    known = _catalogue.server_components()
     problems: list[str] = []
     namer: _settings.Namer = _settings.variable_name
     requested: Mapping[str, Any]
@@ -72,24 +71,7 @@ def host_request(
         namer = _settings.option_name
         collection = _collection(variables, problems)
     else:
-        if components is None:
-            keys = _settings.held_components(group_names)
-        elif isinstance(components, (list, tuple)):
-            keys = []
-            for item in components:
-                if isinstance(item, str) and item in known:
-                    keys.append(item)
-                else:
-                    problems.append(
-                        f"components: {_settings.shown(item)} is not an OCS server component; "
-                        f"valid components are {', '.join(known)}"
-                    )
-        else:
-            problems.append(
-                f"components: {_settings.shown(components)} is not a list of components or "
-                "a dictionary of component settings"
-            )
-            keys = []
+        keys = _component_keys(group_names, components, problems)
         wanted = _settings.variables_wanted(keys)
         defined = _read(variables, wanted, problems)
         requested, collection = _settings.from_variables(keys, defined)
@@ -107,6 +89,30 @@ def host_request(
     if problems:
         return None, problems
     return HostRequest(tuple(checked), remove_unassigned), []
+
+
+def _component_keys(group_names: Sequence[str], components: Any, problems: list[str]) -> list[str]:
+    """The components named by the ``components`` option when it is not a dictionary:
+    None for the host's inventory groups, or a list of keys."""
+    if components is None:
+        return _settings.held_components(group_names)
+    if not isinstance(components, (list, tuple)):
+        problems.append(
+            f"components: {_settings.shown(components)} is not a list of components or "
+            "a dictionary of component settings"
+        )
+        return []
+    known = _catalogue.server_components()
+    keys = []
+    for item in components:
+        if isinstance(item, str) and item in known:
+            keys.append(item)
+        else:
+            problems.append(
+                f"components: {_settings.shown(item)} is not an OCS server component; "
+                f"valid components are {', '.join(known)}"
+            )
+    return keys
 
 
 def _collection(variables: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:

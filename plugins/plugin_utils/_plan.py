@@ -7,10 +7,12 @@ change. A rule without the marker, even inside a group the collection manages, i
 *foreign*: it is reported and left exactly as it is.
 
 The plan of one host is a list of :class:`GroupPlan`, and its apply request carries every
-group at once. On the host the request runs in three phases (see ``_firewall.ps1``):
-every rule to replace or remove is first renamed to a tombstone (it keeps working), then
-every new rule is added, and only then are the tombstones removed. A failure before the
-last phase leaves every old rule in effect, so no still-wanted port is ever closed.
+group at once (cut into several when too large for one WinRM message, in an order that
+closes no wanted port: ``_wire.split_apply``). On the host a request runs in three phases
+(see ``_firewall.ps1``): every rule to replace or remove is first renamed to a tombstone
+(it keeps working), then every new rule is added, and only then are the tombstones
+removed. A failure before the last phase leaves every old rule in effect, so no
+still-wanted port is ever closed.
 """
 
 from __future__ import annotations
@@ -23,9 +25,13 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership
 from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
     HostRule,
     Rule,
+    RuleError,
     is_tombstone,
     name_key,
 )
+
+# What a group (or a component's group) is to hold: the wanted rules, or none of ours.
+STATES: tuple[str, ...] = ("present", "absent")
 
 # Why a group is in a plan.
 COMPONENT = "component"  # the group of a component the host holds
@@ -102,6 +108,38 @@ def matches(desired: Rule, actual: HostRule) -> bool:
     return desired == actual.rule and not actual.application and not actual.service
 
 
+def _sorted(rules: Iterable[Rule]) -> tuple[Rule, ...]:
+    return tuple(sorted(rules, key=lambda r: (name_key(r.name), r.name)))
+
+
+@dataclasses.dataclass
+class _Changes:
+    """A group's plan as it is worked out (see :class:`GroupPlan`)."""
+
+    retire: list[str]
+    removed: list[str]
+    adds: list[Rule] = dataclasses.field(default_factory=list)
+    added: list[str] = dataclasses.field(default_factory=list)
+    updated: list[str] = dataclasses.field(default_factory=list)
+    after: list[Rule] = dataclasses.field(default_factory=list)
+
+    def remove(self, name: str) -> None:
+        self.retire.append(name)
+        self.removed.append(name)
+
+
+def _ours_by_name(mine: Iterable[HostRule]) -> tuple[list[str], dict[str, list[HostRule]]]:
+    """The tombstones among the collection's rules, and the others by name key."""
+    tombstones: list[str] = []
+    by_key: dict[str, list[HostRule]] = {}
+    for host_rule in mine:
+        if is_tombstone(host_rule.rule.name):
+            tombstones.append(host_rule.rule.name)
+        else:
+            by_key.setdefault(name_key(host_rule.rule.name), []).append(host_rule)
+    return tombstones, by_key
+
+
 def plan_group(
     group: str,
     desired: Sequence[Rule],
@@ -118,56 +156,44 @@ def plan_group(
     several of that name), replaced; the collection's other rules of the group are
     removed when ``purge``. ``state=absent``: with ``purge`` every rule the collection
     made in the group is removed, without it only the listed names. Tombstones (the
-    leftovers of an apply that stopped half-way) are always removed.
+    leftovers of an apply that stopped half-way) are always removed, first.
     """
+    if state not in STATES:
+        raise RuleError(f"state: {state!r} is not valid; valid are {', '.join(STATES)}")
     mine = [h for h in actual if owned(h)]
-    foreign = tuple(h for h in actual if not owned(h))
-    by_key: dict[str, list[HostRule]] = {}
-    tombstones: list[str] = []
-    for host_rule in mine:
-        if is_tombstone(host_rule.rule.name):
-            tombstones.append(host_rule.rule.name)
-        else:
-            by_key.setdefault(name_key(host_rule.rule.name), []).append(host_rule)
-    wanted = {name_key(rule.name): rule for rule in desired}
-
-    retire: list[str] = list(tombstones)
-    adds: list[Rule] = []
-    added: list[str] = []
-    updated: list[str] = []
-    removed: list[str] = list(tombstones)
-    after: list[Rule] = []
+    tombstones, by_key = _ours_by_name(mine)
+    wanted = {name_key(rule.name) for rule in desired}
+    plan = _Changes(retire=list(tombstones), removed=list(tombstones))
     if state == "present":
         for rule in desired:
             copies = by_key.get(name_key(rule.name), [])
             if not copies:
-                adds.append(rule)
-                added.append(rule.name)
+                plan.adds.append(rule)
+                plan.added.append(rule.name)
             elif len(copies) > 1 or not matches(rule, copies[0]):
-                retire.append(copies[0].rule.name)
-                adds.append(rule)
-                updated.append(rule.name)
-            after.append(rule)
+                plan.retire.append(copies[0].rule.name)
+                plan.adds.append(rule)
+                plan.updated.append(rule.name)
+            plan.after.append(rule)
     for key, copies in by_key.items():
         if state == "present" and key in wanted:
             continue
         if purge or key in wanted:
-            retire.append(copies[0].rule.name)
-            removed.append(copies[0].rule.name)
+            plan.remove(copies[0].rule.name)
         else:
-            after.extend(c.rule for c in copies)
+            plan.after.extend(c.rule for c in copies)
     return GroupPlan(
         group=group,
         reason=reason,
         component=component,
-        retire=tuple(retire),
-        adds=tuple(adds),
-        added=tuple(added),
-        updated=tuple(updated),
-        removed=tuple(removed),
+        retire=tuple(plan.retire),
+        adds=tuple(plan.adds),
+        added=tuple(plan.added),
+        updated=tuple(plan.updated),
+        removed=tuple(plan.removed),
         before=tuple(mine),
-        after=tuple(sorted(after, key=lambda r: (name_key(r.name), r.name))),
-        foreign=foreign,
+        after=_sorted(plan.after),
+        foreign=tuple(h for h in actual if not owned(h)),
     )
 
 

@@ -23,9 +23,8 @@ import re
 from collections.abc import Iterable
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import Rule
+from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import KEYWORDS_SINCE_6_1
 
-# Windows 7 / Server 2008 R2 brought these remote-address keywords; 2008 has LocalSubnet.
-KEYWORDS_SINCE_6_1: tuple[str, ...] = ("DNS", "DHCP", "WINS", "DefaultGateway")
 OS_NAMES = {"6.0": "Windows Server 2008", "6.1": "Windows Server 2008 R2"}
 
 DEFAULT_MAX_ENVELOPE_KB = 150
@@ -147,7 +146,8 @@ def connection_hint(text: str) -> str | None:
         )
     if _QUOTA.search(text):
         return (
-            "The host's WinRM shell quota is used up (MaxShellsPerUser is 5 on WinRM 2.0): "
-            "lower the number of forks that reach one host at once, or raise the quota."
+            "The host's WinRM quota is used up (MaxShellsPerUser, 30 shells by default, or "
+            "MaxConcurrentOperationsPerUser): close what else holds shells on the host for "
+            "this user, lower the forks that reach it at once, or raise the quota."
         )
     return None

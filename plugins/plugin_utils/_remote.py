@@ -9,7 +9,6 @@ stays far below cmd.exe's limit whatever the number of rules. One call is one ro
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import traceback
@@ -24,6 +23,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
     _ownership,
     _platform,
     _rules,
+    _windows,
     _wire,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._plan import GroupPlan
@@ -38,9 +38,6 @@ display = Display()
 _SHOWN_OUTPUT = 2000
 # Rule names listed in a message before the rest are only counted.
 _SHOWN_NAMES = 10
-
-PROFILE_NAMES = {1: "domain", 2: "private", 4: "public"}
-FIREWALL_ACTIONS = {0: "block", 1: "allow"}
 
 
 class RemoteError(Exception):
@@ -87,30 +84,24 @@ def _outputs(res: dict[str, Any]) -> dict[str, Any]:
 def host_rule(record: _wire.WireRule) -> _rules.HostRule:
     """Canonical form of a RULE record."""
     # The record and the rule model name the managed properties alike (RULE_FIELDS).
-    managed = {field: getattr(record, field) for field in _rules.RULE_FIELDS}
     return _rules.HostRule(
-        rule=_rules.rule_from_host(**managed),
+        rule=_rules.rule_from_host(record),
         group=record.grouping,
         application=record.application,
         service=record.service,
-        stored=tuple(managed.items()),
+        stored=tuple((field, getattr(record, field)) for field in _rules.RULE_FIELDS),
     )
 
 
-def wire_rule(rule: _rules.Rule) -> _wire.WireRule:
-    """An ADD record for ``rule``."""
-    return _wire.WireRule(**dataclasses.asdict(_rules.to_windows(rule)))
+def _action_name(number: int) -> str:
+    return _windows.ACTION_NAMES.get(number, str(number))
 
 
 def profile_dict(profile: _wire.WireProfile) -> dict[str, Any]:
     return {
         "enabled": profile.enabled,
-        "default_inbound_action": FIREWALL_ACTIONS.get(
-            profile.inbound_action, str(profile.inbound_action)
-        ),
-        "default_outbound_action": FIREWALL_ACTIONS.get(
-            profile.outbound_action, str(profile.outbound_action)
-        ),
+        "default_inbound_action": _action_name(profile.inbound_action),
+        "default_outbound_action": _action_name(profile.outbound_action),
     }
 
 
@@ -146,7 +137,7 @@ def lost_connection_message(plans: Sequence[GroupPlan], exc: BaseException) -> s
 
 def _sections(plans: Sequence[GroupPlan]) -> list[_wire.Section]:
     return [
-        _wire.Section(plan.group, plan.retire, tuple(wire_rule(r) for r in plan.adds))
+        _wire.Section(plan.group, plan.retire, tuple(_rules.to_windows(r) for r in plan.adds))
         for plan in plans
         if plan.changed
     ]
@@ -272,9 +263,9 @@ class RemoteFirewall:
         self._check(reply, res, "Reading the Windows Firewall rules")
         self.host = reply.host
         profiles = {
-            PROFILE_NAMES[p.type]: profile_dict(p)
+            _windows.PROFILE_NAMES[p.type]: profile_dict(p)
             for p in reply.profiles
-            if p.type in PROFILE_NAMES
+            if p.type in _windows.PROFILE_NAMES
         }
         return [host_rule(r) for r in reply.rules], profiles
 
@@ -289,7 +280,7 @@ class RemoteFirewall:
     def check_fits(self, group: str, rules: Sequence[_rules.Rule]) -> None:
         """Refuse, before the host is contacted, a rule too large for one WinRM message."""
         for rule in rules:
-            section = _wire.Section(group, (rule.name,), (wire_rule(rule),))
+            section = _wire.Section(group, (rule.name,), (_rules.to_windows(rule),))
             try:
                 _wire.split_apply([section], _ownership.PATTERN, self.request_budget, str)
             except _wire.WireError as exc:

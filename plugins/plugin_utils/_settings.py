@@ -23,10 +23,13 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _grammar, _rules
 from ansible_collections.ocs.firewall.plugins.plugin_utils._catalogue import Component
-
-STATES: tuple[str, ...] = ("present", "absent")
+from ansible_collections.ocs.firewall.plugins.plugin_utils._plan import STATES
+from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import (
+    ADDRESS_KEYWORDS,
+    ALL_PROFILES,
+)
 
 # setting -> (kind, default, what the setting does). A default of None is worked out per
 # component: the component's group, or the collection-wide profiles.
@@ -87,7 +90,6 @@ ADDRESS_SETTING_HELP = (
     "when both are given. Addresses of this server only, no keywords. Empty means any "
     "local address."
 )
-ALL_PROFILES = list(_rules.ALL_PROFILES)
 # Collection-wide variables: the default of a setting for every component at once.
 COLLECTION_DEFAULTS: dict[str, str] = {"profiles": "ocs_firewall_profiles"}
 
@@ -168,9 +170,9 @@ def _check_state(name: str, value: Any) -> tuple[Any, list[str]]:
 def check_bool(name: str, value: Any) -> tuple[Any, list[str]]:
     if isinstance(value, bool):
         return value, []
-    text = str(value).strip().lower() if isinstance(value, (str, int)) else None
-    if text in _rules.TRUE_WORDS | _rules.FALSE_WORDS:
-        return text in _rules.TRUE_WORDS, []
+    word = _grammar.boolean_word(str(value)) if isinstance(value, (str, int)) else None
+    if word is not None:
+        return word, []
     return None, [f"{name}: {shown(value)} is not a boolean; give true or false"]
 
 
@@ -184,20 +186,20 @@ def check_group_name(name: str, value: Any) -> tuple[Any, list[str]]:
 
 def _check_profiles(name: str, value: Any) -> tuple[Any, list[str]]:
     items = _items(value)
-    valid = ", ".join(_rules.ALL_PROFILES)
+    valid = ", ".join(ALL_PROFILES)
     if not items:
         return None, [f"{name}: {shown(value)} names no profile; give one or more of {valid}"]
-    bad = [item for item in items if item not in _rules.ALL_PROFILES]
+    bad = [item for item in items if item not in ALL_PROFILES]
     if bad:
         return None, [
             f"{name}: {shown(b)} is not a profile; valid profiles are {valid}" for b in bad
         ]
-    return tuple(p for p in _rules.ALL_PROFILES if p in items), []
+    return tuple(p for p in ALL_PROFILES if p in items), []
 
 
 _REMOTE_HINT = (
     "address; give IPv4 or IPv6 addresses, networks (10.10.0.0/16), ranges "
-    "(10.10.0.1-10.10.0.9) or the keywords " + ", ".join(_rules.ADDRESS_KEYWORDS.values())
+    "(10.10.0.1-10.10.0.9) or the keywords " + ", ".join(ADDRESS_KEYWORDS.values())
 )
 _LOCAL_HINT = (
     "local address; give this server's own IPv4 or IPv6 addresses, networks or ranges (no keywords)"
@@ -214,18 +216,18 @@ def check_addresses(name: str, value: Any, *, local: bool) -> tuple[Any, list[st
     for item in items:
         # One item is one address: a comma would make one list entry several addresses.
         ok = isinstance(item, str) and bool(item.strip()) and "," not in item
-        if ok and item.strip().lower() in _rules.ANY_WORDS:
+        if ok and item.strip().lower() in _grammar.ANY_WORDS:
             ok = False
         if ok:
             try:
-                _rules.canonical_addresses(item.strip(), name, keywords=not local)
-            except _rules.RuleError:
+                _grammar.canonical_addresses(item.strip(), name, keywords=not local)
+            except _grammar.RuleError:
                 ok = False
         if not ok:
             problems.append(f"{name}: {shown(item)} is not a valid {hint}")
     if problems:
         return None, problems
-    return _rules.canonical_addresses([i.strip() for i in items], name, keywords=not local), []
+    return _grammar.canonical_addresses([i.strip() for i in items], name, keywords=not local), []
 
 
 def _check(kind: str, name: str, value: Any) -> tuple[Any, list[str]]:

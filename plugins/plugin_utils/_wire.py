@@ -1,12 +1,14 @@
-# GNU General Public License v3.0+ (see LICENSES or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Internal to this collection: the OCSFW2 line protocol between controller and remote script.
 """Encode and decode the ``OCSFW2`` protocol (docs/dev/contracts.md, "Wire protocol").
 
-Both directions are here, requests and replies, for the controller and the tests. The
-lab's simulated hosts parse the protocol with their own code (dev/lab/ocs_lab/firewall.py),
-a second reading of the same contract. Every string value travels as base64 of its UTF-8
-bytes: names and descriptions are data whatever characters they hold, and the host's
-output stays ASCII whatever its code page.
+The controller encodes requests (:func:`encode_read`, :func:`encode_apply`, cut to size by
+:func:`split_apply`) and decodes replies (:func:`decode_reply`); the other half,
+:func:`decode_request` and :func:`encode_reply`, lets the tests read what the controller
+sent and stand in for a host. The lab's simulated hosts parse the protocol with their own
+code (dev/lab/ocs_lab/firewall.py), a second reading of the same contract. Every text
+value travels as base64 of its UTF-8 bytes: names and descriptions are data whatever
+characters they hold, and the host's output stays ASCII whatever its code page.
 """
 
 from __future__ import annotations
@@ -17,6 +19,17 @@ import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import (
+    ACTION_NUMBERS,
+    ALL_PROFILES_MASK,
+    ANY,
+    DEFAULT_ACTION,
+    DEFAULT_DIRECTION,
+    DEFAULT_PROTOCOL,
+    DIRECTION_NUMBERS,
+    PROTOCOL_NUMBERS,
+)
 
 VERSION = "OCSFW2"
 # Separates the script text from the request on the script's stdin.
@@ -61,18 +74,23 @@ def _flag(field: str, what: str) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class WireRule:
-    """A firewall rule as the protocol carries it (Windows numbers and strings)."""
+    """A firewall rule as the protocol carries it (Windows numbers and strings).
+
+    The one record between the rule model and the wire: ``_rules.to_windows`` makes the
+    one an ADD line carries, ``_rules.rule_from_host`` reads the one of a RULE line. The
+    defaults are the collection's rule defaults in Windows' numbers.
+    """
 
     name: str
     description: str = ""
-    direction: int = 1
-    action: int = 1
-    protocol: int = 6
-    local_ports: str = "*"
-    remote_ports: str = "*"
-    local_addresses: str = "*"
-    remote_addresses: str = "*"
-    profiles: int = 7
+    direction: int = DIRECTION_NUMBERS[DEFAULT_DIRECTION]
+    action: int = ACTION_NUMBERS[DEFAULT_ACTION]
+    protocol: int = PROTOCOL_NUMBERS[DEFAULT_PROTOCOL]
+    local_ports: str = ANY
+    remote_ports: str = ANY
+    local_addresses: str = ANY
+    remote_addresses: str = ANY
+    profiles: int = ALL_PROFILES_MASK
     enabled: bool = True
     # Only on RULE lines of a reply:
     grouping: str = ""
@@ -142,20 +160,15 @@ class Reply:
 
 
 # The fields of an ADD line, in order, and how each travels: B(text), a number or a 0/1
-# flag. A RULE line carries the same fields, with the grouping after the description and
-# the application and service at the end.
-_RULE_FIELDS: tuple[tuple[str, str], ...] = (
-    ("name", "text"),
-    ("description", "text"),
-    ("direction", "int"),
-    ("action", "int"),
-    ("protocol", "int"),
-    ("local_ports", "text"),
-    ("remote_ports", "text"),
-    ("local_addresses", "text"),
-    ("remote_addresses", "text"),
-    ("profiles", "int"),
-    ("enabled", "flag"),
+# flag, from the type of the WireRule field (a string: annotations are not evaluated here).
+# A RULE line carries the same fields, with the grouping after the description and the
+# application and service at the end.
+_REPLY_ONLY = ("grouping", "application", "service")
+_KIND_OF_TYPE: dict[object, str] = {"str": "text", "int": "int", "bool": "flag"}
+_RULE_FIELDS: tuple[tuple[str, str], ...] = tuple(
+    (field.name, _KIND_OF_TYPE[field.type])
+    for field in dataclasses.fields(WireRule)
+    if field.name not in _REPLY_ONLY
 )
 
 
@@ -355,6 +368,9 @@ def decode_request(text: str) -> Request:
 
 # --- replies -------------------------------------------------------------------------------
 
+# The change records of a reply, and the Reply field of each.
+_CHANGES = {"RETIRED": "retired", "ADDED": "added", "REMOVED": "removed"}
+
 
 def encode_reply(reply: Reply) -> str:
     lines = [VERSION]
@@ -369,12 +385,8 @@ def encode_reply(reply: Reply) -> str:
         # RULE carries the grouping after the description, then application and service.
         fields.insert(2, b64(r.grouping))
         lines.append("\t".join(["RULE", *fields, b64(r.application), b64(r.service)]))
-    for kind, changes in (
-        ("RETIRED", reply.retired),
-        ("ADDED", reply.added),
-        ("REMOVED", reply.removed),
-    ):
-        for c in changes:
+    for kind, field in _CHANGES.items():
+        for c in getattr(reply, field):
             count = "" if kind == "ADDED" else f"\t{c.count}"
             lines.append(f"{kind}\t{b64(c.group)}\t{b64(c.name)}{count}")
     if reply.error is not None:
@@ -384,65 +396,59 @@ def encode_reply(reply: Reply) -> str:
     return "".join(line + "\n" for line in lines)
 
 
+def _reply_record(reply: dict[str, Any], kind: str, fields: list[str], number: int) -> None:
+    """Add one record (other than DONE) of a reply to ``reply``, the Reply's fields so far."""
+    at = f"line {number} {kind[:20]}"
+    if kind == "HOST":
+        _expect(fields, 3, number)
+        reply["host"] = HostVersions(unb64(fields[1], at), unb64(fields[2], at))
+    elif kind == "PROFILE":
+        _expect(fields, 5, number)
+        profile_type, enabled, inbound, outbound = fields[1:]
+        profile = (
+            _int(profile_type, at),
+            _flag(enabled, at),
+            _int(inbound, at),
+            _int(outbound, at),
+        )
+        reply["profiles"].append(WireProfile(*profile))
+    elif kind == "RULE":
+        _expect(fields, 15, number)
+        reply["rules"].append(
+            WireRule(
+                **_rule_values([*fields[1:3], *fields[4:13]], at),
+                grouping=unb64(fields[3], at),
+                application=unb64(fields[13], at),
+                service=unb64(fields[14], at),
+            )
+        )
+    elif kind in _CHANGES:
+        _expect(fields, 3 if kind == "ADDED" else 4, number)
+        count = 1 if kind == "ADDED" else _int(fields[3], at)
+        change = Change(unb64(fields[1], at), unb64(fields[2], at), count)
+        reply[_CHANGES[kind]].append(change)
+    elif kind == "ERROR":
+        _expect(fields, 2, number)
+        reply["error"] = unb64(fields[1], at)
+    else:
+        raise WireError(f"line {number}: unknown record {kind[:40]!r}")
+
+
 def decode_reply(text: str) -> Reply:
     """Parse the script's stdout. A reply may stop early (ERROR, or a crash): ``done`` says."""
     lines = _lines(text)
     if not lines or lines[0][1] != [VERSION]:
         first = lines[0][1][0][:80] if lines else ""
         raise WireError(f"the output does not start with {VERSION!r} (first line: {first!r})")
-    host: HostVersions | None = None
-    profiles: list[WireProfile] = []
-    rules: list[WireRule] = []
-    changes: dict[str, list[Change]] = {"RETIRED": [], "ADDED": [], "REMOVED": []}
-    error: str | None = None
+    reply: dict[str, Any] = {"profiles": [], "rules": [], **{f: [] for f in _CHANGES.values()}}
     done = False
     for number, fields in lines[1:]:
-        kind = fields[0]
         if done:
             raise WireError(f"line {number}: output after DONE")
-        at = f"line {number} {kind[:20]}"
-        if kind == "HOST":
-            _expect(fields, 3, number)
-            host = HostVersions(unb64(fields[1], at), unb64(fields[2], at))
-        elif kind == "PROFILE":
-            _expect(fields, 5, number)
-            profiles.append(
-                WireProfile(
-                    type=_int(fields[1], at),
-                    enabled=_flag(fields[2], at),
-                    inbound_action=_int(fields[3], at),
-                    outbound_action=_int(fields[4], at),
-                )
-            )
-        elif kind == "RULE":
-            _expect(fields, 15, number)
-            rules.append(
-                WireRule(
-                    **_rule_values([*fields[1:3], *fields[4:13]], at),
-                    grouping=unb64(fields[3], at),
-                    application=unb64(fields[13], at),
-                    service=unb64(fields[14], at),
-                )
-            )
-        elif kind in changes:
-            _expect(fields, 3 if kind == "ADDED" else 4, number)
-            count = 1 if kind == "ADDED" else _int(fields[3], at)
-            changes[kind].append(Change(unb64(fields[1], at), unb64(fields[2], at), count))
-        elif kind == "ERROR":
-            _expect(fields, 2, number)
-            error = unb64(fields[1], at)
-        elif kind == "DONE":
+        if fields[0] == "DONE":
             _expect(fields, 1, number)
             done = True
         else:
-            raise WireError(f"line {number}: unknown record {kind[:40]!r}")
-    return Reply(
-        host=host,
-        profiles=tuple(profiles),
-        rules=tuple(rules),
-        retired=tuple(changes["RETIRED"]),
-        added=tuple(changes["ADDED"]),
-        removed=tuple(changes["REMOVED"]),
-        error=error,
-        done=done,
-    )
+            _reply_record(reply, fields[0], fields, number)
+    listed = {name: tuple(value) for name, value in reply.items() if isinstance(value, list)}
+    return Reply(**{**reply, **listed}, done=done)

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock
 
+from checkout import REPO
 from ocs_lab import firewall, seed
 from ocs_lab import inventory as lab_inventory
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _remote, _rules, _wire
 
 OWNED = "[ocs.firewall]"
-REPO = Path(__file__).resolve().parents[2]
 
 
 def example_estate() -> dict[str, tuple[list[str], dict[str, Any]]]:

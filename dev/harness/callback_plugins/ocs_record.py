@@ -1,13 +1,14 @@
 # GNU General Public License v3.0+ (see LICENSES or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Record every task result of a playbook run as JSON lines (bench and reliability suite).
+"""Record every task result of a playbook run as JSON lines (every harness run).
 
-Not shipped with the collection. Enabled with ``ANSIBLE_CALLBACK_PLUGINS=<this folder>``,
-``ANSIBLE_CALLBACKS_ENABLED=ocs_record`` and ``OCS_RECORD_FILE=<path>``
-(``OCS_RECORD_RESULT=0``: ``result`` is left empty). Each line is one
-event: ``{"event", "host", "task", "action", "failed", "unreachable", "skipped",
-"changed", "msg", "result", "t"}``; the first and last lines are ``playbook_start`` and
-``stats`` with a monotonic timestamp, so the time spent inside the play (without the
-interpreter start-up) can be measured.
+Not shipped with the collection. ``harness.playbook.run_playbook`` enables it with
+``ANSIBLE_CALLBACK_PLUGINS=<this folder>``, ``ANSIBLE_CALLBACKS_ENABLED=ocs_record`` and
+``OCS_RECORD_FILE=<path>`` (``OCS_RECORD_RESULT=0``: ``result`` is left empty). Each line
+is one event: ``{"event", "status", "host", "task", "action", "failed", "unreachable",
+"skipped", "changed", "msg", "result", "t"}`` (``status``: the event, or ``changed`` for
+an ok result that changed something); the first and last lines are ``playbook_start``
+and ``stats`` with a monotonic timestamp only, so the time spent inside the play (without
+the interpreter start-up) can be measured.
 """
 
 from __future__ import annotations
@@ -61,16 +62,18 @@ class CallbackModule(CallbackBase):
     def _result(self, event: str, result: Any, **flags: bool) -> None:
         data = dict(result._result)
         task = result._task
+        changed = bool(data.get("changed", False))
         self._write(
             {
                 "event": event,
+                "status": "changed" if event == "ok" and changed else event,
                 "host": result._host.get_name(),
                 "task": task.get_name(),
                 "action": task.action,
                 "failed": flags.get("failed", False),
                 "unreachable": flags.get("unreachable", False),
                 "skipped": flags.get("skipped", False),
-                "changed": bool(data.get("changed", False)),
+                "changed": changed,
                 "msg": str(data.get("msg", "")),
                 "result": data if self._with_result else {},
             }

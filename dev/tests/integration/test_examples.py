@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 import yaml
-
-from .helpers import Lab, PlaybookRun
+from harness.lab import Lab
+from harness.playbook import PlaybookRun
 
 REPO = Path(__file__).resolve().parents[3]
 PLUGINS = sorted(

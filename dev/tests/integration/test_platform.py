@@ -8,6 +8,7 @@ TLS 1.0 (2008 R2 as it ships), and WinRM 2.0's MaxEnvelopeSizekb of 150 on every
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -15,10 +16,10 @@ from typing import Any
 
 import pytest
 import yaml
+from harness.lab import Lab, write_inventory
+from harness.playbook import PlaybookRun
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _platform, _remote
-
-from .helpers import Lab, PlaybookRun
 
 TASK = "Firewall rules"
 REPO = Path(__file__).resolve().parents[3]
@@ -190,9 +191,7 @@ def test_nul_in_a_name_is_refused_before_the_host_is_contacted(lab: Lab, run_pla
 def test_both_stopped_service_hresults_name_the_service(
     lab: Lab, run_playbook: Run, hresult: str
 ) -> None:
-    from ocs_lab import api
-
-    api.set_fault(lab.state_dir, "r2", stop_firewall=hresult)
+    lab.fault("r2", stop_firewall=hresult)
     try:
         run = _apply(
             run_playbook,
@@ -202,7 +201,7 @@ def test_both_stopped_service_hresults_name_the_service(
             "r2",
         )
     finally:
-        api.set_fault(lab.state_dir, "r2", clear=True)
+        lab.clear_faults("r2")
 
     message = run.results(TASK)["r2"]["result"]["msg"]
     assert "MpsSvc" in message and hresult in message and "sc.exe start MpsSvc" in message
@@ -211,10 +210,9 @@ def test_both_stopped_service_hresults_name_the_service(
 def test_psrp_is_refused_before_anything_is_sent(
     lab: Lab, run_playbook: Run, tmp_path: Path
 ) -> None:
-    inventory = yaml.safe_load(lab.inventory_file.read_text(encoding="utf-8"))
+    inventory = yaml.safe_load(lab.inventory.read_text(encoding="utf-8"))
     inventory["all"]["hosts"]["r2"]["ansible_connection"] = "psrp"
-    psrp_lab = Lab(lab.state_dir, tmp_path / "psrp.yml", lab.hosts)
-    psrp_lab.inventory_file.write_text(yaml.safe_dump(inventory), encoding="utf-8")
+    psrp_lab = dataclasses.replace(lab, inventory=write_inventory(tmp_path / "psrp.yml", inventory))
 
     run = _apply(
         run_playbook,

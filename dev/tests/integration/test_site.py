@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 import yaml
+from harness.lab import Lab
+from harness.playbook import PlaybookRun
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
-
-from .helpers import Lab, PlaybookRun
 
 REPO = Path(__file__).resolve().parents[3]
 SITE = str(REPO / "playbooks" / "site.yml")
@@ -74,7 +74,7 @@ def _group_rules(dump: dict[str, Any], host: str, group: str) -> list[dict[str, 
 
 def _without(lab: Lab, group: str, host: str, path: Path) -> Lab:
     """The same lab hosts with an inventory where ``host`` is no longer in ``group``."""
-    inventory = yaml.safe_load(lab.inventory_file.read_text(encoding="utf-8"))
+    inventory = yaml.safe_load(lab.inventory.read_text(encoding="utf-8"))
 
     def walk(node: dict[str, Any]) -> None:
         for name, child in (node.get("children") or {}).items():
@@ -84,7 +84,7 @@ def _without(lab: Lab, group: str, host: str, path: Path) -> Lab:
 
     walk(inventory["all"])
     path.write_text(yaml.safe_dump(inventory), encoding="utf-8")
-    return dataclasses.replace(lab, inventory_file=path)
+    return dataclasses.replace(lab, inventory=path)
 
 
 @pytest.fixture(scope="module")

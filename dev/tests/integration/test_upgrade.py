@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-
-from .helpers import Lab, PlaybookRun
+from harness.lab import Lab
+from harness.playbook import PlaybookRun
 
 REPO = Path(__file__).resolve().parents[3]
 SITE = str(REPO / "playbooks" / "site.yml")

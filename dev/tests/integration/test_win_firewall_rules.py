@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
-from .helpers import Lab, PlaybookRun
+from harness.lab import Lab
+from harness.playbook import PlaybookRun
 
 TASK = "Firewall rules"
 INFO_TASK = "Firewall info"
@@ -229,12 +229,10 @@ def test_hostile_names_and_descriptions_are_stored_verbatim(
 def test_failure_mid_apply_is_reported_and_the_next_run_converges(
     lab: Lab, run_playbook: Callable[..., PlaybookRun]
 ) -> None:
-    from ocs_lab import api
-
     group = "ocs.firewall - fault"
     rules = forty_rules()[:10]
     # Command 1 is the read, command 2 the apply: it fails after half of its lines.
-    api.set_fault(lab.state_dir, "basic01", fail_command=2)
+    lab.fault("basic01", fail_command=2)
 
     failed = apply(run_playbook, lab, {"group": group, "rules": rules})
 
@@ -344,15 +342,12 @@ def test_info_returns_rules_and_profiles_in_one_command(
 def test_host_errors_and_refused_credentials_are_reported(
     lab: Lab, run_playbook: Callable[..., PlaybookRun]
 ) -> None:
-    from ocs_lab import api
-
-    api.set_fault(lab.state_dir, "https01", stop_firewall=True)
-    api.set_fault(lab.state_dir, "ntlm01", refuse_auth=True)
+    lab.fault("https01", stop_firewall=True)
+    lab.fault("ntlm01", refuse_auth=True)
     try:
         result = run_playbook("info.yml", lab, {})
     finally:
-        api.set_fault(lab.state_dir, "https01", clear=True)
-        api.set_fault(lab.state_dir, "ntlm01", clear=True)
+        lab.clear_faults("https01", "ntlm01")
 
     assert result.rc != 0
     outcomes = result.results(INFO_TASK)

@@ -7,7 +7,7 @@ value, and the lab trace of every host stays empty. Three ways in, each with its
   dictionary, the component roles, the ``ports`` lookup): ONE ansible-playbook run
   against one fresh lab host (a run per case would cost ~2 s of start-up each); each
   case is a block whose rescue marks the case done, and the recording callback
-  (bench/callback_plugins/ocs_record.py) keeps the failure each case produced;
+  (dev/harness/callback_plugins/ocs_record.py) keeps the failure each case produced;
 * ``playbooks/site.yml`` with bad role variables: ONE run over an inventory where each
   bad host has its own problem, so the one run must report every host's problem (the
   preflight checks every host on the controller, contacting none).
@@ -569,7 +569,9 @@ def bad_input_run(
     play: Callable[..., Any],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Any]:
-    lab = start_lab("bad-input", {"all": {"children": {"ocs_front_end": {"hosts": {HOST: None}}}}})
+    lab = start_lab(
+        {"all": {"children": {"ocs_front_end": {"hosts": {HOST: None}}}}}, name="bad-input"
+    )
     before = lab.dump()
     # YAML escapes (a NUL is "\0") keep every value intact in the file.
     path = tmp_path_factory.mktemp("bad-input") / "bad-input.yml"
@@ -772,7 +774,7 @@ def _site_estate(cases: list[SiteCase], good: Mapping[str, str]) -> dict[str, An
 def site_run(
     start_lab: Callable[..., Any], play: Callable[..., Any], repo_root: Path
 ) -> dict[str, Any]:
-    lab = start_lab("bad-site", _site_estate(SITE_CASES, GOOD_HOSTS))
+    lab = start_lab(_site_estate(SITE_CASES, GOOD_HOSTS), name="bad-site")
     before = lab.dump()
     run = play(repo_root / "playbooks" / "site.yml", lab.inventory)
     failed = [r for r in run.records if r["event"] == "failed"]
@@ -854,7 +856,9 @@ SERVER_ROLE_PLAY = """
 @pytest.fixture(scope="module")
 def collection_lab(start_lab: Callable[..., Any]) -> Any:
     members = {h: dict(v[0]) for h, v in COLLECTION_HOSTS.items()}
-    return start_lab("bad-collection", {"all": {"children": {"ocs_front_end": {"hosts": members}}}})
+    return start_lab(
+        {"all": {"children": {"ocs_front_end": {"hosts": members}}}}, name="bad-collection"
+    )
 
 
 @pytest.fixture(scope="module", params=["site.yml", "server-role"])

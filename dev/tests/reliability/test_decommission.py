@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.rules import host_rules, is_owned
 
-from .conftest import SITE_TASK, host_rules, is_owned, records_of
+from .conftest import SITE_TASK
 
 FE_GROUP = "OCS 2007 R2 - Front End"
 EDGE_GROUP = "OCS 2007 R2 - Edge"
@@ -75,7 +76,7 @@ def decommission(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Any]:
     estate = {"all": {"children": {g: {"hosts": dict(m)} for g, m in FIRST.items()}}}
-    lab = start_lab("decommission", estate)
+    lab = start_lab(estate, name="decommission")
     site = repo_root / "playbooks" / "site.yml"
     start = lab.dump()
     runs: dict[str, Any] = {}
@@ -110,7 +111,7 @@ def _group(dump: dict[str, Any], host: str, group: str, owned: bool = True) -> l
 
 
 def _result(decommission: dict[str, Any], run: str, host: str) -> dict[str, Any]:
-    (record,) = records_of(decommission["runs"][run], SITE_TASK, host)
+    (record,) = decommission["runs"][run].records_of(SITE_TASK, host)
     result: dict[str, Any] = record["result"]
     return result
 

@@ -4,7 +4,7 @@ next run converges with no duplicate rule.
 Three lab hosts; ``f1`` gets the fault, ``f2`` and ``f3`` are healthy. Each scenario uses its
 own rule group, so scenarios do not depend on each other's leftovers.
 
-Timeouts (documented in bench/README.md): a host that answers too slowly is cut off by the
+Timeouts (documented in dev/bench/README.md): a host that answers too slowly is cut off by the
 WinRM connection's own timeouts, ``ansible_winrm_read_timeout_sec`` (how long to wait for
 any HTTP reply) with ``ansible_winrm_operation_timeout_sec`` below it; that host is then
 unreachable and the others go on. The task keyword ``timeout`` bounds the whole task
@@ -14,14 +14,17 @@ unreachable and the others go on. The task keyword ``timeout`` bounds the whole 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.lab import Lab
+from harness.playbook import PlaybookRun
+from harness.rules import host_rules, is_owned, is_tombstone, marked
 
-from .conftest import SITE_TASK, host_rules, is_owned, is_tombstone, marked, records_of
+from .conftest import SITE_TASK
 
 HOSTS = ("f1", "f2", "f3")
 RULES_PER_GROUP = 8
@@ -30,7 +33,8 @@ RULES_PER_GROUP = 8
 @dataclass(frozen=True)
 class Scenario:
     id: str
-    fault: tuple[str, ...]
+    # Keywords of ocs_lab.api.set_fault (Lab.fault).
+    fault: dict[str, Any]
     # Lower-case text one of which the failed host's message must contain.
     message: tuple[str, ...]
     unreachable: bool = False
@@ -45,10 +49,12 @@ class Scenario:
 
 
 SCENARIOS = [
-    Scenario("auth-refused", ("--refuse-auth",), ("credentials were rejected",), unreachable=True),
+    Scenario(
+        "auth-refused", {"refuse_auth": True}, ("credentials were rejected",), unreachable=True
+    ),
     Scenario(
         "command-fails-mid-apply",
-        ("--fail-command", "2"),
+        {"fail_command": 2},
         ("access is denied",),
         fired="fail_command",
         context="rules it was replacing were still in place. Run the task again to converge.",
@@ -56,16 +62,16 @@ SCENARIOS = [
     ),
     Scenario(
         "connection-dropped-mid-apply",
-        ("--drop-command", "2"),
+        {"drop_command": 2},
         ("connection", "aborted", "reset", "closed"),
         fired="drop_command",
         context="may have been applied in full, in part or not at all",
         changed=True,
     ),
-    Scenario("firewall-service-stopped", ("--stop-firewall",), ("0x800706d9", "endpoint")),
+    Scenario("firewall-service-stopped", {"stop_firewall": True}, ("0x800706d9", "endpoint")),
     Scenario(
         "slower-than-read-timeout",
-        ("--delay", "6"),
+        {"delay": 6},
         ("timed out",),
         unreachable=True,
         connection_vars={
@@ -76,7 +82,7 @@ SCENARIOS = [
     Scenario(
         "slower-than-task-timeout",
         # A command takes six replies: 12 s on the slow host, well under a second elsewhere.
-        ("--delay", "2"),
+        {"delay": 2},
         ("timed out", "time frame"),
         task_timeout=6,
     ),
@@ -117,7 +123,7 @@ def _playbook(scenario: Scenario) -> str:
 
 @pytest.fixture(scope="module")
 def fault_lab(start_lab: Callable[..., Any]) -> Any:
-    return start_lab("faults", {"all": {"hosts": {h: None for h in HOSTS}}})
+    return start_lab({"all": {"hosts": {h: None for h in HOSTS}}}, name="faults")
 
 
 def _group_names(lab: Any, host: str, group: str) -> list[str]:
@@ -135,14 +141,14 @@ def outcome(
     scenario: Scenario = request.param
     lab = fault_lab
     lab.trace(reset=True)
-    lab.fault("f1", *scenario.fault)
+    lab.fault("f1", **scenario.fault)
     try:
         faulty = play(_playbook(scenario), lab.inventory, forks=3)
         trace_f1 = lab.trace("f1", reset=True)["f1"]
         healthy = {h: _group_rules(lab, h, _group(scenario)) for h in HOSTS[1:]}
         partial = _group_names(lab, "f1", _group(scenario))
     finally:
-        lab.fault("f1", "--clear")
+        lab.clear_faults("f1")
     recovery = play(_playbook(scenario), lab.inventory, forks=3)
     settled = play(_playbook(scenario), lab.inventory, forks=3)
     return {
@@ -282,6 +288,37 @@ def _fe_rules(dump: dict[str, Any], host: str) -> list[dict[str, Any]]:
     return [r for r in host_rules(dump, host) if r["grouping"] == FE_GROUP]
 
 
+def _fault_then_recover(
+    lab: Lab,
+    play: Callable[..., PlaybookRun],
+    playbook: Path,
+    inventory: Path,
+    faults: Mapping[str, int],
+) -> dict[str, Any]:
+    """Run ``playbook`` on ``inventory`` with each host of ``faults`` failing its Nth
+    command, then twice more without faults: the faulty run, the trace and dump at the
+    fault, the recovery run, the settled (third) run and the dump after it."""
+    lab.trace(reset=True)
+    for host, command in faults.items():
+        lab.fault(host, fail_command=command)
+    try:
+        faulty = play(playbook, inventory)
+        trace = lab.trace(reset=True)
+        at_fault = lab.dump()
+    finally:
+        lab.clear_faults(*faults)
+    recovery = play(playbook, inventory)
+    settled = play(playbook, inventory)
+    return {
+        "faulty": faulty,
+        "trace": trace,
+        "at_fault": at_fault,
+        "recovery": recovery,
+        "settled": settled,
+        "after": lab.dump(),
+    }
+
+
 @pytest.fixture(scope="module")
 def stop_runs(
     start_lab: Callable[..., Any],
@@ -291,7 +328,9 @@ def stop_runs(
 ) -> dict[str, Any]:
     points = [*STOP_POINTS, HEALTHY]
     members = {p.host: None for p in points}
-    lab = start_lab("stop-points", {"all": {"children": {"ocs_front_end": {"hosts": members}}}})
+    lab = start_lab(
+        {"all": {"children": {"ocs_front_end": {"hosts": members}}}}, name="stop-points"
+    )
     site = repo_root / "playbooks" / "site.yml"
     converge = play(site, lab.inventory)
     before = lab.dump()
@@ -299,28 +338,12 @@ def stop_runs(
         tmp_path_factory.mktemp("stop-points") / "changed.yml",
         {"ocs_front_end": {p.host: p.change for p in points}},
     )
-    lab.trace(reset=True)
-    for point in STOP_POINTS:
-        # The host's first command of the run is its read, the second its apply.
-        lab.fault(point.host, "--fail-command", "2")
-    try:
-        faulty = play(site, changed)
-        fault_trace = lab.trace(reset=True)
-        at_fault = lab.dump()
-    finally:
-        for point in STOP_POINTS:
-            lab.fault(point.host, "--clear")
-    recovery = play(site, changed)
-    settled = play(site, changed)
+    # The host's first command of the run is its read, the second its apply.
+    faults = {point.host: 2 for point in STOP_POINTS}
     return {
         "converge": converge,
         "before": before,
-        "faulty": faulty,
-        "trace": fault_trace,
-        "at_fault": at_fault,
-        "recovery": recovery,
-        "settled": settled,
-        "after": lab.dump(),
+        **_fault_then_recover(lab, play, site, changed, faults),
     }
 
 
@@ -365,7 +388,7 @@ def test_fault_leaves_every_still_wanted_port_open(
 def test_faulty_host_says_what_happened(stop_runs: dict[str, Any], point: StopPoint) -> None:
     run = stop_runs["faulty"]
     assert run.rc != 0
-    (record,) = records_of(run, SITE_TASK, point.host)
+    (record,) = run.records_of(SITE_TASK, point.host)
     assert record["failed"] and record["changed"], record
     assert "access is denied" in record["msg"].lower()
     assert "rules it was replacing were still in place" in record["msg"]
@@ -374,7 +397,7 @@ def test_faulty_host_says_what_happened(stop_runs: dict[str, Any], point: StopPo
 
 def test_healthy_host_finishes_in_the_faulty_run(stop_runs: dict[str, Any]) -> None:
     run = stop_runs["faulty"]
-    (record,) = records_of(run, SITE_TASK, HEALTHY.host)
+    (record,) = run.records_of(SITE_TASK, HEALTHY.host)
     assert not record["failed"] and record["changed"], record
     assert _fe_rules(stop_runs["at_fault"], HEALTHY.host) == _fe_rules(
         stop_runs["after"], HEALTHY.host
@@ -409,7 +432,7 @@ def test_next_run_converges_once_with_no_tombstone(
     ours = [r for r in rules if r["grouping"] == FE_GROUP and is_owned(r)]
     names = [r["name"].casefold() for r in ours]
     assert len(names) == len(set(names)), "a rule is there twice"
-    (record,) = records_of(settled, SITE_TASK, point.host)
+    (record,) = settled.records_of(SITE_TASK, point.host)
     reported = [r["name"] for r in record["result"]["rules"][FE_GROUP]]
     assert sorted(r["name"] for r in ours) == sorted(reported)
     # Every rule not the collection's is as it was before the change.
@@ -462,7 +485,9 @@ def split_runs(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Any]:
     estate = {g: {h: dict(SPLIT_VARS) for h in SPLIT_HOSTS} for g in CONSOLIDATED}
-    lab = start_lab("split", {"all": {"children": {g: {"hosts": m} for g, m in estate.items()}}})
+    lab = start_lab(
+        {"all": {"children": {g: {"hosts": m} for g, m in estate.items()}}}, name="split"
+    )
     site = repo_root / "playbooks" / "site.yml"
     converge = play(site, lab.inventory)
     before = lab.dump()
@@ -471,28 +496,11 @@ def split_runs(
         tmp_path_factory.mktemp("split") / "changed.yml",
         {g: {h: dict(domain_only) for h in SPLIT_HOSTS} for g in CONSOLIDATED},
     )
-    lab.trace(reset=True)
-    for host, command in SPLIT_HOSTS.items():
-        if command:
-            lab.fault(host, "--fail-command", str(command))
-    try:
-        faulty = play(site, changed)
-        trace = lab.trace(reset=True)
-        at_fault = lab.dump()
-    finally:
-        for host in SPLIT_HOSTS:
-            lab.fault(host, "--clear")
-    recovery = play(site, changed)
-    settled = play(site, changed)
+    faults = {host: command for host, command in SPLIT_HOSTS.items() if command}
     return {
         "converge": converge,
         "before": before,
-        "faulty": faulty,
-        "trace": trace,
-        "at_fault": at_fault,
-        "recovery": recovery,
-        "settled": settled,
-        "after": lab.dump(),
+        **_fault_then_recover(lab, play, site, changed, faults),
     }
 
 
@@ -521,7 +529,7 @@ def test_fault_in_a_split_apply_leaves_every_still_wanted_port_open(
     assert still_wanted
     closed = still_wanted - _open(host_rules(split_runs["at_fault"], host), groups)
     assert not closed, f"{len(closed)} still-wanted port(s) closed, e.g. {sorted(closed)[:5]}"
-    (record,) = records_of(split_runs["faulty"], SITE_TASK, host)
+    (record,) = split_runs["faulty"].records_of(SITE_TASK, host)
     assert record["failed"] and record["changed"], record
     if SPLIT_HOSTS[host] > 2:
         assert "(request 2 of " in record["msg"], record["msg"]

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.rules import host_rules, is_owned, marked
 
-from .conftest import SITE_TASK, host_rules, is_owned, marked, records_of
+from .conftest import SITE_TASK
 
 HOST = "hostile01"
 GROUP_HOST = "hostile02"
@@ -91,7 +92,6 @@ def hostile(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Any]:
     lab = start_lab(
-        "hostile",
         {
             "all": {
                 "hosts": {HOST: None},
@@ -100,6 +100,7 @@ def hostile(
                 },
             }
         },
+        name="hostile",
     )
     folder = tmp_path_factory.mktemp("hostile")
     rules = [_rule(i, n, d) for i, (n, d) in enumerate(PAYLOADS)]
@@ -182,7 +183,7 @@ def test_hostile_group_name_is_data(hostile_group: dict[str, Any]) -> None:
     assert second.rc == 0, second.tail()
     ours = [r for r in hostile_group["rules"] if is_owned(r)]
     assert ours and {r["grouping"] for r in ours} == {HOSTILE_GROUP}
-    (record,) = records_of(first, SITE_TASK, GROUP_HOST)
+    (record,) = first.records_of(SITE_TASK, GROUP_HOST)
     assert list(record["result"]["rules"]) == [HOSTILE_GROUP]
     assert sorted(r["name"] for r in ours) == sorted(
         r["name"] for r in record["result"]["rules"][HOSTILE_GROUP]

@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.estate import estate_inventory, generate_estate, sub_estate
+from harness.rules import host_rules, is_owned
 
-from .conftest import SITE_TASK, benchlib, host_rules, is_owned
+from .conftest import SITE_TASK
 
 HOSTS = 200
 FORKS = 25
@@ -45,7 +47,7 @@ def _kind(groups: frozenset[str], hostvars: dict[str, Any]) -> tuple[Any, ...]:
 def load_run(
     start_lab: Callable[..., Any], play: Callable[..., Any], repo_root: Path
 ) -> dict[str, Any]:
-    estate = benchlib.generate_estate(HOSTS)
+    estate = generate_estate(HOSTS)
     groups_of: dict[str, set[str]] = {}
     vars_of: dict[str, dict[str, Any]] = {}
     for group, members in estate.items():
@@ -55,18 +57,15 @@ def load_run(
     representative: dict[tuple[Any, ...], str] = {}
     for host in groups_of:
         representative.setdefault(_kind(frozenset(groups_of[host]), vars_of[host]), host)
-    reference_hosts = set(representative.values())
-    reference_estate = {
-        g: [(h, hv) for h, hv in members if h in reference_hosts] for g, members in estate.items()
-    }
+    reference_estate = sub_estate(estate, representative.values())
     site = repo_root / "playbooks" / "site.yml"
 
-    reference = start_lab("load-reference", benchlib.estate_inventory(reference_estate))
+    reference = start_lab(estate_inventory(reference_estate), name="load-reference")
     ref_run = play(site, reference.inventory, forks=1)
     ref_dump = reference.dump()
-    reference.lab.stop()
+    reference.stop()
 
-    lab = start_lab("load", benchlib.estate_inventory(estate))
+    lab = start_lab(estate_inventory(estate), name="load")
     before = lab.dump()
     run = play(site, lab.inventory, forks=FORKS, timeout=LOAD_TIMEOUT_S)
     return {

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness.rules import is_owned
 
-from .conftest import SITE_TASK, is_owned, records_of
+from .conftest import SITE_TASK
 
 HOST = "own01"
 # Its one extra rule, named like one of ours in our group, quotes the marker in the middle
@@ -71,10 +72,10 @@ def our_names(
     start_lab: Callable[..., Any], play: Callable[..., Any], repo_root: Path
 ) -> dict[str, list[str]]:
     """The names site.yml would create on such a host (a --check run on a scratch lab)."""
-    scratch = start_lab("ownership-scratch", _estate({"scratch01": []}))
+    scratch = start_lab(_estate({"scratch01": []}), name="ownership-scratch")
     run = play(repo_root / "playbooks" / "site.yml", scratch.inventory, "--check")
     assert run.rc == 0, run.tail()
-    (record,) = records_of(run, SITE_TASK, "scratch01")
+    (record,) = run.records_of(SITE_TASK, "scratch01")
     names = {g: [r["name"] for r in rules] for g, rules in record["result"]["rules"].items()}
     assert set(names) == set(OURS) and all(names.values()), names
     return names
@@ -120,10 +121,68 @@ def owned_lab(start_lab: Callable[..., Any], our_names: dict[str, list[str]]) ->
             "description": "Copy of an [ocs.firewall catalogue seed-01] rule, edited by hand",
         }
     ]
-    return start_lab("ownership", _estate({HOST: foreign, QUOTING_HOST: quoting}))
+    return start_lab(_estate({HOST: foreign, QUOTING_HOST: quoting}), name="ownership")
 
 
 STEPS = ["converge", "purge", "converge_again", "absent_one", "built_in", "absent"]
+
+
+def _purge_play(keep: list[str]) -> str:
+    return f"""
+    - hosts: {",".join(HOSTS)}
+      gather_facts: false
+      tasks:
+        - name: Keep three Front End rules, purge the rest of the group
+          ocs.firewall.win_firewall_rules:
+            group: "{FE_GROUP}"
+            rules: {json.dumps([{"name": n} for n in keep])}
+            purge: true
+    """
+
+
+def _absent_one_play(shared: str) -> str:
+    return f"""
+    - hosts: {",".join(HOSTS)}
+      gather_facts: false
+      tasks:
+        - name: Remove one rule whose name foreign groups also use
+          ocs.firewall.win_firewall_rules:
+            group: "{EDGE_GROUP}"
+            rules: {json.dumps([{"name": shared}])}
+            state: absent
+            purge: false
+    """
+
+
+def _built_in_play() -> str:
+    """Every way a user can name the group: each task must be refused on every host."""
+    built_in = json.dumps(REMOTE_DESKTOP)
+    return f"""
+    - hosts: {",".join(HOSTS)}
+      gather_facts: false
+      tasks:
+        - name: Empty the Remote Desktop group
+          ocs.firewall.win_firewall_rules:
+            group: {built_in}
+            rules: []
+            purge: true
+          ignore_errors: true
+        - name: Remove every rule of the Remote Desktop group
+          ocs.firewall.win_firewall_rules:
+            group: {built_in}
+            state: absent
+          ignore_errors: true
+        - name: Put a component in the Remote Desktop group
+          ocs.firewall.win_ocs_firewall:
+            components:
+              front_end: {{group: {built_in}}}
+          ignore_errors: true
+        - name: Take a component out of the Remote Desktop group
+          ocs.firewall.win_ocs_firewall:
+            components:
+              front_end: {{group: {built_in}, state: absent}}
+          ignore_errors: true
+    """
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +193,6 @@ def journey(
     absent; dump (and count the commands) after each."""
     site = repo_root / "playbooks" / "site.yml"
     inv = owned_lab.inventory
-    hosts = ",".join(HOSTS)
     dumps: dict[str, Any] = {"start": owned_lab.dump()}
     runs: dict[str, Any] = {}
     commands: dict[str, dict[str, int]] = {}
@@ -145,87 +203,18 @@ def journey(
         commands[name] = owned_lab.commands()
         dumps[name] = owned_lab.dump()
 
-    step("converge", lambda: play(site, inv))
-
     keep = our_names[FE_GROUP][:3]
-    step(
-        "purge",
-        lambda: play(
-            f"""
-            - hosts: {hosts}
-              gather_facts: false
-              tasks:
-                - name: Keep three Front End rules, purge the rest of the group
-                  ocs.firewall.win_firewall_rules:
-                    group: "{FE_GROUP}"
-                    rules: {json.dumps([{"name": n} for n in keep])}
-                    purge: true
-            """,
-            inv,
-        ),
-    )
-    step("converge_again", lambda: play(site, inv))
-
     shared = our_names[EDGE_GROUP][1]
-    step(
-        "absent_one",
-        lambda: play(
-            f"""
-            - hosts: {hosts}
-              gather_facts: false
-              tasks:
-                - name: Remove one rule whose name foreign groups also use
-                  ocs.firewall.win_firewall_rules:
-                    group: "{EDGE_GROUP}"
-                    rules: {json.dumps([{"name": shared}])}
-                    state: absent
-                    purge: false
-            """,
-            inv,
-        ),
-    )
-
-    built_in = json.dumps(REMOTE_DESKTOP)
+    built_in_vars = {"ocs_front_end_group": REMOTE_DESKTOP, "ocs_front_end_state": "absent"}
+    step("converge", lambda: play(site, inv))
+    step("purge", lambda: play(_purge_play(keep), inv))
+    step("converge_again", lambda: play(site, inv))
+    step("absent_one", lambda: play(_absent_one_play(shared), inv))
     step(
         "built_in",
-        # Every way a user can name the group: each task must be refused on every host.
-        lambda: play(
-            f"""
-            - hosts: {hosts}
-              gather_facts: false
-              tasks:
-                - name: Empty the Remote Desktop group
-                  ocs.firewall.win_firewall_rules:
-                    group: {built_in}
-                    rules: []
-                    purge: true
-                  ignore_errors: true
-                - name: Remove every rule of the Remote Desktop group
-                  ocs.firewall.win_firewall_rules:
-                    group: {built_in}
-                    state: absent
-                  ignore_errors: true
-                - name: Put a component in the Remote Desktop group
-                  ocs.firewall.win_ocs_firewall:
-                    components:
-                      front_end: {{group: {built_in}}}
-                  ignore_errors: true
-                - name: Take a component out of the Remote Desktop group
-                  ocs.firewall.win_ocs_firewall:
-                    components:
-                      front_end: {{group: {built_in}, state: absent}}
-                  ignore_errors: true
-            """,
-            inv,
-        ),
-        lambda: play(
-            site,
-            inv,
-            "-e",
-            json.dumps({"ocs_front_end_group": REMOTE_DESKTOP, "ocs_front_end_state": "absent"}),
-        ),
+        lambda: play(_built_in_play(), inv),
+        lambda: play(site, inv, "-e", json.dumps(built_in_vars)),
     )
-
     step(
         "absent",
         lambda: play(site, inv, "-e", "ocs_front_end_state=absent", "-e", "ocs_edge_state=absent"),
@@ -284,7 +273,7 @@ def test_converge_reports_the_hand_made_rules_as_foreign(
     journey: dict[str, Any], our_names: dict[str, list[str]]
 ) -> None:
     (run,) = journey["runs"]["converge"]
-    (record,) = records_of(run, SITE_TASK, HOST)
+    (record,) = run.records_of(SITE_TASK, HOST)
     groups = record["result"]["groups"]
     assert sorted(groups[FE_GROUP]["foreign"]) == sorted([HAND_MADE, our_names[FE_GROUP][3]])
     assert groups[EDGE_GROUP]["foreign"] == [HAND_MADE_EDGE]

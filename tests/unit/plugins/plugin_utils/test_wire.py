@@ -6,8 +6,9 @@ import base64
 import re
 
 import pytest
+from expected import HOSTILE_TEXTS
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _rules, _wire
 from ansible_collections.ocs.firewall.plugins.plugin_utils._wire import (
     Change,
     HostVersions,
@@ -19,18 +20,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._wire import (
     WireRule,
 )
 
-HOSTILE = [
-    "",
-    "plain",
-    'O\'Brien "quoted"',
-    "$(Remove-Item C:\\ -Recurse) `whoami` ; & | > <",
-    "tab\there\nnew line\r\nCRLF",
-    "OCSFW2\nEND\nDONE",
-    "\0\0\0\0 separator inside",
-    "100% %PATH% !x!",
-    "Zürich – 北京 – ☎ – 𝄞",
-    " leading and trailing ",
-]
+HOSTILE = ["", "plain", *HOSTILE_TEXTS]
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -359,3 +349,63 @@ def test_a_large_apply_is_split_so_no_wanted_port_closes_between_requests(
 def test_one_change_too_large_for_any_request_is_refused() -> None:
     with pytest.raises(WireError, match=r"the change of rule 'huge' in group 'G' takes \d+ bytes"):
         _wire.split_apply([Section("G", (), (wire("huge", 2000),))], MARK, 900, str)
+
+
+# ---- many rules in several groups, names compared as Windows compares them ---------------
+
+
+def _section(group: str, removes: tuple[str, ...], count: int, size: int = 400) -> _wire.Section:
+    return _wire.Section(
+        group,
+        removes,
+        tuple(_wire.WireRule(f"{group} {n:03d}", description="d" * size) for n in range(count)),
+    )
+
+
+def _size(sections: tuple[_wire.Section, ...]) -> int:
+    return len(_wire.encode_apply(sections, _ownership.PATTERN).encode())
+
+
+def test_several_groups_that_fit_are_one_request() -> None:
+    sections = [_section("a", ("a 000",), 3), _section("b", (), 2)]
+    assert _wire.split_apply(sections, _ownership.PATTERN, 100_000, _rules.name_key) == [
+        tuple(sections)
+    ]
+
+
+def test_a_large_apply_is_cut_adds_first_then_replacements_then_removals() -> None:
+    # Group "a" replaces a 000..a 009 and removes "old 1", "old 2"; group "b" only adds.
+    removes = tuple(f"A {n:03d}" for n in range(10)) + ("old 1", "old 2")
+    sections = [_section("a", removes, 30), _section("b", (), 30)]
+    budget = 5_000
+
+    batches = _wire.split_apply(sections, _ownership.PATTERN, budget, _rules.name_key)
+
+    assert len(batches) > 2
+    assert all(_size(batch) <= budget for batch in batches)
+    flat = [(s.group, tuple(s.removes), tuple(r.name for r in s.adds)) for b in batches for s in b]
+    # Nothing lost, nothing twice.
+    assert sorted(n for _g, _r, adds in flat for n in adds) == sorted(
+        r.name for s in sections for r in s.adds
+    )
+    assert sorted(n for _g, removed, _a in flat for n in removed) == sorted(removes)
+    # Every retired rule goes out in the same request as its replacement, and a rule is
+    # only removed outright (no replacement) once every new rule has been sent.
+    pure_adds: list[int] = []
+    pure_removals: list[int] = []
+    for index, batch in enumerate(batches):
+        for section in batch:
+            added = {_rules.name_key(r.name) for r in section.adds}
+            retired = {_rules.name_key(n) for n in section.removes}
+            pure_adds += [index] * len(added - retired)
+            pure_removals += [index] * len(retired - added)
+            for name in section.removes:
+                assert _rules.name_key(name) in added or name.startswith("old")
+    assert len(pure_removals) == 2 and len(pure_adds) == 50
+    assert min(pure_removals) >= max(pure_adds)
+
+
+def test_one_change_larger_than_a_message_is_refused_naming_the_rule() -> None:
+    sections = [_section("a", (), 1, size=20_000)]
+    with pytest.raises(_wire.WireError, match="'a 000' in group 'a'"):
+        _wire.split_apply(sections, _ownership.PATTERN, 10_000, _rules.name_key)

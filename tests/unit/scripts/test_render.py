@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 import yaml
+from checkout import REPO
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _load_render() -> ModuleType:

@@ -18,6 +18,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
     TOMBSTONE_PREFIX,
     HostRule,
     Rule,
+    RuleError,
 )
 
 G = "OCS 2007 R2 - Front End"
@@ -39,6 +40,7 @@ def hand_made(name: str, group: str = G, **fields: Any) -> HostRule:
 
 
 TOMB = on_host(f"{TOMBSTONE_PREFIX}0123456789abcdef")
+TOMB2 = on_host(f"{TOMBSTONE_PREFIX}fedcba9876543210")
 
 A = rule("A", local_ports=("80",))
 B = rule("B", local_ports=("443",))
@@ -80,6 +82,27 @@ CASES = [
         {},
         (("Old",), (), (), (), ("Old",), ()),
         id="remove-unlisted",
+    ),
+    pytest.param(
+        [rule("new"), rule("Changed", local_ports=("2",)), rule("same")],
+        [on_host("changed", local_ports=("1",)), on_host("same"), on_host("gone")],
+        {},
+        (("changed", "gone"), ("new", "Changed"), ("new",), ("Changed",), ("gone",), ()),
+        id="add-update-remove-at-once-update-retires-the-hosts-spelling",
+    ),
+    pytest.param(
+        [rule("SIP")],
+        [on_host("sip")],
+        {},
+        (("sip",), ("SIP",), (), ("SIP",), (), ()),
+        id="a-new-spelling-of-the-name-is-an-update",
+    ),
+    pytest.param(
+        [A],
+        [on_host("other")],
+        {"purge": False},
+        ((), ("A",), ("A",), (), (), ()),
+        id="purge-false-adds-and-keeps-unlisted",
     ),
     pytest.param(
         [A],
@@ -129,6 +152,41 @@ CASES = [
         {"state": "absent", "purge": False},
         ((TOMB.rule.name,), (), (), (), (TOMB.rule.name,), ()),
         id="tombstone-removed-when-absent",
+    ),
+    pytest.param(
+        [rule("a")],
+        [TOMB, on_host("a"), TOMB2, on_host("other")],
+        {},
+        (
+            (TOMB.rule.name, TOMB2.rule.name, "other"),
+            (),
+            (),
+            (),
+            (TOMB.rule.name, TOMB2.rule.name, "other"),
+            (),
+        ),
+        id="tombstones-removed-first",
+    ),
+    pytest.param(
+        [rule("a")],
+        [TOMB, on_host("a"), TOMB2, on_host("other")],
+        {"purge": False},
+        ((TOMB.rule.name, TOMB2.rule.name), (), (), (), (TOMB.rule.name, TOMB2.rule.name), ()),
+        id="tombstones-removed-first-without-purge",
+    ),
+    pytest.param(
+        [rule("a")],
+        [on_host("a"), TOMB, on_host("b")],
+        {"state": "absent"},
+        ((TOMB.rule.name, "a", "b"), (), (), (), (TOMB.rule.name, "a", "b"), ()),
+        id="tombstone-removed-first-when-absent",
+    ),
+    pytest.param(
+        [],
+        [on_host("OCS.FIREWALL-REMOVING-ABC"), on_host("ocs.firewall-removin")],
+        {"purge": False},
+        (("OCS.FIREWALL-REMOVING-ABC",), (), (), (), ("OCS.FIREWALL-REMOVING-ABC",), ()),
+        id="tombstone-prefix-ignores-case-and-needs-all-of-it",
     ),
     pytest.param(
         [],
@@ -201,6 +259,49 @@ def test_after_is_the_groups_own_rules_sorted() -> None:
     )
     assert [r.name for r in plan.after] == ["a", "b", "C"]
     assert plan_group(G, [rule("b")], [on_host("a")], state="absent").after == ()
+
+
+@pytest.mark.parametrize(
+    ("desired", "actual", "options", "after"),
+    [
+        pytest.param(
+            [rule("new"), rule("Changed", local_ports=("2",)), rule("same")],
+            [on_host("changed", local_ports=("1",)), on_host("same"), on_host("gone")],
+            {},
+            ["Changed", "new", "same"],
+            id="present-the-wanted-rules",
+        ),
+        pytest.param([A], [on_host("other")], {"purge": False}, ["A", "other"], id="kept"),
+        pytest.param(
+            [rule("A")],
+            [on_host("a"), on_host("b")],
+            {"state": "absent", "purge": False},
+            ["b"],
+            id="absent-keeps-the-unlisted-without-purge",
+        ),
+        pytest.param(
+            [rule("a")],
+            [TOMB, on_host("a"), TOMB2],
+            {"purge": False},
+            ["a"],
+            id="never-a-tombstone",
+        ),
+    ],
+)
+def test_after(
+    desired: list[Rule], actual: list[HostRule], options: dict[str, Any], after: list[str]
+) -> None:
+    assert [r.name for r in plan_group(G, desired, actual, **options).after] == after
+
+
+def test_a_tombstone_shows_in_the_diff_before_it_goes() -> None:
+    before, _after = plan_group(G, [], [TOMB, on_host("a")]).diff_sides()
+    assert set(before) == {TOMB.rule.name, "a"}
+
+
+def test_an_unknown_state_is_refused() -> None:
+    with pytest.raises(RuleError, match="state: 'gone' is not valid; valid are present, absent"):
+        plan_group(G, [], [], state="gone")
 
 
 def test_summary_and_diff() -> None:

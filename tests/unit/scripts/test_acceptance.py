@@ -12,18 +12,18 @@ it on the records they write; ``make acceptance`` on the real-host records kept 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import importlib.util
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
+from checkout import REPO
 from ocs_lab import firewall
 from ocs_lab.seed import initial_state
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _remote, _rules, _wire
 
-REPO = Path(__file__).resolve().parents[2]
 RULES = [
     {"name": "one address", "local_ports": 5061, "remote_addresses": ["10.0.0.1"]},
     {
@@ -53,11 +53,10 @@ def _acceptance() -> Any:
 def _lab_record(os_version: str = "6.1") -> dict[str, Any]:
     """A record as verify.yml writes it, from rules the lab stored for the controller."""
     desired = [
-        _rules.Rule(**{**r.__dict__, "description": "[ocs.firewall]"})
-        for r in _rules.normalise_rules(RULES)
+        dataclasses.replace(r, description="[ocs.firewall]") for r in _rules.normalise_rules(RULES)
     ]
     state = initial_state([])
-    section = _wire.Section("acceptance", (), tuple(_remote.wire_rule(r) for r in desired))
+    section = _wire.Section("acceptance", (), tuple(_rules.to_windows(r) for r in desired))
     assert (
         firewall.run(
             state, _wire.encode_apply([section], "[ocs.firewall"), os_version=os_version

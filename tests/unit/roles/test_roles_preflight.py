@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from checkout import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 PLAYBOOK = str(REPO / "playbooks" / "site.yml")
 INVENTORY = str(REPO / "examples" / "inventory.yml")
 # The header of the task that contacts the hosts (roles/server).

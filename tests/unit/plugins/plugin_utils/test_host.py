@@ -7,12 +7,13 @@ host's one read returned, group by group, including the groups of components it 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
+from checkout import REPO
 from ocs_lab import firewall
 from ocs_lab import inventory as lab_inventory
 
@@ -27,7 +28,6 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._host import host_request, plan_host
 
-REPO = Path(__file__).resolve().parents[2]
 SERVERS = _catalogue.server_components()
 FE_GROUP = SERVERS["front_end"].group
 EDGE_GROUP = SERVERS["edge"].group
@@ -215,7 +215,7 @@ def host_rules(
 ) -> list[_rules.HostRule]:
     """Rules as a read returns them (through the wire's Windows form and back)."""
     return [
-        _remote.host_rule(_wire.WireRule(**{**_remote.wire_rule(r).__dict__, "grouping": group}))
+        _remote.host_rule(dataclasses.replace(_rules.to_windows(r), grouping=group))
         for r in [*rules, *foreign]
     ]
 

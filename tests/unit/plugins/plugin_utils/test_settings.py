@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import pytest
+from expected import COMMON_SETTINGS
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _settings
 from ansible_collections.ocs.firewall.plugins.plugin_utils._settings import (
@@ -36,15 +37,7 @@ LOCAL_HINT = (
     "local address; give this server's own IPv4 or IPv6 addresses, networks or ranges (no keywords)"
 )
 REMOTE = REMOTE_HINT
-COMMON = (
-    "state",
-    "group",
-    "profiles",
-    "remote_addresses",
-    "include_outbound",
-    "include_extras",
-    "as_published",
-)
+COMMON = COMMON_SETTINGS
 
 
 def checked(component: _catalogue.Component, **given: Any) -> Settings:

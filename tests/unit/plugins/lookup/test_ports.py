@@ -21,7 +21,7 @@ CATALOGUE = cat.load_catalogue()
 
 @pytest.fixture(scope="module")
 def ports() -> Any:
-    # tests/unit/conftest.py has installed ansible's collection loader.
+    # The harness (dev/harness/pytest_plugin.py) has installed ansible's collection loader.
     plugin = lookup_loader.get("ocs.firewall.ports")
     assert plugin is not None, "ansible cannot find the ocs.firewall.ports lookup"
     return plugin

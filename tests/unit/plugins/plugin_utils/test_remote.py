@@ -11,17 +11,22 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import tree_sitter
 import tree_sitter_powershell
 from ansible.plugins.shell.powershell import ShellModule
+from checkout import PLUGIN_UTILS as UTILS
 from ocs_lab import firewall as lab_firewall
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _remote, _rules, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils import (
+    _ownership,
+    _platform,
+    _remote,
+    _rules,
+    _wire,
+)
 
-UTILS = Path(__file__).resolve().parents[2] / "plugins" / "plugin_utils"
 FILES = {name: (UTILS / name).read_bytes() for name in ("_bootstrap.ps1", "_firewall.ps1")}
 PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 
@@ -103,22 +108,18 @@ def newer_constructs(text: str) -> list[str]:
     return [why for why, pattern in NEWER_THAN_PS2 if re.search(pattern, text)]
 
 
+def _texts(source: bytes, node_type: str) -> set[str]:
+    """The text of every node of ``node_type`` in the parsed ``source``."""
+    nodes = _nodes(PARSER.parse(source).root_node)
+    return {source[n.start_byte : n.end_byte].decode() for n in nodes if n.type == node_type}
+
+
 def called_commands(source: bytes) -> set[str]:
-    tree = PARSER.parse(source)
-    return {
-        source[n.start_byte : n.end_byte].decode()
-        for n in _nodes(tree.root_node)
-        if n.type == "command_name"
-    }
+    return _texts(source, "command_name")
 
 
 def defined_functions(source: bytes) -> set[str]:
-    tree = PARSER.parse(source)
-    return {
-        source[n.start_byte : n.end_byte].decode()
-        for n in _nodes(tree.root_node)
-        if n.type == "function_name"
-    }
+    return _texts(source, "function_name")
 
 
 def emitted_field_counts(source: bytes) -> dict[str, int]:
@@ -381,3 +382,10 @@ def test_stdin_split_as_the_bootstrap_does_gives_back_script_and_request() -> No
     at = joined.index("\0\0\0\0")
     assert joined[:at] == FILES["_firewall.ps1"].decode()
     assert _wire.decode_request(joined[at + 4 :]) == _wire.decode_request(request)
+
+
+def test_the_request_budget_leaves_room_for_the_script() -> None:
+    firewall = _remote.RemoteFirewall(object())
+    fixed = len(_remote.script_text()) + 4
+    assert firewall.request_budget == _platform.stdin_budget(150) - fixed
+    assert _remote.RemoteFirewall(object(), 500).request_budget > 10_000_000

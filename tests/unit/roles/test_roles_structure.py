@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 import yaml
+from checkout import REPO
+from expected import COMMON_SETTINGS
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 
-REPO = Path(__file__).resolve().parents[2]
 ROLES = REPO / "roles"
 
 COMPONENT_ROLES = [
@@ -29,15 +30,7 @@ COMPONENT_ROLES = [
     "sql_backend",
 ]
 
-COMMON_VARS = {
-    "state",
-    "group",
-    "profiles",
-    "remote_addresses",
-    "include_outbound",
-    "include_extras",
-    "as_published",
-}
+COMMON_VARS = set(COMMON_SETTINGS)
 SIDE_VARS = {
     "edge": {"internal_addresses", "external_addresses"},
     "mediation": {"pool_addresses", "gateway_addresses"},
@@ -174,3 +167,10 @@ def test_example_inventory_uses_every_group_and_a_collocated_host() -> None:
             memberships[host] = memberships.get(host, 0) + 1
     assert max(memberships.values()) > 1
     assert len(children["ocs_front_end"]["hosts"]) >= 2
+
+
+def test_report_playbook_prints_the_table() -> None:
+    (play,) = yaml.safe_load((REPO / "playbooks" / "report.yml").read_text(encoding="utf-8"))
+    show = play["tasks"][-1]["ansible.builtin.debug"]["msg"]
+    assert "ocs.firewall.open_rules_table" in show
+    assert "truncate" not in (REPO / "playbooks" / "report.yml").read_text(encoding="utf-8")

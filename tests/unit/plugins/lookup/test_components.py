@@ -9,6 +9,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.loader import lookup_loader
+from expected import COMMON_SETTINGS
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 
@@ -40,17 +41,7 @@ def test_a_server_component_row(components: Any) -> None:
         "interfaces": {"internal": "internal_addresses", "external": "external_addresses"},
         "variables": {
             setting: f"ocs_edge_{setting}"
-            for setting in (
-                "state",
-                "group",
-                "profiles",
-                "remote_addresses",
-                "include_outbound",
-                "include_extras",
-                "as_published",
-                "internal_addresses",
-                "external_addresses",
-            )
+            for setting in (*COMMON_SETTINGS, "internal_addresses", "external_addresses")
         },
     }
 

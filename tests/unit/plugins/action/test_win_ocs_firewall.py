@@ -376,19 +376,23 @@ def test_an_apply_failing_half_way_leaves_every_still_wanted_port_open(
     target = task_vars("fe01.ocs.example", **overrides)
     found, _other = _host.host_request(target["group_names"], target)
     assert found is not None
+    sent = [
+        (s.group, _rules.to_windows(r))
+        for s in found.settings
+        for r in _component_rules.component_rules(s)
+    ]
     wanted = openings(
         [
             lab_rule(
-                r.name,
-                s.group,
-                direction={"in": 1, "out": 2}[r.direction],
-                protocol=_rules.PROTOCOL_NUMBERS[r.protocol],
-                local_ports=",".join(r.local_ports) or "*",
-                remote_ports=",".join(r.remote_ports) or "*",
-                local_addresses=",".join(r.local_addresses) or "*",
+                w.name,
+                group,
+                direction=w.direction,
+                protocol=w.protocol,
+                local_ports=w.local_ports,
+                remote_ports=w.remote_ports,
+                local_addresses=w.local_addresses,
             )
-            for s in found.settings
-            for r in _component_rules.component_rules(s)
+            for group, w in sent
         ]
     )
     assert open_before & wanted, "the scenario must keep some ports"

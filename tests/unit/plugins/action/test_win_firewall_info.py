@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
+from checkout import PLUGIN_UTILS as UTILS
 from labhost import LabHost, lab_rule, run_action
 from ocs_lab import seed
 from ocs_lab.seed import initial_state
@@ -15,7 +15,7 @@ from ansible_collections.ocs.firewall.plugins.action.win_firewall_info import Ac
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _remote, _wire
 from ansible_collections.ocs.firewall.plugins.plugin_utils._wire import WireProfile, WireRule
 
-UTILS = Path(__file__).resolve().parents[2] / "plugins" / "plugin_utils"
+NAME = "ocs.firewall.win_firewall_info"
 BOOTSTRAP = (UTILS / "_bootstrap.ps1").read_text(encoding="ascii")
 SCRIPT = (UTILS / "_firewall.ps1").read_text(encoding="ascii")
 
@@ -37,9 +37,6 @@ REPLY = _wire.Reply(
         WireRule(
             name="Remote Desktop (TCP-In)",
             grouping="@FirewallAPI.dll,-28752",
-            direction=1,
-            action=1,
-            protocol=6,
             local_ports="3389",
             profiles=1,
             enabled=False,
@@ -54,8 +51,6 @@ REPLY = _wire.Reply(
             protocol=58,
             local_ports="",
             remote_ports="",
-            local_addresses="*",
-            remote_addresses="*",
             profiles=6,
         ),
     ),
@@ -66,19 +61,12 @@ REPLY = _wire.Reply(
 def run(
     reply: dict[str, Any], args: dict[str, Any], check_mode: bool = False
 ) -> tuple[dict[str, Any], MagicMock]:
-    task = MagicMock()
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = False
-    task.async_val = 0
-    task.action = "ocs.firewall.win_firewall_info"
-    action = ActionModule(
-        task, MagicMock(), MagicMock(), loader=None, templar=None, shared_loader_obj=None
-    )
-    action._load_name = "ocs.firewall.win_firewall_info"
+    """The action's result when every command gets ``reply``, and the command's stub."""
     execute = MagicMock(return_value=reply)
-    action._low_level_execute_command = execute
-    return action.run(task_vars={}), execute
+    result = run_action(
+        ActionModule, NAME, LabHost(), args, check_mode=check_mode, execute=execute
+    )[0]
+    return result, execute
 
 
 def ok(reply: _wire.Reply = REPLY) -> dict[str, Any]:
@@ -237,7 +225,7 @@ def lab_host() -> LabHost:
 
 
 def read_info(host: LabHost, args: dict[str, Any]) -> dict[str, Any]:
-    return run_action(ActionModule, "ocs.firewall.win_firewall_info", host, args)[0]
+    return run_action(ActionModule, NAME, host, args)[0]
 
 
 @pytest.mark.parametrize(

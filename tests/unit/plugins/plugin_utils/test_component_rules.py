@@ -1,8 +1,8 @@
 """Catalogue entries + checked settings -> rules (plugins/plugin_utils/_component_rules.py).
 
-The settings reach ``build_rules`` checked and canonical (tests/unit/test_settings.py
-covers the checks; tests/unit/test_catalogue.py those of the entries), so these tests are
-about the mapping only.
+The settings reach ``build_rules`` checked and canonical (test_settings.py covers the
+checks; test_catalogue.py and tests/unit/catalogue/ those of the entries), so these tests
+are about the mapping only.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
     _ownership,
     _rules,
     _settings,
+    _windows,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._component_rules import (
-    RULE_NAME_MAX,
     ComponentRulesError,
     build_rules,
     component_rules,
@@ -27,7 +27,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._component_rules impo
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import Rule
 
-ALL = _rules.ALL_PROFILES
+ALL = _windows.ALL_PROFILES
 
 
 def entry(**fields: Any) -> dict[str, Any]:
@@ -258,7 +258,7 @@ def test_as_published_uses_seed_ports() -> None:
     assert seed[0].local_ports == ("49152-65335",)
 
 
-# Every server component of the catalogue has a role (tests/unit/test_roles_structure.py).
+# Every server component of the catalogue has a role (tests/unit/roles/test_roles_structure.py).
 COMPONENTS = sorted({e["component"] for e in _catalogue.query(host_kind="server")})
 
 
@@ -281,14 +281,14 @@ def test_names_unique_valid_and_stable(component: str) -> None:
     for rule in first:
         # The engine's own checks accept every rule as built, and find it canonical.
         assert _rules.normalise_rule(rule.to_dict(), 0) == rule
-        assert len(rule.name) <= RULE_NAME_MAX
+        assert len(rule.name) <= _windows.MAX_NAME_LENGTH
         assert _ownership.is_owned(rule.description)
 
 
 def test_long_port_list_name_is_shortened_but_keeps_id() -> None:
     ports = [str(p) for p in range(1000, 1400, 2)]
     name = rule_name("Front End", ports, "tcp", "in", "extra-long")
-    assert len(name) <= RULE_NAME_MAX
+    assert len(name) <= _windows.MAX_NAME_LENGTH
     assert name.endswith("/TCP In (extra-long)")
     assert "..." in name
 

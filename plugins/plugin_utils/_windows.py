@@ -1,0 +1,71 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: Windows Firewall's numbers, keywords and limits, written once.
+"""What Windows Firewall calls things, and what a rule is when a field is left out.
+
+The numbers INetFwRule takes (icftypes.h), the address keywords, the limits on names, and
+the collection's defaults for a rule. Every other module takes them from here: the rule
+model (:mod:`._rules`) turns names into numbers and back with them, the wire protocol
+(:mod:`._wire`) gives its records their defaults in Windows' numbers, the grammar
+(:mod:`._grammar`) knows the profiles and address keywords from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+# INetFwRule.Protocol: IANA numbers, 256 for any (NET_FW_IP_PROTOCOL_ANY). TCP and UDP are
+# the protocols whose rules may name ports.
+PORT_PROTOCOL_NUMBERS: dict[str, int] = {"tcp": 6, "udp": 17}
+PROTOCOL_NUMBERS: dict[str, int] = {**PORT_PROTOCOL_NUMBERS, "any": 256}
+PORT_PROTOCOLS: tuple[str, ...] = tuple(PORT_PROTOCOL_NUMBERS)
+# INetFwRule.Direction (NET_FW_RULE_DIRECTION) and .Action (NET_FW_ACTION); the default
+# actions of a profile are NET_FW_ACTION too.
+DIRECTION_NUMBERS: dict[str, int] = {"in": 1, "out": 2}
+ACTION_NUMBERS: dict[str, int] = {"block": 0, "allow": 1}
+# INetFwRule.Profiles, a NET_FW_PROFILE_TYPE2 bit mask (a host may report 2147483647,
+# NET_FW_PROFILE2_ALL, for all three).
+PROFILE_BITS: dict[str, int] = {"domain": 1, "private": 2, "public": 4}
+ALL_PROFILES: tuple[str, ...] = tuple(PROFILE_BITS)
+ALL_PROFILES_MASK: int = sum(PROFILE_BITS.values())
+# How INetFwRule writes "any port" and "any address".
+ANY = "*"
+
+
+def names_of(numbers: Mapping[str, int]) -> dict[int, str]:
+    """The name of each number of a ``name -> number`` table."""
+    return {number: name for name, number in numbers.items()}
+
+
+DIRECTION_NAMES = names_of(DIRECTION_NUMBERS)
+ACTION_NAMES = names_of(ACTION_NUMBERS)
+PROFILE_NAMES = names_of(PROFILE_BITS)
+# Names for the protocol numbers a host may report on rules it did not get from us.
+PROTOCOL_NAMES: dict[int, str] = {1: "icmpv4", 58: "icmpv6", **names_of(PROTOCOL_NUMBERS)}
+
+# Remote-address keywords, in Windows' spelling. Windows stores them for remote addresses
+# only: a rule's local addresses are addresses, networks and ranges ([MS-GPFAS] 2.2.2.19,
+# LA4/LA6 vs RA4/RA6; netsh "localip" vs "remoteip"), although the INetFwRule.LocalAddresses
+# page lists some of them. Windows Server 2008 (6.0) knows LocalSubnet only: [MS-FASP]'s
+# FW_ADDRESS_KEYWORD adds the others for Windows 7 / Server 2008 R2 (6.1).
+KEYWORDS_SINCE_6_1: tuple[str, ...] = ("DNS", "DHCP", "WINS", "DefaultGateway")
+ADDRESS_KEYWORDS: dict[str, str] = {k.lower(): k for k in ("LocalSubnet", *KEYWORDS_SINCE_6_1)}
+
+# INetFwRule limits: Name/Description/Grouping must not contain "|" and Name must not be
+# "all" (learn.microsoft.com, INetFwRule interface remarks). 255 keeps names and groups
+# within what the firewall UI and netsh handle.
+MAX_NAME_LENGTH = 255
+FORBIDDEN_CHARACTER = "|"
+# Windows keeps names, descriptions and groups as NUL-terminated strings: a NUL would cut
+# the value short on the host, so it is refused on the controller.
+NUL = "\0"
+RESERVED_NAME = "all"
+# Built-in rule groups are named by indirect strings ("@FirewallAPI.dll,-28752" is Remote
+# Desktop): a group name starting with it is never one the collection may manage.
+INDIRECT_PREFIX = "@"
+
+# The collection's rule where a task leaves a field out: the defaults of the ``rules``
+# option, of the rule model and of an ADD record alike. Ports and addresses default to
+# any, profiles to all three, a rule to enabled.
+DEFAULT_DIRECTION = "in"
+DEFAULT_ACTION = "allow"
+DEFAULT_PROTOCOL = "tcp"
