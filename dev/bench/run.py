@@ -51,7 +51,6 @@ bad option, 3 when a check failed.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import re
 import shutil
@@ -85,6 +84,10 @@ from harness.lab import (
 from harness.playbook import PlaybookRun, Playbooks, ansible_env
 from harness.rules import host_rules, unmarked
 
+# The engine's own modules, from this checkout (for reading stored rules back).
+sys.path.insert(0, str(collections_root(REPO_ROOT / ".build" / "collections")))
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _rules, _wire
+
 DEFAULT_HOSTS = 100
 # Above this many hosts: one repeat and no per-rule baseline, unless asked for.
 LARGE_ESTATE = 200
@@ -115,12 +118,6 @@ BASELINE_NOTE = (
     "community.windows.win_firewall_rule. The lab runs only this collection's remote script."
 )
 
-_DIRECTIONS = {1: "in", 2: "out"}
-_ACTIONS = {0: "block", 1: "allow"}
-_PROTOCOLS = {6: "tcp", 17: "udp", 256: "any"}
-_PROFILE_BITS = ((1, "domain"), (2, "private"), (4, "public"))
-_PROFILES_ALL = 2147483647
-
 
 class PlaybookFailed(RuntimeError):
     def __init__(self, label: str, run: PlaybookRun) -> None:
@@ -130,56 +127,20 @@ class PlaybookFailed(RuntimeError):
 # --------------------------------------------------------------------------- rule capture
 
 
-def _ports_input(stored: str) -> list[str]:
-    return [] if stored in ("", "*") else [p for p in stored.split(",") if p]
-
-
-def _address_input(part: str) -> str:
-    """Windows' stored form (``10.0.0.1/255.255.255.255``) back to what a user writes."""
-    if "/" not in part:
-        return part
-    try:
-        network = ipaddress.ip_network(part, strict=False)
-    except ValueError:
-        return part
-    if network.prefixlen == network.max_prefixlen:
-        return str(network.network_address)
-    return network.with_prefixlen
-
-
-def _addresses_input(stored: str) -> list[str]:
-    if stored in ("", "*"):
-        return []
-    return [_address_input(p) for p in stored.split(",") if p]
-
-
-def _profiles_input(mask: int) -> list[str]:
-    if mask == _PROFILES_ALL:
-        mask = 7
-    return [name for bit, name in _PROFILE_BITS if mask & bit]
-
-
 def rule_input(stored: Mapping[str, Any]) -> dict[str, Any]:
     """A rule as the lab stores it -> a ``win_firewall_rules`` rule dict (contract form),
-    its description without the ownership marker (the module adds its own)."""
-    rule: dict[str, Any] = {
-        "name": stored["name"],
-        "description": unmarked(str(stored.get("description", ""))),
-        "direction": _DIRECTIONS[int(stored["direction"])],
-        "action": _ACTIONS[int(stored["action"])],
-        "protocol": _PROTOCOLS[int(stored["protocol"])],
-        "profiles": _profiles_input(int(stored["profiles"])),
-        "enabled": bool(int(stored["enabled"])),
-    }
-    for key in ("local_ports", "remote_ports"):
-        ports = _ports_input(str(stored.get(key, "*")))
-        if ports:
-            rule[key] = ports
-    for key in ("local_addresses", "remote_addresses"):
-        addresses = _addresses_input(str(stored.get(key, "*")))
-        if addresses:
-            rule[key] = addresses
-    return rule
+    its description without the ownership marker (the module adds its own).
+
+    The engine's own reading of a stored rule (``_rules.rule_from_host``) does the
+    translation, so the bench holds no second copy of Windows' numbers.
+    """
+    wire = _wire.WireRule(
+        **{f: stored[f] for f in _rules.RULE_FIELDS if f != "enabled"},
+        enabled=bool(int(stored["enabled"])),
+    )
+    rule = _rules.rule_from_host(wire).to_dict()
+    rule["description"] = unmarked(rule["description"])
+    return {k: v for k, v in rule.items() if v != [] or k == "profiles"}
 
 
 def _identity(rule: Mapping[str, Any]) -> str:
