@@ -1,8 +1,9 @@
 """The lab refuses what a real Windows Server 2008 / 2008 R2 host with WinRM 2.0 refuses.
 
 Driven with pywinrm as Ansible's winrm connection drives it: the envelope quota
-(MaxEnvelopeSizekb 150), the shell quota (MaxShellsPerUser 5), an HTTPS listener that
-speaks TLS 1.0 only, PowerShell 1.0 without WMF 2.0, and the HOST line of each OS flavour.
+(MaxEnvelopeSizekb 150), the shell and operation quotas (MaxShellsPerUser 30,
+MaxConcurrentOperationsPerUser), an HTTPS listener that speaks TLS 1.0 only, PowerShell
+1.0 without WMF 2.0, and the HOST line of each OS flavour.
 The pure firewall handler refuses NUL, port 0 and the keywords 2008 lacks, and gives both
 HRESULTs of a stopped firewall service.
 """
