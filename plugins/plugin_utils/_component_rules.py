@@ -94,17 +94,18 @@ def build_rules(
 ) -> list[Rule]:
     """Rules for one component, in catalogue order (In before Out, TCP before UDP).
 
-    Addresses and profiles are in canonical form (:mod:`._grammar`).
+    Addresses and profiles are in canonical form (:mod:`._grammar`), as checked settings
+    hold them; only the union of both sides is worked out here.
     """
     both = [*internal_addresses, *external_addresses]
     bind = {
-        "internal": canonical_addresses(list(internal_addresses), keywords=False),
-        "external": canonical_addresses(list(external_addresses), keywords=False),
+        "internal": tuple(internal_addresses),
+        "external": tuple(external_addresses),
         "any": canonical_addresses(both, keywords=False)
         if internal_addresses and external_addresses
         else (),
     }
-    remote = canonical_addresses(list(remote_addresses))
+    remote = tuple(remote_addresses)
     rules: list[Rule] = []
     for entry in entries:
         if is_extra(entry) and not include_extras:

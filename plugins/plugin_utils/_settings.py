@@ -212,22 +212,36 @@ def check_addresses(name: str, value: Any, *, local: bool) -> tuple[Any, list[st
     if items is None:
         return None, [f"{name}: {shown(value)} is not a list of addresses"]
     hint = _LOCAL_HINT if local else _REMOTE_HINT
-    problems: list[str] = []
-    for item in items:
-        # One item is one address: a comma would make one list entry several addresses.
-        ok = isinstance(item, str) and bool(item.strip()) and "," not in item
-        if ok and item.strip().lower() in _grammar.ANY_WORDS:
-            ok = False
-        if ok:
-            try:
-                _grammar.canonical_addresses(item.strip(), name, keywords=not local)
-            except _grammar.RuleError:
-                ok = False
-        if not ok:
-            problems.append(f"{name}: {shown(item)} is not a valid {hint}")
-    if problems:
-        return None, problems
-    return _grammar.canonical_addresses([i.strip() for i in items], name, keywords=not local), []
+    # One item is one address: a comma would make one list entry several addresses.
+    well_formed = [
+        isinstance(item, str)
+        and bool(item.strip())
+        and "," not in item
+        and item.strip().lower() not in _grammar.ANY_WORDS
+        for item in items
+    ]
+    if all(well_formed):
+        try:
+            canonical = _grammar.canonical_addresses(
+                [i.strip() for i in items], name, keywords=not local
+            )
+            return canonical, []
+        except _grammar.RuleError:
+            pass
+    # Something is wrong: look at each item, so that every bad one is named, in order.
+    return None, [
+        f"{name}: {shown(item)} is not a valid {hint}"
+        for item, ok in zip(items, well_formed, strict=True)
+        if not ok or not _parses(item.strip(), name, local)
+    ]
+
+
+def _parses(address: str, name: str, local: bool) -> bool:
+    try:
+        _grammar.canonical_addresses(address, name, keywords=not local)
+    except _grammar.RuleError:
+        return False
+    return True
 
 
 def _check(kind: str, name: str, value: Any) -> tuple[Any, list[str]]:
