@@ -54,11 +54,7 @@ def _yaml(data: Any) -> str:
 
 
 def _option(settings: Any, component: Any, setting: str) -> dict[str, Any]:
-    kind, default, help_text = settings.SETTINGS.get(setting, ("local_addresses", [], ""))
-    if kind == "local_addresses":
-        side = next(s for s, name in component.interfaces if name == setting)
-        label = {"pool_addresses": "pool", "gateway_addresses": "gateway"}.get(setting, side)
-        help_text = settings.ADDRESS_SETTING_HELP.format(side=label, server=component.label)
+    kind, default, help_text = settings.describe(component, setting)
     option: dict[str, Any] = {"description": [help_text]}
     if kind == "state":
         option.update(type="str", choices=list(settings.STATES), default=default)

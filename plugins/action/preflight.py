@@ -8,7 +8,12 @@ from typing import Any
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _host, _settings
+from ansible_collections.ocs.firewall.plugins.plugin_utils import (
+    _catalogue,
+    _host,
+    _scope,
+    _settings,
+)
 
 # Parsed once in the controller's main process (see win_ocs_firewall).
 _catalogue.components()
@@ -38,6 +43,8 @@ class ActionModule(ActionBase):
         if hosts is None:
             hosts = list(task_vars.get("ansible_play_hosts_all", []))
         hostvars = task_vars["hostvars"]
+        # One view of the inventory for every host: each peer's address is worked out once.
+        inventory = _scope.Inventory(task_vars.get("groups", {}), hostvars)
         problems: dict[str, list[str]] = {}
         components: dict[str, list[str]] = {}
         for host in hosts:
@@ -48,7 +55,7 @@ class ActionModule(ActionBase):
                     f"{host} is in the inventory group {group}, which names no OCS component; "
                     f"did you mean {meant}? The host gets no rules from it"
                 )
-            request, found = _host.host_request(group_names, variables)
+            request, found = _host.host_request(group_names, variables, inventory=inventory)
             if request is None:
                 problems[host] = found
             else:

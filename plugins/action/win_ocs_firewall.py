@@ -12,6 +12,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
     _plan,
     _remote,
     _rules,
+    _scope,
 )
 
 # The linear strategy imports this class in the controller's main process before it
@@ -57,6 +58,7 @@ class ActionModule(_remote.FirewallAction):
             variables,
             components=args["components"],
             remove_unassigned=args["remove_unassigned"],
+            inventory=_scope.Inventory(task_vars.get("groups", {}), task_vars.get("hostvars", {})),
         )
         if request is None:
             # Nothing has been sent to the host.

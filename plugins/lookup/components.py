@@ -75,6 +75,16 @@ _raw:
       description: Interface (V(internal)/V(external)) to the setting holding its local addresses.
       type: dict
       sample: {internal: internal_addresses, external: external_addresses}
+    services:
+      description:
+        - External service to the setting holding its own local addresses (the Edge's
+          Access, Web Conferencing and A/V Edge services); empty for other components.
+      type: dict
+      sample: {access_edge: access_addresses, webconf_edge: webconf_addresses}
+    opt_ins:
+      description: Opt-in setting (a boolean, false by default) to what it adds.
+      type: dict
+      sample: {r1_federation: "Federation with OCS 2007 (R1) partners: ..."}
     variables:
       description: Setting -> the inventory variable that sets it (servers only).
       type: dict
@@ -102,6 +112,8 @@ def component_dict(component: _catalogue.Component) -> dict[str, Any]:
             label=component.label,
             group=component.group,
             interfaces=dict(component.interfaces),
+            services=dict(component.service_addresses),
+            opt_ins=dict(component.opt_ins),
             variables={s: component.variable(s) for s in _settings.settings_of(component)},
         )
     return row

@@ -55,6 +55,10 @@ class Component:
     group: str = ""
     server: str = ""
     interfaces: tuple[tuple[str, str], ...] = ()
+    # service -> the setting holding the local addresses of that external service (Edge).
+    service_addresses: tuple[tuple[str, str], ...] = ()
+    # opt-in setting -> what it adds (a boolean setting, false by default).
+    opt_ins: tuple[tuple[str, str], ...] = ()
 
     @property
     def inventory_group(self) -> str:
@@ -70,20 +74,25 @@ class Component:
 
     @property
     def address_settings(self) -> tuple[str, ...]:
-        """The settings holding local addresses, internal side first."""
-        return tuple(setting for _side, setting in self.interfaces)
+        """The settings holding local addresses: internal side, external side, services."""
+        return (
+            *(setting for _side, setting in self.interfaces),
+            *(setting for _service, setting in self.service_addresses),
+        )
 
     def side_setting(self, side: str) -> str | None:
         return dict(self.interfaces).get(side)
 
 
-def _check_component(key: object, row: object) -> tuple[Component | None, list[str]]:
+def _check_component(
+    key: object, row: object, services: Mapping[str, str]
+) -> tuple[Component | None, list[str]]:
     where = f"components.{key}"
     if not isinstance(key, str) or not _COMPONENT_KEY.fullmatch(key):
         return None, [f"components: {key!r} is not a component key (lower case, digits, _)"]
     if not isinstance(row, dict):
         return None, [f"{where}: must be a mapping, got {row!r}"]
-    fields = {"title", "host_kind", "label", "group", "server", "interfaces"}
+    fields = {"title", "host_kind", "label", "group", "server", "interfaces", "services", "opt_ins"}
     problems = [f"{where}.{name}: unknown field" for name in row if name not in fields]
     kind = row.get("host_kind")
     if kind not in HOST_KINDS:
@@ -96,7 +105,7 @@ def _check_component(key: object, row: object) -> tuple[Component | None, list[s
     if kind != "server":
         problems += [
             f"{where}.{name}: only a server component has one"
-            for name in ("label", "group", "server", "interfaces")
+            for name in ("label", "group", "server", "interfaces", "services", "opt_ins")
             if name in row
         ]
     interfaces = row.get("interfaces", {})
@@ -109,6 +118,37 @@ def _check_component(key: object, row: object) -> tuple[Component | None, list[s
             f"_addresses, got {interfaces!r}"
         )
         interfaces = {}
+    own = row.get("services", {})
+    if not isinstance(own, dict) or any(
+        service not in services
+        or not isinstance(setting, str)
+        or not _SETTING_NAME.fullmatch(setting)
+        for service, setting in own.items()
+    ):
+        problems.append(
+            f"{where}.services: must map services of the services table to a setting name "
+            f"ending in _addresses, got {own!r}"
+        )
+        own = {}
+    elif own and "external" not in interfaces:
+        problems.append(f"{where}.services: a component with services needs an external side")
+    opt_ins = row.get("opt_ins", {})
+    if not isinstance(opt_ins, dict) or any(
+        not isinstance(name, str)
+        or not _COMPONENT_KEY.fullmatch(name)
+        or name.endswith("_addresses")
+        or not isinstance(text, str)
+        or not text.strip()
+        for name, text in opt_ins.items()
+    ):
+        problems.append(
+            f"{where}.opt_ins: must map setting names (lower case, not ending in _addresses) "
+            f"to what they add, got {opt_ins!r}"
+        )
+        opt_ins = {}
+    settings = [*interfaces.values(), *own.values(), *opt_ins]
+    if len(set(settings)) != len(settings):
+        problems.append(f"{where}: a setting name is used twice in {settings!r}")
     if problems:
         return None, problems
     component = Component(
@@ -119,18 +159,26 @@ def _check_component(key: object, row: object) -> tuple[Component | None, list[s
         group=row.get("group", ""),
         server=row.get("server", ""),
         interfaces=tuple((side, interfaces[side]) for side in SIDES if side in interfaces),
+        service_addresses=tuple(own.items()),
+        opt_ins=tuple(opt_ins.items()),
     )
     return component, []
 
 
-def validate_components(table: object) -> tuple[dict[str, Component], list[str]]:
-    """The ``components`` table as :class:`Component` rows, and its problems."""
+def validate_components(
+    table: object, services: Mapping[str, str] | None = None
+) -> tuple[dict[str, Component], list[str]]:
+    """The ``components`` table as :class:`Component` rows, and its problems.
+
+    ``services``: the catalogue's services table (key -> title) that a component's
+    ``services`` must name.
+    """
     if not isinstance(table, dict) or not table:
         return {}, ["components: must be a non-empty mapping of component keys"]
     components: dict[str, Component] = {}
     problems: list[str] = []
     for key, row in table.items():
-        component, found = _check_component(key, row)
+        component, found = _check_component(key, row, services or {})
         problems += found
         if component is not None:
             components[component.key] = component
@@ -177,9 +225,16 @@ FIELDS: tuple[str, ...] = (
     "source",
 )
 
-# Fields whose value may be inferred where the seed is silent, and fields a correction may
-# change. The seed always gives the component, the title and the port text.
-INFERABLE_FIELDS: tuple[str, ...] = ("transports", "direction", "interface")
+# The flow fields of a server entry (and only of a server entry): the service(s) of the
+# host that listen or connect, the peers at the other end (server component keys or kinds
+# of the peers table), the documents they come from, and the opt-in setting of the
+# entry's component that it needs (null: always made).
+FLOW_FIELDS: tuple[str, ...] = ("service", "peers", "flow_sources", "opt_in")
+
+# Fields whose value may be inferred where the seed (or, for the flow fields, Microsoft's
+# documentation) is silent, and fields a correction may change. The seed always gives the
+# component, the title and the port text.
+INFERABLE_FIELDS: tuple[str, ...] = ("transports", "direction", "interface", "service", "peers")
 CORRECTABLE_FIELDS: tuple[str, ...] = (
     "ports",
     "transports",
@@ -193,6 +248,31 @@ CORRECTION_FIELDS: tuple[str, ...] = ("field", "seed_value", "value", "source")
 _SEED_ID = re.compile(r"seed-(\d{2})")
 _EXTRA_ID = re.compile(r"extra-[a-z0-9]+(?:-[a-z0-9]+)*")
 _SOURCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# A peer kind outside the inventory is either open to any address or scoped by a
+# collection-wide variable listing its networks.
+ANY_SCOPE = "any"
+_SCOPE_VARIABLE = re.compile(r"ocs_firewall_[a-z0-9_]+")
+
+
+@dataclasses.dataclass(frozen=True)
+class PeerKind:
+    """A row of the ``peers`` table: peers that are not servers of the inventory.
+
+    ``scope`` is ``any`` (the rule stays open to every address: the Internet) or the
+    collection-wide variable whose networks a rule for these peers is limited to when
+    the scope comes from the inventory; ``required`` says whether such a rule needs the
+    variable set.
+    """
+
+    key: str
+    title: str
+    scope: str
+    # A rule for these peers needs the variable set (not: it may do without them).
+    required: bool
+
+    @property
+    def open(self) -> bool:
+        return self.scope == ANY_SCOPE
 
 
 class CatalogueError(ValueError):
@@ -393,11 +473,16 @@ def _check_corrections(entry: Mapping[str, Any], sources: Mapping[str, str]) -> 
 
 
 def _check_entry(
-    entry: Mapping[str, Any], sources: Mapping[str, str], components: Mapping[str, Component]
+    entry: Mapping[str, Any],
+    sources: Mapping[str, str],
+    components: Mapping[str, Component],
+    flows: _Flows,
 ) -> list[str]:
     """Return the problems of one entry, each starting with the field name."""
     problems = [f"{name}: missing required field" for name in FIELDS if name not in entry]
-    problems += [f"{name}: unknown field" for name in entry if name not in FIELDS]
+    problems += [
+        f"{name}: unknown field" for name in entry if name not in FIELDS and name not in FLOW_FIELDS
+    ]
     for name, check in SCHEMA.items():
         if name in entry:
             problem = check(entry[name])
@@ -418,13 +503,106 @@ def _check_entry(
     if entry["protocol"] is None and entry["seed_row"] is not None:
         if "transports" not in entry["inferred"]:
             problems.append("inferred: the seed gives no protocol, so transports must be inferred")
-    return problems + _check_corrections(entry, sources)
+    return problems + _check_corrections(entry, sources) + _check_flow(entry, sources, row, flows)
+
+
+def _check_flow(
+    entry: Mapping[str, Any], sources: Mapping[str, str], row: Component, flows: _Flows
+) -> list[str]:
+    """A server entry's service, peers, flow sources and opt-in; none on other entries."""
+    if entry["host_kind"] != "server":
+        return [f"{name}: only a server entry has one" for name in FLOW_FIELDS if name in entry]
+    problems = [f"{name}: missing required field" for name in FLOW_FIELDS if name not in entry]
+    if problems:
+        return problems
+    services = row.service_addresses and dict(row.service_addresses) or flows.services
+    checks = {
+        "service": _check_enum_list(tuple(services), allow_empty=False),
+        "peers": _check_enum_list(flows.peer_keys, allow_empty=False),
+        "flow_sources": _check_enum_list(tuple(sources), allow_empty=True),
+    }
+    for name, check in checks.items():
+        problem = check(entry[name])
+        if problem:
+            problems.append(f"{name}: {problem}")
+    opt_ins = dict(row.opt_ins)
+    if entry["opt_in"] is not None and entry["opt_in"] not in opt_ins:
+        problems.append(
+            f"opt_in: {entry['opt_in']!r} is not an opt-in of component {row.key!r}"
+            + (f"; valid: {', '.join(opt_ins)}" if opt_ins else " (it has none)")
+        )
+    if not problems and not entry["flow_sources"]:
+        unsourced = [name for name in ("service", "peers") if name not in entry["inferred"]]
+        if unsourced:
+            problems.append(
+                f"flow_sources: names no document, so {' and '.join(unsourced)} must be "
+                "listed in inferred"
+            )
+    return problems
+
+
+TOP_LEVEL: tuple[str, ...] = ("version", "sources", "services", "peers", "components", "entries")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Flows:
+    """The services and peers tables, as the entries' checks need them."""
+
+    services: dict[str, str]
+    peers: dict[str, PeerKind]
+    peer_keys: tuple[str, ...]
+
+
+def _check_flow_tables(
+    document: Mapping[Any, Any], components: Mapping[str, Component]
+) -> tuple[dict[str, str], dict[str, PeerKind], list[str]]:
+    """The ``services`` table (key -> title) and the ``peers`` table, with their problems."""
+    problems: list[str] = []
+    services = document.get("services")
+    if (
+        not isinstance(services, dict)
+        or not services
+        or not all(
+            isinstance(k, str) and _COMPONENT_KEY.fullmatch(k) and isinstance(v, str) and v.strip()
+            for k, v in services.items()
+        )
+    ):
+        problems.append("services: must map service keys (lower case, digits, _) to titles")
+        services = {}
+    peers: dict[str, PeerKind] = {}
+    table = document.get("peers")
+    if not isinstance(table, dict) or not table:
+        return services, {}, [*problems, "peers: must be a non-empty mapping of peer kinds"]
+    for key, row in table.items():
+        where = f"peers.{key}"
+        if not isinstance(key, str) or not _COMPONENT_KEY.fullmatch(key):
+            problems.append(f"peers: {key!r} is not a peer key (lower case, digits, _)")
+        elif key in components:
+            problems.append(f"{where}: is a component key; components are peers already")
+        elif not isinstance(row, dict) or set(row) != {"title", "scope", "required"}:
+            problems.append(
+                f"{where}: must be a mapping with title, scope and required, got {row!r}"
+            )
+        elif not isinstance(row["title"], str) or not row["title"].strip():
+            problems.append(f"{where}.title: must be a non-empty string")
+        elif not isinstance(row["required"], bool):
+            problems.append(f"{where}.required: must be true or false, got {row['required']!r}")
+        elif row["scope"] != ANY_SCOPE and not (
+            isinstance(row["scope"], str) and _SCOPE_VARIABLE.fullmatch(row["scope"])
+        ):
+            problems.append(
+                f"{where}.scope: must be {ANY_SCOPE!r} or an ocs_firewall_* variable name, "
+                f"got {row['scope']!r}"
+            )
+        else:
+            peers[key] = PeerKind(key, row["title"], row["scope"], row["required"])
+    return services, peers, problems
 
 
 def _check_top(document: dict[Any, Any]) -> tuple[list[str], dict[str, str]]:
     """The problems of the top-level keys, version and sources; the sources if valid."""
     problems: list[str] = []
-    unknown = sorted(set(document) - {"version", "sources", "components", "entries"})
+    unknown = sorted(set(document) - set(TOP_LEVEL))
     if unknown:
         problems.append(f"top level: unknown key(s) {', '.join(map(str, unknown))}")
     if document.get("version") != CATALOGUE_VERSION:
@@ -440,7 +618,10 @@ def _check_top(document: dict[Any, Any]) -> tuple[list[str], dict[str, str]]:
 
 
 def _check_entries(
-    entries: list[Any], sources: Mapping[str, str], components: Mapping[str, Component]
+    entries: list[Any],
+    sources: Mapping[str, str],
+    components: Mapping[str, Component],
+    flows: _Flows,
 ) -> list[str]:
     """The problems of every entry, ids unique and the seed rows first, in seed order."""
     problems: list[str] = []
@@ -456,7 +637,9 @@ def _check_entries(
             if entry_id in seen_ids:
                 problems.append(f"{label}: id: duplicate id (also entries[{seen_ids[entry_id]}])")
             seen_ids.setdefault(entry_id, position)
-        problems += [f"{label}: {problem}" for problem in _check_entry(entry, sources, components)]
+        problems += [
+            f"{label}: {problem}" for problem in _check_entry(entry, sources, components, flows)
+        ]
         seed_row = entry.get("seed_row")
         if isinstance(seed_row, int) and not isinstance(seed_row, bool):
             if seed_row != position + 1:
@@ -471,10 +654,18 @@ def _check_entries(
     return problems
 
 
-def validate_catalogue(
-    document: object, path: str | None = None
-) -> tuple[dict[str, Component], list[Entry]]:
-    """Check a parsed catalogue document; return its components and entries, or raise
+@dataclasses.dataclass(frozen=True)
+class Catalogue:
+    """A checked catalogue: its tables and its entries (shared: callers copy what they change)."""
+
+    components: dict[str, Component]
+    entries: tuple[Entry, ...]
+    services: dict[str, str]
+    peers: dict[str, PeerKind]
+
+
+def validate_catalogue(document: object, path: str | None = None) -> Catalogue:
+    """Check a parsed catalogue document; return it as a :class:`Catalogue`, or raise
     CatalogueError.
 
     Every problem is reported (not just the first), each naming the entry id (or its
@@ -483,29 +674,41 @@ def validate_catalogue(
     if not isinstance(document, dict):
         raise CatalogueError([f"top level must be a mapping, got {type(document).__name__}"], path)
     problems, sources = _check_top(document)
-    components, component_problems = validate_components(document.get("components"))
+    raw_services = document.get("services")
+    components, component_problems = validate_components(
+        document.get("components"), raw_services if isinstance(raw_services, dict) else {}
+    )
     problems += component_problems
+    services, peers, flow_problems = _check_flow_tables(document, components)
+    problems += flow_problems
     entries = document.get("entries")
     if not isinstance(entries, list) or not entries:
         raise CatalogueError(problems + ["entries: must be a non-empty list"], path)
-    problems += _check_entries(entries, sources, components)
+    servers = tuple(k for k, c in components.items() if c.host_kind == "server")
+    flows = _Flows(services, peers, (*servers, *peers))
+    problems += _check_entries(entries, sources, components, flows)
     used = {entry.get("component") for entry in entries if isinstance(entry, dict)}
     problems += [
         f"components.{key}: no entry has this component" for key in components if key not in used
     ]
+    opted = {
+        (entry.get("component"), entry.get("opt_in"))
+        for entry in entries
+        if isinstance(entry, dict)
+    }
+    problems += [
+        f"components.{key}.opt_ins.{name}: no entry needs this opt-in"
+        for key, component in components.items()
+        for name, _text in component.opt_ins
+        if (key, name) not in opted
+    ]
     if problems:
         raise CatalogueError(problems, path)
-    return components, entries
-
-
-@dataclasses.dataclass(frozen=True)
-class _Catalogue:
-    components: dict[str, Component]
-    entries: tuple[Entry, ...]
+    return Catalogue(components, tuple(entries), services, peers)
 
 
 @functools.lru_cache(maxsize=8)
-def _load(path: str) -> _Catalogue:
+def _load(path: str) -> Catalogue:
     try:
         with open(path, encoding="utf-8") as handle:
             # Each task loads the catalogue afresh in its worker; libyaml makes that ~6x faster.
@@ -514,11 +717,10 @@ def _load(path: str) -> _Catalogue:
         raise CatalogueError([f"cannot read the file: {exc.strerror}"], path) from exc
     except yaml.YAMLError as exc:
         raise CatalogueError([f"not valid YAML: {exc}"], path) from exc
-    components, entries = validate_catalogue(document, path)
-    return _Catalogue(components, tuple(entries))
+    return validate_catalogue(document, path)
 
 
-def _catalogue(path: str | None = None) -> _Catalogue:
+def _catalogue(path: str | None = None) -> Catalogue:
     return _load(os.path.abspath(path or CATALOGUE_PATH))
 
 
@@ -544,6 +746,16 @@ def components(path: str | None = None) -> dict[str, Component]:
 def server_components(path: str | None = None) -> dict[str, Component]:
     """The components a role configures: those whose host is a Windows server."""
     return {k: c for k, c in components(path).items() if c.host_kind == "server"}
+
+
+def services(path: str | None = None) -> dict[str, str]:
+    """The services table: key -> title."""
+    return dict(_catalogue(path).services)
+
+
+def peer_kinds(path: str | None = None) -> dict[str, PeerKind]:
+    """The peers that are not servers of the inventory (the ``peers`` table)."""
+    return dict(_catalogue(path).peers)
 
 
 # ---- queries ----

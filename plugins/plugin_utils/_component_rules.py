@@ -16,14 +16,19 @@ Mapping, per entry:
 * the entry's ``interface`` picks the local addresses the rule is bound to: ``internal``
   and ``external`` the addresses of that side, ``any`` both lists together, but only when
   both are given (binding an any-side entry to one side alone would close it on the
-  other); no addresses means any local address;
-* extras (entries without a seed row) are dropped unless ``include_extras``;
+  other); no addresses means any local address. On the external side of a component
+  whose services have addresses of their own (the Edge), an entry is bound to the
+  addresses of the service(s) it names;
+* extras (entries without a seed row) are dropped unless ``include_extras``; an entry
+  that needs an opt-in (``opt_in``) is made only when it is on;
+* the remote addresses are the component's ``remote_addresses``, or the entry's scope
+  from the inventory when that is given;
 * the description is the catalogue's, ending in the ownership marker with the entry id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _ownership
@@ -80,6 +85,65 @@ def rule_description(entry: Mapping[str, Any]) -> str:
     )
 
 
+def made_entries(
+    entries: Iterable[Mapping[str, Any]],
+    *,
+    include_outbound: bool = False,
+    include_extras: bool = True,
+    opt_ins: Collection[str] = (),
+) -> list[tuple[Mapping[str, Any], tuple[str, ...]]]:
+    """The entries that give rules, each with the directions of its rules (``in``/``out``).
+
+    Out rules only on request: Windows Firewall allows outbound traffic by default. An
+    entry that needs an opt-in is made only when the opt-in is on (whatever
+    ``include_extras`` says: the opt-in asked for it by name).
+    """
+    made = []
+    for entry in entries:
+        opt_in = entry.get("opt_in")
+        if opt_in is not None:
+            if opt_in not in opt_ins:
+                continue
+        elif is_extra(entry) and not include_extras:
+            continue
+        directions = tuple(
+            d
+            for d in _catalogue.RULE_DIRECTIONS[entry["direction"]]
+            if d == "in" or include_outbound
+        )
+        if directions:
+            made.append((entry, directions))
+    return made
+
+
+def _binding(
+    entry: Mapping[str, Any],
+    internal: tuple[str, ...],
+    external: tuple[str, ...],
+    services: Mapping[str, Sequence[str]],
+) -> tuple[str, ...]:
+    """The local addresses an entry's rules are bound to (``()``: any local address)."""
+    side = entry["interface"]
+    if side == "internal":
+        return internal
+    # An external service without addresses of its own is on the external side's.
+    own = [tuple(services.get(s) or external) for s in entry.get("service") or ()]
+    if side == "external":
+        if not services or not own:
+            return external
+        # A port several services use is bound to all of their addresses, or to none
+        # when one of them may be on any address.
+        if any(not addresses for addresses in own):
+            return ()
+        return canonical_addresses([a for addresses in own for a in addresses], keywords=False)
+    # interface any: both sides, and only when both are known.
+    outside = [*external, *(a for addresses in services.values() for a in addresses)]
+    known = bool(external) or (bool(services) and all(services.values()))
+    if internal and known:
+        return canonical_addresses([*internal, *outside], keywords=False)
+    return ()
+
+
 def build_rules(
     entries: Iterable[Mapping[str, Any]],
     *,
@@ -89,34 +153,33 @@ def build_rules(
     include_extras: bool = True,
     internal_addresses: Sequence[str] = (),
     external_addresses: Sequence[str] = (),
+    service_addresses: Mapping[str, Sequence[str]] | None = None,
+    opt_ins: Collection[str] = (),
     remote_addresses: Sequence[str] = (),
+    remotes: Mapping[str, Sequence[str]] | None = None,
     enabled: bool = True,
 ) -> list[Rule]:
     """Rules for one component, in catalogue order (In before Out, TCP before UDP).
 
     Addresses and profiles are in canonical form (:mod:`._grammar`), as checked settings
-    hold them; only the union of both sides is worked out here.
+    hold them. ``service_addresses``: an external service's own local addresses (a
+    service left out, or given none, is on ``external_addresses``). ``remotes``: the
+    remote addresses of an entry (by id), in place of ``remote_addresses`` (the scope
+    worked out from the inventory, :mod:`._scope`).
     """
-    both = [*internal_addresses, *external_addresses]
-    bind = {
-        "internal": tuple(internal_addresses),
-        "external": tuple(external_addresses),
-        "any": canonical_addresses(both, keywords=False)
-        if internal_addresses and external_addresses
-        else (),
-    }
+    internal = tuple(internal_addresses)
+    external = tuple(external_addresses)
+    services = dict(service_addresses or {})
     remote = tuple(remote_addresses)
+    scoped = dict(remotes or {})
     rules: list[Rule] = []
-    for entry in entries:
-        if is_extra(entry) and not include_extras:
-            continue
-        # Out rules only on request: Windows Firewall allows outbound traffic by default.
-        directions = [
-            d
-            for d in _catalogue.RULE_DIRECTIONS[entry["direction"]]
-            if d == "in" or include_outbound
-        ]
+    made = made_entries(
+        entries, include_outbound=include_outbound, include_extras=include_extras, opt_ins=opt_ins
+    )
+    for entry, directions in made:
         ports = canonical_ports(list(entry["ports"]), f"catalogue entry {entry['id']}")
+        bound = _binding(entry, internal, external, services)
+        peers = tuple(scoped.get(entry["id"], remote))
         for direction in directions:
             for transport in dict.fromkeys(entry["transports"]):
                 # An inbound entry's ports are where this host listens; an outbound
@@ -129,8 +192,8 @@ def build_rules(
                         protocol=transport,
                         local_ports=ports if direction == "in" else (),
                         remote_ports=ports if direction == "out" else (),
-                        local_addresses=bind[entry["interface"]],
-                        remote_addresses=remote,
+                        local_addresses=bound,
+                        remote_addresses=peers,
                         profiles=tuple(profiles),
                         enabled=enabled,
                     )
@@ -138,8 +201,14 @@ def build_rules(
     return rules
 
 
-def component_rules(settings: Settings) -> list[Rule]:
-    """The rules ``settings`` give its component (``[]`` when its state is absent)."""
+def component_rules(
+    settings: Settings, remotes: Mapping[str, Sequence[str]] | None = None
+) -> list[Rule]:
+    """The rules ``settings`` give its component (``[]`` when its state is absent).
+
+    ``remotes``: the remote addresses of each entry (by id) that the inventory's scope
+    gives, in place of the component's ``remote_addresses``.
+    """
     if settings.state == "absent":
         return []
     component = settings.component
@@ -152,5 +221,10 @@ def component_rules(settings: Settings) -> list[Rule]:
         include_extras=settings.include_extras,
         internal_addresses=settings.addresses_of("internal"),
         external_addresses=settings.addresses_of("external"),
+        service_addresses={
+            service: addresses for service, addresses in settings.service_addresses if addresses
+        },
+        opt_ins=settings.opt_ins,
         remote_addresses=settings.remote_addresses,
+        remotes=remotes,
     )

@@ -19,6 +19,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
     _catalogue,
     _component_rules,
     _plan,
+    _scope,
     _settings,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import HostRule, name_key
@@ -30,6 +31,9 @@ REMOVE_UNASSIGNED_VARIABLE = "ocs_firewall_remove_unassigned"
 class HostRequest:
     settings: tuple[_settings.Settings, ...]
     remove_unassigned: bool
+    # The remote addresses the inventory's scope gives each component's entries (empty
+    # with the scope any: every rule then takes its component's remote_addresses).
+    remotes: _scope.Remotes = dataclasses.field(default_factory=dict)
 
     @property
     def groups(self) -> list[str]:
@@ -55,6 +59,7 @@ def host_request(
     *,
     components: Any = None,
     remove_unassigned: bool | None = None,
+    inventory: _scope.Inventory | None = None,
 ) -> tuple[HostRequest | None, list[str]]:
     """The checked request of one host, or every problem found.
 
@@ -62,6 +67,7 @@ def host_request(
     None takes the components from the host's inventory groups (``ocs_<key>``); a list of
     keys takes those, settings from the variables; a dictionary gives the settings
     themselves (key -> settings, None for defaults) and messages name its options.
+    ``inventory``: the play's hosts as peers, for ``ocs_firewall_scope: inventory``.
     """
     problems: list[str] = []
     namer: _settings.Namer = _settings.variable_name
@@ -86,9 +92,14 @@ def host_request(
             )
             problems += found
             remove_unassigned = bool(value)
+    scope, found = _scope.check_scope(_read(variables, _scope.variables(), problems))
+    problems += found
+    if problems or scope is None:
+        return None, problems
+    remotes, problems = _scope.remotes(checked, scope, inventory)
     if problems:
         return None, problems
-    return HostRequest(tuple(checked), remove_unassigned), []
+    return HostRequest(tuple(checked), remove_unassigned, remotes), []
 
 
 def _component_keys(group_names: Sequence[str], components: Any, problems: list[str]) -> list[str]:
@@ -145,7 +156,7 @@ def plan_host(request: HostRequest, actual: Sequence[HostRule]) -> list[_plan.Gr
     plans = [
         _plan.plan_group(
             s.group,
-            _component_rules.component_rules(s),
+            _component_rules.component_rules(s, request.remotes.get(s.component.key)),
             grouped.get(name_key(s.group), []),
             reason=_plan.COMPONENT,
             component=s.component.key,

@@ -4,8 +4,10 @@
 
 A host holds components (``front_end``, ``edge``, ...). Each component has the same
 settings (:data:`SETTINGS`), plus one list of local addresses per interface it binds
-(``edge``: ``internal_addresses`` and ``external_addresses``; the catalogue's
-``components`` table says which). Settings come either from the host's inventory
+(``edge``: ``internal_addresses`` and ``external_addresses``), one per external service
+with its own addresses (``edge``: ``access_addresses``, ``webconf_addresses``,
+``av_addresses``) and one boolean per opt-in (``edge``: ``r1_federation``); the
+catalogue's ``components`` table says which. Settings come either from the host's inventory
 variables (``ocs_<component>_<setting>``, with ``ocs_firewall_profiles`` as the
 collection-wide default for profiles) or from a module option; only the names shown in
 messages differ, which is why every check takes a :data:`Namer`.
@@ -90,6 +92,13 @@ ADDRESS_SETTING_HELP = (
     "when both are given. Addresses of this server only, no keywords. Empty means any "
     "local address."
 )
+# The description of an external service's address setting; {service}, {server}, {external}.
+SERVICE_SETTING_HELP = (
+    "Local addresses of the {server}'s {service} on its external side: the catalogue's "
+    "external entries of this service are bound to them, and an entry several services "
+    "use to all of theirs. Empty means the service uses C({external}). Addresses of this "
+    "server only, no keywords."
+)
 # Collection-wide variables: the default of a setting for every component at once.
 COLLECTION_DEFAULTS: dict[str, str] = {"profiles": "ocs_firewall_profiles"}
 
@@ -124,14 +133,52 @@ class Settings:
     as_published: bool
     # interface (internal/external) -> canonical local addresses; () means any address.
     local_addresses: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # external service -> its own canonical local addresses; () means the external side's.
+    service_addresses: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # The component's opt-ins that are on.
+    opt_ins: frozenset[str] = frozenset()
 
     def addresses_of(self, side: str) -> tuple[str, ...]:
         return dict(self.local_addresses).get(side, ())
 
+    def service_addresses_of(self, service: str) -> tuple[str, ...]:
+        """The local addresses of an external service: its own, else the external side's."""
+        return dict(self.service_addresses).get(service) or self.addresses_of("external")
+
+    def external_addresses(self) -> tuple[str, ...]:
+        """Every external address: the side's and each service's."""
+        found = [*self.addresses_of("external")]
+        for _service, addresses in self.service_addresses:
+            found += [a for a in addresses if a not in found]
+        return tuple(found)
+
 
 def settings_of(component: Component) -> tuple[str, ...]:
     """Every setting of ``component``, in documentation order."""
-    return (*SETTINGS, *component.address_settings)
+    return (*SETTINGS, *component.address_settings, *(name for name, _text in component.opt_ins))
+
+
+def describe(component: Component, setting: str) -> tuple[str, Any, str]:
+    """``(kind, default, help)`` of one of the component's settings, for documentation."""
+    if setting in SETTINGS:
+        return SETTINGS[setting]
+    opt_ins = dict(component.opt_ins)
+    if setting in opt_ins:
+        return "bool", False, opt_ins[setting]
+    services = {name: service for service, name in component.service_addresses}
+    if setting in services:
+        title = _catalogue.services()[services[setting]]
+        external = component.side_setting("external") or ""
+        return (
+            "local_addresses",
+            [],
+            SERVICE_SETTING_HELP.format(
+                service=title, server=component.label, external=component.variable(external)
+            ),
+        )
+    side = next(s for s, name in component.interfaces if name == setting)
+    label = {"pool_addresses": "pool", "gateway_addresses": "gateway"}.get(setting, side)
+    return "local_addresses", [], ADDRESS_SETTING_HELP.format(side=label, server=component.label)
 
 
 def default_value(component: Component, setting: str, collection: Mapping[str, Any]) -> Any:
@@ -144,6 +191,8 @@ def default_value(component: Component, setting: str, collection: Mapping[str, A
         return list(ALL_PROFILES)
     if setting in SETTINGS:
         return SETTINGS[setting][1]
+    if setting in dict(component.opt_ins):
+        return False
     return []
 
 
@@ -259,7 +308,9 @@ def _check(kind: str, name: str, value: Any) -> tuple[Any, list[str]]:
 
 
 def _kind(component: Component, setting: str) -> str:
-    return SETTINGS[setting][0] if setting in SETTINGS else "local_addresses"
+    if setting in SETTINGS:
+        return SETTINGS[setting][0]
+    return "bool" if setting in dict(component.opt_ins) else "local_addresses"
 
 
 # ---- a component, a host ---------------------------------------------------------------
@@ -295,13 +346,15 @@ def check_component(
         problems += found
     sides = component.interfaces
     if len(sides) == 2 and not problems:
-        first, second = (setting for _side, setting in sides)
-        shared = [a for a in values[first] if a in values[second]]
-        if shared:
-            problems.append(
-                f"{namer(component, first)} and {namer(component, second)} both hold "
-                f"{', '.join(map(shown, shared))}; an address belongs to one interface"
-            )
+        internal = sides[0][1]
+        # The external side's addresses are its own and its services'.
+        for other in (sides[1][1], *(setting for _s, setting in component.service_addresses)):
+            shared = [a for a in values[internal] if a in values[other]]
+            if shared:
+                problems.append(
+                    f"{namer(component, internal)} and {namer(component, other)} both hold "
+                    f"{', '.join(map(shown, shared))}; an address belongs to one interface"
+                )
     if problems:
         return None, problems
     return (
@@ -315,6 +368,10 @@ def check_component(
             include_extras=values["include_extras"],
             as_published=values["as_published"],
             local_addresses=tuple((side, values[setting]) for side, setting in sides),
+            service_addresses=tuple(
+                (service, values[setting]) for service, setting in component.service_addresses
+            ),
+            opt_ins=frozenset(name for name, _text in component.opt_ins if values[name]),
         ),
         [],
     )

@@ -17,6 +17,16 @@ COMMON_SETTINGS: tuple[str, ...] = (
     "include_extras",
     "as_published",
 )
+# The Edge's: both interfaces, then each external service's own addresses, then its opt-in.
+EDGE_SETTINGS: tuple[str, ...] = (
+    *COMMON_SETTINGS,
+    "internal_addresses",
+    "external_addresses",
+    "access_addresses",
+    "webconf_addresses",
+    "av_addresses",
+    "r1_federation",
+)
 
 # Texts that would break a script, a shell, the line protocol or a code page if they were
 # ever handled as anything but data. Rule names and descriptions may hold each of them

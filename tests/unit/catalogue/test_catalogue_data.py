@@ -369,8 +369,22 @@ def test_role_would_open(
     ],
 )
 def test_role_would_not_open(component: str, port: int, transport: str, interface: str) -> None:
+    """Without opt-ins: the R1 federation opt-in opens 50000-59999 inbound (below)."""
     opened = cat.select(CATALOGUE, components=[component], direction="inbound", interface=interface)
-    assert not any(_covers(e, port) and transport in e["transports"] for e in opened)
+    assert not any(
+        _covers(e, port) and transport in e["transports"] for e in opened if e["opt_in"] is None
+    )
+
+
+def test_r1_federation_opt_in_opens_the_media_range_both_ways_for_tcp_and_udp() -> None:
+    (entry,) = [e for e in CATALOGUE if e.get("opt_in") == "r1_federation"]
+    assert (entry["component"], entry["interface"], entry["direction"]) == (
+        "edge",
+        "external",
+        "both",
+    )
+    assert (entry["ports"], entry["transports"]) == (["50000-59999"], ["tcp", "udp"])
+    assert entry["service"] == ["av_edge"] and "federated_partners" in entry["peers"]
 
 
 def test_extras_name_their_source_and_role_title() -> None:

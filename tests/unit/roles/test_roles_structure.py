@@ -32,7 +32,14 @@ COMPONENT_ROLES = [
 
 COMMON_VARS = set(COMMON_SETTINGS)
 SIDE_VARS = {
-    "edge": {"internal_addresses", "external_addresses"},
+    "edge": {
+        "internal_addresses",
+        "external_addresses",
+        "access_addresses",
+        "webconf_addresses",
+        "av_addresses",
+        "r1_federation",
+    },
     "mediation": {"pool_addresses", "gateway_addresses"},
 }
 
@@ -71,7 +78,9 @@ def test_argument_spec_documents_every_setting_of_the_component(role: str) -> No
     assert options[prefix + "as_published"]["default"] is False
     assert options[prefix + "remote_addresses"]["default"] == []
     for side in SIDE_VARS.get(role, set()):
-        assert options[prefix + side]["default"] == []
+        # An opt-in is off unless asked for; addresses are empty (any local address).
+        expected: Any = [] if side.endswith("_addresses") else False
+        assert options[prefix + side]["default"] == expected
     assert options[prefix + "group"]["default"] == component.group
     assert component.group.startswith("OCS 2007 R2 - ")
     # Defaults live in the module now: no role sets a variable of its own.

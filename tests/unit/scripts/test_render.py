@@ -90,9 +90,13 @@ NEW_ENTRY = {
     "interface": "external",
     "description": "XMPP federation",
     "seed_row": None,
-    "inferred": [],
+    "inferred": ["service", "peers"],
     "corrections": [],
     "source": "dd425238",
+    "service": ["access_edge"],
+    "peers": ["federated_partners"],
+    "flow_sources": [],
+    "opt_in": None,
 }
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.loader import lookup_loader
-from expected import COMMON_SETTINGS
+from expected import COMMON_SETTINGS, EDGE_SETTINGS
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 
@@ -39,11 +39,15 @@ def test_a_server_component_row(components: Any) -> None:
         "label": "Edge",
         "group": "OCS 2007 R2 - Edge",
         "interfaces": {"internal": "internal_addresses", "external": "external_addresses"},
-        "variables": {
-            setting: f"ocs_edge_{setting}"
-            for setting in (*COMMON_SETTINGS, "internal_addresses", "external_addresses")
+        "services": {
+            "access_edge": "access_addresses",
+            "webconf_edge": "webconf_addresses",
+            "av_edge": "av_addresses",
         },
+        "opt_ins": {"r1_federation": edge["opt_ins"]["r1_federation"]},
+        "variables": {setting: f"ocs_edge_{setting}" for setting in EDGE_SETTINGS},
     }
+    assert "OCS 2007 (R1)" in edge["opt_ins"]["r1_federation"]
 
 
 def test_other_components_carry_their_title_and_kind_only(components: Any) -> None:

@@ -54,6 +54,9 @@ def test_terms_select_components(ports: Any, terms: list[Any], components: tuple
 def test_entries_carry_every_field(ports: Any) -> None:
     for entry in ports.run(["edge"], variables={}):
         assert isinstance(entry, dict)
+        # A server entry carries its flow too.
+        assert tuple(entry) == (*cat.FIELDS, *cat.FLOW_FIELDS)
+    for entry in ports.run(["office_communicator"], variables={}):
         assert tuple(entry) == cat.FIELDS
 
 
@@ -74,12 +77,12 @@ def test_entries_carry_every_field(ports: Any) -> None:
         (
             ["edge"],
             {"direction": "inbound", "interface": "external"},
-            ["seed-51", "seed-53", "seed-55"],
+            ["seed-51", "seed-53", "seed-55", "extra-edge-av-r1-federation"],
         ),
         (
             ["edge"],
             {"direction": "outbound", "interface": "external", "transport": "tcp"},
-            ["seed-51", "seed-56"],
+            ["seed-51", "seed-56", "extra-edge-av-r1-federation"],
         ),
         (["cwa"], {"direction": "outbound"}, [f"seed-{n}" for n in range(28, 36) if n != 33]),
         (["sql_backend"], {"transport": "udp"}, ["extra-sql-backend-1434"]),

@@ -125,9 +125,11 @@ def test_missing_seed_row_is_reported() -> None:
 
 
 def test_shipped_catalogue_validates() -> None:
-    components, entries = cat.validate_catalogue(_document())
-    assert len(entries) == len(CATALOGUE)
-    assert components == cat.components()
+    checked = cat.validate_catalogue(_document())
+    assert len(checked.entries) == len(CATALOGUE)
+    assert checked.components == cat.components()
+    assert checked.peers == cat.peer_kinds()
+    assert checked.services == cat.services()
 
 
 def test_broken_file_names_path_entry_and_field(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from expected import COMMON_SETTINGS
+from expected import COMMON_SETTINGS, EDGE_SETTINGS
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _settings
 from ansible_collections.ocs.firewall.plugins.plugin_utils._settings import (
@@ -77,7 +77,7 @@ def test_namers(component: _catalogue.Component, setting: str, variable: str, op
     ("key", "settings"),
     [
         ("front_end", COMMON),
-        ("edge", (*COMMON, "internal_addresses", "external_addresses")),
+        ("edge", EDGE_SETTINGS),
         ("mediation", (*COMMON, "pool_addresses", "gateway_addresses")),
         ("sql_backend", COMMON),
     ],
@@ -115,6 +115,8 @@ def test_defaults() -> None:
         include_extras=True,
         as_published=False,
         local_addresses=(("internal", ()), ("external", ())),
+        service_addresses=(("access_edge", ()), ("webconf_edge", ()), ("av_edge", ())),
+        opt_ins=frozenset(),
     )
 
 
@@ -405,7 +407,7 @@ def test_an_address_on_both_interfaces_is_refused(
     second: Any,
     expected: str,
 ) -> None:
-    internal, external = component.address_settings
+    internal, external = component.address_settings[:2]
     problems = check_component(component, {internal: first, external: second}, namer)[1]
     assert problems == [
         f"{namer(component, internal)} and {namer(component, external)} both hold "
@@ -562,7 +564,8 @@ def test_groups_differing_in_more_than_case_are_distinct() -> None:
             [
                 'components.edge: ["internal_addresses"] is not a dictionary of settings; valid '
                 "settings are state, group, profiles, remote_addresses, include_outbound, "
-                "include_extras, as_published, internal_addresses, external_addresses"
+                "include_extras, as_published, internal_addresses, external_addresses, "
+                "access_addresses, webconf_addresses, av_addresses, r1_federation"
             ],
             id="settings-not-a-dict",
         ),

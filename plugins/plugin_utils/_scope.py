@@ -1,0 +1,233 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: least-privilege remote addresses, from the inventory.
+"""The remote addresses of each rule when ``ocs_firewall_scope`` is ``inventory``.
+
+Every server entry of the catalogue names its ``peers``: the other end of its traffic,
+as server component keys or kinds of the catalogue's ``peers`` table. With the scope
+``inventory`` a rule is limited to the addresses of its peers:
+
+* a component peer: the addresses of every inventory host in its group (``ocs_<key>``).
+  A host's address is ``ocs_firewall_address`` (one or a list), else ``ansible_host``
+  when that is an IP address other than a loopback one. A component with an internal
+  side (the Edge, the Mediation Server) shows its internal addresses to its internal
+  peers, when they are set;
+* a peer kind with scope ``any`` (external users, federated partners) keeps the rule
+  open to every address: the Edge's Internet side stays open;
+* any other peer kind: the networks of its collection-wide variable
+  (``ocs_firewall_client_networks`` for internal clients, and so on).
+
+A rule whose peers give no address at all, a peer host without an address, or a required
+variable left unset is a problem, reported before any host is contacted: the scope is
+never silently "any", nor empty. A component with ``remote_addresses`` of its own keeps
+them (they are the operator's explicit choice) and is not scoped from the inventory.
+
+Everything here is pure but for the reads of the inventory's variables, which go through
+the mappings given (the hosts' variables, templated on access).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _grammar
+from ansible_collections.ocs.firewall.plugins.plugin_utils._component_rules import (
+    made_entries,
+    port_text,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._settings import (
+    Settings,
+    check_addresses,
+    shown,
+)
+
+SCOPE_VARIABLE = "ocs_firewall_scope"
+# any: rules open to every remote address unless a component sets remote_addresses.
+# inventory: each rule limited to the addresses of its peers.
+SCOPES: tuple[str, ...] = ("any", "inventory")
+ADDRESS_VARIABLE = "ocs_firewall_address"
+
+# Remote addresses per component key, then per entry id; () means any address.
+Remotes = dict[str, dict[str, tuple[str, ...]]]
+
+
+def network_variables() -> list[str]:
+    """The collection-wide variables holding the networks of peer kinds, in table order."""
+    found = [k.scope for k in _catalogue.peer_kinds().values() if not k.open]
+    return list(dict.fromkeys(found))
+
+
+def variables() -> list[str]:
+    """Every host variable this module reads from the host itself."""
+    return [SCOPE_VARIABLE, ADDRESS_VARIABLE, *network_variables()]
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """A host's scope settings, checked: the mode and each peer kind's networks that are set."""
+
+    mode: str = "any"
+    networks: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def networks_of(self, variable: str) -> tuple[str, ...] | None:
+        return dict(self.networks).get(variable)
+
+
+def check_scope(values: Mapping[str, Any]) -> tuple[Scope | None, list[str]]:
+    """Check the scope variables among ``values`` (a host's defined variables)."""
+    problems: list[str] = []
+    mode = values.get(SCOPE_VARIABLE, "any")
+    if mode not in SCOPES:
+        problems.append(
+            f"{SCOPE_VARIABLE}: {shown(mode)} is not a scope; valid scopes are {', '.join(SCOPES)}"
+        )
+    if ADDRESS_VARIABLE in values:
+        problems += check_addresses(ADDRESS_VARIABLE, values[ADDRESS_VARIABLE], local=True)[1]
+    networks = []
+    for variable in network_variables():
+        if variable in values:
+            checked, found = check_addresses(variable, values[variable], local=False)
+            problems += found
+            # An empty list is "not set": it names no network.
+            if checked:
+                networks.append((variable, tuple(checked)))
+    if problems:
+        return None, problems
+    return Scope(str(mode), tuple(networks)), []
+
+
+class Inventory:
+    """The play's inventory seen as peers: the hosts holding a component, and the address
+    each shows its peers (worked out once per host and component)."""
+
+    def __init__(
+        self, groups: Mapping[str, Sequence[str]], hostvars: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        self._groups = groups
+        self._hostvars = hostvars
+        self._addresses: dict[tuple[str, str], tuple[tuple[str, ...] | None, str]] = {}
+
+    def holders(self, key: str) -> list[str]:
+        """The inventory hosts in the component's group, in inventory order."""
+        return list(self._groups.get(f"ocs_{key}", ()))
+
+    def address(self, host: str, key: str) -> tuple[tuple[str, ...] | None, str]:
+        """``(addresses, "")`` the host shows peers of its component ``key``, or
+        ``(None, why)`` when it has none."""
+        if (host, key) not in self._addresses:
+            self._addresses[host, key] = self._work_out(host, key)
+        return self._addresses[host, key]
+
+    def _work_out(self, host: str, key: str) -> tuple[tuple[str, ...] | None, str]:
+        variables = self._hostvars[host]
+        component = _catalogue.server_components()[key]
+        internal = component.side_setting("internal")
+        names = [component.variable(internal)] if internal else []
+        try:
+            values = {
+                n: variables[n]
+                for n in [*names, ADDRESS_VARIABLE, "ansible_host"]
+                if n in variables
+            }
+        except Exception as exc:  # a value that cannot be templated is the peer's problem
+            return None, f"its variables cannot be worked out ({exc})"
+        for name in [*names, ADDRESS_VARIABLE]:
+            value = values.get(name)
+            if value in (None, [], ""):
+                continue
+            checked, problems = check_addresses(name, value, local=True)
+            if problems:
+                return None, "; ".join(problems)
+            return tuple(checked), ""
+        target = values.get("ansible_host") or host
+        try:
+            address = ipaddress.ip_address(str(target))
+        except ValueError:
+            return None, f"its ansible_host {shown(target)} is not an IP address"
+        if address.is_loopback or address.is_unspecified:
+            return None, f"its ansible_host {shown(target)} is not an address its peers reach"
+        return (str(address),), ""
+
+
+def remotes(
+    settings: Iterable[Settings], scope: Scope, inventory: Inventory | None
+) -> tuple[Remotes, list[str]]:
+    """The remote addresses of every rule of the components ``settings`` make, by component
+    and entry id, and the problems that keep them from being worked out.
+
+    Empty with the scope ``any``. A component whose ``remote_addresses`` are set, or whose
+    state is absent, has no entry in the result (its rules take ``remote_addresses``).
+    """
+    if scope.mode != "inventory":
+        return {}, []
+    if inventory is None:
+        return {}, [f"{SCOPE_VARIABLE}: inventory needs the play's inventory (groups, hostvars)"]
+    kinds = _catalogue.peer_kinds()
+    result: Remotes = {}
+    problems: list[str] = []
+    # variable -> component key -> entry ids whose rules need it.
+    unset: dict[str, dict[str, list[str]]] = {}
+    for s in settings:
+        if s.state == "absent" or s.remote_addresses:
+            continue
+        key = s.component.key
+        made = made_entries(
+            _catalogue.server_entries(key, s.as_published),
+            include_outbound=s.include_outbound,
+            include_extras=s.include_extras,
+            opt_ins=s.opt_ins,
+        )
+        result[key] = {}
+        for entry, _directions in made:
+            peers = list(entry["peers"])
+            if any(kinds[p].open for p in peers if p in kinds):
+                result[key][entry["id"]] = ()
+                continue
+            found: list[str] = []
+            missing = False
+            for peer in peers:
+                if peer in kinds:
+                    networks = scope.networks_of(kinds[peer].scope)
+                    if networks:
+                        found += networks
+                    elif kinds[peer].required:
+                        unset.setdefault(kinds[peer].scope, {}).setdefault(key, []).append(
+                            entry["id"]
+                        )
+                        missing = True
+                    continue
+                assert inventory is not None
+                for holder in inventory.holders(peer):
+                    addresses, why = inventory.address(holder, peer)
+                    if addresses is None:
+                        problems.append(
+                            f"{SCOPE_VARIABLE}: {holder} (ocs_{peer}) is a peer of this host's "
+                            f"{key} rules and has no address: set {ADDRESS_VARIABLE} for "
+                            f"{holder} ({why})"
+                        )
+                        missing = True
+                    else:
+                        found += addresses
+            if not found and not missing:
+                problems.append(
+                    f"{SCOPE_VARIABLE}: {key} entry {entry['id']} "
+                    f"({port_text(entry['ports'])}/{'+'.join(entry['transports']).upper()}): "
+                    f"none of its peers ({', '.join(peers)}) has a host in the inventory, so "
+                    f"nobody could reach it; add them to their groups "
+                    f"({', '.join('ocs_' + p for p in peers if p not in kinds)}) or set "
+                    f"{s.component.variable('remote_addresses')}"
+                )
+            result[key][entry["id"]] = _grammar.canonical_addresses(found) if found else ()
+    for variable, needing in unset.items():
+        kind = next(k for k in kinds.values() if k.scope == variable)
+        rules = "; ".join(f"{key} ({', '.join(ids)})" for key, ids in needing.items())
+        problems.append(
+            f"{variable}: is not set, and with {SCOPE_VARIABLE} inventory rules of this host "
+            f"are opened to {kind.title[0].lower() + kind.title[1:]}: {rules}; give their "
+            "networks (a list of addresses, networks or ranges)"
+        )
+    if problems:
+        return {}, list(dict.fromkeys(problems))
+    return result, []
