@@ -44,7 +44,7 @@ class ActionModule(ActionBase):
             hosts = list(task_vars.get("ansible_play_hosts_all", []))
         hostvars = task_vars["hostvars"]
         # One view of the inventory for every host: each peer's address is worked out once.
-        inventory = _scope.Inventory(task_vars.get("groups", {}), hostvars)
+        inventory = _scope.Inventory(task_vars.get("groups", {}), hostvars, checked=hosts)
         problems: dict[str, list[str]] = {}
         components: dict[str, list[str]] = {}
         for host in hosts:

@@ -18,8 +18,9 @@ description:
     of a table of the open rules (enabled, action V(allow)), grouped by rule group, groups
     and names sorted.
   - "Columns: NAME, PORTS (the local ports of an inbound rule, the remote ports of an
-    outbound one), PROTO, DIR, LOCAL ADDRESSES. Names and ports are never shortened: each
-    column is as wide as its longest value."
+    outbound one), PROTO, DIR, LOCAL ADDRESSES, REMOTE ADDRESSES (with
+    C(ocs_firewall_scope=inventory), the rule's peers). Names, ports and addresses are
+    never shortened: each column is as wide as its longest value."
   - C(playbooks/report.yml) prints it for each host.
 options:
   _input:
@@ -48,7 +49,8 @@ _value:
   elements: str
 """
 
-HEADER = ("NAME", "PORTS", "PROTO", "DIR", "LOCAL ADDRESSES")
+HEADER = ("NAME", "PORTS", "PROTO", "DIR", "LOCAL ADDRESSES", "REMOTE ADDRESSES")
+Row = tuple[str, str, str, str, str, str]
 _GAP = "  "
 
 
@@ -58,7 +60,7 @@ def _text_list(value: Any) -> str:
     return ",".join(str(v) for v in value or []) or "any"
 
 
-def _row(rule: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
+def _row(rule: Mapping[str, Any]) -> Row:
     inbound = rule.get("direction") == "in"
     ports = rule.get("local_ports") if inbound else rule.get("remote_ports")
     return (
@@ -67,6 +69,7 @@ def _row(rule: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
         str(rule.get("protocol", "")),
         str(rule.get("direction", "")),
         _text_list(rule.get("local_addresses")),
+        _text_list(rule.get("remote_addresses")),
     )
 
 
@@ -74,7 +77,7 @@ def open_rules_table(rules: Iterable[Mapping[str, Any]]) -> list[str]:
     """Lines of the table (see DOCUMENTATION); the last column is not padded."""
     if isinstance(rules, (str, bytes, Mapping)) or not isinstance(rules, Iterable):
         raise AnsibleFilterError(f"ocs.firewall.open_rules_table: {rules!r} is not a list of rules")
-    groups: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    groups: dict[str, list[Row]] = {}
     for rule in rules:
         if not isinstance(rule, Mapping):
             raise AnsibleFilterError(f"ocs.firewall.open_rules_table: {rule!r} is not a rule")

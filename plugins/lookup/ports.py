@@ -64,6 +64,24 @@ options:
       - Not set returns every transport.
     type: str
     choices: [tcp, udp]
+  service:
+    description:
+      - Keep the server entries of this OCS service (RV(_raw[].service)), for example
+        V(access_edge), V(webconf_edge), V(av_edge), V(focus) or V(msmq). The catalogue's
+        C(services) table lists them all.
+      - Not set returns every entry.
+    type: str
+    version_added: 0.2.0
+  peer:
+    description:
+      - Keep the server entries whose traffic has this peer at its other end
+        (RV(_raw[].peers)). A peer is a server component key such as V(front_end), or a
+        kind of peer outside the inventory, V(internal_clients), V(external_users),
+        V(federated_partners), V(internet), V(pstn_gateways), V(load_balancers) or
+        V(domain_controllers).
+      - Not set returns every entry.
+    type: str
+    version_added: 0.2.0
   seed_only:
     description:
       - Return only the rows of the published table, without the extras.
@@ -114,6 +132,16 @@ EXAMPLES = r"""
       {{ item.id }}: {{ item.corrections | map(attribute='field') | join(', ') }}
       ({{ item.corrections | map(attribute='source') | unique | join(', ') }})
   loop: "{{ query('ocs.firewall.ports') | selectattr('corrections') }}"
+
+- name: The ports the Archiving Server opens to the Front End Servers
+  ansible.builtin.debug:
+    msg: "{{ query('ocs.firewall.ports', 'archiving', peer='front_end') | map(attribute='ports') }}"
+
+- name: Everything the A/V Edge service listens on, on either side
+  ansible.builtin.debug:
+    msg: >-
+      {{ query('ocs.firewall.ports', 'edge', service='av_edge', direction='inbound')
+         | map(attribute='id') }}
 
 - name: Number of Front End entries
   ansible.builtin.debug:
@@ -181,7 +209,9 @@ _raw:
       type: int
       sample: 6
     inferred:
-      description: Names of fields inferred because the published table is silent on them.
+      description: >-
+        Names of fields inferred because the published table (for RV(_raw[].service) and
+        RV(_raw[].peers): Microsoft's documentation) is silent on them.
       type: list
       elements: str
       sample: [transports, direction]
@@ -215,6 +245,39 @@ _raw:
         rows.
       type: str
       sample: dd425238
+    service:
+      description: >-
+        Server entries only: the OCS service(s) of the host that listen on, or connect
+        from, these ports (the catalogue's C(services) table).
+      type: list
+      elements: str
+      sample: [access_edge, webconf_edge, av_edge]
+      version_added: 0.2.0
+    peers:
+      description: >-
+        Server entries only: who is at the other end of the traffic. For an inbound entry
+        they connect to this host; for an outbound one this host connects to them. Server
+        component keys, or kinds of peer outside the inventory (see O(peer)).
+      type: list
+      elements: str
+      sample: [front_end, director, internal_clients]
+      version_added: 0.2.0
+    flow_sources:
+      description: >-
+        Server entries only: ids of the Microsoft documents that RV(_raw[].service) and
+        RV(_raw[].peers) come from; a field they do not state is listed in
+        RV(_raw[].inferred).
+      type: list
+      elements: str
+      sample: [dd425238, dd572362]
+      version_added: 0.2.0
+    opt_in:
+      description: >-
+        Server entries only: the setting of the component that must be on for the entry
+        to give rules (for example V(r1_federation) of the Edge); V(null) when always made.
+      type: str
+      sample: null
+      version_added: 0.2.0
 """
 
 from collections.abc import Mapping, Sequence
@@ -316,6 +379,8 @@ class LookupModule(LookupBase):
                 transport=self.get_option("transport"),
                 seed_only=self.get_option("seed_only"),
                 as_published=self.get_option("as_published"),
+                service=self.get_option("service"),
+                peer=self.get_option("peer"),
             )
         except (CatalogueError, ValueError) as exc:
             raise AnsibleLookupError(f"ocs.firewall.ports: {exc}") from exc

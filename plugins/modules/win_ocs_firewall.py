@@ -27,6 +27,11 @@ description:
     effect, and the next run completes the change.
   - Every setting is checked on the controller before the host is contacted, and every
     problem is reported at once, naming the host, the variable (or option) and the value.
+  - B(Least privilege from the inventory.) With the host variable
+    C(ocs_firewall_scope=inventory), each rule's remote addresses are those of its
+    peers in the play's inventory (C(groups) and C(hostvars)) and the collection-wide
+    network variables; the ocs.firewall.server role documents them. Changing the
+    inventory changes exactly the rules whose peers changed.
 options:
   components:
     description:

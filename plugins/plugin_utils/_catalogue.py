@@ -799,6 +799,9 @@ def select(
     seed_only: bool = False,
     as_published: bool = False,
     known: Sequence[str] | None = None,
+    service: str | None = None,
+    peer: str | None = None,
+    flows: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> list[Entry]:
     """Filter catalogue entries; return copies, in catalogue order.
 
@@ -809,16 +812,25 @@ def select(
     ``transport`` keep exact matches. ``seed_only`` drops the extras. ``as_published``
     reverts corrections first (the filters then see the seed's values).
     ``known``: the valid component keys (default: those of the catalogue file).
+    ``service`` and ``peer`` keep the server entries that name that service, or that peer
+    (a server component key or a kind of the peers table); ``flows``: the valid services
+    and peers (default: those of the catalogue file).
     Raises ValueError naming the bad value and the valid ones.
     """
     if known is None:
         known = tuple(_catalogue().components)
+    if flows is None and (service is not None or peer is not None):
+        catalogue = _catalogue()
+        servers = [k for k, c in catalogue.components.items() if c.host_kind == "server"]
+        flows = (tuple(catalogue.services), (*servers, *catalogue.peers))
     checks: list[tuple[str, Sequence[object], Sequence[str]]] = [
         ("components", list(components or []), tuple(known)),
         ("direction", [direction] if direction is not None else [], DIRECTIONS),
         ("interface", [interface] if interface is not None else [], INTERFACES),
         ("host_kind", [host_kind] if host_kind is not None else [], HOST_KINDS),
         ("transport", [transport] if transport is not None else [], TRANSPORTS),
+        ("service", [service] if service is not None else [], tuple(flows[0]) if flows else ()),
+        ("peer", [peer] if peer is not None else [], tuple(flows[1]) if flows else ()),
     ]
     for option, values, valid in checks:
         bad = unknown_values(values, valid)
@@ -844,6 +856,10 @@ def select(
             continue
         if transport is not None and transport not in entry["transports"]:
             continue
+        if service is not None and service not in entry.get("service", ()):
+            continue
+        if peer is not None and peer not in entry.get("peers", ()):
+            continue
         result.append(entry)
     return result
 
@@ -857,12 +873,18 @@ def query(
     seed_only: bool = False,
     as_published: bool = False,
     path: str | None = None,
+    service: str | None = None,
+    peer: str | None = None,
 ) -> list[Entry]:
     """Load the catalogue (cached) and ``select`` from it."""
     catalogue = _catalogue(path)
+    servers = [k for k, c in catalogue.components.items() if c.host_kind == "server"]
     return select(
         catalogue.entries,
         known=tuple(catalogue.components),
+        service=service,
+        peer=peer,
+        flows=(tuple(catalogue.services), (*servers, *catalogue.peers)),
         components=components,
         direction=direction,
         interface=interface,

@@ -103,24 +103,30 @@ class Inventory:
     each shows its peers (worked out once per host and component)."""
 
     def __init__(
-        self, groups: Mapping[str, Sequence[str]], hostvars: Mapping[str, Mapping[str, Any]]
+        self,
+        groups: Mapping[str, Sequence[str]],
+        hostvars: Mapping[str, Mapping[str, Any]],
+        checked: Iterable[str] = (),
     ) -> None:
+        """``checked``: hosts whose own variables are checked in the same run (the
+        preflight's hosts): a wrong address of theirs is reported once, as theirs."""
         self._groups = groups
         self._hostvars = hostvars
-        self._addresses: dict[tuple[str, str], tuple[tuple[str, ...] | None, str]] = {}
+        self.checked = frozenset(checked)
+        self._addresses: dict[tuple[str, str], tuple[tuple[str, ...] | None, str, bool]] = {}
 
     def holders(self, key: str) -> list[str]:
         """The inventory hosts in the component's group, in inventory order."""
         return list(self._groups.get(f"ocs_{key}", ()))
 
-    def address(self, host: str, key: str) -> tuple[tuple[str, ...] | None, str]:
-        """``(addresses, "")`` the host shows peers of its component ``key``, or
-        ``(None, why)`` when it has none."""
+    def address(self, host: str, key: str) -> tuple[tuple[str, ...] | None, str, bool]:
+        """``(addresses, "", False)`` the host shows peers of its component ``key``, or
+        ``(None, why, wrong)`` when it has none; ``wrong``: a variable of its own is wrong."""
         if (host, key) not in self._addresses:
             self._addresses[host, key] = self._work_out(host, key)
         return self._addresses[host, key]
 
-    def _work_out(self, host: str, key: str) -> tuple[tuple[str, ...] | None, str]:
+    def _work_out(self, host: str, key: str) -> tuple[tuple[str, ...] | None, str, bool]:
         variables = self._hostvars[host]
         component = _catalogue.server_components()[key]
         internal = component.side_setting("internal")
@@ -132,23 +138,24 @@ class Inventory:
                 if n in variables
             }
         except Exception as exc:  # a value that cannot be templated is the peer's problem
-            return None, f"its variables cannot be worked out ({exc})"
+            return None, f"its variables cannot be worked out ({exc})", True
         for name in [*names, ADDRESS_VARIABLE]:
             value = values.get(name)
             if value in (None, [], ""):
                 continue
             checked, problems = check_addresses(name, value, local=True)
             if problems:
-                return None, "; ".join(problems)
-            return tuple(checked), ""
+                return None, "; ".join(problems), True
+            return tuple(checked), "", False
         target = values.get("ansible_host") or host
         try:
             address = ipaddress.ip_address(str(target))
         except ValueError:
-            return None, f"its ansible_host {shown(target)} is not an IP address"
+            return None, f"its ansible_host {shown(target)} is not an IP address", False
         if address.is_loopback or address.is_unspecified:
-            return None, f"its ansible_host {shown(target)} is not an address its peers reach"
-        return (str(address),), ""
+            why = f"its ansible_host {shown(target)} is not an address its peers reach"
+            return None, why, False
+        return (str(address),), "", False
 
 
 def remotes(
@@ -200,12 +207,15 @@ def remotes(
                     continue
                 assert inventory is not None
                 for holder in inventory.holders(peer):
-                    addresses, why = inventory.address(holder, peer)
-                    if addresses is None:
+                    addresses, why, wrong = inventory.address(holder, peer)
+                    if addresses is None and wrong and holder in inventory.checked:
+                        # Reported as the holder's own problem in the same run.
+                        missing = True
+                    elif addresses is None:
+                        fix = "fix it" if wrong else f"set {ADDRESS_VARIABLE} for {holder}"
                         problems.append(
                             f"{SCOPE_VARIABLE}: {holder} (ocs_{peer}) is a peer of this host's "
-                            f"{key} rules and has no address: set {ADDRESS_VARIABLE} for "
-                            f"{holder} ({why})"
+                            f"{key} rules and has no address ({why}): {fix}"
                         )
                         missing = True
                     else:

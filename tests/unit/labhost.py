@@ -37,6 +37,19 @@ def example_estate() -> dict[str, tuple[list[str], dict[str, Any]]]:
     }
 
 
+def example_inventory() -> dict[str, Any]:
+    """``groups`` and ``hostvars`` of examples/inventory.yml, as a task's variables hold them."""
+    estate = example_estate()
+    groups: dict[str, list[str]] = {"all": list(estate)}
+    for host, (names, _variables) in estate.items():
+        for name in names:
+            groups.setdefault(name, []).append(host)
+    hostvars = {
+        host: {"group_names": names, **variables} for host, (names, variables) in estate.items()
+    }
+    return {"groups": groups, "hostvars": hostvars}
+
+
 def lab_rule(name: str, group: str, **values: Any) -> dict[str, Any]:
     """A rule of the lab's store, values as Windows stores them (TCP, enabled, all profiles).
 

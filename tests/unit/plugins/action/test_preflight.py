@@ -8,7 +8,7 @@ from unittest.mock import MagicMock
 
 import pytest
 from ansible.errors import AnsibleUndefinedVariable
-from labhost import LabHost, example_estate, run_action
+from labhost import LabHost, example_estate, example_inventory, run_action
 
 from ansible_collections.ocs.firewall.plugins.action.preflight import ActionModule
 from ansible_collections.ocs.firewall.plugins.action.win_ocs_firewall import (
@@ -42,6 +42,7 @@ def preflight(
         check_mode=check_mode,
         task_vars={
             "inventory_hostname": "fe01.ocs.example",
+            "groups": example_inventory()["groups"],
             "hostvars": hosts,
             "ansible_play_hosts_all": list(hosts) if play_hosts is None else play_hosts,
         },
@@ -242,7 +243,11 @@ def test_a_misspelt_component_group_is_warned_about() -> None:
         "ocs.firewall.preflight",
         lab,
         {"hosts": None},
-        task_vars={"hostvars": hosts, "ansible_play_hosts_all": list(hosts)},
+        task_vars={
+            "groups": example_inventory()["groups"],
+            "hostvars": hosts,
+            "ansible_play_hosts_all": list(hosts),
+        },
         connection=MagicMock(),
     )
     assert not result.get("failed")

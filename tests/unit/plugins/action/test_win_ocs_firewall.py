@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import pytest
-from labhost import LabHost, example_estate, lab_rule, run_action
+from labhost import LabHost, example_estate, example_inventory, lab_rule, run_action
 from ocs_lab.seed import initial_state
 
 from ansible_collections.ocs.firewall.plugins.action.win_ocs_firewall import ActionModule
@@ -23,6 +23,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
     _host,
     _ownership,
     _rules,
+    _scope,
 )
 
 ESTATE = example_estate()
@@ -46,6 +47,7 @@ class Templar:
 def task_vars(host: str, **overrides: Any) -> dict[str, Any]:
     group_names, variables = ESTATE[host]
     return {
+        **example_inventory(),
         "inventory_hostname": host,
         "group_names": overrides.pop("group_names", group_names),
         **variables,
@@ -84,12 +86,20 @@ def not_ours(host: LabHost) -> list[dict[str, Any]]:
 
 def wanted_names(host: str, **overrides: Any) -> dict[str, list[str]]:
     """The rules each held component's group should hold, by group."""
-    variables = task_vars(host, **overrides)
-    found, problems = _host.host_request(variables["group_names"], variables)
+    found = request_of(task_vars(host, **overrides))
+    return {s.group: sorted(r.name for r in wanted_rules(found, s)) for s in found.settings}
+
+
+def request_of(variables: dict[str, Any]) -> _host.HostRequest:
+    """The host's request as the action works it out (the inventory gives the scope)."""
+    inventory = _scope.Inventory(variables["groups"], variables["hostvars"])
+    found, problems = _host.host_request(variables["group_names"], variables, inventory=inventory)
     assert found is not None, problems
-    return {
-        s.group: sorted(r.name for r in _component_rules.component_rules(s)) for s in found.settings
-    }
+    return found
+
+
+def wanted_rules(found: _host.HostRequest, settings: Any) -> list[_rules.Rule]:
+    return _component_rules.component_rules(settings, found.remotes.get(settings.component.key))
 
 
 # ---- round trips -----------------------------------------------------------------------------
@@ -236,8 +246,21 @@ def test_only_the_variables_the_engine_needs_are_templated() -> None:
         task_vars=variables,
         templar=templar,
     )
-    # The director's state and the collection-wide profiles: not "unrelated", not the rest.
-    assert sorted(map(json.dumps, templar.templated)) == ['"present"', '["domain"]']
+    # The director's state, the collection-wide profiles and the scope's variables: not
+    # "unrelated", not the rest.
+    wanted = [
+        "ocs_director_state",
+        "ocs_firewall_profiles",
+        "ocs_firewall_scope",
+        "ocs_firewall_address",
+        "ocs_firewall_client_networks",
+        "ocs_firewall_gateway_networks",
+        "ocs_firewall_load_balancer_addresses",
+        "ocs_firewall_domain_controllers",
+    ]
+    assert sorted(map(json.dumps, templar.templated)) == sorted(
+        json.dumps(variables[name]) for name in wanted
+    )
 
 
 # ---- rules the collection did not make --------------------------------------------------------
@@ -374,13 +397,8 @@ def test_an_apply_failing_half_way_leaves_every_still_wanted_port_open(
     converge(host, task_vars("fe01.ocs.example"))
     open_before = openings(host.rules)
     target = task_vars("fe01.ocs.example", **overrides)
-    found, _other = _host.host_request(target["group_names"], target)
-    assert found is not None
-    sent = [
-        (s.group, _rules.to_windows(r))
-        for s in found.settings
-        for r in _component_rules.component_rules(s)
-    ]
+    found = request_of(target)
+    sent = [(s.group, _rules.to_windows(r)) for s in found.settings for r in wanted_rules(found, s)]
     wanted = openings(
         [
             lab_rule(

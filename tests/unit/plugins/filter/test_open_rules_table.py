@@ -30,7 +30,8 @@ def rule(name: str, **fields: Any) -> dict[str, Any]:
 
 def columns(line: str, header: str) -> list[str]:
     """Cut a line at the header's column starts."""
-    starts = [header.index(h) for h in ("NAME", "PORTS", "PROTO", "DIR", "LOCAL ADDRESSES")]
+    names = ("NAME", "PORTS", "PROTO", "DIR", "LOCAL ADDRESSES", "REMOTE ADDRESSES")
+    starts = [header.index(h) for h in names]
     ends = [*starts[1:], None]
     return [line[a:b].strip() for a, b in zip(starts, ends, strict=True)]
 
@@ -47,11 +48,21 @@ def test_full_names_and_ports_show_and_columns_line_up() -> None:
                 local_ports=[],
                 remote_ports=["5060"],
                 local_addresses=["10.0.0.1", "10.0.0.2"],
+                remote_addresses=["10.10.0.11", "10.20.0.0/16"],
             ),
         ]
     )
     header, group, *rows = lines
-    assert header.split() == ["NAME", "PORTS", "PROTO", "DIR", "LOCAL", "ADDRESSES"]
+    assert header.split() == [
+        "NAME",
+        "PORTS",
+        "PROTO",
+        "DIR",
+        "LOCAL",
+        "ADDRESSES",
+        "REMOTE",
+        "ADDRESSES",
+    ]
     assert group == "[OCS 2007 R2 - Front End]"
     assert [columns(r, header) for r in rows] == [
         [
@@ -60,9 +71,17 @@ def test_full_names_and_ports_show_and_columns_line_up() -> None:
             "tcp",
             "in",
             "any",
+            "any",
         ],
-        ["OCS Front End 5060/TCP Out (seed-02)", "5060", "tcp", "out", "10.0.0.1,10.0.0.2"],
-        ["OCS Front End 5061/TCP In (seed-01)", ",".join(ports), "tcp", "in", "any"],
+        [
+            "OCS Front End 5060/TCP Out (seed-02)",
+            "5060",
+            "tcp",
+            "out",
+            "10.0.0.1,10.0.0.2",
+            "10.10.0.11,10.20.0.0/16",
+        ],
+        ["OCS Front End 5061/TCP In (seed-01)", ",".join(ports), "tcp", "in", "any", "any"],
     ]
     assert not any(".." in line for line in lines)
     # The name column is exactly as wide as the longest name, plus the gap.

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.plugins.loader import lookup_loader
-from expected import COMMON_SETTINGS, EDGE_SETTINGS
+from expected import EDGE_SETTINGS
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 

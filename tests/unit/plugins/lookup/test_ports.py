@@ -200,7 +200,40 @@ def test_documented_choices_match_the_catalogue(ports: Any) -> None:
     documented_keys = re.findall(r"V\((\w+)\)", " ".join(options["_terms"]["description"]))
     assert documented_keys == list(cat.components())
     returned = yaml.safe_load(module.RETURN)["_raw"]["contains"]
-    assert tuple(returned) == cat.FIELDS
+    assert tuple(returned) == (*cat.FIELDS, *cat.FLOW_FIELDS)
+    # Every kind of peer outside the inventory is documented.
+    peer_kinds = re.findall(r"V\((\w+)\)", " ".join(options["peer"]["description"]))
+    assert peer_kinds[1:] == list(cat.peer_kinds())
+
+
+@pytest.mark.parametrize(
+    ("terms", "options", "expected"),
+    [
+        (["archiving"], {"peer": "front_end"}, 5),
+        (["archiving"], {"peer": "director"}, 0),
+        (["edge"], {"service": "av_edge", "interface": "external"}, 4),
+        ([], {"peer": "pstn_gateways"}, 2),
+    ],
+)
+def test_service_and_peer_filters(
+    ports: Any, terms: list[str], options: dict[str, str], expected: int
+) -> None:
+    found = ports.run(terms, variables={}, **options)
+    assert len(found) == expected
+    for entry in found:
+        assert options.get("service", entry["service"][0]) in entry["service"]
+        assert options.get("peer", entry["peers"][0]) in entry["peers"]
+
+
+@pytest.mark.parametrize(("option", "value"), [("service", "acess_edge"), ("peer", "clients")])
+def test_an_unknown_service_or_peer_names_the_valid_ones(
+    ports: Any, option: str, value: str
+) -> None:
+    with pytest.raises(AnsibleLookupError) as caught:
+        ports.run(["edge"], variables={}, **{option: value})
+    message = str(caught.value)
+    assert f"{option}: unknown value {value!r}" in message
+    assert ("access_edge" if option == "service" else "internal_clients") in message
 
 
 def _ansible(

@@ -300,7 +300,8 @@ def test_changed_settings_update_the_rules() -> None:
 # ---- an estate converged by 0.1.0 ------------------------------------------------------------
 
 ESTATE = json.loads((REPO / "tests" / "data" / "estate-converged-0.1.0.json").read_text())["hosts"]
-INVENTORY = lab_inventory.load(REPO / "examples" / "inventory.yml")
+# The example inventory as 0.1.0 shipped it (today's example is scoped from the inventory).
+INVENTORY = lab_inventory.load(REPO / "tests" / "data" / "estate-0.1.0-inventory.yml")
 HOST_VARS = lab_inventory.hosts(INVENTORY)
 
 
