@@ -224,7 +224,7 @@ demo: venv
 	bash scripts/demo.sh
 
 bench: venv
-	$(BIN)/python dev/bench/run.py $(if $(H),--hosts $(H))
+	$(BIN)/python dev/bench/run.py $(if $(H),--hosts $(H)) $(if $(SCOPE),--scope $(SCOPE))
 
 clean:
 	rm -rf $(BUILD) tests/output .mypy_cache .pytest_cache .ruff_cache changelogs/.plugin-cache.yaml

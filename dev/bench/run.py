@@ -425,7 +425,9 @@ class Bench:
         self.estate = generate_estate(args.hosts)
         self.hosts = hosts_of(self.estate)
         self.components = components_per_host(self.estate)
-        self.estate_file = write_inventory(self.work / "estate.yml", estate_inventory(self.estate))
+        self.estate_file = write_inventory(
+            self.work / "estate.yml", estate_inventory(self.estate, scope=args.scope)
+        )
         self.floor_playbook = write_floor(self.work)
         # The first Front End is never collocated (see generate_estate).
         self.fe_host = self.estate["ocs_front_end"][0][0]
@@ -517,7 +519,7 @@ class Bench:
             return {}
         fe_file = write_inventory(
             self.work / "estate-frontend.yml",
-            estate_inventory(sub_estate(self.estate, [self.fe_host])),
+            estate_inventory(sub_estate(self.estate, [self.fe_host]), scope=self.args.scope),
         )
         scopes = {"frontend": ([self.fe_host], 0.0, fe_file)}
         if a.latency > 0:
@@ -951,6 +953,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "cost (0: skip; default 0.05, about 0.3 s per command)",
     )
     p.add_argument("--transport", choices=("basic", "ntlm", "https", "mixed"), default="basic")
+    p.add_argument(
+        "--scope",
+        choices=("any", "inventory"),
+        default="any",
+        help="ocs_firewall_scope of the estate: any (default), or inventory (every rule "
+        "limited to its peers, each host with an ocs_firewall_address)",
+    )
     p.add_argument(
         "--timeout",
         type=float,

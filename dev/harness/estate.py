@@ -137,19 +137,45 @@ def sub_estate(
     return {g: [(h, hv) for h, hv in members if h in keep] for g, members in estate.items()}
 
 
+# The scope variables of an estate whose rules are limited to their peers (documentation
+# ranges: rule data only).
+SCOPED_VARS: dict[str, Any] = {
+    "ocs_firewall_scope": "inventory",
+    "ocs_firewall_client_networks": ["10.20.0.0/16"],
+    "ocs_firewall_gateway_networks": ["203.0.113.0/24"],
+    "ocs_firewall_domain_controllers": ["10.10.0.5"],
+}
+
+
 def estate_inventory(
     estate: Mapping[str, Sequence[tuple[str, Mapping[str, Any]]]],
+    *,
+    scope: str = "any",
 ) -> dict[str, Any]:
-    """An Ansible YAML inventory (``all.children.<group>.hosts``) for an estate."""
+    """An Ansible YAML inventory (``all.children.<group>.hosts``) for an estate.
+
+    ``scope="inventory"``: every rule limited to its peers (``ocs_firewall_scope``), each
+    host with an ``ocs_firewall_address`` of its own, and no component's own
+    ``remote_addresses``.
+    """
     children: dict[str, Any] = {}
+    addresses: dict[str, str] = {}
     for group, members in estate.items():
         if not members:
             continue
         hosts: dict[str, Any] = {}
         for name, hv in members:
-            hosts[name] = dict(hv) if hv else None
+            values = dict(hv)
+            if scope == "inventory":
+                values = {k: v for k, v in values.items() if not k.endswith("_remote_addresses")}
+                number = addresses.setdefault(name, str(len(addresses) + 1))
+                values["ocs_firewall_address"] = f"10.10.{int(number) // 250}.{int(number) % 250}"
+            hosts[name] = values or None
         children[group] = {"hosts": hosts}
-    return {"all": {"children": children}}
+    inventory: dict[str, Any] = {"all": {"children": children}}
+    if scope == "inventory":
+        inventory["all"]["vars"] = dict(SCOPED_VARS)
+    return inventory
 
 
 def hosts_of(estate: Mapping[str, Sequence[tuple[str, Any]]]) -> list[str]:

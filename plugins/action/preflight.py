@@ -47,6 +47,7 @@ class ActionModule(ActionBase):
         inventory = _scope.Inventory(task_vars.get("groups", {}), hostvars, checked=hosts)
         problems: dict[str, list[str]] = {}
         components: dict[str, list[str]] = {}
+        scoped = False
         for host in hosts:
             variables = hostvars[host]
             group_names = list(variables["group_names"])
@@ -60,7 +61,10 @@ class ActionModule(ActionBase):
                 problems[host] = found
             else:
                 components[host] = [s.component.key for s in request.settings]
-        result.update(changed=False, problems=problems, components=components)
+                scoped = scoped or request.scope == "inventory"
+        # The peers' addresses, worked out once here for every host's task to reuse.
+        book = inventory.book() if scoped and not problems else {}
+        result.update(changed=False, problems=problems, components=components, address_book=book)
         if problems:
             count = sum(len(p) for p in problems.values())
             lines = [f"{host}: {p}" for host, found in problems.items() for p in found]

@@ -46,6 +46,7 @@ class ActionModule(_remote.FirewallAction):
     ARGUMENT_SPEC = {
         "components": {"type": "raw"},
         "remove_unassigned": {"type": "bool"},
+        "peer_addresses": {"type": "dict"},
     }
 
     def run_firewall(
@@ -58,7 +59,11 @@ class ActionModule(_remote.FirewallAction):
             variables,
             components=args["components"],
             remove_unassigned=args["remove_unassigned"],
-            inventory=_scope.Inventory(task_vars.get("groups", {}), task_vars.get("hostvars", {})),
+            inventory=_scope.Inventory(
+                task_vars.get("groups", {}),
+                task_vars.get("hostvars", {}),
+                book=args["peer_addresses"],
+            ),
         )
         if request is None:
             # Nothing has been sent to the host.

@@ -52,6 +52,15 @@ components:
   returned: always
   type: dict
   sample: {fe01.ocs.example: [front_end, av_conferencing]}
+address_book:
+  description:
+    - With C(ocs_firewall_scope=inventory) on any host of the play, the address every
+      holder of every server component shows its peers, by component then host, for
+      O(ocs.firewall.win_ocs_firewall#module:peer_addresses); empty otherwise.
+  returned: always
+  type: dict
+  sample: {archiving: {arch01.ocs.example: {addresses: [10.10.0.70]}}}
+  version_added: 0.2.0
 problems:
   description: Every problem found, keyed by host (empty when all is well).
   returned: always

@@ -221,9 +221,9 @@ def component_rules(
         include_extras=settings.include_extras,
         internal_addresses=settings.addresses_of("internal"),
         external_addresses=settings.addresses_of("external"),
-        service_addresses={
-            service: addresses for service, addresses in settings.service_addresses if addresses
-        },
+        # Every service, those without addresses too: an any-interface entry is bound only
+        # when every external address is known.
+        service_addresses=dict(settings.service_addresses),
         opt_ins=settings.opt_ins,
         remote_addresses=settings.remote_addresses,
         remotes=remotes,

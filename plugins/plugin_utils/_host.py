@@ -34,6 +34,8 @@ class HostRequest:
     # The remote addresses the inventory's scope gives each component's entries (empty
     # with the scope any: every rule then takes its component's remote_addresses).
     remotes: _scope.Remotes = dataclasses.field(default_factory=dict)
+    # ocs_firewall_scope: any or inventory.
+    scope: str = "any"
 
     @property
     def groups(self) -> list[str]:
@@ -99,7 +101,7 @@ def host_request(
     remotes, problems = _scope.remotes(checked, scope, inventory)
     if problems:
         return None, problems
-    return HostRequest(tuple(checked), remove_unassigned, remotes), []
+    return HostRequest(tuple(checked), remove_unassigned, remotes, scope.mode), []
 
 
 def _component_keys(group_names: Sequence[str], components: Any, problems: list[str]) -> list[str]:

@@ -107,13 +107,39 @@ class Inventory:
         groups: Mapping[str, Sequence[str]],
         hostvars: Mapping[str, Mapping[str, Any]],
         checked: Iterable[str] = (),
+        book: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         """``checked``: hosts whose own variables are checked in the same run (the
-        preflight's hosts): a wrong address of theirs is reported once, as theirs."""
+        preflight's hosts): a wrong address of theirs is reported once, as theirs.
+        ``book``: the addresses worked out already, as :meth:`book` gives them (reading
+        a host's variables costs a merge of all of its variables: the preflight does it
+        once for the play, instead of once per host)."""
         self._groups = groups
         self._hostvars = hostvars
         self.checked = frozenset(checked)
         self._addresses: dict[tuple[str, str], tuple[tuple[str, ...] | None, str, bool]] = {}
+        for key, holders in (book or {}).items():
+            for host, found in holders.items():
+                addresses = found.get("addresses")
+                self._addresses[str(host), str(key)] = (
+                    tuple(map(str, addresses)) if addresses is not None else None,
+                    str(found.get("why", "")),
+                    bool(found.get("wrong", False)),
+                )
+
+    def book(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """The address every holder of every server component shows its peers (plain
+        data, for :class:`Inventory` ``book=``)."""
+        book: dict[str, dict[str, dict[str, Any]]] = {}
+        for key in _catalogue.server_components():
+            for holder in self.holders(key):
+                addresses, why, wrong = self.address(holder, key)
+                book.setdefault(key, {})[holder] = (
+                    {"addresses": list(addresses)}
+                    if addresses is not None
+                    else {"addresses": None, "why": why, "wrong": wrong}
+                )
+        return book
 
     def holders(self, key: str) -> list[str]:
         """The inventory hosts in the component's group, in inventory order."""
@@ -137,8 +163,8 @@ class Inventory:
                 for n in [*names, ADDRESS_VARIABLE, "ansible_host"]
                 if n in variables
             }
-        except Exception as exc:  # a value that cannot be templated is the peer's problem
-            return None, f"its variables cannot be worked out ({exc})", True
+        except Exception as exc:  # ansible_host too: reported here, not by the holder
+            return None, f"its variables cannot be worked out ({exc})", False
         for name in [*names, ADDRESS_VARIABLE]:
             value = values.get(name)
             if value in (None, [], ""):
@@ -209,7 +235,11 @@ def remotes(
                 for holder in inventory.holders(peer):
                     addresses, why, wrong = inventory.address(holder, peer)
                     if addresses is None and wrong and holder in inventory.checked:
-                        # Reported as the holder's own problem in the same run.
+                        # The holder's own check reports the wrong value in full.
+                        problems.append(
+                            f"{SCOPE_VARIABLE}: {holder} (ocs_{peer}) is a peer of this host's "
+                            f"{key} rules and its address is wrong (reported for {holder})"
+                        )
                         missing = True
                     elif addresses is None:
                         fix = "fix it" if wrong else f"set {ADDRESS_VARIABLE} for {holder}"

@@ -394,3 +394,106 @@ def test_extras_name_their_source_and_role_title() -> None:
         assert entry["source"], entry["id"]
         assert entry["component_title"] == cat.components()[entry["component"]].title
         assert entry["seed_ports"] is None and entry["corrections"] == []
+
+
+# ---- flows: the services that listen and the peers at the other end ----
+
+SERVER_ENTRIES = [e for e in CATALOGUE if e["host_kind"] == "server"]
+with open(cat.CATALOGUE_PATH, encoding="utf-8") as _handle:
+    SOURCES: dict[str, str] = yaml.safe_load(_handle)["sources"]
+KINDS = cat.peer_kinds()
+EDGE_SERVICES = ["access_edge", "webconf_edge", "av_edge"]
+
+
+def entry_id(entry: dict[str, Any]) -> str:
+    return str(entry["id"])
+
+
+@pytest.mark.parametrize("entry", SERVER_ENTRIES, ids=entry_id)
+def test_every_server_entry_names_its_services_and_peers(entry: dict[str, Any]) -> None:
+    """The scope from the inventory opens a rule to its peers only: an entry without
+    peers would be a rule nobody may reach."""
+    assert entry["service"] and all(s in cat.services() for s in entry["service"])
+    servers = cat.server_components()
+    assert entry["peers"] and all(p in servers or p in KINDS for p in entry["peers"])
+
+
+@pytest.mark.parametrize("entry", SERVER_ENTRIES, ids=entry_id)
+def test_services_and_peers_are_documented_or_marked_inferred(entry: dict[str, Any]) -> None:
+    """Each flow comes from a listed Microsoft document, or says it is an inference."""
+    assert all(source in SOURCES for source in entry["flow_sources"])
+    for field in ("service", "peers"):
+        assert entry["flow_sources"] or field in entry["inferred"], field
+
+
+def test_non_server_entries_carry_no_flow_fields() -> None:
+    others = [e for e in CATALOGUE if e["host_kind"] != "server"]
+    assert others
+    for entry in others:
+        assert not set(cat.FLOW_FIELDS) & set(entry), entry["id"]
+
+
+def test_every_service_and_peer_kind_is_used() -> None:
+    assert {s for e in SERVER_ENTRIES for s in e["service"]} == set(cat.services())
+    assert set(KINDS) <= {p for e in SERVER_ENTRIES for p in e["peers"]}
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in SERVER_ENTRIES if e["component"] == "edge"], ids=entry_id
+)
+def test_edge_entries_name_only_edge_services(entry: dict[str, Any]) -> None:
+    assert entry["service"] and set(entry["service"]) <= set(EDGE_SERVICES)
+
+
+def test_every_edge_service_has_entries_on_the_external_side() -> None:
+    external = [
+        e for e in SERVER_ENTRIES if e["component"] == "edge" and e["interface"] == "external"
+    ]
+    for service in EDGE_SERVICES:
+        assert any(service in e["service"] for e in external), service
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in SERVER_ENTRIES if e["component"] == "edge"], ids=entry_id
+)
+def test_the_edge_internet_side_is_open_and_its_internal_side_scoped(entry: dict[str, Any]) -> None:
+    """With the scope from the inventory the Edge's external rules stay open to the
+    Internet (a peer kind of scope any); its internal rules have internal peers only."""
+    open_peer = any(p in KINDS and KINDS[p].open for p in entry["peers"])
+    assert open_peer is (entry["interface"] == "external")
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in SERVER_ENTRIES if e["component"] == "archiving"], ids=entry_id
+)
+def test_archiving_is_reached_by_the_front_ends_only(entry: dict[str, Any]) -> None:
+    assert entry["peers"] == ["front_end"]
+
+
+def test_the_archiving_server_has_entries() -> None:
+    assert len([e for e in SERVER_ENTRIES if e["component"] == "archiving"]) >= 5
+
+
+def test_the_back_end_sql_server_is_reached_by_the_front_ends() -> None:
+    assert BY_ID["extra-sql-backend-1433"]["peers"] == ["front_end"]
+    assert BY_ID["extra-sql-backend-1433"]["service"] == ["sql_server"]
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "peer"),
+    [
+        ("seed-28", "domain_controllers"),  # CWA Kerberos
+        ("seed-32", "domain_controllers"),  # CWA LDAP
+        ("seed-49", "pstn_gateways"),  # Mediation gateway-side SIP
+        ("seed-14", "internal_clients"),  # Front End PSOM from Live Meeting
+        ("seed-44", "front_end"),  # Archiving MSMQ
+        ("seed-52", "front_end"),  # Edge A/V authentication
+    ],
+)
+def test_documented_peers(entry_id: str, peer: str) -> None:
+    assert peer in BY_ID[entry_id]["peers"]
+
+
+def test_only_the_r1_federation_entry_needs_an_opt_in() -> None:
+    opted = {e["id"]: e["opt_in"] for e in SERVER_ENTRIES if e["opt_in"] is not None}
+    assert opted == {"extra-edge-av-r1-federation": "r1_federation"}

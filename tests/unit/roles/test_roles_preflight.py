@@ -109,7 +109,9 @@ def test_every_bad_host_is_reported_in_one_run(collections_root: Path) -> None:
     result = run_site(collections_root, "-e", json.dumps(extra_vars), "--limit", limit)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
-    assert "2 problem(s) on 2 host(s), no host was contacted" in output
+    # The Edge's own problem, and fe01 naming the Edge as a peer it cannot scope.
+    assert "problem(s) on 3 host(s), no host was contacted" in output
+    assert "fe01.ocs.example: ocs_firewall_scope: edge01.ocs.example (ocs_edge)" in output
     assert 'edge01.ocs.example: ocs_edge_internal_addresses: "10.10.1.300"' in output
     assert 'med01.ocs.example: ocs_mediation_state: "gone" is not a state' in output
     assert APPLY_TASK not in output

@@ -120,8 +120,12 @@ def test_server_role_checks_every_host_once_then_applies(entry: str) -> None:
     assert "ocs.firewall.preflight" in preflight
     assert preflight["run_once"] is True
     assert {"preflight", "always"} <= set(preflight["tags"])
-    # No options: the components come from each host's inventory groups.
-    assert apply["ocs.firewall.win_ocs_firewall"] is None
+    # The components come from each host's inventory groups; the peers' addresses the
+    # preflight worked out once are passed on (run_once registers them for every host).
+    register = preflight["register"]
+    assert apply["ocs.firewall.win_ocs_firewall"] == {
+        "peer_addresses": f"{{{{ {register}.address_book | default(omit) }}}}"
+    }
     assert apply["tags"] == ["apply"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 from unittest.mock import MagicMock
@@ -81,19 +82,28 @@ def test_two_bad_hosts_are_both_reported_and_no_host_is_contacted() -> None:
     )
     result, connection, lab = preflight(hosts)
     assert result["failed"] is True
-    assert set(result["problems"]) == {"edge01.ocs.example", "med01.ocs.example"}
+    # The Edge's internal and the Mediation Server's pool addresses are what their peers
+    # see (the scope is the inventory's): each host with rules for them names the bad host,
+    # and the full reason stays the bad host's own.
+    bad = {"edge01.ocs.example", "med01.ocs.example"}
+    peers_of_bad = set(result["problems"]) - bad
+    assert bad <= set(result["problems"]) and peers_of_bad >= {"fe01.ocs.example"}
+    for host in peers_of_bad:
+        for problem in result["problems"][host]:
+            assert re.search(r"(edge01|med01)\.ocs\.example \(ocs_(edge|mediation)\)", problem)
+            assert re.search(r"reported for (edge01|med01)\.ocs\.example\)$", problem)
     assert result["problems"]["med01.ocs.example"] == [
         'ocs_mediation_state: "gone" is not a state; valid states are present, absent',
         'ocs_mediation_pool_addresses: "LocalSubnet" is not a valid local address; give this '
         "server's own IPv4 or IPv6 addresses, networks or ranges (no keywords)",
     ]
     message = result["msg"]
-    assert message.startswith("3 problem(s) on 2 host(s), no host was contacted: ")
+    assert re.match(r"\d+ problem\(s\) on \d+ host\(s\), no host was contacted: ", message)
     assert 'edge01.ocs.example: ocs_edge_internal_addresses: "10.10.1.300"' in message
     assert 'med01.ocs.example: ocs_mediation_state: "gone"' in message
     assert 'med01.ocs.example: ocs_mediation_pool_addresses: "LocalSubnet"' in message
     # The good hosts are still listed with their components.
-    assert "fe01.ocs.example" in result["components"]
+    assert "sql01.ocs.example" in result["components"]
     assert "edge01.ocs.example" not in result["components"]
     assert_no_host_contacted(connection, lab)
 
@@ -230,8 +240,12 @@ def test_a_variable_that_cannot_be_templated_is_one_more_problem() -> None:
         "ocs_edge_internal_addresses",
     )
     result, _calls, _warnings = preflight(hosts)
-    assert set(result["problems"]) == {"edge01.ocs.example", "cwa01.ocs.example"}
+    assert {"edge01.ocs.example", "cwa01.ocs.example"} <= set(result["problems"])
     assert "ocs_edge_internal_addresses" in result["problems"]["edge01.ocs.example"][0]
+    # The hosts that have the Edge as a peer cannot scope their rules for it either.
+    for host in set(result["problems"]) - {"edge01.ocs.example", "cwa01.ocs.example"}:
+        assert all("edge01.ocs.example (ocs_edge)" in p for p in result["problems"][host])
+        assert all("'edge_ip' is undefined" in p for p in result["problems"][host])
 
 
 def test_a_misspelt_component_group_is_warned_about() -> None:
@@ -255,3 +269,23 @@ def test_a_misspelt_component_group_is_warned_about() -> None:
     (warning,) = [c.args[0] for c in display.warning.call_args_list]
     assert "gc01.ocs.example" in warning and "ocs_group_chats" in warning
     assert "did you mean ocs_group_chat?" in warning
+
+
+def test_a_scoped_estate_gets_the_address_of_every_server_once() -> None:
+    result, connection, lab = preflight(hostvars())
+    assert not result.get("failed"), result
+    book = result["address_book"]
+    assert book["archiving"] == {"arch01.ocs.example": {"addresses": ["10.10.0.70"]}}
+    # The Edge as its internal peers see it; a collocated host once per component.
+    assert book["edge"] == {"edge01.ocs.example": {"addresses": ["10.10.1.10"]}}
+    assert book["mediation"]["med01.ocs.example"] == {"addresses": ["10.10.0.40"]}
+    assert book["mediation"]["se01.ocs.example"] == {"addresses": ["10.10.0.13"]}
+    assert_no_host_contacted(connection, lab)
+
+
+def test_an_estate_scoped_nowhere_gets_no_address_book() -> None:
+    hosts = hostvars()
+    for variables in hosts.values():
+        variables["ocs_firewall_scope"] = "any"
+    result, _connection, _lab = preflight(hosts)
+    assert not result.get("failed") and result["address_book"] == {}

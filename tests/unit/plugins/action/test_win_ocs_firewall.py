@@ -445,3 +445,35 @@ def test_a_windows_server_2008_host_refuses_newer_keywords_before_any_change() -
     assert host.state == before
     # The same host with addresses converges.
     assert not converge(host, task_vars("sql01.ocs.example"))[0].get("failed")
+
+
+# ---- the peers' addresses, worked out once by the preflight --------------------------------
+
+
+class Untouchable(dict[str, Any]):
+    """Hostvars of a host that must not be read: the address book holds its address."""
+
+    def __getitem__(self, name: str) -> Any:
+        raise AssertionError(f"hostvars read for {name}")
+
+    def __contains__(self, name: object) -> bool:
+        raise AssertionError(f"hostvars read for {name}")
+
+
+def test_the_preflights_address_book_spares_reading_every_peers_variables() -> None:
+    variables = task_vars("arch01.ocs.example")
+    front_ends = variables["groups"]["ocs_front_end"]
+    book = {"front_end": {h: {"addresses": [f"10.99.0.{n}"]} for n, h in enumerate(front_ends)}}
+    variables["hostvars"] = {
+        h: (Untouchable() if h in front_ends else v) for h, v in variables["hostvars"].items()
+    }
+    host = lab_host()
+    result, _other = converge(host, variables, {"peer_addresses": book})
+    assert result["changed"] is True
+    archiving = [r for r in host.rules if r["grouping"] == SERVERS["archiving"].group]
+    assert len(archiving) == 5
+    # The book's addresses, not the inventory's (10.10.0.11-13): it was used, alone.
+    for rule in archiving:
+        assert rule["remote_addresses"] == ",".join(
+            f"10.99.0.{n}/255.255.255.255" for n in range(len(front_ends))
+        )

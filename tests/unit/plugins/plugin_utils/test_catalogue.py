@@ -234,3 +234,249 @@ def test_select_as_published_filters_on_seed_values() -> None:
 def test_select_rejects_unknown_values(kwargs: dict[str, Any], bad: str) -> None:
     with pytest.raises(ValueError, match=re.escape(bad) + ".*valid values: "):
         cat.select(CATALOGUE, **kwargs)
+
+
+# ---- flow fields: service, peers, flow_sources, opt_in ----
+
+
+def _drop_opt_in_users(doc: dict[str, Any]) -> None:
+    _entry(doc, "extra-edge-av-r1-federation")["opt_in"] = None
+
+
+def _add_unused_opt_in(doc: dict[str, Any]) -> None:
+    doc["components"]["edge"]["opt_ins"]["ocs2005_federation"] = "Federation with OCS 2005"
+
+
+def _peer_scope(scope: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda doc: doc["peers"]["internal_clients"].__setitem__("scope", scope)
+
+
+def _edge_service(doc: dict[str, Any]) -> None:
+    doc["components"]["edge"]["services"]["sip_edge"] = "sip_addresses"
+
+
+def _drop_service(doc: dict[str, Any]) -> None:
+    # The Edge's own services table still names it.
+    del doc["services"]["av_edge"]
+
+
+def _peer_named_like_a_component(doc: dict[str, Any]) -> None:
+    doc["peers"]["front_end"] = {"title": "Pool", "scope": "any", "required": False}
+
+
+def _peer_required_word(doc: dict[str, Any]) -> None:
+    doc["peers"]["load_balancers"]["required"] = "no"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "entry_id", "field", "words"),
+    [
+        (_drop("seed-05", "service"), "seed-05", "service", "missing required field"),
+        (_drop("seed-05", "peers"), "seed-05", "peers", "missing required field"),
+        (_drop("seed-05", "flow_sources"), "seed-05", "flow_sources", "missing required field"),
+        (_drop("seed-05", "opt_in"), "seed-05", "opt_in", "missing required field"),
+        (_set("seed-05", "service", []), "seed-05", "service", "non-empty list"),
+        (_set("seed-05", "service", ["sip"]), "seed-05", "service", "has 'sip'; valid values"),
+        (_set("seed-05", "peers", []), "seed-05", "peers", "non-empty list"),
+        (
+            _set("seed-05", "peers", ["front_end", "pbx"]),
+            "seed-05",
+            "peers",
+            "has 'pbx'; valid values: front_end,",
+        ),
+        # A load balancer is a peer kind, not a component's host.
+        (
+            _set("seed-05", "peers", ["front_end_load_balancer"]),
+            "seed-05",
+            "peers",
+            "has 'front_end_load_balancer'",
+        ),
+        (
+            _set("seed-05", "peers", ["front_end", "front_end"]),
+            "seed-05",
+            "peers",
+            "lists a value twice",
+        ),
+        (
+            _set("seed-53", "service", ["access_edge", "front_end"]),
+            "seed-53",
+            "service",
+            "has 'front_end'; valid values: access_edge, webconf_edge, av_edge",
+        ),
+        (_set("seed-17", "peers", ["front_end"]), "seed-17", "peers", "only a server entry"),
+        (_set("seed-62", "service", ["front_end"]), "seed-62", "service", "only a server entry"),
+        (_set("seed-17", "opt_in", None), "seed-17", "opt_in", "only a server entry"),
+        (_set("seed-05", "flow_sources", ["kb0"]), "seed-05", "flow_sources", "has 'kb0'"),
+        (_set("seed-05", "flow_sources", "dd425238"), "seed-05", "flow_sources", "must be a list"),
+        # seed-54 infers neither its service nor its peers; seed-02 infers its service only.
+        (
+            _set("seed-54", "flow_sources", []),
+            "seed-54",
+            "flow_sources",
+            "names no document, so service and peers must be listed in inferred",
+        ),
+        (
+            _set("seed-02", "flow_sources", []),
+            "seed-02",
+            "flow_sources",
+            "names no document, so peers must be listed in inferred",
+        ),
+        (_set("seed-05", "inferred", ["flow_sources"]), "seed-05", "inferred", "'flow_sources'"),
+        (
+            _set("seed-53", "opt_in", "r2_federation"),
+            "seed-53",
+            "opt_in",
+            "'r2_federation' is not an opt-in of component 'edge'; valid: r1_federation",
+        ),
+        (
+            _set("seed-05", "opt_in", "r1_federation"),
+            "seed-05",
+            "opt_in",
+            "'r1_federation' is not an opt-in of component 'front_end' (it has none)",
+        ),
+    ],
+)
+def test_flow_field_errors_name_entry_and_field(
+    mutate: Callable[[dict[str, Any]], None], entry_id: str, field: str, words: str
+) -> None:
+    document = _document()
+    mutate(document)
+    with pytest.raises(cat.CatalogueError) as caught:
+        cat.validate_catalogue(document)
+    line = next(
+        (p for p in caught.value.problems if p.startswith(f"entry {entry_id!r}: {field}:")), None
+    )
+    assert line is not None, str(caught.value)
+    assert words in line, line
+
+
+def test_flow_sources_may_be_empty_when_service_and_peers_are_inferred() -> None:
+    document = _document()
+    entry = _entry(document, "seed-54")
+    entry["flow_sources"] = []
+    entry["inferred"] = ["service", "peers"]
+    checked = cat.validate_catalogue(document)
+    assert next(e for e in checked.entries if e["id"] == "seed-54")["flow_sources"] == []
+
+
+@pytest.mark.parametrize(
+    ("mutate", "start", "words"),
+    [
+        pytest.param(
+            _peer_scope("client_networks"),
+            "peers.internal_clients.scope:",
+            "must be 'any' or an ocs_firewall_* variable name, got 'client_networks'",
+            id="peer-scope-not-a-variable",
+        ),
+        pytest.param(
+            _peer_scope("ocs_client_networks"),
+            "peers.internal_clients.scope:",
+            "got 'ocs_client_networks'",
+            id="peer-scope-not-collection-wide",
+        ),
+        pytest.param(
+            _peer_scope(None),
+            "peers.internal_clients.scope:",
+            "got None",
+            id="peer-scope-null",
+        ),
+        pytest.param(
+            _peer_required_word,
+            "peers.load_balancers.required:",
+            "must be true or false, got 'no'",
+            id="peer-required-not-bool",
+        ),
+        pytest.param(
+            _peer_named_like_a_component,
+            "peers.front_end:",
+            "is a component key",
+            id="peer-is-a-component",
+        ),
+        pytest.param(
+            _edge_service,
+            "components.edge.services:",
+            "must map services of the services table",
+            id="component-service-unknown",
+        ),
+        pytest.param(
+            _drop_service,
+            "components.edge.services:",
+            "must map services of the services table",
+            id="component-service-dropped-from-table",
+        ),
+        pytest.param(
+            _drop_opt_in_users,
+            "components.edge.opt_ins.r1_federation:",
+            "no entry needs this opt-in",
+            id="opt-in-no-longer-used",
+        ),
+        pytest.param(
+            _add_unused_opt_in,
+            "components.edge.opt_ins.ocs2005_federation:",
+            "no entry needs this opt-in",
+            id="opt-in-never-used",
+        ),
+    ],
+)
+def test_flow_table_errors_name_the_table_row(
+    mutate: Callable[[dict[str, Any]], None], start: str, words: str
+) -> None:
+    document = _document()
+    mutate(document)
+    with pytest.raises(cat.CatalogueError) as caught:
+        cat.validate_catalogue(document)
+    line = next((p for p in caught.value.problems if p.startswith(start)), None)
+    assert line is not None, str(caught.value)
+    assert words in line, line
+
+
+def test_the_flow_tables_are_checked() -> None:
+    checked = cat.validate_catalogue(_document())
+    assert checked.services["av_edge"] == "A/V Edge service"
+    clients = checked.peers["internal_clients"]
+    assert (clients.scope, clients.required, clients.open) == (
+        "ocs_firewall_client_networks",
+        True,
+        False,
+    )
+    assert checked.peers["external_users"].open
+    edge = checked.components["edge"]
+    assert edge.service_addresses == (
+        ("access_edge", "access_addresses"),
+        ("webconf_edge", "webconf_addresses"),
+        ("av_edge", "av_addresses"),
+    )
+    assert [name for name, _text in edge.opt_ins] == ["r1_federation"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"service": "av_edge"}, lambda e: "av_edge" in e.get("service", ())),
+        ({"service": "msmq"}, lambda e: "msmq" in e.get("service", ())),
+        ({"peer": "domain_controllers"}, lambda e: "domain_controllers" in e.get("peers", ())),
+        ({"peer": "front_end"}, lambda e: "front_end" in e.get("peers", ())),
+    ],
+)
+def test_query_flow_filters(
+    kwargs: dict[str, Any], expected: Callable[[dict[str, Any]], bool]
+) -> None:
+    got = [e["id"] for e in cat.query(**kwargs)]
+    want = [e["id"] for e in CATALOGUE if expected(e)]
+    assert got == want
+    assert 0 < len(got) < len(CATALOGUE)
+    assert all(e["host_kind"] == "server" for e in cat.query(**kwargs))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "bad"),
+    [
+        ({"service": "sip"}, "service: unknown value 'sip'"),
+        ({"peer": "pbx"}, "peer: unknown value 'pbx'"),
+    ],
+)
+def test_query_rejects_unknown_flow_values(kwargs: dict[str, Any], bad: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(bad) + ".*valid values: "):
+        cat.query(**kwargs)
+    with pytest.raises(ValueError, match=re.escape(bad)):
+        cat.select(CATALOGUE, **kwargs)

@@ -22,6 +22,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._component_rules impo
     ComponentRulesError,
     build_rules,
     component_rules,
+    made_entries,
     port_text,
     rule_name,
 )
@@ -366,3 +367,226 @@ def test_extras_are_included_by_default() -> None:
     rules = component_rules(settings("front_end"))
     assert any("(extra-" in r.name for r in rules)
     assert all(not r.local_addresses for r in rules)
+
+
+# --- the Edge's external services, each on its own addresses ----------------------------
+
+
+EDGE_SERVICES = [
+    entry(id="e-access", ports=["5061"], interface="external", service=["access_edge"]),
+    entry(id="e-webconf", ports=["444"], interface="external", service=["webconf_edge"]),
+    entry(id="e-av", ports=["3478"], interface="external", service=["av_edge"]),
+    entry(
+        id="e-all",
+        ports=["443"],
+        interface="external",
+        service=["access_edge", "webconf_edge", "av_edge"],
+    ),
+    entry(id="e-int", ports=["5062"], interface="internal", service=["av_edge"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("external", "services", "expected"),
+    [
+        pytest.param(
+            [],
+            {"access_edge": ["192.0.2.10"]},
+            {"e-access": ["192.0.2.10"], "e-webconf": [], "e-av": [], "e-all": []},
+            id="access-only-set",
+        ),
+        pytest.param(
+            ["192.0.2.1"],
+            {"access_edge": ["192.0.2.10"]},
+            {
+                "e-access": ["192.0.2.10"],
+                "e-webconf": ["192.0.2.1"],
+                "e-av": ["192.0.2.1"],
+                "e-all": ["192.0.2.1", "192.0.2.10"],
+            },
+            id="access-set-others-on-external",
+        ),
+        pytest.param(
+            [],
+            {
+                "access_edge": ["192.0.2.10"],
+                "webconf_edge": ["192.0.2.20"],
+                "av_edge": ["192.0.2.30"],
+            },
+            {
+                "e-access": ["192.0.2.10"],
+                "e-webconf": ["192.0.2.20"],
+                "e-av": ["192.0.2.30"],
+                "e-all": ["192.0.2.10", "192.0.2.20", "192.0.2.30"],
+            },
+            id="all-three-set",
+        ),
+        pytest.param(
+            ["192.0.2.1", "192.0.2.2"],
+            {},
+            {
+                "e-access": ["192.0.2.1", "192.0.2.2"],
+                "e-webconf": ["192.0.2.1", "192.0.2.2"],
+                "e-av": ["192.0.2.1", "192.0.2.2"],
+                "e-all": ["192.0.2.1", "192.0.2.2"],
+            },
+            id="only-external-every-service-on-it",
+        ),
+        pytest.param(
+            [],
+            {"av_edge": ["192.0.2.30"]},
+            {"e-access": [], "e-webconf": [], "e-av": ["192.0.2.30"], "e-all": []},
+            id="one-service-set-external-empty-shared-port-any",
+        ),
+        pytest.param(
+            ["192.0.2.1"],
+            {"access_edge": [], "webconf_edge": []},
+            {
+                "e-access": ["192.0.2.1"],
+                "e-webconf": ["192.0.2.1"],
+                "e-av": ["192.0.2.1"],
+                "e-all": ["192.0.2.1"],
+            },
+            id="empty-service-lists-use-external",
+        ),
+    ],
+)
+def test_edge_services_bind_their_own_addresses(
+    external: list[str], services: dict[str, list[str]], expected: dict[str, list[str]]
+) -> None:
+    """An Edge with one public address per service binds each service's rules to its own
+    address; a port several services share (443) to all of theirs, or to any address when
+    one of them may be on any."""
+    rules = build_rules(
+        EDGE_SERVICES,
+        label="Edge",
+        profiles=ALL,
+        internal_addresses=["10.10.1.10"],
+        external_addresses=external,
+        service_addresses=services,
+    )
+    got = {r.name.rsplit("(", 1)[1].rstrip(")"): list(r.local_addresses) for r in rules}
+    # The internal side is the internal side's, whatever the services' addresses.
+    assert got.pop("e-int") == ["10.10.1.10"]
+    assert got == expected
+
+
+def test_edge_service_settings_reach_the_catalogue_rules() -> None:
+    rules = component_rules(
+        settings(
+            "edge",
+            internal_addresses=["10.10.1.10"],
+            access_addresses=["192.0.2.10"],
+            webconf_addresses=["192.0.2.20"],
+            av_addresses=["192.0.2.30"],
+        )
+    )
+    by_id = {e["id"]: e for e in _catalogue.server_entries("edge")}
+    own = {"access_edge": "192.0.2.10", "webconf_edge": "192.0.2.20", "av_edge": "192.0.2.30"}
+    seen = set()
+    for rule in rules:
+        found = by_id[_ownership.entry_of(rule.description) or ""]
+        if found["interface"] == "internal":
+            assert rule.local_addresses == ("10.10.1.10",), rule.name
+            continue
+        want = tuple(sorted(own[s] for s in found["service"]))
+        assert rule.local_addresses == want, rule.name
+        seen.add(want)
+    # seed-53 (443) is shared by the three services; the others are one service's.
+    assert ("192.0.2.10", "192.0.2.20", "192.0.2.30") in seen
+    assert ("192.0.2.10",) in seen and ("192.0.2.30",) in seen
+
+
+# --- opt-ins: entries made only when asked for by name ----------------------------------
+
+R1 = "extra-edge-av-r1-federation"
+EDGE_ENTRIES = _catalogue.query(["edge"], host_kind="server")
+
+
+@pytest.mark.parametrize(
+    ("options", "made"),
+    [
+        pytest.param({}, False, id="default-off"),
+        pytest.param({"include_extras": True}, False, id="extras-do-not-opt-in"),
+        pytest.param({"opt_ins": {"r1_federation"}}, True, id="opted-in"),
+        pytest.param(
+            {"opt_ins": {"r1_federation"}, "include_extras": False},
+            True,
+            id="opted-in-without-extras",
+        ),
+        pytest.param({"opt_ins": {"something_else"}}, False, id="another-opt-in"),
+    ],
+)
+def test_the_r1_federation_entry_is_made_only_with_its_opt_in(
+    options: dict[str, Any], made: bool
+) -> None:
+    rules = build_rules(EDGE_ENTRIES, label="Edge", profiles=ALL, **options)
+    mine = [r for r in rules if r.name.endswith(f"({R1})")]
+    if not made:
+        assert mine == []
+        return
+    # Inbound only unless outbound rules are asked for, for TCP and UDP.
+    assert shape(mine) == [("in", "tcp", ["50000-59999"]), ("in", "udp", ["50000-59999"])]
+    both = build_rules(EDGE_ENTRIES, label="Edge", profiles=ALL, include_outbound=True, **options)
+    assert [(r.direction, r.protocol) for r in both if r.name.endswith(f"({R1})")] == [
+        ("in", "tcp"),
+        ("in", "udp"),
+        ("out", "tcp"),
+        ("out", "udp"),
+    ]
+
+
+def test_made_entries_keep_extras_off_but_the_opted_in() -> None:
+    made = made_entries(EDGE_ENTRIES, include_extras=False, opt_ins={"r1_federation"})
+    ids = [e["id"] for e, _directions in made]
+    assert R1 in ids
+    assert not [i for i in ids if i.startswith("extra-") and i != R1]
+    assert dict((e["id"], d) for e, d in made)[R1] == ("in",)
+
+
+@pytest.mark.parametrize(
+    ("given", "made"),
+    [
+        pytest.param({}, False, id="setting-default"),
+        pytest.param({"r1_federation": True}, True, id="setting-on"),
+        pytest.param({"r1_federation": True, "include_extras": False}, True, id="no-extras"),
+        pytest.param({"r1_federation": "no"}, False, id="setting-word-off"),
+    ],
+)
+def test_the_r1_federation_setting(given: dict[str, Any], made: bool) -> None:
+    rules = component_rules(settings("edge", **given))
+    assert any(r.name.endswith(f"({R1})") for r in rules) is made
+
+
+# --- remotes: the inventory's scope per entry -------------------------------------------
+
+
+def test_remotes_replace_remote_addresses_per_entry() -> None:
+    """The scope from the inventory gives each entry its own remote addresses; an entry it
+    does not name keeps the component's remote_addresses."""
+    rules = build_rules(
+        EDGE,
+        label="Edge",
+        profiles=ALL,
+        remote_addresses=("192.0.2.0/24",),
+        remotes={"e-int": ("10.10.0.11", "10.10.0.12"), "e-any": ()},
+    )
+    got = {r.name.rsplit("(", 1)[1].rstrip(")"): r.remote_addresses for r in rules}
+    assert got == {
+        "e-int": ("10.10.0.11", "10.10.0.12"),
+        "e-ext": ("192.0.2.0/24",),
+        # () is the entry's scope too: any remote address.
+        "e-any": (),
+    }
+
+
+def test_component_rules_take_the_remotes_given() -> None:
+    edge = settings("edge", include_outbound=True)
+    remotes = {"seed-52": ("10.10.0.11",), "seed-51": ("198.51.100.0/24",)}
+    rules = component_rules(edge, remotes)
+    for rule in rules:
+        entry_id = _ownership.entry_of(rule.description) or ""
+        assert rule.remote_addresses == remotes.get(entry_id, ()), rule.name
+    # Both directions of an entry (seed-51: federation in and out) take its remotes.
+    federation = [(r.direction, r.remote_addresses) for r in rules if r.name.endswith("(seed-51)")]
+    assert federation == [("in", ("198.51.100.0/24",)), ("out", ("198.51.100.0/24",))]
