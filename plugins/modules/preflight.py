@@ -56,7 +56,7 @@ address_book:
   description:
     - With C(ocs_firewall_scope=inventory) on any host of the play, the address every
       holder of every server component shows its peers, by component then host, for
-      O(ocs.firewall.win_ocs_firewall#module:peer_addresses); empty otherwise.
+      the C(peer_addresses) option of M(ocs.firewall.win_ocs_firewall); empty otherwise.
   returned: always
   type: dict
   sample: {archiving: {arch01.ocs.example: {addresses: [10.10.0.70]}}}

@@ -69,12 +69,11 @@ options:
   peer_addresses:
     description:
       - The address each server of the inventory shows its peers, as
-        M(ocs.firewall.preflight) returns it (RV(ocs.firewall.preflight#module:address_book));
-        used only with C(ocs_firewall_scope=inventory). The ocs.firewall.server role
-        passes it.
+        M(ocs.firewall.preflight) returns it in its C(address_book) result; used only
+        with C(ocs_firewall_scope=inventory). The ocs.firewall.server role passes it.
       - Not set, the module works the addresses out itself from C(hostvars), which reads
-        the variables of every peer host once per host: fine for a few hosts, slow for
-        hundreds.
+        the variables of every peer host once per host (fine for a few hosts, slow for
+        hundreds).
     type: dict
     version_added: 0.2.0
 extends_documentation_fragment:

@@ -231,7 +231,6 @@ def remotes(
                         )
                         missing = True
                     continue
-                assert inventory is not None
                 for holder in inventory.holders(peer):
                     addresses, why, wrong = inventory.address(holder, peer)
                     if addresses is None and wrong and holder in inventory.checked:
