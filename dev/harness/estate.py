@@ -159,7 +159,7 @@ def estate_inventory(
     ``remote_addresses``.
     """
     children: dict[str, Any] = {}
-    addresses: dict[str, str] = {}
+    numbers: dict[str, int] = {}
     for group, members in estate.items():
         if not members:
             continue
@@ -168,8 +168,9 @@ def estate_inventory(
             values = dict(hv)
             if scope == "inventory":
                 values = {k: v for k, v in values.items() if not k.endswith("_remote_addresses")}
-                number = addresses.setdefault(name, str(len(addresses) + 1))
-                values["ocs_firewall_address"] = f"10.10.{int(number) // 250}.{int(number) % 250}"
+                # One address per host, the same in every group the host is in.
+                number = numbers.setdefault(name, len(numbers) + 1)
+                values["ocs_firewall_address"] = f"10.10.{number // 250}.{number % 250}"
             hosts[name] = values or None
         children[group] = {"hosts": hosts}
     inventory: dict[str, Any] = {"all": {"children": children}}

@@ -515,7 +515,8 @@ def _check_flow(
     problems = [f"{name}: missing required field" for name in FLOW_FIELDS if name not in entry]
     if problems:
         return problems
-    services = row.service_addresses and dict(row.service_addresses) or flows.services
+    # A component with services of its own (the Edge) names only those.
+    services = dict(row.service_addresses) or flows.services
     checks = {
         "service": _check_enum_list(tuple(services), allow_empty=False),
         "peers": _check_enum_list(flows.peer_keys, allow_empty=False),
@@ -551,6 +552,13 @@ class _Flows:
     services: dict[str, str]
     peers: dict[str, PeerKind]
     peer_keys: tuple[str, ...]
+
+
+def peer_keys(
+    components: Mapping[str, Component], peers: Mapping[str, PeerKind]
+) -> tuple[str, ...]:
+    """What an entry's ``peers`` may name: server component keys, then the peers table's."""
+    return (*(k for k, c in components.items() if c.host_kind == "server"), *peers)
 
 
 def _check_flow_tables(
@@ -684,8 +692,7 @@ def validate_catalogue(document: object, path: str | None = None) -> Catalogue:
     entries = document.get("entries")
     if not isinstance(entries, list) or not entries:
         raise CatalogueError(problems + ["entries: must be a non-empty list"], path)
-    servers = tuple(k for k, c in components.items() if c.host_kind == "server")
-    flows = _Flows(services, peers, (*servers, *peers))
+    flows = _Flows(services, peers, peer_keys(components, peers))
     problems += _check_entries(entries, sources, components, flows)
     used = {entry.get("component") for entry in entries if isinstance(entry, dict)}
     problems += [
@@ -821,8 +828,7 @@ def select(
         known = tuple(_catalogue().components)
     if flows is None and (service is not None or peer is not None):
         catalogue = _catalogue()
-        servers = [k for k, c in catalogue.components.items() if c.host_kind == "server"]
-        flows = (tuple(catalogue.services), (*servers, *catalogue.peers))
+        flows = (tuple(catalogue.services), peer_keys(catalogue.components, catalogue.peers))
     checks: list[tuple[str, Sequence[object], Sequence[str]]] = [
         ("components", list(components or []), tuple(known)),
         ("direction", [direction] if direction is not None else [], DIRECTIONS),
@@ -878,13 +884,12 @@ def query(
 ) -> list[Entry]:
     """Load the catalogue (cached) and ``select`` from it."""
     catalogue = _catalogue(path)
-    servers = [k for k, c in catalogue.components.items() if c.host_kind == "server"]
     return select(
         catalogue.entries,
         known=tuple(catalogue.components),
         service=service,
         peer=peer,
-        flows=(tuple(catalogue.services), (*servers, *catalogue.peers)),
+        flows=(tuple(catalogue.services), peer_keys(catalogue.components, catalogue.peers)),
         components=components,
         direction=direction,
         interface=interface,

@@ -141,17 +141,6 @@ class Settings:
     def addresses_of(self, side: str) -> tuple[str, ...]:
         return dict(self.local_addresses).get(side, ())
 
-    def service_addresses_of(self, service: str) -> tuple[str, ...]:
-        """The local addresses of an external service: its own, else the external side's."""
-        return dict(self.service_addresses).get(service) or self.addresses_of("external")
-
-    def external_addresses(self) -> tuple[str, ...]:
-        """Every external address: the side's and each service's."""
-        found = [*self.addresses_of("external")]
-        for _service, addresses in self.service_addresses:
-            found += [a for a in addresses if a not in found]
-        return tuple(found)
-
 
 def settings_of(component: Component) -> tuple[str, ...]:
     """Every setting of ``component``, in documentation order."""

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 from checkout import REPO
-from expected import COMMON_SETTINGS
+from expected import COMMON_SETTINGS, EDGE_SETTINGS
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 
@@ -32,14 +32,7 @@ COMPONENT_ROLES = [
 
 COMMON_VARS = set(COMMON_SETTINGS)
 SIDE_VARS = {
-    "edge": {
-        "internal_addresses",
-        "external_addresses",
-        "access_addresses",
-        "webconf_addresses",
-        "av_addresses",
-        "r1_federation",
-    },
+    "edge": set(EDGE_SETTINGS) - COMMON_VARS,
     "mediation": {"pool_addresses", "gateway_addresses"},
 }
 

@@ -59,6 +59,17 @@ def _correction_value_mismatch(doc: dict[str, Any]) -> None:
     _entry(doc, "seed-13")["corrections"][0]["value"] = "MTLS"
 
 
+def _problem_of(mutate: Callable[[dict[str, Any]], None], prefix: str) -> str:
+    """The catalogue's problem line that starts with ``prefix`` once ``mutate`` broke it."""
+    document = _document()
+    mutate(document)
+    with pytest.raises(cat.CatalogueError) as caught:
+        cat.validate_catalogue(document)
+    line = next((p for p in caught.value.problems if p.startswith(prefix)), None)
+    assert line is not None, str(caught.value)
+    return line
+
+
 @pytest.mark.parametrize(
     ("mutate", "entry_id", "field", "words"),
     [
@@ -105,15 +116,7 @@ def _correction_value_mismatch(doc: dict[str, Any]) -> None:
 def test_schema_errors_name_entry_and_field(
     mutate: Callable[[dict[str, Any]], None], entry_id: str, field: str, words: str
 ) -> None:
-    document = _document()
-    mutate(document)
-    with pytest.raises(cat.CatalogueError) as caught:
-        cat.validate_catalogue(document)
-    message = str(caught.value)
-    line = next(
-        (p for p in caught.value.problems if p.startswith(f"entry {entry_id!r}: {field}")), None
-    )
-    assert line is not None, message
+    line = _problem_of(mutate, f"entry {entry_id!r}: {field}")
     assert words in line
 
 
@@ -339,14 +342,7 @@ def _peer_required_word(doc: dict[str, Any]) -> None:
 def test_flow_field_errors_name_entry_and_field(
     mutate: Callable[[dict[str, Any]], None], entry_id: str, field: str, words: str
 ) -> None:
-    document = _document()
-    mutate(document)
-    with pytest.raises(cat.CatalogueError) as caught:
-        cat.validate_catalogue(document)
-    line = next(
-        (p for p in caught.value.problems if p.startswith(f"entry {entry_id!r}: {field}:")), None
-    )
-    assert line is not None, str(caught.value)
+    line = _problem_of(mutate, f"entry {entry_id!r}: {field}:")
     assert words in line, line
 
 
@@ -421,12 +417,7 @@ def test_flow_sources_may_be_empty_when_service_and_peers_are_inferred() -> None
 def test_flow_table_errors_name_the_table_row(
     mutate: Callable[[dict[str, Any]], None], start: str, words: str
 ) -> None:
-    document = _document()
-    mutate(document)
-    with pytest.raises(cat.CatalogueError) as caught:
-        cat.validate_catalogue(document)
-    line = next((p for p in caught.value.problems if p.startswith(start)), None)
-    assert line is not None, str(caught.value)
+    line = _problem_of(mutate, start)
     assert words in line, line
 
 
