@@ -19,6 +19,7 @@ not know, such as Windows' ``RPC`` port keyword, is kept verbatim after the rest
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -143,6 +144,9 @@ def canonical_ports(value: Any, where: str = "ports", *, strict: bool = True) ->
 # --- addresses ---------------------------------------------------------------------------
 
 
+# The same addresses come back again and again: every rule of a host read back, and the
+# peers of every rule scoped from the inventory (a large estate's hosts, once per rule).
+@functools.lru_cache(maxsize=16384)
 def _parse_address(token: str) -> tuple[tuple[Any, ...], str]:
     """(sort key, canonical text) of one address token; raises ValueError when invalid."""
     keyword = ADDRESS_KEYWORDS.get(token.lower())

@@ -184,6 +184,56 @@ class Inventory:
         return (str(address),), "", False
 
 
+@dataclasses.dataclass(frozen=True)
+class _PeerScope:
+    """What one list of peers gives: the remote addresses (``()``: any), the problems of
+    its holders (the text before and after the key of the component whose rules they
+    are), the required network variables left unset, and whether it names no address."""
+
+    addresses: tuple[str, ...]
+    problems: tuple[tuple[str, str], ...] = ()
+    unset: tuple[str, ...] = ()
+    empty: bool = False
+
+
+def _peer_scope(
+    peers: tuple[str, ...],
+    kinds: Mapping[str, _catalogue.PeerKind],
+    scope: Scope,
+    inventory: Inventory,
+) -> _PeerScope:
+    if any(kinds[p].open for p in peers if p in kinds):
+        return _PeerScope(())
+    found: list[str] = []
+    problems: list[tuple[str, str]] = []
+    unset: list[str] = []
+    for peer in peers:
+        if peer in kinds:
+            networks = scope.networks_of(kinds[peer].scope)
+            if networks:
+                found += networks
+            elif kinds[peer].required:
+                unset.append(kinds[peer].scope)
+            continue
+        for holder in inventory.holders(peer):
+            addresses, why, wrong = inventory.address(holder, peer)
+            before = f"{SCOPE_VARIABLE}: {holder} (ocs_{peer}) is a peer of this host's "
+            if addresses is None and wrong and holder in inventory.checked:
+                # The holder's own check reports the wrong value in full.
+                problems.append(
+                    (before, f" rules and its address is wrong (reported for {holder})")
+                )
+            elif addresses is None:
+                fix = "fix it" if wrong else f"set {ADDRESS_VARIABLE} for {holder}"
+                problems.append((before, f" rules and has no address ({why}): {fix}"))
+            else:
+                found += addresses
+    empty = not found and not problems and not unset
+    return _PeerScope(
+        _grammar.canonical_addresses(found) if found else (), tuple(problems), tuple(unset), empty
+    )
+
+
 def remotes(
     settings: Iterable[Settings], scope: Scope, inventory: Inventory | None
 ) -> tuple[Remotes, list[str]]:
@@ -202,6 +252,8 @@ def remotes(
     problems: list[str] = []
     # variable -> component key -> entry ids whose rules need it.
     unset: dict[str, dict[str, list[str]]] = {}
+    # Entries of a host share a few lists of peers: each is worked out once.
+    known: dict[tuple[str, ...], _PeerScope] = {}
     for s in settings:
         if s.state == "absent" or s.remote_addresses:
             continue
@@ -214,42 +266,14 @@ def remotes(
         )
         result[key] = {}
         for entry, _directions in made:
-            peers = list(entry["peers"])
-            if any(kinds[p].open for p in peers if p in kinds):
-                result[key][entry["id"]] = ()
-                continue
-            found: list[str] = []
-            missing = False
-            for peer in peers:
-                if peer in kinds:
-                    networks = scope.networks_of(kinds[peer].scope)
-                    if networks:
-                        found += networks
-                    elif kinds[peer].required:
-                        unset.setdefault(kinds[peer].scope, {}).setdefault(key, []).append(
-                            entry["id"]
-                        )
-                        missing = True
-                    continue
-                for holder in inventory.holders(peer):
-                    addresses, why, wrong = inventory.address(holder, peer)
-                    if addresses is None and wrong and holder in inventory.checked:
-                        # The holder's own check reports the wrong value in full.
-                        problems.append(
-                            f"{SCOPE_VARIABLE}: {holder} (ocs_{peer}) is a peer of this host's "
-                            f"{key} rules and its address is wrong (reported for {holder})"
-                        )
-                        missing = True
-                    elif addresses is None:
-                        fix = "fix it" if wrong else f"set {ADDRESS_VARIABLE} for {holder}"
-                        problems.append(
-                            f"{SCOPE_VARIABLE}: {holder} (ocs_{peer}) is a peer of this host's "
-                            f"{key} rules and has no address ({why}): {fix}"
-                        )
-                        missing = True
-                    else:
-                        found += addresses
-            if not found and not missing:
+            peers = tuple(entry["peers"])
+            if peers not in known:
+                known[peers] = _peer_scope(peers, kinds, scope, inventory)
+            found = known[peers]
+            problems += [before + key + after for before, after in found.problems]
+            for variable in found.unset:
+                unset.setdefault(variable, {}).setdefault(key, []).append(entry["id"])
+            if found.empty:
                 problems.append(
                     f"{SCOPE_VARIABLE}: {key} entry {entry['id']} "
                     f"({port_text(entry['ports'])}/{'+'.join(entry['transports']).upper()}): "
@@ -258,7 +282,7 @@ def remotes(
                     f"({', '.join('ocs_' + p for p in peers if p not in kinds)}) or set "
                     f"{s.component.variable('remote_addresses')}"
                 )
-            result[key][entry["id"]] = _grammar.canonical_addresses(found) if found else ()
+            result[key][entry["id"]] = found.addresses
     for variable, needing in unset.items():
         kind = next(k for k in kinds.values() if k.scope == variable)
         rules = "; ".join(f"{key} ({', '.join(ids)})" for key, ids in needing.items())
