@@ -223,6 +223,42 @@ def canonical_addresses(
     return tuple(sorted(parsed, key=lambda text: (parsed[text], text)))
 
 
+def merged_addresses(value: Any, where: str = "addresses") -> tuple[str, ...]:
+    """Canonical addresses with the overlapping and adjacent ones merged: the same set of
+    addresses, written as few items as it can be (``10.0.0.1``, ``10.0.0.2`` ->
+    ``10.0.0.1-10.0.0.2``; a span that is exactly a network reads ``address/prefix``).
+
+    For lists the collection builds from many hosts (the scope from the inventory), so a
+    rule does not carry one item per server where the servers' addresses run on.
+    """
+    spans: list[tuple[int, int, int]] = []
+    words: list[str] = []
+    for text in canonical_addresses(value, where):
+        key, _text = _parse_address(text)
+        if key[0] == 0:
+            words.append(text)
+            continue
+        version, low, high = key
+        if spans and spans[-1][0] == version and low <= spans[-1][2] + 1:
+            spans[-1] = (version, spans[-1][1], max(spans[-1][2], high))
+        else:
+            spans.append((version, low, high))
+    return (*words, *(_span_text(*span) for span in spans))
+
+
+def _span_text(version: int, low: int, high: int) -> str:
+    kind = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
+    first, last = kind(low), kind(high)
+    if low == high:
+        return first.compressed
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = list(
+        ipaddress.summarize_address_range(first, last)
+    )
+    if len(networks) == 1:
+        return f"{networks[0].network_address.compressed}/{networks[0].prefixlen}"
+    return f"{first.compressed}-{last.compressed}"
+
+
 # --- profiles ----------------------------------------------------------------------------
 
 

@@ -230,7 +230,11 @@ def _peer_scope(
                 found += addresses
     empty = not found and not problems and not unset
     return _PeerScope(
-        _grammar.canonical_addresses(found) if found else (), tuple(problems), tuple(unset), empty
+        # Adjacent addresses merged: servers numbered in a row make one range, not an item each.
+        _grammar.merged_addresses(found) if found else (),
+        tuple(problems),
+        tuple(unset),
+        empty,
     )
 
 

@@ -44,16 +44,24 @@ def _example() -> dict[str, Any]:
 
 
 def _addresses(text: str) -> frozenset[str]:
-    """Windows' address list (``10.20.0.0/255.255.0.0``) as a set of ``10.20.0.0/16``,
-    single hosts as bare addresses; ``*`` stays."""
-    found = set()
+    """Windows' address list as the addresses it admits: a range (``10.10.0.11-10.10.0.13``)
+    or a small network (``10.10.0.30/31``: servers numbered in a row) as each of its
+    addresses, a larger network as ``10.20.0.0/16`` (Windows writes ``/255.255.0.0``);
+    ``*`` stays."""
+    found: set[str] = set()
     for item in text.split(","):
-        if "/" not in item:
+        if item == "*":
             found.add(item)
             continue
-        network = ipaddress.ip_network(item, strict=False)
-        single = network.num_addresses == 1
-        found.add(str(network.network_address) if single else str(network))
+        if "-" in item:
+            low, high = (int(ipaddress.ip_address(end)) for end in item.split("-"))
+        else:
+            network = ipaddress.ip_network(item, strict=False)
+            if network.num_addresses > 64:
+                found.add(str(network))
+                continue
+            low, high = int(network.network_address), int(network.broadcast_address)
+        found.update(str(ipaddress.ip_address(n)) for n in range(low, high + 1))
     return frozenset(found)
 
 
@@ -122,6 +130,13 @@ def test_every_inbound_rule_is_open_only_to_its_peers(converged: dict[str, Any])
     # The Archiving Server's MSMQ and RPC ports: the Front Ends only.
     archiving = {n: r for (h, n), r in inbound.items() if h == "arch01.ocs.example"}
     assert len(archiving) == 5 and all(remote == POOL for remote in archiving.values())
+    # As Windows stores it: the pool's servers, numbered in a row, are one range.
+    stored = {
+        r["remote_addresses"]
+        for r in converged["arch01.ocs.example"]["rules"]
+        if r["grouping"] == "OCS 2007 R2 - Archiving"
+    }
+    assert stored == {"10.10.0.11-10.10.0.13"}
     # The back end's SQL Server: the pool's servers only.
     assert by_entry["sql01.ocs.example", "extra-sql-backend-1433"] == POOL
     # Front End SIP: the pool, the Director, the Edge's internal address, Mediation, CWA,

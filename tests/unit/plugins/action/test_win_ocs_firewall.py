@@ -463,7 +463,7 @@ class Untouchable(dict[str, Any]):
 def test_the_preflights_address_book_spares_reading_every_peers_variables() -> None:
     variables = task_vars("arch01.ocs.example")
     front_ends = variables["groups"]["ocs_front_end"]
-    book = {"front_end": {h: {"addresses": [f"10.99.0.{n}"]} for n, h in enumerate(front_ends)}}
+    book = {"front_end": {h: {"addresses": [f"10.99.{n}.1"]} for n, h in enumerate(front_ends)}}
     variables["hostvars"] = {
         h: (Untouchable() if h in front_ends else v) for h, v in variables["hostvars"].items()
     }
@@ -475,5 +475,5 @@ def test_the_preflights_address_book_spares_reading_every_peers_variables() -> N
     # The book's addresses, not the inventory's (10.10.0.11-13): it was used, alone.
     for rule in archiving:
         assert rule["remote_addresses"] == ",".join(
-            f"10.99.0.{n}/255.255.255.255" for n in range(len(front_ends))
+            f"10.99.{n}.1/255.255.255.255" for n in range(len(front_ends))
         )

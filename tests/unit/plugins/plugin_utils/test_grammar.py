@@ -312,3 +312,35 @@ def test_text(value: object, ok: bool) -> None:
     else:
         with pytest.raises(RuleError, match="^d: .* is not a string$"):
             _grammar.text(value, "d")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (["10.0.0.1", "10.0.0.2", "10.0.0.3"], ("10.0.0.1-10.0.0.3",)),
+        # A span that is exactly a network reads as the network.
+        (["10.0.0.3", "10.0.0.0", "10.0.0.2", "10.0.0.1"], ("10.0.0.0/30",)),
+        (["10.0.0.0/24", "10.0.1.0/24"], ("10.0.0.0/23",)),
+        # Inside a network already: nothing new.
+        (["10.20.0.0/16", "10.20.3.4"], ("10.20.0.0/16",)),
+        (["10.0.0.9", "10.0.0.11", "10.0.0.12"], ("10.0.0.9", "10.0.0.11-10.0.0.12")),
+        (["10.0.0.1-10.0.0.5", "10.0.0.4-10.0.0.9"], ("10.0.0.1-10.0.0.9",)),
+        # Keywords first, each version on its own; IPv4 never runs into IPv6.
+        (
+            ["fe80::2", "LocalSubnet", "fe80::1", "10.0.0.5"],
+            ("LocalSubnet", "10.0.0.5", "fe80::1-fe80::2"),
+        ),
+        (["255.255.255.255", "::"], ("255.255.255.255", "::")),
+        ([], ()),
+    ],
+)
+def test_merged_addresses(value: list[str], expected: tuple[str, ...]) -> None:
+    merged = _grammar.merged_addresses(value)
+    assert merged == expected
+    # Canonical already: what Windows gives back compares equal to it.
+    assert _grammar.canonical_addresses(list(merged)) == merged
+
+
+def test_merged_addresses_refuses_what_canonical_refuses() -> None:
+    with pytest.raises(RuleError, match="10.0.0.300"):
+        _grammar.merged_addresses(["10.0.0.300"])

@@ -32,7 +32,7 @@ KINDS = _catalogue.peer_kinds()
 SCOPED = {"ocs_firewall_scope": "inventory"}
 CLIENTS = ["10.20.0.0/16"]
 # Two front ends of a pool, each with the address its peers reach it on.
-FRONT_ENDS = {"fe1": "10.0.0.11", "fe2": "10.0.0.12"}
+FRONT_ENDS = {"fe1": "10.0.0.11", "fe2": "10.0.0.21"}
 
 
 def inventory(
@@ -134,11 +134,11 @@ def test_archiving_rules_are_limited_to_the_front_ends() -> None:
     remotes = scoped(["archiving"], SCOPED, inventory(groups, hostvars))
     assert list(remotes) == ["archiving"]
     assert list(remotes["archiving"]) == made_ids("archiving")
-    assert set(remotes["archiving"].values()) == {("10.0.0.11", "10.0.0.12")}
+    assert set(remotes["archiving"].values()) == {("10.0.0.11", "10.0.0.21")}
     # The rules the host gets carry them.
     (settings,) = _settings.check_host({"archiving": {}}, _settings.variable_name)[0]
     rules = _component_rules.component_rules(settings, remotes["archiving"])
-    assert rules and {r.remote_addresses for r in rules} == {("10.0.0.11", "10.0.0.12")}
+    assert rules and {r.remote_addresses for r in rules} == {("10.0.0.11", "10.0.0.21")}
 
 
 def test_a_new_front_end_adds_exactly_its_address() -> None:
@@ -151,9 +151,9 @@ def test_a_new_front_end_adds_exactly_its_address() -> None:
 
 def test_a_peer_with_several_addresses_gives_them_all() -> None:
     groups, hostvars = front_ends()
-    hostvars["fe2"]["ocs_firewall_address"] = ["10.0.0.12", "10.0.2.12"]
+    hostvars["fe2"]["ocs_firewall_address"] = ["10.0.0.21", "10.0.2.12"]
     remotes = scoped(["archiving"], SCOPED, inventory(groups, hostvars))["archiving"]
-    assert set(remotes.values()) == {("10.0.0.11", "10.0.0.12", "10.0.2.12")}
+    assert set(remotes.values()) == {("10.0.0.11", "10.0.0.21", "10.0.2.12")}
 
 
 # ---- the address a peer shows ----------------------------------------------------------------
@@ -258,7 +258,7 @@ def test_an_edge_peer_is_seen_on_its_internal_side() -> None:
     variables = {**SCOPED, "ocs_firewall_client_networks": CLIENTS}
     remotes = scoped(["director"], variables, inventory(groups, hostvars))["director"]
     assert remotes["seed-45"] == canonical(
-        "10.0.0.11", "10.0.0.12", "10.0.0.31", "10.0.1.10", *CLIENTS
+        "10.0.0.11", "10.0.0.21", "10.0.0.31", "10.0.1.10", *CLIENTS
     )
 
 
@@ -475,9 +475,9 @@ def test_cwa_needs_domain_controllers_only_for_outbound_rules(include_outbound: 
     (problem,) = refused(["cwa"], variables, inv)
     assert problem.startswith("ocs_firewall_domain_controllers: is not set")
     assert f"cwa ({', '.join(outbound)})" in problem
-    variables["ocs_firewall_domain_controllers"] = ["10.0.0.2", "10.0.0.3"]
+    variables["ocs_firewall_domain_controllers"] = ["10.0.0.2", "10.0.0.4"]
     remotes = scoped(["cwa"], variables, inv)["cwa"]
-    assert all(remotes[i] == ("10.0.0.2", "10.0.0.3") for i in outbound)
+    assert all(remotes[i] == ("10.0.0.2", "10.0.0.4") for i in outbound)
 
 
 # ---- bad values --------------------------------------------------------------------------------
@@ -648,13 +648,14 @@ def test_a_peer_is_worked_out_once() -> None:
 
 
 def full_estate() -> tuple[dict[str, list[str]], dict[str, dict[str, Any]]]:
-    """One host per server component, each with its own address."""
+    """One host per server component, each with its own address (none next to another:
+    adjacent peers would merge into one range)."""
     groups: dict[str, list[str]] = {}
     hostvars: dict[str, dict[str, Any]] = {}
     for number, key in enumerate(SERVERS, 10):
         host = f"{key}1"
         groups[f"ocs_{key}"] = [host]
-        hostvars[host] = {"ocs_firewall_address": f"10.0.0.{number}"}
+        hostvars[host] = {"ocs_firewall_address": f"10.0.{number}.1"}
     return groups, hostvars
 
 
@@ -694,3 +695,12 @@ def test_every_rule_is_scoped_unless_its_peers_are_on_the_internet(key: str) -> 
             else:
                 want += hostvars[f"{peer}1"]["ocs_firewall_address"].split()
         assert addresses == canonical(*want), entry_id
+
+
+def test_peers_numbered_in_a_row_make_one_range() -> None:
+    """A pool of servers with consecutive addresses is one item of the rule, not one per
+    server: the same addresses, as few items as Windows can take them."""
+    groups, hostvars = front_ends(fe3="10.0.0.12", fe4="10.0.0.13", fe5="10.0.0.10")
+    remotes = scoped(["archiving"], SCOPED, inventory(groups, hostvars))["archiving"]
+    # fe5, fe1, fe3, fe4 run from 10.0.0.10 to 10.0.0.13; fe2's 10.0.0.21 stands alone.
+    assert set(remotes.values()) == {("10.0.0.10-10.0.0.13", "10.0.0.21")}
