@@ -62,7 +62,7 @@ class ActionModule(_remote.FirewallAction):
             inventory=_scope.Inventory(
                 task_vars.get("groups", {}),
                 task_vars.get("hostvars", {}),
-                book=args["peer_addresses"],
+                book=args["peer_addresses"] or _scope.preflight_book(task_vars),
             ),
         )
         if request is None:

@@ -70,10 +70,15 @@ options:
     description:
       - The address each server of the inventory shows its peers, as
         M(ocs.firewall.preflight) returns it in its C(address_book) result; used only
-        with C(ocs_firewall_scope=inventory). The ocs.firewall.server role passes it.
-      - Not set, the module works the addresses out itself from C(hostvars), which reads
-        the variables of every peer host once per host (fine for a few hosts, slow for
-        hundreds).
+        with C(ocs_firewall_scope=inventory).
+      - Not set, the module takes the address book of the preflight result registered as
+        C(ocs_firewall_preflight), which is what the ocs.firewall.server role does (it
+        runs the preflight once, C(run_once), and registers it so, for every host). A
+        host the book does not hold is worked out from C(hostvars), which reads that
+        host's variables.
+      - Setting it from a large result costs a copy per host (options are templated and
+        checked); on hundreds of hosts register the preflight as
+        C(ocs_firewall_preflight) instead.
     type: dict
     version_added: 0.2.0
 extends_documentation_fragment:

@@ -48,9 +48,21 @@ SCOPE_VARIABLE = "ocs_firewall_scope"
 # inventory: each rule limited to the addresses of its peers.
 SCOPES: tuple[str, ...] = ("any", "inventory")
 ADDRESS_VARIABLE = "ocs_firewall_address"
+# The variable the ocs.firewall.server role registers the preflight's result in; the
+# win_ocs_firewall action reads its address book from there. Read as it is, not through
+# a module option: templating and checking an option copies it, once per host, and the
+# book holds every server of the estate.
+PREFLIGHT_RESULT = "ocs_firewall_preflight"
 
 # Remote addresses per component key, then per entry id; () means any address.
 Remotes = dict[str, dict[str, tuple[str, ...]]]
+
+
+def preflight_book(task_vars: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The address book the play's preflight registered, if it did."""
+    result = task_vars.get(PREFLIGHT_RESULT)
+    book = result.get("address_book") if isinstance(result, Mapping) else None
+    return book if isinstance(book, Mapping) else None
 
 
 def network_variables() -> list[str]:

@@ -10,7 +10,7 @@ import yaml
 from checkout import REPO
 from expected import COMMON_SETTINGS, EDGE_SETTINGS
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _scope
 
 ROLES = REPO / "roles"
 
@@ -113,12 +113,11 @@ def test_server_role_checks_every_host_once_then_applies(entry: str) -> None:
     assert "ocs.firewall.preflight" in preflight
     assert preflight["run_once"] is True
     assert {"preflight", "always"} <= set(preflight["tags"])
-    # The components come from each host's inventory groups; the peers' addresses the
-    # preflight worked out once are passed on (run_once registers them for every host).
-    register = preflight["register"]
-    assert apply["ocs.firewall.win_ocs_firewall"] == {
-        "peer_addresses": f"{{{{ {register}.address_book | default(omit) }}}}"
-    }
+    # No options: the components come from each host's inventory groups, and the peers'
+    # addresses the preflight worked out once from where it is registered (run_once
+    # registers it for every host), read there by the module.
+    assert preflight["register"] == _scope.PREFLIGHT_RESULT
+    assert apply["ocs.firewall.win_ocs_firewall"] is None
     assert apply["tags"] == ["apply"]
 
 

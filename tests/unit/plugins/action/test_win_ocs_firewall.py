@@ -460,20 +460,29 @@ class Untouchable(dict[str, Any]):
         raise AssertionError(f"hostvars read for {name}")
 
 
-def test_the_preflights_address_book_spares_reading_every_peers_variables() -> None:
+@pytest.mark.parametrize("given", ["registered", "option"])
+def test_the_preflights_address_book_spares_reading_every_peers_variables(given: str) -> None:
+    """As the ocs.firewall.server role runs it, the preflight's result registered once for
+    every host; or passed as the peer_addresses option. Either way no front end's hostvars
+    are read, and the book's addresses are the ones the rules get."""
     variables = task_vars("arch01.ocs.example")
     front_ends = variables["groups"]["ocs_front_end"]
     book = {"front_end": {h: {"addresses": [f"10.99.{n}.1"]} for n, h in enumerate(front_ends)}}
     variables["hostvars"] = {
         h: (Untouchable() if h in front_ends else v) for h, v in variables["hostvars"].items()
     }
+    args: dict[str, Any] = {}
+    if given == "registered":
+        variables["ocs_firewall_preflight"] = {"changed": False, "address_book": book}
+    else:
+        args["peer_addresses"] = book
     host = lab_host()
-    result, _other = converge(host, variables, {"peer_addresses": book})
+    result, _other = converge(host, variables, args)
     assert result["changed"] is True
     archiving = [r for r in host.rules if r["grouping"] == SERVERS["archiving"].group]
     assert len(archiving) == 5
     # The book's addresses, not the inventory's (10.10.0.11-13): it was used, alone.
     for rule in archiving:
-        assert rule["remote_addresses"] == ",".join(
+        assert rule["remote_addresses"].split(",") == [
             f"10.99.{n}.1/255.255.255.255" for n in range(len(front_ends))
-        )
+        ]
