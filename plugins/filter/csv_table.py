@@ -16,9 +16,12 @@ author: ocs.firewall maintainers (!UNKNOWN)
 version_added: 0.2.0
 short_description: CSV text of a list of rows, one line per row
 description:
-  - "Takes a list of rows (dictionaries) and the columns to write, and returns RFC 4180 CSV text: a header line of the column headers, then one line per row."
-  - A list in a cell is written as its items joined by C(, ), a boolean as V(yes) or V(no), a missing or null value as empty. Nothing is shortened.
-  - C(playbooks/report.yml), C(playbooks/audit.yml) and C(playbooks/port_matrix.yml) write their CSV files with it.
+  - "Takes a list of rows (dictionaries) and the columns to write, and returns RFC 4180 CSV
+    text: a header line of the column headers, then one line per row."
+  - A list in a cell is written as its items joined by C(, ), a boolean as V(yes) or V(no),
+    a missing or null value as empty. Nothing is shortened.
+  - C(playbooks/report.yml), C(playbooks/audit.yml) and C(playbooks/port_matrix.yml) write
+    their CSV files with it.
 options:
   _input:
     description: The rows, each a dictionary.
@@ -37,7 +40,9 @@ options:
 EXAMPLES = r"""
 - name: Write the rules of a host as csv
   ansible.builtin.debug:
-    msg: "{{ info.rules | ocs.firewall.csv_table([{'key': 'name', 'header': 'NAME'}, 'protocol']) }}"
+    msg: >-
+      {{ info.rules | ocs.firewall.csv_table(
+        [{'key': 'name', 'header': 'NAME'}, 'protocol']) }}
 """
 
 RETURN = r"""

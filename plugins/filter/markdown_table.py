@@ -16,8 +16,10 @@ author: ocs.firewall maintainers (!UNKNOWN)
 version_added: 0.2.0
 short_description: Markdown table of a list of rows
 description:
-  - "Takes a list of rows (dictionaries) and the columns to write, and returns a GitHub-flavoured Markdown table: the header, the rule line, then one line per row."
-  - Cells are written as M(ocs.firewall.csv_table) writes them; a C(|) in a cell is escaped and a line break becomes a space.
+  - "Takes a list of rows (dictionaries) and the columns to write, and returns a GitHub-
+    flavoured Markdown table: the header, the rule line, then one line per row."
+  - Cells are written as M(ocs.firewall.csv_table) writes them; a C(|) in a cell is escaped
+    and a line break becomes a space.
 options:
   _input:
     description: The rows, each a dictionary.
@@ -36,7 +38,9 @@ options:
 EXAMPLES = r"""
 - name: Write the rules of a host as markdown
   ansible.builtin.debug:
-    msg: "{{ info.rules | ocs.firewall.markdown_table([{'key': 'name', 'header': 'NAME'}, 'protocol']) }}"
+    msg: >-
+      {{ info.rules | ocs.firewall.markdown_table(
+        [{'key': 'name', 'header': 'NAME'}, 'protocol']) }}
 """
 
 RETURN = r"""

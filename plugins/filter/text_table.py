@@ -16,8 +16,10 @@ author: ocs.firewall maintainers (!UNKNOWN)
 version_added: 0.2.0
 short_description: Plain-text table of a list of rows, one line per row
 description:
-  - "Takes a list of rows (dictionaries) and the columns to show, and returns the lines of a table for the screen: the header line, then one line per row."
-  - Each column is as wide as its longest cell; nothing is shortened. Cells are written as M(ocs.firewall.csv_table) writes them.
+  - "Takes a list of rows (dictionaries) and the columns to show, and returns the lines of a
+    table for the screen: the header line, then one line per row."
+  - Each column is as wide as its longest cell; nothing is shortened. Cells are written as
+    M(ocs.firewall.csv_table) writes them.
 options:
   _input:
     description: The rows, each a dictionary.
@@ -36,7 +38,9 @@ options:
 EXAMPLES = r"""
 - name: Write the rules of a host as text
   ansible.builtin.debug:
-    msg: "{{ info.rules | ocs.firewall.text_table([{'key': 'name', 'header': 'NAME'}, 'protocol']) }}"
+    msg: >-
+      {{ info.rules | ocs.firewall.text_table(
+        [{'key': 'name', 'header': 'NAME'}, 'protocol']) }}
 """
 
 RETURN = r"""
