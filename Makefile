@@ -33,7 +33,8 @@ TEST_STEPS := lint format typecheck unit integration reliability ansible-lint sa
 	molecule-windows
 
 .PHONY: help venv lock lint fix format typecheck unit integration ansible-lint sanity \
-	smoke molecule molecule-windows acceptance reliability test demo bench clean distclean
+	smoke molecule molecule-windows acceptance reliability test demo bench clean distclean \
+	system-deps
 
 help:
 	@echo 'make test          every check below, in this order, stopping at the first failure'
@@ -43,7 +44,8 @@ help:
 	@echo 'make format        ruff format --check (make fix rewrites the files instead)'
 	@echo 'make typecheck     mypy on plugins/'
 	@echo 'make unit          pytest tests/unit dev/tests/lab'
-	@echo 'make integration   pytest dev/tests/integration'
+	@echo 'make integration   pytest dev/tests/integration (after make system-deps)'
+	@echo 'make system-deps   apt-get install graphviz and chromium when they are missing'
 	@echo 'make ansible-lint  ansible-lint --offline, production profile'
 	@echo 'make sanity        ansible-test sanity on a clean git copy under .build/sanity'
 	@echo 'make smoke         build the collection, install the tarball offline, use it'
@@ -132,7 +134,24 @@ unit: venv
 	$(call header,unit: pytest tests/unit dev/tests/lab)
 	@$(call pytest,tests/unit dev/tests/lab)
 
-integration: venv
+# Debian packages the integration suite needs: Graphviz's dot draws the port matrix's
+# diagram (playbooks/port_matrix.yml) and Chromium opens its page in a real browser.
+# Installed with apt-get when missing (as root, or with sudo); otherwise the step fails
+# and says what to install.
+SYSTEM_PACKAGES := dot:graphviz chromium:chromium
+
+system-deps:
+	@missing=''; for pair in $(SYSTEM_PACKAGES); do \
+		command -v "$${pair%%:*}" >/dev/null || missing+=" $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		printf '\n==> system-deps: apt-get install%s\n' "$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then sudo=''; elif command -v sudo >/dev/null; then sudo=sudo; \
+		else echo "system-deps: install the Debian packages$$missing (needs root)"; exit 1; fi; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			$$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+integration: venv system-deps
 	$(call header,integration: pytest dev/tests/integration)
 	@$(call pytest,dev/tests/integration)
 
