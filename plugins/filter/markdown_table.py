@@ -18,7 +18,7 @@ short_description: Markdown table of a list of rows
 description:
   - "Takes a list of rows (dictionaries) and the columns to write, and returns a GitHub-
     flavoured Markdown table: the header, the rule line, then one line per row."
-  - Cells are written as M(ocs.firewall.csv_table) writes them; a C(|) in a cell is escaped
+  - Cells are written as P(ocs.firewall.csv_table#filter) writes them; a C(|) in a cell is escaped
     and a line break becomes a space.
 options:
   _input:

@@ -19,7 +19,7 @@ description:
   - "Takes a list of rows (dictionaries) and the columns to show, and returns the lines of a
     table for the screen: the header line, then one line per row."
   - Each column is as wide as its longest cell; nothing is shortened. Cells are written as
-    M(ocs.firewall.csv_table) writes them.
+    P(ocs.firewall.csv_table#filter) writes them.
 options:
   _input:
     description: The rows, each a dictionary.
