@@ -11,11 +11,12 @@ columns) and :mod:`_tables`, with an empty port, address, program or service lis
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _tables
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import RULE_FIELDS
+from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import RULE_FIELDS, Rule
 from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import INDIRECT_PREFIX
 
 # The report's columns, in order: the CSV and Markdown tables have them all; the screen
@@ -41,19 +42,11 @@ SECTION_KEYS = ("host", "group_label")
 SCREEN_COLUMNS: tuple[_tables.Column, ...] = tuple(c for c in COLUMNS if c[0] not in SECTION_KEYS)
 FORMATS = ("text", "csv", "markdown")
 
-# Fields whose empty value means "any" (win_firewall_info: V([]) is any; no program or
-# service restriction).
-_ANY_WHEN_EMPTY = frozenset(
-    {
-        "local_ports",
-        "remote_ports",
-        "local_addresses",
-        "remote_addresses",
-        "application",
-        "service",
-    }
-)
-_LIST_FIELDS = ("local_ports", "remote_ports", "local_addresses", "remote_addresses", "profiles")
+# The fields win_firewall_info returns as lists (the tuples of a Rule).
+_LIST_FIELDS = tuple(f.name for f in dataclasses.fields(Rule) if isinstance(f.default, tuple))
+# Fields whose empty value means "any": ports and addresses ([] is any), and no program or
+# service restriction.
+_ANY_WHEN_EMPTY = frozenset({*_LIST_FIELDS, "application", "service"} - {"profiles"})
 # What each rule must carry (win_firewall_info always returns them); application and
 # service are read-only extras a rule from elsewhere may lack.
 _REQUIRED = (*RULE_FIELDS, "group", "owned")
