@@ -21,7 +21,12 @@ description:
     outbound one), PROTO, DIR, LOCAL ADDRESSES, REMOTE ADDRESSES (with
     C(ocs_firewall_scope=inventory), the rule's peers). Names, ports and addresses are
     never shortened: each column is as wide as its longest value."
-  - C(playbooks/report.yml) prints it for each host.
+  - Only groups with an open rule get a C([group]) line.
+  - "For every field of every rule (remote ports and local ports in columns of their own,
+    action, enabled, profiles, ownership, readable built-in group names) and CSV output,
+    use P(ocs.firewall.report_rows#filter) and P(ocs.firewall.report_table#filter), as
+    C(playbooks/report.yml) does since 0.2.0. This filter is kept as it is for playbooks
+    that use it."
 options:
   _input:
     description: Rules as M(ocs.firewall.win_firewall_info) returns them.
@@ -44,7 +49,8 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - The header line, then for each group a C([group]) line followed by its rules.
+    - The header line, then for each group with open rules a C([group]) line followed by
+      its rules.
   type: list
   elements: str
 """
@@ -81,9 +87,9 @@ def open_rules_table(rules: Iterable[Mapping[str, Any]]) -> list[str]:
     for rule in rules:
         if not isinstance(rule, Mapping):
             raise AnsibleFilterError(f"ocs.firewall.open_rules_table: {rule!r} is not a rule")
-        rows = groups.setdefault(str(rule.get("group") or ""), [])
+        # A group is only shown when it has an open rule: no empty [group] lines.
         if rule.get("enabled") and rule.get("action") == "allow":
-            rows.append(_row(rule))
+            groups.setdefault(str(rule.get("group") or ""), []).append(_row(rule))
     every_row: Sequence[tuple[str, ...]] = [HEADER, *(r for rows in groups.values() for r in rows)]
     widths = [max(len(row[i]) for row in every_row) for i in range(len(HEADER) - 1)]
 

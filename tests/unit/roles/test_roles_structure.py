@@ -152,8 +152,10 @@ def test_site_is_one_play_over_every_group() -> None:
 
 
 def test_report_covers_every_group() -> None:
-    (play,) = load(REPO / "playbooks" / "report.yml")
+    play, files = load(REPO / "playbooks" / "report.yml")
     assert set(play["hosts"]) == {f"ocs_{r}" for r in COMPONENT_ROLES}
+    # The files play runs once for the same hosts (hosts: localhost would miss --limit).
+    assert files["hosts"] == play["hosts"] and files["run_once"] is True
     read = play["tasks"][0]["ocs.firewall.win_firewall_info"]
     # The collection's rules in whatever group, unless every rule is asked for.
     assert read["owned"] == "{{ not (ocs_firewall_report_all | bool) }}"
@@ -175,7 +177,7 @@ def test_example_inventory_uses_every_group_and_a_collocated_host() -> None:
 
 
 def test_report_playbook_prints_the_table() -> None:
-    (play,) = yaml.safe_load((REPO / "playbooks" / "report.yml").read_text(encoding="utf-8"))
+    play, _files = load(REPO / "playbooks" / "report.yml")
     show = play["tasks"][-1]["ansible.builtin.debug"]["msg"]
-    assert "ocs.firewall.open_rules_table" in show
+    assert "ocs.firewall.report_table" in show
     assert "truncate" not in (REPO / "playbooks" / "report.yml").read_text(encoding="utf-8")

@@ -103,9 +103,16 @@ def test_only_open_rules_each_group_sorted() -> None:
     assert lines[4].split()[:2] == ["a", "any"]
 
 
-def test_a_group_without_open_rules_still_shows() -> None:
-    lines = open_rules_table([rule("off", group="Only", enabled=False)])
-    assert lines[1:] == ["[Only]"]
+def test_a_group_without_open_rules_has_no_header() -> None:
+    lines = open_rules_table(
+        [
+            rule("off", group="Closed", enabled=False),
+            rule("blocked", group="Closed", action="block"),
+            rule("open", group="Open"),
+        ]
+    )
+    assert [line.split()[0] for line in lines[1:]] == ["[Open]", "open"]
+    assert open_rules_table([rule("off", group="Only", enabled=False)])[1:] == []
 
 
 @pytest.mark.parametrize("bad", ["rules", {"name": "x"}, 5, ["not a rule"]])
