@@ -51,7 +51,7 @@ options:
         groups, an V(extra_rule). Built-in groups are named by the indirect string
         Windows keeps in C(INetFwRule.Grouping), the same in every language.
       - Not set, the host variable C(ocs_firewall_audit_accepted), and without it the
-        built-in groups a remotely managed Windows Server 2008 (R2) has on:
+        built-in groups a remotely managed Windows Server 2008 (R2) has on, namely
         C(@FirewallAPI.dll,-25000) (Core Networking, which IP needs),
         C(@FirewallAPI.dll,-34251) (Windows Remote Management, the way Ansible comes in)
         and C(@FirewallAPI.dll,-28752) (Remote Desktop). A value replaces that default,
