@@ -38,12 +38,6 @@ options:
       - The groups of the other components are always looked at, to find orphan groups,
         whatever C(ocs_firewall_remove_unassigned) says.
     type: raw
-  peer_addresses:
-    description:
-      - As O(ocs.firewall.win_ocs_firewall#module:peer_addresses). Not set, the address
-        book of the preflight result registered as C(ocs_firewall_preflight), as in
-        C(playbooks/audit.yml).
-    type: dict
   accepted:
     description:
       - Rule names and rule groups (compared as Windows compares them, ignoring case)
@@ -62,18 +56,24 @@ options:
         Remote Event Log Management, C(@FirewallAPI.dll,-32752) Network Discovery."
     type: list
     elements: str
+  peer_addresses:
+    description:
+      - As O(ocs.firewall.win_ocs_firewall#module:peer_addresses). Not set, the address
+        book of the preflight result registered as C(ocs_firewall_preflight), as in
+        C(playbooks/audit.yml).
+    type: dict
 extends_documentation_fragment:
   - ocs.firewall.attributes
 attributes:
   check_mode:
-    description: Runs in check mode as in normal mode; it only reads.
+    description: The audit only reads, so check mode gives the same findings.
     support: full
   diff_mode:
-    description: Nothing changes, so there is no diff.
+    description: The audit changes nothing; the findings say what would.
     support: none
 notes:
-  - The target needs PowerShell 2.0 or later and Windows Server 2008 or later
-    (C(HNetCfg.FwPolicy2)); no module is uploaded.
+  - Like M(ocs.firewall.win_ocs_firewall), it runs the collection's fixed PowerShell 2.0
+    script (C(HNetCfg.FwPolicy2), Windows Server 2008 or later); no module is uploaded.
   - C(playbooks/audit.yml) (C(ocs.firewall.audit)) runs it on every OCS server, prints
     the findings, and writes them as JSON, Markdown and CSV with
     C(-e ocs_firewall_report_dir=DIR).
