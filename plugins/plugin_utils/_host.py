@@ -22,7 +22,11 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
     _scope,
     _settings,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import HostRule, name_key
+from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
+    HostRule,
+    RuleError,
+    name_key,
+)
 
 REMOVE_UNASSIGNED_VARIABLE = "ocs_firewall_remove_unassigned"
 
@@ -179,3 +183,35 @@ def plan_host(request: HostRequest, actual: Sequence[HostRule]) -> list[_plan.Gr
                 )
             )
     return plans
+
+
+def task_request(
+    task_vars: Mapping[str, Any],
+    variables: Mapping[str, Any],
+    *,
+    components: Any = None,
+    remove_unassigned: bool | None = None,
+    peer_addresses: Mapping[str, Any] | None = None,
+) -> HostRequest:
+    """The checked request of a task's host, as ``win_ocs_firewall`` works it out.
+
+    ``task_vars`` are the task's variables as Ansible gives them (``group_names``,
+    ``groups``, ``hostvars``, the preflight's registered result), ``variables`` the same
+    templated on access. Raises :class:`~._rules.RuleError` naming the host and every
+    problem: nothing has been sent to the host then.
+    """
+    host = str(task_vars.get("inventory_hostname", "the host"))
+    request, problems = host_request(
+        list(task_vars.get("group_names", [])),
+        variables,
+        components=components,
+        remove_unassigned=remove_unassigned,
+        inventory=_scope.Inventory(
+            task_vars.get("groups", {}),
+            task_vars.get("hostvars", {}),
+            book=peer_addresses or _scope.preflight_book(task_vars),
+        ),
+    )
+    if request is None:
+        raise RuleError("; ".join(f"{host}: {p}" for p in problems))
+    return request

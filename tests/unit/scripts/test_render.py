@@ -137,12 +137,17 @@ def test_a_component_added_to_the_table_gets_a_role(extended_catalogue: dict[str
 def test_a_component_added_to_the_table_joins_the_playbooks(
     extended_catalogue: dict[str, str],
 ) -> None:
-    for playbook in ("playbooks/site.yml", "playbooks/report.yml"):
-        # The first play covers the groups (report.yml's second reuses its list).
-        play, *_later = yaml.safe_load(extended_catalogue[playbook])
-        hosts = [h for h in play["hosts"] if h != "ocs_servers"]
-        assert hosts[-1] == f"ocs_{NEW}", playbook
-        assert hosts[:-1] == [f"ocs_{k}" for k in _catalogue_keys_without_new()]
+    plays = {
+        name: yaml.safe_load(extended_catalogue[name])
+        for name in ("playbooks/site.yml", "playbooks/report.yml", "playbooks/audit.yml")
+    }
+    # The audit's two plays (the hosts, then the run summary) cover the same hosts.
+    assert len(plays["playbooks/audit.yml"]) == 2
+    for playbook, found in plays.items():
+        for play in found:
+            hosts = [h for h in play["hosts"] if h != "ocs_servers"]
+            assert hosts[-1] == f"ocs_{NEW}", playbook
+            assert hosts[:-1] == [f"ocs_{k}" for k in _catalogue_keys_without_new()]
     assert f"`ocs_{NEW}`" in extended_catalogue["README.md"]
 
 
@@ -159,10 +164,11 @@ def test_a_component_added_to_the_table_leaves_the_other_roles_alone(
     assert changed - new_role <= {
         "playbooks/site.yml",
         "playbooks/report.yml",
+        "playbooks/audit.yml",
         "molecule/default/verify.yml",
         "README.md",
     }
-    assert {"playbooks/site.yml", "README.md"} <= changed
+    assert {"playbooks/site.yml", "playbooks/audit.yml", "README.md"} <= changed
 
 
 def test_check_mode_reports_a_stale_checkout(

@@ -1,0 +1,381 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: what has drifted on one host, and what to do about it.
+"""The drift audit of one host: its request and its one read -> findings.
+
+The host's plan (:func:`._host.plan_host`, decommissioning on, so groups of components
+the host no longer holds are planned too) says what ``site.yml`` would change: each rule
+it would add or replace is a ``missing_rule``, each it would remove an ``extra_rule``,
+each group of a component the host no longer holds an ``orphan_group``. Outside those
+groups, an enabled inbound allow rule that opens a port no held component needs (or any
+port) is a ``foreign_open_port``, unless it is accepted by name or group. The profiles
+give ``profile_disabled`` and ``default_inbound_allow``.
+
+A finding is a plain dictionary: ``kind``, ``group``, ``rule``, ``port`` (None where they
+do not apply), ``detail`` (what was found, one line) and ``remedy`` (what to do, one
+sentence), plus ``component``, ``differences`` or ``rules`` where they apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _host, _ownership, _plan
+from ansible_collections.ocs.firewall.plugins.plugin_utils._grammar import (
+    PORT_MAX,
+    PORT_MIN,
+    merge_ranges,
+    port_bounds,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
+    RULE_FIELDS,
+    HostRule,
+    Rule,
+    is_tombstone,
+    name_key,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import PORT_PROTOCOLS
+
+KINDS: tuple[str, ...] = (
+    "missing_rule",
+    "extra_rule",
+    "orphan_group",
+    "foreign_open_port",
+    "profile_disabled",
+    "default_inbound_allow",
+)
+
+ACCEPTED_VARIABLE = "ocs_firewall_audit_accepted"
+# Rules outside the collection's groups that are never a foreign_open_port unless the
+# variable says otherwise: the built-in groups every remotely managed Windows Server 2008
+# (R2) has on. Core Networking (DHCP, Teredo, ICMP: IP itself needs them), Windows Remote
+# Management (the audit's own way in) and Remote Desktop. INetFwRule.Grouping holds these
+# indirect strings whatever the host's language.
+DEFAULT_ACCEPTED: tuple[str, ...] = (
+    "@FirewallAPI.dll,-25000",  # Core Networking
+    "@FirewallAPI.dll,-34251",  # Windows Remote Management
+    "@FirewallAPI.dll,-28752",  # Remote Desktop
+)
+
+_SITE = "run playbooks/site.yml (ocs.firewall.site) for the host"
+Ranges = dict[str, list[tuple[int, int]]]
+
+
+def check_accepted(value: Any, where: str = ACCEPTED_VARIABLE) -> tuple[list[str], list[str]]:
+    """The accepted rule names and groups, and the problems (naming ``where``)."""
+    if not isinstance(value, (list, tuple)):
+        return [], [f"{where}: {value!r} is not a list of rule names or rule groups"]
+    problems = [
+        f"{where}[{i}]: {item!r} is not a rule name or group; give a non-empty string"
+        for i, item in enumerate(value)
+        if not isinstance(item, str) or not item.strip()
+    ]
+    return ([] if problems else [str(v) for v in value]), problems
+
+
+def audit(
+    request: _host.HostRequest,
+    rules: Sequence[HostRule],
+    profiles: Mapping[str, Mapping[str, Any]],
+    accepted: Iterable[str] = DEFAULT_ACCEPTED,
+) -> list[dict[str, Any]]:
+    """Every finding of a host, in the order of :data:`KINDS`.
+
+    ``rules`` is every rule of the host, ``profiles`` the profiles of the same read
+    (``_remote.profile_dict`` per profile name), ``accepted`` rule names and groups that
+    are never a ``foreign_open_port`` nor an ``extra_rule``.
+    """
+    plans = _host.plan_host(request, rules)
+    keys = {name_key(a) for a in accepted}
+    findings: list[dict[str, Any]] = []
+    for plan in plans:
+        findings += _plan_findings(plan, keys)
+    planned = {name_key(p.group) for p in plans}
+    needed = _needed(p for p in plans if p.reason == _plan.COMPONENT)
+    for host_rule in rules:
+        if name_key(host_rule.group) not in planned and not _accepted(host_rule, keys):
+            finding = _open_port(host_rule, needed)
+            if finding is not None:
+                findings.append(finding)
+    findings += _profile_findings(profiles)
+    return sorted(findings, key=lambda f: KINDS.index(f["kind"]))
+
+
+def counts(findings: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """How many findings of each kind (every kind, 0 included)."""
+    found = dict.fromkeys(KINDS, 0)
+    for finding in findings:
+        found[finding["kind"]] += 1
+    return found
+
+
+def message(findings: Sequence[Mapping[str, Any]]) -> str:
+    if not findings:
+        return "no drift: 0 findings"
+    parts = [f"{n} {kind}" for kind, n in counts(findings).items() if n]
+    return f"{len(findings)} finding(s): {', '.join(parts)}"
+
+
+def _finding(kind: str, detail: str, remedy: str, **fields: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {"kind": kind, "group": None, "rule": None, "port": None}
+    found.update(fields)
+    found.update(detail=detail, remedy=remedy)
+    return found
+
+
+def _accepted(host_rule: HostRule, keys: set[str]) -> bool:
+    return name_key(host_rule.rule.name) in keys or name_key(host_rule.group) in keys
+
+
+def port_label(rule: Rule) -> str:
+    """The traffic a rule lets through: ``tcp 5061``, ``udp any``, ``tcp 389 out``, ``any``."""
+    if rule.protocol not in PORT_PROTOCOLS:
+        return rule.protocol
+    if rule.direction == "out":
+        return f"{rule.protocol} {','.join(rule.remote_ports) or 'any'} out"
+    return f"{rule.protocol} {','.join(rule.local_ports) or 'any'}"
+
+
+# --- the collection's groups ---------------------------------------------------------------
+
+
+def _plan_findings(plan: _plan.GroupPlan, accepted: set[str]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    ours = {name_key(r.name): r for r in plan.after}
+    where = {"group": plan.group, "component": plan.component}
+    if plan.reason == _plan.UNASSIGNED:
+        found.append(_orphan(plan))
+    else:
+        for name in plan.added:
+            rule = ours[name_key(name)]
+            found.append(
+                _finding(
+                    "missing_rule",
+                    f"{name!r} ({port_label(rule)}) is absent from group {plan.group!r}",
+                    f"To add it, {_SITE}.",
+                    rule=name,
+                    port=port_label(rule),
+                    **where,
+                )
+            )
+        for name in plan.updated:
+            found.append(_changed(plan, ours[name_key(name)]))
+        for name in plan.removed:
+            found.append(_removed(plan, name))
+    for host_rule in plan.foreign:
+        if not _accepted(host_rule, accepted):
+            found.append(
+                _finding(
+                    "extra_rule",
+                    f"{host_rule.rule.name!r} ({port_label(host_rule.rule)}) in group "
+                    f"{plan.group!r} was not made by the collection, which never changes it",
+                    "Delete it by hand, or move it to a group of its own and add its name "
+                    f"to {ACCEPTED_VARIABLE} if it is wanted.",
+                    rule=host_rule.rule.name,
+                    port=port_label(host_rule.rule),
+                    owned=False,
+                    **where,
+                )
+            )
+    return found
+
+
+def _copies(plan: _plan.GroupPlan, name: str) -> list[HostRule]:
+    return [h for h in plan.before if name_key(h.rule.name) == name_key(name)]
+
+
+def _changed(plan: _plan.GroupPlan, wanted: Rule) -> dict[str, Any]:
+    copies = _copies(plan, wanted.name)
+    found = copies[0]
+    differences = {
+        field: {
+            "wanted": _shown(getattr(wanted, field)),
+            "found": _shown(getattr(found.rule, field)),
+        }
+        for field in RULE_FIELDS
+        if getattr(wanted, field) != getattr(found.rule, field)
+    }
+    for field in ("application", "service"):
+        if getattr(found, field):
+            differences[field] = {"wanted": "", "found": getattr(found, field)}
+    shown = ", ".join(
+        f"{field} (wanted {_text(d['wanted'])}, found {_text(d['found'])})"
+        for field, d in differences.items()
+    )
+    detail = f"{wanted.name!r} in group {plan.group!r} differs: {shown or 'no field'}"
+    if len(copies) > 1:
+        detail += f"; the group holds {len(copies)} rules of this name"
+    return _finding(
+        "missing_rule",
+        detail,
+        f"To replace it with the catalogue's rule, {_SITE}.",
+        group=plan.group,
+        rule=wanted.name,
+        port=port_label(wanted),
+        component=plan.component,
+        differences=differences,
+    )
+
+
+def _shown(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(value) or "any"
+    return str(value) if value != "" else "(empty)"
+
+
+def _removed(plan: _plan.GroupPlan, name: str) -> dict[str, Any]:
+    host_rule = _copies(plan, name)[0]
+    if is_tombstone(name):
+        why = "is the leftover of a change that did not finish"
+    elif plan.component is not None:
+        why = f"is one no setting of component {plan.component} asks for"
+    else:
+        why = "is not wanted"
+    return _finding(
+        "extra_rule",
+        f"{name!r} ({port_label(host_rule.rule)}) in group {plan.group!r} was made by the "
+        f"collection and {why}",
+        f"To remove it, {_SITE}.",
+        group=plan.group,
+        rule=name,
+        port=port_label(host_rule.rule),
+        component=plan.component,
+        owned=True,
+    )
+
+
+def _orphan(plan: _plan.GroupPlan) -> dict[str, Any]:
+    if plan.component is not None:
+        whose = (
+            f"of component {plan.component}, which the host no longer holds (it is not in "
+            f"ocs_{plan.component})"
+        )
+        back = f"or put the host back in ocs_{plan.component} if it still runs that component"
+    else:
+        whose = "of catalogue rules of no component the host holds"
+        back = "or give the host the component again if it still runs it"
+    return _finding(
+        "orphan_group",
+        f"group {plan.group!r} {whose}: {len(plan.removed)} rule(s) of the collection",
+        f"To close its ports, {_SITE} (unless ocs_firewall_remove_unassigned is false), {back}.",
+        group=plan.group,
+        component=plan.component,
+        rules=list(plan.removed),
+    )
+
+
+# --- rules outside the collection's groups ----------------------------------------------------
+
+
+def _needed(plans: Iterable[_plan.GroupPlan]) -> Ranges:
+    """The local ports each protocol's wanted inbound allow rules open."""
+    needed: Ranges = {p: [] for p in PORT_PROTOCOLS}
+    for plan in plans:
+        for rule in plan.after:
+            if rule.direction == "in" and rule.action == "allow" and rule.enabled:
+                for protocol in PORT_PROTOCOLS if rule.protocol == "any" else (rule.protocol,):
+                    if protocol in needed:
+                        needed[protocol] += _ranges(rule.local_ports)
+    return {p: merge_ranges(r) for p, r in needed.items()}
+
+
+def _ranges(ports: Sequence[str]) -> list[tuple[int, int]]:
+    if not ports:
+        return [(PORT_MIN, PORT_MAX)]
+    return [b for b in (port_bounds(p) for p in ports) if b is not None]
+
+
+def _uncovered(ports: Sequence[str], needed: list[tuple[int, int]]) -> list[str]:
+    """The ports (and port keywords, such as RPC) of ``ports`` that ``needed`` leaves out."""
+    left: list[str] = []
+    for token in ports:
+        bounds = port_bounds(token)
+        if bounds is None:
+            left.append(token)
+            continue
+        low, high = bounds
+        for n_low, n_high in needed:
+            if n_high < low or n_low > high:
+                continue
+            if n_low > low:
+                left.append(_span(low, n_low - 1))
+            low = max(low, n_high + 1)
+            if low > high:
+                break
+        if low <= high:
+            left.append(_span(low, high))
+    return left
+
+
+def _span(low: int, high: int) -> str:
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def _open_port(host_rule: HostRule, needed: Ranges) -> dict[str, Any] | None:
+    """The ``foreign_open_port`` finding of a rule outside the collection's groups, if any.
+
+    Rules the collection made (a ``win_firewall_rules`` task's, in a group of the user's)
+    are what the user asked for; rules that filter no port (ICMP, IGMP...) open none.
+    """
+    rule = host_rule.rule
+    if _ownership.is_owned(rule.description) or not _opens(rule):
+        return None
+    if rule.protocol == "any":
+        port, what = "any", "every port of every protocol"
+    elif rule.protocol not in PORT_PROTOCOLS:
+        return None
+    elif not rule.local_ports:
+        port, what = f"{rule.protocol} any", f"every {rule.protocol} port"
+    else:
+        left = _uncovered(rule.local_ports, needed[rule.protocol])
+        if not left:
+            return None
+        port = f"{rule.protocol} {','.join(left)}"
+        what = f"{port}, which no component of the host needs"
+    group = f"group {host_rule.group!r}" if host_rule.group else "no group"
+    return _finding(
+        "foreign_open_port",
+        f"{rule.name!r} ({group}), not made by the collection, opens {what}",
+        "Disable or delete the rule if nothing on the host needs it; if it is wanted, add "
+        f"its name or group to {ACCEPTED_VARIABLE}.",
+        group=host_rule.group,
+        rule=rule.name,
+        port=port,
+    )
+
+
+def _opens(rule: Rule) -> bool:
+    return rule.enabled and rule.direction == "in" and rule.action == "allow"
+
+
+# --- profiles --------------------------------------------------------------------------------
+
+
+def _profile_findings(profiles: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for name, profile in profiles.items():
+        if not profile.get("enabled"):
+            found.append(
+                _finding(
+                    "profile_disabled",
+                    f"the {name} profile is off: no firewall rule filters traffic on its networks",
+                    f"Turn it back on (netsh advfirewall set {name}profile state on), and fix "
+                    "the Group Policy that turned it off, if one did.",
+                    profile=name,
+                )
+            )
+        if profile.get("default_inbound_action") == "allow":
+            found.append(
+                _finding(
+                    "default_inbound_allow",
+                    f"the {name} profile lets in all inbound traffic no rule blocks",
+                    f"Set it back to block (netsh advfirewall set {name}profile "
+                    "firewallpolicy blockinbound,allowoutbound).",
+                    profile=name,
+                )
+            )
+    return found
