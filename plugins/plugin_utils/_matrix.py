@@ -156,10 +156,11 @@ def purpose(entry: Mapping[str, Any]) -> str:
     if len(titles) > SERVICES_NAMED:
         head += f" and {len(titles) - SERVICES_NAMED} more"
     protocol = str(entry.get("protocol") or "")
-    # A protocol that only repeats the transport, or the services' titles, says nothing.
-    if protocol and protocol.lower() not in (
-        *_catalogue.TRANSPORTS,
-        *re.findall(r"[\w/]+", head.lower()),
+    # A protocol that only names transports, or repeats the services' titles, says nothing.
+    words = set(re.findall(r"\w+", protocol.lower()))
+    if protocol and not (
+        words <= set(_catalogue.TRANSPORTS)
+        or protocol.lower() in re.findall(r"[\w/]+", head.lower())
     ):
         head = f"{head} ({protocol})" if head else protocol
     text = shortened(str(entry.get("description") or ""))

@@ -435,3 +435,5 @@ def test_a_purpose_names_the_services_and_the_protocol_when_it_says_more() -> No
     assert text.startswith(services["av_edge"].split(":")[0] + f" ({entry['protocol']}): ")
     tcp_only = {**entry, "protocol": "TCP", "description": "Used."}
     assert _matrix.purpose(tcp_only) == services["av_edge"].split(":")[0] + ": Used"
+    both = {**entry, "protocol": "UDP/TCP", "description": "Used."}
+    assert _matrix.purpose(both) == services["av_edge"].split(":")[0] + ": Used"
