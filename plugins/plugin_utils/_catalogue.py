@@ -35,6 +35,11 @@ SEED_ROW_COUNT = 76
 HOST_KINDS: tuple[str, ...] = ("server", "load_balancer", "client")
 # The interfaces an entry can name, and those a component binds to local addresses.
 SIDES: tuple[str, ...] = ("internal", "external")
+# Where a server component's hosts stand (the port matrix's zones): the internal network,
+# or the perimeter network between the internal network and the Internet.
+COMPONENT_ZONES: tuple[str, ...] = ("internal", "perimeter")
+# Where the peers of a kind of the peers table are.
+PEER_ZONES: tuple[str, ...] = ("internal", "internet")
 _COMPONENT_KEY = re.compile(r"[a-z][a-z0-9_]*")
 _SETTING_NAME = re.compile(r"[a-z][a-z0-9_]*_addresses")
 
@@ -59,6 +64,10 @@ class Component:
     service_addresses: tuple[tuple[str, str], ...] = ()
     # opt-in setting -> what it adds (a boolean setting, false by default).
     opt_ins: tuple[tuple[str, str], ...] = ()
+    # Server components: internal or perimeter (its hosts stand in the perimeter network).
+    zone: str = "internal"
+    # Load balancer components: the server component whose servers it balances.
+    balances: str = ""
 
     @property
     def inventory_group(self) -> str:
@@ -92,7 +101,18 @@ def _check_component(
         return None, [f"components: {key!r} is not a component key (lower case, digits, _)"]
     if not isinstance(row, dict):
         return None, [f"{where}: must be a mapping, got {row!r}"]
-    fields = {"title", "host_kind", "label", "group", "server", "interfaces", "services", "opt_ins"}
+    fields = {
+        "title",
+        "host_kind",
+        "label",
+        "group",
+        "server",
+        "interfaces",
+        "services",
+        "opt_ins",
+        "zone",
+        "balances",
+    }
     problems = [f"{where}.{name}: unknown field" for name in row if name not in fields]
     kind = row.get("host_kind")
     if kind not in HOST_KINDS:
@@ -105,9 +125,21 @@ def _check_component(
     if kind != "server":
         problems += [
             f"{where}.{name}: only a server component has one"
-            for name in ("label", "group", "server", "interfaces", "services", "opt_ins")
+            for name in ("label", "group", "server", "interfaces", "services", "opt_ins", "zone")
             if name in row
         ]
+    zone = row.get("zone", "internal")
+    if zone not in COMPONENT_ZONES:
+        problems.append(f"{where}.zone: {zone!r} is not one of {', '.join(COMPONENT_ZONES)}")
+    balances = row.get("balances", "")
+    if kind == "load_balancer":
+        if not isinstance(balances, str) or not _COMPONENT_KEY.fullmatch(balances):
+            problems.append(
+                f"{where}.balances: a load balancer must name the server component it "
+                f"balances, got {balances!r}"
+            )
+    elif "balances" in row:
+        problems.append(f"{where}.balances: only a load balancer component has one")
     interfaces = row.get("interfaces", {})
     if not isinstance(interfaces, dict) or any(
         side not in SIDES or not isinstance(setting, str) or not _SETTING_NAME.fullmatch(setting)
@@ -161,6 +193,8 @@ def _check_component(
         interfaces=tuple((side, interfaces[side]) for side in SIDES if side in interfaces),
         service_addresses=tuple(own.items()),
         opt_ins=tuple(opt_ins.items()),
+        zone=str(zone),
+        balances=str(balances),
     )
     return component, []
 
@@ -192,6 +226,13 @@ def validate_components(
                     f"of {groups[folded]!r}"
                 )
             groups.setdefault(folded, component.key)
+    for component in components.values():
+        balanced = components.get(component.balances)
+        if component.balances and (balanced is None or balanced.host_kind != "server"):
+            problems.append(
+                f"components.{component.key}.balances: {component.balances!r} is not a server "
+                "component"
+            )
     return components, problems
 
 
@@ -269,6 +310,8 @@ class PeerKind:
     scope: str
     # A rule for these peers needs the variable set (not: it may do without them).
     required: bool
+    # internal or internet: where these peers are (the port matrix's zones).
+    zone: str = "internal"
 
     @property
     def open(self) -> bool:
@@ -587,14 +630,16 @@ def _check_flow_tables(
             problems.append(f"peers: {key!r} is not a peer key (lower case, digits, _)")
         elif key in components:
             problems.append(f"{where}: is a component key; components are peers already")
-        elif not isinstance(row, dict) or set(row) != {"title", "scope", "required"}:
+        elif not isinstance(row, dict) or set(row) != {"title", "scope", "required", "zone"}:
             problems.append(
-                f"{where}: must be a mapping with title, scope and required, got {row!r}"
+                f"{where}: must be a mapping with title, scope, required and zone, got {row!r}"
             )
         elif not isinstance(row["title"], str) or not row["title"].strip():
             problems.append(f"{where}.title: must be a non-empty string")
         elif not isinstance(row["required"], bool):
             problems.append(f"{where}.required: must be true or false, got {row['required']!r}")
+        elif row["zone"] not in PEER_ZONES:
+            problems.append(f"{where}.zone: {row['zone']!r} is not one of {', '.join(PEER_ZONES)}")
         elif row["scope"] != ANY_SCOPE and not (
             isinstance(row["scope"], str) and _SCOPE_VARIABLE.fullmatch(row["scope"])
         ):
@@ -603,7 +648,7 @@ def _check_flow_tables(
                 f"got {row['scope']!r}"
             )
         else:
-            peers[key] = PeerKind(key, row["title"], row["scope"], row["required"])
+            peers[key] = PeerKind(key, row["title"], row["scope"], row["required"], row["zone"])
     return services, peers, problems
 
 

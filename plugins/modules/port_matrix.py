@@ -1,0 +1,167 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the work is done by the action plugin of the same name.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: port_matrix
+short_description: The flows of an OCS estate per network boundary, for the network team
+version_added: 0.2.0
+description:
+  - Runs on the controller only and contacts no host. From the inventory (each host's
+    C(ocs_<component>) groups, its C(ocs_<component>_<setting>) variables and addresses)
+    and the port catalogue, it works out every flow the network firewalls and the hardware
+    load balancers must let through, with the estate's real addresses.
+  - "Zones come from the catalogue: a server component's C(zone) (V(perimeter) for the Edge
+    and the reverse proxy, else V(internal)) and each peer kind's C(zone) (V(internal) or
+    V(internet)). A perimeter host is on the perimeter's internal side with its internal
+    interface (and with entries of no particular interface whose peer is not on the
+    Internet), and on its external side with its external service addresses. The
+    boundaries are the four zones: V(internal), V(perimeter_internal),
+    V(perimeter_external) and V(internet)."
+  - "Flows: for each host, each component it holds (state present) and each entry it makes
+    (the host's C(include_extras) and opt-ins, as C(playbooks/site.yml) makes them), per
+    direction and transport: an inbound rule gives a flow from each peer to the host, an
+    outbound rule one from the host to each peer. Outbound halves are always included,
+    whatever C(include_outbound) says: Windows allows outbound traffic by default, a
+    network firewall does not."
+  - A component peer is each host holding it, at the address it shows its peers
+    (C(ocs_firewall_address), C(ansible_host), the Edge's internal addresses); a peer kind
+    is its networks (C(ocs_firewall_client_networks) and the like, read from the host whose
+    rule it is), C(any) on the Internet, or C((set <variable>)) when they are not set. The
+    host is at the local addresses its rule is bound to (the Edge's per-service external
+    addresses), else at its own address.
+  - Flows of a host to itself (collocated components) cross no network and are left out.
+    Flows of the same source, destination, ports and transport are one row, listing every
+    catalogue entry behind it. Each row is in the table of its destination's zone, with a
+    direction relative to trust (V(inbound) into a more trusted zone, V(outbound) towards
+    a less trusted one, V(within) the same zone).
+  - The load balancer rules come from the catalogue's load balancer rows (each load
+    balancer component C(balances) a server component); their members are the hosts
+    holding the balanced component. The client requirements come from its client rows.
+  - Every problem (a host's settings, a peer's address, a virtual IP) is reported at once,
+    each naming the host or variable and the value, before anything is returned.
+  - "The diagram data (nodes by zone, edges labelled with ports and transports) is meant
+    for Graphviz: C(playbooks/port_matrix.yml) renders it with C(dot -Tsvg). Graphviz is a
+    maintained layout engine packaged by Debian (C(apt-get install graphviz)); it lays out
+    clusters (one per zone) itself, so no geometry is computed by hand, and its SVG has a
+    C(g.node) and a C(g.edge) element per node and edge, titled with their names, that a
+    browser shows without any script."
+options:
+  hosts:
+    description:
+      - The hosts whose flows are worked out. Defaults to every host of the inventory
+        (C(groups['all'])). Peers are always every holder of their component.
+    type: list
+    elements: str
+  vips:
+    description:
+      - "The virtual IP of each load balancer, by the server component it balances
+        (C({front_end: 10.10.0.10, director: 10.10.0.31, edge: {internal: 10.10.1.9,
+        external: 192.0.2.9}})); the Edge takes one per side. A VIP left out is shown as
+        C((set ocs_firewall_vips.front_end)); a value that is not an IP address is an
+        error, reported before anything is returned."
+      - Defaults to the variable C(ocs_firewall_vips).
+    type: raw
+extends_documentation_fragment:
+  - ocs.firewall.attributes
+attributes:
+  check_mode:
+    description: Runs in check mode as in normal mode; it changes nothing.
+    support: full
+  diff_mode:
+    description: Nothing changes, so there is no diff.
+    support: none
+  platform:
+    description: Runs on the controller; no host is contacted.
+    support: full
+    platforms: posix
+notes:
+  - C(playbooks/port_matrix.yml) (C(ocs.firewall.port_matrix) once installed) writes the
+    tables as CSV and Markdown, a DOT file, its SVG and one standalone HTML page.
+seealso:
+  - module: ocs.firewall.preflight
+author:
+  - ocs.firewall maintainers (!UNKNOWN)
+"""
+
+EXAMPLES = r"""
+- name: Work out the estate's flows, contacting no host
+  ocs.firewall.port_matrix:
+    vips:
+      front_end: 10.10.0.10
+  run_once: true
+  register: matrix
+
+- name: Show the flows into the perimeter's external side as CSV
+  ansible.builtin.debug:
+    msg: "{{ item.rows | ocs.firewall.csv_table(item.columns) }}"
+  loop: "{{ matrix.boundaries | selectattr('key', 'eq', 'perimeter_external') }}"
+"""
+
+RETURN = r"""
+boundaries:
+  description:
+    - One table per zone, from the most trusted - V(internal), V(perimeter_internal),
+      V(perimeter_external), V(internet) - each with C(key), C(title), C(file) (the name
+      the playbook gives its files, without suffix), C(columns) (C(key) and C(header) of
+      each column, for the C(ocs.firewall.csv_table) and C(ocs.firewall.markdown_table)
+      filters) and C(rows).
+    - Each row has C(source_zone), C(source), C(source_address), C(destination_zone),
+      C(destination), C(destination_address), C(ports), C(transport), C(direction),
+      C(purpose), C(catalogue_ids) and the diagram's node ids C(source_id) and
+      C(destination_id).
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - key: perimeter_external
+      title: Perimeter network, external side
+      file: port-matrix-perimeter-external
+      columns: [{key: source_zone, header: source zone}]
+      rows:
+        - source_zone: internet
+          source: federated_partners
+          source_address: any
+          destination_zone: perimeter_external
+          destination: edge01.ocs.example
+          destination_address: 192.0.2.10
+          ports: "5061"
+          transport: TCP
+          direction: inbound
+          purpose: >-
+            Access Edge service: Used for SIP/MTLS communication for remote user access
+            or federation
+          catalogue_ids: [seed-51]
+load_balancers:
+  description:
+    - The load balancer rules, a table as each of C(boundaries); a row per catalogue load
+      balancer row and transport, with C(load_balancer), C(balances), C(interface),
+      C(vip), C(members) (host and address), C(ports), C(transport), C(direction),
+      C(purpose) and C(catalogue_id).
+  returned: success
+  type: dict
+clients:
+  description:
+    - The client requirements, a table as each of C(boundaries); a row per catalogue
+      client row and transport, with C(client), C(ports), C(transport), C(direction)
+      (the client's own view), C(purpose) and C(catalogue_id).
+  returned: success
+  type: dict
+diagram:
+  description:
+    - C(zones) (each with C(key), C(title) and its C(nodes), each with C(id), C(name),
+      C(address) and C(label) lines) and C(edges) (C(source) and C(target) node ids,
+      C(label), the ports and transports between them, and the flows' C(direction)).
+  returned: success
+  type: dict
+problems:
+  description: Every problem found (on failure).
+  returned: failure
+  type: list
+  elements: str
+  sample:
+    - >-
+      ocs_firewall_vips.front_end: "10.10.0.999" is not an IP address (the load
+      balancer's virtual IP)
+"""

@@ -1,0 +1,642 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: the network team's port matrix, from the inventory.
+"""The flows of an estate, per network boundary, for the firewalls between the servers.
+
+``ocs.firewall.port_matrix`` (and ``playbooks/port_matrix.yml``) turn the inventory and
+the catalogue into tables for the people who run the perimeter firewalls and the hardware
+load balancers. Nothing here contacts a host; the hosts' variables are read through the
+mappings given (templated on access), everything else is pure.
+
+Zones, from the catalogue (``zone`` of a server component, ``zone`` of a peer kind):
+
+* ``internal``: the hosts of internal components and the internal peer kinds (clients,
+  domain controllers, gateways, load balancers);
+* ``perimeter_internal``: a perimeter host (``zone: perimeter``: the Edge, the reverse
+  proxy) on its internal side: its internal interface's entries, and an entry of no
+  particular interface whose peer at the other end is not on the Internet;
+* ``perimeter_external``: a perimeter host on its external side: its external service
+  addresses, and an entry of no particular interface whose peer is on the Internet;
+* ``internet``: the peer kinds on the Internet (external users, federated partners).
+
+Flows, per host and held component (state present), per entry it makes (as site.yml
+makes them: the host's include_extras and opt-ins), per direction and transport. The
+outbound halves are always included, whatever ``include_outbound`` says: Windows allows
+outbound traffic by default, a network firewall does not. An inbound rule gives a flow
+from each peer to the host, an outbound rule one from the host to each peer:
+
+* a component peer is each host holding it, at the addresses it shows its peers
+  (``ocs_firewall_address``, ``ansible_host``, the internal side of the Edge);
+* a peer kind is its networks (its collection-wide variable, read from the host whose
+  rule it is), ``any`` on the Internet, or ``(set <variable>)`` when they are not set;
+* the host is at the local addresses its rule is bound to (the Edge's per-service
+  external addresses), else at its address as its peers see it.
+
+A flow from a host to itself (collocated components) crosses no network and is left
+out. Flows with the same source, destination, ports and transport are one row, listing
+every catalogue entry behind it (a Front End's outbound SIP and the Director's inbound
+SIP). Each row is in the table of its destination's zone; its direction is relative to
+trust: ``inbound`` into a more trusted zone, ``outbound`` towards a less trusted one,
+``within`` the same zone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _scope, _settings
+from ansible_collections.ocs.firewall.plugins.plugin_utils._component_rules import (
+    build_rules,
+    made_entries,
+    port_text,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._settings import Settings, shown
+
+# zone key -> the title of its table, from the most trusted zone to the least.
+ZONES: dict[str, str] = {
+    "internal": "Internal network",
+    "perimeter_internal": "Perimeter network, internal side",
+    "perimeter_external": "Perimeter network, external side",
+    "internet": "Internet",
+}
+_TRUST = {zone: len(ZONES) - rank for rank, zone in enumerate(ZONES)}
+
+VIPS_VARIABLE = "ocs_firewall_vips"
+
+# (key, header) of each table's columns, in order.
+FLOW_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("source_zone", "source zone"),
+    ("source", "source"),
+    ("source_address", "source address"),
+    ("destination", "destination"),
+    ("destination_address", "destination address"),
+    ("ports", "port(s)"),
+    ("transport", "transport"),
+    ("direction", "direction"),
+    ("purpose", "purpose"),
+    ("catalogue_ids", "catalogue id(s)"),
+)
+LB_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("load_balancer", "load balancer"),
+    ("vip", "virtual IP"),
+    ("members", "members"),
+    ("ports", "port(s)"),
+    ("transport", "transport"),
+    ("direction", "direction"),
+    ("purpose", "purpose"),
+    ("catalogue_id", "catalogue id"),
+)
+CLIENT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("client", "client"),
+    ("ports", "port(s)"),
+    ("transport", "transport"),
+    ("direction", "direction"),
+    ("purpose", "purpose"),
+    ("catalogue_id", "catalogue id"),
+)
+# A purpose keeps the first sentence of the entry's description, up to this many characters.
+PURPOSE_TEXT = 70
+# A purpose names at most this many of an entry's services.
+SERVICES_NAMED = 2
+
+
+class MatrixError(ValueError):
+    """The inventory's variables keep the matrix from being worked out; nothing is written."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(
+            f"{len(self.problems)} problem(s), no file was written: " + "; ".join(self.problems)
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoint:
+    """One end of a flow: a host at one address, or a peer kind at its networks."""
+
+    zone: str
+    name: str
+    address: str
+    # The key of a peer kind of the catalogue, or "" for an inventory host.
+    kind: str = ""
+
+    @property
+    def id(self) -> str:
+        # A host with one address on both sides of the perimeter is one node per side.
+        return f"{self.name} ({self.address}) in {self.zone}"
+
+    @property
+    def label(self) -> list[str]:
+        if self.kind:
+            title = _catalogue.peer_kinds()[self.kind].title
+            return [title.split(" (")[0], self.address]
+        return [self.name, self.address]
+
+
+# ---- text derived from the catalogue ----------------------------------------------------
+
+
+def shortened(text: str, limit: int = PURPOSE_TEXT) -> str:
+    """The first sentence of ``text``, cut at a word before ``limit`` characters."""
+    sentence = re.split(r"(?<=[.;])\s", " ".join(text.split()), maxsplit=1)[0].rstrip(".;")
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "..."
+
+
+def purpose(entry: Mapping[str, Any]) -> str:
+    """What an entry's traffic is for: its services' titles, its protocol when that says
+    more than the transport, and the start of its description."""
+    # A service title's head (before a colon) names it; two names say enough.
+    titles = [_catalogue.services()[s].split(":")[0] for s in entry.get("service") or ()]
+    head = " / ".join(titles[:SERVICES_NAMED])
+    if len(titles) > SERVICES_NAMED:
+        head += f" and {len(titles) - SERVICES_NAMED} more"
+    protocol = str(entry.get("protocol") or "")
+    # A protocol that only names transports, or repeats the services' titles, says nothing.
+    words = set(re.findall(r"\w+", protocol.lower()))
+    if protocol and not (
+        words <= set(_catalogue.TRANSPORTS)
+        or protocol.lower() in re.findall(r"[\w/]+", head.lower())
+    ):
+        head = f"{head} ({protocol})" if head else protocol
+    text = shortened(str(entry.get("description") or ""))
+    return f"{head}: {text}" if head and text else head or text
+
+
+def _transport_label(ports: str, transport: str) -> str:
+    return f"{ports}/{transport.upper()}"
+
+
+# ---- the hosts --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Host:
+    settings: tuple[Settings, ...]
+    scope: _scope.Scope
+
+
+def _read(
+    host: str, variables: Mapping[str, Any], names: Iterable[str]
+) -> tuple[dict[str, Any], list[str]]:
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name in names:
+        try:
+            if name in variables:
+                values[name] = variables[name]
+        except Exception as exc:  # templating: reported for the variable, the rest go on
+            problems.append(f"{host}: {name}: its value cannot be worked out ({exc})")
+    return values, problems
+
+
+def _host(host: str, variables: Mapping[str, Any]) -> tuple[_Host | None, list[str]]:
+    """A host's checked settings (the checks site.yml's preflight makes) and networks."""
+    try:
+        group_names = list(variables.get("group_names", ()))
+    except Exception as exc:
+        return None, [f"{host}: group_names: cannot be worked out ({exc})"]
+    keys = _settings.held_components(group_names)
+    defined, problems = _read(
+        host, variables, [*_settings.variables_wanted(keys), *_scope.variables()]
+    )
+    requested, collection = _settings.from_variables(keys, defined)
+    checked, found = _settings.check_host(requested, _settings.variable_name, collection)
+    scope, scope_problems = _scope.check_scope(defined)
+    problems += [f"{host}: {p}" for p in (*found, *scope_problems)]
+    if problems or scope is None:
+        return None, problems
+    return _Host(tuple(checked), scope), []
+
+
+def _rules(settings: Settings, entry: Mapping[str, Any]) -> list[Any]:
+    """The rules site.yml makes of one entry, with the outbound ones always."""
+    return build_rules(
+        [entry],
+        label=settings.component.label,
+        profiles=settings.profiles,
+        include_outbound=True,
+        internal_addresses=settings.addresses_of("internal"),
+        external_addresses=settings.addresses_of("external"),
+        service_addresses=dict(settings.service_addresses),
+        opt_ins=settings.opt_ins,
+    )
+
+
+# ---- the estate -------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Row:
+    source: Endpoint
+    destination: Endpoint
+    ports: str
+    transport: str
+    # Entry ids, and the purposes of the listening (inbound) and connecting entries.
+    ids: dict[str, None] = dataclasses.field(default_factory=dict)
+    listening: dict[str, None] = dataclasses.field(default_factory=dict)
+    connecting: dict[str, None] = dataclasses.field(default_factory=dict)
+
+
+def _first_port(ports: str) -> int:
+    return int(re.split(r"[-,]", ports)[0])
+
+
+class _Estate:
+    def __init__(
+        self, groups: Mapping[str, Sequence[str]], hostvars: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        self.hostvars = hostvars
+        self.inventory = _scope.Inventory(groups, hostvars)
+        self.kinds = _catalogue.peer_kinds()
+        self.components = _catalogue.components()
+        self.problems: list[str] = []
+        self._hosts: dict[str, _Host | None] = {}
+
+    def host(self, name: str) -> _Host | None:
+        if name not in self._hosts:
+            if name not in self.hostvars:
+                self.problems.append(f"{name}: is not a host of the inventory")
+                self._hosts[name] = None
+            else:
+                found, problems = _host(name, self.hostvars[name])
+                self.problems += problems
+                self._hosts[name] = found
+        return self._hosts[name]
+
+    def seen_at(self, holder: str, key: str) -> list[str]:
+        """The addresses the holder of ``key`` shows its peers, or why it has none."""
+        addresses, why, wrong = self.inventory.address(holder, key)
+        if addresses is not None:
+            return list(addresses)
+        if wrong:
+            self.problems.append(f"{holder}: {why}")
+        return [f"(set {_scope.ADDRESS_VARIABLE})"]
+
+    def peers(self, peer: str, scope: _scope.Scope) -> list[Endpoint]:
+        """The far ends a peer of an entry stands for."""
+        if peer in self.kinds:
+            kind = self.kinds[peer]
+            networks = scope.networks_of(kind.scope)
+            address = (
+                "any" if kind.open else ", ".join(networks) if networks else f"(set {kind.scope})"
+            )
+            return [Endpoint(kind.zone, peer, address, kind=peer)]
+        # A perimeter server shows its internal side to the servers of the inventory.
+        zone = "perimeter_internal" if self.components[peer].zone == "perimeter" else "internal"
+        return [
+            Endpoint(zone, holder, address)
+            for holder in self.inventory.holders(peer)
+            for address in self.seen_at(holder, peer)
+        ]
+
+    def near(
+        self,
+        host: str,
+        settings: Settings,
+        entry: Mapping[str, Any],
+        bound: Sequence[str],
+        far: str,
+    ) -> list[Endpoint]:
+        """The host's end of a flow with a peer in zone ``far``."""
+        component = settings.component
+        side = entry["interface"]
+        if component.zone != "perimeter":
+            zone = "internal"
+        elif side == "any":
+            zone = "perimeter_external" if far == "internet" else "perimeter_internal"
+        else:
+            zone = f"perimeter_{side}"
+        external = component.side_setting("external")
+        if bound:
+            addresses = list(bound)
+        elif side == "external" and external and component.zone == "perimeter":
+            # Its own address is its internal side's: the external one must be given.
+            addresses = [f"(set {component.variable(external)})"]
+        else:
+            addresses = self.seen_at(host, component.key)
+        return [Endpoint(zone, host, address) for address in addresses]
+
+
+def flows(
+    groups: Mapping[str, Sequence[str]],
+    hostvars: Mapping[str, Mapping[str, Any]],
+    hosts: Sequence[str] | None = None,
+    *,
+    estate: _Estate | None = None,
+) -> list[dict[str, Any]]:
+    """Every flow of ``hosts`` (default: every host of the inventory) as table rows, sorted
+    by destination zone, destination, port and transport. Raises MatrixError."""
+    estate = estate or _Estate(groups, hostvars)
+    rows: dict[tuple[str, str, str, str], _Row] = {}
+    for name in hosts if hosts is not None else groups.get("all", list(hostvars)):
+        host = estate.host(name)
+        if host is None:
+            continue
+        for settings in host.settings:
+            if settings.state == "absent":
+                continue
+            made = made_entries(
+                _catalogue.server_entries(settings.component.key, settings.as_published),
+                include_outbound=True,
+                include_extras=settings.include_extras,
+                opt_ins=settings.opt_ins,
+            )
+            for entry, _directions in made:
+                for rule in _rules(settings, entry):
+                    for peer in entry["peers"]:
+                        for far in estate.peers(peer, host.scope):
+                            for near in estate.near(
+                                name, settings, entry, rule.local_addresses, far.zone
+                            ):
+                                inbound = rule.direction == "in"
+                                source, destination = (far, near) if inbound else (near, far)
+                                if not source.kind and source.name == destination.name:
+                                    continue
+                                ports = port_text(entry["ports"])
+                                key = (source.id, destination.id, ports, rule.protocol)
+                                row = rows.setdefault(
+                                    key, _Row(source, destination, ports, rule.protocol)
+                                )
+                                row.ids[entry["id"]] = None
+                                (row.listening if inbound else row.connecting)[purpose(entry)] = (
+                                    None
+                                )
+    if estate.problems:
+        raise MatrixError(list(dict.fromkeys(estate.problems)))
+    order = list(ZONES)
+    ranked = sorted(
+        rows.values(),
+        key=lambda r: (
+            order.index(r.destination.zone),
+            r.destination.name,
+            r.destination.address,
+            _first_port(r.ports),
+            r.ports,
+            r.transport,
+            order.index(r.source.zone),
+            r.source.name,
+            r.source.address,
+        ),
+    )
+    return [_flow_row(r) for r in ranked]
+
+
+def direction(source_zone: str, destination_zone: str) -> str:
+    """A flow's direction relative to trust."""
+    if _TRUST[destination_zone] > _TRUST[source_zone]:
+        return "inbound"
+    if _TRUST[destination_zone] < _TRUST[source_zone]:
+        return "outbound"
+    return "within"
+
+
+def _flow_row(row: _Row) -> dict[str, Any]:
+    return {
+        "source_zone": row.source.zone,
+        "source": row.source.name,
+        "source_address": row.source.address,
+        "source_id": row.source.id,
+        "destination_zone": row.destination.zone,
+        "destination": row.destination.name,
+        "destination_address": row.destination.address,
+        "destination_id": row.destination.id,
+        "ports": row.ports,
+        "transport": row.transport.upper(),
+        "direction": direction(row.source.zone, row.destination.zone),
+        # The listening side says best what a flow is for.
+        "purpose": "; ".join(row.listening or row.connecting),
+        "catalogue_ids": list(row.ids),
+        "_nodes": (row.source, row.destination),
+    }
+
+
+# ---- load balancers and clients ---------------------------------------------------------
+
+
+def _balanced() -> dict[str, _catalogue.Component]:
+    """Each balanced server component, by key."""
+    components = _catalogue.components()
+    return {c.balances: components[c.balances] for c in components.values() if c.balances}
+
+
+def _sided(component: _catalogue.Component) -> bool:
+    return len(component.interfaces) == len(_catalogue.SIDES)
+
+
+def check_vips(value: Any, name: str = VIPS_VARIABLE) -> tuple[dict[str, Any], list[str]]:
+    """The virtual IPs of the load balancers: ``{front_end: ip, director: ip, edge:
+    {internal: ip, external: ip}}`` (a component with two sides takes one per side)."""
+    if value is None:
+        return {}, []
+    balanced = _balanced()
+    if not isinstance(value, Mapping):
+        return {}, [
+            f"{name}: {shown(value)} is not a mapping of balanced components "
+            f"({', '.join(balanced)}) to virtual IP addresses"
+        ]
+    problems: list[str] = []
+    checked: dict[str, Any] = {}
+    for key, vip in value.items():
+        component = balanced.get(key) if isinstance(key, str) else None
+        if component is None:
+            problems.append(
+                f"{name}: {shown(key)} is not a component a load balancer balances; valid "
+                f"keys are {', '.join(balanced)}"
+            )
+            continue
+        if _sided(component):
+            if not isinstance(vip, Mapping) or not set(vip) <= set(_catalogue.SIDES):
+                problems.append(
+                    f"{name}.{key}: {shown(vip)} is not a mapping of "
+                    f"{' and '.join(_catalogue.SIDES)} to the virtual IP of each side"
+                )
+                continue
+            sides = {}
+            for side, address in vip.items():
+                sides[side], found = _check_ip(f"{name}.{key}.{side}", address)
+                problems += found
+            checked[key] = sides
+        else:
+            checked[key], found = _check_ip(f"{name}.{key}", vip)
+            problems += found
+    return checked, problems
+
+
+def _check_ip(name: str, value: Any) -> tuple[str, list[str]]:
+    try:
+        return str(ipaddress.ip_address(str(value).strip())), []
+    except ValueError:
+        return "", [f"{name}: {shown(value)} is not an IP address (the load balancer's virtual IP)"]
+
+
+def _vip(vips: Mapping[str, Any], component: _catalogue.Component, side: str) -> str:
+    key = component.key
+    if not _sided(component):
+        return str(vips.get(key) or f"(set {VIPS_VARIABLE}.{key})")
+    sides = [side] if side in _catalogue.SIDES else list(_catalogue.SIDES)
+    return ", ".join(
+        str(vips.get(key, {}).get(s) or f"(set {VIPS_VARIABLE}.{key}.{s})") for s in sides
+    )
+
+
+def _member_addresses(estate: _Estate, holder: str, key: str, lb: Mapping[str, Any]) -> list[str]:
+    """Where a member takes a load balancer's traffic: the local addresses of the member's
+    own entry of the same ports and side, else its address on that side."""
+    host = estate.host(holder)
+    settings = next((s for s in host.settings if s.component.key == key), None) if host else None
+    if settings is None:
+        return estate.seen_at(holder, key)
+    for entry in _catalogue.server_entries(key, settings.as_published):
+        same_side = lb["interface"] in (entry["interface"], "any") or entry["interface"] == "any"
+        if same_side and entry["ports"] == lb["ports"]:
+            bound = [r.local_addresses for r in _rules(settings, entry) if r.local_addresses]
+            if bound:
+                return list(bound[0])
+    external = settings.component.side_setting("external")
+    if lb["interface"] == "external" and external:
+        found = [
+            *settings.addresses_of("external"),
+            *(address for _s, own in settings.service_addresses for address in own),
+        ]
+        return found or [f"(set {settings.component.variable(external)})"]
+    return estate.seen_at(holder, key)
+
+
+def load_balancer_rows(estate: _Estate, vips: Mapping[str, Any]) -> list[dict[str, Any]]:
+    components = _catalogue.components()
+    rows = []
+    for entry in _catalogue.query(host_kind="load_balancer"):
+        lb = components[entry["component"]]
+        balanced = components[lb.balances]
+        members = [
+            f"{holder} {address}"
+            for holder in estate.inventory.holders(balanced.key)
+            for address in _member_addresses(estate, holder, balanced.key, entry)
+        ]
+        for transport in entry["transports"]:
+            rows.append(
+                {
+                    "load_balancer": lb.title,
+                    "balances": balanced.key,
+                    "interface": entry["interface"],
+                    "vip": _vip(vips, balanced, entry["interface"]),
+                    "members": members or [f"(no host in {balanced.inventory_group})"],
+                    "ports": port_text(entry["ports"]),
+                    "transport": transport.upper(),
+                    "direction": entry["direction"],
+                    "purpose": purpose(entry),
+                    "catalogue_id": entry["id"],
+                }
+            )
+    return rows
+
+
+def client_rows() -> list[dict[str, Any]]:
+    components = _catalogue.components()
+    return [
+        {
+            "client": components[entry["component"]].title,
+            "ports": port_text(entry["ports"]),
+            "transport": transport.upper(),
+            "direction": entry["direction"],
+            "purpose": purpose(entry),
+            "catalogue_id": entry["id"],
+        }
+        for entry in _catalogue.query(host_kind="client")
+        for transport in entry["transports"]
+    ]
+
+
+# ---- everything ---------------------------------------------------------------------------
+
+
+def _diagram(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Nodes (one per endpoint, by zone) and edges (one per source and destination, labelled
+    with their ports and transports) of the flow diagram."""
+    nodes: dict[str, Endpoint] = {}
+    labels: dict[tuple[str, str], dict[str, None]] = {}
+    for row in rows:
+        source, destination = row["_nodes"]
+        nodes.setdefault(source.id, source)
+        nodes.setdefault(destination.id, destination)
+        labels.setdefault((source.id, destination.id), {})[
+            _transport_label(row["ports"], row["transport"])
+        ] = None
+    return {
+        "zones": [
+            {
+                "key": zone,
+                "title": title,
+                "nodes": [
+                    {"id": n.id, "name": n.name, "address": n.address, "label": n.label}
+                    for n in sorted(nodes.values(), key=lambda n: (n.kind != "", n.name, n.address))
+                    if n.zone == zone
+                ],
+            }
+            for zone, title in ZONES.items()
+        ],
+        "edges": [
+            {
+                "source": source,
+                "target": target,
+                "label": list(ports),
+                "direction": direction(nodes[source].zone, nodes[target].zone),
+            }
+            for (source, target), ports in labels.items()
+        ],
+    }
+
+
+def matrix(
+    groups: Mapping[str, Sequence[str]],
+    hostvars: Mapping[str, Mapping[str, Any]],
+    hosts: Sequence[str] | None = None,
+    vips: Any = None,
+    vips_name: str = VIPS_VARIABLE,
+) -> dict[str, Any]:
+    """The whole port matrix as plain data: the flow rows of each boundary, the load
+    balancer rules, the client requirements, the diagram and every table's columns.
+
+    Every problem (a host's settings, an address, a virtual IP) is found before any is
+    reported: MatrixError lists them all.
+    """
+    estate = _Estate(groups, hostvars)
+    checked_vips, problems = check_vips(vips, vips_name)
+    try:
+        rows = flows(groups, hostvars, hosts, estate=estate)
+    except MatrixError as exc:
+        raise MatrixError([*problems, *exc.problems]) from None
+    balancers = load_balancer_rows(estate, checked_vips)
+    problems += estate.problems
+    if problems:
+        raise MatrixError(list(dict.fromkeys(problems)))
+    diagram = _diagram(rows)
+    for row in rows:
+        del row["_nodes"]
+    return {
+        "boundaries": [
+            _table(zone, title, FLOW_COLUMNS, [r for r in rows if r["destination_zone"] == zone])
+            for zone, title in ZONES.items()
+        ],
+        "load_balancers": _table("load_balancers", "Load balancers", LB_COLUMNS, balancers),
+        "clients": _table("clients", "Client requirements", CLIENT_COLUMNS, client_rows()),
+        "diagram": diagram,
+    }
+
+
+def _table(
+    key: str, title: str, columns: Sequence[tuple[str, str]], rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A table as plain data: its key, title, file name (no suffix), columns and rows."""
+    return {
+        "key": key,
+        "title": title,
+        "file": "port-matrix-" + key.replace("_", "-"),
+        "columns": [{"key": k, "header": h} for k, h in columns],
+        "rows": rows,
+    }

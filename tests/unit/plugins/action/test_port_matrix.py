@@ -1,0 +1,90 @@
+"""port_matrix action plugin: the example estate's flows, on the controller, no host contacted."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import MagicMock
+
+import pytest
+from labhost import LabHost, example_inventory, run_action
+
+from ansible_collections.ocs.firewall.plugins.action.port_matrix import ActionModule
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _matrix
+
+INVENTORY = example_inventory()
+
+
+def templar() -> MagicMock:
+    mock = MagicMock()
+    mock.template.side_effect = lambda value: value
+    return mock
+
+
+def port_matrix(
+    args: dict[str, Any] | None = None, **task_vars: Any
+) -> tuple[dict[str, Any], MagicMock, LabHost]:
+    connection = MagicMock()
+    lab = LabHost()
+    result, _display = run_action(
+        ActionModule,
+        "ocs.firewall.port_matrix",
+        lab,
+        {"hosts": None, "vips": None, **(args or {})},
+        task_vars={**INVENTORY, "inventory_hostname": "localhost", **task_vars},
+        templar=templar(),
+        connection=connection,
+    )
+    return result, connection, lab
+
+
+def test_the_example_estate_gives_every_table_and_contacts_no_host() -> None:
+    result, connection, lab = port_matrix()
+    assert not result.get("failed"), result
+    assert result["changed"] is False
+    assert [b["key"] for b in result["boundaries"]] == list(_matrix.ZONES)
+    assert all(b["rows"] for b in result["boundaries"])
+    assert result["load_balancers"]["rows"] and result["clients"]["rows"]
+    rows = [r for b in result["boundaries"] for r in b["rows"]]
+    # Every server of the estate is in the matrix, at its address.
+    assert set(INVENTORY["groups"]["ocs_servers"]) <= {r["destination"] for r in rows}
+    assert ("fe01.ocs.example", "10.10.0.11") in {(r["source"], r["source_address"]) for r in rows}
+    assert lab.commands == []
+    assert connection.mock_calls == []
+
+
+def test_the_vips_come_from_ocs_firewall_vips() -> None:
+    result, _connection, _lab = port_matrix(ocs_firewall_vips={"front_end": "10.10.0.10"})
+    vips = {r["balances"]: r["vip"] for r in result["load_balancers"]["rows"]}
+    assert vips["front_end"] == "10.10.0.10"
+    assert vips["director"] == "(set ocs_firewall_vips.director)"
+
+
+@pytest.mark.parametrize(
+    ("args", "task_vars", "words"),
+    [
+        ({}, {"ocs_firewall_vips": {"front_end": "10.10.0.999"}}, "ocs_firewall_vips.front_end"),
+        ({"vips": {"director": "dir"}}, {}, 'vips.director: "dir" is not an IP address'),
+    ],
+)
+def test_a_bad_vip_fails_naming_the_variable_or_option(
+    args: dict[str, Any], task_vars: dict[str, Any], words: str
+) -> None:
+    result, connection, _lab = port_matrix(args, **task_vars)
+    assert result["failed"] is True
+    assert words in result["msg"]
+    assert "no file was written" in result["msg"]
+    assert result["problems"] and "boundaries" not in result
+    assert connection.mock_calls == []
+
+
+def test_hosts_limits_the_hosts_whose_flows_are_listed() -> None:
+    result, _connection, _lab = port_matrix({"hosts": ["arch01.ocs.example"]})
+    rows = [r for b in result["boundaries"] for r in b["rows"]]
+    assert rows
+    assert {r["destination"] for r in rows} == {"arch01.ocs.example"}
+
+
+def test_a_wrong_option_is_refused() -> None:
+    result, _connection, _lab = port_matrix({"hosts": "x", "colour": "blue"})
+    assert result["failed"] is True
+    assert "colour" in result["msg"]
