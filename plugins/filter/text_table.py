@@ -36,6 +36,11 @@ options:
 """
 
 EXAMPLES = r"""
+- name: Read the rules the collection made
+  ocs.firewall.win_firewall_info:
+    owned: true
+  register: info
+
 - name: Write the rules of a host as text
   ansible.builtin.debug:
     msg: >-
