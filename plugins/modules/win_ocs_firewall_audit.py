@@ -98,10 +98,9 @@ EXAMPLES = r"""
       - "@FirewallAPI.dll,-28502"
       - Backup agent
 
-- name: Fail on drift
-  ansible.builtin.assert:
-    that: audit.findings | length == 0
-    fail_msg: "{{ audit.msg }}"
+- name: Show each finding with what to do about it
+  ansible.builtin.debug:
+    msg: "{{ audit.findings | map(attribute='detail') | zip(audit.findings | map(attribute='remedy')) }}"
 """
 
 RETURN = r"""
