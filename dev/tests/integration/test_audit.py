@@ -33,16 +33,6 @@ AUDIT = str(REPO / "playbooks" / "audit.yml")
 EXAMPLE = REPO / "examples" / "inventory.yml"
 FE_GROUP = _catalogue.server_components()["front_end"].group
 WEB_COMPONENTS = _catalogue.server_components()["web_components"].group
-# Every lab host carries, beyond the built-in groups the audit accepts by default, the
-# seed's File and Printer Sharing, WMI, OCS activation and hand-made rules
-# (dev/lab/ocs_lab/seed_rules.json): this estate accepts them.
-ACCEPTED = [
-    *_audit.DEFAULT_ACCEPTED,
-    seed.FILE_PRINTER,
-    seed.WMI,
-    seed.OCS_GROUP,
-    *(rule["name"] for rule in seed.admin_rules()),
-]
 # Profile types in the lab's store (NET_FW_PROFILE_TYPE2).
 DOMAIN, PUBLIC = "1", "4"
 
@@ -51,10 +41,11 @@ Run = Callable[..., PlaybookRun]
 
 @pytest.fixture(scope="module")
 def estate(start_lab: Callable[..., Lab], run_playbook: Run) -> Lab:
-    """The example estate, converged by site.yml."""
-    inventory = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-    inventory["all"]["vars"][_audit.ACCEPTED_VARIABLE] = ACCEPTED
-    lab = start_lab(inventory, "basic")
+    """The example estate as written, converged by site.yml. Every lab host carries,
+    beyond the built-in groups the audit accepts by default, the seed's File and Printer
+    Sharing, WMI, OCS activation and hand-made rules (dev/lab/ocs_lab/seed_rules.json):
+    the example inventory's ocs_firewall_audit_accepted lists them."""
+    lab = start_lab(yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")), "basic")
     run = run_playbook(SITE, lab)
     assert run.rc == 0, run.stdout[-3000:]
     return lab
