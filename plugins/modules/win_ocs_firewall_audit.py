@@ -100,7 +100,9 @@ EXAMPLES = r"""
 
 - name: Show each finding with what to do about it
   ansible.builtin.debug:
-    msg: "{{ audit.findings | map(attribute='detail') | zip(audit.findings | map(attribute='remedy')) }}"
+    msg: >-
+      {{ audit.findings | map(attribute='detail')
+         | zip(audit.findings | map(attribute='remedy')) }}
 """
 
 RETURN = r"""
