@@ -80,9 +80,13 @@ _value:
 
 
 def _registered(hostvars: Any, host: str, variable: str) -> Mapping[str, Any] | None:
+    # Ansible's hostvars read untemplated (raw_get): a registered result is data, and
+    # templating the whole of it (every rule of every group) for each host costs more
+    # than the table does.
+    raw_get = getattr(hostvars, "raw_get", None)
     try:
-        found = hostvars[host].get(variable)
-    except (KeyError, AttributeError):
+        found = (raw_get(host) if raw_get is not None else hostvars[host]).get(variable)
+    except (KeyError, AttributeError, TypeError):
         return None
     return found if isinstance(found, Mapping) else None
 

@@ -31,6 +31,25 @@ def test_reads_each_hosts_registered_result_from_hostvars() -> None:
     assert change_summary(["fe03"], hostvars, variable="mine")[1].endswith("in sync")
 
 
+class HostVars:
+    """Ansible's hostvars: ``raw_get`` gives a host's variables untemplated; indexing
+    would template them (every value of every result, for each host)."""
+
+    def __init__(self, variables: dict[str, dict[str, Any]]) -> None:
+        self.variables = variables
+
+    def raw_get(self, host: str) -> dict[str, Any]:
+        return self.variables[host]
+
+    def __getitem__(self, host: str) -> Any:
+        raise AssertionError("templated every variable of " + host)
+
+
+def test_reads_ansible_hostvars_untemplated() -> None:
+    lines = change_summary(["fe01"], HostVars({"fe01": {"ocs_firewall_result": RESULT}}))
+    assert lines[1].split()[-1] == "changed"
+
+
 @pytest.mark.parametrize("hosts", ["fe01", {"fe01": 1}, 3])
 def test_hosts_must_be_a_list(hosts: Any) -> None:
     with pytest.raises(AnsibleFilterError, match="is not a list of hosts"):
