@@ -5,7 +5,8 @@ What a user relies on: after someone changed one port of one rule by hand on one
 ``-``/``+`` pair of lines and nothing else as changing, and the table at the end shows
 exactly that host as one that would change; a host that cannot be reached shows as such
 in the table while the others are still reviewed; ``--limit`` limits the table too, and
-``--tags preflight`` (nothing compared) prints none.
+the table comes with ``--tags apply`` but not with ``--tags preflight`` (nothing
+compared).
 """
 
 from __future__ import annotations
@@ -152,12 +153,16 @@ def test_an_unreachable_host_shows_in_the_table_and_the_others_are_reviewed(
     assert total[-1] == f"1 would change, {len(others)} in sync, 1 UNREACHABLE"
 
 
-def test_limit_limits_the_table_and_preflight_alone_prints_none(
+def test_limit_limits_the_table_and_the_table_goes_with_the_apply(
     converged: Lab, run_playbook: Run
 ) -> None:
     limited = run_playbook(SITE, converged, None, "--check", "--limit", HOST)
     assert limited.rc == 0, limited.stdout[-3000:]
     assert set(_rows(_table(limited))) == {HOST, "total: 1 host(s)"}
+
+    applied = run_playbook(SITE, converged, None, "--check", "--tags", "apply")
+    assert applied.rc == 0, applied.stdout[-3000:]
+    assert _rows(_table(applied))[HOST][-1] == "would change"
 
     preflight = run_playbook(SITE, converged, None, "--check", "--tags", "preflight")
     assert preflight.rc == 0, preflight.stdout[-3000:]
