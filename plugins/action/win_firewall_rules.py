@@ -6,7 +6,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _plan, _remote, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils import (
+    _ownership,
+    _plan,
+    _remote,
+    _review,
+    _rules,
+)
 
 
 def _owned_rule(rule: _rules.Rule, index: int) -> _rules.Rule:
@@ -53,8 +59,11 @@ class ActionModule(_remote.FirewallAction):
             firewall.apply([plan])
         self.warn_foreign([plan])
 
+        host = str(task_vars.get("inventory_hostname", "the host"))
+        check_mode = bool(self._task.check_mode)
         result: dict[str, Any] = {
             "changed": plan.changed,
+            "msg": _review.summary_line(host, [plan], check_mode=check_mode),
             "added": list(plan.added),
             "updated": list(plan.updated),
             "removed": list(plan.removed),
@@ -62,6 +71,5 @@ class ActionModule(_remote.FirewallAction):
             "rules": [rule.to_dict() for rule in plan.after],
         }
         if self._task.diff:
-            before, after = plan.diff_sides()
-            result["diff"] = {"before": before, "after": after}
+            result["diff"] = _review.diff(host, [plan], check_mode=check_mode)
         return result

@@ -9,8 +9,8 @@ from typing import Any
 from ansible_collections.ocs.firewall.plugins.plugin_utils import (
     _catalogue,
     _host,
-    _plan,
     _remote,
+    _review,
     _rules,
     _scope,
 )
@@ -77,11 +77,14 @@ class ActionModule(_remote.FirewallAction):
             firewall.apply(plans)
         self.warn_foreign(plans)
 
+        check_mode = bool(self._task.check_mode)
         result: dict[str, Any] = {
             "changed": changed,
+            "msg": _review.summary_line(host, plans, check_mode=check_mode),
+            "summary": _review.summary(plans),
             "groups": {p.group: p.summary() for p in plans},
             "rules": {p.group: [r.to_dict() for r in p.after] for p in plans},
         }
         if self._task.diff:
-            result["diff"] = _plan.diff(plans)
+            result["diff"] = _review.diff(host, plans, check_mode=check_mode)
         return result

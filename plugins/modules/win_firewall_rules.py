@@ -140,8 +140,8 @@ attributes:
     support: full
   diff_mode:
     description:
-      - Returns the group's rules before and after (keyed by rule name) in diff mode, also in
-        check mode.
+      - Returns, also in check mode, one diff per rule added, updated or removed (RV(diff)),
+        its fields one per line before and after.
     support: full
 notes:
   - Run with C(gather_facts=false) against hosts with PowerShell 2.0, or wherever facts are
@@ -294,25 +294,33 @@ rules:
       remote_addresses: []
       profiles: [domain, private, public]
       enabled: true
+msg:
+  description:
+    - The group's changes on one line (see the sample); in check mode C(to add),
+      C(to update), C(to remove); C(in sync) when nothing changes.
+  returned: success
+  type: str
+  version_added: 0.2.0
+  sample: "fe01.ocs.example: 1 added, 0 updated, 1 removed (OCS FE: 1 added, 1 removed)"
 diff:
   description:
-    - In diff mode, the group's rules before and after, each a dictionary of rule name to
-      rule (the fields of RV(rules) without C(name)). A name the group holds more than
-      once appears as C(<name> (copy 2)) and so on.
+    - In diff mode, a list of Ansible diffs, which C(--diff) prints in order. The first
+      holds only C(prepared), the line of RV(msg).
+    - Then one per rule added, updated or removed, sorted by name, as
+      M(ocs.firewall.win_ocs_firewall) returns them; C(before_header) and C(after_header)
+      are C(<host> | <group> | <rule> (<what happens>)), C(before) and C(after) the rule's
+      fields, one line each (the field's name, a colon, its value; the fields of
+      RV(rules)); an added rule has an
+      empty C(before), a removed one an empty C(after). Rules that do not change are not
+      shown.
   returned: diff mode
-  type: dict
+  type: list
+  elements: dict
+  version_added: 0.2.0
   sample:
-    before: {}
-    after:
-      OCS FE - SIP MTLS:
-        description: ""
-        direction: in
-        action: allow
-        protocol: tcp
-        local_ports: ["5061"]
-        remote_ports: []
-        local_addresses: []
-        remote_addresses: []
-        profiles: [domain, private, public]
-        enabled: true
+    - prepared: "fe01.ocs.example: 1 added, 0 updated, 0 removed (OCS FE: 1 added)\n"
+    - before_header: fe01.ocs.example | OCS FE | OCS FE - SIP MTLS (added)
+      after_header: fe01.ocs.example | OCS FE | OCS FE - SIP MTLS (added)
+      before: ""
+      after: "name: OCS FE - SIP MTLS\ndescription: SIP over mutual TLS [ocs.firewall]\n...\n"
 """

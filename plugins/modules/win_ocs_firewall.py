@@ -88,7 +88,11 @@ attributes:
     description: Reads the host and reports what would change, without changing it.
     support: full
   diff_mode:
-    description: The C(before) and C(after) rules of each group that changes.
+    description:
+      - The host's line of what changes (RV(msg)), then one diff per rule that is added,
+        updated or removed, headed C(<host> | <group> | <rule> (<what happens>)), with the
+        rule's fields one per line before and after, so a changed port shows as one
+        line removed and one added.
     support: full
 notes:
   - The target needs PowerShell 2.0 or later and Windows Server 2008 or later
@@ -121,6 +125,80 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+msg:
+  description:
+    - The host's changes on one line - totals, then each changing group's counts; in check
+      mode C(to add), C(to update), C(to remove); a host with nothing to change says
+      C(in sync); rules of its groups the collection did not make are counted at the end.
+  returned: success
+  type: str
+  sample: "fe01.ocs.example: 2 added, 1 updated, 0 removed (OCS 2007 R2 - Front End: 1
+    updated; OCS 2007 R2 - Edge: 2 added); 1 rule(s) the collection did not make left alone"
+  version_added: 0.2.0
+summary:
+  description:
+    - What changes on the host (or would, in check mode), counted over all its groups,
+      with the names of the rules of each group that changes.
+    - C(playbooks/site.yml) registers the result as C(ocs_firewall_result) and ends with a
+      table of every host's (P(ocs.firewall.change_summary#filter)).
+  returned: success
+  type: dict
+  version_added: 0.2.0
+  contains:
+    added:
+      description: How many rules are added.
+      type: int
+    updated:
+      description: How many rules are replaced because a property differed.
+      type: int
+    removed:
+      description: How many rules are removed (leftovers of interrupted removals included).
+      type: int
+    foreign:
+      description: How many rules of the host's groups the collection did not make (left alone).
+      type: int
+    groups:
+      description:
+        - Each group that changes, keyed by name, with the names of its rules C(added),
+          C(updated) and C(removed) (as in RV(groups)). Groups that do not change are not
+          in it.
+      type: dict
+  sample:
+    added: 0
+    updated: 1
+    removed: 0
+    foreign: 0
+    groups:
+      "OCS 2007 R2 - Front End":
+        added: []
+        updated: ["OCS Front End 444/TCP In (seed-03)"]
+        removed: []
+diff:
+  description:
+    - In diff mode, a list of Ansible diffs, which C(--diff) prints in order. The first
+      holds only C(prepared), the host's line (RV(msg)).
+    - Then one per rule added, updated or removed, groups in the order of RV(groups) and
+      rules sorted by name in each. C(before_header) and C(after_header) are
+      C(<host> | <group> | <rule> (<what happens>)), for example C(added),
+      C(would be updated) in check mode, or C(removed) with why (a group the host no
+      longer holds, the leftover of an interrupted apply). C(before) and C(after) are the
+      rule's fields, one line each (the field's name, a colon, its value), in the order of
+      RV(rules) of M(ocs.firewall.win_firewall_rules); an empty list is written C(any).
+      An added rule has an empty C(before), a removed one an empty C(after); several rules
+      of one name on the host are all in C(before), a blank line between them.
+  returned: diff mode
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  sample:
+    - prepared: "fe01.ocs.example: 0 to add, 1 to update, 0 to remove (OCS 2007 R2 - Front
+        End: 1 to update)\n"
+    - before_header: fe01.ocs.example | OCS 2007 R2 - Front End | OCS Front End 444/TCP In
+        (seed-03) (would be updated)
+      after_header: fe01.ocs.example | OCS 2007 R2 - Front End | OCS Front End 444/TCP In
+        (seed-03) (would be updated)
+      before: "name: OCS Front End 444/TCP In (seed-03)\n...\nlocal_ports: 4444\n...\n"
+      after: "name: OCS Front End 444/TCP In (seed-03)\n...\nlocal_ports: 444\n...\n"
 groups:
   description:
     - Each rule group the task managed, keyed by name.

@@ -12,7 +12,8 @@ closes no wanted port: ``_wire.split_apply``). On the host a request runs in thr
 (see ``_firewall.ps1``): every rule to replace or remove is first renamed to a tombstone
 (it keeps working), then every new rule is added, and only then are the tombstones
 removed. A failure before the last phase leaves every old rule in effect, so no
-still-wanted port is ever closed.
+still-wanted port is ever closed. How plans read in a task result (its diff, summary and
+message) is :mod:`._review`.
 """
 
 from __future__ import annotations
@@ -71,32 +72,6 @@ class GroupPlan:
             "removed": list(self.removed),
             "foreign": [h.rule.name for h in self.foreign],
         }
-
-    def diff_sides(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """``before``/``after`` of the group's own rules, keyed by rule name."""
-        return (
-            _diff_side((h.rule, h) for h in self.before),
-            _diff_side((r, None) for r in self.after),
-        )
-
-
-def _diff_side(rules: Iterable[tuple[Rule, HostRule | None]]) -> dict[str, Any]:
-    side: dict[str, Any] = {}
-    for rule, host in rules:
-        entry = rule.to_dict()
-        del entry["name"]
-        # Properties the collection never sets show only when they make a rule differ.
-        if host is not None and host.application:
-            entry["application"] = host.application
-        if host is not None and host.service:
-            entry["service"] = host.service
-        key = rule.name
-        copy = 2
-        while key in side:
-            key = f"{rule.name} (copy {copy})"
-            copy += 1
-        side[key] = entry
-    return side
 
 
 def owned(host_rule: HostRule) -> bool:
@@ -232,13 +207,3 @@ def unassigned_groups(
         for key, (group, component, only_catalogue) in found.items()
         if component is not None or only_catalogue
     ]
-
-
-def diff(plans: Sequence[GroupPlan]) -> dict[str, dict[str, Any]]:
-    """Ansible's ``before``/``after`` for the groups that change, keyed by group."""
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for plan in plans:
-        if plan.changed:
-            before[plan.group], after[plan.group] = plan.diff_sides()
-    return {"before": before, "after": after}

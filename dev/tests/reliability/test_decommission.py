@@ -184,8 +184,12 @@ def test_check_diff_shows_what_would_go_and_changes_nothing(decommission: dict[s
     assert result["changed"]
     edge = [r["name"] for r in _group(converged, "dec-remove", EDGE_GROUP)]
     assert sorted(result["groups"][EDGE_GROUP]["removed"]) == sorted(edge)
-    assert sorted(result["diff"]["before"][EDGE_GROUP]) == sorted(edge)
-    assert result["diff"]["after"][EDGE_GROUP] == {}
+    # The diff: an item per rule that would go, naming the host, the group and the rule.
+    prefix = f"dec-remove | {EDGE_GROUP} | "
+    items = [i for i in result["diff"][1:] if i["before_header"].startswith(prefix)]
+    names = [i["before_header"][len(prefix) :].rsplit(" (", 1)[0] for i in items]
+    assert sorted(names) == sorted(edge)
+    assert all(i["after"] == "" and "(would be removed" in i["before_header"] for i in items)
     check = decommission["runs"]["check"]
     assert {r["host"] for r in check.records if r.get("changed")} == {
         "dec-remove",

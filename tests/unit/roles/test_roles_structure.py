@@ -136,9 +136,11 @@ def test_server_role_documents_the_collection_wide_variables() -> None:
         assert variable in text
 
 
-def test_site_is_one_play_over_every_group() -> None:
-    (play,) = load(REPO / "playbooks" / "site.yml")
-    assert play["any_errors_fatal"] is True
+def test_site_is_one_play_over_every_group_then_its_table() -> None:
+    play, summary = load(REPO / "playbooks" / "site.yml")
+    # No any_errors_fatal: one host's failed apply must not end the run before the
+    # table; the preflight, run once, still stops every host.
+    assert "any_errors_fatal" not in play
     assert play["gather_facts"] is False
     # ocs_servers first (servers with no component left), then every component group.
     assert play["hosts"] == ["ocs_servers"] + [
@@ -149,6 +151,24 @@ def test_site_is_one_play_over_every_group() -> None:
     used = [r["role"] if isinstance(r, dict) else r for r in play.get("roles", [])]
     used += [t["ansible.builtin.import_role"]["name"] for t in play.get("tasks", [])]
     assert used == ["ocs.firewall.server"]
+    # The same hosts (so --limit limits both), one task, once, when the apply runs.
+    assert summary["hosts"] == play["hosts"]
+    assert summary["gather_facts"] is False
+    (table,) = summary["tasks"]
+    assert table["run_once"] is True
+    assert table["tags"] == ["apply"]
+    assert "ocs.firewall.change_summary(hostvars" in table["ansible.builtin.debug"]["msg"]
+    assert "ansible_play_hosts_all" in table["ansible.builtin.debug"]["msg"]
+
+
+def test_the_server_role_registers_what_the_table_reads() -> None:
+    _preflight, apply = server_tasks("converge.yml")
+    assert apply["register"] == "ocs_firewall_result"
+    assert "C(ocs_firewall_result)" in " ".join(
+        load(ROLES / "server" / "meta" / "argument_specs.yml")["argument_specs"]["main"][
+            "description"
+        ]
+    )
 
 
 def test_report_covers_every_group() -> None:

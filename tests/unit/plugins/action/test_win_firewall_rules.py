@@ -52,6 +52,19 @@ class Templar:
         return value
 
 
+def diffs(result: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The diff's rule items by rule name, after the host's summary line."""
+    summary, *items = result["diff"]
+    assert summary == {"prepared": result["msg"] + "\n"}
+    prefix = f"{HOST} | {GROUP} | "
+    found = {}
+    for item in items:
+        assert item["before_header"] == item["after_header"]
+        assert item["before_header"].startswith(prefix)
+        found[item["before_header"][len(prefix) :].rsplit(" (", 1)[0]] = item
+    return found
+
+
 def run_warned(
     host: LabHost,
     args: dict[str, Any],
@@ -237,13 +250,17 @@ def test_update_retires_then_adds_and_purges_unlisted_in_one_command() -> None:
     ]
     assert sorted(host.names(GROUP)) == ["OCS FE - SIP", "OCS FE - Web"]
     assert host.tombstones() == []
-    # The diff is keyed by rule name and shows the old and new values.
-    before, after = result["diff"]["before"], result["diff"]["after"]
-    assert set(before) == {"OCS FE - SIP", "OCS FE - Old", "OCS FE - Web"}
-    assert set(after) == {"OCS FE - SIP", "OCS FE - Web"}
-    assert before["OCS FE - SIP"]["local_ports"] == ["5061"]
-    assert after["OCS FE - SIP"]["local_ports"] == ["5060-5061"]
-    assert before["OCS FE - Web"] == after["OCS FE - Web"]
+    # The diff: an item per changed rule, its old and new values one field per line; the
+    # rule in sync is not in it.
+    assert result["msg"] == f"{HOST}: 0 added, 1 updated, 1 removed ({GROUP}: 1 updated, 1 removed)"
+    items = diffs(result)
+    assert set(items) == {"OCS FE - SIP", "OCS FE - Old"}
+    sip = items["OCS FE - SIP"]
+    assert sip["before_header"] == f"{HOST} | {GROUP} | OCS FE - SIP (updated)"
+    assert "local_ports: 5061\n" in sip["before"]
+    assert "local_ports: 5060-5061\n" in sip["after"]
+    assert items["OCS FE - Old"]["after"] == ""
+    assert "local_ports: 8080\n" in items["OCS FE - Old"]["before"]
     assert run(host, {"group": GROUP, "rules": [SIP, WEB]})["changed"] is False
 
 
@@ -293,17 +310,23 @@ def test_check_mode_reads_only_and_reports_the_change() -> None:
     assert (result["added"], result["removed"]) == (["OCS FE - SIP"], ["Old"])
     assert [r.op for r in host.requests] == ["read"]
     assert host.state == before
-    assert set(result["diff"]["before"]) == {"Old"}
-    assert set(result["diff"]["after"]) == {"OCS FE - SIP"}
+    items = diffs(result)
+    assert set(items) == {"Old", "OCS FE - SIP"}
+    assert items["Old"]["before_header"].endswith("Old (would be removed)")
+    assert items["OCS FE - SIP"]["before"] == ""
+    assert result["msg"] == (
+        f"{HOST}: 1 to add, 0 to update, 1 to remove ({GROUP}: 1 to add, 1 to remove)"
+    )
     assert [r["name"] for r in result["rules"]] == ["OCS FE - SIP"]
 
 
 def test_diff_only_in_diff_mode_and_json_serialisable() -> None:
     assert "diff" not in run(LabHost(), {"group": GROUP, "rules": [WEB]})
     result = run(LabHost(), {"group": GROUP, "rules": [WEB]}, diff=True)
-    assert result["diff"]["before"] == {}
-    assert result["diff"]["after"]["OCS FE - Web"]["local_ports"] == ["443-444"]
-    assert "name" not in result["diff"]["after"]["OCS FE - Web"]
+    web = diffs(result)["OCS FE - Web"]
+    assert web["before"] == ""
+    assert "local_ports: 443-444\n" in web["after"]
+    assert web["after"].startswith("name: OCS FE - Web\n")
     json.dumps(result, sort_keys=True)
 
 
@@ -636,8 +659,11 @@ def test_a_foreign_rule_with_a_wanted_name_survives_byte_identical() -> None:
     (warning,) = warned
     assert f"group {GROUP!r} holds 2 rule(s) the collection did not make" in warning
     assert "['OCS FE - SIP', 'Admin SSH']" in warning
-    # Foreign rules are neither in the plan's before nor its after.
-    assert set(result["diff"]["before"]) == {"Old"}
+    # Foreign rules are not in the diff, whatever their name.
+    items = diffs(result)
+    assert set(items) == {"Old", "OCS FE - SIP"}
+    assert items["OCS FE - SIP"]["before"] == ""
+    assert result["msg"].endswith("; 2 rule(s) the collection did not make left alone")
     assert [r["name"] for r in result["rules"]] == ["OCS FE - SIP"]
     for _attempt in range(2):
         again = run(host, {"group": GROUP, "rules": [SIP]})

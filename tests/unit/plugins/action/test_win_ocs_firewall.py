@@ -155,15 +155,68 @@ def test_check_mode_sends_only_the_read() -> None:
     assert result["changed"] is True
     assert [r.op for r in host.requests] == ["read"]
     assert host.state == before
-    assert set(result["diff"]["after"]) == {EDGE}
-    assert result["diff"]["before"] == {EDGE: {}}
-    assert sorted(result["diff"]["after"][EDGE]) == wanted_names("edge01.ocs.example")[EDGE]
+    wanted = wanted_names("edge01.ocs.example")[EDGE]
+    assert result["msg"] == (
+        f"edge01.ocs.example: {len(wanted)} to add, 0 to update, 0 to remove "
+        f"({EDGE}: {len(wanted)} to add)"
+    )
+    summary = result["summary"]
+    assert {k: v for k, v in summary.items() if k != "groups"} == {
+        "added": len(wanted),
+        "updated": 0,
+        "removed": 0,
+        "foreign": 0,
+    }
+    assert list(summary["groups"]) == [EDGE]
+    assert sorted(summary["groups"][EDGE]["added"]) == wanted
+    assert summary["groups"][EDGE]["updated"] == summary["groups"][EDGE]["removed"] == []
+    # The host's line, then each rule that would be added, by name, naming the host.
+    summary, *items = result["diff"]
+    assert summary == {"prepared": result["msg"] + "\n"}
+    assert [i["after_header"] for i in items] == [
+        f"edge01.ocs.example | {EDGE} | {name} (would be added)" for name in wanted
+    ]
+    assert all(i["before"] == "" and i["after"].startswith("name: ") for i in items)
     json.dumps(result)
+
+
+def test_the_diff_of_a_changed_port_is_the_port_line_and_the_summary_counts_it() -> None:
+    host = lab_host()
+    variables = task_vars("fe01.ocs.example")
+    converge(host, variables)
+    (stored,) = [r for r in host.rules if r["grouping"] == FE and r["local_ports"] == "444"]
+    stored["local_ports"] = "4444"
+
+    result, _other = converge(host, variables, check_mode=True, diff=True)
+
+    name = stored["name"]
+    assert result["summary"]["groups"] == {FE: {"added": [], "updated": [name], "removed": []}}
+    assert (result["summary"]["added"], result["summary"]["updated"]) == (0, 1)
+    assert result["msg"] == (
+        f"fe01.ocs.example: 0 to add, 1 to update, 0 to remove ({FE}: 1 to update)"
+    )
+    _summary, item = result["diff"]
+    assert item["before_header"] == f"fe01.ocs.example | {FE} | {name} (would be updated)"
+    before, after = item["before"].splitlines(), item["after"].splitlines()
+    changed = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
+    assert changed == [("local_ports: 4444", "local_ports: 444")]
+
+
+def test_a_host_in_sync_says_so_and_its_diff_is_its_line() -> None:
+    host = lab_host()
+    variables = task_vars("dir01.ocs.example")
+    converge(host, variables)
+    result, _other = converge(host, variables, check_mode=True, diff=True)
+    assert result["changed"] is False
+    assert result["msg"] == "dir01.ocs.example: in sync, nothing to change (1 group(s))"
+    assert result["diff"] == [{"prepared": result["msg"] + "\n"}]
+    assert result["summary"]["groups"] == {}
 
 
 def test_diff_only_in_diff_mode() -> None:
     result, _other = converge(lab_host(), task_vars("dir01.ocs.example"))
     assert "diff" not in result
+    assert result["msg"].startswith("dir01.ocs.example: ")
 
 
 # ---- bad settings never reach the host -------------------------------------------------------

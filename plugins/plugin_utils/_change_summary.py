@@ -1,0 +1,94 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: the closing table of a run, one line per host.
+"""One table of what a run changed (or, in check mode, would change), host by host.
+
+Its input is each host's registered result of ``win_ocs_firewall`` (its ``summary`` and
+``changed``), or None where the host has none. A host whose apply failed or that was
+unreachable is shown as such, with no counts. The last row totals the hosts. Pure: no
+Ansible objects; the table is written by :mod:`._tables`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _tables
+
+COUNTS: tuple[str, ...] = ("added", "updated", "removed", "foreign")
+COLUMNS: list[_tables.Column] = [
+    ("host", "HOST"),
+    ("added", "ADDED"),
+    ("updated", "UPDATED"),
+    ("removed", "REMOVED"),
+    ("foreign", "FOREIGN LEFT ALONE"),
+    ("result", "RESULT"),
+]
+# A host's outcome, in the order the total line lists them.
+CHANGED = "changed"
+WOULD_CHANGE = "would change"
+IN_SYNC = "in sync"
+FAILED = "FAILED"
+UNREACHABLE = "UNREACHABLE"
+SKIPPED = "skipped"
+NO_RESULT = "no result"
+OUTCOMES: tuple[str, ...] = (
+    CHANGED,
+    WOULD_CHANGE,
+    IN_SYNC,
+    FAILED,
+    UNREACHABLE,
+    SKIPPED,
+    NO_RESULT,
+)
+_COUNTED = (CHANGED, WOULD_CHANGE, IN_SYNC)
+_NONE = "-"
+
+
+def outcome(result: Mapping[str, Any] | None, *, check_mode: bool) -> str:
+    """What happened to a host, from its registered result."""
+    if not isinstance(result, Mapping):
+        return NO_RESULT
+    if result.get("unreachable"):
+        return UNREACHABLE
+    if result.get("failed"):
+        return FAILED
+    if result.get("skipped"):
+        return SKIPPED
+    if not isinstance(result.get("summary"), Mapping):
+        return NO_RESULT
+    if result.get("changed"):
+        return WOULD_CHANGE if check_mode else CHANGED
+    return IN_SYNC
+
+
+def host_row(host: str, result: Mapping[str, Any] | None, *, check_mode: bool) -> dict[str, Any]:
+    found = outcome(result, check_mode=check_mode)
+    row: dict[str, Any] = {"host": host, "result": found}
+    # Counts only where the task finished (outcome() has then seen the summary).
+    summary = result["summary"] if result is not None and found in _COUNTED else {}
+    for key in COUNTS:
+        row[key] = int(summary.get(key, 0)) if summary else _NONE
+    return row
+
+
+def total_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    found = [row["result"] for row in rows]
+    outcomes = ", ".join(f"{found.count(o)} {o}" for o in OUTCOMES if o in found)
+    row: dict[str, Any] = {"host": f"total: {len(rows)} host(s)", "result": outcomes}
+    for key in COUNTS:
+        row[key] = sum(r[key] for r in rows if isinstance(r[key], int))
+    return row
+
+
+def rows(
+    results: Mapping[str, Mapping[str, Any] | None], *, check_mode: bool
+) -> list[dict[str, Any]]:
+    """A row per host, sorted by name, then the total row."""
+    found = [host_row(h, results[h], check_mode=check_mode) for h in sorted(results)]
+    return [*found, total_row(found)]
+
+
+def table(results: Mapping[str, Mapping[str, Any] | None], *, check_mode: bool) -> list[str]:
+    """The lines of the table: the header, a line per host, the total."""
+    return _tables.text_lines(rows(results, check_mode=check_mode), COLUMNS)

@@ -1,0 +1,92 @@
+"""The closing table of a run (plugins/plugin_utils/_change_summary.py): a line per host
+from its registered result, hosts that did not finish shown as such, then the total."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _change_summary
+
+
+def applied(changed: bool, added: int = 0, updated: int = 0, removed: int = 0, foreign: int = 0):
+    """A registered win_ocs_firewall result (what the table reads of it)."""
+    summary = {"added": added, "updated": updated, "removed": removed, "foreign": foreign}
+    return {"changed": changed, "summary": {**summary, "groups": {}}, "msg": "..."}
+
+
+RESULTS: dict[str, Any] = {
+    "fe02": applied(True, updated=1, foreign=2),
+    "fe01": applied(False, foreign=1),
+    "edge01": {"unreachable": True, "msg": "Failed to connect"},
+    "dir01": {"failed": True, "msg": "fe01: ocs_front_end_profiles ..."},
+    "sql01": None,
+    "rp01": {"skipped": True},
+}
+
+
+@pytest.mark.parametrize(
+    ("result", "check_mode", "outcome"),
+    [
+        pytest.param(applied(True, added=1), False, "changed", id="changed"),
+        pytest.param(applied(True, added=1), True, "would change", id="check-mode"),
+        pytest.param(applied(False), True, "in sync", id="in-sync"),
+        pytest.param({"unreachable": True, "changed": False}, False, "UNREACHABLE", id="unreach"),
+        pytest.param({"failed": True, "summary": {}}, False, "FAILED", id="failed"),
+        pytest.param({"skipped": True}, False, "skipped", id="skipped"),
+        pytest.param(None, False, "no result", id="none"),
+        pytest.param({"changed": True}, False, "no result", id="not-win_ocs_firewall"),
+    ],
+)
+def test_outcome(result: Any, check_mode: bool, outcome: str) -> None:
+    assert _change_summary.outcome(result, check_mode=check_mode) == outcome
+
+
+def test_rows_are_sorted_and_only_finished_hosts_have_counts() -> None:
+    rows = _change_summary.rows(RESULTS, check_mode=True)
+    assert [r["host"] for r in rows[:-1]] == sorted(RESULTS)
+    by_host = {r["host"]: r for r in rows}
+    assert by_host["fe02"] == {
+        "host": "fe02",
+        "added": 0,
+        "updated": 1,
+        "removed": 0,
+        "foreign": 2,
+        "result": "would change",
+    }
+    for host in ("edge01", "dir01", "sql01", "rp01"):
+        assert [by_host[host][k] for k in _change_summary.COUNTS] == ["-"] * 4, host
+    assert rows[-1] == {
+        "host": "total: 6 host(s)",
+        "added": 0,
+        "updated": 1,
+        "removed": 0,
+        "foreign": 3,
+        "result": "1 would change, 1 in sync, 1 FAILED, 1 UNREACHABLE, 1 skipped, 1 no result",
+    }
+
+
+def test_the_table_lines_up_and_says_changed_after_a_run() -> None:
+    lines = _change_summary.table(
+        {"fe01.ocs.example": applied(True, added=12), "se01": applied(False)}, check_mode=False
+    )
+    assert lines == [
+        "HOST              ADDED  UPDATED  REMOVED  FOREIGN LEFT ALONE  RESULT",
+        "fe01.ocs.example  12     0        0        0                   changed",
+        "se01              0      0        0        0                   in sync",
+        "total: 2 host(s)  12     0        0        0                   1 changed, 1 in sync",
+    ]
+
+
+def test_no_host() -> None:
+    assert _change_summary.rows({}, check_mode=False) == [
+        {
+            "host": "total: 0 host(s)",
+            "added": 0,
+            "updated": 0,
+            "removed": 0,
+            "foreign": 0,
+            "result": "",
+        }
+    ]
