@@ -18,11 +18,16 @@ from harness.lab import Lab
 from harness.playbook import PlaybookRun
 
 REPO = Path(__file__).resolve().parents[3]
+# A plugin's examples are in its .py file, or in its documentation file beside the code
+# (<name>.yml, for a filter file that holds several filters).
 PLUGINS = sorted(
     p
     for kind in ("modules", "lookup", "filter", "test")
-    for p in (REPO / "plugins" / kind).glob("*.py")
+    for pattern in ("*.py", "*.yml")
+    for p in (REPO / "plugins" / kind).glob(pattern)
     if not p.name.startswith("_")
+    and not (p.suffix == ".py" and p.with_suffix(".yml").exists())
+    and not (p.suffix == ".py" and "DOCUMENTATION" not in p.read_text(encoding="utf-8"))
 )
 HOST = "examples01"
 # What the examples take as given, as a user's play would have it.
@@ -33,6 +38,11 @@ ASSUMED_VARS: dict[str, Any] = {
 
 
 def _examples(plugin: Path) -> list[dict[str, Any]]:
+    if plugin.suffix == ".yml":
+        tasks = yaml.safe_load(yaml.safe_load(plugin.read_text(encoding="utf-8"))["EXAMPLES"])
+        if isinstance(tasks, list) and tasks:
+            return tasks
+        raise AssertionError(f"{plugin.relative_to(REPO)} has no EXAMPLES task list")
     tree = ast.parse(plugin.read_text(encoding="utf-8"))
     for node in tree.body:
         if (

@@ -8,9 +8,11 @@ import io
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ocs.firewall.plugins.filter.csv_table import csv_table
-from ansible_collections.ocs.firewall.plugins.filter.markdown_table import markdown_table
-from ansible_collections.ocs.firewall.plugins.filter.text_table import text_table
+from ansible_collections.ocs.firewall.plugins.filter.tables import (
+    csv_table,
+    markdown_table,
+    text_table,
+)
 
 ROWS = [
     {"name": 'OCS "Edge" 5061/TCP In, (seed-51)', "ports": ["5061", "443"], "on": True},
