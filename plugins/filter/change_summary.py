@@ -12,7 +12,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import _change_summar
 
 DOCUMENTATION = r"""
 name: change_summary
-author: ocs.firewall maintainers (!UNKNOWN)
+author: ocs.firewall <maintainers@users.noreply.r-seed-e01801d1.example> (!UNKNOWN)
 version_added: 0.2.0
 short_description: Table of what a run changed on each host, and the total
 description:

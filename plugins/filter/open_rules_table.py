@@ -10,7 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 DOCUMENTATION = r"""
 name: open_rules_table
-author: ocs.firewall maintainers (!UNKNOWN)
+author: ocs.firewall <maintainers@users.noreply.r-seed-e01801d1.example> (!UNKNOWN)
 version_added: 0.1.0
 short_description: Table of the open Windows Firewall rules, one line per rule
 description:

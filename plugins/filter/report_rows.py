@@ -12,7 +12,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import _report
 
 DOCUMENTATION = r"""
 name: report_rows
-author: ocs.firewall maintainers (!UNKNOWN)
+author: ocs.firewall <maintainers@users.noreply.r-seed-e01801d1.example> (!UNKNOWN)
 version_added: 0.2.0
 short_description: The rows of the firewall rules report, one per rule, with every field
 description:

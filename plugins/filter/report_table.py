@@ -12,7 +12,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import _report
 
 DOCUMENTATION = r"""
 name: report_table
-author: ocs.firewall maintainers (!UNKNOWN)
+author: ocs.firewall <maintainers@users.noreply.r-seed-e01801d1.example> (!UNKNOWN)
 version_added: 0.2.0
 short_description: The firewall rules report as a table, for the screen, CSV or Markdown
 description:

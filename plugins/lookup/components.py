@@ -5,7 +5,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: components
-author: ocs.firewall maintainers (!UNKNOWN)
+author: ocs.firewall <maintainers@users.noreply.r-seed-e01801d1.example> (!UNKNOWN)
 short_description: The OCS 2007 R2 components of the port catalogue
 version_added: 0.2.0
 description:

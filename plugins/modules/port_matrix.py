@@ -82,7 +82,7 @@ notes:
 seealso:
   - module: ocs.firewall.preflight
 author:
-  - ocs.firewall maintainers (!UNKNOWN)
+  - ocs.firewall <maintainers@users.noreply.r-seed-e01801d1.example> (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -37,7 +37,7 @@ attributes:
 seealso:
   - module: ocs.firewall.win_ocs_firewall
 author:
-  - ocs.firewall maintainers (!UNKNOWN)
+  - ocs.firewall <maintainers@users.noreply.r-seed-e01801d1.example> (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -49,7 +49,7 @@ notes:
 seealso:
   - module: ocs.firewall.win_firewall_rules
 author:
-  - ocs.firewall maintainers (!UNKNOWN)
+  - ocs.firewall <maintainers@users.noreply.r-seed-e01801d1.example> (!UNKNOWN)
 """
 
 EXAMPLES = r"""

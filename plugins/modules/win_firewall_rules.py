@@ -164,7 +164,7 @@ seealso:
     description: The COM interface whose properties the rule options map to.
     link: https://learn.microsoft.com/en-us/windows/win32/api/netfw/nn-netfw-inetfwrule
 author:
-  - ocs.firewall maintainers (!UNKNOWN)
+  - ocs.firewall <maintainers@users.noreply.r-seed-e01801d1.example> (!UNKNOWN)
 """
 
 EXAMPLES = r"""

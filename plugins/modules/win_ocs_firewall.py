@@ -104,7 +104,7 @@ seealso:
   - module: ocs.firewall.win_firewall_rules
   - module: ocs.firewall.win_firewall_info
 author:
-  - ocs.firewall maintainers (!UNKNOWN)
+  - ocs.firewall <maintainers@users.noreply.r-seed-e01801d1.example> (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -81,7 +81,7 @@ seealso:
   - module: ocs.firewall.win_ocs_firewall
   - module: ocs.firewall.win_firewall_info
 author:
-  - ocs.firewall maintainers (!UNKNOWN)
+  - ocs.firewall <maintainers@users.noreply.r-seed-e01801d1.example> (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -7,6 +7,7 @@ component added to it gives its role, its variables and its place in the playboo
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib.util
 import sys
@@ -54,16 +55,155 @@ def test_every_server_component_has_its_generated_role() -> None:
             assert f"roles/{key}/{part}" in RENDERED
     assert {n.split("/")[1] for n in RENDERED if n.startswith("roles/")} == set(
         _catalogue.server_components()
-    )
-    # The hand-written server role is not generated.
-    assert not any(n.startswith("roles/server/") for n in RENDERED)
+    ) | {"server"}
+    # Of the hand-written server role, only its README, its meta/main.yml and the author of
+    # its argument spec are generated: its tasks are not.
+    assert {n for n in RENDERED if n.startswith("roles/server/")} == {
+        "roles/server/README.md",
+        "roles/server/meta/main.yml",
+        "roles/server/meta/argument_specs.yml",
+    }
+
+
+def test_every_role_has_a_generated_readme() -> None:
+    roles = {p.name for p in (REPO / "roles").iterdir() if p.is_dir()}
+    assert len(roles) == len(_catalogue.server_components()) + 1
+    for role in roles:
+        text = RENDERED[f"roles/{role}/README.md"]
+        assert text.startswith(render.README_NOTE + "\n\n# ocs.firewall." + role + "\n"), role
+        assert "## Entry point `main`" in text, role
 
 
 def test_generated_yaml_is_marked_and_valid() -> None:
     for name, text in RENDERED.items():
+        if name == "roles/server/meta/argument_specs.yml":
+            continue  # hand-written but for its author
         if name.startswith("roles/") and name.endswith(".yml"):
-            assert text.startswith("---\n" + render.GENERATED + "\n"), name
+            header = render.GENERATED_META if name.startswith("roles/server/") else render.GENERATED
+            assert text.startswith("---\n" + header + "\n"), name
             yaml.safe_load(text)
+
+
+def test_component_readme_documents_every_variable_of_the_spec() -> None:
+    spec = yaml.safe_load(RENDERED["roles/edge/meta/argument_specs.yml"])
+    readme = RENDERED["roles/edge/README.md"]
+    for name in spec["argument_specs"]["main"]["options"]:
+        assert f"\n- `{name}` (" in readme, name
+    assert "- `ocs_edge_state` (`str`; default `present`; of `present`, `absent`): " in readme
+    # Ansible markup is rendered as Markdown.
+    assert "C(" not in readme and "P(" not in readme and "M(" not in readme
+
+
+def test_server_readme_documents_its_entry_points_and_registered_variables() -> None:
+    readme = RENDERED["roles/server/README.md"]
+    spec = yaml.safe_load((REPO / "roles/server/meta/argument_specs.yml").read_text("utf-8"))
+    # converge is documented in the README, not in the argument spec (that would add an
+    # argument validation task per host to what site.yml imports).
+    assert set(spec["argument_specs"]) == {"main"}
+    assert "## Entry point `main`" in readme
+    assert "## Entry point `converge` (`tasks_from: converge`)" in readme
+    for variable in ("ocs_firewall_preflight", "ocs_firewall_result"):
+        assert f"- `{variable}`: " in readme
+    for key in _catalogue.server_components():
+        assert f"\n    - ocs_{key}\n" in readme
+
+
+@pytest.mark.parametrize(
+    ("markup", "markdown"),
+    [
+        ("C(ocs_edge_state) is V(present)", "`ocs_edge_state` is `present`"),
+        (
+            "M(ocs.firewall.preflight) and P(ocs.firewall.ports#lookup)",
+            "`ocs.firewall.preflight` and `ocs.firewall.ports`",
+        ),
+        ("I(one)  line\nbreaks", "*one* line breaks"),
+        ("L(the table, https://example.invalid/t)", "[the table](https://example.invalid/t)"),
+    ],
+)
+def test_markup_becomes_markdown(markup: str, markdown: str) -> None:
+    assert render.markdown(markup) == markdown
+
+
+# ---- the hand-written server spec ----------------------------------------------------------
+
+
+def _server_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str) -> None:
+    text = render.SERVER_SPEC.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "argument_specs.yml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    monkeypatch.setattr(render, "SERVER_SPEC", path)
+
+
+def test_check_mode_reports_a_stale_server_readme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _server_spec(tmp_path, monkeypatch, "Gives each host of the play", "Gives every host")
+    assert render.main(["--check"]) == 1
+    assert "stale: roles/server/README.md" in capsys.readouterr().out.splitlines()
+    assert "Gives every host" in dict(render.rendered())["roles/server/README.md"]
+
+
+def test_every_role_author_follows_galaxy_yml(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(render, "author", lambda: "Someone Else <someone@example.invalid>")
+    assert render.main(["--check"]) == 1
+    stale = capsys.readouterr().out.splitlines()
+    for name in (
+        "roles/server/meta/argument_specs.yml",
+        "roles/server/meta/main.yml",
+        "roles/server/README.md",
+        "roles/edge/meta/argument_specs.yml",
+        "roles/edge/meta/main.yml",
+        "roles/edge/README.md",
+    ):
+        assert f"stale: {name}" in stale
+    spec = yaml.safe_load(dict(render.rendered())["roles/server/meta/argument_specs.yml"])
+    assert spec["argument_specs"]["main"]["author"] == ["Someone Else <someone@example.invalid>"]
+
+
+# ---- one author everywhere -----------------------------------------------------------------
+
+
+def _plugin_docs() -> dict[str, Any]:
+    """DOCUMENTATION of every plugin file (a .py's string, or a .yml's own), by path."""
+    docs: dict[str, Any] = {}
+    for path in sorted((REPO / "plugins").rglob("*")):
+        if path.suffix == ".py":
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in tree.body:
+                if (
+                    isinstance(node, ast.Assign)
+                    and [getattr(t, "id", None) for t in node.targets] == ["DOCUMENTATION"]
+                    and isinstance(node.value, ast.Constant)
+                ):
+                    docs[str(path.relative_to(REPO))] = yaml.safe_load(node.value.value)
+        elif path.suffix == ".yml" and path.parent.name == "filter":
+            docs[str(path.relative_to(REPO))] = yaml.safe_load(path.read_text("utf-8"))[
+                "DOCUMENTATION"
+            ]
+    return docs
+
+
+def test_every_role_and_plugin_names_galaxy_yml_author() -> None:
+    author = render.author()
+    assert author == "ocs.firewall <maintainers@users.noreply.r-seed-e01801d1.example>"
+    assert len(author) <= 64  # galaxy-importer's limit for each of galaxy.yml's authors
+    for name, text in RENDERED.items():
+        if name.endswith("meta/main.yml"):
+            assert yaml.safe_load(text)["galaxy_info"]["author"] == author, name
+        elif name.endswith("meta/argument_specs.yml"):
+            for entry in yaml.safe_load(text)["argument_specs"].values():
+                assert entry["author"] == [author], name
+    docs = _plugin_docs()
+    assert len(docs) >= 15
+    for name, doc in docs.items():
+        if "author" not in doc:
+            continue  # doc fragments
+        # validate-modules takes an author line only with a GitHub (@handle) or !UNKNOWN:
+        # the team has no GitHub account.
+        assert doc["author"] in (f"{author} (!UNKNOWN)", [f"{author} (!UNKNOWN)"]), name
 
 
 # ---- a component added to the table ---------------------------------------------------------
@@ -168,6 +308,7 @@ def test_a_component_added_to_the_table_leaves_the_other_roles_alone(
         "playbooks/audit.yml",
         "molecule/default/verify.yml",
         "README.md",
+        "roles/server/README.md",  # its example play's hosts
     }
     assert {"playbooks/site.yml", "playbooks/audit.yml", "README.md"} <= changed
 
