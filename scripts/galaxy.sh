@@ -35,6 +35,7 @@ ansible-galaxy collection build --output-path "$work/release" "$repo" >/dev/null
 releases=("$work"/release/ocs-firewall-*.tar.gz)
 [[ ${#releases[@]} -eq 1 && -f ${releases[0]} ]] || fail "expected one tarball in $work/release"
 release=${releases[0]}
+python "$repo/scripts/check_tarball.py" "$release" || fail "the tarball ships what cannot run installed"
 
 if grep -q '^repository:' "$repo/galaxy.yml"; then
     tarball=$release
