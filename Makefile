@@ -263,11 +263,13 @@ docs: venv $(COLLECTION_LINK)
 	mkdir -m 755 -p $(DOCS_SRC)
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/antsibull-docs sphinx-init --use-current \
 		--dest-dir $(DOCS_SRC) ocs.firewall >/dev/null
+	chmod og-w $(DOCS_SRC)/rst
 	$(BIN)/python scripts/docs_site.py offline $(DOCS_SRC)
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/antsibull-docs \
 		--config-file $(DOCS_SRC)/antsibull-docs.cfg collection --use-current --fail-on-error \
 		--cleanup everything --dest-dir $(DOCS_SRC)/rst ocs.firewall
-	$(BIN)/sphinx-build -b html -q -W --keep-going -c $(DOCS_SRC) $(DOCS_SRC)/rst $(DOCS_SITE)
+	$(BIN)/sphinx-build -b html -q -W --keep-going -c $(DOCS_SRC) -d $(DOCS_SRC)/doctrees \
+		$(DOCS_SRC)/rst $(DOCS_SITE)
 	$(BIN)/python scripts/docs_site.py check $(DOCS_SITE)
 
 bench: venv

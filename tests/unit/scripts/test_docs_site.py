@@ -40,8 +40,8 @@ def test_offline_replaces_the_network_inventories_with_a_local_one(tmp_path: Pat
     mapping = runpy.run_path(str(tmp_path / "conf.py"))["intersphinx_mapping"]
     inventory = tmp_path / "ansible_devel.inv"
     assert mapping == {"ansible_devel": (docs_site.ANSIBLE_DOCS, str(inventory.resolve()))}
-    header, _, compressed = inventory.read_bytes().partition(b"zlib.\n")
-    assert header.startswith(b"# Sphinx inventory version 2\n")
+    header, marker, compressed = inventory.read_bytes().partition(b"zlib.\n")
+    assert marker and header.startswith(b"# Sphinx inventory version 2\n")
     entries = zlib.decompress(compressed).decode().splitlines()
     assert "action_plugins std:label -1 plugins/action.html#action-plugins Action plugins" in (
         entries
