@@ -29,18 +29,19 @@ export PY_COLORS := 0
 header = @printf '\n==> %s\n' '$(1)'
 
 # In the order `make test` runs them; it stops at the first one that fails.
-TEST_STEPS := lint format typecheck unit integration reliability ansible-lint sanity smoke galaxy \
-	molecule molecule-windows
+TEST_STEPS := lint docs-lint format typecheck unit integration reliability ansible-lint sanity smoke \
+	galaxy molecule molecule-windows
 
 .PHONY: help venv lock lint fix format typecheck unit integration ansible-lint sanity \
 	smoke galaxy molecule molecule-windows acceptance reliability test demo bench clean distclean \
-	system-deps
+	system-deps docs-lint docs
 
 help:
 	@echo 'make test          every check below, in this order, stopping at the first failure'
 	@echo '                   (make test KEEP_GOING=1 runs them all, then fails if any failed)'
 	@echo 'make venv          build .venv from requirements-lock.txt (only when a requirement file changed)'
 	@echo 'make lint          ruff check, shellcheck on the shell scripts, antsibull-changelog lint'
+	@echo 'make docs-lint     antsibull-docs lint-collection-docs: plugin, role and guide docs'
 	@echo 'make format        ruff format --check (make fix rewrites the files instead)'
 	@echo 'make typecheck     mypy on plugins/'
 	@echo 'make unit          pytest tests/unit dev/tests/lab'
@@ -56,6 +57,7 @@ help:
 	@echo 'make acceptance    compare the real-host records of tests/data/acceptance/ with the lab'
 	@echo 'make reliability   pytest dev/tests/reliability'
 	@echo 'make demo          scripts/demo.sh'
+	@echo 'make docs          the docs site (antsibull-docs + Sphinx) in .build/docs'
 	@echo 'make bench [H=N]   dev/bench/run.py, optionally with --hosts N'
 	@echo 'make lock          re-resolve requirements.txt into requirements-lock.txt'
 	@echo 'make clean         remove build output and tool caches (make distclean: .venv too)'
@@ -109,6 +111,13 @@ lint: venv
 	$(call header,lint: antsibull-changelog lint)
 	antsibull-changelog lint
 	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+
+# Every plugin's and role's documentation as the docs site renders it, and the guides of
+# docs/docsite/; references to plugins, options and labels must resolve.
+docs-lint: venv $(COLLECTION_LINK)
+	$(call header,docs-lint: antsibull-docs lint-collection-docs)
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all \
+		--disallow-unknown-collection-refs --check-extra-docs-refs $(COLLECTION_LINK)
 
 format: venv
 	$(call header,format: ruff format --check)
@@ -260,6 +269,27 @@ test: venv
 # folder, the bench under .build/bench-work), so they need none from here.
 demo: venv
 	bash scripts/demo.sh
+
+# The docs site: antsibull-docs makes a Sphinx project (.build/docs-src) and the pages of
+# every plugin and role plus the guides of docs/docsite/rst/; Sphinx turns any warning into
+# a failure. Offline: intersphinx reads a local inventory (scripts/docs_site.py offline).
+DOCS_SRC := $(BUILD)/docs-src
+DOCS_SITE := $(BUILD)/docs
+docs: venv $(COLLECTION_LINK)
+	$(call header,docs: antsibull-docs + sphinx-build into $(DOCS_SITE))
+	rm -rf $(DOCS_SRC) $(DOCS_SITE)
+	@# antsibull-docs refuses a destination that others can write to.
+	mkdir -m 755 -p $(DOCS_SRC)
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/antsibull-docs sphinx-init --use-current \
+		--dest-dir $(DOCS_SRC) ocs.firewall >/dev/null
+	chmod og-w $(DOCS_SRC)/rst
+	$(BIN)/python scripts/docs_site.py offline $(DOCS_SRC)
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/antsibull-docs \
+		--config-file $(DOCS_SRC)/antsibull-docs.cfg collection --use-current --fail-on-error \
+		--cleanup everything --dest-dir $(DOCS_SRC)/rst ocs.firewall
+	$(BIN)/sphinx-build -b html -q -W --keep-going -c $(DOCS_SRC) -d $(DOCS_SRC)/doctrees \
+		$(DOCS_SRC)/rst $(DOCS_SITE)
+	$(BIN)/python scripts/docs_site.py check $(DOCS_SITE)
 
 bench: venv
 	$(BIN)/python dev/bench/run.py $(if $(H),--hosts $(H)) $(if $(SCOPE),--scope $(SCOPE))

@@ -96,7 +96,7 @@ options:
     type: bool
     default: false
 notes:
-  - The result is a list of dictionaries. Use P(ansible.builtin.query#lookup) or
+  - The result is a list of dictionaries. Use C(query()) or
     C(wantlist=true); plain C(lookup) returns a single dictionary when one entry matches.
   - Options are given as keyword arguments; inline C(key=value) terms are not parsed.
 seealso:
