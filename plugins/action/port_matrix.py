@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _matrix
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _matrix, _tables
 
 # Parsed once in the controller's main process (see win_ocs_firewall).
 _catalogue.components()
@@ -33,6 +35,7 @@ class ActionModule(ActionBase):
                 argument_spec={
                     "hosts": {"type": "list", "elements": "str"},
                     "vips": {"type": "raw"},
+                    "dest": {"type": "path"},
                 }
             )[1]
         except AnsibleActionFail as exc:
@@ -48,5 +51,47 @@ class ActionModule(ActionBase):
         except _matrix.MatrixError as exc:
             result.update(failed=True, msg=str(exc), problems=exc.problems)
             return result
-        result.update(changed=False, **found)
+        changed = False
+        if args["dest"]:
+            changed, files = write_tables(found, args["dest"])
+            result["files"] = files
+        result.update(changed=changed, **found)
         return result
+
+
+def _tables_of(found: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*found["boundaries"], found["load_balancers"], found["clients"]]
+
+
+def table_files(found: dict[str, Any]) -> dict[str, str]:
+    """File name -> text of each table as CSV and as Markdown (with its title)."""
+    files: dict[str, str] = {}
+    for table in _tables_of(found):
+        files[f"{table['file']}.csv"] = _tables.csv_text(table["rows"], table["columns"])
+        markdown = _tables.markdown(table["rows"], table["columns"])
+        files[f"{table['file']}.md"] = f"# {table['title']}\n\n{markdown}"
+    return files
+
+
+def write_tables(found: dict[str, Any], dest: str) -> tuple[bool, list[str]]:
+    """Write the tables into ``dest`` (created when missing), each file replaced whole
+    and only when its text changed. Returns whether any file changed, and their paths."""
+    os.makedirs(dest, mode=0o755, exist_ok=True)
+    changed = False
+    paths = []
+    for name, text in table_files(found).items():
+        path = os.path.join(dest, name)
+        paths.append(path)
+        try:
+            with open(path, encoding="utf-8", newline="") as old:
+                if old.read() == text:
+                    continue
+        except FileNotFoundError:
+            pass
+        handle, temporary = tempfile.mkstemp(dir=dest, prefix=f".{name}.")
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as new:
+            new.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+        changed = True
+    return changed, paths

@@ -63,11 +63,20 @@ options:
         error, reported before anything is returned."
       - Defaults to the variable C(ocs_firewall_vips).
     type: raw
+  dest:
+    description:
+      - A folder (created when missing) to write each table into, as
+        C(port-matrix-<table>.csv) and C(.md) (the Markdown with the table's title). A file
+        is replaced whole, and only when its text changes; nothing is written when the
+        flows cannot be worked out. Without it the tables are only returned.
+    type: path
 extends_documentation_fragment:
   - ocs.firewall.attributes
 attributes:
   check_mode:
-    description: Runs in check mode as in normal mode; it changes nothing.
+    description:
+      - Runs in check mode as in normal mode; it changes no host. With O(dest) it writes
+        its files in check mode too (on the controller; they are what was asked for).
     support: full
   diff_mode:
     description: Nothing changes, so there is no diff.
@@ -100,6 +109,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+files:
+  description: The paths of the files written (with O(dest)), CSV then Markdown per table.
+  returned: when O(dest) is given
+  type: list
+  elements: str
 boundaries:
   description:
     - One table per zone, from the most trusted - V(internal), V(perimeter_internal),

@@ -34,7 +34,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 
 PLAYBOOK = REPO_ROOT / "playbooks" / "port_matrix.yml"
 EXAMPLE = REPO_ROOT / "examples" / "inventory.yml"
-MATRIX_TASK = "Work out the flows, contacting no host"
+MATRIX_TASK = "Work out the flows and write each table as CSV and Markdown, contacting no host"
 BROWSER_TIMEOUT_S = 120
 # Where the example estate's screenshot is copied for people to look at.
 SCREENSHOT_COPY = Path(

@@ -29,7 +29,7 @@ def port_matrix(
         ActionModule,
         "ocs.firewall.port_matrix",
         lab,
-        {"hosts": None, "vips": None, **(args or {})},
+        {"hosts": None, "vips": None, "dest": None, **(args or {})},
         task_vars={**INVENTORY, "inventory_hostname": "localhost", **task_vars},
         templar=templar(),
         connection=connection,
@@ -88,3 +88,42 @@ def test_a_wrong_option_is_refused() -> None:
     result, _connection, _lab = port_matrix({"hosts": "x", "colour": "blue"})
     assert result["failed"] is True
     assert "colour" in result["msg"]
+
+
+def test_dest_gets_each_table_as_csv_and_markdown_rewritten_only_when_it_changes(
+    tmp_path: Any,
+) -> None:
+    dest = tmp_path / "reports"
+    first, _connection, _lab = port_matrix({"dest": str(dest)})
+    assert first["changed"] is True
+    tables = [*first["boundaries"], first["load_balancers"], first["clients"]]
+    expected = [str(dest / f"{t['file']}.{suffix}") for t in tables for suffix in ("csv", "md")]
+    assert sorted(first["files"]) == sorted(expected)
+    for table in tables:
+        csv_lines = (dest / f"{table['file']}.csv").read_text(encoding="utf-8").splitlines()
+        assert len(csv_lines) == len(table["rows"]) + 1
+        markdown = (dest / f"{table['file']}.md").read_text(encoding="utf-8")
+        assert markdown.startswith(f"# {table['title']}\n\n| ")
+    # The same flows again: nothing to write.
+    stamps = {p: (dest / p).stat().st_mtime_ns for p in (f.name for f in dest.iterdir())}
+    again, _connection, _lab = port_matrix({"dest": str(dest)})
+    assert again["changed"] is False
+    assert {p: (dest / p).stat().st_mtime_ns for p in stamps} == stamps
+    # A VIP set: only the load balancer files change.
+    third, _connection, _lab = port_matrix(
+        {"dest": str(dest)}, ocs_firewall_vips={"front_end": "10.10.0.10"}
+    )
+    assert third["changed"] is True
+    changed = {p for p in stamps if (dest / p).stat().st_mtime_ns != stamps[p]}
+    assert changed == {
+        f"{first['load_balancers']['file']}.csv",
+        f"{first['load_balancers']['file']}.md",
+    }
+    assert not [p for p in dest.iterdir() if p.name.startswith(".")]
+
+
+def test_bad_vips_write_nothing(tmp_path: Any) -> None:
+    dest = tmp_path / "reports"
+    result, _connection, _lab = port_matrix({"dest": str(dest)}, ocs_firewall_vips={"edge": "x"})
+    assert result.get("failed"), result
+    assert not dest.exists()
