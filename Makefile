@@ -1,6 +1,6 @@
 # Every check a change must pass: `make test` (what .ci/run calls). Each step is also a
 # target of its own; `make help` lists them. The only thing needed beforehand is
-# python3.11: the first target that needs tools builds .venv from requirements-lock.txt.
+# python3.11: the first target that needs tools builds .venv from tests/requirements-lock.txt.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -13,6 +13,11 @@ VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 # Rebuilt whenever a requirement file is newer than this stamp.
 STAMP := $(VENV)/.requirements-installed
+# The development tools (intents) and their lock, every package pinned. The collection's
+# runtime requirements are requirements.txt and bindep.txt at the root (for ansible-builder
+# and Galaxy); the development venv does not install them (see tests/requirements.txt).
+DEV_REQUIREMENTS := tests/requirements.txt
+DEV_LOCK := tests/requirements-lock.txt
 BUILD := $(CURDIR)/.build
 # A folder holding ansible_collections/ocs/firewall -> this checkout, so that tools which
 # find collections through ANSIBLE_COLLECTIONS_PATH see the working tree.
@@ -30,16 +35,16 @@ header = @printf '\n==> %s\n' '$(1)'
 
 # In the order `make test` runs them; it stops at the first one that fails.
 TEST_STEPS := lint docs-lint format typecheck unit integration reliability ansible-lint sanity smoke \
-	galaxy molecule molecule-windows
+	galaxy ee molecule molecule-windows
 
 .PHONY: help venv lock lint fix format typecheck unit integration ansible-lint sanity \
-	smoke galaxy molecule molecule-windows acceptance reliability test demo bench clean distclean \
-	system-deps docs-lint docs
+	smoke galaxy ee molecule molecule-windows acceptance reliability test demo bench clean \
+	distclean system-deps docs-lint docs
 
 help:
 	@echo 'make test          every check below, in this order, stopping at the first failure'
 	@echo '                   (make test KEEP_GOING=1 runs them all, then fails if any failed)'
-	@echo 'make venv          build .venv from requirements-lock.txt (only when a requirement file changed)'
+	@echo 'make venv          build .venv from tests/requirements-lock.txt (when a requirement file changed)'
 	@echo 'make lint          ruff check, shellcheck on the shell scripts, antsibull-changelog lint'
 	@echo 'make docs-lint     antsibull-docs lint-collection-docs: plugin, role and guide docs'
 	@echo 'make format        ruff format --check (make fix rewrites the files instead)'
@@ -51,6 +56,8 @@ help:
 	@echo 'make sanity        ansible-test sanity on a clean git copy under .build/sanity'
 	@echo 'make smoke         build the collection, install the tarball offline, use it'
 	@echo 'make galaxy        galaxy-importer on the tarball (its own venv, .build/importer-venv)'
+	@echo 'make ee            ansible-builder create: the execution environment build context in'
+	@echo '                   .build/ee/context, checked (no image is built: no container engine)'
 	@echo 'make molecule      molecule test -s default'
 	@echo 'make molecule-windows  molecule test -s windows on the real hosts of'
 	@echo '                   $$OCS_FIREWALL_WINDOWS_INVENTORY (reported SKIPPED without one)'
@@ -59,40 +66,42 @@ help:
 	@echo 'make demo          scripts/demo.sh'
 	@echo 'make docs          the docs site (antsibull-docs + Sphinx) in .build/docs'
 	@echo 'make bench [H=N]   dev/bench/run.py, optionally with --hosts N'
-	@echo 'make lock          re-resolve requirements.txt into requirements-lock.txt'
+	@echo 'make lock          re-resolve tests/requirements.txt into tests/requirements-lock.txt'
 	@echo 'make clean         remove build output and tool caches (make distclean: .venv too)'
 
 # --- environment -----------------------------------------------------------------------
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-lock.txt
-	$(call header,venv: building .venv from requirements-lock.txt)
+# The development venv: the pinned lock, then the intents (which it must already satisfy).
+$(STAMP): $(DEV_REQUIREMENTS) $(DEV_LOCK)
+	$(call header,venv: building .venv from $(DEV_LOCK))
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-		-r requirements-lock.txt -r requirements.txt
+		-r $(DEV_LOCK) -r $(DEV_REQUIREMENTS)
 	$(BIN)/python -m pip check
 	@# A package in the venv that the lock does not name means the lock is stale.
-	@if ! diff -u <(grep -v '^#' requirements-lock.txt | sort -f) \
+	@if ! diff -u <(grep -v '^#' $(DEV_LOCK) | sort -f) \
 		<($(BIN)/python -m pip freeze | sort -f); then \
-		echo 'requirements-lock.txt does not match what requirements.txt needs: run make lock'; \
+		echo '$(DEV_LOCK) does not match what $(DEV_REQUIREMENTS) needs: run make lock'; \
 		exit 1; fi
 	touch $@
 
 lock:
-	$(call header,lock: resolving requirements.txt in a scratch venv)
+	$(call header,lock: resolving $(DEV_REQUIREMENTS) in a scratch venv)
 	rm -rf $(BUILD)/lock-venv
 	$(PYTHON) -m venv $(BUILD)/lock-venv
 	$(BUILD)/lock-venv/bin/python -m pip install --quiet --disable-pip-version-check \
-		-r requirements.txt
-	{ echo '# Generated by `make lock` from requirements.txt: every package, pinned. Do not edit by hand.'; \
+		-r $(DEV_REQUIREMENTS)
+	mkdir -p $(BUILD)
+	{ echo '# Generated by `make lock` from $(DEV_REQUIREMENTS): every package, pinned. Do not edit by hand.'; \
 	  $(BUILD)/lock-venv/bin/python -m pip freeze; } > $(BUILD)/requirements-lock.txt
 	rm -rf $(BUILD)/lock-venv
 	@# Rewrite only on a change, so that an unchanged lock does not rebuild .venv.
-	if cmp -s $(BUILD)/requirements-lock.txt requirements-lock.txt; then \
-		rm $(BUILD)/requirements-lock.txt; echo 'lock: requirements-lock.txt unchanged'; \
-	else mv $(BUILD)/requirements-lock.txt requirements-lock.txt; fi
+	if cmp -s $(BUILD)/requirements-lock.txt $(DEV_LOCK); then \
+		rm $(BUILD)/requirements-lock.txt; echo 'lock: $(DEV_LOCK) unchanged'; \
+	else mv $(BUILD)/requirements-lock.txt $(DEV_LOCK); fi
 
 # Made by the harness (dev/harness: collections_root), as for the tests, the bench, the
 # demo and Molecule.
@@ -204,6 +213,20 @@ $(IMPORTER_STAMP): tests/importer-requirements.txt
 galaxy: venv $(IMPORTER_STAMP)
 	$(call header,galaxy: galaxy-importer on the collection tarball)
 	IMPORTER_VENV=$(IMPORTER_VENV) scripts/galaxy.sh
+
+# The execution environment (execution-environment.yml): the collection tarball under the
+# name the file gives it, then `ansible-builder create` (the build context, no image), then
+# the checks of dev/tests/ee: the context, and what the image build would install, replayed.
+EE := $(BUILD)/ee
+ee: venv
+	$(call header,ee: ansible-builder create into $(EE)/context)
+	rm -rf $(EE)
+	ansible-galaxy collection build --force --output-path $(EE)/dist $(CURDIR) >/dev/null
+	cp $(EE)/dist/ocs-firewall-*.tar.gz $(EE)/ocs-firewall.tar.gz
+	ansible-builder create -f execution-environment.yml -c $(EE)/context \
+		--output-filename Containerfile
+	$(call header,ee: pytest dev/tests/ee)
+	@$(call pytest,dev/tests/ee)
 
 # A scenario with molecule's prerun enabled installs the collection under
 # $ANSIBLE_HOME/collections, where it would outlive the run and shadow the checkout for
