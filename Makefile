@@ -146,7 +146,11 @@ typecheck: venv $(COLLECTION_LINK)
 # --- tests -----------------------------------------------------------------------------
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
-pytest = echo 'python -m pytest $(1)'; rc=0; $(BIN)/python -m pytest $(1) || rc=$$?; \
+# The suites run on every core (pytest-xdist), a test module to a worker: a module's lab
+# hosts and fixtures stay in one process. WORKERS=1 runs them in one process instead.
+WORKERS ?= auto
+PYTEST_WORKERS = $(if $(filter 1,$(WORKERS)),-p no:xdist,-n $(WORKERS) --dist loadfile)
+pytest = echo 'python -m pytest $(1)'; rc=0; $(BIN)/python -m pytest $(PYTEST_WORKERS) $(1) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo 'FAILED: pytest collected no test in $(1)'; fi; exit $$rc
 
 unit: venv
