@@ -296,7 +296,7 @@ test: venv
 
 # Both make a collection root of their own through the harness (the demo in its temporary
 # folder, the bench under .build/bench-work), so they need none from here.
-demo: venv
+demo: venv system-deps
 	bash scripts/demo.sh
 
 # The docs site: antsibull-docs makes a Sphinx project (.build/docs-src) and the pages of
