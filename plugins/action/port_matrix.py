@@ -53,7 +53,13 @@ class ActionModule(ActionBase):
             return result
         changed = False
         if args["dest"]:
-            changed, files = write_tables(found, args["dest"])
+            try:
+                changed, files = write_tables(found, args["dest"])
+            except (OSError, UnicodeError) as exc:
+                result.update(
+                    failed=True, msg=f"dest: cannot write the tables into {args['dest']!r} ({exc})"
+                )
+                return result
             result["files"] = files
         result.update(changed=changed, **found)
         return result
@@ -89,9 +95,14 @@ def write_tables(found: dict[str, Any], dest: str) -> tuple[bool, list[str]]:
         except FileNotFoundError:
             pass
         handle, temporary = tempfile.mkstemp(dir=dest, prefix=f".{name}.")
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as new:
-            new.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as new:
+                new.write(text)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        finally:
+            # Gone once replaced; left only by a write that failed.
+            if os.path.exists(temporary):
+                os.unlink(temporary)
         changed = True
     return changed, paths

@@ -47,11 +47,11 @@ options:
       - Not set, the host variable C(ocs_firewall_audit_accepted), and without it the
         built-in groups a remotely managed Windows Server 2008 (R2) has on, namely
         C(@FirewallAPI.dll,-25000) (Core Networking, which IP needs),
-        C(@FirewallAPI.dll,-34251) (Windows Remote Management, the way Ansible comes in)
+        C(@FirewallAPI.dll,-30267) (Windows Remote Management, the way Ansible comes in)
         and C(@FirewallAPI.dll,-28752) (Remote Desktop). A value replaces that default,
         so list them again to keep them.
       - "Other built-in groups: C(@FirewallAPI.dll,-28502) File and Printer Sharing,
-        C(@FirewallAPI.dll,-34601) Windows Management Instrumentation (WMI),
+        C(@FirewallAPI.dll,-34251) Windows Management Instrumentation (WMI),
         C(@FirewallAPI.dll,-29002) Remote Administration, C(@FirewallAPI.dll,-29252)
         Remote Event Log Management, C(@FirewallAPI.dll,-32752) Network Discovery."
     type: list
@@ -93,7 +93,7 @@ EXAMPLES = r"""
   ocs.firewall.win_ocs_firewall_audit:
     accepted:
       - "@FirewallAPI.dll,-25000"
-      - "@FirewallAPI.dll,-34251"
+      - "@FirewallAPI.dll,-30267"
       - "@FirewallAPI.dll,-28752"
       - "@FirewallAPI.dll,-28502"
       - Backup agent

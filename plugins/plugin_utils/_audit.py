@@ -53,7 +53,7 @@ ACCEPTED_VARIABLE = "ocs_firewall_audit_accepted"
 # indirect strings whatever the host's language.
 DEFAULT_ACCEPTED: tuple[str, ...] = (
     "@FirewallAPI.dll,-25000",  # Core Networking
-    "@FirewallAPI.dll,-34251",  # Windows Remote Management
+    "@FirewallAPI.dll,-30267",  # Windows Remote Management
     "@FirewallAPI.dll,-28752",  # Remote Desktop
 )
 

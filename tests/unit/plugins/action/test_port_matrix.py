@@ -127,3 +127,12 @@ def test_bad_vips_write_nothing(tmp_path: Any) -> None:
     result, _connection, _lab = port_matrix({"dest": str(dest)}, ocs_firewall_vips={"edge": "x"})
     assert result.get("failed"), result
     assert not dest.exists()
+
+
+def test_a_dest_that_is_a_file_fails_naming_it(tmp_path: Any) -> None:
+    dest = tmp_path / "reports"
+    dest.write_text("not a folder", encoding="utf-8")
+    result, _connection, _lab = port_matrix({"dest": str(dest)})
+    assert result.get("failed"), result
+    assert result["msg"].startswith(f"dest: cannot write the tables into {str(dest)!r}")
+    assert dest.read_text(encoding="utf-8") == "not a folder"

@@ -82,7 +82,7 @@ def test_one_read_of_every_rule_and_no_change(check_mode: bool) -> None:
 
 def test_the_accepted_variable_replaces_the_default() -> None:
     host = converged()
-    accepted = [*_audit.DEFAULT_ACCEPTED, "@FirewallAPI.dll,-28502", "@FirewallAPI.dll,-34601"]
+    accepted = [*_audit.DEFAULT_ACCEPTED, "@FirewallAPI.dll,-28502", "@FirewallAPI.dll,-34251"]
     result = audit(
         host, task_vars(FE, ocs_firewall_audit_accepted=[*accepted, "sql server (tcp-in)"])
     )
