@@ -15,8 +15,10 @@ from ocs_lab import firewall, seed
 from ocs_lab.seed import initial_state
 
 # sha256 of json.dumps(initial_state([]), ensure_ascii=False) as the Python literals of
-# seed.py built it before the rules moved to seed_rules.json: 39 rules, profiles first.
-STORE_BEFORE_THE_DATA_FILE = "b4655cba96a53c22db2f7201e135f58b9260b26921b40e3a314a20d8a044387a"
+# seed.py built it before the rules moved to seed_rules.json (39 rules, profiles first),
+# with one change made since, on purpose: the Windows Remote Management and WMI rules in
+# Windows' own groups, @FirewallAPI.dll,-30267 and -34251 (they had -34251 and -34601).
+STORE_BEFORE_THE_DATA_FILE = "1439806f9fd8e76a4dbca20ed73a314ca409d67b50ab2da468c4922a029927c1"
 
 
 def _digest(store: dict) -> str:
