@@ -11,8 +11,6 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
     _host,
     _remote,
     _review,
-    _rules,
-    _scope,
 )
 
 # The linear strategy imports this class in the controller's main process before it
@@ -53,21 +51,14 @@ class ActionModule(_remote.FirewallAction):
         self, args: dict[str, Any], firewall: _remote.RemoteFirewall, task_vars: dict[str, Any]
     ) -> dict[str, Any]:
         host = str(task_vars.get("inventory_hostname", "the host"))
-        variables = TaskVariables(task_vars, self._templar)
-        request, problems = _host.host_request(
-            list(task_vars.get("group_names", [])),
-            variables,
+        # Every problem is raised, naming the host, before anything is sent to it.
+        request = _host.task_request(
+            task_vars,
+            TaskVariables(task_vars, self._templar),
             components=args["components"],
             remove_unassigned=args["remove_unassigned"],
-            inventory=_scope.Inventory(
-                task_vars.get("groups", {}),
-                task_vars.get("hostvars", {}),
-                book=args["peer_addresses"] or _scope.preflight_book(task_vars),
-            ),
+            peer_addresses=args["peer_addresses"],
         )
-        if request is None:
-            # Nothing has been sent to the host.
-            raise _rules.RuleError("; ".join(f"{host}: {p}" for p in problems))
 
         host_rules = firewall.read(request.groups_to_read(), marked=request.remove_unassigned)[0]
         plans = _host.plan_host(request, host_rules)
