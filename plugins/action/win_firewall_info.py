@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _remote, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils import (
+    _legacy,
+    _ownership,
+    _remote,
+    _rules,
+)
 
 
 class ActionModule(_remote.FirewallAction):
@@ -35,10 +40,18 @@ class ActionModule(_remote.FirewallAction):
             if rule["owned"] or _rules.name_key(host_rule.group) in keys or not args["owned"]:
                 rules.append(rule)
         host = firewall.host
-        versions = (
+        versions: dict[str, Any] = (
             {"os_version": host.os_version, "powershell_version": host.powershell_version}
             if host is not None
             else {}
         )
+        result: dict[str, Any] = {"changed": False, "rules": rules, "profiles": profiles}
+        if firewall.legacy is not None:
+            # Windows Server 2003: no rules, two profiles and their open-port entries.
+            versions["legacy"] = True
+            result["profiles"] = firewall.legacy.profile_dicts()
+            result["entries"] = [_legacy.entry_dict(e) for e in firewall.legacy.entries]
+            if args["owned"]:
+                result["entries"] = [e for e in result["entries"] if e["owned"]]
         # Reading never changes the host, in check mode or not.
-        return {"changed": False, "rules": rules, "profiles": profiles, "host": versions}
+        return {**result, "host": versions}

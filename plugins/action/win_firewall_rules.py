@@ -52,6 +52,11 @@ class ActionModule(_remote.FirewallAction):
         firewall.check_fits(group, desired)
 
         host_rules = firewall.read([group])[0]
+        if firewall.legacy is not None:
+            raise _remote.RemoteError(
+                _remote.legacy_refusal("ocs.firewall.win_firewall_rules", firewall.host),
+                {"changed": False},
+            )
         in_group = [h for h in host_rules if _rules.same_name(h.group, group)]
         plan = _plan.plan_group(group, desired, in_group, purge=purge, state=state)
         firewall.check_supported(plan.adds)

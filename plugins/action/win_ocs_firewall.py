@@ -9,6 +9,8 @@ from typing import Any
 from ansible_collections.ocs.firewall.plugins.plugin_utils import (
     _catalogue,
     _host,
+    _legacy,
+    _platform,
     _remote,
     _review,
 )
@@ -61,6 +63,8 @@ class ActionModule(_remote.FirewallAction):
         )
 
         host_rules = firewall.read(request.groups_to_read(), marked=request.remove_unassigned)[0]
+        if firewall.legacy is not None:
+            return self._run_legacy(host, request, firewall, firewall.legacy)
         plans = _host.plan_host(request, host_rules)
         firewall.check_supported([rule for plan in plans for rule in plan.adds])
         changed = any(p.changed for p in plans)
@@ -78,4 +82,44 @@ class ActionModule(_remote.FirewallAction):
         }
         if self._task.diff:
             result["diff"] = _review.diff(host, plans, check_mode=check_mode)
+        return result
+
+    def _run_legacy(
+        self,
+        host: str,
+        request: _host.HostRequest,
+        firewall: _remote.RemoteFirewall,
+        read: _remote.LegacyRead,
+    ) -> dict[str, Any]:
+        """A Windows Server 2003 host: its entries, in the reduced mode (:mod:`._legacy`)."""
+        plan = _legacy.plan(
+            request.settings,
+            request.remotes,
+            read.entries,
+            options=request.legacy,
+            remove_unassigned=request.remove_unassigned,
+        )
+        check_mode = bool(self._task.check_mode)
+        if plan.changed and not check_mode:
+            firewall.apply_legacy(plan.opens, plan.closes)
+        for conflict in plan.conflicts:
+            self._display.warning(f"{self._task.get_name()}: {conflict.message()}")
+        label = _platform.os_label(firewall.host.os_version) if firewall.host else ""
+        result: dict[str, Any] = {
+            "changed": plan.changed,
+            "msg": _review.legacy_summary_line(host, plan, check_mode=check_mode),
+            "summary": _review.legacy_summary(plan),
+            "groups": {},
+            "rules": {},
+            "reduced_mode": {
+                "platform": label,
+                "verdicts": [v.to_dict() for v in plan.verdicts],
+                "counts": plan.counts(),
+                "entries": [e.to_dict() for e in plan.wanted],
+                "conflicts": [c.to_dict() for c in plan.conflicts],
+                "kept": [_legacy.entry_dict(e) for e in plan.kept],
+            },
+        }
+        if self._task.diff:
+            result["diff"] = _review.legacy_diff(host, plan, check_mode=check_mode)
         return result

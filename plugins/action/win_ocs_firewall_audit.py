@@ -32,7 +32,11 @@ class ActionModule(_remote.FirewallAction):
         accepted = self._accepted(args["accepted"], variables)
         # One read of every rule and the profiles; nothing is ever changed.
         rules, profiles = firewall.read([], marked=False)
-        findings = _audit.audit(request, rules, profiles, accepted)
+        if firewall.legacy is not None:
+            legacy = firewall.legacy
+            findings = _audit.legacy_audit(request, legacy.profiles, legacy.entries, accepted)
+        else:
+            findings = _audit.audit(request, rules, profiles, accepted)
         return {
             "changed": False,
             "findings": findings,

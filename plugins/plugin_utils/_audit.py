@@ -20,7 +20,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _host, _ownership, _plan
+from ansible_collections.ocs.firewall.plugins.plugin_utils import (
+    _host,
+    _legacy,
+    _ownership,
+    _plan,
+)
 from ansible_collections.ocs.firewall.plugins.plugin_utils._grammar import (
     PORT_MAX,
     PORT_MIN,
@@ -34,7 +39,10 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
     is_tombstone,
     name_key,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import PORT_PROTOCOLS
+from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import (
+    LEGACY_PROFILE_NAMES,
+    PORT_PROTOCOLS,
+)
 
 KINDS: tuple[str, ...] = (
     "missing_rule",
@@ -43,6 +51,8 @@ KINDS: tuple[str, ...] = (
     "foreign_open_port",
     "profile_disabled",
     "default_inbound_allow",
+    # Windows Server 2003: a profile that ignores every open-port entry.
+    "exceptions_not_allowed",
 )
 
 ACCEPTED_VARIABLE = "ocs_firewall_audit_accepted"
@@ -379,3 +389,102 @@ def _profile_findings(profiles: Mapping[str, Mapping[str, Any]]) -> list[dict[st
                 )
             )
     return found
+
+
+# --- Windows Server 2003 hosts -------------------------------------------------------------
+
+
+def legacy_audit(
+    request: _host.HostRequest,
+    profiles: Sequence[Any],
+    entries: Sequence[Any],
+    accepted: Iterable[str] = DEFAULT_ACCEPTED,
+) -> list[dict[str, Any]]:
+    """The findings of a 2003 host from its entries (``_wire.OpenPort``) and profiles
+    (``_wire.LegacyProfile``): the reduced mode's plan with decommissioning on."""
+    plan = _legacy.plan(
+        request.settings, request.remotes, entries, options=request.legacy, remove_unassigned=True
+    )
+    keys = {name_key(a) for a in accepted}
+    findings: list[dict[str, Any]] = []
+    for entry in plan.added:
+        findings.append(_legacy_missing(entry, "is absent"))
+    for held, entry in (*plan.updated, *plan.adopted):
+        findings.append(_legacy_missing(entry, f"differs from the entry {held.name!r} there"))
+    for held in plan.removed:
+        findings.append(
+            _finding(
+                "extra_rule",
+                f"entry {held.name!r} ({_legacy.key_text(held.key)}) was made by the collection "
+                "and no component of the host needs it",
+                f"To close it, {_SITE}.",
+                rule=held.name,
+                port=_legacy_port(held.key),
+                profile=_profile_name(held.profile),
+            )
+        )
+    wanted = {e.key for e in plan.wanted}
+    for held in entries:
+        ours = _legacy.is_ours(held)
+        if ours or not held.enabled or held.builtin or name_key(held.name) in keys:
+            continue
+        detail = f"entry {held.name!r} ({_legacy.key_text(held.key)}), not made by the collection"
+        if held.key in wanted:
+            detail += ", holds a port a component of the host needs (a conflict)"
+        findings.append(
+            _finding(
+                "foreign_open_port",
+                f"{detail}, opens it to {held.remote_addresses}",
+                "Close the entry if nothing on the host needs it; if it is wanted, add its name "
+                f"to {ACCEPTED_VARIABLE} (or, to let the collection take it over, its port to "
+                f"{_legacy.ADOPT_VARIABLE}).",
+                rule=held.name,
+                port=_legacy_port(held.key),
+                profile=_profile_name(held.profile),
+            )
+        )
+    for profile in profiles:
+        name = _profile_name(profile.type)
+        if not profile.enabled:
+            findings.append(
+                _finding(
+                    "profile_disabled",
+                    f"the {name} profile is off: no entry filters traffic on its networks",
+                    f"Turn it back on (netsh firewall set opmode mode=enable profile={name}), "
+                    "and fix the Group Policy that turned it off, if one did.",
+                    profile=name,
+                )
+            )
+        elif profile.exceptions_not_allowed:
+            findings.append(
+                _finding(
+                    "exceptions_not_allowed",
+                    f"the {name} profile allows no exceptions: every entry, the collection's "
+                    "included, is ignored and the OCS ports are closed on its networks",
+                    f"Allow exceptions again (netsh firewall set opmode exceptions=enable "
+                    f"profile={name}), and fix the Group Policy that forbade them, if one did.",
+                    profile=name,
+                )
+            )
+    return sorted(findings, key=lambda f: KINDS.index(f["kind"]))
+
+
+def _profile_name(profile: int) -> str:
+    return LEGACY_PROFILE_NAMES.get(profile, str(profile)).lower()
+
+
+def _legacy_port(key: tuple[int, int, int]) -> str:
+    return f"{_legacy.transport(key[2]).lower()} {key[1]}"
+
+
+def _legacy_missing(entry: Any, what: str) -> dict[str, Any]:
+    return _finding(
+        "missing_rule",
+        f"entry {entry.name!r} ({_legacy.key_text(entry.key)}, remote {entry.scope.text()}) {what}",
+        f"To open it, {_SITE}.",
+        rule=entry.name,
+        port=_legacy_port(entry.key),
+        profile=_profile_name(entry.key[0]),
+        component=", ".join(entry.components),
+        rules=list(entry.rules),
+    )

@@ -1,8 +1,9 @@
 # ocs.firewall remote script, protocol OCSFW2 (see docs/dev/contracts.md in the source tree).
-# Reads or changes Windows Firewall rules through the HNetCfg.FwPolicy2 COM API.
-# Written for PowerShell 2.0 and .NET 3.5 (Windows Server 2008 / 2008 R2). The request
-# arrives as the only argument; every string in it and in the output is base64 of UTF-8,
-# numbers are invariant-culture digits, so nothing depends on the host's locale.
+# Reads or changes Windows Firewall rules through the HNetCfg.FwPolicy2 COM API (Windows
+# Server 2008 / 2008 R2), or the entries of HNetCfg.FwMgr's GloballyOpenPorts on Windows
+# Server 2003 (OS major version below 6), which has no rules. Written for PowerShell 2.0.
+# The request arrives as the only argument; every string in it and in the output is base64
+# of UTF-8, numbers are invariant-culture digits, so nothing depends on the host's locale.
 param([string]$Request)
 
 Set-StrictMode -Version 2.0
@@ -11,6 +12,11 @@ $ErrorActionPreference = 'Stop'
 $Utf8 = New-Object System.Text.UTF8Encoding($false)
 $Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 $NoCase = [System.StringComparer]::OrdinalIgnoreCase
+$OsVersion = [System.Environment]::OSVersion.Version
+$Legacy = $OsVersion.Major -lt 6
+# The service behind the firewall: Windows Firewall/Internet Connection Sharing on 2003.
+$FirewallService = 'MpsSvc'
+if ($Legacy) { $FirewallService = 'SharedAccess' }
 
 function Enc([string]$Text) {
     if ($Text.Length -eq 0) { return '' }
@@ -57,7 +63,10 @@ function Describe($ErrorRecord) {
         # unavailable, 0x80070422 service disabled, 0x80070426 service not started,
         # 0x8007042C a dependency (BFE) failed to start.
         elseif ($code -eq -2147023143 -or $code -eq -2147023174 -or $code -eq -2147023838 -or $code -eq -2147023834 -or $code -eq -2147023828) {
-            $hint = 'the Windows Firewall service (MpsSvc) is not running (HRESULT ' + [string]::Format($Invariant, '0x{0:X8}', $code) + '): start it, for example with "sc.exe start MpsSvc"'
+            $hint = 'the Windows Firewall service (' + $FirewallService + ') is not running (HRESULT ' + [string]::Format($Invariant, '0x{0:X8}', $code) + '): start it, for example with "sc.exe start ' + $FirewallService + '"'
+        }
+        elseif ($code -eq -2147221164 -and $Legacy) {
+            $hint = 'HNetCfg.FwMgr is not registered (HRESULT 0x80040154): Windows Firewall needs Windows Server 2003 Service Pack 1 or later (OCS 2007 R2 needs SP2)'
         }
         elseif ($code -eq -2147221164) {
             $hint = 'HNetCfg.FwPolicy2 is not registered (HRESULT 0x80040154): Windows Firewall with Advanced Security needs Windows Server 2008 or later'
@@ -67,9 +76,9 @@ function Describe($ErrorRecord) {
     }
     if ($hint.Length -eq 0) {
         try {
-            $service = Get-Service -Name MpsSvc -ErrorAction SilentlyContinue
+            $service = Get-Service -Name $FirewallService -ErrorAction SilentlyContinue
             if ($service -ne $null -and [string]$service.Status -ne 'Running') {
-                $hint = 'the Windows Firewall service (MpsSvc) is not running: start it, for example with "sc.exe start MpsSvc"'
+                $hint = 'the Windows Firewall service (' + $FirewallService + ') is not running: start it, for example with "sc.exe start ' + $FirewallService + '"'
             }
         }
         catch { }
@@ -80,7 +89,7 @@ function Describe($ErrorRecord) {
 }
 
 function Read-Request([string]$Text) {
-    $parsed = @{ Op = ''; Marker = ''; Groups = (New-Object System.Collections.ArrayList); Sections = (New-Object System.Collections.ArrayList) }
+    $parsed = @{ Op = ''; Marker = ''; Groups = (New-Object System.Collections.ArrayList); Sections = (New-Object System.Collections.ArrayList); Opens = (New-Object System.Collections.ArrayList); Closes = (New-Object System.Collections.ArrayList) }
     $lines = $Text.Split([char]10)
     $seenVersion = $false
     $ended = $false
@@ -115,12 +124,30 @@ function Read-Request([string]$Text) {
                 Profiles = [int]::Parse($f[10], $Invariant); Enabled = ($f[11] -ceq '1')
             })
         }
+        elseif ($kind -ceq 'OPEN' -and $f.Length -eq 8) {
+            [void]$parsed.Opens.Add(@{
+                Profile = [int]::Parse($f[1], $Invariant); Port = [int]::Parse($f[2], $Invariant)
+                Protocol = [int]::Parse($f[3], $Invariant); Name = (Dec $f[4])
+                RemoteAddresses = (Dec $f[5]); Enabled = ($f[6] -ceq '1'); Adopt = ($f[7] -ceq '1')
+            })
+        }
+        elseif ($kind -ceq 'CLOSE' -and $f.Length -eq 5) {
+            [void]$parsed.Closes.Add(@{
+                Profile = [int]::Parse($f[1], $Invariant); Port = [int]::Parse($f[2], $Invariant)
+                Protocol = [int]::Parse($f[3], $Invariant); Name = (Dec $f[4])
+            })
+        }
         elseif ($kind -ceq 'END' -and $f.Length -eq 1) { $ended = $true }
         else { Fail ('bad request: unexpected line ' + ($n + 1)) }
     }
     if (-not $ended) { Fail 'bad request: no END line (truncated input?)' }
     if ($parsed.Op -cne 'read' -and $parsed.Op -cne 'apply') { Fail 'bad request: OP must be read or apply' }
-    if ($parsed.Op -ceq 'apply' -and ($parsed.Sections.Count -eq 0 -or $parsed.Marker.Length -eq 0)) { Fail 'bad request: apply needs a MARKER and at least one GROUP' }
+    $ports = $parsed.Opens.Count + $parsed.Closes.Count
+    if ($parsed.Op -ceq 'read' -and $ports -gt 0) { Fail 'bad request: a read carries no OPEN or CLOSE' }
+    if ($parsed.Op -ceq 'apply' -and (($parsed.Sections.Count -eq 0 -and $ports -eq 0) -or $parsed.Marker.Length -eq 0)) { Fail 'bad request: apply needs a MARKER and at least one GROUP' }
+    if ($parsed.Op -ceq 'apply' -and $parsed.Sections.Count -gt 0 -and $ports -gt 0) { Fail 'bad request: an apply carries GROUP sections or OPEN and CLOSE lines, not both' }
+    if ($Legacy -and $parsed.Op -ceq 'apply' -and $parsed.Sections.Count -gt 0) { Fail ('bad request: this host runs Windows Server 2003 (' + $OsVersion.ToString() + '), which has no rule groups') }
+    if ((-not $Legacy) -and $ports -gt 0) { Fail 'bad request: OPEN and CLOSE are for Windows Server 2003 hosts' }
     return $parsed
 }
 
@@ -130,12 +157,16 @@ function Test-Marked($Rule, [string]$Marker) {
     return ([string]$Rule.Description) -cmatch $Marker
 }
 
+# The host's versions, so the controller can refuse what this Windows lacks.
+function Emit-Host {
+    Emit 'HOST', (Enc $OsVersion.ToString()), (Enc ($PSVersionTable.PSVersion.ToString()))
+}
+
 function Invoke-Read($Policy, $Groups, [string]$Marker) {
     $wanted = New-Object System.Collections.Hashtable($NoCase)
     foreach ($g in $Groups) { $wanted[$g] = $true }
     $all = ($wanted.Count -eq 0 -and $Marker.Length -eq 0)
-    # The host's versions, so the controller can refuse what this Windows lacks.
-    Emit 'HOST', (Enc ([System.Environment]::OSVersion.Version.ToString())), (Enc ($PSVersionTable.PSVersion.ToString()))
+    Emit-Host
     foreach ($type in 1, 2, 4) {
         $enabled = $Policy.FirewallEnabled($type)
         $inbound = $Policy.DefaultInboundAction($type)
@@ -219,17 +250,116 @@ function Invoke-Apply($Policy, [string]$Marker, $Sections) {
     }
 }
 
+# --- Windows Server 2003: INetFwOpenPort entries, keyed by (port, protocol) per profile --
+
+$LegacyProfileNames = @{ 0 = 'Domain'; 1 = 'Standard' }
+
+function Get-LegacyKey($Type, $Port, $Protocol) {
+    return (Num $Type) + '|' + (Num $Port) + '|' + (Num $Protocol)
+}
+
+function Get-LegacyEntries($Profiles) {
+    $index = @{}
+    foreach ($type in 0, 1) {
+        foreach ($p in $Profiles[$type].GloballyOpenPorts) { $index[(Get-LegacyKey $type $p.Port $p.Protocol)] = $p }
+    }
+    return $index
+}
+
+function Get-LegacyProfiles($Manager) {
+    $profiles = @{}
+    foreach ($type in 0, 1) { $profiles[$type] = $Manager.LocalPolicy.GetProfileByType($type) }
+    return $profiles
+}
+
+function Format-LegacyEntry($Item) {
+    $transport = 'UDP'
+    if ($Item.Protocol -eq 6) { $transport = 'TCP' }
+    return $LegacyProfileNames[$Item.Profile] + ' profile, ' + (Num $Item.Port) + '/' + $transport
+}
+
+# A 2003 host holds few entries: a read returns every entry of both profiles.
+function Invoke-LegacyRead($Manager) {
+    Emit-Host
+    $profiles = Get-LegacyProfiles $Manager
+    $current = [int]$Manager.CurrentProfileType
+    foreach ($type in 0, 1) {
+        $p = $profiles[$type]
+        Emit 'LEGACY', (Num $type), (Flag $p.FirewallEnabled), (Flag $p.ExceptionsNotAllowed), (Flag ($type -eq $current))
+    }
+    foreach ($type in 0, 1) {
+        foreach ($e in $profiles[$type].GloballyOpenPorts) {
+            Emit 'OPENPORT', (Num $type), (Num $e.Port), (Num $e.Protocol), (Enc $e.Name), (Flag $e.Enabled), (Num $e.Scope), (Enc $e.RemoteAddresses), (Flag $e.BuiltIn)
+        }
+    }
+}
+
+function New-LegacyEntry($Open) {
+    $entry = New-Object -ComObject HNetCfg.FWOpenPort
+    $entry.Name = $Open.Name
+    $entry.Protocol = $Open.Protocol
+    $entry.Port = $Open.Port
+    # Scope takes only all (0) and local subnet (1); other scopes are RemoteAddresses.
+    if ($Open.RemoteAddresses -ceq 'LocalSubnet') { $entry.Scope = 1 }
+    elseif ($Open.RemoteAddresses.Length -gt 0 -and $Open.RemoteAddresses -ne '*') { $entry.RemoteAddresses = $Open.RemoteAddresses }
+    $entry.Enabled = $Open.Enabled
+    return $entry
+}
+
+# Three phases, so that no port the request keeps is ever closed: every OPEN is checked
+# before anything changes (a key held by an entry that is built in, or not ours and not to
+# be adopted, stops the request), then every OPEN is added (Add overwrites the key's
+# entry, so an update never closes its port), and only then are entries closed.
+function Invoke-LegacyApply($Manager, [string]$Marker, $Opens, $Closes) {
+    $profiles = Get-LegacyProfiles $Manager
+    $index = Get-LegacyEntries $profiles
+    foreach ($o in $Opens) {
+        $key = Get-LegacyKey $o.Profile $o.Port $o.Protocol
+        if (-not $index.ContainsKey($key)) { continue }
+        $held = $index[$key]
+        if ($held.BuiltIn) { Fail ((Format-LegacyEntry $o) + ': entry ' + [string]$held.Name + ' is built in; nothing was changed') }
+        if (-not $o.Adopt -and -not ([string]$held.Name -cmatch $Marker)) { Fail ((Format-LegacyEntry $o) + ': entry ' + [string]$held.Name + ' is not the collection''s; nothing was changed') }
+    }
+    foreach ($o in $Opens) {
+        try { $entry = New-LegacyEntry $o }
+        catch { Fail ('entry ' + $o.Name + ' (' + (Format-LegacyEntry $o) + ') was refused; the entries opened before it stay open and nothing was closed: ' + (Describe $_)) }
+        $null = $profiles[$o.Profile].GloballyOpenPorts.Add($entry)
+        Emit 'OPENED', (Num $o.Profile), (Num $o.Port), (Num $o.Protocol)
+    }
+    $index = Get-LegacyEntries $profiles
+    foreach ($c in $Closes) {
+        $count = 0
+        $key = Get-LegacyKey $c.Profile $c.Port $c.Protocol
+        if ($index.ContainsKey($key)) {
+            $held = $index[$key]
+            # Only the very entry the controller read, and only one of ours.
+            if (([string]$held.Name -ceq $c.Name) -and ($c.Name -cmatch $Marker) -and -not $held.BuiltIn) {
+                $null = $profiles[$c.Profile].GloballyOpenPorts.Remove($c.Port, $c.Protocol)
+                $count = 1
+            }
+        }
+        Emit 'CLOSED', (Num $c.Profile), (Num $c.Port), (Num $c.Protocol), (Num $count)
+    }
+}
+
 # Records go straight to the console; anything else a call might write to the pipeline is
 # dropped ($null =) so it cannot end up in the reply.
 [System.Console]::Out.Write("OCSFW2`n")
 try {
     $req = Read-Request $Request
-    $policy = New-Object -ComObject HNetCfg.FwPolicy2
-    if ($req.Op -ceq 'read') {
-        $null = Invoke-Read $policy $req.Groups $req.Marker
+    if ($Legacy) {
+        $manager = New-Object -ComObject HNetCfg.FwMgr
+        if ($req.Op -ceq 'read') { $null = Invoke-LegacyRead $manager }
+        else { $null = Invoke-LegacyApply $manager $req.Marker $req.Opens $req.Closes }
     }
     else {
-        $null = Invoke-Apply $policy $req.Marker $req.Sections
+        $policy = New-Object -ComObject HNetCfg.FwPolicy2
+        if ($req.Op -ceq 'read') {
+            $null = Invoke-Read $policy $req.Groups $req.Marker
+        }
+        else {
+            $null = Invoke-Apply $policy $req.Marker $req.Sections
+        }
     }
     Emit 'DONE'
     [System.Console]::Out.Flush()

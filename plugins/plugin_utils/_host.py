@@ -18,6 +18,7 @@ from typing import Any
 from ansible_collections.ocs.firewall.plugins.plugin_utils import (
     _catalogue,
     _component_rules,
+    _legacy,
     _plan,
     _scope,
     _settings,
@@ -40,6 +41,8 @@ class HostRequest:
     remotes: _scope.Remotes = dataclasses.field(default_factory=dict)
     # ocs_firewall_scope: any or inventory.
     scope: str = "any"
+    # What the reduced mode of a Windows Server 2003 host may do (its variables, checked).
+    legacy: _legacy.Options = _legacy.Options()
 
     @property
     def groups(self) -> list[str]:
@@ -100,12 +103,14 @@ def host_request(
             remove_unassigned = bool(value)
     scope, found = _scope.check_scope(_read(variables, _scope.variables(), problems))
     problems += found
-    if problems or scope is None:
+    legacy, found = _legacy.check_options(_read(variables, _legacy.VARIABLES, problems))
+    problems += found
+    if problems or scope is None or legacy is None:
         return None, problems
     remotes, problems = _scope.remotes(checked, scope, inventory)
     if problems:
         return None, problems
-    return HostRequest(tuple(checked), remove_unassigned, remotes, scope.mode), []
+    return HostRequest(tuple(checked), remove_unassigned, remotes, scope.mode, legacy), []
 
 
 def _component_keys(group_names: Sequence[str], components: Any, problems: list[str]) -> list[str]:

@@ -49,3 +49,14 @@ def marked(description: str, mark: str = TASK_MARK) -> str:
 def has_marker_text(text: str) -> bool:
     """True when a user's text already holds the marker (it would fake ownership)."""
     return MARKER in text
+
+
+# Windows Server 2003 entries have a name and nothing else to mark: every entry the
+# collection makes there has a name starting with LEGACY_PREFIX; LEGACY_PATTERN is the
+# same test for the remote script (the request's MARKER on a 2003 host).
+LEGACY_PREFIX = "[ocs.firewall] "
+LEGACY_PATTERN = r"^\[ocs\.firewall\] "
+
+
+def is_owned_entry(name: str) -> bool:
+    return name.startswith(LEGACY_PREFIX)

@@ -25,7 +25,11 @@ from collections.abc import Iterable
 from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import Rule
 from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import KEYWORDS_SINCE_6_1
 
-OS_NAMES = {"6.0": "Windows Server 2008", "6.1": "Windows Server 2008 R2"}
+OS_NAMES = {
+    "5.2": "Windows Server 2003",
+    "6.0": "Windows Server 2008",
+    "6.1": "Windows Server 2008 R2",
+}
 
 DEFAULT_MAX_ENVELOPE_KB = 150
 MIN_MAX_ENVELOPE_KB = 32

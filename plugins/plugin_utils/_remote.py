@@ -9,6 +9,7 @@ stays far below cmd.exe's limit whatever the number of rules. One call is one ro
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import traceback
@@ -20,6 +21,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import (
+    _legacy,
     _ownership,
     _platform,
     _rules,
@@ -143,6 +145,10 @@ def _sections(plans: Sequence[GroupPlan]) -> list[_wire.Section]:
     ]
 
 
+def _legacy_key(change: _wire.PortChange) -> str:
+    return _legacy.key_text((change.profile, change.port, change.protocol))
+
+
 def _keys(changes: Sequence[_wire.Change]) -> list[tuple[str, str]]:
     return [(_rules.name_key(c.group), _rules.name_key(c.name)) for c in changes]
 
@@ -161,6 +167,35 @@ _BOOTSTRAP_NO_SCRIPT = 3
 _BOOTSTRAP_POWERSHELL_1 = 4
 
 
+@dataclasses.dataclass(frozen=True)
+class LegacyRead:
+    """The read of a Windows Server 2003 host: its two profiles and its entries."""
+
+    profiles: tuple[_wire.LegacyProfile, ...]
+    entries: tuple[_wire.OpenPort, ...]
+
+    def profile_dicts(self) -> dict[str, dict[str, Any]]:
+        return {
+            _windows.LEGACY_PROFILE_NAMES.get(p.type, str(p.type)).lower(): {
+                "enabled": p.enabled,
+                "exceptions_not_allowed": p.exceptions_not_allowed,
+                "current": p.current,
+            }
+            for p in self.profiles
+        }
+
+
+def legacy_refusal(what: str, host: _wire.HostVersions | None) -> str:
+    """Why a module that manages rule groups cannot work on a 2003 host."""
+    label = _platform.os_label(host.os_version) if host is not None else "Windows Server 2003"
+    return (
+        f"The host runs {label}, whose firewall has no rules or rule groups (only open-port "
+        f"entries), so {what} cannot work on it; nothing was changed. "
+        "ocs.firewall.win_ocs_firewall (playbooks/site.yml) manages such hosts in its reduced "
+        "mode, and ocs.firewall.win_firewall_info reads their entries."
+    )
+
+
 class RemoteFirewall:
     """The firewall of the task's host, reached through an action plugin's connection.
 
@@ -176,6 +211,8 @@ class RemoteFirewall:
         self.max_envelope_kb = max_envelope_kb
         # The OS and PowerShell versions of the last read.
         self.host: _wire.HostVersions | None = None
+        # What the last read of a Windows Server 2003 host returned, else None.
+        self.legacy: LegacyRead | None = None
 
     @property
     def request_budget(self) -> int:
@@ -262,6 +299,7 @@ class RemoteFirewall:
         reply = self._decode(res)
         self._check(reply, res, "Reading the Windows Firewall rules")
         self.host = reply.host
+        self.legacy = LegacyRead(reply.legacy_profiles, reply.open_ports) if reply.legacy else None
         profiles = {
             _windows.PROFILE_NAMES[p.type]: profile_dict(p)
             for p in reply.profiles
@@ -314,6 +352,92 @@ class RemoteFirewall:
                     )
                     exc.result["msg"] = exc.message
                 raise
+
+    def apply_legacy(self, opens: Sequence[_wire.Open], closes: Sequence[_wire.Close]) -> None:
+        """Open and close the entries of a 2003 host, in one command when it fits.
+
+        Every OPEN goes before any CLOSE (an OPEN overwrites its key in place), so a failure
+        part way leaves every port that stays wanted open.
+        """
+        try:
+            batches = _wire.split_legacy_apply(
+                opens, closes, _ownership.LEGACY_PATTERN, self.request_budget
+            )
+        except _wire.WireError as exc:
+            raise _rules.RuleError(str(exc)) from None
+        for number, (batch_opens, batch_closes) in enumerate(batches):
+            try:
+                self._apply_legacy_batch(batch_opens, batch_closes)
+            except RemoteError as exc:
+                if number:
+                    exc.message += (
+                        f" (request {number + 1} of {len(batches)}; the {number} before it "
+                        "were applied)"
+                    )
+                    exc.result["msg"] = exc.message
+                raise
+
+    def _apply_legacy_batch(
+        self, opens: Sequence[_wire.Open], closes: Sequence[_wire.Close]
+    ) -> None:
+        request = _wire.encode_legacy_apply(opens, closes, _ownership.LEGACY_PATTERN)
+        summary = f"apply to a 2003 host: open {len(opens)}, close {len(closes)} entries"
+        try:
+            res = self._execute(request, summary)
+        except Exception as exc:
+            res = self._after_legacy_send_failure(request, opens, closes, exc)
+        reply = self._decode(res)
+        try:
+            self._check(reply, res, "Changing the Windows Firewall entries")
+        except RemoteError as exc:
+            if reply.opened or reply.closed:
+                partial = {
+                    "changed": True,
+                    "opened": [_legacy_key(c) for c in reply.opened],
+                    "closed": [_legacy_key(c) for c in reply.closed if c.count],
+                }
+                raise RemoteError(
+                    f"{exc.message} Before the failure the host had opened "
+                    f"{partial['opened']} and closed {partial['closed']}; no entry it was "
+                    "to keep was closed. Run the task again to converge.",
+                    {**exc.result, **partial},
+                ) from None
+            raise
+        asked = [(o.profile, o.port, o.protocol) for o in opens]
+        asked_closed = [(c.profile, c.port, c.protocol) for c in closes]
+        told = [(c.profile, c.port, c.protocol) for c in reply.opened]
+        told_closed = [(c.profile, c.port, c.protocol) for c in reply.closed]
+        if told != asked or told_closed != asked_closed:
+            raise RemoteError(
+                "The host's report of the change does not match the request: asked to open "
+                f"{asked} and close {asked_closed}, it reports opened {told} and closed "
+                f"{told_closed}",
+                {**_outputs(res), "changed": True},
+            )
+
+    def _after_legacy_send_failure(
+        self,
+        request: str,
+        opens: Sequence[_wire.Open],
+        closes: Sequence[_wire.Close],
+        exc: Exception,
+    ) -> dict[str, Any]:
+        """:meth:`_after_send_failure` for a 2003 apply (its plan says entries, not groups)."""
+        text = str(exc)
+        if _platform.is_send_failure(text):
+            return self._after_send_failure([], request, exc)
+        hint = _platform.connection_hint(text)
+        message = (
+            f"The connection to the host failed while it was changing its firewall entries "
+            f"({type(exc).__name__}: {exc}). The change may have been applied in full, in part "
+            f"or not at all (open {len(opens)}, close {len(closes)} entries); the host opens "
+            "entries before it closes any, so every port that stays wanted is still open. "
+            "Run the task again once the host is reachable: it reads the entries first and "
+            "completes the change."
+        )
+        if hint and not isinstance(exc, HintedConnectionFailure):
+            message = f"{message} {hint}"
+        raise RemoteError(message, {"changed": True, "exception": traceback.format_exc()}) from exc
 
     def _after_send_failure(
         self, plans: Sequence[GroupPlan], request: str, exc: Exception

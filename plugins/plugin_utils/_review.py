@@ -18,6 +18,13 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils._legacy import (
+    NOT_APPLICABLE,
+    REFUSED,
+    VERDICTS,
+    LegacyPlan,
+    entry_dict,
+)
 from ansible_collections.ocs.firewall.plugins.plugin_utils._plan import UNASSIGNED, GroupPlan
 from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
     RULE_FIELDS,
@@ -164,4 +171,94 @@ def diff(host: str, plans: Sequence[GroupPlan], *, check_mode: bool) -> list[dic
                     "after": rule_text(change.after) if change.after is not None else "",
                 }
             )
+    return items
+
+
+# --- Windows Server 2003 hosts (the reduced mode, :mod:`._legacy`) ---------------------------
+
+
+def legacy_counts(plan: LegacyPlan) -> dict[str, int]:
+    return {
+        ADDED: len(plan.added),
+        # An adopted entry is overwritten like one of ours that differs.
+        UPDATED: len(plan.updated) + len(plan.adopted),
+        REMOVED: len(plan.removed),
+    }
+
+
+def legacy_summary(plan: LegacyPlan) -> dict[str, Any]:
+    """The summary of a 2003 host: the counts of entries, conflicts and verdicts."""
+    return {
+        **legacy_counts(plan),
+        "foreign": len(plan.conflicts),
+        "groups": {},
+        "verdicts": plan.counts(),
+    }
+
+
+def verdict_text(counts: dict[str, int]) -> str:
+    """``20 applied, 4 not applicable, 6 refused``."""
+    return ", ".join(f"{counts[v]} {v.replace('_', ' ')}" for v in VERDICTS)
+
+
+def legacy_summary_line(host: str, plan: LegacyPlan, *, check_mode: bool) -> str:
+    """``fe01: 2 added, 0 updated, 0 removed (Windows Server 2003 entries); reduced mode:
+    20 applied, 4 not applicable, 6 refused``."""
+    if plan.changed:
+        line = f"{host}: {_counts(legacy_counts(plan), check_mode, zeros=True)} (Windows "
+        line += "Server 2003 entries)"
+    else:
+        line = (
+            f"{host}: in sync, nothing to change ({len(plan.wanted)} Windows Server 2003 entries)"
+        )
+    line += f"; reduced mode: {verdict_text(plan.counts())}"
+    if plan.conflicts:
+        line += f"; {len(plan.conflicts)} entry(ies) the collection did not make left alone"
+    return line
+
+
+def _entry_text(values: dict[str, Any]) -> str:
+    fields = ("name", "profile", "port", "protocol", "remote_addresses", "enabled")
+    lines = [f"{field}: {_text(values[field])}" for field in fields]
+    if "rules" in values:
+        lines.append(f"serves: {_text(values['rules'])}")
+    return "\n".join(lines) + "\n"
+
+
+def legacy_notes(plan: LegacyPlan) -> list[str]:
+    """A line per rule that is refused or not applicable, and per conflict."""
+    lines = []
+    for v in plan.verdicts:
+        if v.verdict == REFUSED:
+            lines.append(f"refused: {v.rule.name}: {v.why}; instead: {v.alternative}")
+        elif v.verdict == NOT_APPLICABLE:
+            lines.append(f"not applicable: {v.rule.name}: {v.why}")
+    lines += [f"conflict: {c.message()}" for c in plan.conflicts]
+    return lines
+
+
+def legacy_diff(host: str, plan: LegacyPlan, *, check_mode: bool) -> list[dict[str, str]]:
+    """The diff of a 2003 host: its summary and notes, then an item per changed entry."""
+    prepared = [legacy_summary_line(host, plan, check_mode=check_mode), *legacy_notes(plan)]
+    items: list[dict[str, str]] = [{"prepared": "\n".join(prepared) + "\n"}]
+    changes: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None, str]] = []
+    changes += [(ADDED, None, e.to_dict(), e.name) for e in plan.added]
+    changes += [(UPDATED, entry_dict(h), e.to_dict(), e.name) for h, e in plan.updated]
+    changes += [
+        (UPDATED, entry_dict(h), e.to_dict(), f"{e.name}, taken over from {h.name!r}")
+        for h, e in plan.adopted
+    ]
+    changes += [(REMOVED, entry_dict(h), None, h.name) for h in plan.removed]
+    for kind, before, after, name in changes:
+        side = after or before or {}
+        done = f"would be {kind}" if check_mode else kind
+        title = f"{host} | {side['profile']} profile | {name} ({done})"
+        items.append(
+            {
+                "before_header": title,
+                "after_header": title,
+                "before": _entry_text(before) if before else "",
+                "after": _entry_text(after) if after else "",
+            }
+        )
     return items

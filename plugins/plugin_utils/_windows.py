@@ -69,3 +69,18 @@ INDIRECT_PREFIX = "@"
 DEFAULT_DIRECTION = "in"
 DEFAULT_ACTION = "allow"
 DEFAULT_PROTOCOL = "tcp"
+
+# --- Windows Server 2003 (HNetCfg.FwMgr, the Windows Firewall of XP SP2 / 2003 SP1) -----
+# A host whose OS major version is below 6 has no HNetCfg.FwPolicy2: the remote script
+# drives LocalPolicy.GetProfileByType(NET_FW_PROFILE_TYPE) and its GloballyOpenPorts.
+LEGACY_OS_MAJOR = 6
+LEGACY_PROFILE_NAMES: dict[int, str] = {0: "Domain", 1: "Standard"}
+# domain -> Domain, private and public -> Standard (2003 has no public profile).
+LEGACY_PROFILE_OF: dict[str, int] = {"domain": 0, "private": 1, "public": 1}
+# INetFwOpenPort.Scope (NET_FW_SCOPE): 2 (custom) is only ever set by RemoteAddresses.
+LEGACY_SCOPE_NAMES: dict[int, str] = {0: "all", 1: "local subnet", 2: "custom"}
+LOCAL_SUBNET = "LocalSubnet"
+# The dynamic ports RPC hands out: 49152-65535 since Windows Vista / Server 2008,
+# 1025-5000 before (KB929851).
+DYNAMIC_RPC_PORTS = "49152-65535"
+LEGACY_DYNAMIC_RPC_PORTS = "1025-5000"

@@ -118,13 +118,78 @@ class Section:
 
 
 @dataclasses.dataclass(frozen=True)
+class LegacyProfile:
+    """A LEGACY line of a Windows Server 2003 read: profile 0 Domain, 1 Standard."""
+
+    type: int
+    enabled: bool
+    exceptions_not_allowed: bool
+    current: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenPort:
+    """An OPENPORT line: one entry of a 2003 profile's GloballyOpenPorts."""
+
+    profile: int
+    port: int
+    protocol: int
+    name: str
+    enabled: bool = True
+    scope: int = 0
+    remote_addresses: str = ANY
+    builtin: bool = False
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        """What the host keys entries by: (profile, port, protocol)."""
+        return (self.profile, self.port, self.protocol)
+
+
+@dataclasses.dataclass(frozen=True)
+class Open:
+    """An OPEN line: add (or overwrite) the entry of (profile, port, protocol)."""
+
+    profile: int
+    port: int
+    protocol: int
+    name: str
+    remote_addresses: str = ANY
+    enabled: bool = True
+    # Overwrite an entry that is not the collection's (the user opted in).
+    adopt: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Close:
+    """A CLOSE line: remove the entry of (profile, port, protocol) if it is ``name``."""
+
+    profile: int
+    port: int
+    protocol: int
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PortChange:
+    """An OPENED or CLOSED line (count: entries closed, 0 when none was ours)."""
+
+    profile: int
+    port: int
+    protocol: int
+    count: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
 class Request:
     op: str
     # Only rules whose description holds the marker are retired; a read also returns
-    # every rule holding it, in any group.
+    # every rule holding it, in any group. On a 2003 host: the pattern of our entry names.
     marker: str = ""
     groups: tuple[str, ...] = ()  # read
-    sections: tuple[Section, ...] = ()  # apply
+    sections: tuple[Section, ...] = ()  # apply (2008 and later)
+    opens: tuple[Open, ...] = ()  # apply (2003)
+    closes: tuple[Close, ...] = ()  # apply (2003)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,8 +217,18 @@ class Reply:
     retired: tuple[Change, ...] = ()
     added: tuple[Change, ...] = ()
     removed: tuple[Change, ...] = ()
+    # A Windows Server 2003 host: its profiles, entries, and what an apply did.
+    legacy_profiles: tuple[LegacyProfile, ...] = ()
+    open_ports: tuple[OpenPort, ...] = ()
+    opened: tuple[PortChange, ...] = ()
+    closed: tuple[PortChange, ...] = ()
     error: str | None = None
     done: bool = False
+
+    @property
+    def legacy(self) -> bool:
+        """True for the read of a Windows Server 2003 host (it reports LEGACY profiles)."""
+        return bool(self.legacy_profiles)
 
 
 # --- requests ------------------------------------------------------------------------------
@@ -200,15 +275,41 @@ def _rule_values(fields: Sequence[str], what: str) -> dict[str, Any]:
     }
 
 
-def encode_request(request: Request) -> str:
+def _open_line(item: Open) -> str:
+    fields = (item.profile, item.port, item.protocol, b64(item.name), b64(item.remote_addresses))
+    flags = "1" if item.enabled else "0", "1" if item.adopt else "0"
+    return "\t".join(["OPEN", *map(str, fields), *flags])
+
+
+def _close_line(item: Close) -> str:
+    return f"CLOSE\t{item.profile}\t{item.port}\t{item.protocol}\t{b64(item.name)}"
+
+
+def _check_request(request: Request) -> None:
+    """Refuse a request the script would refuse (the same checks both ways)."""
+    legacy = bool(request.opens or request.closes)
     if request.op not in ("read", "apply"):
         raise WireError(f"op: {request.op!r} is not valid; valid are read, apply")
-    if request.op == "apply" and (request.groups or not request.sections):
-        raise WireError("an apply request carries one or more group sections and no read groups")
-    if request.op == "apply" and not request.marker:
-        raise WireError("an apply request needs the ownership marker")
-    if request.op == "read" and request.sections:
-        raise WireError("a read request carries no REMOVE or ADD lines")
+    if request.op == "read" and (request.sections or legacy):
+        raise WireError("a read request carries no REMOVE or ADD lines, and no OPEN or CLOSE")
+    if request.op == "apply":
+        if request.groups:
+            raise WireError("an apply request carries group sections and no read groups")
+        if request.sections and legacy:
+            raise WireError(
+                "an apply request carries group sections (2008 and later) or OPEN and CLOSE "
+                "lines (2003), never both"
+            )
+        if not (request.sections or legacy):
+            raise WireError(
+                "an apply request carries one or more group sections, or OPEN and CLOSE lines"
+            )
+        if not request.marker:
+            raise WireError("an apply request needs the ownership marker")
+
+
+def encode_request(request: Request) -> str:
+    _check_request(request)
     lines = [VERSION, f"OP\t{request.op}"]
     if request.marker:
         lines.append(f"MARKER\t{b64(request.marker)}")
@@ -217,6 +318,8 @@ def encode_request(request: Request) -> str:
         lines.append(f"GROUP\t{b64(section.group)}")
         lines.extend(f"REMOVE\t{b64(n)}" for n in section.removes)
         lines.extend("\t".join(["ADD", *_add_fields(r)]) for r in section.adds)
+    lines.extend(_open_line(item) for item in request.opens)
+    lines.extend(_close_line(item) for item in request.closes)
     lines.append("END")
     return "".join(line + "\n" for line in lines)
 
@@ -229,8 +332,43 @@ def encode_apply(sections: Sequence[Section], marker: str) -> str:
     return encode_request(Request(op="apply", sections=tuple(sections), marker=marker))
 
 
+def encode_legacy_apply(opens: Sequence[Open], closes: Sequence[Close], marker: str) -> str:
+    return encode_request(
+        Request(op="apply", opens=tuple(opens), closes=tuple(closes), marker=marker)
+    )
+
+
 def _size(line: str) -> int:
     return len(line.encode("utf-8")) + 1
+
+
+def split_legacy_apply(
+    opens: Sequence[Open], closes: Sequence[Close], marker: str, budget: int
+) -> list[tuple[tuple[Open, ...], tuple[Close, ...]]]:
+    """A 2003 apply cut into requests of at most ``budget`` bytes, opens before closes.
+
+    Every OPEN goes out before any CLOSE, so no request closes a port that a later one
+    would open again: an overwrite never closes its key, and only ports no longer wanted
+    are closed.
+    """
+    header = sum(_size(line) for line in (VERSION, "OP\tapply", f"MARKER\t{b64(marker)}", "END"))
+    batches: list[tuple[list[Open], list[Close]]] = []
+    size = budget
+    items: list[Open | Close] = [*opens, *closes]
+    for item in items:
+        line = _open_line(item) if isinstance(item, Open) else _close_line(item)
+        if header + _size(line) > budget:
+            raise WireError(f"the entry {item.name!r} takes more than one WinRM message")
+        if size + _size(line) > budget:
+            batches.append(([], []))
+            size = header
+        batch = batches[-1]
+        if isinstance(item, Open):
+            batch[0].append(item)
+        else:
+            batch[1].append(item)
+        size += _size(line)
+    return [(tuple(o), tuple(c)) for o, c in batches]
 
 
 # One change in a group: (group, names retired, rules added).
@@ -316,6 +454,8 @@ def decode_request(text: str) -> Request:
     marker = ""
     groups: list[str] = []
     sections: list[dict[str, Any]] = []
+    opens: list[Open] = []
+    closes: list[Close] = []
     ended = False
     for number, fields in lines[1:]:
         if ended:
@@ -342,6 +482,26 @@ def decode_request(text: str) -> Request:
                 _expect(fields, 12, number)
                 values = _rule_values(fields[1:], f"line {number} ADD")
                 sections[-1]["adds"].append(WireRule(**values))
+        elif kind == "OPEN":
+            _expect(fields, 8, number)
+            at = f"line {number} OPEN"
+            profile, port, protocol = (_int(f, at) for f in fields[1:4])
+            opens.append(
+                Open(
+                    profile,
+                    port,
+                    protocol,
+                    name=unb64(fields[4], at),
+                    remote_addresses=unb64(fields[5], at),
+                    enabled=_flag(fields[6], at),
+                    adopt=_flag(fields[7], at),
+                )
+            )
+        elif kind == "CLOSE":
+            _expect(fields, 5, number)
+            at = f"line {number} CLOSE"
+            profile, port, protocol = (_int(f, at) for f in fields[1:4])
+            closes.append(Close(profile, port, protocol, unb64(fields[4], at)))
         elif kind == "END":
             _expect(fields, 1, number)
             ended = True
@@ -356,13 +516,15 @@ def decode_request(text: str) -> Request:
             sections=tuple(
                 Section(s["group"], tuple(s["removes"]), tuple(s["adds"])) for s in sections
             ),
+            opens=tuple(opens),
+            closes=tuple(closes),
         )
     else:
-        if any(s["removes"] or s["adds"] for s in sections):
-            raise WireError("a read request carries no REMOVE or ADD lines")
+        if any(s["removes"] or s["adds"] for s in sections) or opens or closes:
+            raise WireError("a read request carries no REMOVE or ADD lines, and no OPEN or CLOSE")
         request = Request(op=op, marker=marker, groups=tuple(groups))
     # The same checks as encoding, so a decoded request is one the controller could send.
-    encode_request(request)
+    _check_request(request)
     return request
 
 
@@ -389,6 +551,17 @@ def encode_reply(reply: Reply) -> str:
         for c in getattr(reply, field):
             count = "" if kind == "ADDED" else f"\t{c.count}"
             lines.append(f"{kind}\t{b64(c.group)}\t{b64(c.name)}{count}")
+    for lp in reply.legacy_profiles:
+        flags = (lp.enabled, lp.exceptions_not_allowed, lp.current)
+        lines.append("\t".join(["LEGACY", str(lp.type), *(str(int(f)) for f in flags)]))
+    for e in reply.open_ports:
+        fields = [str(e.profile), str(e.port), str(e.protocol), b64(e.name), str(int(e.enabled))]
+        fields += [str(e.scope), b64(e.remote_addresses), str(int(e.builtin))]
+        lines.append("\t".join(["OPENPORT", *fields]))
+    for pc in reply.opened:
+        lines.append(f"OPENED\t{pc.profile}\t{pc.port}\t{pc.protocol}")
+    for pc in reply.closed:
+        lines.append(f"CLOSED\t{pc.profile}\t{pc.port}\t{pc.protocol}\t{pc.count}")
     if reply.error is not None:
         lines.append(f"ERROR\t{b64(reply.error)}")
     if reply.done:
@@ -427,11 +600,50 @@ def _reply_record(reply: dict[str, Any], kind: str, fields: list[str], number: i
         count = 1 if kind == "ADDED" else _int(fields[3], at)
         change = Change(unb64(fields[1], at), unb64(fields[2], at), count)
         reply[_CHANGES[kind]].append(change)
+    elif kind in _LEGACY_RECORDS:
+        _legacy_record(reply, kind, fields, number, at)
     elif kind == "ERROR":
         _expect(fields, 2, number)
         reply["error"] = unb64(fields[1], at)
     else:
         raise WireError(f"line {number}: unknown record {kind[:40]!r}")
+
+
+# The records of a 2003 host's reply, their field counts (with the record name), and the
+# Reply field of each.
+_LEGACY_RECORDS = {
+    "LEGACY": (5, "legacy_profiles"),
+    "OPENPORT": (9, "open_ports"),
+    "OPENED": (4, "opened"),
+    "CLOSED": (5, "closed"),
+}
+
+
+def _legacy_record(
+    reply: dict[str, Any], kind: str, fields: list[str], number: int, at: str
+) -> None:
+    count, field = _LEGACY_RECORDS[kind]
+    _expect(fields, count, number)
+    record: Any
+    if kind == "LEGACY":
+        enabled, exceptions, current = (_flag(f, at) for f in fields[2:5])
+        record = LegacyProfile(_int(fields[1], at), enabled, exceptions, current)
+    elif kind == "OPENPORT":
+        profile, port, protocol, scope = (_int(fields[i], at) for i in (1, 2, 3, 6))
+        record = OpenPort(
+            profile,
+            port,
+            protocol,
+            name=unb64(fields[4], at),
+            enabled=_flag(fields[5], at),
+            scope=scope,
+            remote_addresses=unb64(fields[7], at),
+            builtin=_flag(fields[8], at),
+        )
+    else:
+        numbers = [_int(f, at) for f in fields[1:]]
+        record = PortChange(numbers[0], numbers[1], numbers[2], *numbers[3:])
+    reply[field].append(record)
 
 
 def decode_reply(text: str) -> Reply:
@@ -440,7 +652,8 @@ def decode_reply(text: str) -> Reply:
     if not lines or lines[0][1] != [VERSION]:
         first = lines[0][1][0][:80] if lines else ""
         raise WireError(f"the output does not start with {VERSION!r} (first line: {first!r})")
-    reply: dict[str, Any] = {"profiles": [], "rules": [], **{f: [] for f in _CHANGES.values()}}
+    lists = ["profiles", "rules", *_CHANGES.values(), *(f for _n, f in _LEGACY_RECORDS.values())]
+    reply: dict[str, Any] = {name: [] for name in lists}
     done = False
     for number, fields in lines[1:]:
         if done:

@@ -253,6 +253,7 @@ def test_findings_come_in_the_order_of_the_kinds_and_are_counted() -> None:
         "foreign_open_port": 1,
         "profile_disabled": 1,
         "default_inbound_allow": 0,
+        "exceptions_not_allowed": 0,
     }
     assert _audit.message(findings) == (
         "4 finding(s): 1 missing_rule, 1 orphan_group, 1 foreign_open_port, 1 profile_disabled"

@@ -192,6 +192,10 @@ def test_records_have_the_field_counts_the_controller_parses() -> None:
         "RETIRED": 4,
         "ADDED": 3,
         "REMOVED": 4,
+        "LEGACY": 5,
+        "OPENPORT": 9,
+        "OPENED": 4,
+        "CLOSED": 5,
         "ERROR": 2,
         "DONE": 1,
     }
@@ -205,6 +209,10 @@ def test_records_have_the_field_counts_the_controller_parses() -> None:
         retired=(change,),
         added=(change,),
         removed=(change,),
+        legacy_profiles=(_wire.LegacyProfile(0, True, False, True),),
+        open_ports=(_wire.OpenPort(0, 5061, 6, "n"),),
+        opened=(_wire.PortChange(0, 5061, 6),),
+        closed=(_wire.PortChange(0, 5061, 6, 1),),
         error="e",
         done=True,
     )
@@ -227,15 +235,40 @@ def test_the_script_parses_the_request_fields_the_controller_sends() -> None:
     assert f"'{_wire.VERSION}'" in text and "'OCSFW1'" not in text
 
 
-def _apply_phases(source: bytes) -> list[str]:
-    """What each top-level loop of Invoke-Apply does to the rule store, in script order."""
+def test_the_script_parses_the_legacy_request_fields_the_controller_sends() -> None:
+    text = FILES["_firewall.ps1"].decode()
+    opens = [_wire.Open(0, 5061, 6, "[ocs.firewall] Front End: 5061/TCP")]
+    closes = [_wire.Close(1, 135, 6, "[ocs.firewall] Archiving: 135/TCP")]
+    request = _wire.encode_legacy_apply(opens, closes, _ownership.LEGACY_PATTERN).splitlines()
+    widths = {line.split("\t")[0]: len(line.split("\t")) for line in request[1:]}
+    assert widths == {"OP": 2, "MARKER": 2, "OPEN": 8, "CLOSE": 5, "END": 1}
+    for kind in ("OPEN", "CLOSE"):
+        assert re.search(rf"'{kind}' -and \$f\.Length -eq {widths[kind]}\b", text), kind
+
+
+_RULE_PHASES = (
+    ("retire", b"$r.Name = $tombstone"),
+    ("add", b"$Policy.Rules.Add("),
+    ("remove", b"$Policy.Rules.Remove("),
+)
+_ENTRY_PHASES = (
+    ("check", b"-not $o.Adopt"),
+    ("open", b".GloballyOpenPorts.Add("),
+    ("close", b".GloballyOpenPorts.Remove("),
+)
+
+
+def _apply_phases(
+    source: bytes, function_name: bytes = b"Invoke-Apply", markers: Any = _RULE_PHASES
+) -> list[str]:
+    """What each top-level loop of an apply function does to the store, in script order."""
     tree = PARSER.parse(source)
     (function,) = [
         n
         for n in _nodes(tree.root_node)
         if n.type == "function_statement"
         and any(
-            c.type == "function_name" and source[c.start_byte : c.end_byte] == b"Invoke-Apply"
+            c.type == "function_name" and source[c.start_byte : c.end_byte] == function_name
             for c in n.children
         )
     ]
@@ -243,15 +276,7 @@ def _apply_phases(source: bytes) -> list[str]:
     phases = []
     for loop in (c for c in body.children if c.type == "foreach_statement"):
         text = source[loop.start_byte : loop.end_byte]
-        kinds = [
-            kind
-            for kind, marker in (
-                ("retire", b"$r.Name = $tombstone"),
-                ("add", b"$Policy.Rules.Add("),
-                ("remove", b"$Policy.Rules.Remove("),
-            )
-            if marker in text
-        ]
+        kinds = [kind for kind, marker in markers if marker in text]
         assert len(kinds) <= 1, f"one loop does several phases: {text[:80]!r}"
         phases += kinds
     return phases
@@ -265,7 +290,7 @@ def test_apply_retires_then_adds_then_removes() -> None:
     # a tombstone: Rules.Remove(name) would drop every rule of that name in any group.
     assert text.count(".Rules.Add(") == 1
     assert re.findall(r"\.Rules\.Remove\(([^)]*)\)", text) == ["$tombstone"]
-    assert len(re.findall(r"\.Name = ", text)) == 2  # New-Rule's $rule.Name, the rename
+    assert len(re.findall(r"\$r(ule)?\.Name = ", text)) == 2  # New-Rule's $rule.Name, the rename
     assert f"'{_rules.TOMBSTONE_PREFIX}' + [System.Guid]::NewGuid()" in text
     # A rule is renamed only after the marker test said it is the collection's.
     retire = text[text.index("foreach ($name in $s.Removes)") : text.index("Emit 'RETIRED'")]
@@ -277,6 +302,34 @@ def test_apply_retires_then_adds_then_removes() -> None:
     end = source.index(b"\n}\n", remove_at) + 1
     swapped = source[:add_at] + source[remove_at:end] + source[add_at:remove_at] + source[end:]
     assert _apply_phases(swapped) == ["retire", "remove", "add"]
+
+
+def test_a_2003_apply_checks_then_opens_then_closes() -> None:
+    source = FILES["_firewall.ps1"]
+    phases = _apply_phases(source, b"Invoke-LegacyApply", _ENTRY_PHASES)
+    assert phases == ["check", "open", "close"]
+    text = source.decode()
+    # Entries change in those two loops only; a close names the key the controller read,
+    # and only after the name is the very one it read and carries the prefix.
+    assert text.count(".GloballyOpenPorts.Add(") == 1
+    assert re.findall(r"\.GloballyOpenPorts\.Remove\(([^)]*)\)", text) == ["$c.Port, $c.Protocol"]
+    close = text[text.index("foreach ($c in $Closes)") :]
+    guard = (
+        "([string]$held.Name -ceq $c.Name) -and ($c.Name -cmatch $Marker) -and -not $held.BuiltIn"
+    )
+    assert close.index(guard) < close.index(".GloballyOpenPorts.Remove(")
+    # The check refuses a foreign or built-in key unless told to adopt (never a built-in).
+    check = text[
+        text.index("function Invoke-LegacyApply") : text.index("try { $entry = New-LegacyEntry")
+    ]
+    assert "if ($held.BuiltIn) { Fail" in check
+    assert "if (-not $o.Adopt -and -not ([string]$held.Name -cmatch $Marker)) { Fail" in check
+    # Negative control: the check sees a script that closes before it opens.
+    open_at = source.index(b"    foreach ($o in $Opens) {\n        try {")
+    close_at = source.index(b"    foreach ($c in $Closes)")
+    end = source.index(b"\n}\n", close_at) + 1
+    swapped = source[:open_at] + source[close_at:end] + source[open_at:close_at] + source[end:]
+    assert _apply_phases(swapped, b"Invoke-LegacyApply", _ENTRY_PHASES)[1:] == ["close", "open"]
 
 
 def test_tombstone_prefix_is_the_same_everywhere() -> None:

@@ -1,0 +1,595 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: the reduced mode for Windows Server 2003 hosts.
+"""A host's catalogue rules as Windows Server 2003's firewall can hold them.
+
+Windows Server 2003 (SP1 and later) has no rules and no groups: each of its two profiles
+(0 Domain, 1 Standard) keeps ``GloballyOpenPorts``, entries that open one TCP or UDP port,
+keyed by (port, protocol), with a name, an enabled flag and a remote scope (any, the local
+subnet, or IPv4 addresses and networks). So each rule the catalogue gives a component on a
+2003 host gets a verdict:
+
+- ``applied``: an entry per port and protocol in each profile the rule's profiles map to
+  (domain -> Domain, private and public -> Standard); ranges of at most
+  :data:`MAX_EXPANDED_PORTS` ports are expanded into one entry per port;
+- ``not_applicable``: an outbound rule (or the outbound half of an entry for both
+  directions), since 2003 filters nothing outbound;
+- ``refused``: what an entry cannot express without opening more than asked (block rules,
+  local addresses, remote ports, protocols other than TCP and UDP, IPv6, the address
+  keywords other than LocalSubnet, more ports than :data:`MAX_EXPANDED_PORTS`); each says
+  why and what to do instead.
+
+The components a host holds share entries: one entry per (profile, port, protocol), whose
+remote scope is the union of the scopes of every rule it serves, named after every
+component it serves (``[ocs.firewall] Archiving, Monitoring: 135/TCP``). The name prefix
+is the ownership mark: an entry without it is never overwritten or closed; one on a key
+the collection wants is a *conflict*, reported, and taken over only when the key is listed
+in ``ocs_firewall_legacy_adopt``. An entry of ours that no rule wants any more is closed
+(decommission), so an entry two components share stays while either needs it.
+
+Pure: a host request and one read in, a :class:`LegacyPlan` out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import (
+    _catalogue,
+    _component_rules,
+    _ownership,
+    _wire,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._grammar import (
+    RuleError,
+    canonical_ports,
+    port_bounds,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import Rule
+from ansible_collections.ocs.firewall.plugins.plugin_utils._settings import Settings, shown
+from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import (
+    ADDRESS_KEYWORDS,
+    ANY,
+    DYNAMIC_RPC_PORTS,
+    LEGACY_DYNAMIC_RPC_PORTS,
+    LEGACY_OS_MAJOR,
+    LEGACY_PROFILE_NAMES,
+    LEGACY_PROFILE_OF,
+    LOCAL_SUBNET,
+    PORT_PROTOCOL_NUMBERS,
+)
+
+APPLIED = "applied"
+NOT_APPLICABLE = "not_applicable"
+REFUSED = "refused"
+VERDICTS: tuple[str, ...] = (APPLIED, NOT_APPLICABLE, REFUSED)
+# A range of at most this many ports becomes one entry per port; a larger one is refused
+# (49152-65535 would be 16,384 entries per protocol per profile).
+MAX_EXPANDED_PORTS = 64
+ADOPT_VARIABLE = "ocs_firewall_legacy_adopt"
+RPC_PORTS_VARIABLE = "ocs_firewall_legacy_rpc_ports"
+VARIABLES: tuple[str, ...] = (ADOPT_VARIABLE, RPC_PORTS_VARIABLE)
+# The lowest port RPC's dynamic range may start at (HKLM\SOFTWARE\Microsoft\Rpc\Internet).
+_RPC_LOWEST = 1025
+_TRANSPORT_NAMES = {number: name.upper() for name, number in PORT_PROTOCOL_NUMBERS.items()}
+_MOVE = "or run the component on Windows Server 2008 or later, whose rules express it"
+
+Key = tuple[int, int, int]  # (profile, port, protocol), as the host keys its entries
+
+
+def is_legacy(os_version: str) -> bool:
+    """True for a Windows older than 6.0 (Windows Server 2003 is 5.2)."""
+    major = os_version.split(".", 1)[0]
+    return major.isdigit() and int(major) < LEGACY_OS_MAJOR
+
+
+def key_text(key: Key) -> str:
+    """``Domain 5061/TCP``."""
+    profile, port, protocol = key
+    return f"{LEGACY_PROFILE_NAMES.get(profile, str(profile))} {port}/{transport(protocol)}"
+
+
+def transport(protocol: int) -> str:
+    return _TRANSPORT_NAMES.get(protocol, str(protocol))
+
+
+# --- options -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """The host's reduced-mode variables, checked."""
+
+    # (port, protocol) pairs whose foreign entries the collection may take over.
+    adopt: frozenset[tuple[int, int]] = frozenset()
+    # The ports the host's dynamic RPC range is restricted to (None: 2003's default).
+    rpc_ports: tuple[str, ...] | None = None
+
+
+def check_options(values: Mapping[str, Any]) -> tuple[Options | None, list[str]]:
+    """:class:`Options` from the host's variables (those defined), or the problems."""
+    problems: list[str] = []
+    adopt: set[tuple[int, int]] = set()
+    raw = values.get(ADOPT_VARIABLE)
+    if raw is not None:
+        items = raw if isinstance(raw, (list, tuple)) else None
+        if items is None:
+            problems.append(
+                f"{ADOPT_VARIABLE}: {shown(raw)} is not a list of ports such as ['5061/tcp']"
+            )
+        for item in items or ():
+            found = _adopt_item(item)
+            if found is None:
+                problems.append(
+                    f"{ADOPT_VARIABLE}: {shown(item)} is not a port and protocol such as "
+                    "'5061/tcp' (a port 1-65535, then /tcp or /udp)"
+                )
+            else:
+                adopt.add(found)
+    rpc: tuple[str, ...] | None = None
+    raw = values.get(RPC_PORTS_VARIABLE)
+    if raw is not None:
+        try:
+            rpc = canonical_ports(raw, RPC_PORTS_VARIABLE)
+        except RuleError as exc:
+            problems.append(str(exc))
+        else:
+            count = port_count(rpc)
+            if not rpc or count > MAX_EXPANDED_PORTS or _lowest(rpc) < _RPC_LOWEST:
+                problems.append(
+                    f"{RPC_PORTS_VARIABLE}: {shown(raw)} must be ports from {_RPC_LOWEST} up, "
+                    f"at most {MAX_EXPANDED_PORTS} of them (the range the hosts' RPC is "
+                    "restricted to), not "
+                    + (f"{count} port(s)" if rpc and count > MAX_EXPANDED_PORTS else "this")
+                )
+    if problems:
+        return None, problems
+    return Options(frozenset(adopt), rpc), []
+
+
+def _adopt_item(item: Any) -> tuple[int, int] | None:
+    if not isinstance(item, str) or item.count("/") != 1:
+        return None
+    port, name = item.strip().split("/")
+    number = PORT_PROTOCOL_NUMBERS.get(name.strip().lower())
+    if number is None or not port.strip().isdigit() or not 1 <= int(port) <= 65535:
+        return None
+    return int(port), number
+
+
+def _lowest(ports: Sequence[str]) -> int:
+    return min(bounds[0] for bounds in map(port_bounds, ports) if bounds is not None)
+
+
+def port_count(ports: Sequence[str]) -> int:
+    """How many ports canonical ``ports`` name (a keyword counts as none)."""
+    return sum(high - low + 1 for low, high in filter(None, map(port_bounds, ports)))
+
+
+def expand(ports: Sequence[str]) -> list[int]:
+    return [p for low, high in filter(None, map(port_bounds, ports)) for p in range(low, high + 1)]
+
+
+# --- remote addresses ------------------------------------------------------------------------
+
+
+Networks = frozenset[ipaddress.IPv4Network]
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """A remote scope 2003 can store: any, or the local subnet and/or IPv4 networks."""
+
+    any: bool = False
+    local_subnet: bool = False
+    networks: Networks = frozenset()
+
+    def union(self, other: Scope) -> Scope:
+        if self.any or other.any:
+            return Scope(any=True)
+        return Scope(
+            local_subnet=self.local_subnet or other.local_subnet,
+            networks=self.networks | other.networks,
+        )
+
+    def text(self) -> str:
+        """RemoteAddresses as the host stores it (``*``, ``LocalSubnet``, ``a/m.m.m.m``)."""
+        if self.any:
+            return ANY
+        words = [LOCAL_SUBNET] if self.local_subnet else []
+        words += [
+            f"{n.network_address}/{n.netmask}" for n in ipaddress.collapse_addresses(self.networks)
+        ]
+        return ",".join(words)
+
+
+def scope_of(addresses: Sequence[str]) -> Scope | str:
+    """The scope of a rule's canonical remote addresses, or why 2003 cannot hold it."""
+    if not addresses:
+        return Scope(any=True)
+    networks: set[ipaddress.IPv4Network] = set()
+    local_subnet = False
+    for token in addresses:
+        keyword = ADDRESS_KEYWORDS.get(token.lower())
+        if keyword == LOCAL_SUBNET:
+            local_subnet = True
+            continue
+        if keyword is not None:
+            return f"the remote address keyword {keyword}"
+        try:
+            if "-" in token:
+                low, high = (ipaddress.ip_address(t) for t in token.split("-", 1))
+                found = list(ipaddress.summarize_address_range(low, high))
+            else:
+                found = [ipaddress.ip_network(token, strict=False)]
+        except (ValueError, TypeError):
+            return f"the remote address {token!r}"
+        for network in found:
+            if not isinstance(network, ipaddress.IPv4Network):
+                return f"the IPv6 remote address {token}"
+            networks.add(network)
+    return Scope(local_subnet=local_subnet, networks=frozenset(networks))
+
+
+def stored_scope(text: str) -> Scope | None:
+    """The scope of a host entry's RemoteAddresses (None: a value we cannot read)."""
+    if text.strip() in ("", ANY):
+        return Scope(any=True)
+    tokens = [t.strip() for t in text.split(",") if t.strip()]
+    found = scope_of(tokens)
+    return found if isinstance(found, Scope) else None
+
+
+# --- verdicts ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """What the reduced mode does with one catalogue rule of one component."""
+
+    component: str
+    rule: Rule
+    verdict: str
+    why: str = ""
+    alternative: str = ""
+    keys: tuple[Key, ...] = ()
+    scope: Scope | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "component": self.component,
+            "rule": self.rule.name,
+            "entry": _ownership.entry_of(self.rule.description),
+            "verdict": self.verdict,
+            "why": self.why,
+            "alternative": self.alternative,
+            "entries": [key_text(k) for k in self.keys],
+        }
+
+
+def _entry_of(rule: Rule, entries: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any]:
+    return entries.get(_ownership.entry_of(rule.description) or "", {})
+
+
+def _is_dynamic_rpc(rule: Rule, entry: Mapping[str, Any]) -> bool:
+    """A rule for the dynamic RPC range of Windows Server 2008 (49152-65535, KB929851)."""
+    return "RPC" in str(entry.get("protocol") or "") and rule.local_ports == (DYNAMIC_RPC_PORTS,)
+
+
+def judge(
+    component: str, rule: Rule, entry: Mapping[str, Any], options: Options = Options()
+) -> Verdict:
+    """The verdict on one rule (``entry``: its catalogue entry, {} for none)."""
+
+    def refused(why: str, alternative: str) -> Verdict:
+        return Verdict(component, rule, REFUSED, why, alternative)
+
+    if rule.direction == "out":
+        half = " (the outbound half of an entry for both directions)"
+        return Verdict(
+            component,
+            rule,
+            NOT_APPLICABLE,
+            "Windows Server 2003's firewall filters inbound traffic only, so an outbound "
+            "rule has nothing to open" + (half if entry.get("direction") == "both" else ""),
+        )
+    if rule.action == "block":
+        return refused(
+            "Windows Server 2003's firewall has no block entries: an entry can only open a port",
+            "inbound traffic no entry opens is blocked already; leave the port without an "
+            f"entry, {_MOVE}",
+        )
+    if rule.protocol not in PORT_PROTOCOL_NUMBERS:
+        return refused(
+            f"an entry opens a TCP or UDP port, and the rule's protocol is {rule.protocol}",
+            f"write a rule per TCP or UDP port, {_MOVE}",
+        )
+    if rule.local_addresses:
+        return refused(
+            "an entry opens its port on every interface of the host and cannot be bound to "
+            f"the local addresses {', '.join(rule.local_addresses)}",
+            "leave the component's local address settings empty on this host to open the "
+            f"port on every interface (wider than asked), {_MOVE}",
+        )
+    if rule.remote_ports:
+        return refused(
+            "an entry cannot limit the remote ports",
+            f"leave the rule's remote ports as any, {_MOVE}",
+        )
+    scope = scope_of(rule.remote_addresses)
+    if isinstance(scope, str):
+        return refused(
+            f"an entry's scope is any, the local subnet or IPv4 addresses and networks, "
+            f"not {scope}",
+            "list the peers' IPv4 addresses or networks instead (the component's "
+            "remote_addresses, or the inventory's scope)",
+        )
+    ports = rule.local_ports
+    rpc = _is_dynamic_rpc(rule, entry)
+    if rpc:
+        ports = options.rpc_ports or (LEGACY_DYNAMIC_RPC_PORTS,)
+    if not ports or any(port_bounds(p) is None for p in ports):
+        return refused(
+            f"an entry opens one port, not {', '.join(ports) or 'every port'}",
+            "an AuthorizedApplications entry for the program that listens (added by hand: "
+            f"the catalogue does not record programs' paths), {_MOVE}",
+        )
+    count = port_count(ports)
+    if count > MAX_EXPANDED_PORTS:
+        why = (
+            f"{', '.join(ports)} is {count} ports, more than the {MAX_EXPANDED_PORTS} the "
+            "reduced mode opens as one entry per port"
+        )
+        alternative = (
+            "an AuthorizedApplications entry for the program that listens on them (added by "
+            "hand: the catalogue does not record programs' paths), or a narrower range"
+        )
+        if rpc:
+            why = (
+                f"Windows Server 2003 hands out dynamic RPC ports from "
+                f"{LEGACY_DYNAMIC_RPC_PORTS} (KB929851), where 2008 uses {DYNAMIC_RPC_PORTS}; "
+                + why
+            )
+            alternative = (
+                "restrict the host's dynamic RPC ports to a small range "
+                "(HKLM\\SOFTWARE\\Microsoft\\Rpc\\Internet, KB154596) and set "
+                f"{RPC_PORTS_VARIABLE} to it, or " + alternative
+            )
+        return refused(why, alternative)
+    number = PORT_PROTOCOL_NUMBERS[rule.protocol]
+    profiles = sorted({LEGACY_PROFILE_OF[p] for p in rule.profiles})
+    keys = tuple((profile, port, number) for profile in profiles for port in expand(ports))
+    return Verdict(component, rule, APPLIED, keys=keys, scope=scope)
+
+
+def verdicts(
+    settings: Iterable[Settings], remotes: Mapping[str, Any], options: Options = Options()
+) -> list[Verdict]:
+    """The verdict on every catalogue rule of every component the host holds.
+
+    Outbound rules are judged whatever ``include_outbound`` says, so the verdicts show
+    every direction of every entry; a component whose state is absent has none.
+    """
+    found: list[Verdict] = []
+    for s in settings:
+        key = s.component.key
+        entries = {e["id"]: e for e in _catalogue.server_entries(key, s.as_published)}
+        judged = dataclasses.replace(s, include_outbound=True)
+        for rule in _component_rules.component_rules(judged, remotes.get(key)):
+            found.append(judge(key, rule, _entry_of(rule, entries), options))
+    return found
+
+
+# --- entries and the plan ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """An entry the host should have: what every applied rule on its key asks for."""
+
+    key: Key
+    name: str
+    scope: Scope
+    enabled: bool
+    components: tuple[str, ...]
+    rules: tuple[str, ...]
+
+    def open(self, adopt: bool = False) -> _wire.Open:
+        profile, port, protocol = self.key
+        remote = self.scope.text()
+        return _wire.Open(profile, port, protocol, self.name, remote, self.enabled, adopt)
+
+    def to_dict(self) -> dict[str, Any]:
+        profile, port, protocol = self.key
+        return {
+            "profile": LEGACY_PROFILE_NAMES[profile],
+            "port": port,
+            "protocol": transport(protocol).lower(),
+            "name": self.name,
+            "remote_addresses": self.scope.text(),
+            "enabled": self.enabled,
+            "components": list(self.components),
+            "rules": list(self.rules),
+        }
+
+
+def entry_dict(held: _wire.OpenPort) -> dict[str, Any]:
+    """A host entry as results show it."""
+    return {
+        "profile": LEGACY_PROFILE_NAMES.get(held.profile, str(held.profile)),
+        "port": held.port,
+        "protocol": transport(held.protocol).lower(),
+        "name": held.name,
+        "remote_addresses": held.remote_addresses,
+        "enabled": held.enabled,
+        "builtin": held.builtin,
+        "owned": is_ours(held),
+    }
+
+
+def is_ours(held: _wire.OpenPort) -> bool:
+    return _ownership.is_owned_entry(held.name)
+
+
+def entry_name(labels: Sequence[str], key: Key) -> str:
+    """``[ocs.firewall] Archiving, Monitoring: 135/TCP``."""
+    _profile, port, protocol = key
+    return f"{_ownership.LEGACY_PREFIX}{', '.join(labels)}: {port}/{transport(protocol)}"
+
+
+def labels_of(name: str) -> set[str]:
+    """The component labels an entry name of ours carries."""
+    body = name[len(_ownership.LEGACY_PREFIX) :].rsplit(": ", 1)[0]
+    return {label.strip() for label in body.split(",") if label.strip()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Conflict:
+    """A key the collection wants, held by an entry it did not make (left as it is)."""
+
+    held: _wire.OpenPort
+    wanted: Entry
+
+    def message(self) -> str:
+        port, protocol = self.held.port, transport(self.held.protocol)
+        if self.held.builtin:
+            remedy = "it is built in, so the collection never takes it over"
+        else:
+            remedy = (
+                f"to take it over, add '{port}/{protocol.lower()}' to {ADOPT_VARIABLE} (it is "
+                "then the collection's: renamed, scoped and, once no component needs it, closed)"
+            )
+        return (
+            f"{key_text(self.held.key)}: entry {self.held.name!r}, not made by the collection, "
+            f"holds the port that {', '.join(self.wanted.components)} want(s) as "
+            f"{self.wanted.name!r} (remote {self.wanted.scope.text()}); it is left as it is "
+            f"(remote {self.held.remote_addresses}, "
+            f"{'enabled' if self.held.enabled else 'disabled'}); {remedy}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**entry_dict(self.held), "wanted": self.wanted.name, "msg": self.message()}
+
+
+@dataclasses.dataclass(frozen=True)
+class LegacyPlan:
+    """What changes on a 2003 host; ``opens`` and ``closes`` are its apply request."""
+
+    verdicts: tuple[Verdict, ...]
+    wanted: tuple[Entry, ...]
+    opens: tuple[_wire.Open, ...]
+    closes: tuple[_wire.Close, ...]
+    added: tuple[Entry, ...]
+    updated: tuple[tuple[_wire.OpenPort, Entry], ...]
+    adopted: tuple[tuple[_wire.OpenPort, Entry], ...]
+    removed: tuple[_wire.OpenPort, ...]
+    conflicts: tuple[Conflict, ...]
+    # Entries of ours for components the host no longer holds, left (no decommission).
+    kept: tuple[_wire.OpenPort, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.opens or self.closes)
+
+    def counts(self) -> dict[str, int]:
+        found = [v.verdict for v in self.verdicts]
+        return {verdict: found.count(verdict) for verdict in VERDICTS}
+
+
+def wanted_entries(found: Iterable[Verdict], labels: Mapping[str, str]) -> list[Entry]:
+    """One entry per key the applied verdicts open, for every component and rule on it.
+
+    Its scope is the union of the rules' scopes; it is enabled when one of them is.
+    """
+    order = list(labels)
+    on_key: dict[Key, list[Verdict]] = {}
+    for v in found:
+        if v.verdict == APPLIED:
+            for key in v.keys:
+                on_key.setdefault(key, []).append(v)
+    entries = []
+    for key in sorted(on_key):
+        served = on_key[key]
+        components = sorted({v.component for v in served}, key=order.index)
+        scope = served[0].scope or Scope(any=True)
+        for v in served[1:]:
+            scope = scope.union(v.scope or Scope(any=True))
+        entries.append(
+            Entry(
+                key,
+                entry_name([labels[c] for c in components], key),
+                scope,
+                any(v.rule.enabled for v in served),
+                tuple(components),
+                tuple(v.rule.name for v in served),
+            )
+        )
+    return entries
+
+
+def _same(held: _wire.OpenPort, entry: Entry) -> bool:
+    return (
+        held.name == entry.name
+        and held.enabled == entry.enabled
+        and stored_scope(held.remote_addresses) == entry.scope
+    )
+
+
+def plan(
+    settings: Sequence[Settings],
+    remotes: Mapping[str, Any],
+    on_host: Sequence[_wire.OpenPort],
+    *,
+    options: Options = Options(),
+    remove_unassigned: bool = True,
+) -> LegacyPlan:
+    """The plan of a 2003 host from its settings and its entries (one read)."""
+    found = verdicts(settings, remotes, options)
+    labels = {c.key: c.label for c in _catalogue.server_components().values()}
+    wanted = wanted_entries(found, labels)
+    held = {e.key: e for e in on_host}
+    opens: list[_wire.Open] = []
+    added: list[Entry] = []
+    updated: list[tuple[_wire.OpenPort, Entry]] = []
+    adopted: list[tuple[_wire.OpenPort, Entry]] = []
+    conflicts: list[Conflict] = []
+    for entry in wanted:
+        current = held.get(entry.key)
+        if current is None:
+            opens.append(entry.open())
+            added.append(entry)
+        elif is_ours(current) and not current.builtin:
+            if not _same(current, entry):
+                opens.append(entry.open())
+                updated.append((current, entry))
+        elif not current.builtin and (current.port, current.protocol) in options.adopt:
+            opens.append(entry.open(adopt=True))
+            adopted.append((current, entry))
+        else:
+            conflicts.append(Conflict(current, entry))
+    keys = {e.key for e in wanted}
+    held_labels = {s.component.label for s in settings}
+    removed: list[_wire.OpenPort] = []
+    kept: list[_wire.OpenPort] = []
+    for current in sorted(on_host, key=lambda e: e.key):
+        if current.key in keys or not is_ours(current) or current.builtin:
+            continue
+        if remove_unassigned or labels_of(current.name) & held_labels:
+            removed.append(current)
+        else:
+            kept.append(current)
+    closes = tuple(_wire.Close(*e.key, e.name) for e in removed)
+    return LegacyPlan(
+        verdicts=tuple(found),
+        wanted=tuple(wanted),
+        opens=tuple(opens),
+        closes=closes,
+        added=tuple(added),
+        updated=tuple(updated),
+        adopted=tuple(adopted),
+        removed=tuple(removed),
+        conflicts=tuple(conflicts),
+        kept=tuple(kept),
+    )
