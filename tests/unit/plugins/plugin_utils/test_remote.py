@@ -259,7 +259,9 @@ _ENTRY_PHASES = (
 
 
 def _apply_phases(
-    source: bytes, function_name: bytes = b"Invoke-Apply", markers: Any = _RULE_PHASES
+    source: bytes,
+    function_name: bytes = b"Invoke-Apply",
+    markers: tuple[tuple[str, bytes], ...] = _RULE_PHASES,
 ) -> list[str]:
     """What each top-level loop of an apply function does to the store, in script order."""
     tree = PARSER.parse(source)

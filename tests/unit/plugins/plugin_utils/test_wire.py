@@ -409,3 +409,98 @@ def test_one_change_larger_than_a_message_is_refused_naming_the_rule() -> None:
     sections = [_section("a", (), 1, size=20_000)]
     with pytest.raises(_wire.WireError, match="'a 000' in group 'a'"):
         _wire.split_apply(sections, _ownership.PATTERN, 10_000, _rules.name_key)
+
+
+# --- Windows Server 2003 records ---------------------------------------------------------
+
+
+LEGACY_NAME = "[ocs.firewall] Front End: 5061/TCP\t$(x) `n ' \" \u00e9"
+
+
+def test_a_legacy_apply_round_trips_and_carries_names_as_data() -> None:
+    opens = (
+        _wire.Open(0, 5061, 6, LEGACY_NAME, "LocalSubnet,10.0.0.1/255.255.255.255", True, False),
+        _wire.Open(1, 3478, 17, "[ocs.firewall] Edge: 3478/UDP", "*", False, True),
+    )
+    closes = (_wire.Close(1, 135, 6, "[ocs.firewall] Archiving: 135/TCP"),)
+    text = _wire.encode_legacy_apply(opens, closes, "^x")
+    assert "$(x)" not in text and "\u00e9" not in text, "names travel as base64"
+    decoded = _wire.decode_request(text)
+    assert decoded == _wire.Request(op="apply", marker="^x", opens=opens, closes=closes)
+
+
+def test_a_legacy_reply_round_trips() -> None:
+    reply = _wire.Reply(
+        host=_wire.HostVersions("5.2.3790", "2.0"),
+        legacy_profiles=(
+            _wire.LegacyProfile(0, True, False, True),
+            _wire.LegacyProfile(1, False, True, False),
+        ),
+        open_ports=(
+            _wire.OpenPort(0, 5061, 6, LEGACY_NAME, True, 2, "10.0.0.1/255.255.255.255", False),
+            _wire.OpenPort(1, 161, 17, "SNMP", False, 1, "LocalSubnet", True),
+        ),
+        opened=(_wire.PortChange(0, 5061, 6),),
+        closed=(_wire.PortChange(1, 135, 6, 0),),
+        done=True,
+    )
+    decoded = _wire.decode_reply(_wire.encode_reply(reply))
+    assert decoded == reply and decoded.legacy
+    assert not _wire.decode_reply("OCSFW2\nDONE\n").legacy
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (
+            _wire.Request(
+                op="apply",
+                marker="m",
+                sections=(_wire.Section("g", ("x",)),),
+                opens=(_wire.Open(0, 1, 6, "n"),),
+            ),
+            "never both",
+        ),
+        (_wire.Request(op="read", closes=(_wire.Close(0, 1, 6, "n"),)), "no OPEN or CLOSE"),
+        (_wire.Request(op="apply", opens=(_wire.Open(0, 1, 6, "n"),)), "ownership marker"),
+    ],
+)
+def test_legacy_requests_the_script_would_refuse_are_not_sent(
+    request_: _wire.Request, message: str
+) -> None:
+    with pytest.raises(_wire.WireError, match=message):
+        _wire.encode_request(request_)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "OPEN\t0\t5061\t6\tbmFtZQ==\t\t1",  # a field short
+        "OPEN\t0\tx\t6\tbmFtZQ==\t\t1\t0",  # not a number
+        "OPEN\t0\t5061\t6\tbmFtZQ==\t\t2\t0",  # not a flag
+        "CLOSE\t0\t5061\t6",  # no name
+    ],
+)
+def test_malformed_legacy_lines_are_wire_errors(line: str) -> None:
+    with pytest.raises(_wire.WireError):
+        _wire.decode_request(f"OCSFW2\nOP\tapply\nMARKER\tbQ==\n{line}\nEND\n")
+
+
+def test_a_large_legacy_apply_opens_everything_before_it_closes_anything() -> None:
+    opens = [
+        _wire.Open(0, port, 6, f"[ocs.firewall] Front End: {port}/TCP") for port in range(1, 301)
+    ]
+    closes = [_wire.Close(1, port, 17, f"[ocs.firewall] Old: {port}/UDP") for port in range(1, 301)]
+    one = _wire.split_legacy_apply(opens, closes, "^m", 10**6)
+    assert one == [(tuple(opens), tuple(closes))]
+    batches = _wire.split_legacy_apply(opens, closes, "^m", 4000)
+    assert len(batches) > 4
+    sent_opens = [o for batch_opens, _c in batches for o in batch_opens]
+    sent_closes = [c for _o, batch_closes in batches for c in batch_closes]
+    assert sent_opens == opens and sent_closes == closes
+    last_open = max(i for i, (o, _c) in enumerate(batches) if o)
+    first_close = min(i for i, (_o, c) in enumerate(batches) if c)
+    assert last_open <= first_close
+    for batch_opens, batch_closes in batches:
+        text = _wire.encode_legacy_apply(batch_opens, batch_closes, "^m")
+        assert len(text.encode()) <= 4000
