@@ -50,8 +50,11 @@ class ActionModule(_remote.FirewallAction):
             # Windows Server 2003: no rules, two profiles and their open-port entries.
             versions["legacy"] = True
             result["profiles"] = firewall.legacy.profile_dicts()
-            result["entries"] = [_legacy.entry_dict(e) for e in firewall.legacy.entries]
-            if args["owned"]:
-                result["entries"] = [e for e in result["entries"] if e["owned"]]
+            entries = [
+                e for e in firewall.legacy.entries if _legacy.is_ours(e) or not args["owned"]
+            ]
+            result["entries"] = [_legacy.entry_dict(e) for e in entries]
+            # Each entry also as the rule it amounts to, so reports read every host alike.
+            result["rules"] = [_legacy.entry_rule(e) for e in entries]
         # Reading never changes the host, in check mode or not.
         return {**result, "host": versions}

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _tables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._legacy import VERDICTS
 
 COUNTS: tuple[str, ...] = ("added", "updated", "removed", "foreign")
 COLUMNS: list[_tables.Column] = [
@@ -22,6 +23,8 @@ COLUMNS: list[_tables.Column] = [
     ("updated", "UPDATED"),
     ("removed", "REMOVED"),
     ("foreign", "FOREIGN LEFT ALONE"),
+    # Windows Server 2003 hosts only: their rules' verdicts (see _legacy).
+    ("reduced", "2003 APPLIED/N.A./REFUSED"),
     ("result", "RESULT"),
 ]
 # A host's outcome, in the order the total line lists them.
@@ -69,6 +72,12 @@ def host_row(host: str, result: Mapping[str, Any] | None, *, check_mode: bool) -
     summary = result["summary"] if result is not None and found in _COUNTED else {}
     for key in COUNTS:
         row[key] = int(summary.get(key, 0)) if summary else _NONE
+    verdicts = summary.get("verdicts") if summary else None
+    row["reduced"] = (
+        "/".join(str(int(verdicts.get(v, 0))) for v in VERDICTS)
+        if isinstance(verdicts, Mapping)
+        else _NONE
+    )
     return row
 
 
@@ -78,6 +87,8 @@ def total_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
     row: dict[str, Any] = {"host": f"total: {len(rows)} host(s)", "result": outcomes}
     for key in COUNTS:
         row[key] = sum(r[key] for r in rows if isinstance(r[key], int))
+    reduced = [r["reduced"] for r in rows if r["reduced"] != _NONE]
+    row["reduced"] = f"{len(reduced)} host(s) on 2003" if reduced else _NONE
     return row
 
 
@@ -90,5 +101,10 @@ def rows(
 
 
 def table(results: Mapping[str, Mapping[str, Any] | None], *, check_mode: bool) -> list[str]:
-    """The lines of the table: the header, a line per host, the total."""
-    return _tables.text_lines(rows(results, check_mode=check_mode), COLUMNS)
+    """The lines of the table: the header, a line per host, the total. The column of
+    2003 verdicts is there only when a host runs Windows Server 2003."""
+    found = rows(results, check_mode=check_mode)
+    columns = COLUMNS
+    if all(row["reduced"] == _NONE for row in found):
+        columns = [c for c in COLUMNS if c[0] != "reduced"]
+    return _tables.text_lines(found, columns)

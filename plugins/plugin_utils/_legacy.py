@@ -44,6 +44,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._grammar import (
     RuleError,
+    canonical_addresses,
     canonical_ports,
     port_bounds,
 )
@@ -593,3 +594,31 @@ def plan(
         conflicts=tuple(conflicts),
         kept=tuple(kept),
     )
+
+
+# What each 2003 profile covers of the three profiles rules name.
+_COVERS: dict[int, tuple[str, ...]] = {
+    profile: tuple(name for name, of in LEGACY_PROFILE_OF.items() if of == profile)
+    for profile in LEGACY_PROFILE_NAMES
+}
+
+
+def entry_rule(held: _wire.OpenPort) -> dict[str, Any]:
+    """A host entry as the rule it amounts to (inbound allow of one port), in the shape
+    ``win_firewall_info`` returns rules, so a report reads 2003 hosts like the others."""
+    remote = canonical_addresses(held.remote_addresses, "remote_addresses", strict=False)
+    return {
+        **Rule(
+            name=held.name,
+            protocol=transport(held.protocol).lower(),
+            local_ports=(str(held.port),),
+            remote_addresses=remote,
+            profiles=_COVERS.get(held.profile, ()),
+            enabled=held.enabled,
+        ).to_dict(),
+        "group": "",
+        "application": "",
+        "service": "",
+        "owned": is_ours(held),
+        "legacy_profile": LEGACY_PROFILE_NAMES.get(held.profile, str(held.profile)),
+    }

@@ -53,6 +53,7 @@ def test_rows_are_sorted_and_only_finished_hosts_have_counts() -> None:
         "updated": 1,
         "removed": 0,
         "foreign": 2,
+        "reduced": "-",
         "result": "would change",
     }
     for host in ("edge01", "dir01", "sql01", "rp01"):
@@ -63,6 +64,7 @@ def test_rows_are_sorted_and_only_finished_hosts_have_counts() -> None:
         "updated": 1,
         "removed": 0,
         "foreign": 3,
+        "reduced": "-",
         "result": "1 would change, 1 in sync, 1 FAILED, 1 UNREACHABLE, 1 skipped, 1 no result",
     }
 
@@ -87,6 +89,26 @@ def test_no_host() -> None:
             "updated": 0,
             "removed": 0,
             "foreign": 0,
+            "reduced": "-",
             "result": "",
         }
     ]
+
+
+def test_a_2003_host_adds_the_column_of_its_verdicts() -> None:
+    legacy = {
+        "changed": True,
+        "summary": {
+            "added": 30,
+            "updated": 0,
+            "removed": 0,
+            "foreign": 1,
+            "groups": {},
+            "verdicts": {"applied": 14, "not_applicable": 8, "refused": 2},
+        },
+    }
+    lines = _change_summary.table({"fe03": legacy, "se01": applied(False)}, check_mode=False)
+    assert lines[0].split("  ")[-2:] == ["2003 APPLIED/N.A./REFUSED", "RESULT"]
+    assert lines[1].split()[-2:] == ["14/8/2", "changed"]
+    assert lines[2].split()[-3:] == ["-", "in", "sync"]
+    assert "1 host(s) on 2003" in lines[3]
