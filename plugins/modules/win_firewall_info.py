@@ -173,8 +173,52 @@ profiles:
     public:
       description: The public profile, as RV(profiles.domain).
       type: dict
+    standard:
+      description:
+        - Windows Server 2003 only, which has the profiles C(domain) and C(standard), each
+          with C(enabled), C(exceptions_not_allowed) (the profile ignores every entry) and
+          C(current) (the profile in effect), and no default actions.
+      type: dict
   sample:
     domain: {enabled: true, default_inbound_action: block, default_outbound_action: allow}
     private: {enabled: true, default_inbound_action: block, default_outbound_action: allow}
     public: {enabled: true, default_inbound_action: block, default_outbound_action: allow}
+entries:
+  description:
+    - Windows Server 2003 only - the open-port entries (C(GloballyOpenPorts)) of both
+      profiles, those the collection made only with O(owned). RV(rules) then holds each
+      entry as the rule it amounts to (an inbound allow of its one port, profiles
+      V(domain) for the Domain profile and V(private), V(public) for Standard, no group).
+  returned: success on a Windows Server 2003 host
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  contains:
+    profile:
+      description: C(Domain) or C(Standard).
+      type: str
+    port:
+      description: The port.
+      type: int
+    protocol:
+      description: V(tcp) or V(udp).
+      type: str
+    name:
+      description: The entry's name; the collection's start with C([ocs.firewall] ).
+      type: str
+    remote_addresses:
+      description: The entry's scope as Windows stores it (C(*), C(LocalSubnet), C(a.b.c.d/m.m.m.m)).
+      type: str
+    enabled:
+      description: Whether the entry is on.
+      type: bool
+    builtin:
+      description: Whether Windows made the entry.
+      type: bool
+    owned:
+      description: Whether the collection made the entry.
+      type: bool
+  sample:
+    - {profile: Domain, port: 5061, protocol: tcp, name: "[ocs.firewall] Front End: 5061/TCP",
+       remote_addresses: "*", enabled: true, builtin: false, owned: true}
 """

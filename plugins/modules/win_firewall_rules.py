@@ -144,6 +144,9 @@ attributes:
         its fields one per line before and after.
     support: full
 notes:
+  - Windows Server 2003 has no rules or rule groups, only open-port entries; on such a host
+    the task fails after its read, before any change, and says that
+    M(ocs.firewall.win_ocs_firewall) manages it.
   - Run with C(gather_facts=false) against hosts with PowerShell 2.0, or wherever facts are
     not needed; this module does not need them.
   - Changing rules needs a member of the local Administrators group (an elevated token

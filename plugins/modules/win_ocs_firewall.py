@@ -32,6 +32,25 @@ description:
     peers in the play's inventory (C(groups) and C(hostvars)) and the collection-wide
     network variables; the ocs.firewall.server role documents them. Changing the
     inventory changes exactly the rules whose peers changed.
+  - B(Windows Server 2003 SP2, in a reduced mode.) The read tells a 2003 host (OS 5.2) by
+    its version; it has no rules or groups, only open-port entries (C(HNetCfg.FwMgr),
+    C(GloballyOpenPorts) of the Domain and Standard profiles, one TCP or UDP port each).
+    Each catalogue rule of the host's components, outbound ones included, gets a verdict,
+    in RV(reduced_mode) and the diff - V(applied) (an entry per port in each profile its
+    profiles map to, domain to Domain, private and public to Standard; ranges of at most
+    64 ports expanded), V(not_applicable) (outbound - 2003 filters nothing outbound) or
+    V(refused) (block rules, local addresses, remote ports, IPv6, the keywords other than
+    C(LocalSubnet), more than 64 ports; each with why and what to do instead).
+  - >-
+    On 2003, collocated components share an entry per profile, port and protocol, named
+    C([ocs.firewall] <labels>: <port>/<TCP|UDP>), whose remote scope is the union of theirs.
+    The name prefix is the ownership mark - an entry without it is never overwritten or
+    closed. One on a port the host needs is reported (RV(reduced_mode.conflicts), a warning)
+    and taken over only when the host variable C(ocs_firewall_legacy_adopt) lists its
+    port (C(['5061/tcp'])). An entry of ours no component needs is closed (with
+    O(remove_unassigned)), so a shared entry stays while one of its components remains.
+    The dynamic RPC range is 2003's 1025-5000 (refused as too large) unless
+    C(ocs_firewall_legacy_rpc_ports) names the small range the hosts' RPC is restricted to.
 options:
   components:
     description:
@@ -95,8 +114,9 @@ attributes:
         line removed and one added.
     support: full
 notes:
-  - The target needs PowerShell 2.0 or later and Windows Server 2008 or later
-    (C(HNetCfg.FwPolicy2)); no module is uploaded.
+  - The target needs PowerShell 2.0 or later (on 2003 and 2008 Windows Management
+    Framework 2.0, KB968930) and Windows Server 2008 or later (C(HNetCfg.FwPolicy2)), or
+    Windows Server 2003 SP2 in the reduced mode (C(HNetCfg.FwMgr)); no module is uploaded.
   - Use M(ocs.firewall.preflight) first, as C(playbooks/site.yml) does, to check the
     variables of every host of a play before any of them is contacted.
 seealso:
@@ -252,4 +272,53 @@ rules:
       M(ocs.firewall.win_firewall_rules).
   returned: success
   type: dict
+reduced_mode:
+  description:
+    - A Windows Server 2003 host only (RV(groups) and RV(rules) are then empty, and
+      RV(summary) counts entries, with C(foreign) the conflicts and C(verdicts) the
+      counts of RV(reduced_mode.counts)).
+  returned: success on a Windows Server 2003 host
+  type: dict
+  version_added: 0.2.0
+  contains:
+    platform:
+      description: The host's Windows, for example C(Windows Server 2003 (5.2.3790)).
+      type: str
+    counts:
+      description: How many rules got each verdict (V(applied), V(not_applicable), V(refused)).
+      type: dict
+    verdicts:
+      description:
+        - One per catalogue rule of the host's components - C(component), C(rule) (its
+          name on 2008), C(entry) (the catalogue id), C(verdict), C(why) and C(alternative)
+          (for a refusal, what to do instead), and C(entries) (C(Domain 5061/TCP)...) for
+          an applied rule.
+      type: list
+      elements: dict
+    entries:
+      description:
+        - The entries the host holds for its components after the task (as they would be,
+          in check mode) - C(profile), C(port), C(protocol), C(name), C(remote_addresses)
+          (as 2003 stores them), C(enabled), C(components), C(rules).
+      type: list
+      elements: dict
+    conflicts:
+      description: Entries not made by the collection on a key it wants, left as they are, each with C(msg).
+      type: list
+      elements: dict
+    kept:
+      description: Entries of ours for components the host no longer holds, kept because O(remove_unassigned) is false.
+      type: list
+      elements: dict
+  sample:
+    platform: Windows Server 2003 (5.2.3790)
+    counts: {applied: 14, not_applicable: 8, refused: 2}
+    verdicts:
+      - component: front_end
+        rule: OCS Front End 49152-65535/UDP In (seed-16)
+        entry: seed-16
+        verdict: refused
+        why: "49152-65535 is 16384 ports, more than the 64 the reduced mode opens as one entry per port"
+        alternative: "an AuthorizedApplications entry for the program that listens on them ..."
+        entries: []
 """

@@ -27,6 +27,13 @@ description:
     findings.
   - V(profile_disabled) is a firewall profile (domain, private, public) that is off, and
     V(default_inbound_allow) a profile that lets in inbound traffic no rule matches.
+  - On a Windows Server 2003 host (the reduced mode of M(ocs.firewall.win_ocs_firewall))
+    the findings are about open-port entries - V(missing_rule) an entry the host's
+    components need that is absent or differs, V(extra_rule) an entry of ours no component
+    needs, V(foreign_open_port) an enabled entry the collection did not make (also on a
+    port a component needs, a conflict) unless its name is in O(accepted), and
+    V(profile_disabled) or V(exceptions_not_allowed) for the Domain and Standard profiles
+    (a profile that allows no exceptions ignores every entry, so the OCS ports are closed).
   - The settings are checked on the controller before the host is contacted, exactly as
     M(ocs.firewall.win_ocs_firewall) checks them, naming the host, the variable and the
     value.
@@ -115,7 +122,8 @@ findings:
     kind:
       description:
         - V(missing_rule), V(extra_rule), V(orphan_group), V(foreign_open_port),
-          V(profile_disabled) or V(default_inbound_allow).
+          V(profile_disabled), V(default_inbound_allow) or (Windows Server 2003)
+          V(exceptions_not_allowed).
       type: str
     group:
       description: The rule group concerned (empty for a rule in no group), or null.
@@ -151,9 +159,11 @@ findings:
       elements: str
       returned: for orphan_group
     profile:
-      description: For the profile kinds, V(domain), V(private) or V(public).
+      description:
+        - For the profile kinds, V(domain), V(private) or V(public); on Windows Server
+          2003 V(domain) or V(standard), for entries too.
       type: str
-      returned: for profile_disabled and default_inbound_allow
+      returned: for profile_disabled, default_inbound_allow, exceptions_not_allowed and 2003 entries
     detail:
       description: What was found, in one line.
       type: str
@@ -174,7 +184,7 @@ counts:
   returned: success
   type: dict
   sample: {missing_rule: 1, extra_rule: 0, orphan_group: 0, foreign_open_port: 0,
-    profile_disabled: 0, default_inbound_allow: 0}
+    profile_disabled: 0, default_inbound_allow: 0, exceptions_not_allowed: 0}
 msg:
   description: The findings in one line.
   returned: always
