@@ -191,17 +191,26 @@ def legacy_entry(spec: dict[str, Any]) -> tuple[tuple[int, ...], dict[str, Any]]
     return profiles, entry
 
 
-def legacy_state(foreign: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A 2003 host's whole firewall: the data file's profiles and entries, then ``foreign``.
-
-    Each entry is added as ``GloballyOpenPorts.Add`` adds it, so a foreign entry on a
-    key the seed holds replaces the seed's entry.
-    """
+def empty_legacy_state() -> dict[str, Any]:
+    """A 2003 host's profiles as the data file sets them, without a port entry."""
     profiles = {
         number: {**settings, "ports": []} for number, settings in _LEGACY["profiles"].items()
     }
-    for spec in [*_LEGACY["entries"], *(foreign or [])]:
+    return {"legacy": profiles, "current_profile": _LEGACY["current_profile"]}
+
+
+def add_legacy_entries(state: dict[str, Any], specs: list[dict[str, Any]]) -> None:
+    """Add ``specs`` (``legacy_entry`` form) as ``GloballyOpenPorts.Add`` adds them: an
+    entry on a key a profile holds replaces the entry there."""
+    for spec in specs:
         numbers, entry = legacy_entry(spec)
         for number in numbers:
-            put_entry(profiles[str(number)]["ports"], dict(entry))
-    return {"legacy": profiles, "current_profile": _LEGACY["current_profile"]}
+            put_entry(state["legacy"][str(number)]["ports"], dict(entry))
+
+
+def legacy_state(foreign: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A 2003 host's whole firewall: the data file's profiles and entries, then ``foreign``
+    (so a foreign entry on a key the seed holds replaces the seed's entry)."""
+    state = empty_legacy_state()
+    add_legacy_entries(state, [*_LEGACY["entries"], *(foreign or [])])
+    return state
