@@ -76,7 +76,8 @@ LEGACY_OS = "5.2"
 # (2.0 everywhere the script runs: the bootstrap stops on 1.0).
 OS_VERSIONS = {"6.0": "6.0.6002", "6.1": "6.1.7601", LEGACY_OS: "5.2.3790"}
 POWERSHELL_VERSION = "2.0"
-# The records of a 2003 host's apply, refused by a 2008 host (and the other way round).
+# The records only a 2003 host's apply has; a 2008 host refuses them (legacy.NO_RULE_GROUPS
+# is the refusal the other way round).
 LEGACY_RECORDS = ("OPEN", "CLOSE")
 
 

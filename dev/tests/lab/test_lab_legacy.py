@@ -75,6 +75,12 @@ def unb(field: str) -> str:
     return base64.b64decode(field).decode("utf-8")
 
 
+def legacy_store_with(*specs: dict[str, Any]) -> dict[str, Any]:
+    store = seed.empty_legacy_state()
+    seed.add_legacy_entries(store, list(specs))
+    return store
+
+
 @pytest.fixture
 def empty() -> dict[str, Any]:
     return seed.empty_legacy_state()
@@ -376,12 +382,6 @@ def test_a_built_in_entry_named_as_ours_is_never_closed() -> None:
     outcome = run_legacy(store, request("apply", close_line(DOMAIN, 5061)))
     assert records(outcome.stdout)[0] == ["CLOSED", "0", "5061", "6", "0"]
     assert ports(store, DOMAIN) == [entry(OURS, 5061, builtin=1)]
-
-
-def legacy_store_with(*specs: dict[str, Any]) -> dict[str, Any]:
-    store = seed.empty_legacy_state()
-    seed.add_legacy_entries(store, list(specs))
-    return store
 
 
 def test_every_open_comes_before_every_close(empty: dict) -> None:
