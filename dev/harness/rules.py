@@ -1,9 +1,12 @@
 """Rules in a lab dump, and the ownership marker the collection writes on its rules.
 
-A lab dump (``ocs_lab.api.dump``) maps each host to ``{"profiles": ..., "rules": [...]}``.
+A lab dump (``ocs_lab.api.dump``) maps each host to ``{"profiles": ..., "rules": [...]}``,
+a Windows Server 2003 host to ``{"legacy": {"0": {..., "ports": [...]}, "1": ...},
+"current_profile": 0}`` (its Domain and Standard profiles' port entries).
 The marker at the end of a description (``[ocs.firewall]`` from a task,
 ``[ocs.firewall catalogue <entry>]`` from the catalogue) and the name the remote script
-gives a rule while it retires it are spelt out here instead of imported from
+gives a rule while it retires it, and the name prefix of a 2003 entry of ours, are
+spelt out here instead of imported from
 plugins/plugin_utils/_ownership.py, so that the suites see a change to either.
 """
 
@@ -20,11 +23,23 @@ OWNED_DESCRIPTION = re.compile(_MARK)
 # What ``marked()`` added: a space and the marker (the marker alone for an empty text).
 _MARKED_END = re.compile(r"(?:\A| )" + _MARK)
 TOMBSTONE_PREFIX = "ocs.firewall-removing-"
+# A 2003 entry is the collection's when its name starts with this (no descriptions there).
+ENTRY_PREFIX = "[ocs.firewall] "
 
 
 def host_rules(dump: Mapping[str, Any], host: str) -> list[dict[str, Any]]:
     """Every rule of ``host`` in a lab dump, in store order."""
     return list(dump[host]["rules"])
+
+
+def host_entries(dump: Mapping[str, Any], host: str, profile: int) -> list[dict[str, Any]]:
+    """The port entries of a 2003 ``host``'s ``profile`` (0 Domain, 1 Standard), in order."""
+    return list(dump[host]["legacy"][str(profile)]["ports"])
+
+
+def is_owned_entry(entry: Mapping[str, Any]) -> bool:
+    """True for a 2003 entry the collection made (its name has the prefix)."""
+    return str(entry["name"]).startswith(ENTRY_PREFIX)
 
 
 def is_owned(rule: Mapping[str, Any]) -> bool:

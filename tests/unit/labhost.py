@@ -6,6 +6,12 @@ separator then the request on stdin), hands the request text to ``ocs_lab.firewa
 (the lab's own reading of OCSFW2 and of Windows Firewall, sharing no code with the
 plugins) and returns what the script printed. The rule store is the lab's: a list of
 dicts with every INetFwRule property, compared byte for byte by the tests.
+
+``LabHost(os_version="5.2", legacy_entries=[...])`` plays a Windows Server 2003 host
+instead: its store is the lab's legacy one (two profiles of port entries, see
+``ocs_lab.legacy``), the entries given as ``ocs_lab_foreign_rules`` entries are
+(``ocs_lab.seed.legacy_entry``), and the requests it was sent are read with the lab's
+parser (``legacy_requests``): the controller's decoder is not asked to know them.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import Any
 from unittest.mock import MagicMock
 
 from checkout import REPO
-from ocs_lab import firewall, seed
+from ocs_lab import firewall, legacy, seed
 from ocs_lab import inventory as lab_inventory
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _remote, _rules, _wire
@@ -68,21 +74,46 @@ def empty_state() -> dict[str, Any]:
     return {"profiles": seed.default_profiles(), "rules": []}
 
 
+def legacy_state(entries: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    """A Windows Server 2003 host's store holding only ``entries`` (``legacy_entry`` form:
+    ``{name, port, protocol, profile, remote_addresses, enabled, builtin}``)."""
+    state = seed.empty_legacy_state()
+    seed.add_legacy_entries(state, list(entries))
+    return state
+
+
 class LabHost:
     """One host's firewall behind the OCSFW2 protocol, as ``_firewall.ps1`` serves it."""
 
     def __init__(
-        self, rules: Iterable[dict[str, Any]] = (), *, state: dict[str, Any] | None = None
+        self,
+        rules: Iterable[dict[str, Any]] = (),
+        *,
+        state: dict[str, Any] | None = None,
+        os_version: str = "6.1",
+        legacy_entries: Iterable[dict[str, Any]] = (),
     ) -> None:
-        self.state = state if state is not None else empty_state()
-        self.state["rules"].extend(copy.deepcopy(list(rules)))
+        rules = list(rules)
+        legacy_entries = list(legacy_entries)
+        if os_version == firewall.LEGACY_OS:
+            if rules:
+                raise ValueError("a Windows Server 2003 host holds legacy_entries, not rules")
+            self.state = state if state is not None else legacy_state()
+            seed.add_legacy_entries(self.state, legacy_entries)
+        else:
+            if legacy_entries:
+                raise ValueError("legacy_entries are for a Windows Server 2003 host (5.2)")
+            self.state = state if state is not None else empty_state()
+            self.state["rules"].extend(copy.deepcopy(rules))
         self.requests: list[_wire.Request] = []
+        # What a 2003 host was sent, as the lab read it (a request it refused is not here).
+        self.legacy_requests: list[legacy.Request] = []
         self.commands: list[str] = []
         self.stdins: list[bytes] = []
         self.outcomes: list[firewall.Outcome] = []
-        # The Windows version the host plays (the lab's "6.0" or "6.1"), and faults, as the
-        # lab server injects them.
-        self.os_version = "6.1"
+        # The Windows version the host plays (the lab's "6.0", "6.1" or "5.2"), and faults,
+        # as the lab server injects them.
+        self.os_version = os_version
         self.service_stopped: bool | str = False
         self.fail_apply_midway = False
         # A reply of our own instead of the lab's, for every command or for applies only.
@@ -108,12 +139,11 @@ class LabHost:
         script, separator, request_bytes = in_data.partition(_wire.SEPARATOR)
         assert separator and script == _remote.script_text().encode("ascii")
         text = request_bytes.decode("utf-8")
-        request = _wire.decode_request(text)
-        self.requests.append(request)
+        op = self._read_request(text)
         if self.raw_reply is not None:
             return self.raw_reply
         lose_when, lose_error = self.lose_apply or ("", None)
-        if request.op == "apply":
+        if op == "apply":
             if lose_when == "before" and lose_error is not None:
                 # Nothing ran: the host printed nothing.
                 raise _error(lose_error, "")
@@ -123,13 +153,31 @@ class LabHost:
             self.state,
             text,
             service_stopped=self.service_stopped,
-            fail_midway=self.fail_apply_midway and request.op == "apply",
+            fail_midway=self.fail_apply_midway and op == "apply",
             os_version=self.os_version,
         )
         self.outcomes.append(outcome)
-        if request.op == "apply" and lose_when == "after" and lose_error is not None:
+        if op == "apply" and lose_when == "after" and lose_error is not None:
             raise _error(lose_error, outcome.stdout)
         return {"rc": outcome.rc, "stdout": outcome.stdout, "stderr": ""}
+
+    def _read_request(self, text: str) -> str:
+        """Keep what the controller sent (decoded by its own decoder on a 2008 host, which
+        must accept it) and return its op ("" for a 2003 request the lab refuses)."""
+        if self.os_version != firewall.LEGACY_OS:
+            request = _wire.decode_request(text)
+            self.requests.append(request)
+            return request.op
+        try:
+            legacy_request = legacy.parse_request(text)
+        except firewall.RequestError:
+            return ""
+        self.legacy_requests.append(legacy_request)
+        return legacy_request.op
+
+    def entries(self, profile: int) -> list[dict[str, Any]]:
+        """A 2003 host's entries of ``profile`` (0 Domain, 1 Standard), in store order."""
+        return list(self.state["legacy"][str(profile)]["ports"])
 
     def group(self, group: str) -> list[dict[str, Any]]:
         """The rules of ``group``, compared as Windows compares group names."""

@@ -2,7 +2,8 @@
 
     from ocs_lab import api
     inventory = api.start("inventory.yml", state_dir, transport="mixed", output="lab.yml")
-    api.dump(state_dir)          # {host: {"profiles": ..., "rules": [...]}}
+    api.dump(state_dir)          # {host: {"profiles": ..., "rules": [...]}}, or for a
+                                 # 2003 host {host: {"legacy": ..., "current_profile": 0}}
     api.trace(state_dir)         # {host: [{"time", "op", "rc", "counts", ...}, ...]}
     api.set_fault(state_dir, "fe01", fail_command=1)
     api.running_pid(state_dir)   # the server's pid, or None
@@ -27,7 +28,8 @@ from typing import Any
 import yaml
 
 from . import inventory as inv
-from .seed import initial_state
+from .firewall import LEGACY_OS
+from .seed import initial_state, legacy_state
 from .state import LabError, StateDir, host_id, read_json, write_json
 
 LAB_DIR = Path(__file__).resolve().parent.parent
@@ -139,10 +141,14 @@ def _plan_hosts(
     used_ids: set[str] = set()
     for index, (name, variables) in enumerate(host_vars.items()):
         kind = variables.get("ocs_lab_transport")
+        chosen = "its ocs_lab_transport"
         if kind is None:
-            kind = (
-                inv.TRANSPORTS[index % len(inv.TRANSPORTS)] if transport == "mixed" else transport
-            )
+            chosen = "the lab's transport"
+            kind = transport
+            if transport == "mixed":
+                # A 2003 host has one transport that works (see _flavour).
+                legacy = str(variables.get("ocs_lab_os")) == LEGACY_OS
+                kind = LEGACY_TRANSPORT if legacy else inv.TRANSPORTS[index % len(inv.TRANSPORTS)]
         if kind not in inv.TRANSPORTS:
             raise LabError(
                 f"host {name}: ocs_lab_transport {kind!r} is not valid; "
@@ -152,7 +158,8 @@ def _plan_hosts(
         while hid in used_ids:
             hid += "_"
         used_ids.add(hid)
-        stores[name] = _first_store(name, variables)
+        flavour = _flavour(name, variables, kind, chosen)
+        stores[name] = _first_store(name, variables, flavour["os"])
         hosts.append(
             {
                 "name": name,
@@ -160,19 +167,23 @@ def _plan_hosts(
                 "transport": kind,
                 "user": user,
                 "password": password,
-                **_flavour(name, variables, kind),
+                **flavour,
             }
         )
     return hosts, stores
 
 
-def _first_store(name: str, variables: dict[str, Any]) -> dict[str, Any]:
-    """The firewall a host starts with: the seed plus its ``ocs_lab_foreign_rules``."""
+def _first_store(name: str, variables: dict[str, Any], os_version: str) -> dict[str, Any]:
+    """The firewall a host starts with: the seed plus its ``ocs_lab_foreign_rules``.
+
+    A 2003 host's store has the legacy shape (ocs_lab.legacy), its foreign rules are
+    port entries (seed.legacy_entry).
+    """
     foreign = variables.get("ocs_lab_foreign_rules") or []
     if not isinstance(foreign, list):
         raise LabError(f"host {name}: ocs_lab_foreign_rules must be a list, got {foreign!r}")
     try:
-        return initial_state(foreign)
+        return legacy_state(foreign) if os_version == LEGACY_OS else initial_state(foreign)
     except (ValueError, TypeError) as exc:
         raise LabError(f"host {name}: bad ocs_lab_foreign_rules: {exc}") from exc
 
@@ -211,8 +222,9 @@ def _write_state(
 
 # What a host's variables may say about the Windows it plays, and the defaults: Windows
 # Server 2008 R2 with PowerShell 2.0 and WinRM 2.0 as they ship, TLS 1.2 enabled on HTTPS.
+# "5.2" is Windows Server 2003 SP2 with WMF Core (PowerShell 2.0, WinRM 2.0).
 FLAVOURS: dict[str, tuple[str, tuple[Any, ...]]] = {
-    "ocs_lab_os": ("os", ("6.1", "6.0")),
+    "ocs_lab_os": ("os", ("6.1", "6.0", LEGACY_OS)),
     "ocs_lab_powershell": ("powershell", ("2.0", "1.0")),
     "ocs_lab_tls": ("tls", ("1.2", "1.0")),
     "ocs_lab_max_envelope_kb": ("max_envelope_kb", (150,)),
@@ -225,9 +237,17 @@ FLAVOURS: dict[str, tuple[str, tuple[Any, ...]]] = {
 NUMERIC_FLAVOURS = ("max_envelope_kb", "max_shells_per_user", "max_operations_per_user")
 # What a host entry of lab.json means where it names no flavour (written by an older lab).
 FLAVOUR_DEFAULTS: dict[str, Any] = {key: allowed[0] for key, allowed in FLAVOURS.values()}
+# The one transport a Windows Server 2003 host takes: HTTP with NTLM message encryption.
+LEGACY_TRANSPORT = "ntlm"
 
 
-def _flavour(name: str, variables: dict[str, Any], transport: str) -> dict[str, Any]:
+def _flavour(
+    name: str, variables: dict[str, Any], transport: str, chosen: str = "its ocs_lab_transport"
+) -> dict[str, Any]:
+    """The Windows a host plays (``FLAVOURS``), checked against its ``transport``.
+
+    ``chosen`` says where the transport came from, for the error that refuses it.
+    """
     flavour: dict[str, Any] = {}
     for variable, (key, allowed) in FLAVOURS.items():
         value = variables.get(variable, allowed[0])
@@ -239,6 +259,13 @@ def _flavour(name: str, variables: dict[str, Any], transport: str) -> dict[str, 
         else:
             value = str(value)
         flavour[key] = value
+    if flavour["os"] == LEGACY_OS and transport != LEGACY_TRANSPORT:
+        raise LabError(
+            f"host {name}: ocs_lab_os {LEGACY_OS} (Windows Server 2003) cannot use the "
+            f"{transport} transport ({chosen}): Windows Server 2003 has no TLS 1.2, which "
+            "current controllers need, so only HTTP with NTLM or Kerberos message encryption "
+            f"works; give it ocs_lab_transport {LEGACY_TRANSPORT}"
+        )
     if flavour["tls"] != "1.2" and transport != "https":
         raise LabError(f"host {name}: ocs_lab_tls applies to the https transport only")
     if flavour["powershell"] == "1.0" and flavour["os"] != "6.0":
@@ -299,7 +326,8 @@ def stop(state_dir: str | os.PathLike[str], timeout: float = 10.0) -> bool:
 def dump(
     state_dir: str | os.PathLike[str], hosts: list[str] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Each host's whole firewall: profiles and every rule, in store order."""
+    """Each host's whole firewall as stored: profiles and every rule, in store order (a
+    2003 host: its two profiles with their port entries, see ocs_lab.legacy)."""
     state = StateDir(state_dir)
     return {h["name"]: read_json(state.firewall_file(h["id"])) for h in state.resolve_hosts(hosts)}
 

@@ -1,11 +1,13 @@
 """The simulated Windows Firewall and the OCSFW2 request/reply protocol.
 
 This is what ``plugins/plugin_utils/_firewall.ps1`` does on a Windows Server 2008 or 2008
-R2 host, played in Python: it reads a request, talks to the rule store the way
-``HNetCfg.FwPolicy2`` would (storing ports and addresses in Windows' canonical form and
-refusing what Windows refuses), and writes the reply. ``run`` is a plain request handler:
-no I/O, it changes only the store it is given, so the unit tests drive it without a
-server (``wsman`` reads and writes the store file around it).
+R2 host, played in Python (a Windows Server 2003 host, ``os_version="5.2"``, is played by
+:mod:`ocs_lab.legacy`, which reads requests with this module's record reader): it reads
+a request, talks to the rule store the way ``HNetCfg.FwPolicy2`` would (storing ports
+and addresses in Windows' canonical form and refusing what Windows refuses), and writes
+the reply. ``run`` is a plain request handler: no I/O, it changes only the store it is
+given, so the unit tests drive it without a server (``wsman`` reads and writes the store
+file around it).
 
 Independent of the plugins on purpose: this module shares no code with the collection's
 ``plugins/``, and in particular its canonicalisation (``canonical_ports``,
@@ -26,6 +28,7 @@ import binascii
 import ipaddress
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,17 +47,22 @@ ACCESS_DENIED_HINT = (
     "the local Administrators group with an elevated token (over WinRM a local account other "
     "than Administrator needs LocalAccountTokenFilterPolicy = 1, or use a domain account)"
 )
-# A stopped MpsSvc answers the COM calls with one of these, depending on how it stopped.
+# A stopped firewall service (MpsSvc; SharedAccess on 2003) answers the COM calls with one
+# of these, depending on how it stopped.
 SERVICE_STOPPED_TEXTS = {
     "0x800706D9": "There are no more endpoints available from the endpoint mapper.",
     "0x8007042C": "The dependency service or group failed to start.",
 }
+# The Windows Firewall service by the Windows it runs on: Windows Firewall/Internet
+# Connection Sharing (SharedAccess) on 2003, Windows Firewall (MpsSvc) since 2008.
+FIREWALL_SERVICE = "MpsSvc"
+LEGACY_FIREWALL_SERVICE = "SharedAccess"
 
 
-def service_stopped_message(hresult: str = "0x800706D9") -> str:
+def service_stopped_message(hresult: str = "0x800706D9", service: str = FIREWALL_SERVICE) -> str:
     return (
-        f"the Windows Firewall service (MpsSvc) is not running (HRESULT {hresult}): start it, "
-        f'for example with "sc.exe start MpsSvc" ({SERVICE_STOPPED_TEXTS[hresult]} '
+        f"the Windows Firewall service ({service}) is not running (HRESULT {hresult}): start "
+        f'it, for example with "sc.exe start {service}" ({SERVICE_STOPPED_TEXTS[hresult]} '
         f"(Exception from HRESULT: {hresult}))"
     )
 
@@ -62,14 +70,21 @@ def service_stopped_message(hresult: str = "0x800706D9") -> str:
 SERVICE_STOPPED_MESSAGE = service_stopped_message()
 # The remote-address keywords Windows Server 2008 (6.0) lacks: they came with 6.1.
 KEYWORDS_SINCE_6_1 = ("dns", "dhcp", "wins", "defaultgateway")
-# What the read's HOST line says for each OS the lab plays.
-OS_VERSIONS = {"6.0": "6.0.6002", "6.1": "6.1.7601"}
+# Windows Server 2003 SP2 / 2003 R2 SP2: the legacy firewall (HNetCfg.FwMgr), ocs_lab.legacy.
+LEGACY_OS = "5.2"
+# What the read's HOST line says for each OS the lab plays, and the PowerShell it runs
+# (2.0 everywhere the script runs: the bootstrap stops on 1.0).
+OS_VERSIONS = {"6.0": "6.0.6002", "6.1": "6.1.7601", LEGACY_OS: "5.2.3790"}
+POWERSHELL_VERSION = "2.0"
+# The records only a 2003 host's apply has; a 2008 host refuses them (legacy.NO_RULE_GROUPS
+# is the refusal the other way round).
+LEGACY_RECORDS = ("OPEN", "CLOSE")
 
 
-def access_denied(call: str) -> str:
+def access_denied(call: str, arguments: int = 1) -> str:
     return (
-        f'{ACCESS_DENIED_HINT} (Exception calling "{call}" with "1" argument(s): "Access is '
-        'denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED))")'
+        f'{ACCESS_DENIED_HINT} (Exception calling "{call}" with "{arguments}" argument(s): '
+        '"Access is denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED))")'
     )
 
 
@@ -280,7 +295,7 @@ class Request:
     sections: list[Section] = field(default_factory=list)
 
 
-def _int_field(text: str) -> int:
+def int_field(text: str) -> int:
     # [int]::Parse in the script: a bad number is an exception, reported as an ERROR.
     if not text.lstrip("-").isdigit():
         raise RequestError(
@@ -291,10 +306,19 @@ def _int_field(text: str) -> int:
     return int(text)
 
 
-def parse_request(text: str) -> Request:
-    """Read a request as the script's Read-Request does (same leniency, same refusals)."""
-    op = ""
-    request = Request(op="")
+def flag_field(text: str) -> int:
+    # The script tests a flag with -eq "1": anything else is 0.
+    return 1 if text == "1" else 0
+
+
+def read_records(text: str, take: Callable[[list[str], int], bool]) -> tuple[str, str]:
+    """Read a request as the script's Read-Request does (same leniency, same refusals).
+
+    The ``OCSFW2`` line, ``OP``, ``MARKER`` and ``END`` are read here; every other line
+    goes to ``take`` with its fields and line number, which returns False for a record
+    it does not know ("unexpected line"). Returns the request's op and marker.
+    """
+    op = marker = ""
     seen_version = ended = False
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.rstrip("\r")
@@ -309,44 +333,61 @@ def parse_request(text: str) -> Request:
             seen_version = True
             continue
         kind = fields[0]
-        section = request.sections[-1] if request.sections else None
         if kind == "OP" and len(fields) == 2:
             op = fields[1]
         elif kind == "MARKER" and len(fields) == 2:
-            request.marker = b64d(fields[1])
-        elif kind == "GROUP" and len(fields) == 2:
+            marker = b64d(fields[1])
+        elif kind == "END" and len(fields) == 1:
+            ended = True
+        elif not take(fields, number):
+            raise RequestError(f"unexpected line {number}")
+    if not ended:
+        raise RequestError("no END line (truncated input?)")
+    if op not in ("read", "apply"):
+        raise RequestError("OP must be read or apply")
+    return op, marker
+
+
+def _add_line(fields: list[str]) -> AddLine:
+    return AddLine(
+        name=b64d(fields[1]),
+        description=b64d(fields[2]),
+        direction=int_field(fields[3]),
+        action=int_field(fields[4]),
+        protocol=int_field(fields[5]),
+        local_ports=b64d(fields[6]),
+        remote_ports=b64d(fields[7]),
+        local_addresses=b64d(fields[8]),
+        remote_addresses=b64d(fields[9]),
+        profiles=int_field(fields[10]),
+        enabled=flag_field(fields[11]),
+    )
+
+
+def parse_request(text: str) -> Request:
+    """A 2008 / 2008 R2 host's request: GROUP sections of REMOVE and ADD lines."""
+    request = Request(op="")
+
+    def take(fields: list[str], number: int) -> bool:
+        kind = fields[0]
+        section = request.sections[-1] if request.sections else None
+        if kind == "GROUP" and len(fields) == 2:
             group = b64d(fields[1])
             request.groups.append(group)
             request.sections.append(Section(group))
         elif kind == "REMOVE" and len(fields) == 2 and section is not None:
             section.removes.append(b64d(fields[1]))
         elif kind == "ADD" and len(fields) == 12 and section is not None:
-            section.adds.append(
-                AddLine(
-                    name=b64d(fields[1]),
-                    description=b64d(fields[2]),
-                    direction=_int_field(fields[3]),
-                    action=_int_field(fields[4]),
-                    protocol=_int_field(fields[5]),
-                    local_ports=b64d(fields[6]),
-                    remote_ports=b64d(fields[7]),
-                    local_addresses=b64d(fields[8]),
-                    remote_addresses=b64d(fields[9]),
-                    profiles=_int_field(fields[10]),
-                    enabled=1 if fields[11] == "1" else 0,
-                )
-            )
-        elif kind == "END" and len(fields) == 1:
-            ended = True
+            section.adds.append(_add_line(fields))
+        elif kind in LEGACY_RECORDS:
+            raise RequestError("OPEN and CLOSE are for Windows Server 2003 hosts")
         else:
-            raise RequestError(f"unexpected line {number}")
-    if not ended:
-        raise RequestError("no END line (truncated input?)")
-    if op not in ("read", "apply"):
-        raise RequestError("OP must be read or apply")
-    if op == "apply" and (not request.sections or not request.marker):
+            return False
+        return True
+
+    request.op, request.marker = read_records(text, take)
+    if request.op == "apply" and (not request.sections or not request.marker):
         raise RequestError("apply needs a MARKER and at least one GROUP")
-    request.op = op
     return request
 
 
@@ -464,11 +505,14 @@ class _Reply:
         self.add("DONE")
         return Outcome("\n".join(self.lines) + "\n", 0, op, counts, changed=changed)
 
+    # The counts of what changed the store before an ERROR: a rename (retire) changes it as
+    # much as an add or a removal does; opened and closed are a 2003 host's.
+    CHANGES = ("retired", "added", "removed", "opened", "closed")
+
     def error(self, message: str, op: str = "", counts: dict[str, int] | None = None) -> Outcome:
         self.add("ERROR", b64e(message))
         counts = counts or {}
-        # A rename (retire) changes the store as much as an add or a removal does.
-        changed = bool(counts.get("removed") or counts.get("added") or counts.get("retired"))
+        changed = any(counts.get(kind) for kind in self.CHANGES)
         return Outcome("\n".join(self.lines) + "\n", 2, op, counts, changed=changed, error=message)
 
 
@@ -482,18 +526,27 @@ def run(
 ) -> Outcome:
     """Run one request against ``state`` (modified in place). Mirrors the remote script.
 
-    ``service_stopped``: MpsSvc is stopped (True, or the HRESULT its COM calls give).
-    ``fail_midway``: access is denied halfway (a read fails at once; an apply after half
-    of its steps). ``os_version``: the Windows played, a key of ``OS_VERSIONS``.
+    ``service_stopped``: the firewall service is stopped (True, or the HRESULT its COM
+    calls give). ``fail_midway``: access is denied halfway (a read fails at once; an apply
+    after half of its steps). ``os_version``: the Windows played, a key of
+    ``OS_VERSIONS``; ``LEGACY_OS`` is played by :mod:`ocs_lab.legacy`, whose store has
+    another shape.
     """
+    # Imported here: ocs_lab.legacy builds on this module.
+    from . import legacy
+
+    is_legacy = os_version == LEGACY_OS
     reply = _Reply()
     try:
-        request = parse_request(request_text)
+        request = legacy.parse_request(request_text) if is_legacy else parse_request(request_text)
     except RequestError as exc:
         return reply.error(str(exc))
     if service_stopped:
         hresult = service_stopped if isinstance(service_stopped, str) else "0x800706D9"
-        return reply.error(service_stopped_message(hresult), request.op, None)
+        service = LEGACY_FIREWALL_SERVICE if is_legacy else FIREWALL_SERVICE
+        return reply.error(service_stopped_message(hresult, service), request.op, None)
+    if isinstance(request, legacy.Request):
+        return legacy.serve(state, request, reply, fail_midway)
     counts = {"groups": len(request.groups)}
     if request.op == "read":
         return _read(state, request, reply, counts, fail_midway, os_version)
@@ -511,7 +564,7 @@ def _read(
     """The script's read: HOST, the three PROFILE lines, then the rules asked for."""
     if fail_midway:
         return reply.error(access_denied("FirewallEnabled"), "read", None)
-    reply.add("HOST", b64e(OS_VERSIONS[os_version]), b64e("2.0"))
+    reply.add("HOST", b64e(OS_VERSIONS[os_version]), b64e(POWERSHELL_VERSION))
     for ptype in PROFILE_TYPES:
         profile = state["profiles"][str(ptype)]
         reply.add(

@@ -9,6 +9,11 @@ The rules themselves are data, in ``seed_rules.json`` beside this file (its ``ab
 says how a rule is written there); this module reads that file once, builds each rule
 with :func:`firewall.new_rule`, and adds the rules an inventory asks for
 (``ocs_lab_foreign_rules``).
+
+A Windows Server 2003 host (``ocs_lab_os: "5.2"``) starts from the file's ``legacy`` set
+instead: its two profiles and a few port entries an administrator opened, in the store
+shape :mod:`ocs_lab.legacy` describes (:func:`legacy_state`); its
+``ocs_lab_foreign_rules`` are port entries (:func:`legacy_entry`).
 """
 
 from __future__ import annotations
@@ -18,18 +23,27 @@ from pathlib import Path
 from typing import Any
 
 from .firewall import PROFILE_TYPES, TCP, FirewallError, canonical_addresses, new_rule
+from .legacy import PROFILE_NAMES, build_entry, key_text, put_entry
 
 DATA_FILE = Path(__file__).with_name("seed_rules.json")
+# The set of the data file that is a 2003 host's (profiles and entries, not rule groups).
+LEGACY_SET = "legacy"
+
+
+def _load(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        data: dict[str, Any] = json.load(handle)
+    return data
 
 
 def _load_sets(path: Path) -> dict[str, list[dict[str, Any]]]:
-    """Each set of ``path`` as a list of groups: ``{"title", "grouping", "rules"}``."""
-    with path.open(encoding="utf-8") as handle:
-        data = json.load(handle)
-    return {name: rule_set["groups"] for name, rule_set in data["sets"].items()}
+    """Each rule set of ``path`` as a list of groups: ``{"title", "grouping", "rules"}``."""
+    sets = _load(path)["sets"]
+    return {name: rule_set["groups"] for name, rule_set in sets.items() if name != LEGACY_SET}
 
 
 _SETS = _load_sets(DATA_FILE)
+_LEGACY = _load(DATA_FILE)["sets"][LEGACY_SET]
 # A group's indirect string by the title Windows shows for it.
 _GROUPINGS = {group["title"]: group["grouping"] for groups in _SETS.values() for group in groups}
 
@@ -108,3 +122,95 @@ def initial_state(foreign: list[dict[str, Any]] | None = None) -> dict[str, Any]
     rules = builtin_rules() + ocs_setup_rules() + admin_rules()
     rules += [foreign_rule(spec) for spec in foreign or []]
     return {"profiles": default_profiles(), "rules": rules}
+
+
+# --------------------------------------------------------------------------- 2003
+
+# What an entry of ocs_lab_foreign_rules (or of the data file's legacy set) may say.
+LEGACY_ENTRY_KEYS = (
+    "name",
+    "port",
+    "protocol",
+    "profile",
+    "remote_addresses",
+    "enabled",
+    "builtin",
+)
+
+
+FLAG = (0, 1)
+
+
+def _whole(spec: dict[str, Any], key: str, default: Any, allowed: tuple[int, ...] = ()) -> int:
+    """``spec[key]`` (else ``default``) as a whole number, one of ``allowed`` if given."""
+    value = spec.get(key, default)
+    if allowed == FLAG and isinstance(value, bool):
+        value = int(value)  # YAML's true and false
+    if isinstance(value, bool) or not isinstance(value, int) or (allowed and value not in allowed):
+        choices = f"one of {list(allowed)}" if allowed else "a whole number"
+        raise ValueError(f"entry {spec['name']!r}: {key} must be {choices}, got {value!r}")
+    return value
+
+
+def legacy_entry(spec: dict[str, Any]) -> tuple[tuple[int, ...], dict[str, Any]]:
+    """The profiles and the stored entry for one 2003 entry of ``ocs_lab_foreign_rules``.
+
+    ``{name, port, protocol (default 6), profile (0, 1, or omitted = both),
+    remote_addresses (default "*", a string or a list), enabled (default 1), builtin
+    (default 0)}``. The entry is made as the script makes one, so a value Windows
+    refuses (port 0, protocol 1, an address range, ...) is a ``ValueError`` saying so.
+    """
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise ValueError(f"ocs_lab_foreign_rules entries need a string 'name', got {spec!r}")
+    unknown = sorted(set(spec) - set(LEGACY_ENTRY_KEYS))
+    if unknown:
+        raise ValueError(
+            f"entry {spec['name']!r}: unknown keys {unknown} for a Windows Server 2003 "
+            f"entry; valid: {list(LEGACY_ENTRY_KEYS)}"
+        )
+    port = _whole(spec, "port", None)
+    protocol = _whole(spec, "protocol", TCP)
+    profiles = tuple(PROFILE_NAMES)
+    if spec.get("profile") is not None:
+        profiles = (_whole(spec, "profile", None, profiles),)
+    remote = spec.get("remote_addresses", "*")
+    if isinstance(remote, list) and all(isinstance(token, str) for token in remote):
+        remote = ",".join(remote)
+    if not isinstance(remote, str):
+        raise ValueError(f"entry {spec['name']!r}: remote_addresses must be text, got {remote!r}")
+    enabled = _whole(spec, "enabled", 1, FLAG)
+    builtin = _whole(spec, "builtin", 0, FLAG)
+    try:
+        entry = build_entry(spec["name"], port, protocol, remote, enabled)
+    except FirewallError as exc:
+        raise ValueError(
+            f"entry {spec['name']!r} ({key_text(port, protocol)}) is refused by Windows "
+            f"Firewall: {exc}"
+        ) from None
+    entry["builtin"] = builtin
+    return profiles, entry
+
+
+def empty_legacy_state() -> dict[str, Any]:
+    """A 2003 host's profiles as the data file sets them, without a port entry."""
+    profiles = {
+        number: {**settings, "ports": []} for number, settings in _LEGACY["profiles"].items()
+    }
+    return {"legacy": profiles, "current_profile": _LEGACY["current_profile"]}
+
+
+def add_legacy_entries(state: dict[str, Any], specs: list[dict[str, Any]]) -> None:
+    """Add ``specs`` (``legacy_entry`` form) as ``GloballyOpenPorts.Add`` adds them: an
+    entry on a key a profile holds replaces the entry there."""
+    for spec in specs:
+        numbers, entry = legacy_entry(spec)
+        for number in numbers:
+            put_entry(state["legacy"][str(number)]["ports"], dict(entry))
+
+
+def legacy_state(foreign: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A 2003 host's whole firewall: the data file's profiles and entries, then ``foreign``
+    (so a foreign entry on a key the seed holds replaces the seed's entry)."""
+    state = empty_legacy_state()
+    add_legacy_entries(state, [*_LEGACY["entries"], *(foreign or [])])
+    return state

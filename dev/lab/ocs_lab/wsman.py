@@ -6,8 +6,9 @@ Signal and Delete, within WinRM 2.0's limits (MaxEnvelopeSizekb, MaxShellsPerUse
 only program a host runs is this collection's remote script: PowerShell with
 ``plugins/plugin_utils/_bootstrap.ps1`` as -EncodedCommand, fed ``_firewall.ps1`` and the
 request on stdin (the paths lab.json names), both recognised by their exact text; the
-request is then played by :func:`ocs_lab.firewall.run`. Anything else fails with exit
-code 1.
+request is then played by :func:`ocs_lab.firewall.run` (on a Windows Server 2003 host,
+by :mod:`ocs_lab.legacy` through it; such a host is only ever given the NTLM transport,
+see ``api._flavour``). Anything else fails with exit code 1.
 """
 
 from __future__ import annotations
