@@ -88,6 +88,14 @@ function Describe($ErrorRecord) {
     return $message
 }
 
+$NoRuleGroups = 'this host runs Windows Server 2003 (' + $OsVersion.ToString() + '), which has no rule groups'
+
+function Read-LegacyProfile([string]$Field, [int]$Line) {
+    $type = [int]::Parse($Field, $Invariant)
+    if ($type -ne 0 -and $type -ne 1) { Fail ('bad request: line ' + (Num $Line) + ': profile ' + (Num $type) + ' is not 0 (Domain) or 1 (Standard)') }
+    return $type
+}
+
 function Read-Request([string]$Text) {
     $parsed = @{ Op = ''; Marker = ''; Groups = (New-Object System.Collections.ArrayList); Sections = (New-Object System.Collections.ArrayList); Opens = (New-Object System.Collections.ArrayList); Closes = (New-Object System.Collections.ArrayList) }
     $lines = $Text.Split([char]10)
@@ -113,6 +121,9 @@ function Read-Request([string]$Text) {
             $section = @{ Group = $group; Removes = (New-Object System.Collections.ArrayList); Adds = (New-Object System.Collections.ArrayList) }
             [void]$parsed.Sections.Add($section)
         }
+        # Each Windows takes the records of its own API only.
+        elseif ($Legacy -and ($kind -ceq 'REMOVE' -or $kind -ceq 'ADD')) { Fail ('bad request: ' + $NoRuleGroups) }
+        elseif ((-not $Legacy) -and ($kind -ceq 'OPEN' -or $kind -ceq 'CLOSE')) { Fail 'bad request: OPEN and CLOSE are for Windows Server 2003 hosts' }
         elseif ($kind -ceq 'REMOVE' -and $f.Length -eq 2 -and $section -ne $null) { [void]$section.Removes.Add((Dec $f[1])) }
         elseif ($kind -ceq 'ADD' -and $f.Length -eq 12 -and $section -ne $null) {
             [void]$section.Adds.Add(@{
@@ -126,14 +137,14 @@ function Read-Request([string]$Text) {
         }
         elseif ($kind -ceq 'OPEN' -and $f.Length -eq 8) {
             [void]$parsed.Opens.Add(@{
-                Profile = [int]::Parse($f[1], $Invariant); Port = [int]::Parse($f[2], $Invariant)
+                Profile = (Read-LegacyProfile $f[1] ($n + 1)); Port = [int]::Parse($f[2], $Invariant)
                 Protocol = [int]::Parse($f[3], $Invariant); Name = (Dec $f[4])
                 RemoteAddresses = (Dec $f[5]); Enabled = ($f[6] -ceq '1'); Adopt = ($f[7] -ceq '1')
             })
         }
         elseif ($kind -ceq 'CLOSE' -and $f.Length -eq 5) {
             [void]$parsed.Closes.Add(@{
-                Profile = [int]::Parse($f[1], $Invariant); Port = [int]::Parse($f[2], $Invariant)
+                Profile = (Read-LegacyProfile $f[1] ($n + 1)); Port = [int]::Parse($f[2], $Invariant)
                 Protocol = [int]::Parse($f[3], $Invariant); Name = (Dec $f[4])
             })
         }
@@ -142,12 +153,14 @@ function Read-Request([string]$Text) {
     }
     if (-not $ended) { Fail 'bad request: no END line (truncated input?)' }
     if ($parsed.Op -cne 'read' -and $parsed.Op -cne 'apply') { Fail 'bad request: OP must be read or apply' }
-    $ports = $parsed.Opens.Count + $parsed.Closes.Count
-    if ($parsed.Op -ceq 'read' -and $ports -gt 0) { Fail 'bad request: a read carries no OPEN or CLOSE' }
-    if ($parsed.Op -ceq 'apply' -and (($parsed.Sections.Count -eq 0 -and $ports -eq 0) -or $parsed.Marker.Length -eq 0)) { Fail 'bad request: apply needs a MARKER and at least one GROUP' }
-    if ($parsed.Op -ceq 'apply' -and $parsed.Sections.Count -gt 0 -and $ports -gt 0) { Fail 'bad request: an apply carries GROUP sections or OPEN and CLOSE lines, not both' }
-    if ($Legacy -and $parsed.Op -ceq 'apply' -and $parsed.Sections.Count -gt 0) { Fail ('bad request: this host runs Windows Server 2003 (' + $OsVersion.ToString() + '), which has no rule groups') }
-    if ((-not $Legacy) -and $ports -gt 0) { Fail 'bad request: OPEN and CLOSE are for Windows Server 2003 hosts' }
+    if ($Legacy) {
+        # A read's groups are ignored (every entry is read); an apply has none.
+        $ports = $parsed.Opens.Count + $parsed.Closes.Count
+        if ($parsed.Op -ceq 'apply' -and $parsed.Groups.Count -gt 0) { Fail ('bad request: ' + $NoRuleGroups) }
+        if ($parsed.Op -ceq 'read' -and $ports -gt 0) { Fail 'bad request: a read carries no OPEN or CLOSE lines' }
+        if ($parsed.Op -ceq 'apply' -and ($ports -eq 0 -or $parsed.Marker.Length -eq 0)) { Fail 'bad request: apply needs a MARKER and at least one OPEN or CLOSE line' }
+    }
+    elseif ($parsed.Op -ceq 'apply' -and ($parsed.Sections.Count -eq 0 -or $parsed.Marker.Length -eq 0)) { Fail 'bad request: apply needs a MARKER and at least one GROUP' }
     return $parsed
 }
 
@@ -272,10 +285,12 @@ function Get-LegacyProfiles($Manager) {
     return $profiles
 }
 
-function Format-LegacyEntry($Item) {
-    $transport = 'UDP'
+# 5061/TCP: how a message names an entry's key.
+function Format-LegacyKey($Item) {
+    $transport = 'protocol ' + (Num $Item.Protocol)
     if ($Item.Protocol -eq 6) { $transport = 'TCP' }
-    return $LegacyProfileNames[$Item.Profile] + ' profile, ' + (Num $Item.Port) + '/' + $transport
+    elseif ($Item.Protocol -eq 17) { $transport = 'UDP' }
+    return (Num $Item.Port) + '/' + $transport
 }
 
 # A 2003 host holds few entries: a read returns every entry of both profiles.
@@ -317,12 +332,13 @@ function Invoke-LegacyApply($Manager, [string]$Marker, $Opens, $Closes) {
         $key = Get-LegacyKey $o.Profile $o.Port $o.Protocol
         if (-not $index.ContainsKey($key)) { continue }
         $held = $index[$key]
-        if ($held.BuiltIn) { Fail ((Format-LegacyEntry $o) + ': entry ' + [string]$held.Name + ' is built in; nothing was changed') }
-        if (-not $o.Adopt -and -not ([string]$held.Name -cmatch $Marker)) { Fail ((Format-LegacyEntry $o) + ': entry ' + [string]$held.Name + ' is not the collection''s; nothing was changed') }
+        $holds = $LegacyProfileNames[$o.Profile] + ' profile: entry ''' + [string]$held.Name + ''' holds ' + (Format-LegacyKey $o)
+        if ($held.BuiltIn) { Fail ($holds + ' and is built in; nothing was changed') }
+        if (-not $o.Adopt -and -not ([string]$held.Name -cmatch $Marker)) { Fail ($holds + ' and is not the collection''s; nothing was changed') }
     }
     foreach ($o in $Opens) {
         try { $entry = New-LegacyEntry $o }
-        catch { Fail ('entry ' + $o.Name + ' (' + (Format-LegacyEntry $o) + ') was refused; the entries opened before it stay open and nothing was closed: ' + (Describe $_)) }
+        catch { Fail ($LegacyProfileNames[$o.Profile] + ' profile: entry ''' + $o.Name + ''' (' + (Format-LegacyKey $o) + ') was refused, nothing was closed: ' + (Describe $_)) }
         $null = $profiles[$o.Profile].GloballyOpenPorts.Add($entry)
         Emit 'OPENED', (Num $o.Profile), (Num $o.Port), (Num $o.Protocol)
     }

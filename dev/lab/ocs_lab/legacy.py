@@ -82,10 +82,12 @@ def canonical_remote_addresses(value: str) -> tuple[int, str]:
     Scope); anything else is written to RemoteAddresses, which takes ``LocalSubnet`` and
     IPv4 addresses and subnets (``/24`` or ``/255.255.255.0``) and stores each as network
     address and dotted mask. Ranges, IPv6, the keywords DNS, DHCP, WINS and
-    DefaultGateway, ``*`` among other tokens and empty tokens are E_INVALIDARG.
+    DefaultGateway, ``*`` among other tokens and empty tokens are E_INVALIDARG; an empty
+    value is never set (the entry keeps scope all).
     """
     text = value.strip()
-    if text == "*":
+    if text in ("", "*"):
+        # The script leaves an empty value unset: the new entry keeps scope all.
         return SCOPE_ALL, "*"
     stored = [_remote_token(token.strip()) for token in text.split(",")]
     if stored == [LOCAL_SUBNET]:
