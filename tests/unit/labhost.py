@@ -106,7 +106,7 @@ class LabHost:
             self.state = state if state is not None else empty_state()
             self.state["rules"].extend(copy.deepcopy(rules))
         self.requests: list[_wire.Request] = []
-        # What a 2003 host was sent, as the lab read it (a request it refused is not here).
+        # What a 2003 host was sent, as the lab read it too (a request it refused is not here).
         self.legacy_requests: list[legacy.Request] = []
         self.commands: list[str] = []
         self.stdins: list[bytes] = []
@@ -162,11 +162,12 @@ class LabHost:
         return {"rc": outcome.rc, "stdout": outcome.stdout, "stderr": ""}
 
     def _read_request(self, text: str) -> str:
-        """Keep what the controller sent (decoded by its own decoder on a 2008 host, which
-        must accept it) and return its op ("" for a 2003 request the lab refuses)."""
+        """Keep what the controller sent (decoded by its own decoder, which must accept it,
+        and on a 2003 host by the lab's too) and return its op ("" for a 2003 request the
+        lab refuses)."""
+        request = _wire.decode_request(text)
+        self.requests.append(request)
         if self.os_version != firewall.LEGACY_OS:
-            request = _wire.decode_request(text)
-            self.requests.append(request)
             return request.op
         try:
             legacy_request = legacy.parse_request(text)

@@ -1,0 +1,295 @@
+"""The action plugins against a Windows Server 2003 host (the lab's 5.2 flavour).
+
+``LabHost(os_version="5.2")`` is the lab's own reading of the legacy records and of
+``HNetCfg.FwMgr`` (port-keyed entries, two profiles, Add overwrites), sharing no code with
+the plugins. A 2003 host in these tests holds Archiving and Monitoring, collocated, or a
+Front End.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from labhost import LabHost, run_action
+from ocs_lab import seed
+
+from ansible_collections.ocs.firewall.plugins.action import (
+    win_firewall_info,
+    win_firewall_rules,
+    win_ocs_firewall,
+    win_ocs_firewall_audit,
+)
+
+DOMAIN, STANDARD = 0, 1
+SIP = {
+    "name": "OCS SIP (added by hand)",
+    "port": 5061,
+    "profile": DOMAIN,
+    "remote_addresses": "LocalSubnet",
+}
+
+
+class Templar:
+    def template(self, value: Any) -> Any:
+        return value
+
+
+def variables(groups: list[str], **values: Any) -> dict[str, Any]:
+    return {"inventory_hostname": "am03", "group_names": groups, **values}
+
+
+def converge(
+    host: LabHost, groups: list[str], *, check_mode: bool = False, diff: bool = False, **values: Any
+) -> tuple[dict[str, Any], list[str]]:
+    result, display = run_action(
+        win_ocs_firewall.ActionModule,
+        "ocs.firewall.win_ocs_firewall",
+        host,
+        {"components": None, "remove_unassigned": None, "peer_addresses": None},
+        check_mode=check_mode,
+        diff=diff,
+        task_vars=variables(groups, **values),
+        templar=Templar(),
+    )
+    return result, [c.args[0] for c in display.warning.call_args_list]
+
+
+def seeded(*foreign: dict[str, Any]) -> LabHost:
+    """A fresh 2003 host as the lab seeds one (an administrator's few entries), plus ``foreign``."""
+    return LabHost(os_version="5.2", state=seed.legacy_state(list(foreign)))
+
+
+def names(host: LabHost, profile: int) -> list[str]:
+    return [e["name"] for e in host.entries(profile)]
+
+
+COLLOCATED = ["ocs_archiving", "ocs_monitoring"]
+
+
+def test_a_2003_host_converges_in_two_commands_and_then_holds_still() -> None:
+    host = seeded()
+    before = copy.deepcopy(host.entries(DOMAIN)), copy.deepcopy(host.entries(STANDARD))
+    assert before[0] and before[1]
+    result, _warnings = converge(
+        host,
+        COLLOCATED,
+        ocs_archiving_remote_addresses=["10.10.0.0/24"],
+        ocs_monitoring_remote_addresses=["10.20.0.5"],
+    )
+    assert not result.get("failed"), result
+    assert result["changed"] and len(host.commands) == 2
+    assert [r.op for r in host.requests] == ["read", "apply"]
+    counts = result["reduced_mode"]["counts"]
+    assert counts == {"applied": 9, "not_applicable": 0, "refused": 2}
+    assert result["summary"]["verdicts"] == counts
+    # The seed's entries are still first, untouched; ours follow, one per key.
+    for profile, held in zip((DOMAIN, STANDARD), before, strict=True):
+        assert host.entries(profile)[: len(held)] == held
+    shared = [e for e in host.entries(DOMAIN) if e["port"] == 135]
+    assert shared == [
+        {
+            "name": "[ocs.firewall] Monitoring, Archiving: 135/TCP",
+            "port": 135,
+            "protocol": 6,
+            "enabled": 1,
+            "scope": 2,
+            "remote_addresses": "10.10.0.0/255.255.255.0,10.20.0.5/255.255.255.255",
+            "builtin": 0,
+        }
+    ]
+    assert "[ocs.firewall] Monitoring: 5069/TCP" in names(host, STANDARD)
+
+    again, _warnings = converge(
+        host,
+        COLLOCATED,
+        ocs_archiving_remote_addresses=["10.10.0.0/24"],
+        ocs_monitoring_remote_addresses=["10.20.0.5"],
+    )
+    assert not again["changed"] and len(host.commands) == 3
+    assert again["msg"].startswith("am03: in sync, nothing to change")
+
+
+def test_check_mode_reads_only_and_says_what_would_change() -> None:
+    host = LabHost(os_version="5.2")
+    before = copy.deepcopy(host.state)
+    result, _warnings = converge(host, ["ocs_front_end"], check_mode=True, diff=True)
+    assert result["changed"] and host.state == before
+    assert [r.op for r in host.requests] == ["read"]
+    prepared = result["diff"][0]["prepared"]
+    assert prepared.startswith("am03: 30 to add, 0 to update, 0 to remove (Windows Server 2003")
+    assert "reduced mode: 14 applied, 8 not applicable, 2 refused" in prepared
+    assert "refused: OCS Front End 49152-65535/UDP In (seed-16): " in prepared
+    assert "not applicable: OCS Front End 5060-5061/TCP Out (seed-01): " in prepared
+    first = result["diff"][1]
+    assert first["before_header"] == (
+        "am03 | Domain profile | [ocs.firewall] Front End: 135/TCP (would be added)"
+    )
+    assert first["before"] == "" and "port: 135\n" in first["after"]
+    assert len(result["diff"]) == 1 + 30
+
+
+def test_a_foreign_entry_on_a_wanted_port_stays_byte_identical_and_is_reported() -> None:
+    host = LabHost(os_version="5.2", legacy_entries=[SIP])
+    (foreign,) = [copy.deepcopy(e) for e in host.entries(DOMAIN) if e["port"] == 5061]
+    result, warnings = converge(host, ["ocs_front_end"])
+    assert not result.get("failed"), result
+    assert [e for e in host.entries(DOMAIN) if e["port"] == 5061] == [foreign]
+    # Standard had no entry on 5061: there it is opened.
+    assert "[ocs.firewall] Front End: 5061/TCP" in names(host, STANDARD)
+    (conflict,) = result["reduced_mode"]["conflicts"]
+    assert conflict["name"] == "OCS SIP (added by hand)" and conflict["profile"] == "Domain"
+    assert result["summary"]["foreign"] == 1
+    assert any(
+        "'OCS SIP (added by hand)'" in w and "ocs_firewall_legacy_adopt" in w for w in warnings
+    )
+    # Adopting it takes it over in place.
+    adopted, _warnings = converge(host, ["ocs_front_end"], ocs_firewall_legacy_adopt=["5061/tcp"])
+    assert adopted["changed"] and not adopted["reduced_mode"]["conflicts"]
+    (taken,) = [e for e in host.entries(DOMAIN) if e["port"] == 5061]
+    assert taken["name"] == "[ocs.firewall] Front End: 5061/TCP" and taken["scope"] == 0
+
+
+def test_decommission_keeps_a_shared_entry_while_one_component_remains() -> None:
+    host = LabHost(os_version="5.2")
+    converge(host, COLLOCATED)
+    shared = {
+        (e["port"], e["protocol"])
+        for e in host.entries(DOMAIN)
+        if "Monitoring, Archiving" in e["name"]
+    }
+    tcp, udp = 6, 17
+    assert shared == {(135, tcp), (1801, tcp), (2101, tcp), (2103, tcp), (2105, tcp)} | {
+        (1801, udp),
+        (3527, udp),
+    }
+
+    result, _warnings = converge(host, ["ocs_monitoring"])
+    assert result["changed"]
+    ours = {
+        (e["port"], e["protocol"]): e["name"]
+        for e in host.entries(DOMAIN)
+        if e["name"].startswith("[ocs")
+    }
+    assert set(ours) == shared | {(5069, tcp)}
+    assert ours[(135, tcp)] == "[ocs.firewall] Monitoring: 135/TCP"
+    # Renamed in place by Add (overwrite): no CLOSE was ever sent for a shared port.
+    assert host.legacy_requests[-1].closes == []
+
+    gone, _warnings = converge(host, [])
+    assert gone["summary"]["removed"] == 2 * len(ours)  # both profiles
+    assert not [
+        e for p in (DOMAIN, STANDARD) for e in host.entries(p) if e["name"].startswith("[ocs")
+    ]
+
+
+def test_a_failure_part_way_leaves_every_wanted_port_open() -> None:
+    host = LabHost(os_version="5.2")
+    converge(host, COLLOCATED)
+    open_before = {
+        (p, e["port"], e["protocol"]) for p in (DOMAIN, STANDARD) for e in host.entries(p)
+    }
+    host.fail_apply_midway = True
+    result, _warnings = converge(host, ["ocs_monitoring"])
+    assert result["failed"] and "access denied" in result["msg"]
+    open_after = {
+        (p, e["port"], e["protocol"]) for p in (DOMAIN, STANDARD) for e in host.entries(p)
+    }
+    assert open_after == open_before
+    host.fail_apply_midway = False
+    healed, _warnings = converge(host, ["ocs_monitoring"])
+    assert not healed.get("failed") and healed["changed"]
+
+
+def test_win_firewall_rules_refuses_a_2003_host_after_its_read() -> None:
+    host = LabHost(os_version="5.2")
+    before = copy.deepcopy(host.state)
+    result, _display = run_action(
+        win_firewall_rules.ActionModule,
+        "ocs.firewall.win_firewall_rules",
+        host,
+        {
+            "group": "Mine",
+            "rules": [{"name": "x", "local_ports": 8080}],
+            "state": "present",
+            "purge": True,
+        },
+        task_vars={"inventory_hostname": "fe03"},
+    )
+    assert result["failed"] and not result["changed"]
+    assert "Windows Server 2003 (5.2.3790)" in result["msg"]
+    assert "win_ocs_firewall" in result["msg"]
+    assert host.state == before and [r.op for r in host.requests] == ["read"]
+
+
+def test_win_firewall_info_reads_a_2003_hosts_entries_as_rules_too() -> None:
+    host = LabHost(os_version="5.2", legacy_entries=[SIP])
+    converge(host, ["ocs_front_end"])
+    result, _display = run_action(
+        win_firewall_info.ActionModule,
+        "ocs.firewall.win_firewall_info",
+        host,
+        {"groups": [], "owned": False, "stored": False},
+    )
+    assert result["host"]["legacy"] is True and result["host"]["os_version"] == "5.2.3790"
+    assert set(result["profiles"]) == {"domain", "standard"}
+    assert result["profiles"]["domain"]["current"] is True
+    sip = [e for e in result["entries"] if e["name"] == "OCS SIP (added by hand)"]
+    assert sip == [
+        {
+            "profile": "Domain",
+            "port": 5061,
+            "protocol": "tcp",
+            "name": "OCS SIP (added by hand)",
+            "remote_addresses": "LocalSubnet",
+            "enabled": True,
+            "builtin": False,
+            "owned": False,
+        }
+    ]
+    (rule,) = [r for r in result["rules"] if r["name"] == "[ocs.firewall] Front End: 5061/TCP"]
+    assert rule["local_ports"] == ["5061"] and rule["profiles"] == ["private", "public"]
+    assert rule["direction"] == "in" and rule["action"] == "allow" and rule["owned"] is True
+    owned, _display = run_action(
+        win_firewall_info.ActionModule,
+        "ocs.firewall.win_firewall_info",
+        host,
+        {"groups": [], "owned": True, "stored": False},
+    )
+    assert owned["entries"] and all(e["owned"] for e in owned["entries"])
+
+
+def test_the_audit_of_a_2003_host() -> None:
+    host = seeded(SIP)
+    converge(host, ["ocs_front_end"])
+    host.state["legacy"]["1"]["exceptions_not_allowed"] = 1
+    host.state["legacy"]["0"]["ports"] = [
+        e
+        for e in host.state["legacy"]["0"]["ports"]
+        if e["name"] != "[ocs.firewall] Front End: 444/TCP"
+    ]
+    before = copy.deepcopy(host.state)
+    result, _display = run_action(
+        win_ocs_firewall_audit.ActionModule,
+        "ocs.firewall.win_ocs_firewall_audit",
+        host,
+        {"components": None, "accepted": None, "peer_addresses": None},
+        task_vars=variables(["ocs_front_end"]),
+        templar=Templar(),
+    )
+    assert not result.get("failed"), result
+    kinds = {f["kind"]: f for f in result["findings"]}
+    assert kinds["missing_rule"]["rule"] == "[ocs.firewall] Front End: 444/TCP"
+    assert kinds["missing_rule"]["profile"] == "domain"
+    foreign = [f for f in result["findings"] if f["kind"] == "foreign_open_port"]
+    assert {f["rule"] for f in foreign} == {
+        "OCS SIP (added by hand)",
+        "Backup Exec Remote Agent",
+        "SNMP",
+    }
+    assert (
+        "a conflict" in next(f for f in foreign if f["rule"] == "OCS SIP (added by hand)")["detail"]
+    )
+    assert kinds["exceptions_not_allowed"]["profile"] == "standard"
+    assert result["counts"]["extra_rule"] == 0
+    assert host.state == before and [r.op for r in host.requests][-1] == "read"
