@@ -207,7 +207,9 @@ entries:
       description: The entry's name; the collection's start with C([ocs.firewall] ).
       type: str
     remote_addresses:
-      description: The entry's scope as Windows stores it (C(*), C(LocalSubnet), C(a.b.c.d/m.m.m.m)).
+      description: >-
+        The entry's scope as Windows stores it (C(*), C(LocalSubnet),
+        C(a.b.c.d/m.m.m.m)).
       type: str
     enabled:
       description: Whether the entry is on.

@@ -303,11 +303,15 @@ reduced_mode:
       type: list
       elements: dict
     conflicts:
-      description: Entries not made by the collection on a key it wants, left as they are, each with C(msg).
+      description: >-
+        Entries not made by the collection on a key it wants, left as they are, each with
+        C(msg).
       type: list
       elements: dict
     kept:
-      description: Entries of ours for components the host no longer holds, kept because O(remove_unassigned) is false.
+      description: >-
+        Entries of ours for components the host no longer holds, kept because
+        O(remove_unassigned) is false.
       type: list
       elements: dict
   sample:
@@ -318,7 +322,9 @@ reduced_mode:
         rule: OCS Front End 49152-65535/UDP In (seed-16)
         entry: seed-16
         verdict: refused
-        why: "49152-65535 is 16384 ports, more than the 64 the reduced mode opens as one entry per port"
+        why: >-
+          49152-65535 is 16384 ports, more than the 64 the reduced mode opens as one entry
+          per port
         alternative: "an AuthorizedApplications entry for the program that listens on them ..."
         entries: []
 """

@@ -56,7 +56,11 @@ function Describe($ErrorRecord) {
         $code = 0
         if ($e -is [System.UnauthorizedAccessException]) { $code = -2147024891 }
         elseif ($e -is [System.Runtime.InteropServices.COMException]) { $code = $e.ErrorCode }
-        if ($code -eq -2147024891) {
+        # Windows Server 2003 has no UAC, so no filtered token: membership is all it takes.
+        if ($code -eq -2147024891 -and $Legacy) {
+            $hint = 'access denied (HRESULT 0x80070005): changing Windows Firewall entries needs a member of the local Administrators group'
+        }
+        elseif ($code -eq -2147024891) {
             $hint = 'access denied (HRESULT 0x80070005): changing Windows Firewall rules needs a member of the local Administrators group with an elevated token (over WinRM a local account other than Administrator needs LocalAccountTokenFilterPolicy = 1, or use a domain account)'
         }
         # 0x800706D9 no endpoints (the service is stopped), 0x800706BA RPC server

@@ -112,7 +112,7 @@ def connection_problem(transport: object) -> str | None:
         )
     return (
         f"ansible_connection {transport} is not supported; the collection talks to Windows "
-        "Server 2008 / 2008 R2 hosts over ansible_connection: winrm"
+        "Server 2003, 2008 and 2008 R2 hosts over ansible_connection: winrm"
     )
 
 

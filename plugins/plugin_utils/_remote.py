@@ -260,7 +260,9 @@ class RemoteFirewall:
             raise RemoteError(
                 "The host runs PowerShell 1.0, and the collection needs PowerShell 2.0: on "
                 "Windows Server 2008 install Windows Management Framework 2.0 (KB968930, "
-                "which brings PowerShell 2.0 and WinRM 2.0). "
+                "which brings PowerShell 2.0 and WinRM 2.0), on Windows Server 2003 SP2 "
+                "Windows Management Framework Core (KB968930; it needs .NET Framework 2.0 "
+                "SP1). "
                 f"stderr: {_excerpt(stderr) or '(empty)'}",
                 _outputs(res),
             )

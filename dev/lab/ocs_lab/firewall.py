@@ -81,9 +81,16 @@ POWERSHELL_VERSION = "2.0"
 LEGACY_RECORDS = ("OPEN", "CLOSE")
 
 
-def access_denied(call: str, arguments: int = 1) -> str:
+# Windows Server 2003 has no UAC, so no filtered token: membership is all it takes.
+LEGACY_ACCESS_DENIED_HINT = (
+    "access denied (HRESULT 0x80070005): changing Windows Firewall entries needs a member of "
+    "the local Administrators group"
+)
+
+
+def access_denied(call: str, arguments: int = 1, hint: str = ACCESS_DENIED_HINT) -> str:
     return (
-        f'{ACCESS_DENIED_HINT} (Exception calling "{call}" with "{arguments}" argument(s): '
+        f'{hint} (Exception calling "{call}" with "{arguments}" argument(s): '
         '"Access is denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED))")'
     )
 

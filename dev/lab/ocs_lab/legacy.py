@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .firewall import (
+    LEGACY_ACCESS_DENIED_HINT,
     LEGACY_OS,
     LEGACY_RECORDS,
     OS_VERSIONS,
@@ -250,7 +251,9 @@ def serve(state: dict[str, Any], request: Request, reply: _Reply, fail_midway: b
 def _read(state: dict[str, Any], reply: _Reply, fail_midway: bool) -> Outcome:
     """HOST, LEGACY for profile 0 then 1, every entry of both profiles, DONE."""
     if fail_midway:
-        return reply.error(access_denied("GetProfileByType"), "read", None)
+        return reply.error(
+            access_denied("GetProfileByType", 1, LEGACY_ACCESS_DENIED_HINT), "read", None
+        )
     reply.add("HOST", b64e(OS_VERSIONS[LEGACY_OS]), b64e(POWERSHELL_VERSION))
     profiles = state["legacy"]
     for number in PROFILE_NAMES:
@@ -342,7 +345,9 @@ class _Apply:
     def _step(self, call: str, arguments: int) -> Outcome | None:
         """Take one Add or Remove, or the ERROR of a fault that stops the apply here."""
         if self.steps_left == 0:
-            return self.reply.error(access_denied(call, arguments), "apply", self.counts)
+            return self.reply.error(
+                access_denied(call, arguments, LEGACY_ACCESS_DENIED_HINT), "apply", self.counts
+            )
         self.steps_left -= 1
         return None
 

@@ -467,7 +467,7 @@ def test_fail_midway_leaves_what_was_opened_open_and_closes_nothing(empty: dict)
     outcome = run_legacy(empty, request("apply", *lines), fail_midway=True)
 
     assert [r[0] for r in records(outcome.stdout)] == ["OPENED", "OPENED", "ERROR"]
-    assert error_of(outcome) == firewall.access_denied("Add")
+    assert error_of(outcome) == firewall.access_denied("Add", 1, firewall.LEGACY_ACCESS_DENIED_HINT)
     assert 'Exception calling "Add" with "1" argument(s)' in error_of(outcome)
     assert [e["port"] for e in ports(empty, DOMAIN)] == [80, 81, 5060, 5061]
     assert outcome.changed

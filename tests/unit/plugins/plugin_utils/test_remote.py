@@ -444,3 +444,30 @@ def test_the_request_budget_leaves_room_for_the_script() -> None:
     fixed = len(_remote.script_text()) + 4
     assert firewall.request_budget == _platform.stdin_budget(150) - fixed
     assert _remote.RemoteFirewall(object(), 500).request_budget > 10_000_000
+
+
+def test_the_script_says_what_the_lab_says_a_host_says() -> None:
+    """The texts the lab's hosts put in ERROR lines are the script's (whole sentences where
+    the script writes them whole, the fixed parts where it joins values in)."""
+    from ocs_lab import firewall, legacy
+
+    text = FILES["_firewall.ps1"].decode()
+    for hint in (firewall.ACCESS_DENIED_HINT, firewall.LEGACY_ACCESS_DENIED_HINT):
+        assert f"$hint = '{hint}'" in text
+    assert legacy.NO_RULE_GROUPS.startswith("this host runs Windows Server 2003 (")
+    assert (
+        "$NoRuleGroups = 'this host runs Windows Server 2003 ('"
+        " + $OsVersion.ToString() + '), which has no rule groups'" in text
+    )
+    for fixed in (
+        "' holds ' + (Format-LegacyKey $o)",
+        "' and is not the collection''s; nothing was changed'",
+        "' and is built in; nothing was changed'",
+        "''' (' + (Format-LegacyKey $o) + ') was refused, nothing was closed: '",
+        "'bad request: a read carries no OPEN or CLOSE lines'",
+        "'bad request: apply needs a MARKER and at least one OPEN or CLOSE line'",
+        "'bad request: OPEN and CLOSE are for Windows Server 2003 hosts'",
+        "' is not 0 (Domain) or 1 (Standard)'",
+        "$FirewallService = 'SharedAccess'",
+    ):
+        assert fixed in text, fixed
