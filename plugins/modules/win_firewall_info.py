@@ -188,7 +188,9 @@ entries:
     - Windows Server 2003 only - the open-port entries (C(GloballyOpenPorts)) of both
       profiles, those the collection made only with O(owned). RV(rules) then holds each
       entry as the rule it amounts to (an inbound allow of its one port, profiles
-      V(domain) for the Domain profile and V(private), V(public) for Standard, no group).
+      V(domain) for the Domain profile and V(private), V(public) for Standard, no group,
+      and C(legacy_profile), C(Domain) or C(Standard)); C(playbooks/report.yml) shows
+      them by profile.
   returned: success on a Windows Server 2003 host
   type: list
   elements: dict

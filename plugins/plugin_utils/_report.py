@@ -85,7 +85,11 @@ def _row(host: str, index: int, rule: Any) -> dict[str, Any]:
             f"rules[{index}] ({rule.get('name', '?')!r}): no {', '.join(missing)}; "
             "give the rules win_firewall_info returns"
         )
-    row: dict[str, Any] = {"host": host, "group_label": group_label(str(rule["group"] or ""))}
+    label = group_label(str(rule["group"] or ""))
+    if rule.get("legacy_profile"):
+        # An entry of a Windows Server 2003 host (no groups there): shown by its profile.
+        label = f"Windows Server 2003 {rule['legacy_profile']} profile"
+    row: dict[str, Any] = {"host": host, "group_label": label}
     for key in (*_REQUIRED, *_OPTIONAL):
         value = rule.get(key, "")
         row[key] = _listed(value) if key in _LIST_FIELDS else value

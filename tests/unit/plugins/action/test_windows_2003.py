@@ -21,7 +21,8 @@ from ansible_collections.ocs.firewall.plugins.action import (
     win_ocs_firewall_audit,
 )
 
-DOMAIN, STANDARD = 0, 1
+DOMAIN = 0
+STANDARD = 1
 SIP = {
     "name": "OCS SIP (added by hand)",
     "port": 5061,

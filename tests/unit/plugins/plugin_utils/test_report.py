@@ -254,3 +254,23 @@ def test_bad_rules_are_refused_by_name(host: Any, rules: Any, message: str) -> N
 def test_bad_tables_are_refused_by_name(rows: Any, output: str, message: str) -> None:
     with pytest.raises(_report.ReportError, match=message):
         _report.report_table(rows, output)
+
+
+def test_the_entries_of_a_2003_host_are_shown_by_profile() -> None:
+    from ansible_collections.ocs.firewall.plugins.plugin_utils import _legacy, _wire
+
+    entries = [
+        _wire.OpenPort(1, 5061, 6, "[ocs.firewall] Front End: 5061/TCP"),
+        _wire.OpenPort(0, 161, 17, "SNMP", scope=1, remote_addresses="LocalSubnet"),
+    ]
+    rows = _report.report_rows("fe03", [_legacy.entry_rule(e) for e in entries])
+    assert [(r["group_label"], r["name"], r["profiles"]) for r in rows] == [
+        ("Windows Server 2003 Domain profile", "SNMP", ["domain"]),
+        (
+            "Windows Server 2003 Standard profile",
+            "[ocs.firewall] Front End: 5061/TCP",
+            ["private", "public"],
+        ),
+    ]
+    assert rows[0]["remote_addresses"] == ["LocalSubnet"] and rows[0]["owned"] is False
+    assert rows[1]["local_ports"] == ["5061"] and rows[1]["owned"] is True
