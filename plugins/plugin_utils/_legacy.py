@@ -464,8 +464,8 @@ class Conflict:
             )
         return (
             f"{key_text(self.held.key)}: entry {self.held.name!r}, not made by the collection, "
-            f"holds the port that {', '.join(self.wanted.components)} want(s) as "
-            f"{self.wanted.name!r} (remote {self.wanted.scope.text()}); it is left as it is "
+            f"holds the port the collection would open as {self.wanted.name!r} (remote "
+            f"{self.wanted.scope.text()}); it is left as it is "
             f"(remote {self.held.remote_addresses}, "
             f"{'enabled' if self.held.enabled else 'disabled'}); {remedy}"
         )
