@@ -67,7 +67,7 @@ help:
 	@echo 'make reliability   pytest dev/tests/reliability'
 	@echo 'make demo          scripts/demo.sh'
 	@echo 'make docs          the docs site (antsibull-docs + Sphinx) in .build/docs'
-	@echo 'make bench [H=N]   dev/bench/run.py, optionally with --hosts N'
+	@echo 'make bench [H=N] [SCOPE=inventory] [W2003=N]   dev/bench/run.py (W2003: every Nth host on Windows Server 2003)'
 	@echo 'make lock          re-resolve tests/requirements.txt into tests/requirements-lock.txt'
 	@echo 'make clean         remove build output and tool caches (make distclean: .venv too)'
 
@@ -321,7 +321,7 @@ docs: venv $(COLLECTION_LINK)
 	$(BIN)/python scripts/docs_site.py check $(DOCS_SITE)
 
 bench: venv
-	$(BIN)/python dev/bench/run.py $(if $(H),--hosts $(H)) $(if $(SCOPE),--scope $(SCOPE))
+	$(BIN)/python dev/bench/run.py $(if $(H),--hosts $(H)) $(if $(SCOPE),--scope $(SCOPE)) $(if $(W2003),--windows-2003 $(W2003))
 
 clean:
 	rm -rf $(BUILD) tests/output .mypy_cache .pytest_cache .ruff_cache changelogs/.plugin-cache.yaml

@@ -71,6 +71,7 @@ from harness.estate import (
     estate_inventory,
     generate_estate,
     hosts_of,
+    on_windows_2003,
     sub_estate,
 )
 from harness.lab import (
@@ -425,9 +426,10 @@ class Bench:
         self.estate = generate_estate(args.hosts)
         self.hosts = hosts_of(self.estate)
         self.components = components_per_host(self.estate)
-        self.estate_file = write_inventory(
-            self.work / "estate.yml", estate_inventory(self.estate, scope=args.scope)
-        )
+        inventory = estate_inventory(self.estate, scope=args.scope)
+        # Hosts in the reduced mode (Windows Server 2003), each over NTLM with encryption.
+        self.windows_2003 = on_windows_2003(inventory, args.windows_2003)
+        self.estate_file = write_inventory(self.work / "estate.yml", inventory)
         self.floor_playbook = write_floor(self.work)
         # The first Front End is never collocated (see generate_estate).
         self.fe_host = self.estate["ocs_front_end"][0][0]
@@ -617,6 +619,7 @@ class Bench:
             "forks": a.forks,
             "repeat": a.repeat,
             "transport": a.transport,
+            "windows_2003": len(self.windows_2003),
             "estate": {g: len(m) for g, m in self.estate.items()},
             "components_per_host": composition,
             "figures": figures,
@@ -813,6 +816,11 @@ def _report_estate(result: Mapping[str, Any], out: Callable[[str], None]) -> Non
         f"transport {result['transport']}; medians of {result['repeat']} repeat(s) on fresh "
         f"lab hosts (the floor: of {floor_runs} runs)."
     )
+    if result.get("windows_2003"):
+        out(
+            f"{result['windows_2003']} host(s) play Windows Server 2003 SP2 (the reduced mode, "
+            "NTLM over HTTP with message encryption; --windows-2003)."
+        )
     if not {"4", "6"} <= set(result["components_per_host"]):
         out(
             "NOTE: no host with 4 and 6 collocated components at this size "
@@ -959,6 +967,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="any",
         help="ocs_firewall_scope of the estate: any (default), or inventory (every rule "
         "limited to its peers, each host with an ocs_firewall_address)",
+    )
+    p.add_argument(
+        "--windows-2003",
+        type=int,
+        default=0,
+        metavar="N",
+        help="every Nth host that binds no local addresses plays Windows Server 2003 SP2 "
+        "(the reduced mode; NTLM over HTTP with encryption); default 0, none",
     )
     p.add_argument(
         "--timeout",

@@ -179,6 +179,35 @@ def estate_inventory(
     return inventory
 
 
+# What makes a lab host play Windows Server 2003 SP2 (HTTP with NTLM encryption only).
+WINDOWS_2003_VARS = {"ocs_lab_os": "5.2", "ocs_lab_transport": "ntlm"}
+
+
+def on_windows_2003(inventory: dict[str, Any], every: int) -> list[str]:
+    """Make every ``every``-th host of an estate inventory that binds no local addresses
+    play Windows Server 2003 (the reduced mode: a host whose rules are bound to its
+    addresses would have them all refused). Changes ``inventory``; returns those hosts."""
+    if every < 1:
+        return []
+    groups = inventory["all"]["children"]
+    binding = {
+        host
+        for group in groups.values()
+        for host, values in (group["hosts"] or {}).items()
+        if any(
+            k.endswith("_addresses") and not k.endswith("_remote_addresses") for k in values or {}
+        )
+    }
+    seen = [h for g in groups.values() for h in g["hosts"] or {}]
+    candidates = [h for h in dict.fromkeys(seen) if h not in binding]
+    chosen = set(candidates[every - 1 :: every])
+    for group in groups.values():
+        for host in group["hosts"] or {}:
+            if host in chosen:
+                group["hosts"][host] = {**(group["hosts"][host] or {}), **WINDOWS_2003_VARS}
+    return [h for h in candidates if h in chosen]
+
+
 def hosts_of(estate: Mapping[str, Sequence[tuple[str, Any]]]) -> list[str]:
     """Every host of an estate once, in first-seen order."""
     seen: dict[str, None] = {}

@@ -55,7 +55,6 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import (
     ANY,
     DYNAMIC_RPC_PORTS,
     LEGACY_DYNAMIC_RPC_PORTS,
-    LEGACY_OS_MAJOR,
     LEGACY_PROFILE_NAMES,
     LEGACY_PROFILE_OF,
     LOCAL_SUBNET,
@@ -78,12 +77,6 @@ _TRANSPORT_NAMES = {number: name.upper() for name, number in PORT_PROTOCOL_NUMBE
 _MOVE = "or run the component on Windows Server 2008 or later, whose rules express it"
 
 Key = tuple[int, int, int]  # (profile, port, protocol), as the host keys its entries
-
-
-def is_legacy(os_version: str) -> bool:
-    """True for a Windows older than 6.0 (Windows Server 2003 is 5.2)."""
-    major = os_version.split(".", 1)[0]
-    return major.isdigit() and int(major) < LEGACY_OS_MAJOR
 
 
 def key_text(key: Key) -> str:

@@ -72,8 +72,8 @@ DEFAULT_PROTOCOL = "tcp"
 
 # --- Windows Server 2003 (HNetCfg.FwMgr, the Windows Firewall of XP SP2 / 2003 SP1) -----
 # A host whose OS major version is below 6 has no HNetCfg.FwPolicy2: the remote script
-# drives LocalPolicy.GetProfileByType(NET_FW_PROFILE_TYPE) and its GloballyOpenPorts.
-LEGACY_OS_MAJOR = 6
+# (which makes that test itself) drives LocalPolicy.GetProfileByType(NET_FW_PROFILE_TYPE)
+# and its GloballyOpenPorts, and says so with LEGACY records.
 LEGACY_PROFILE_NAMES: dict[int, str] = {0: "Domain", 1: "Standard"}
 # domain -> Domain, private and public -> Standard (2003 has no public profile).
 LEGACY_PROFILE_OF: dict[str, int] = {"domain": 0, "private": 1, "public": 1}

@@ -173,3 +173,24 @@ def test_cli_lab_error_is_reported_without_a_traceback(
     assert rc == 2
     # The lab's own message, on one line.
     assert err.startswith("harness: error: ") and err.count("\n") == 1, err
+
+
+def test_on_windows_2003_picks_every_nth_host_that_binds_no_address() -> None:
+    from harness.estate import WINDOWS_2003_VARS, estate_inventory, generate_estate, on_windows_2003
+
+    inventory = estate_inventory(generate_estate(30))
+    chosen = on_windows_2003(inventory, 3)
+    groups = inventory["all"]["children"]
+    assert chosen and len(chosen) == len(set(chosen))
+    for group in groups.values():
+        for host, values in (group["hosts"] or {}).items():
+            values = values or {}
+            bound = any(k.endswith("_addresses") and "remote" not in k for k in values)
+            if host in chosen:
+                assert not bound and WINDOWS_2003_VARS.items() <= values.items(), host
+            else:
+                assert values.get("ocs_lab_os") != "5.2", host
+    # Every group a chosen host is in says so (Ansible merges them; the lab too).
+    edge = groups["ocs_edge"]["hosts"]
+    assert not set(edge) & set(chosen), "Edge hosts bind their addresses"
+    assert on_windows_2003(estate_inventory(generate_estate(30)), 0) == []
