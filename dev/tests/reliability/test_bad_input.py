@@ -741,6 +741,27 @@ SITE_CASES = [
         {"ocs_reverse_proxy": {"ocs_reverse_proxy_include_extras": "sometimes"}},
         (("ocs_reverse_proxy_include_extras", "sometimes", ()),),
     ),
+    # Windows Server 2003's reduced mode: its variables are checked with every other.
+    SiteCase(
+        "legacy-adopt-port-zero",
+        {"ocs_front_end": {"ocs_firewall_legacy_adopt": ["0/tcp"]}},
+        (("ocs_firewall_legacy_adopt", "0/tcp", ()),),
+    ),
+    SiteCase(
+        "legacy-adopt-subexpression",
+        {"ocs_front_end": {"ocs_firewall_legacy_adopt": ["5061/$(whoami)"]}},
+        (("ocs_firewall_legacy_adopt", "5061/$(whoami)", ()),),
+    ),
+    SiteCase(
+        "legacy-rpc-ports-too-many",
+        {"ocs_monitoring": {"ocs_firewall_legacy_rpc_ports": "5000-70000"}},
+        (("ocs_firewall_legacy_rpc_ports", "5000-70000", ()),),
+    ),
+    SiteCase(
+        "legacy-rpc-ports-reversed",
+        {"ocs_archiving": {"ocs_firewall_legacy_rpc_ports": "5100-5000"}},
+        (("ocs_firewall_legacy_rpc_ports", "5100-5000", ()),),
+    ),
     SiteCase(
         "web-components-two-problems",
         {
