@@ -174,7 +174,12 @@ Networks = frozenset[ipaddress.IPv4Network]
 
 @dataclasses.dataclass(frozen=True)
 class Scope:
-    """A remote scope 2003 can store: any, or the local subnet and/or IPv4 networks."""
+    """A remote scope 2003 can store: any, or the local subnet and/or IPv4 networks.
+
+    Build one with :func:`scope_from`, which keeps the networks collapsed (overlapping and
+    adjacent ones merged), so two scopes of the same addresses are equal however they
+    were written: ``10.0.0.0/25`` with ``10.0.0.128/25`` is ``10.0.0.0/24``.
+    """
 
     any: bool = False
     local_subnet: bool = False
@@ -183,20 +188,21 @@ class Scope:
     def union(self, other: Scope) -> Scope:
         if self.any or other.any:
             return Scope(any=True)
-        return Scope(
-            local_subnet=self.local_subnet or other.local_subnet,
-            networks=self.networks | other.networks,
-        )
+        return scope_from(self.local_subnet or other.local_subnet, self.networks | other.networks)
 
     def text(self) -> str:
         """RemoteAddresses as the host stores it (``*``, ``LocalSubnet``, ``a/m.m.m.m``)."""
         if self.any:
             return ANY
         words = [LOCAL_SUBNET] if self.local_subnet else []
-        words += [
-            f"{n.network_address}/{n.netmask}" for n in ipaddress.collapse_addresses(self.networks)
-        ]
+        words += [f"{n.network_address}/{n.netmask}" for n in sorted(self.networks)]
         return ",".join(words)
+
+
+def scope_from(local_subnet: bool, networks: Iterable[ipaddress.IPv4Network]) -> Scope:
+    return Scope(
+        local_subnet=local_subnet, networks=frozenset(ipaddress.collapse_addresses(networks))
+    )
 
 
 def scope_of(addresses: Sequence[str]) -> Scope | str:
@@ -224,7 +230,7 @@ def scope_of(addresses: Sequence[str]) -> Scope | str:
             if not isinstance(network, ipaddress.IPv4Network):
                 return f"the IPv6 remote address {token}"
             networks.add(network)
-    return Scope(local_subnet=local_subnet, networks=frozenset(networks))
+    return scope_from(local_subnet, networks)
 
 
 def stored_scope(text: str) -> Scope | None:

@@ -297,3 +297,27 @@ def test_foreign_entries_on_unwanted_ports_are_never_closed() -> None:
     foreign = held((DOMAIN, 10000, TCP), "Backup agent")
     found = plan(request([]), [foreign])
     assert not found.changed and not found.conflicts
+
+
+def test_adjacent_scopes_of_collocated_components_read_back_equal() -> None:
+    halves = [
+        _legacy.judge(c, rule(name=c, local_ports=("135",), remote_addresses=(net,)), {})
+        for c, net in (("monitoring", "10.0.0.0/25"), ("archiving", "10.0.0.128/25"))
+    ]
+    (entry, *_rest) = _legacy.wanted_entries(halves, {"monitoring": "M", "archiving": "A"})
+    assert entry.scope.text() == "10.0.0.0/255.255.255.0"
+    # The host stores what it was sent; read back, it is the same scope (no update again).
+    assert _legacy.stored_scope(entry.scope.text()) == entry.scope
+
+
+def test_a_converged_collocated_host_with_adjacent_scopes_plans_nothing() -> None:
+    req = request(
+        ["ocs_archiving", "ocs_monitoring"],
+        ocs_archiving_remote_addresses=["10.0.0.0/25"],
+        ocs_monitoring_remote_addresses=["10.0.0.128-10.0.0.255"],
+    )
+    wanted = plan(req).wanted
+    on_host = [held(e.key, e.name, remote_addresses=e.scope.text(), scope=2) for e in wanted]
+    shared = {e.remote_addresses for e in on_host if "Monitoring, Archiving" in e.name}
+    assert shared == {"10.0.0.0/255.255.255.0"}
+    assert not plan(req, on_host).changed
