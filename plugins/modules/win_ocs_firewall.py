@@ -39,8 +39,9 @@ description:
     in RV(reduced_mode) and the diff - V(applied) (an entry per port in each profile its
     profiles map to, domain to Domain, private and public to Standard; ranges of at most
     64 ports expanded), V(not_applicable) (outbound - 2003 filters nothing outbound) or
-    V(refused) (block rules, local addresses, remote ports, IPv6, the keywords other than
-    C(LocalSubnet), more than 64 ports; each with why and what to do instead).
+    V(refused) (block rules, local addresses, remote ports, protocols other than TCP and
+    UDP, IPv6, the keywords other than C(LocalSubnet), more than 64 ports; each with why and
+    what to do instead).
   - >-
     On 2003, collocated components share an entry per profile, port and protocol, named
     C([ocs.firewall] <labels>: <port>/<TCP|UDP>), whose remote scope is the union of theirs.
@@ -114,9 +115,10 @@ attributes:
         line removed and one added.
     support: full
 notes:
-  - The target needs PowerShell 2.0 or later (on 2003 and 2008 Windows Management
-    Framework 2.0, KB968930) and Windows Server 2008 or later (C(HNetCfg.FwPolicy2)), or
-    Windows Server 2003 SP2 in the reduced mode (C(HNetCfg.FwMgr)); no module is uploaded.
+  - The target needs PowerShell 2.0 or later and Windows Server 2008 or later
+    (C(HNetCfg.FwPolicy2); on 2008 Windows Management Framework 2.0, KB968930), or Windows
+    Server 2003 SP2 in the reduced mode (C(HNetCfg.FwMgr); Windows Management Framework
+    Core, KB968930, which needs .NET Framework 2.0 SP1); no module is uploaded.
   - Use M(ocs.firewall.preflight) first, as C(playbooks/site.yml) does, to check the
     variables of every host of a play before any of them is contacted.
 seealso:
@@ -297,9 +299,11 @@ reduced_mode:
       elements: dict
     entries:
       description:
-        - The entries the host holds for its components after the task (as they would be,
-          in check mode) - C(profile), C(port), C(protocol), C(name), C(remote_addresses)
-          (as 2003 stores them), C(enabled), C(components), C(rules).
+        - The entries the host's components want, as the task leaves them (as they would
+          be, in check mode) - C(profile), C(port), C(protocol), C(name),
+          C(remote_addresses) (as 2003 stores them), C(enabled), C(components), C(rules). A
+          key held by an entry the collection did not make is listed too, and in
+          RV(reduced_mode.conflicts).
       type: list
       elements: dict
     conflicts:

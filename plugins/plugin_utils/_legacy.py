@@ -20,11 +20,13 @@ subnet, or IPv4 addresses and networks). So each rule the catalogue gives a comp
 
 The components a host holds share entries: one entry per (profile, port, protocol), whose
 remote scope is the union of the scopes of every rule it serves, named after every
-component it serves (``[ocs.firewall] Archiving, Monitoring: 135/TCP``). The name prefix
-is the ownership mark: an entry without it is never overwritten or closed; one on a key
-the collection wants is a *conflict*, reported, and taken over only when the key is listed
-in ``ocs_firewall_legacy_adopt``. An entry of ours that no rule wants any more is closed
-(decommission), so an entry two components share stays while either needs it.
+component it serves, in catalogue order (``[ocs.firewall] Monitoring, Archiving:
+135/TCP``). The name prefix is the ownership mark: an entry without it is never
+overwritten or closed; one on a key the collection wants is a *conflict*, reported, and
+taken over only when the key is listed in ``ocs_firewall_legacy_adopt``. An entry of ours
+that no rule wants any more is closed (decommission), so an entry two components share
+stays while either needs it. Without decommissioning (``remove_unassigned`` false), what
+an entry serves for components the host no longer holds stays: their labels and scope.
 
 Pure: a host request and one read in, a :class:`LegacyPlan` out.
 """
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -77,6 +80,8 @@ _TRANSPORT_NAMES = {number: name.upper() for name, number in PORT_PROTOCOL_NUMBE
 _MOVE = "or run the component on Windows Server 2008 or later, whose rules express it"
 
 Key = tuple[int, int, int]  # (profile, port, protocol), as the host keys its entries
+# A port number as a user writes one: ASCII digits only (int() also takes "²" and "٥").
+_PORT_NUMBER = re.compile(r"^[0-9]{1,5}$")
 
 
 def key_text(key: Key) -> str:
@@ -146,9 +151,9 @@ def check_options(values: Mapping[str, Any]) -> tuple[Options | None, list[str]]
 def _adopt_item(item: Any) -> tuple[int, int] | None:
     if not isinstance(item, str) or item.count("/") != 1:
         return None
-    port, name = item.strip().split("/")
-    number = PORT_PROTOCOL_NUMBERS.get(name.strip().lower())
-    if number is None or not port.strip().isdigit() or not 1 <= int(port) <= 65535:
+    port, name = (part.strip() for part in item.split("/"))
+    number = PORT_PROTOCOL_NUMBERS.get(name.lower())
+    if number is None or not _PORT_NUMBER.match(port) or not 1 <= int(port) <= 65535:
         return None
     return int(port), number
 
@@ -434,7 +439,7 @@ def is_ours(held: _wire.OpenPort) -> bool:
 
 
 def entry_name(labels: Sequence[str], key: Key) -> str:
-    """``[ocs.firewall] Archiving, Monitoring: 135/TCP``."""
+    """``[ocs.firewall] Monitoring, Archiving: 135/TCP`` (``labels`` in catalogue order)."""
     _profile, port, protocol = key
     return f"{_ownership.LEGACY_PREFIX}{', '.join(labels)}: {port}/{transport(protocol)}"
 
@@ -513,8 +518,10 @@ def wanted_entries(found: Iterable[Verdict], labels: Mapping[str, str]) -> list[
     for key in sorted(on_key):
         served = on_key[key]
         components = sorted({v.component for v in served}, key=order.index)
-        scope = served[0].scope or Scope(any=True)
-        for v in served[1:]:
+        # An enabled entry opens to the enabled rules' scopes only.
+        scoped = [v for v in served if v.rule.enabled] or served
+        scope = scoped[0].scope or Scope(any=True)
+        for v in scoped[1:]:
             scope = scope.union(v.scope or Scope(any=True))
         entries.append(
             Entry(
@@ -527,6 +534,35 @@ def wanted_entries(found: Iterable[Verdict], labels: Mapping[str, str]) -> list[
             )
         )
     return entries
+
+
+def _keeping(
+    entry: Entry,
+    current: _wire.OpenPort | None,
+    held_labels: set[str],
+    labels: Mapping[str, str],
+) -> Entry:
+    """``entry``, also serving what the host's entry of ours on its key serves for
+    components the host no longer holds (decommissioning off): their labels stay in the
+    name and the entry's scope keeps the host entry's (the parts cannot be told apart)."""
+    if current is None or not is_ours(current) or current.builtin:
+        return entry
+    others = labels_of(current.name) - held_labels
+    stored = stored_scope(current.remote_addresses)
+    if not others or stored is None:
+        return entry
+    keys = {label: key for key, label in labels.items()}
+    order = list(labels.values())
+    shown = sorted(
+        {labels[c] for c in entry.components} | others,
+        key=lambda label: (order.index(label) if label in order else len(order), label),
+    )
+    return dataclasses.replace(
+        entry,
+        name=entry_name(shown, entry.key),
+        scope=entry.scope.union(stored),
+        components=(*entry.components, *(keys[label] for label in others if label in keys)),
+    )
 
 
 def _same(held: _wire.OpenPort, entry: Entry) -> bool:
@@ -548,8 +584,11 @@ def plan(
     """The plan of a 2003 host from its settings and its entries (one read)."""
     found = verdicts(settings, remotes, options)
     labels = {c.key: c.label for c in _catalogue.server_components().values()}
-    wanted = wanted_entries(found, labels)
     held = {e.key: e for e in on_host}
+    held_labels = {s.component.label for s in settings}
+    wanted = wanted_entries(found, labels)
+    if not remove_unassigned:
+        wanted = [_keeping(e, held.get(e.key), held_labels, labels) for e in wanted]
     opens: list[_wire.Open] = []
     added: list[Entry] = []
     updated: list[tuple[_wire.OpenPort, Entry]] = []
@@ -570,13 +609,14 @@ def plan(
         else:
             conflicts.append(Conflict(current, entry))
     keys = {e.key for e in wanted}
-    held_labels = {s.component.label for s in settings}
     removed: list[_wire.OpenPort] = []
     kept: list[_wire.OpenPort] = []
     for current in sorted(on_host, key=lambda e: e.key):
         if current.key in keys or not is_ours(current) or current.builtin:
             continue
-        if remove_unassigned or labels_of(current.name) & held_labels:
+        # Without decommissioning, an entry that serves a component the host no longer
+        # holds stays as it is.
+        if remove_unassigned or labels_of(current.name) <= held_labels:
             removed.append(current)
         else:
             kept.append(current)

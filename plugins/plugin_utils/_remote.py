@@ -405,6 +405,14 @@ class RemoteFirewall:
                     {**exc.result, **partial},
                 ) from None
             raise
+        gone = [_legacy_key(c) for c in reply.closed if not c.count]
+        if gone:
+            # Closed or renamed by someone else between the read and the apply.
+            display.warning(
+                f"ocs.firewall: the host no longer held the entries {gone} as the collection "
+                "had read them; they were left as they are (the next run reads them again)",
+                host=self._host_name(),
+            )
         asked = [(o.profile, o.port, o.protocol) for o in opens]
         asked_closed = [(c.profile, c.port, c.protocol) for c in closes]
         told = [(c.profile, c.port, c.protocol) for c in reply.opened]

@@ -294,3 +294,35 @@ def test_the_audit_of_a_2003_host() -> None:
     assert kinds["exceptions_not_allowed"]["profile"] == "standard"
     assert result["counts"]["extra_rule"] == 0
     assert host.state == before and [r.op for r in host.requests][-1] == "read"
+
+
+def test_an_entry_gone_between_the_read_and_the_apply_is_said_and_left() -> None:
+    import ansible_collections.ocs.firewall.plugins.plugin_utils._remote as remote
+
+    host = LabHost(os_version="5.2")
+    converge(host, COLLOCATED)
+
+    def someone_else_closes_135_first(cmd: str, **kwargs: Any) -> dict[str, Any]:
+        if b"\nOP\tapply\n" in kwargs["in_data"]:
+            for profile in ("0", "1"):
+                ports = host.state["legacy"][profile]["ports"]
+                ports[:] = [e for e in ports if e["port"] != 135]
+        return host.execute(cmd, **kwargs)
+
+    warned: list[str] = []
+    original = remote.display.warning
+    remote.display.warning = lambda text, host=None: warned.append(text)  # type: ignore[assignment]
+    try:
+        result, _display = run_action(
+            win_ocs_firewall.ActionModule,
+            "ocs.firewall.win_ocs_firewall",
+            host,
+            {"components": None, "remove_unassigned": None, "peer_addresses": None},
+            task_vars=variables([]),
+            templar=Templar(),
+            execute=someone_else_closes_135_first,
+        )
+    finally:
+        remote.display.warning = original  # type: ignore[method-assign]
+    assert not result.get("failed"), result
+    assert any("Domain 135/TCP" in w and "left as they are" in w for w in warned), warned

@@ -321,3 +321,45 @@ def test_a_converged_collocated_host_with_adjacent_scopes_plans_nothing() -> Non
     shared = {e.remote_addresses for e in on_host if "Monitoring, Archiving" in e.name}
     assert shared == {"10.0.0.0/255.255.255.0"}
     assert not plan(req, on_host).changed
+
+
+def _converged(req: _host.HostRequest) -> list[_wire.OpenPort]:
+    return [held(e.key, e.name, remote_addresses=e.scope.text(), scope=2) for e in plan(req).wanted]
+
+
+def test_without_decommission_a_shared_entry_keeps_what_it_serves_the_component_gone() -> None:
+    both = request(
+        ["ocs_archiving", "ocs_monitoring"],
+        ocs_archiving_remote_addresses=["10.0.0.0/25"],
+        ocs_monitoring_remote_addresses=["10.0.1.0/25"],
+    )
+    on_host = _converged(both)
+    monitoring = request(["ocs_monitoring"], ocs_monitoring_remote_addresses=["10.0.1.0/25"])
+    found = plan(monitoring, on_host, remove_unassigned=False)
+    assert not found.changed, "Archiving's peers keep their access, its label its place"
+    shared = [e for e in found.wanted if e.key == (DOMAIN, 135, TCP)]
+    assert [(e.name, e.scope.text()) for e in shared] == [
+        (
+            "[ocs.firewall] Monitoring, Archiving: 135/TCP",
+            "10.0.0.0/255.255.255.128,10.0.1.0/255.255.255.128",
+        )
+    ]
+    # Monitoring held but absent: the shared entries still serve Archiving, so they stay;
+    # Monitoring's own (5069/TCP) goes.
+    absent = request(["ocs_monitoring"], ocs_monitoring_state="absent")
+    found = plan(absent, on_host, remove_unassigned=False)
+    assert {(c.profile, c.port) for c in found.closes} == {(DOMAIN, 5069), (STANDARD, 5069)}
+    shared_keys = {e.key for e in on_host if "Monitoring, Archiving" in e.name}
+    assert {e.key for e in found.kept} == shared_keys
+    # Decommissioning on, the same host narrows them to Monitoring (renamed in place).
+    narrowed = plan(monitoring, on_host)
+    assert not narrowed.closes and len(narrowed.updated) == 2 * 7
+    assert {e.name for _h, e in narrowed.updated} >= {"[ocs.firewall] Monitoring: 135/TCP"}
+
+
+def test_unicode_digits_in_an_adopted_port_are_a_problem_not_a_crash() -> None:
+    found, problems = _host.host_request(
+        ["ocs_front_end"], {"ocs_firewall_legacy_adopt": ["5061\u00b2/tcp", "\u0665\u0660/udp"]}
+    )
+    assert found is None and len(problems) == 2
+    assert all("ocs_firewall_legacy_adopt" in p for p in problems)
