@@ -13,8 +13,8 @@ import dataclasses
 import functools
 import os
 import traceback
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure
 from ansible.plugins.action import ActionBase
@@ -137,6 +137,20 @@ def lost_connection_message(plans: Sequence[GroupPlan], exc: BaseException) -> s
     )
 
 
+def legacy_lost_connection_message(
+    opens: Sequence[_wire.Open], closes: Sequence[_wire.Close], exc: BaseException
+) -> str:
+    """:func:`lost_connection_message` for a 2003 host, whose change is entries."""
+    return (
+        f"The connection to the host failed while it was changing its firewall entries "
+        f"({type(exc).__name__}: {exc}). The change may have been applied in full, in part "
+        f"or not at all (open {len(opens)}, close {len(closes)} entries); the host opens "
+        "entries before it closes any, so every port that stays wanted is still open. "
+        "Run the task again once the host is reachable: it reads the entries first and "
+        "completes the change."
+    )
+
+
 def _sections(plans: Sequence[GroupPlan]) -> list[_wire.Section]:
     return [
         _wire.Section(plan.group, plan.retire, tuple(_rules.to_windows(r) for r in plan.adds))
@@ -151,6 +165,11 @@ def _legacy_key(change: _wire.PortChange) -> str:
 
 def _keys(changes: Sequence[_wire.Change]) -> list[tuple[str, str]]:
     return [(_rules.name_key(c.group), _rules.name_key(c.name)) for c in changes]
+
+
+# One request's part of an apply: a 2008 host's group sections, or a 2003 host's opens and
+# closes.
+_Batch = TypeVar("_Batch")
 
 
 class HintedConnectionFailure(AnsibleConnectionFailure):
@@ -343,14 +362,24 @@ class RemoteFirewall:
             )
         except _wire.WireError as exc:
             raise _rules.RuleError(str(exc)) from None
+        self._in_order(
+            batches,
+            lambda batch: self._apply_batch(plans, batch),
+            ": they only added rules, or replaced them",
+        )
+
+    @staticmethod
+    def _in_order(batches: Sequence[_Batch], apply: Callable[[_Batch], None], done: str) -> None:
+        """Send ``batches`` one after the other; a failure says how many went before it
+        (``done``: what those could have changed)."""
         for number, batch in enumerate(batches):
             try:
-                self._apply_batch(plans, batch)
+                apply(batch)
             except RemoteError as exc:
                 if number:
                     exc.message += (
                         f" (request {number + 1} of {len(batches)}; the {number} before it "
-                        "were applied: they only added rules, or replaced them)"
+                        f"were applied{done})"
                     )
                     exc.result["msg"] = exc.message
                 raise
@@ -367,17 +396,7 @@ class RemoteFirewall:
             )
         except _wire.WireError as exc:
             raise _rules.RuleError(str(exc)) from None
-        for number, (batch_opens, batch_closes) in enumerate(batches):
-            try:
-                self._apply_legacy_batch(batch_opens, batch_closes)
-            except RemoteError as exc:
-                if number:
-                    exc.message += (
-                        f" (request {number + 1} of {len(batches)}; the {number} before it "
-                        "were applied)"
-                    )
-                    exc.result["msg"] = exc.message
-                raise
+        self._in_order(batches, lambda batch: self._apply_legacy_batch(*batch), "")
 
     def _apply_legacy_batch(
         self, opens: Sequence[_wire.Open], closes: Sequence[_wire.Close]
@@ -387,7 +406,9 @@ class RemoteFirewall:
         try:
             res = self._execute(request, summary)
         except Exception as exc:
-            res = self._after_legacy_send_failure(request, opens, closes, exc)
+            res = self._after_send_failure(
+                request, exc, legacy_lost_connection_message(opens, closes, exc)
+            )
         reply = self._decode(res)
         try:
             self._check(reply, res, "Changing the Windows Firewall entries")
@@ -425,34 +446,9 @@ class RemoteFirewall:
                 {**_outputs(res), "changed": True},
             )
 
-    def _after_legacy_send_failure(
-        self,
-        request: str,
-        opens: Sequence[_wire.Open],
-        closes: Sequence[_wire.Close],
-        exc: Exception,
-    ) -> dict[str, Any]:
-        """:meth:`_after_send_failure` for a 2003 apply (its plan says entries, not groups)."""
-        text = str(exc)
-        if _platform.is_send_failure(text):
-            return self._after_send_failure([], request, exc)
-        hint = _platform.connection_hint(text)
-        message = (
-            f"The connection to the host failed while it was changing its firewall entries "
-            f"({type(exc).__name__}: {exc}). The change may have been applied in full, in part "
-            f"or not at all (open {len(opens)}, close {len(closes)} entries); the host opens "
-            "entries before it closes any, so every port that stays wanted is still open. "
-            "Run the task again once the host is reachable: it reads the entries first and "
-            "completes the change."
-        )
-        if hint and not isinstance(exc, HintedConnectionFailure):
-            message = f"{message} {hint}"
-        raise RemoteError(message, {"changed": True, "exception": traceback.format_exc()}) from exc
-
-    def _after_send_failure(
-        self, plans: Sequence[GroupPlan], request: str, exc: Exception
-    ) -> dict[str, Any]:
-        """What an apply whose command raised did; raises unless the host's reply is known.
+    def _after_send_failure(self, request: str, exc: Exception, lost: str) -> dict[str, Any]:
+        """What an apply whose command raised did; raises unless the host's reply is known
+        (``lost``: what to say when the connection broke while the host was changing).
 
         ansible-core's winrm plugin raises "winrm send_input failed" with the command's
         stdout when stdin could not be sent: an empty stdout means the script never ran
@@ -476,7 +472,7 @@ class RemoteFirewall:
             # The script ran to its end: judge its reply as if the command had returned.
             return {"rc": 0 if reply.done and reply.error is None else 2, "stdout": stdout}
         hint = _platform.connection_hint(text)
-        message = lost_connection_message(plans, exc)
+        message = lost
         # _execute may have put the hint into the exception already.
         if hint and not isinstance(exc, HintedConnectionFailure):
             message = f"{message} {hint}"
@@ -496,7 +492,7 @@ class RemoteFirewall:
         # be sent, pywinrm its WinRMTransportError; psrp and ssh have their own. Task
         # timeouts and interrupts are BaseException and pass.
         except Exception as exc:
-            res = self._after_send_failure(plans, request, exc)
+            res = self._after_send_failure(request, exc, lost_connection_message(plans, exc))
         reply = self._decode(res)
         try:
             self._check(reply, res, "Changing the Windows Firewall rules")

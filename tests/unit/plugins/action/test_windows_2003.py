@@ -326,3 +326,20 @@ def test_an_entry_gone_between_the_read_and_the_apply_is_said_and_left() -> None
         remote.display.warning = original  # type: ignore[method-assign]
     assert not result.get("failed"), result
     assert any("Domain 135/TCP" in w and "left as they are" in w for w in warned), warned
+
+
+def test_a_connection_lost_during_a_2003_apply_says_what_may_have_happened() -> None:
+    host = LabHost(os_version="5.2")
+    host.lose_apply = ("after", ConnectionResetError("connection reset by peer"))
+    result, _warnings = converge(host, ["ocs_front_end"])
+    assert result["failed"] and result["changed"]
+    assert result["msg"].startswith(
+        "The connection to the host failed while it was changing its firewall entries "
+        "(ConnectionResetError: connection reset by peer)."
+    )
+    assert "(open 30, close 0 entries)" in result["msg"]
+    assert "every port that stays wanted is still open" in result["msg"]
+    # The host did run it: the next run finds it in sync.
+    host.lose_apply = None
+    again, _warnings = converge(host, ["ocs_front_end"])
+    assert not again.get("failed") and not again["changed"]
