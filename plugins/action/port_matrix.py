@@ -7,40 +7,28 @@ import os
 import tempfile
 from typing import Any
 
-from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _matrix, _tables
+from ansible_collections.ocs.firewall.plugins.plugin_utils import (
+    _action,
+    _catalogue,
+    _matrix,
+    _tables,
+)
 
 # Parsed once in the controller's main process (see win_ocs_firewall).
 _catalogue.components()
 
 
-class ActionModule(ActionBase):
+class ActionModule(_action.TaskAction):
     """The flows of the inventory's OCS servers, worked out on the controller; no host is
     contacted."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
+    ARGUMENT_SPEC = {
+        "hosts": {"type": "list", "elements": "str"},
+        "vips": {"type": "raw"},
+        "dest": {"type": "path"},
+    }
 
-    def run(
-        self, tmp: str | None = None, task_vars: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        self._supports_check_mode = True
-        self._supports_async = False
-        result: dict[str, Any] = super().run(tmp, task_vars)
-        task_vars = task_vars or {}
-        try:
-            args = self.validate_argument_spec(
-                argument_spec={
-                    "hosts": {"type": "list", "elements": "str"},
-                    "vips": {"type": "raw"},
-                    "dest": {"type": "path"},
-                }
-            )[1]
-        except AnsibleActionFail as exc:
-            result.update(exc.result)
-            return result
+    def run_task(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         vips, name = args["vips"], "vips"
         if vips is None:
             name = _matrix.VIPS_VARIABLE
@@ -49,19 +37,17 @@ class ActionModule(ActionBase):
         try:
             found = _matrix.matrix(groups, task_vars["hostvars"], args["hosts"], vips, name)
         except _matrix.MatrixError as exc:
-            result.update(failed=True, msg=str(exc), problems=exc.problems)
-            return result
-        changed = False
+            return {"failed": True, "msg": str(exc), "problems": exc.problems}
+        result: dict[str, Any] = {"changed": False}
         if args["dest"]:
             try:
-                changed, files = write_tables(found, args["dest"])
+                result["changed"], result["files"] = write_tables(found, args["dest"])
             except (OSError, UnicodeError) as exc:
-                result.update(
-                    failed=True, msg=f"dest: cannot write the tables into {args['dest']!r} ({exc})"
-                )
-                return result
-            result["files"] = files
-        result.update(changed=changed, **found)
+                return {
+                    "failed": True,
+                    "msg": f"dest: cannot write the tables into {args['dest']!r} ({exc})",
+                }
+        result.update(found)
         return result
 
 

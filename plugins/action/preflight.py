@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.ocs.firewall.plugins.plugin_utils import (
+    _action,
     _catalogue,
     _host,
     _scope,
@@ -19,26 +17,12 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
 _catalogue.components()
 
 
-class ActionModule(ActionBase):
+class ActionModule(_action.TaskAction):
     """Check the OCS firewall variables of many hosts on the controller; contact none."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = False
+    ARGUMENT_SPEC = {"hosts": {"type": "list", "elements": "str"}}
 
-    def run(
-        self, tmp: str | None = None, task_vars: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        self._supports_check_mode = True
-        self._supports_async = False
-        result: dict[str, Any] = super().run(tmp, task_vars)
-        task_vars = task_vars or {}
-        try:
-            args = self.validate_argument_spec(
-                argument_spec={"hosts": {"type": "list", "elements": "str"}}
-            )[1]
-        except AnsibleActionFail as exc:
-            result.update(exc.result)
-            return result
+    def run_task(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         hosts = args["hosts"]
         if hosts is None:
             hosts = list(task_vars.get("ansible_play_hosts_all", []))
@@ -64,7 +48,12 @@ class ActionModule(ActionBase):
                 scoped = scoped or request.scope == "inventory"
         # The peers' addresses, worked out once here for every host's task to reuse.
         book = inventory.book() if scoped and not problems else {}
-        result.update(changed=False, problems=problems, components=components, address_book=book)
+        result: dict[str, Any] = {
+            "changed": False,
+            "problems": problems,
+            "components": components,
+            "address_book": book,
+        }
         if problems:
             count = sum(len(p) for p in problems.values())
             lines = [f"{host}: {p}" for host, found in problems.items() for p in found]

@@ -16,11 +16,11 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure
-from ansible.plugins.action import ActionBase
+from ansible.errors import AnsibleConnectionFailure
 from ansible.utils.display import Display
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import (
+    _action,
     _legacy,
     _ownership,
     _platform,
@@ -528,46 +528,32 @@ class RemoteFirewall:
             )
 
 
-class FirewallAction(ActionBase):
-    """The ``run`` the collection's action plugins share.
+class FirewallAction(_action.TaskAction):
+    """The ``run_task`` the collection's host-facing action plugins share.
 
-    It validates the task's arguments against ``ARGUMENT_SPEC`` and hands them to
-    :meth:`run_firewall` with the host's firewall; a bad argument, a bad value
-    (:class:`~._rules.RuleError`) or a host failure (:class:`RemoteError`) becomes a failed
-    result. ``run_firewall`` checks its values before its first call to the firewall, so
-    bad input never reaches a host.
+    It hands the validated arguments to :meth:`run_firewall` with the host's firewall; a
+    bad value (:class:`~._rules.RuleError`, named after the host) or a host failure
+    (:class:`RemoteError`) becomes a failed result. ``run_firewall`` checks its values
+    before its first call to the firewall, so bad input never reaches a host.
     """
 
-    TRANSFERS_FILES = False
     _requires_connection = True
-    ARGUMENT_SPEC: dict[str, dict[str, Any]] = {}
 
-    def run(
-        self, tmp: str | None = None, task_vars: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        self._supports_check_mode = True
-        self._supports_async = False
-        result: dict[str, Any] = super().run(tmp, task_vars)
-        del tmp
-        task_vars = task_vars or {}
+    def run_task(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         try:
-            args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)[1]
             problem = _platform.connection_problem(getattr(self._connection, "transport", None))
             if problem:
                 raise _rules.RuleError(problem)
             firewall = RemoteFirewall(self, self._max_envelope_kb(task_vars))
-            result.update(self.run_firewall(args, firewall, task_vars))
-        except AnsibleActionFail as exc:
-            result.update(exc.result)
+            return self.run_firewall(args, firewall, task_vars)
         except _rules.RuleError as exc:
             message = str(exc)
             host = task_vars.get("inventory_hostname")
             if host and not message.startswith(f"{host}: "):
                 message = f"{host}: {message}"
-            result.update(failed=True, msg=message)
+            return {"failed": True, "msg": message}
         except RemoteError as exc:
-            result.update(exc.result)
-        return result
+            return exc.result
 
     def _max_envelope_kb(self, task_vars: dict[str, Any]) -> int:
         name = _platform.MAX_ENVELOPE_VARIABLE
