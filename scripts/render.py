@@ -88,6 +88,8 @@ def _option(settings: Any, component: Any, setting: str) -> dict[str, Any]:
         )
     elif kind == "bool":
         option.update(type="bool", default=default)
+    elif kind == "pool_name":
+        option.update(type="str")
     else:
         option.update(type="list", elements="str", default=[])
     return option
@@ -246,15 +248,17 @@ What `playbooks/site.yml` (`ocs.firewall.site` once installed) imports:
     tasks_from: converge
 ```
 
-The same two tasks as `main` (the preflight, tagged `preflight` and `always`, then the
-apply, tagged `apply`), without the argument-spec check `main` starts with: the preflight
-task already checks every variable of every host of the play at once, so the per-host
-check would only repeat part of it, one task round later. `converge` is deliberately not
-declared in `meta/argument_specs.yml`: ansible-core starts every entry point declared
-there with an argument validation task for each host, which is what `converge` exists to
-leave out. So `ansible-doc -t role ocs.firewall.server` lists `main` only, and this README
-is where `converge` is documented. It takes the same variables as `main`. The role's other
-task files are internal.
+The same tasks as `main` (the preflight, tagged `preflight` and `always`; then the plan,
+the removal guard and the apply, tagged `apply`), without the argument-spec check `main`
+starts with: the preflight task already checks every variable of every host of the play
+at once, so the per-host check would only repeat part of it, one task round later.
+`site.yml` imports its three parts (`tasks_from: plan`, `guard`, `apply`) itself, to end
+the hosts in sync between them, and, in check mode, every host after the guard.
+`converge` is deliberately not declared in `meta/argument_specs.yml`: ansible-core starts
+every entry point declared there with an argument validation task for each host, which
+is what `converge` exists to leave out. So `ansible-doc -t role ocs.firewall.server`
+lists `main` only, and this README is where `converge` is documented. It takes the same
+variables as `main`. The role's other task files are its parts.
 
 ## Registered variables
 
@@ -265,8 +269,10 @@ Both entry points register, for every host of the play:
   are fine), `address_book` (with `ocs_firewall_scope: inventory`, the addresses each peer
   is seen at, which the apply task reads) and `problems` (empty when all is well).
 - `ocs_firewall_result`: the host's result of the `ocs.firewall.win_ocs_firewall` module:
-  `msg`, `summary`, `groups` and `rules`. `playbooks/site.yml` ends with a table of every
-  host's changes read from it with the `ocs.firewall.change_summary` filter.
+  `msg`, `summary`, `groups`, `rules`, `removals`, `in_sync` and `pending`; the plan
+  stage's first (with the read its apply stage takes), then, on a host with changes, the
+  apply stage's over it. `playbooks/site.yml` ends with a table of every host's changes
+  read from it with the `ocs.firewall.change_summary` filter.
 """
 
 _SPEC_AUTHOR = re.compile(r"(?m)^(?P<indent> +)author:\n(?:(?P=indent)  - .*\n)+")

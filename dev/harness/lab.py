@@ -103,14 +103,18 @@ class Lab:
         ``groups`` is ``{group: {host: vars or None}}``; every lab host is in the
         inventory (hosts no group names are under ``all``), so a host can leave every
         ``ocs_<component>`` group and still be reached. This is how a test takes a
-        component off a host, as a user does by editing the inventory.
+        component off a host, as a user does by editing the inventory. The lab's own
+        variables (``ocs_lab_*``) are left out, as from the inventory the lab writes.
         """
         connections = self.connection_vars()
         placed: set[str] = set()
         children: dict[str, Any] = {}
         for group, members in groups.items():
             children[group] = {
-                "hosts": {h: {**connections[h], **(hv or {})} for h, hv in members.items()}
+                "hosts": {
+                    h: {**connections[h], **lab_inventory.without_lab_vars(hv or {})}
+                    for h, hv in members.items()
+                }
             }
             placed.update(members)
         inventory: dict[str, Any] = {"all": {"children": children}}

@@ -26,6 +26,14 @@ from typing import Any
 from harness import CALLBACK_DIR, REPO_ROOT
 from harness.recap import parse_recap
 
+# The ocs.firewall.server role's two tasks that register a host's ocs_firewall_result: the
+# plan stage on every host, then the apply stage on the hosts that have changes to make
+# (roles/server/tasks/). A host's last result among them is its outcome, as site.yml's
+# closing table reads it.
+PLAN_TASK = "Read the host's firewall and plan every change of its components"
+APPLY_TASK = "Windows Firewall rules of every OCS component of the host"
+SITE_TASKS = (PLAN_TASK, APPLY_TASK)
+
 
 @dataclass
 class PlaybookRun:
@@ -77,6 +85,12 @@ class PlaybookRun:
     def results(self, task: str) -> dict[str, dict[str, Any]]:
         """``{host: record}`` for the task named ``task`` (the last result of each host)."""
         return {r["host"]: r for r in self.records_of(task)}
+
+    def host_results(self) -> dict[str, dict[str, Any]]:
+        """``{host: record}``: each host's last result of the server role's plan or apply
+        task (its ``ocs_firewall_result``): the plan's for a host in sync or in check mode,
+        the apply's for a host it changed."""
+        return {r["host"]: r for r in self.records if r["task"].endswith(SITE_TASKS)}
 
     def statuses(self, task: str) -> dict[str, str]:
         return {host: r["status"] for host, r in self.results(task).items()}

@@ -9,12 +9,15 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
     _action,
     _catalogue,
     _host,
+    _preflight,
     _scope,
-    _settings,
 )
 
 # Parsed once in the controller's main process (see win_ocs_firewall).
 _catalogue.components()
+
+# Where the problems of the play's own variables (not any host's) are filed.
+PLAY_VARS = "(play vars)"
 
 
 class ActionModule(_action.TaskAction):
@@ -27,25 +30,39 @@ class ActionModule(_action.TaskAction):
         if hosts is None:
             hosts = list(task_vars.get("ansible_play_hosts_all", []))
         hostvars = task_vars["hostvars"]
+        groups = task_vars.get("groups", {})
         # One view of the inventory for every host: each peer's address is worked out once.
-        inventory = _scope.Inventory(task_vars.get("groups", {}), hostvars, checked=hosts)
-        problems: dict[str, list[str]] = {}
+        inventory = _scope.Inventory(groups, hostvars, checked=hosts)
+        # The whole inventory's groups (a host only in a misspelt group is in no play), and
+        # each play host's own.
+        members = {g: list(h) for g, h in groups.items()}
+        for host in hosts:
+            for group in hostvars[host].get("group_names", ()):
+                if host not in members.setdefault(group, []):
+                    members[group].append(host)
+        problems: dict[str, list[str]] = _preflight.group_problems(members, hostvars)
+        for host, found in _preflight.pool_problems(groups, hostvars).items():
+            problems.setdefault(host, []).extend(found)
         components: dict[str, list[str]] = {}
         scoped = False
         for host in hosts:
             variables = hostvars[host]
-            group_names = list(variables["group_names"])
-            for group, meant in _settings.misspelt_groups(group_names):
-                self._display.warning(
-                    f"{host} is in the inventory group {group}, which names no OCS component; "
-                    f"did you mean {meant}? The host gets no rules from it"
-                )
-            request, found = _host.host_request(group_names, variables, inventory=inventory)
-            if request is None:
+            found = _preflight.variable_problems(variables)
+            request, more = _host.host_request(
+                list(variables["group_names"]), variables, inventory=inventory
+            )
+            found = list(dict.fromkeys([*problems.get(host, []), *more, *found]))
+            if found:
                 problems[host] = found
-            else:
+            elif request is not None:
                 components[host] = [s.component.key for s in request.settings]
                 scoped = scoped or request.scope == "inventory"
+        # The play's (and roles') own variables: in the task's, not in its host's.
+        own = set(hostvars.get(task_vars.get("inventory_hostname"), {}))
+        play_vars = [n for n in task_vars if isinstance(n, str) and n not in own]
+        found = _preflight.variable_problems(task_vars, play_vars, connection=False)
+        if found:
+            problems[PLAY_VARS] = found
         # The peers' addresses, worked out once here for every host's task to reuse.
         book = inventory.book() if scoped and not problems else {}
         result: dict[str, Any] = {

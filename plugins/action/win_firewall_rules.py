@@ -58,6 +58,7 @@ class ActionModule(_remote.FirewallAction):
                 {"changed": False},
             )
         in_group = [h for h in host_rules if _rules.same_name(h.group, group)]
+        _not_the_catalogues(group, desired, in_group)
         plan = _plan.plan_group(group, desired, in_group, purge=purge, state=state)
         firewall.check_supported(plan.adds)
         if plan.changed and not self._task.check_mode:
@@ -73,8 +74,30 @@ class ActionModule(_remote.FirewallAction):
             "updated": list(plan.updated),
             "removed": list(plan.removed),
             "foreign": [h.to_dict() for h in plan.foreign],
+            "others": [h.to_dict() for h in plan.others],
             "rules": [rule.to_dict() for rule in plan.after],
         }
         if self._task.diff:
             result["diff"] = _review.diff(host, [plan], check_mode=check_mode)
         return result
+
+
+def _not_the_catalogues(
+    group: str, desired: list[_rules.Rule], in_group: list[_rules.HostRule]
+) -> None:
+    """A rule the task would write may not take the name of one that win_ocs_firewall
+    built from the catalogue in the group: those are its, and this task leaves them."""
+    built = {
+        _rules.name_key(h.rule.name): h
+        for h in in_group
+        if _ownership.owner_of(h.rule.description) == _ownership.CATALOGUE
+    }
+    for index, rule in enumerate(desired):
+        held = built.get(_rules.name_key(rule.name))
+        if held is not None:
+            entry = _ownership.entry_of(held.rule.description)
+            raise _rules.RuleError(
+                f"rules[{index}].name: {rule.name!r} is the name of a rule of group {group!r} "
+                f"that ocs.firewall.win_ocs_firewall built from the catalogue (entry {entry}); "
+                "this module never changes those: give the rule another name"
+            )

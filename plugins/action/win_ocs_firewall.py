@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -12,7 +13,10 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
     _legacy,
     _platform,
     _remote,
+    _removals,
     _review,
+    _rules,
+    _variables,
 )
 
 # The linear strategy imports this class in the controller's main process before it
@@ -20,6 +24,10 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
 # and indexed, instead of each parsing the YAML again.
 for _key in _catalogue.server_components():
     _catalogue.server_entries(_key)
+
+# converge: read, plan and apply in one task. plan: read and plan, change nothing (the
+# result carries the read for the apply stage). apply: apply the plan a plan stage made.
+STAGES = ("converge", "plan", "apply")
 
 
 class TaskVariables(Mapping[str, Any]):
@@ -42,37 +50,99 @@ class TaskVariables(Mapping[str, Any]):
         return name in self._variables
 
 
+@dataclasses.dataclass
+class _Planned:
+    """One host's plan, whatever its Windows: the task result it makes, and its removals."""
+
+    changed: bool
+    result: dict[str, Any]
+    removals: list[_removals.Removal]
+    apply: Any  # a callable that applies the plan to the host
+
+
 class ActionModule(_remote.FirewallAction):
     ARGUMENT_SPEC = {
         "components": {"type": "raw"},
         "remove_unassigned": {"type": "bool"},
         "peer_addresses": {"type": "dict"},
+        "stage": {"type": "str", "choices": list(STAGES), "default": "converge"},
+        "plan": {"type": "dict"},
     }
 
     def run_firewall(
         self, args: dict[str, Any], firewall: _remote.RemoteFirewall, task_vars: dict[str, Any]
     ) -> dict[str, Any]:
         host = str(task_vars.get("inventory_hostname", "the host"))
+        stage = args["stage"]
+        if (stage == "apply") != (args["plan"] is not None):
+            raise _rules.RuleError(
+                'plan: the apply stage takes the result of the plan stage (plan: "{{ '
+                f'{_variables.RESULT} }}}}"), and only it does'
+            )
+        variables = TaskVariables(task_vars, self._templar)
         # Every problem is raised, naming the host, before anything is sent to it.
         request = _host.task_request(
             task_vars,
-            TaskVariables(task_vars, self._templar),
+            variables,
             components=args["components"],
             remove_unassigned=args["remove_unassigned"],
             peer_addresses=args["peer_addresses"],
         )
+        check_mode = bool(self._task.check_mode)
+        # The guard's own values too, before the host is contacted.
+        guard = _guard(variables) if stage == "converge" else None
+        groups = request.groups_to_read()
+        if stage == "apply":
+            host_rules = firewall.restore(_plan_read(args["plan"]))[0]
+        else:
+            host_rules = firewall.read(groups, marked=request.remove_unassigned)[0]
+        # The plan stage has warned already; the apply stage plans again without a word.
+        quiet = stage == "apply"
+        planned = self._plan(host, request, firewall, host_rules, check_mode, quiet)
+        result = planned.result
+        result["removals"] = [r.to_dict() for r in planned.removals]
+        result["in_sync"] = not planned.changed
+        if stage == "plan":
+            # Nothing changes in this stage: the apply stage does, and shows the diff then
+            # (in check mode there is no apply stage: this one is the result).
+            if not check_mode:
+                result.pop("diff", None)
+            result["changed"] = planned.changed and check_mode
+            result["pending"] = planned.changed and not check_mode
+            result["read"] = firewall.reply_text
+            return result
+        if guard is None:
+            _same_removals(args["plan"], planned.removals)
+        else:
+            verdict = _removals.judge({host: planned.removals}, *guard)
+            if verdict.waits and not check_mode:
+                return {
+                    **result,
+                    "changed": False,
+                    "failed": True,
+                    "msg": f"{host}: {verdict.message()}",
+                }
+        if planned.changed and not check_mode:
+            planned.apply()
+        result["pending"] = False
+        return result
 
-        host_rules = firewall.read(request.groups_to_read(), marked=request.remove_unassigned)[0]
+    def _plan(
+        self,
+        host: str,
+        request: _host.HostRequest,
+        firewall: _remote.RemoteFirewall,
+        host_rules: list[_rules.HostRule],
+        check_mode: bool,
+        quiet: bool,
+    ) -> _Planned:
         if firewall.legacy is not None:
-            return self._run_legacy(host, request, firewall, firewall.legacy)
+            return self._plan_legacy(host, request, firewall, firewall.legacy, check_mode, quiet)
         plans = _host.plan_host(request, host_rules)
         firewall.check_supported([rule for plan in plans for rule in plan.adds])
+        if not quiet:
+            self.warn_foreign(plans)
         changed = any(p.changed for p in plans)
-        if changed and not self._task.check_mode:
-            firewall.apply(plans)
-        self.warn_foreign(plans)
-
-        check_mode = bool(self._task.check_mode)
         result: dict[str, Any] = {
             "changed": changed,
             "msg": _review.summary_line(host, plans, check_mode=check_mode),
@@ -82,15 +152,17 @@ class ActionModule(_remote.FirewallAction):
         }
         if self._task.diff:
             result["diff"] = _review.diff(host, plans, check_mode=check_mode)
-        return result
+        return _Planned(changed, result, _removals.of_plans(plans), lambda: firewall.apply(plans))
 
-    def _run_legacy(
+    def _plan_legacy(
         self,
         host: str,
         request: _host.HostRequest,
         firewall: _remote.RemoteFirewall,
         read: _remote.LegacyRead,
-    ) -> dict[str, Any]:
+        check_mode: bool,
+        quiet: bool,
+    ) -> _Planned:
         """A Windows Server 2003 host: its entries, in the reduced mode (:mod:`._legacy`)."""
         plan = _legacy.plan(
             request.settings,
@@ -99,10 +171,7 @@ class ActionModule(_remote.FirewallAction):
             options=request.legacy,
             remove_unassigned=request.remove_unassigned,
         )
-        check_mode = bool(self._task.check_mode)
-        if plan.changed and not check_mode:
-            firewall.apply_legacy(plan.opens, plan.closes)
-        for conflict in plan.conflicts:
+        for conflict in () if quiet else plan.conflicts:
             self._display.warning(f"{self._task.get_name()}: {conflict.message()}")
         label = _platform.os_label(firewall.host.os_version) if firewall.host else ""
         result: dict[str, Any] = {
@@ -122,4 +191,47 @@ class ActionModule(_remote.FirewallAction):
         }
         if self._task.diff:
             result["diff"] = _review.legacy_diff(host, plan, check_mode=check_mode)
-        return result
+        labels = {c.key: c.label for c in _catalogue.server_components().values()}
+        return _Planned(
+            plan.changed,
+            result,
+            _removals.of_legacy(plan, labels),
+            lambda: firewall.apply_legacy(plan.opens, plan.closes),
+        )
+
+
+def _plan_read(plan: Mapping[str, Any]) -> str:
+    """The read a plan stage's result carries."""
+    text = plan.get("read")
+    if not isinstance(text, str) or not text:
+        raise _rules.RuleError(
+            "plan: it is not the result of this module's plan stage for this host (it "
+            "carries no read); register the plan stage's result and pass it whole"
+        )
+    return text
+
+
+def _same_removals(plan: Mapping[str, Any], removals: list[_removals.Removal]) -> None:
+    """The apply stage removes exactly what its plan stage said (and the guard judged)."""
+    try:
+        planned = [_removals.Removal.from_dict(r) for r in plan.get("removals") or []]
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise _rules.RuleError(f"plan: its removals cannot be read ({exc})") from None
+    if planned != removals:
+        raise _rules.RuleError(
+            "plan: planned again from the same read, the removals differ from what the plan "
+            "stage reported (the variables changed between the stages?); nothing was "
+            "changed: run the play again"
+        )
+
+
+def _guard(variables: Mapping[str, Any]) -> tuple[int, bool]:
+    """``(max_removals, confirmed)`` from the run's variables (the preflight checked them;
+    a task run without it gets the same refusal here, before the host is changed)."""
+    names = (_variables.MAX_REMOVALS, _variables.CONFIRM_REMOVALS)
+    limit, confirmed, problems = _removals.options(
+        {n: variables[n] for n in names if n in variables}
+    )
+    if problems:
+        raise _rules.RuleError("; ".join(problems))
+    return limit, confirmed

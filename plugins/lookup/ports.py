@@ -124,7 +124,7 @@ EXAMPLES = r"""
 
 - name: The published table as it stands, with no correction applied and no extras
   ansible.builtin.set_fact:
-    ocs_published_table: "{{ query('ocs.firewall.ports', seed_only=true, as_published=true) }}"
+    published_table: "{{ query('ocs.firewall.ports', seed_only=true, as_published=true) }}"
 
 - name: Where the published table was corrected, and on whose authority
   ansible.builtin.debug:
@@ -278,6 +278,19 @@ _raw:
       type: str
       sample: null
       version_added: 0.2.0
+    pool_scope:
+      description:
+        - >-
+          Server entries only: how the estate's pools (C(ocs_pool)) limit the peers that
+          are servers, peer by peer - V(same) (only the servers of the host's own pool:
+          flows inside a pool), V(served) (only those of the pools the host serves, the
+          setting C(ocs_<component>_pools) of an Archiving, Monitoring or Edge Server; a
+          Mediation Server counts in its next hop's pool), V(next_hop) (only the Mediation
+          Servers whose C(ocs_mediation_next_hop_pool) is the host's pool, inbound). A peer
+          not named is every server of its component, in any pool. Empty for most entries.
+      type: dict
+      sample: {front_end: same}
+      version_added: 0.3.0
 """
 
 from collections.abc import Mapping, Sequence

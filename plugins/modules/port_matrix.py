@@ -62,6 +62,8 @@ options:
         C((set ocs_firewall_vips.front_end)); a value that is not an IP address is an
         error, reported before anything is returned."
       - Defaults to the variable C(ocs_firewall_vips).
+      - With pools (C(ocs_pool)), a pool's load balancer takes the C(ocs_firewall_vips)
+        its servers give (the pool's group vars; they must agree), else this value.
     type: raw
   dest:
     description:
@@ -150,9 +152,11 @@ boundaries:
 load_balancers:
   description:
     - The load balancer rules, a table as each of C(boundaries); a row per catalogue load
-      balancer row and transport, with C(load_balancer), C(balances), C(interface),
-      C(vip), C(members) (host and address), C(ports), C(transport), C(direction),
-      C(purpose) and C(catalogue_id).
+      balancer row, pool and transport, with C(load_balancer), C(pool) (empty when the
+      estate names no pool), C(balances), C(interface), C(vip), C(members) (host and
+      address), C(ports), C(transport), C(direction), C(purpose) and C(catalogue_id).
+    - With pools, each pool of more than one server has its own rows, members and
+      virtual IP; a pool of one server (a Standard Edition server) has no load balancer.
   returned: success
   type: dict
 clients:

@@ -15,6 +15,20 @@ description:
   - Every problem of every host is reported in one run, each naming the host, the
     variable and the value. Use it with C(run_once), as C(playbooks/site.yml) does, so
     that a wrong value anywhere stops the play before any host is touched.
+  - B(The inventory is questioned before it is acted on.) Every inventory group whose name
+    starts with C(ocs_) must be a component group or C(ocs_servers) (or listed in
+    C(ocs_firewall_other_groups)); every C(ocs_*) variable of a host, whatever level set
+    it, must be the collection's (or listed in C(ocs_firewall_other_variables)); each
+    other one is a problem naming the nearest known name. Every known variable's value
+    is checked on every host, whether or not the host holds the component it is about,
+    and so is C(ansible_connection). The play's own C(ocs_*) variables are checked too
+    (filed under C((play vars))).
+  - An Edge without its internal and external addresses is a problem (its internal-only
+    ports would open on its Internet side too), unless C(ocs_edge_unbound) is true.
+  - The pools (C(ocs_pool)) must hold together - once one server names its pool every
+    server of a pool component must; pools served (C(ocs_<component>_pools)) and next
+    hops (C(ocs_mediation_next_hop_pool)) must name pools of the inventory; a pool of one
+    Front End Server may not admit another pool's load balancer.
 options:
   hosts:
     description:

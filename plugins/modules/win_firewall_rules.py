@@ -10,8 +10,14 @@ version_added: 0.1.0
 description:
   - Makes the rules of one Windows Firewall rule group (the C(Grouping) of each rule) match
     a list, and by default removes the group's rules that are not listed.
-  - The collection owns its groups. Rules outside O(group) are never changed, even when
-    they have the same name as a rule of the group.
+  - Rules outside O(group) are never changed, even when they have the same name as a rule
+    of the group. Inside it, only the rules a task of this module wrote (their description
+    ends with C([ocs.firewall])) are ever replaced or removed - O(purge) included. Rules the
+    collection did not make stay as they are, and so do the rules
+    M(ocs.firewall.win_ocs_firewall) built from the catalogue (C([ocs.firewall catalogue
+    <entry id>])), which that module manages. Naming a component's group adds rules beside
+    them, and a rule may not take one of their names. Both kinds are reported (RV(foreign),
+    RV(others)).
   - Rules are compared by meaning, not by spelling, so a task that matches the host
     reports no change. Ports are compared as sets (V(5060,5061), V(5061,5060) and
     V(5060-5061) are equal); addresses as Windows stores them (V(10.0.0.0/24) equals
@@ -171,46 +177,49 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Open the OCS 2007 R2 Front End ports
+# A group of its own: the rules OCS needs are win_ocs_firewall's (playbooks/site.yml).
+- name: Open the ports of the backup agent on the OCS servers
   ocs.firewall.win_firewall_rules:
-    group: OCS 2007 R2 - Front End
+    group: Backup agent
     rules:
-      - name: OCS FE - SIP MTLS
-        description: SIP over mutual TLS between OCS servers
-        local_ports: 5061
-      - name: OCS FE - Web conferencing
-        local_ports: [444, "8057"]
+      - name: Backup agent - control
+        description: Backup console to the agent
+        local_ports: 10000
+      - name: Backup agent - data
+        local_ports: [10001, "10002-10003"]
         remote_addresses: [10.0.0.0/8, LocalSubnet]
         profiles: [domain]
 
 - name: Show what would change, without changing it
   ocs.firewall.win_firewall_rules:
-    group: OCS 2007 R2 - Front End
-    rules: "{{ fe_rules }}"
+    group: Backup agent
+    rules: "{{ backup_rules }}"
   check_mode: true
   diff: true
   register: planned
 
 - name: Add a rule and keep the group's other rules
   ocs.firewall.win_firewall_rules:
-    group: OCS 2007 R2 - Front End
+    group: Backup agent
     purge: false
     rules:
-      - name: OCS FE - Temporary RTP range
+      - name: Backup agent - temporary restore range
         protocol: udp
         local_ports: 50000-50019
 
+# Removes: the one rule named.
 - name: Remove one rule of the group
   ocs.firewall.win_firewall_rules:
-    group: OCS 2007 R2 - Front End
+    group: Backup agent
     state: absent
     purge: false
     rules:
-      - name: OCS FE - Temporary RTP range
+      - name: Backup agent - temporary restore range
 
+# Removes: every rule a task of this module wrote in the group (never one it did not).
 - name: Remove every rule of the group
   ocs.firewall.win_firewall_rules:
-    group: OCS 2007 R2 - Front End
+    group: Backup agent
     state: absent
 """
 
@@ -237,6 +246,21 @@ removed:
   type: list
   elements: str
   sample: ["OCS FE - Old rule"]
+foreign:
+  description:
+    - The group's rules the collection did not make, left as they are, each in the form of
+      RV(rules) with its C(group), C(application) and C(service).
+  returned: success
+  type: list
+  elements: dict
+others:
+  description:
+    - The group's rules that M(ocs.firewall.win_ocs_firewall) built from the catalogue, left
+      to it, in the form of RV(foreign).
+  returned: success
+  type: list
+  elements: dict
+  version_added: 0.3.0
 rules:
   description:
     - The group's rules after the task (in check mode, as they would be), in canonical

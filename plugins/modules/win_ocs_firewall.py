@@ -21,7 +21,17 @@ description:
   - B(Nothing it did not create is touched.) Every rule the collection creates ends its
     description with a marker (C([ocs.firewall catalogue <entry id>])). A rule without
     it is never removed or changed, even inside a group the collection manages; it is
-    reported in RV(groups) and as a warning.
+    reported in RV(groups) and as a warning. Nor is a rule an
+    M(ocs.firewall.win_firewall_rules) task wrote (marker C([ocs.firewall])), even in a
+    component's group, since that task manages it.
+  - B(Every host planned before any is changed.) With O(stage=plan) the module reads and
+    plans, changing nothing, and its result carries what the apply needs; with
+    O(stage=apply) it applies that very plan without reading again. Between the two,
+    M(ocs.firewall.removal_guard) judges every host's removals at once, so a misspelt group
+    stops the run instead of closing ports. The ocs.firewall.server role and
+    C(playbooks/site.yml) run it so; O(stage=converge), the default, does all three in one
+    task, and still holds more removals than C(ocs_firewall_max_removals) on its host for
+    a yes (C(ocs_firewall_confirm_removals)).
   - B(No window with ports closed.) New rules are added before the rules they replace
     are removed; if the apply fails part way, every rule that stays wanted is still in
     effect, and the next run completes the change.
@@ -83,9 +93,30 @@ options:
         group names, and groups where every rule the collection made was built from the
         catalogue), so a component taken off a host has its ports closed.
       - Only rules the collection made are removed; other rules in those groups stay.
-      - Defaults to the variable C(ocs_firewall_remove_unassigned), and to V(true) when
-        that is not set. The component roles pass V(false).
+      - Without O(components), defaults to the variable C(ocs_firewall_remove_unassigned),
+        and to V(true) when that is not set. With O(components) the task names some of the
+        host's components only, and it defaults to V(false) (since 0.3.0; the variable is
+        then not read). The component roles pass V(false).
     type: bool
+  stage:
+    description:
+      - V(converge) reads the host, plans and applies, in one task.
+      - V(plan) reads the host and plans, and changes nothing. Outside check mode the result
+        has RV(pending) and carries the read (RV(read)) for the apply stage; in check mode
+        it is the result (what would change), as V(converge) gives it.
+      - V(apply) applies the plan of O(plan), planned again from the read it carries and
+        the host's variables now, without reading the host again; it is refused, nothing
+        sent, when that plan's removals differ from the ones the plan stage reported.
+    type: str
+    choices: [converge, plan, apply]
+    default: converge
+    version_added: 0.3.0
+  plan:
+    description:
+      - With O(stage=apply) (and only then), the result of the plan stage for the same host,
+        whole, as registered (C(ocs_firewall_result) in the ocs.firewall.server role).
+    type: dict
+    version_added: 0.3.0
   peer_addresses:
     description:
       - The address each server of the inventory shows its peers, as
@@ -123,6 +154,7 @@ notes:
     variables of every host of a play before any of them is contacted.
 seealso:
   - module: ocs.firewall.preflight
+  - module: ocs.firewall.removal_guard
   - module: ocs.firewall.win_firewall_rules
   - module: ocs.firewall.win_firewall_info
 author:
@@ -133,17 +165,32 @@ EXAMPLES = r"""
 - name: Give the host the rules of every component its inventory groups name
   ocs.firewall.win_ocs_firewall:
 
-- name: A Standard Edition server with the Mediation Server collocated
+- name: Read and plan only, then apply that plan (what the ocs.firewall.server role does)
+  ocs.firewall.win_ocs_firewall:
+    stage: plan
+  register: planned
+
+- name: Apply the plan made above, without reading the host again
+  ocs.firewall.win_ocs_firewall:
+    stage: apply
+    plan: "{{ planned }}"
+  when: planned.pending
+
+# The host's other groups (A/V, Web Conferencing, ...) are left as they are: a task that
+# names its components empties no other group unless remove_unassigned says so.
+- name: The Front End and Mediation groups of a Standard Edition server, settings inline
   ocs.firewall.win_ocs_firewall:
     components:
       front_end: {}
       mediation:
         remote_addresses: [LocalSubnet]
 
-- name: Only the Edge's group, leaving every other group as it is
+- name: Only the Edge's group, its rules bound to its internal and external addresses
   ocs.firewall.win_ocs_firewall:
-    components: [edge]
-    remove_unassigned: false
+    components:
+      edge:
+        internal_addresses: [10.10.1.10]
+        external_addresses: [192.0.2.10]
 """
 
 RETURN = r"""
@@ -257,6 +304,13 @@ groups:
       description: Names of the group's rules the collection did not make (left alone).
       type: list
       elements: str
+    others:
+      description:
+        - Names of the group's rules an M(ocs.firewall.win_firewall_rules) task wrote (left
+          to it).
+      type: list
+      elements: str
+      version_added: 0.3.0
   sample:
     "OCS 2007 R2 - Front End":
       group: OCS 2007 R2 - Front End
@@ -267,6 +321,7 @@ groups:
       updated: []
       removed: []
       foreign: []
+      others: []
 rules:
   description:
     - The rules the collection owns in each group after the task (as they would be, in
@@ -274,6 +329,40 @@ rules:
       M(ocs.firewall.win_firewall_rules).
   returned: success
   type: dict
+in_sync:
+  description: Whether the host needs no change.
+  returned: success
+  type: bool
+  version_added: 0.3.0
+pending:
+  description:
+    - O(stage=plan) outside check mode - whether the plan has changes for the apply stage.
+      V(false) after an apply, and in check mode (nothing will be applied).
+  returned: success
+  type: bool
+  version_added: 0.3.0
+removals:
+  description:
+    - The collection's rules the plan removes without a replacement, per component (or
+      group) - C(component), C(group) (none on Windows Server 2003), C(rules) and
+      C(whole) (the host keeps none of the component's rules). What
+      M(ocs.firewall.removal_guard) judges.
+  returned: success
+  type: list
+  elements: dict
+  version_added: 0.3.0
+  sample:
+    - component: mediation
+      group: OCS 2007 R2 - Mediation
+      rules: ["OCS Mediation 5061/TCP In (seed-48)"]
+      whole: true
+read:
+  description:
+    - O(stage=plan) only - the host's reply to the read, as it sent it, for the apply stage
+      (O(plan)). Not for other use; its form may change.
+  returned: O(stage=plan)
+  type: str
+  version_added: 0.3.0
 reduced_mode:
   description:
     - A Windows Server 2003 host only (RV(groups) and RV(rules) are then empty, and

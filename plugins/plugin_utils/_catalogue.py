@@ -38,6 +38,19 @@ SIDES: tuple[str, ...] = ("internal", "external")
 # Where a server component's hosts stand (the port matrix's zones): the internal network,
 # or the perimeter network between the internal network and the Internet.
 COMPONENT_ZONES: tuple[str, ...] = ("internal", "perimeter")
+# A server component's part in the estate's pools (``ocs_pool``): its servers are members of
+# a pool (a Front End pool and its conferencing servers, back end and Web Components; a
+# Director array), it serves one or more pools (setting ``pools``), or it hands its traffic
+# to one pool, its next hop (setting ``next_hop_pool``).
+POOL_MEMBER = "member"
+POOL_SERVES = "serves"
+POOL_NEXT_HOP = "next_hop"
+POOL_PARTS: tuple[str, ...] = (POOL_MEMBER, POOL_SERVES, POOL_NEXT_HOP)
+# How a server entry's peer is limited by pools (its ``pool_scope``): ``same`` the peers of
+# the host's own pool; ``served`` the peers of the pools the host serves (a Mediation
+# Server by its next hop's pool); ``next_hop`` the Mediation Servers whose next hop is the
+# host's pool (inbound only: any pool's servers call a Mediation Server out).
+POOL_RELATIONS: tuple[str, ...] = ("same", "served", "next_hop")
 # Where the peers of a kind of the peers table are.
 PEER_ZONES: tuple[str, ...] = ("internal", "internet")
 _COMPONENT_KEY = re.compile(r"[a-z][a-z0-9_]*")
@@ -68,6 +81,8 @@ class Component:
     zone: str = "internal"
     # Load balancer components: the server component whose servers it balances.
     balances: str = ""
+    # Server components: its part in the estate's pools (POOL_PARTS), or "" for none.
+    pool: str = ""
 
     @property
     def inventory_group(self) -> str:
@@ -92,6 +107,26 @@ class Component:
     def side_setting(self, side: str) -> str | None:
         return dict(self.interfaces).get(side)
 
+    @property
+    def must_bind(self) -> bool:
+        """A perimeter server with two sides (the Edge): its rules must be bound to them, or
+        its internal-only ports would open on its Internet side too."""
+        return self.zone == "perimeter" and len(self.interfaces) == len(SIDES)
+
+
+# The fields of a row of the components table, and those only a server component has.
+SERVER_COMPONENT_FIELDS: tuple[str, ...] = (
+    "label",
+    "group",
+    "server",
+    "interfaces",
+    "services",
+    "opt_ins",
+    "zone",
+    "pool",
+)
+COMPONENT_FIELDS: tuple[str, ...] = ("title", "host_kind", *SERVER_COMPONENT_FIELDS, "balances")
+
 
 def _check_component(
     key: object, row: object, services: Mapping[str, str]
@@ -101,19 +136,7 @@ def _check_component(
         return None, [f"components: {key!r} is not a component key (lower case, digits, _)"]
     if not isinstance(row, dict):
         return None, [f"{where}: must be a mapping, got {row!r}"]
-    fields = {
-        "title",
-        "host_kind",
-        "label",
-        "group",
-        "server",
-        "interfaces",
-        "services",
-        "opt_ins",
-        "zone",
-        "balances",
-    }
-    problems = [f"{where}.{name}: unknown field" for name in row if name not in fields]
+    problems = [f"{where}.{name}: unknown field" for name in row if name not in COMPONENT_FIELDS]
     kind = row.get("host_kind")
     if kind not in HOST_KINDS:
         problems.append(f"{where}.host_kind: {kind!r} is not one of {', '.join(HOST_KINDS)}")
@@ -125,9 +148,12 @@ def _check_component(
     if kind != "server":
         problems += [
             f"{where}.{name}: only a server component has one"
-            for name in ("label", "group", "server", "interfaces", "services", "opt_ins", "zone")
+            for name in SERVER_COMPONENT_FIELDS
             if name in row
         ]
+    pool = row.get("pool", "")
+    if pool and pool not in POOL_PARTS:
+        problems.append(f"{where}.pool: {pool!r} is not one of {', '.join(POOL_PARTS)}")
     zone = row.get("zone", "internal")
     if zone not in COMPONENT_ZONES:
         problems.append(f"{where}.zone: {zone!r} is not one of {', '.join(COMPONENT_ZONES)}")
@@ -195,6 +221,7 @@ def _check_component(
         opt_ins=tuple(opt_ins.items()),
         zone=str(zone),
         balances=str(balances),
+        pool=str(pool),
     )
     return component, []
 
@@ -271,11 +298,20 @@ FIELDS: tuple[str, ...] = (
 # of the peers table), the documents they come from, and the opt-in setting of the
 # entry's component that it needs (null: always made).
 FLOW_FIELDS: tuple[str, ...] = ("service", "peers", "flow_sources", "opt_in")
+# A server entry may say how pools limit its peers: peer -> one of POOL_RELATIONS.
+POOL_SCOPE = "pool_scope"
 
 # Fields whose value may be inferred where the seed (or, for the flow fields, Microsoft's
 # documentation) is silent, and fields a correction may change. The seed always gives the
 # component, the title and the port text.
-INFERABLE_FIELDS: tuple[str, ...] = ("transports", "direction", "interface", "service", "peers")
+INFERABLE_FIELDS: tuple[str, ...] = (
+    "transports",
+    "direction",
+    "interface",
+    "service",
+    "peers",
+    POOL_SCOPE,
+)
 CORRECTABLE_FIELDS: tuple[str, ...] = (
     "ports",
     "transports",
@@ -524,7 +560,9 @@ def _check_entry(
     """Return the problems of one entry, each starting with the field name."""
     problems = [f"{name}: missing required field" for name in FIELDS if name not in entry]
     problems += [
-        f"{name}: unknown field" for name in entry if name not in FIELDS and name not in FLOW_FIELDS
+        f"{name}: unknown field"
+        for name in entry
+        if name not in FIELDS and name not in FLOW_FIELDS and name != POOL_SCOPE
     ]
     for name, check in SCHEMA.items():
         if name in entry:
@@ -554,7 +592,11 @@ def _check_flow(
 ) -> list[str]:
     """A server entry's service, peers, flow sources and opt-in; none on other entries."""
     if entry["host_kind"] != "server":
-        return [f"{name}: only a server entry has one" for name in FLOW_FIELDS if name in entry]
+        return [
+            f"{name}: only a server entry has one"
+            for name in (*FLOW_FIELDS, POOL_SCOPE)
+            if name in entry
+        ]
     problems = [f"{name}: missing required field" for name in FLOW_FIELDS if name not in entry]
     if problems:
         return problems
@@ -575,12 +617,43 @@ def _check_flow(
             f"opt_in: {entry['opt_in']!r} is not an opt-in of component {row.key!r}"
             + (f"; valid: {', '.join(opt_ins)}" if opt_ins else " (it has none)")
         )
+    if not problems:
+        problems += _check_pool_scope(entry, row, flows)
     if not problems and not entry["flow_sources"]:
         unsourced = [name for name in ("service", "peers") if name not in entry["inferred"]]
         if unsourced:
             problems.append(
                 f"flow_sources: names no document, so {' and '.join(unsourced)} must be "
                 "listed in inferred"
+            )
+    return problems
+
+
+def _check_pool_scope(entry: Mapping[str, Any], row: Component, flows: _Flows) -> list[str]:
+    """An entry's ``pool_scope``: each peer it names is one of the entry's server peers, in
+    a relation the two components' parts in the pools allow."""
+    scope = entry.get(POOL_SCOPE, {})
+    if not isinstance(scope, dict):
+        return [f"{POOL_SCOPE}: must map peers to {', '.join(POOL_RELATIONS)}, got {scope!r}"]
+    problems = []
+    for peer, relation in scope.items():
+        other = flows.components.get(peer) if isinstance(peer, str) else None
+        if peer not in entry["peers"] or other is None:
+            problems.append(f"{POOL_SCOPE}.{peer}: is not a server component among its peers")
+            continue
+        allowed = {
+            "same": row.pool == POOL_MEMBER and other.pool == POOL_MEMBER,
+            "served": row.pool == POOL_SERVES and other.pool in (POOL_MEMBER, POOL_NEXT_HOP),
+            "next_hop": row.pool == POOL_MEMBER and other.pool == POOL_NEXT_HOP,
+        }
+        if relation not in POOL_RELATIONS:
+            problems.append(
+                f"{POOL_SCOPE}.{peer}: {relation!r} is not one of {', '.join(POOL_RELATIONS)}"
+            )
+        elif not allowed[relation]:
+            problems.append(
+                f"{POOL_SCOPE}.{peer}: {relation!r} does not fit component {row.key!r} "
+                f"(pool: {row.pool or 'none'}) and peer {peer!r} (pool: {other.pool or 'none'})"
             )
     return problems
 
@@ -595,6 +668,8 @@ class _Flows:
     services: dict[str, str]
     peers: dict[str, PeerKind]
     peer_keys: tuple[str, ...]
+    # The server components, for the entries' pool_scope.
+    components: dict[str, Component] = dataclasses.field(default_factory=dict)
 
 
 def peer_keys(
@@ -737,7 +812,8 @@ def validate_catalogue(document: object, path: str | None = None) -> Catalogue:
     entries = document.get("entries")
     if not isinstance(entries, list) or not entries:
         raise CatalogueError(problems + ["entries: must be a non-empty list"], path)
-    flows = _Flows(services, peers, peer_keys(components, peers))
+    servers = {k: c for k, c in components.items() if c.host_kind == "server"}
+    flows = _Flows(services, peers, peer_keys(components, peers), servers)
     problems += _check_entries(entries, sources, components, flows)
     used = {entry.get("component") for entry in entries if isinstance(entry, dict)}
     problems += [
@@ -756,6 +832,10 @@ def validate_catalogue(document: object, path: str | None = None) -> Catalogue:
     ]
     if problems:
         raise CatalogueError(problems, path)
+    for entry in entries:
+        if entry["host_kind"] == "server":
+            # Every server entry says how pools limit its peers: most, not at all.
+            entry.setdefault(POOL_SCOPE, {})
     return Catalogue(components, tuple(entries), services, peers)
 
 

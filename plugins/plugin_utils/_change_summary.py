@@ -4,8 +4,10 @@
 
 Its input is each host's registered result of ``win_ocs_firewall`` (its ``summary`` and
 ``changed``), or None where the host has none. A host whose apply failed or that was
-unreachable is shown as such, with no counts. The last row totals the hosts. Pure: no
-Ansible objects; the table is written by :mod:`._tables`.
+unreachable is shown as such, with no counts; one whose plan was never applied (the run
+stopped before, at the removal guard) as ``not applied``, with the counts it planned. The
+last row totals the hosts. Pure: no Ansible objects; the table is written by
+:mod:`._tables`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ COLUMNS: list[_tables.Column] = [
 CHANGED = "changed"
 WOULD_CHANGE = "would change"
 IN_SYNC = "in sync"
+NOT_APPLIED = "not applied"
 FAILED = "FAILED"
 UNREACHABLE = "UNREACHABLE"
 SKIPPED = "skipped"
@@ -39,12 +42,13 @@ OUTCOMES: tuple[str, ...] = (
     CHANGED,
     WOULD_CHANGE,
     IN_SYNC,
+    NOT_APPLIED,
     FAILED,
     UNREACHABLE,
     SKIPPED,
     NO_RESULT,
 )
-_COUNTED = (CHANGED, WOULD_CHANGE, IN_SYNC)
+_COUNTED = (CHANGED, WOULD_CHANGE, IN_SYNC, NOT_APPLIED)
 _NONE = "-"
 
 
@@ -60,6 +64,8 @@ def outcome(result: Mapping[str, Any] | None, *, check_mode: bool) -> str:
         return SKIPPED
     if not isinstance(result.get("summary"), Mapping):
         return NO_RESULT
+    if result.get("pending"):
+        return NOT_APPLIED
     if result.get("changed"):
         return WOULD_CHANGE if check_mode else CHANGED
     return IN_SYNC

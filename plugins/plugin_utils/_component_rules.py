@@ -50,6 +50,12 @@ def is_extra(entry: Mapping[str, Any]) -> bool:
     return entry.get("seed_row") is None
 
 
+def outbound_key(entry_id: str) -> str:
+    """Where the remote addresses of an entry's outbound rules are kept, in ``remotes``,
+    when they differ from its inbound rules' (pools can narrow inbound rules only)."""
+    return f"{entry_id}/out"
+
+
 def port_text(ports: Sequence[str]) -> str:
     """Ports for a rule name: sorted, adjacent ones merged (``5060``, ``5061`` -> ``5060-5061``)."""
     return ",".join(canonical_ports(list(ports), "ports")) or "any"
@@ -164,8 +170,9 @@ def build_rules(
     Addresses and profiles are in canonical form (:mod:`._grammar`), as checked settings
     hold them. ``service_addresses``: an external service's own local addresses (a
     service left out, or given none, is on ``external_addresses``). ``remotes``: the
-    remote addresses of an entry (by id), in place of ``remote_addresses`` (the scope
-    worked out from the inventory, :mod:`._scope`).
+    remote addresses of an entry (by id; its outbound rules' under :func:`outbound_key`
+    when they differ), in place of ``remote_addresses`` (the scope worked out from the
+    inventory, :mod:`._scope`).
     """
     internal = tuple(internal_addresses)
     external = tuple(external_addresses)
@@ -181,6 +188,8 @@ def build_rules(
         bound = _binding(entry, internal, external, services)
         peers = tuple(scoped.get(entry["id"], remote))
         for direction in directions:
+            if direction == "out":
+                peers = tuple(scoped.get(outbound_key(entry["id"]), peers))
             for transport in dict.fromkeys(entry["transports"]):
                 # An inbound entry's ports are where this host listens; an outbound
                 # entry's ports are where the peer listens.

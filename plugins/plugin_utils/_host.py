@@ -88,22 +88,26 @@ def host_request(
     else:
         keys = _component_keys(group_names, components, problems)
         wanted = _settings.variables_wanted(keys)
-        defined = _read(variables, wanted, problems)
+        defined = read_variables(variables, wanted, problems)
         requested, collection = _settings.from_variables(keys, defined)
     checked, found = _settings.check_host(requested, namer, collection)
     problems += found
+    # Checked whether or not it is used: a wrong value is wrong wherever it waits.
+    variable = True
+    read = read_variables(variables, [REMOVE_UNASSIGNED_VARIABLE], problems)
+    if REMOVE_UNASSIGNED_VARIABLE in read:
+        value, found = _settings.check_bool(
+            REMOVE_UNASSIGNED_VARIABLE, read[REMOVE_UNASSIGNED_VARIABLE]
+        )
+        problems += found
+        variable = bool(value)
     if remove_unassigned is None:
-        remove_unassigned = True
-        read = _read(variables, [REMOVE_UNASSIGNED_VARIABLE], problems)
-        if REMOVE_UNASSIGNED_VARIABLE in read:
-            value, found = _settings.check_bool(
-                REMOVE_UNASSIGNED_VARIABLE, read[REMOVE_UNASSIGNED_VARIABLE]
-            )
-            problems += found
-            remove_unassigned = bool(value)
-    scope, found = _scope.check_scope(_read(variables, _scope.variables(), problems))
+        # A task that names its components speaks for those only: the host's other groups
+        # are not its to empty (only the option itself turns that on).
+        remove_unassigned = variable and components is None
+    scope, found = _scope.check_scope(read_variables(variables, _scope.variables(), problems))
     problems += found
-    legacy, found = _legacy.check_options(_read(variables, _legacy.VARIABLES, problems))
+    legacy, found = _legacy.check_options(read_variables(variables, _legacy.VARIABLES, problems))
     problems += found
     if problems or scope is None or legacy is None:
         return None, problems
@@ -138,10 +142,10 @@ def _component_keys(group_names: Sequence[str], components: Any, problems: list[
 
 
 def _collection(variables: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
-    return _read(variables, list(_settings.COLLECTION_DEFAULTS.values()), problems)
+    return read_variables(variables, list(_settings.COLLECTION_DEFAULTS.values()), problems)
 
 
-def _read(
+def read_variables(
     variables: Mapping[str, Any], names: Sequence[str], problems: list[str]
 ) -> dict[str, Any]:
     """The values of those of ``names`` that are defined; one that cannot be worked out is

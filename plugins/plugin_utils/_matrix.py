@@ -81,6 +81,7 @@ FLOW_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 LB_COLUMNS: tuple[tuple[str, str], ...] = (
     ("load_balancer", "load balancer"),
+    ("pool", "pool"),
     ("vip", "virtual IP"),
     ("members", "members"),
     ("ports", "port(s)"),
@@ -277,8 +278,8 @@ class _Estate:
             self.problems.append(f"{holder}: {why}")
         return [f"(set {_scope.ADDRESS_VARIABLE})"]
 
-    def peers(self, peer: str, scope: _scope.Scope) -> list[Endpoint]:
-        """The far ends a peer of an entry stands for."""
+    def peers(self, peer: str, scope: _scope.Scope, view: _scope.PoolView) -> list[Endpoint]:
+        """The far ends a peer of an entry stands for (``view``: what pools make of them)."""
         if peer in self.kinds:
             kind = self.kinds[peer]
             networks = scope.networks_of(kind.scope)
@@ -290,7 +291,7 @@ class _Estate:
         zone = "perimeter_internal" if self.components[peer].zone == "perimeter" else "internal"
         return [
             Endpoint(zone, holder, address)
-            for holder in self.inventory.holders(peer)
+            for holder in view.holders(self.inventory, peer)
             for address in self.seen_at(holder, peer)
         ]
 
@@ -348,8 +349,11 @@ def flows(
             )
             for entry, _directions in made:
                 for rule in _rules(settings, entry):
+                    view = _scope.pool_view(
+                        settings, entry, host.scope.pool, inbound=rule.direction == "in"
+                    )
                     for peer in entry["peers"]:
-                        for far in estate.peers(peer, host.scope):
+                        for far in estate.peers(peer, host.scope, view):
                             for near in estate.near(
                                 name, settings, entry, rule.local_addresses, far.zone
                             ):
@@ -507,32 +511,81 @@ def _member_addresses(estate: _Estate, holder: str, key: str, lb: Mapping[str, A
     return estate.seen_at(holder, key)
 
 
+def _pools(estate: _Estate, key: str) -> dict[str, list[str]]:
+    """The holders of a balanced component by pool ("" when the estate names none). When
+    the estate names pools, a pool of one server has no load balancer (bb964044)."""
+    by_pool: dict[str, list[str]] = {}
+    for holder in estate.inventory.holders(key):
+        by_pool.setdefault(estate.inventory.pool(holder), []).append(holder)
+    if not by_pool:
+        # No server at all: the row says which group to fill.
+        return {"": []}
+    if set(by_pool) != {""}:
+        by_pool = {pool: hosts for pool, hosts in by_pool.items() if len(hosts) > 1}
+    return by_pool
+
+
+def _pool_vips(
+    estate: _Estate, pool: str, hosts: Sequence[str], vips: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """The virtual IPs of a pool's load balancer: its members' own ``ocs_firewall_vips``
+    (each pool sets its own, in its group's vars) when they give them, alike, else the
+    estate's."""
+    if not pool:
+        return vips
+    found: dict[str, Any] = {}
+    for host in hosts:
+        variables = estate.hostvars.get(host, {})
+        try:
+            own = variables[VIPS_VARIABLE] if VIPS_VARIABLE in variables else None
+        except Exception as exc:  # templating: reported for the variable
+            estate.problems.append(
+                f"{host}: {VIPS_VARIABLE}: its value cannot be worked out ({exc})"
+            )
+            continue
+        checked, problems = check_vips(own, f"{host}: {VIPS_VARIABLE}")
+        estate.problems += problems
+        if checked:
+            found[host] = checked
+    values = list(found.values())
+    if values and any(v != values[0] for v in values):
+        estate.problems.append(
+            f"{VIPS_VARIABLE}: the servers of pool {pool} give different virtual IPs "
+            f"({', '.join(f'{h}: {shown(v)}' for h, v in found.items())}); a pool has one load "
+            "balancer: set it once, in the pool's group"
+        )
+    return values[0] if values else vips
+
+
 def load_balancer_rows(estate: _Estate, vips: Mapping[str, Any]) -> list[dict[str, Any]]:
     components = _catalogue.components()
     rows = []
     for entry in _catalogue.query(host_kind="load_balancer"):
         lb = components[entry["component"]]
         balanced = components[lb.balances]
-        members = [
-            f"{holder} {address}"
-            for holder in estate.inventory.holders(balanced.key)
-            for address in _member_addresses(estate, holder, balanced.key, entry)
-        ]
-        for transport in entry["transports"]:
-            rows.append(
-                {
-                    "load_balancer": lb.title,
-                    "balances": balanced.key,
-                    "interface": entry["interface"],
-                    "vip": _vip(vips, balanced, entry["interface"]),
-                    "members": members or [f"(no host in {balanced.inventory_group})"],
-                    "ports": port_text(entry["ports"]),
-                    "transport": transport.upper(),
-                    "direction": entry["direction"],
-                    "purpose": purpose(entry),
-                    "catalogue_id": entry["id"],
-                }
-            )
+        for pool, hosts in _pools(estate, balanced.key).items():
+            members = [
+                f"{holder} {address}"
+                for holder in hosts
+                for address in _member_addresses(estate, holder, balanced.key, entry)
+            ]
+            pool_vips = _pool_vips(estate, pool, hosts, vips)
+            for transport in entry["transports"]:
+                rows.append(
+                    {
+                        "load_balancer": lb.title,
+                        "pool": pool,
+                        "balances": balanced.key,
+                        "interface": entry["interface"],
+                        "vip": _vip(pool_vips, balanced, entry["interface"]),
+                        "members": members or [f"(no host in {balanced.inventory_group})"],
+                        "ports": port_text(entry["ports"]),
+                        "transport": transport.upper(),
+                        "direction": entry["direction"],
+                        "purpose": purpose(entry),
+                        "catalogue_id": entry["id"],
+                    }
+                )
     return rows
 
 

@@ -38,6 +38,20 @@ def entry_of(description: str) -> str | None:
     return found.group(1) if found else None
 
 
+# Who manages a rule the collection made: win_ocs_firewall the rules it built from the
+# catalogue, a win_firewall_rules task the rules it wrote. Neither changes the other's.
+CATALOGUE = "catalogue"
+TASK = "task"
+
+
+def owner_of(description: str) -> str | None:
+    """:data:`CATALOGUE`, :data:`TASK`, or None for a rule the collection did not make."""
+    found = _MARK.search(description)
+    if found is None:
+        return None
+    return CATALOGUE if found.group(1) else TASK
+
+
 def marked(description: str, mark: str = TASK_MARK) -> str:
     """``description`` with ``mark`` at its end (the mark alone for an empty one).
 

@@ -3,8 +3,11 @@
 """Compare the rules a host should have with what it has, one rule group at a time.
 
 Only rules the collection made (:mod:`._ownership`) are ever planned for removal or
-change. A rule without the marker, even inside a group the collection manages, is
-*foreign*: it is reported and left exactly as it is.
+change, and only by the part of the collection that made them: a component's group plan
+manages the rules built from the catalogue, a task's group plan (win_firewall_rules) the
+rules a task wrote. A rule without the marker, even inside a group the collection manages,
+is *foreign*; a rule the other part made is the *others'*: both are reported and left
+exactly as they are.
 
 The plan of one host is a list of :class:`GroupPlan`, and its apply request carries every
 group at once (cut into several when too large for one WinRM message, in an order that
@@ -55,6 +58,8 @@ class GroupPlan:
     before: tuple[HostRule, ...]
     after: tuple[Rule, ...]
     foreign: tuple[HostRule, ...]
+    # The collection's rules the other part of it manages (see the module's docstring).
+    others: tuple[HostRule, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -71,11 +76,17 @@ class GroupPlan:
             "updated": list(self.updated),
             "removed": list(self.removed),
             "foreign": [h.rule.name for h in self.foreign],
+            "others": [h.rule.name for h in self.others],
         }
 
 
 def owned(host_rule: HostRule) -> bool:
     return _ownership.is_owned(host_rule.rule.description)
+
+
+def owner(reason: str) -> str:
+    """Whose rules a group plan of ``reason`` manages (:func:`._ownership.owner_of`)."""
+    return _ownership.TASK if reason == TASK else _ownership.CATALOGUE
 
 
 def matches(desired: Rule, actual: HostRule) -> bool:
@@ -135,7 +146,8 @@ def plan_group(
     """
     if state not in STATES:
         raise RuleError(f"state: {state!r} is not valid; valid are {', '.join(STATES)}")
-    mine = [h for h in actual if owned(h)]
+    ours = owner(reason)
+    mine = [h for h in actual if _ownership.owner_of(h.rule.description) == ours]
     tombstones, by_key = _ours_by_name(mine)
     wanted = {name_key(rule.name) for rule in desired}
     plan = _Changes(retire=list(tombstones), removed=list(tombstones))
@@ -169,6 +181,7 @@ def plan_group(
         before=tuple(mine),
         after=_sorted(plan.after),
         foreign=tuple(h for h in actual if not owned(h)),
+        others=tuple(h for h in actual if owned(h) and h not in mine),
     )
 
 

@@ -23,6 +23,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
     _action,
     _legacy,
     _ownership,
+    _plan,
     _platform,
     _rules,
     _windows,
@@ -232,6 +233,9 @@ class RemoteFirewall:
         self.host: _wire.HostVersions | None = None
         # What the last read of a Windows Server 2003 host returned, else None.
         self.legacy: LegacyRead | None = None
+        # The reply of the last read as the host wrote it: a plan stage hands it to its
+        # apply stage, which plans from it again (restore) instead of reading again.
+        self.reply_text = ""
 
     @property
     def request_budget(self) -> int:
@@ -319,6 +323,22 @@ class RemoteFirewall:
         res = self._execute(_wire.encode_read(groups, marker), summary)
         reply = self._decode(res)
         self._check(reply, res, "Reading the Windows Firewall rules")
+        self.reply_text = str(res.get("stdout", ""))
+        return self._take(reply)
+
+    def restore(self, text: str) -> tuple[list[_rules.HostRule], dict[str, dict[str, Any]]]:
+        """What an earlier :meth:`read` returned, from its reply text (:attr:`reply_text`);
+        the host is not contacted. A text that is not a complete reply is a RuleError."""
+        try:
+            reply = _wire.decode_reply(text)
+        except _wire.WireError as exc:
+            raise _rules.RuleError(f"plan: the read it carries is not a reply ({exc})") from None
+        if not reply.done or reply.error is not None or reply.host is None:
+            raise _rules.RuleError("plan: the read it carries is not a complete read reply")
+        self.reply_text = text
+        return self._take(reply)
+
+    def _take(self, reply: _wire.Reply) -> tuple[list[_rules.HostRule], dict[str, dict[str, Any]]]:
         self.host = reply.host
         self.legacy = LegacyRead(reply.legacy_profiles, reply.open_ports) if reply.legacy else None
         profiles = {
@@ -571,7 +591,9 @@ class FirewallAction(_action.TaskAction):
         raise NotImplementedError
 
     def warn_foreign(self, plans: Sequence[GroupPlan]) -> None:
-        """Say which rules of managed groups the collection did not make and left alone."""
+        """Say which rules of managed groups the task left alone: rules the collection did
+        not make, and rules the other part of it manages (a catalogue rule in a task's
+        group, a task's rule in a component's group)."""
         for plan in plans:
             if plan.foreign:
                 names = _names([h.rule.name for h in plan.foreign])
@@ -579,4 +601,15 @@ class FirewallAction(_action.TaskAction):
                     f"{self._task.get_name()}: group {plan.group!r} holds "
                     f"{len(plan.foreign)} rule(s) the collection did not make, left as they "
                     f"are: {names}"
+                )
+            if plan.others:
+                names = _names([h.rule.name for h in plan.others])
+                manager = (
+                    "ocs.firewall.win_ocs_firewall built from the catalogue"
+                    if plan.reason == _plan.TASK
+                    else "an ocs.firewall.win_firewall_rules task wrote"
+                )
+                self._display.warning(
+                    f"{self._task.get_name()}: group {plan.group!r} holds "
+                    f"{len(plan.others)} rule(s) {manager}, left to it: {names}"
                 )

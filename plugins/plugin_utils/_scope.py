@@ -21,6 +21,15 @@ variable left unset is a problem, reported before any host is contacted: the sco
 never silently "any", nor empty. A component with ``remote_addresses`` of its own keeps
 them (they are the operator's explicit choice) and is not scoped from the inventory.
 
+Pools (``ocs_pool``) limit the component peers an entry's ``pool_scope`` names
+(:data:`._catalogue.POOL_RELATIONS`): ``same``, the holders in the host's own pool;
+``served``, those in the pools the host serves (its component's ``pools``; a Mediation
+Server counts in its next hop's pool); ``next_hop``, the Mediation Servers whose next hop
+is the host's pool (or, on a Front End, that name no next hop), for inbound rules only:
+an entry with rules both ways then has its outbound rules' addresses apart, under the key
+:func:`outbound_key`. An estate without ``ocs_pool`` is one pool, where none of this
+narrows anything.
+
 Everything here is pure but for the reads of the inventory's variables, which go through
 the mappings given (the hosts' variables, templated on access).
 """
@@ -35,11 +44,13 @@ from typing import Any
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _grammar
 from ansible_collections.ocs.firewall.plugins.plugin_utils._component_rules import (
     made_entries,
+    outbound_key,
     port_text,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._settings import (
     Settings,
     check_addresses,
+    check_name,
     shown,
 )
 
@@ -48,6 +59,8 @@ SCOPE_VARIABLE = "ocs_firewall_scope"
 # inventory: each rule limited to the addresses of its peers.
 SCOPES: tuple[str, ...] = ("any", "inventory")
 ADDRESS_VARIABLE = "ocs_firewall_address"
+POOL_VARIABLE = "ocs_pool"
+NEXT_HOP_VARIABLE = "ocs_mediation_next_hop_pool"
 # The variable the ocs.firewall.server role registers the preflight's result in; the
 # win_ocs_firewall action reads its address book from there. Read as it is, not through
 # a module option: templating and checking an option copies it, once per host, and the
@@ -73,7 +86,7 @@ def network_variables() -> list[str]:
 
 def variables() -> list[str]:
     """Every host variable this module reads from the host itself."""
-    return [SCOPE_VARIABLE, ADDRESS_VARIABLE, *network_variables()]
+    return [SCOPE_VARIABLE, ADDRESS_VARIABLE, POOL_VARIABLE, *network_variables()]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +95,8 @@ class Scope:
 
     mode: str = "any"
     networks: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # The host's own pool (ocs_pool), "" when not set.
+    pool: str = ""
 
     def networks_of(self, variable: str) -> tuple[str, ...] | None:
         return dict(self.networks).get(variable)
@@ -97,6 +112,11 @@ def check_scope(values: Mapping[str, Any]) -> tuple[Scope | None, list[str]]:
         )
     if ADDRESS_VARIABLE in values:
         problems += check_addresses(ADDRESS_VARIABLE, values[ADDRESS_VARIABLE], local=True)[1]
+    pool = ""
+    if values.get(POOL_VARIABLE) not in (None, ""):
+        checked_pool, found = check_name(POOL_VARIABLE, values[POOL_VARIABLE])
+        problems += found
+        pool = checked_pool or ""
     networks = []
     for variable in network_variables():
         if variable in values:
@@ -107,7 +127,7 @@ def check_scope(values: Mapping[str, Any]) -> tuple[Scope | None, list[str]]:
                 networks.append((variable, tuple(checked)))
     if problems:
         return None, problems
-    return Scope(str(mode), tuple(networks)), []
+    return Scope(str(mode), tuple(networks), pool), []
 
 
 class Inventory:
@@ -130,6 +150,8 @@ class Inventory:
         self._hostvars = hostvars
         self.checked = frozenset(checked)
         self._addresses: dict[tuple[str, str], tuple[tuple[str, ...] | None, str, bool]] = {}
+        # host -> (its ocs_pool, its Mediation Server's next hop pool), "" when not set.
+        self._pools: dict[str, tuple[str, str]] = {}
         for key, holders in (book or {}).items():
             for host, found in holders.items():
                 addresses = found.get("addresses")
@@ -137,6 +159,10 @@ class Inventory:
                     tuple(map(str, addresses)) if addresses is not None else None,
                     str(found.get("why", "")),
                     bool(found.get("wrong", False)),
+                )
+                self._pools[str(host)] = (
+                    str(found.get("pool") or ""),
+                    str(found.get("next_hop") or ""),
                 )
 
     def book(self) -> dict[str, dict[str, dict[str, Any]]]:
@@ -146,12 +172,52 @@ class Inventory:
         for key in _catalogue.server_components():
             for holder in self.holders(key):
                 addresses, why, wrong = self.address(holder, key)
-                book.setdefault(key, {})[holder] = (
+                found: dict[str, Any] = (
                     {"addresses": list(addresses)}
                     if addresses is not None
                     else {"addresses": None, "why": why, "wrong": wrong}
                 )
+                pool, next_hop = self.pools_of(holder)
+                if pool:
+                    found["pool"] = pool
+                if next_hop:
+                    found["next_hop"] = next_hop
+                book.setdefault(key, {})[holder] = found
         return book
+
+    def pools_of(self, host: str) -> tuple[str, str]:
+        """``(pool, next hop pool)`` of a host ("" where not set, or not a name: the host's
+        own check reports a wrong value)."""
+        if host not in self._pools:
+            found = []
+            for name in (POOL_VARIABLE, NEXT_HOP_VARIABLE):
+                try:
+                    variables = self._hostvars[host]
+                    value = variables[name] if name in variables else None
+                except Exception:  # templating: the host's own check reports it
+                    value = None
+                found.append(str(value).strip() if isinstance(value, (str, int)) else "")
+            self._pools[host] = (found[0], found[1])
+        return self._pools[host]
+
+    def pool(self, host: str) -> str:
+        return self.pools_of(host)[0]
+
+    def in_relation(
+        self, holder: str, relation: str, pool: str, served: Sequence[str], at_front_end: bool
+    ) -> bool:
+        """Whether ``holder`` is a peer of a host of ``pool`` (serving ``served``, () for
+        every pool; ``at_front_end``: the host's entry is a Front End's) in ``relation``."""
+        holder_pool, next_hop = self.pools_of(holder)
+        if relation == "same":
+            return holder_pool == pool
+        if relation == "served":
+            # A Mediation Server is in its next hop's pool; one with none, in any.
+            own = holder_pool or next_hop
+            return not served or not own or own in served
+        # next_hop: a Mediation Server calls its next hop only; with none named, that is a
+        # Front End pool.
+        return next_hop == pool if next_hop else at_front_end
 
     def holders(self, key: str) -> list[str]:
         """The inventory hosts in the component's group, in inventory order."""
@@ -208,11 +274,48 @@ class _PeerScope:
     empty: bool = False
 
 
+@dataclasses.dataclass(frozen=True)
+class PoolView:
+    """What pools make of one component's peers on one host: the host's pool, the pools
+    the component serves (() every pool), whether it is a Front End, and the entry's
+    relations (peer -> relation), ``next_hop`` ones left out for outbound rules."""
+
+    pool: str = ""
+    served: tuple[str, ...] = ()
+    at_front_end: bool = False
+    relations: tuple[tuple[str, str], ...] = ()
+
+    def holders(self, inventory: Inventory, peer: str) -> list[str]:
+        """The holders of component ``peer`` that are this host's peers."""
+        relation = dict(self.relations).get(peer)
+        found = inventory.holders(peer)
+        if relation is None:
+            return found
+        return [
+            h
+            for h in found
+            if inventory.in_relation(h, relation, self.pool, self.served, self.at_front_end)
+        ]
+
+
+def pool_view(
+    settings: Settings, entry: Mapping[str, Any], pool: str, *, inbound: bool = True
+) -> PoolView:
+    """The :class:`PoolView` of one entry of ``settings``' component on a host of ``pool``."""
+    relations = tuple(
+        (peer, relation)
+        for peer, relation in (entry.get(_catalogue.POOL_SCOPE) or {}).items()
+        if inbound or relation != "next_hop"
+    )
+    return PoolView(pool, settings.pools, settings.component.key == "front_end", relations)
+
+
 def _peer_scope(
     peers: tuple[str, ...],
     kinds: Mapping[str, _catalogue.PeerKind],
     scope: Scope,
     inventory: Inventory,
+    view: PoolView,
 ) -> _PeerScope:
     if any(kinds[p].open for p in peers if p in kinds):
         return _PeerScope(())
@@ -227,7 +330,7 @@ def _peer_scope(
             elif kinds[peer].required:
                 unset.append(kinds[peer].scope)
             continue
-        for holder in inventory.holders(peer):
+        for holder in view.holders(inventory, peer):
             addresses, why, wrong = inventory.address(holder, peer)
             before = f"{SCOPE_VARIABLE}: {holder} (ocs_{peer}) is a peer of this host's "
             if addresses is None and wrong and holder in inventory.checked:
@@ -266,10 +369,11 @@ def remotes(
     kinds = _catalogue.peer_kinds()
     result: Remotes = {}
     problems: list[str] = []
+    pool = scope.pool
     # variable -> component key -> entry ids whose rules need it.
     unset: dict[str, dict[str, list[str]]] = {}
     # Entries of a host share a few lists of peers: each is worked out once.
-    known: dict[tuple[str, ...], _PeerScope] = {}
+    known: dict[tuple[tuple[str, ...], PoolView], _PeerScope] = {}
     for s in settings:
         if s.state == "absent" or s.remote_addresses:
             continue
@@ -281,24 +385,37 @@ def remotes(
             opt_ins=s.opt_ins,
         )
         result[key] = {}
-        for entry, _directions in made:
+        for entry, directions in made:
             peers = tuple(entry["peers"])
-            if peers not in known:
-                known[peers] = _peer_scope(peers, kinds, scope, inventory)
-            found = known[peers]
+            view = pool_view(s, entry, pool)
+            if (peers, view) not in known:
+                known[peers, view] = _peer_scope(peers, kinds, scope, inventory, view)
+            found = known[peers, view]
+            outbound = pool_view(s, entry, pool, inbound=False)
+            apart: tuple[str, ...] | None = None
+            if "out" in directions and outbound != view:
+                if (peers, outbound) not in known:
+                    known[peers, outbound] = _peer_scope(peers, kinds, scope, inventory, outbound)
+                if known[peers, outbound].addresses != found.addresses:
+                    apart = known[peers, outbound].addresses
             problems += [before + key + after for before, after in found.problems]
             for variable in found.unset:
                 unset.setdefault(variable, {}).setdefault(key, []).append(entry["id"])
             if found.empty:
+                where = "has a host in the inventory"
+                if view.relations:
+                    where += f" in the pools it may reach ({POOL_VARIABLE}: {pool or 'none'})"
                 problems.append(
                     f"{SCOPE_VARIABLE}: {key} entry {entry['id']} "
                     f"({port_text(entry['ports'])}/{'+'.join(entry['transports']).upper()}): "
-                    f"none of its peers ({', '.join(peers)}) has a host in the inventory, so "
+                    f"none of its peers ({', '.join(peers)}) {where}, so "
                     f"nobody could reach it; add them to their groups "
                     f"({', '.join('ocs_' + p for p in peers if p not in kinds)}) or set "
                     f"{s.component.variable('remote_addresses')}"
                 )
             result[key][entry["id"]] = found.addresses
+            if apart is not None:
+                result[key][outbound_key(entry["id"])] = apart
     for variable, needing in unset.items():
         kind = next(k for k in kinds.values() if k.scope == variable)
         rules = "; ".join(f"{key} ({', '.join(ids)})" for key, ids in needing.items())

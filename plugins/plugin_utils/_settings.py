@@ -20,7 +20,6 @@ interface addresses. Everything after it trusts the :class:`Settings` it returns
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -99,6 +98,28 @@ SERVICE_SETTING_HELP = (
     "use to all of theirs. Empty means the service uses C({external}). Addresses of this "
     "server only, no keywords."
 )
+# The setting of a component that must bind its sides (the Edge) saying it binds to any
+# local address on purpose (one network card in a lab, a test).
+UNBOUND = "unbound"
+# The settings of a component's part in the estate's pools (_catalogue POOL_PARTS).
+POOLS = "pools"
+NEXT_HOP_POOL = "next_hop_pool"
+POOLS_HELP = (
+    "The pools (their C(ocs_pool)) the {server} serves: with the inventory's scope, its "
+    "rules for their servers admit those pools' only. Empty means every pool (and an "
+    "estate without C(ocs_pool) is one pool)."
+)
+NEXT_HOP_POOL_HELP = (
+    "The pool (the C(ocs_pool) of its Front End Servers, or of a Director array) that is the "
+    "{server}'s next hop: with the inventory's scope, only that pool's servers admit its "
+    "calls. Not set, its next hop is a Front End pool, any of them (Directors then admit "
+    "none of its calls)."
+)
+UNBOUND_HELP = (
+    "The {server}'s rules take any local address on purpose. Without it, the {server} must "
+    "have its internal addresses and its external ones (or each external service's): "
+    "unbound, its internal-only ports would open on its Internet side too."
+)
 # Collection-wide variables: the default of a setting for every component at once.
 COLLECTION_DEFAULTS: dict[str, str] = {"profiles": "ocs_firewall_profiles"}
 
@@ -137,6 +158,11 @@ class Settings:
     service_addresses: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # The component's opt-ins that are on.
     opt_ins: frozenset[str] = frozenset()
+    # A server that serves pools (Archiving, Monitoring, Edge): the pools it serves; ()
+    # means every pool.
+    pools: tuple[str, ...] = ()
+    # A Mediation Server: the pool of its next hop ("": a Front End pool, any).
+    next_hop_pool: str = ""
 
     def addresses_of(self, side: str) -> tuple[str, ...]:
         return dict(self.local_addresses).get(side, ())
@@ -144,7 +170,21 @@ class Settings:
 
 def settings_of(component: Component) -> tuple[str, ...]:
     """Every setting of ``component``, in documentation order."""
-    return (*SETTINGS, *component.address_settings, *(name for name, _text in component.opt_ins))
+    return (
+        *SETTINGS,
+        *component.address_settings,
+        *((UNBOUND,) if component.must_bind else ()),
+        *(name for name, _text in component.opt_ins),
+        *_pool_settings(component),
+    )
+
+
+def _pool_settings(component: Component) -> tuple[str, ...]:
+    if component.pool == _catalogue.POOL_SERVES:
+        return (POOLS,)
+    if component.pool == _catalogue.POOL_NEXT_HOP:
+        return (NEXT_HOP_POOL,)
+    return ()
 
 
 def describe(component: Component, setting: str) -> tuple[str, Any, str]:
@@ -154,6 +194,12 @@ def describe(component: Component, setting: str) -> tuple[str, Any, str]:
     opt_ins = dict(component.opt_ins)
     if setting in opt_ins:
         return "bool", False, opt_ins[setting]
+    if setting == UNBOUND and component.must_bind:
+        return "bool", False, UNBOUND_HELP.format(server=component.label)
+    if setting in _pool_settings(component):
+        text = POOLS_HELP if setting == POOLS else NEXT_HOP_POOL_HELP
+        kind = "pool_names" if setting == POOLS else "pool_name"
+        return kind, [] if setting == POOLS else None, text.format(server=component.label)
     services = {name: service for service, name in component.service_addresses}
     if setting in services:
         title = _catalogue.services()[services[setting]]
@@ -180,8 +226,10 @@ def default_value(component: Component, setting: str, collection: Mapping[str, A
         return list(ALL_PROFILES)
     if setting in SETTINGS:
         return SETTINGS[setting][1]
-    if setting in dict(component.opt_ins):
+    if setting in dict(component.opt_ins) or setting == UNBOUND:
         return False
+    if setting == NEXT_HOP_POOL:
+        return None
     return []
 
 
@@ -214,6 +262,30 @@ def check_bool(name: str, value: Any) -> tuple[Any, list[str]]:
     return None, [f"{name}: {shown(value)} is not a boolean; give true or false"]
 
 
+def check_count(name: str, value: Any) -> tuple[int | None, list[str]]:
+    """A whole number of 0 or more, in ASCII digits when written as text."""
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        number = None
+    if number is None or number < 0:
+        return None, [f"{name}: {shown(value)} is not a number of rules (0 or more)"]
+    return number, []
+
+
+def check_name(name: str, value: Any) -> tuple[str | None, list[str]]:
+    """A name: text on one line, not empty."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        text = str(value).strip()
+        if text and text.isprintable():
+            return text, []
+    return None, [f"{name}: {shown(value)} is not a name (text on one line, not empty)"]
+
+
 def check_group_name(name: str, value: Any) -> tuple[Any, list[str]]:
     """A rule group the collection may manage; built-in (``@``) groups are refused."""
     problem = _rules.group_problem(value)
@@ -222,7 +294,7 @@ def check_group_name(name: str, value: Any) -> tuple[Any, list[str]]:
     return value, []
 
 
-def _check_profiles(name: str, value: Any) -> tuple[Any, list[str]]:
+def check_profiles(name: str, value: Any) -> tuple[Any, list[str]]:
     items = _items(value)
     valid = ", ".join(ALL_PROFILES)
     if not items:
@@ -290,16 +362,90 @@ def _check(kind: str, name: str, value: Any) -> tuple[Any, list[str]]:
     if kind == "group":
         return check_group_name(name, value)
     if kind == "profiles":
-        return _check_profiles(name, value)
+        return check_profiles(name, value)
     if kind == "remote_addresses":
         return check_addresses(name, value, local=False)
+    if kind == "pool_names":
+        return check_names(name, value)
+    if kind == "pool_name":
+        return (None, []) if value in (None, "") else check_name(name, value)
     return check_addresses(name, value, local=True)
+
+
+def check_names(name: str, value: Any) -> tuple[tuple[str, ...] | None, list[str]]:
+    """A list of names (one name alone is a list of one); empty is none."""
+    items = _items(value)
+    if items is None:
+        return None, [f"{name}: {shown(value)} is not a list of names"]
+    found = [check_name(name, item) for item in items]
+    problems = [p for _value, problems in found for p in problems]
+    if problems:
+        return None, problems
+    return tuple(dict.fromkeys(str(value) for value, _p in found)), []
 
 
 def _kind(component: Component, setting: str) -> str:
     if setting in SETTINGS:
         return SETTINGS[setting][0]
-    return "bool" if setting in dict(component.opt_ins) else "local_addresses"
+    if setting == POOLS:
+        return "pool_names"
+    if setting == NEXT_HOP_POOL:
+        return "pool_name"
+    return "bool" if setting in (*dict(component.opt_ins), UNBOUND) else "local_addresses"
+
+
+def check_setting(component: Component, setting: str, name: str, value: Any) -> list[str]:
+    """The problems of one setting's value on its own (``name``: how to call it)."""
+    return _check(_kind(component, setting), name, value)[1]
+
+
+def _binding_problems(component: Component, values: Mapping[str, Any], namer: Namer) -> list[str]:
+    """A component that must bind its sides (the Edge) without its addresses: refused, unless
+    it says it takes any local address on purpose."""
+    if not component.must_bind or values["state"] != "present" or values[UNBOUND]:
+        return []
+    internal = component.side_setting("internal") or ""
+    external = component.side_setting("external") or ""
+    services = [setting for _service, setting in component.service_addresses]
+    missing = [] if values[internal] else [internal]
+    if not values[external] and not (services and all(values[s] for s in services)):
+        missing.append(external)
+    if not missing:
+        return []
+    names = " and ".join(namer(component, s) for s in missing)
+    service_names = ", ".join(namer(component, s) for s in services)
+    if internal in missing:
+        inner = ", ".join(_internal_only_ports(component))
+        harm = f"its internal-only ports ({inner}) would open on its Internet side too"
+    else:
+        harm = "its Internet-facing ports would open on its internal side too"
+    return [
+        f"{names} {'is' if len(missing) == 1 else 'are'} not set: {harm}; give the "
+        f"{component.label}'s addresses"
+        + (f" (on the external side, or one per service: {service_names})" if service_names else "")
+        + f", or set {namer(component, UNBOUND)}: true to take any local address on purpose"
+    ]
+
+
+def _internal_only_ports(component: Component) -> list[str]:
+    """``5062/TCP``, ... : the inbound ports of the component's internal side only."""
+    entries = _catalogue.server_entries(component.key)
+    outside = {
+        (port, transport)
+        for e in entries
+        if e["interface"] != "internal"
+        for port in e["ports"]
+        for transport in e["transports"]
+    }
+    found = [
+        f"{port}/{transport.upper()}"
+        for e in entries
+        if e["interface"] == "internal" and e["direction"] != "outbound"
+        for port in e["ports"]
+        for transport in e["transports"]
+        if (port, transport) not in outside
+    ]
+    return list(dict.fromkeys(found))
 
 
 # ---- a component, a host ---------------------------------------------------------------
@@ -333,6 +479,8 @@ def check_component(
         value, found = _check(_kind(component, setting), name, raw)
         values[setting] = value
         problems += found
+    if not problems:
+        problems += _binding_problems(component, values, namer)
     sides = component.interfaces
     if len(sides) == 2 and not problems:
         internal = sides[0][1]
@@ -361,6 +509,8 @@ def check_component(
                 (service, values[setting]) for service, setting in component.service_addresses
             ),
             opt_ins=frozenset(name for name, _text in component.opt_ins if values[name]),
+            pools=values.get(POOLS) or (),
+            next_hop_pool=values.get(NEXT_HOP_POOL) or "",
         ),
         [],
     )
@@ -428,20 +578,6 @@ def group_clashes(checked: Iterable[Settings], namer: Namer) -> list[str]:
 
 # The inventory group of every OCS server, held components or not (playbooks/site.yml).
 SERVERS_GROUP = "ocs_servers"
-
-
-def misspelt_groups(group_names: Sequence[str]) -> list[tuple[str, str]]:
-    """``(group, component group)`` for each of the host's groups that looks like a
-    misspelt component group (``ocs_front_ends``): such a host silently lacks it."""
-    known = [c.inventory_group for c in _catalogue.server_components().values()]
-    found = []
-    for group in group_names:
-        if group in known or group == SERVERS_GROUP or not group.startswith("ocs_"):
-            continue
-        close = difflib.get_close_matches(group, known, n=1, cutoff=0.85)
-        if close:
-            found.append((group, close[0]))
-    return found
 
 
 def held_components(group_names: Sequence[str]) -> list[str]:

@@ -25,7 +25,9 @@ EDGE_SETTINGS: tuple[str, ...] = (
     "access_addresses",
     "webconf_addresses",
     "av_addresses",
+    "unbound",
     "r1_federation",
+    "pools",
 )
 
 # Texts that would break a script, a shell, the line protocol or a code page if they were

@@ -76,19 +76,34 @@ def hosts(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: {**found[name], **own[name]} for name in found}
 
 
+# The lab's own host variables (ocs_lab_os, ocs_lab_transport, ...): read when the lab
+# starts, and left out of the inventory it writes for Ansible, which a real estate's
+# inventory never holds either (and the collection refuses ocs_* variables it does not know).
+LAB_PREFIX = "ocs_lab_"
+
+
+def without_lab_vars(variables: dict[str, Any]) -> dict[str, Any]:
+    """``variables`` without the lab's own (``ocs_lab_*``)."""
+    return {k: v for k, v in variables.items() if not str(k).startswith(LAB_PREFIX)}
+
+
 def with_connections(
     data: dict[str, Any], connections: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
-    """A copy of ``data`` whose host entries carry their connection vars."""
+    """A copy of ``data`` whose host entries carry their connection vars, without the lab's
+    own variables."""
     result = copy.deepcopy(data)
 
     def walk(groups: dict[str, Any]) -> None:
         for _name, group in groups.items():
             if not group:
                 continue
+            if group.get("vars"):
+                group["vars"] = without_lab_vars(group["vars"])
             group_hosts = group.get("hosts") or {}
             for host in list(group_hosts):
-                group_hosts[host] = {**(group_hosts[host] or {}), **connections[str(host)]}
+                own = without_lab_vars(group_hosts[host] or {})
+                group_hosts[host] = {**own, **connections[str(host)]}
             walk(group.get("children") or {})
 
     walk(result)

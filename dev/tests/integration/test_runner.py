@@ -24,6 +24,7 @@ from harness.lab import Lab
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "inventory.yml"
 APPLY_TASK = "Windows Firewall rules of every OCS component of the host"
+PLAN_TASK = "Read the host's firewall and plan every change of its components"
 # What an AWX project holding only this playbook runs: the collection's own site.yml.
 PROJECT_PLAYBOOK = "- ansible.builtin.import_playbook: ocs.firewall.site\n"
 
@@ -106,6 +107,8 @@ def test_site_through_ansible_runner_converges_then_changes_nothing(
     assert set(second.stats["ok"]) == hosts
     assert not second.stats["changed"]
     assert not second.stats["failures"] and not second.stats["dark"]
-    applied = [e for e in _events(second, "runner_on_ok") if e["task"].endswith(APPLY_TASK)]
-    assert sorted(e["host"] for e in applied) == sorted(hosts)
-    assert not any(e["res"]["changed"] for e in applied)
+    # In sync: every host is read and planned, and none has anything to apply.
+    planned = [e for e in _events(second, "runner_on_ok") if e["task"].endswith(PLAN_TASK)]
+    assert sorted(e["host"] for e in planned) == sorted(hosts)
+    assert all(e["res"]["in_sync"] and not e["res"]["changed"] for e in planned)
+    assert not [e for e in _events(second, "runner_on_ok") if e["task"].endswith(APPLY_TASK)]

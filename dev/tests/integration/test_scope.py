@@ -29,7 +29,9 @@ EXAMPLE = REPO / "examples" / "inventory.yml"
 EDGE = "edge01.ocs.example"
 EDGE_GROUP = "OCS 2007 R2 - Edge"
 INTERNAL, ACCESS, WEBCONF, AV = "10.10.1.10", "192.0.2.10", "192.0.2.11", "192.0.2.12"
-POOL = {"10.10.0.11", "10.10.0.12", "10.10.0.13"}  # fe01, fe02, se01
+# Every Front End Server of the estate (fe01, fe02 and se01), and the head office pool's.
+POOL = {"10.10.0.11", "10.10.0.12", "10.10.0.13"}
+HEAD_OFFICE = {"10.10.0.11", "10.10.0.12"}
 CLIENTS = "10.20.0.0/16"
 NEW_DIRECTOR = "dir02.ocs.example"
 NEW_DIRECTOR_ADDRESS = "10.10.0.31"
@@ -137,8 +139,9 @@ def test_every_inbound_rule_is_open_only_to_its_peers(converged: dict[str, Any])
         if r["grouping"] == "OCS 2007 R2 - Archiving"
     }
     assert stored == {"10.10.0.11-10.10.0.13"}
-    # The back end's SQL Server: the pool's servers only.
-    assert by_entry["sql01.ocs.example", "extra-sql-backend-1433"] == POOL
+    # The back end's SQL Server: its own pool's Front End Servers only (se01, a Standard
+    # Edition server, is a pool of its own).
+    assert by_entry["sql01.ocs.example", "extra-sql-backend-1433"] == HEAD_OFFICE
     # Front End SIP: the pool, the Director, the Edge's internal address, Mediation, CWA,
     # Group Chat, the pool's load balancer and the client networks.
     fe_sip = by_entry["fe01.ocs.example", "seed-01"]
@@ -151,8 +154,9 @@ def test_every_inbound_rule_is_open_only_to_its_peers(converged: dict[str, Any])
         "10.10.0.9",  # the pool's load balancer
         CLIENTS,
     }
-    # The Edge's internal side: its internal peers only.
-    assert by_entry[EDGE, "extra-edge-internal-5061"] == POOL | {"10.10.0.30", "10.10.0.9"}
+    # The Edge's internal side: its internal peers only (the head office pool's load
+    # balancer is that pool's: the Edge has none).
+    assert by_entry[EDGE, "extra-edge-internal-5061"] == POOL | {"10.10.0.30"}
     assert by_entry[EDGE, "seed-54"] == POOL  # PSOM from the Web Conferencing Servers
     # Gateways reach the Mediation Server's gateway side only.
     assert by_entry["med01.ocs.example", "seed-49"] == {"198.51.100.0/24"}
@@ -166,7 +170,8 @@ def test_a_second_director_widens_exactly_the_rules_that_name_the_director(
     before = _inbound(converged)
     inventory = yaml.safe_load(estate.inventory.read_text(encoding="utf-8"))
     directors = inventory["all"]["children"]["ocs_director"]["hosts"]
-    directors[NEW_DIRECTOR] = None
+    # It joins the Director array: a pool, as every Director is.
+    directors[NEW_DIRECTOR] = {"ocs_pool": "dir01"}
     path = tmp_path / "inventory.yml"
     path.write_text(yaml.safe_dump(inventory), encoding="utf-8")
     widened = dataclasses.replace(estate, inventory=path)

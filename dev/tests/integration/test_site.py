@@ -51,7 +51,7 @@ def _example() -> dict[str, Any]:
 
 
 def _apply_results(run: PlaybookRun) -> dict[str, dict[str, Any]]:
-    return {r["host"]: r for r in run.records if r["task"].endswith(APPLY_TASK)}
+    return run.host_results()
 
 
 def _commands(lab: Lab) -> dict[str, list[str]]:

@@ -1,11 +1,18 @@
-"""An estate converged by the previous release converges under this one with no change.
+"""An estate converged by an earlier release converges under this one with no change.
 
-``tests/data/estate-converged-0.1.0.json`` holds the rules of the collection's groups on
-every host of the example estate as ``playbooks/site.yml`` of ocs.firewall 0.1.0 left
-them (it ran one play and one rule group per component). The lab hosts start with those
-rules; today's ``site.yml`` on the same inventory must find nothing to do: rules keep
-their names, groups and descriptions, and the catalogue rules of 0.1.0 already end with
-the ownership marker, so they are recognised as the collection's own.
+``tests/data/estate-converged-<release>.json`` holds the rules of the collection's groups
+on every host of the example estate as ``playbooks/site.yml`` of that release left them,
+and ``tests/data/estate-<release>-inventory.yml`` the example inventory it ran with:
+
+* 0.1.0 ran one play and one rule group per component, every rule open to any address;
+* 0.2.0 scoped every rule from the inventory (``ocs_firewall_scope: inventory``), with
+  no pools: the whole estate is one pool, which is what an inventory without
+  ``ocs_pool`` still means.
+
+The lab hosts start with those rules; today's ``site.yml`` on the same inventory must
+find nothing to do: rules keep their names, groups, descriptions and scopes, and the
+catalogue rules already end with the ownership marker, so they are recognised as the
+collection's own.
 """
 
 from __future__ import annotations
@@ -14,23 +21,25 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 from harness.lab import Lab
 from harness.playbook import PlaybookRun
 
 REPO = Path(__file__).resolve().parents[3]
 SITE = str(REPO / "playbooks" / "site.yml")
-# The example inventory as 0.1.0 shipped it: today's example is scoped from the inventory.
-EXAMPLE = REPO / "tests" / "data" / "estate-0.1.0-inventory.yml"
-CONVERGED = REPO / "tests" / "data" / "estate-converged-0.1.0.json"
-APPLY_TASK = "Windows Firewall rules of every OCS component of the host"
+DATA = REPO / "tests" / "data"
+PLAN_TASK = "Read the host's firewall and plan every change of its components"
 
 
-def test_an_estate_converged_by_0_1_0_needs_no_change(
-    start_lab: Callable[..., Lab], run_playbook: Callable[..., PlaybookRun]
+@pytest.mark.parametrize("release", ["0.1.0", "0.2.0"])
+def test_an_estate_converged_by_an_earlier_release_needs_no_change(
+    release: str, start_lab: Callable[..., Lab], run_playbook: Callable[..., PlaybookRun]
 ) -> None:
-    converged = json.loads(CONVERGED.read_text(encoding="utf-8"))["hosts"]
-    inventory = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    converged = json.loads((DATA / f"estate-converged-{release}.json").read_text(encoding="utf-8"))[
+        "hosts"
+    ]
+    inventory = yaml.safe_load((DATA / f"estate-{release}-inventory.yml").read_text("utf-8"))
     lab = start_lab(inventory, "basic")
     _seed(lab, converged)
     before = lab.dump()
@@ -39,9 +48,10 @@ def test_an_estate_converged_by_0_1_0_needs_no_change(
     run = run_playbook(SITE, lab, None, "--diff")
 
     assert run.rc == 0, run.stdout[-3000:]
-    applies = [r for r in run.records if r["task"].endswith(APPLY_TASK)]
-    assert sorted(r["host"] for r in applies) == sorted(converged)
-    assert {r["status"] for r in applies} == {"ok"}
+    plans = [r for r in run.records if r["task"].endswith(PLAN_TASK)]
+    assert sorted(r["host"] for r in plans) == sorted(converged)
+    assert {r["status"] for r in plans} == {"ok"}
+    assert all(r["result"]["in_sync"] for r in plans)
     assert lab.dump() == before
     # One read per host and nothing else.
     assert {h: [e["op"] for e in t] for h, t in lab.trace().items()} == {

@@ -77,7 +77,7 @@ def runs(lab: Lab, run_playbook: Run) -> dict[str, Any]:
 
 def _records(run: PlaybookRun) -> dict[str, dict[str, Any]]:
     """Each host's record of the server role's apply task (its name has the role's prefix)."""
-    return {r["host"]: r for r in run.records if r["task"].endswith(APPLY_TASK)}
+    return run.host_results()
 
 
 def _statuses(run: PlaybookRun) -> dict[str, str]:

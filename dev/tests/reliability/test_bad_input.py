@@ -36,7 +36,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import PREFLIGHT_TASK, SITE_TASK
+from .conftest import PLAN_TASK, PREFLIGHT_TASK, SITE_TASK
 
 GROUP = "OCS Reliability - bad input"
 LONG_NAME = "N" * 256
@@ -776,16 +776,27 @@ SITE_CASES = [
         ),
     ),
 ]
-GOOD_HOSTS = {"st-good-front-end": "ocs_front_end", "st-good-edge": "ocs_edge"}
+GOOD_HOSTS = {
+    "st-good-front-end": ("ocs_front_end", {}),
+    "st-good-edge": (
+        "ocs_edge",
+        {
+            "ocs_edge_internal_addresses": ["192.0.2.7"],
+            "ocs_edge_external_addresses": ["198.51.100.7"],
+        },
+    ),
+}
 
 
-def _site_estate(cases: list[SiteCase], good: Mapping[str, str]) -> dict[str, Any]:
+def _site_estate(
+    cases: list[SiteCase], good: Mapping[str, tuple[str, dict[str, Any]]]
+) -> dict[str, Any]:
     children: dict[str, Any] = {}
     for case in cases:
         for group, hv in case.groups.items():
             children.setdefault(group, {"hosts": {}})["hosts"][case.host] = dict(hv) or None
-    for host, group in good.items():
-        children.setdefault(group, {"hosts": {}})["hosts"][host] = None
+    for host, (group, variables) in good.items():
+        children.setdefault(group, {"hosts": {}})["hosts"][host] = dict(variables) or None
     # The good hosts first: the preflight runs once, on the play's first host.
     ordered = {g: children[g] for g in sorted(children, key=lambda g: g != "ocs_front_end")}
     return {"all": {"children": ordered}}
@@ -849,7 +860,7 @@ def test_site_no_command_reached_any_host(site_run: dict[str, Any]) -> None:
     assert set(site_run["commands"]) == {c.host for c in SITE_CASES} | set(GOOD_HOSTS)
     assert all(n == 0 for n in site_run["commands"].values()), site_run["commands"]
     assert site_run["after"] == site_run["before"]
-    assert not [r for r in site_run["run"].records if r.get("task") == SITE_TASK]
+    assert not [r for r in site_run["run"].records if r.get("task") in (PLAN_TASK, SITE_TASK)]
 
 
 # --- collection-wide variables of one host, problems of another, one run ------------------

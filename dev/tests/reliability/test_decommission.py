@@ -26,8 +26,6 @@ from typing import Any
 import pytest
 from harness.rules import host_rules, is_owned
 
-from .conftest import SITE_TASK
-
 FE_GROUP = "OCS 2007 R2 - Front End"
 EDGE_GROUP = "OCS 2007 R2 - Edge"
 DIRECTOR_GROUP = "OCS 2007 R2 - Director"
@@ -111,7 +109,7 @@ def _group(dump: dict[str, Any], host: str, group: str, owned: bool = True) -> l
 
 
 def _result(decommission: dict[str, Any], run: str, host: str) -> dict[str, Any]:
-    (record,) = decommission["runs"][run].records_of(SITE_TASK, host)
+    record = decommission["runs"][run].host_results()[host]
     result: dict[str, Any] = record["result"]
     return result
 

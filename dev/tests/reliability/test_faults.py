@@ -24,8 +24,6 @@ from harness.lab import Lab
 from harness.playbook import PlaybookRun
 from harness.rules import host_rules, is_owned, is_tombstone, marked
 
-from .conftest import SITE_TASK
-
 HOSTS = ("f1", "f2", "f3")
 RULES_PER_GROUP = 8
 
@@ -388,7 +386,7 @@ def test_fault_leaves_every_still_wanted_port_open(
 def test_faulty_host_says_what_happened(stop_runs: dict[str, Any], point: StopPoint) -> None:
     run = stop_runs["faulty"]
     assert run.rc != 0
-    (record,) = run.records_of(SITE_TASK, point.host)
+    record = run.host_results()[point.host]
     assert record["failed"] and record["changed"], record
     assert "access is denied" in record["msg"].lower()
     assert "rules it was replacing were still in place" in record["msg"]
@@ -397,7 +395,7 @@ def test_faulty_host_says_what_happened(stop_runs: dict[str, Any], point: StopPo
 
 def test_healthy_host_finishes_in_the_faulty_run(stop_runs: dict[str, Any]) -> None:
     run = stop_runs["faulty"]
-    (record,) = run.records_of(SITE_TASK, HEALTHY.host)
+    record = run.host_results()[HEALTHY.host]
     assert not record["failed"] and record["changed"], record
     assert _fe_rules(stop_runs["at_fault"], HEALTHY.host) == _fe_rules(
         stop_runs["after"], HEALTHY.host
@@ -432,7 +430,7 @@ def test_next_run_converges_once_with_no_tombstone(
     ours = [r for r in rules if r["grouping"] == FE_GROUP and is_owned(r)]
     names = [r["name"].casefold() for r in ours]
     assert len(names) == len(set(names)), "a rule is there twice"
-    (record,) = settled.records_of(SITE_TASK, point.host)
+    record = settled.host_results()[point.host]
     reported = [r["name"] for r in record["result"]["rules"][FE_GROUP]]
     assert sorted(r["name"] for r in ours) == sorted(reported)
     # Every rule not the collection's is as it was before the change.
@@ -529,7 +527,7 @@ def test_fault_in_a_split_apply_leaves_every_still_wanted_port_open(
     assert still_wanted
     closed = still_wanted - _open(host_rules(split_runs["at_fault"], host), groups)
     assert not closed, f"{len(closed)} still-wanted port(s) closed, e.g. {sorted(closed)[:5]}"
-    (record,) = split_runs["faulty"].records_of(SITE_TASK, host)
+    record = split_runs["faulty"].host_results()[host]
     assert record["failed"] and record["changed"], record
     if SPLIT_HOSTS[host] > 2:
         assert "(request 2 of " in record["msg"], record["msg"]

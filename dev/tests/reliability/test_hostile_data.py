@@ -27,8 +27,6 @@ from typing import Any
 import pytest
 from harness.rules import host_rules, is_owned, marked
 
-from .conftest import SITE_TASK
-
 HOST = "hostile01"
 GROUP_HOST = "hostile02"
 HOSTILE_GROUP = "OCS \"FE\" 'x' $(Stop-Service MpsSvc) `whoami` ; exit 1 %PATH%\nΩ 🔥 \\srv"
@@ -183,7 +181,7 @@ def test_hostile_group_name_is_data(hostile_group: dict[str, Any]) -> None:
     assert second.rc == 0, second.tail()
     ours = [r for r in hostile_group["rules"] if is_owned(r)]
     assert ours and {r["grouping"] for r in ours} == {HOSTILE_GROUP}
-    (record,) = first.records_of(SITE_TASK, GROUP_HOST)
+    record = first.host_results()[GROUP_HOST]
     assert list(record["result"]["rules"]) == [HOSTILE_GROUP]
     assert sorted(r["name"] for r in ours) == sorted(
         r["name"] for r in record["result"]["rules"][HOSTILE_GROUP]

@@ -10,12 +10,15 @@ rules, the rules OCS activation made, rules added by hand, foreign rules that sh
 names with rules the collection creates (in OCS set-up's group, in no group, in groups
 whose names only look like ours) and hand-made rules without the marker INSIDE the
 collection's own groups, one of them with the very name of one of our rules (a second
-host holds one whose description quotes the marker mid-text). After
-converge, purge, removing one name, and state absent, a full dump of the host's firewall
-shows every rule the collection did not make exactly as before, in the same order; after
-state absent the whole firewall equals the starting one. A user naming the built-in
-Remote Desktop group (``@FirewallAPI.dll,-28752``) is refused, and that group is never
-touched.
+host holds one whose description quotes the marker mid-text). After converge, a
+win_firewall_rules task's rules added to the Front End group and purged (the catalogue's
+rules of the group stay: they are win_ocs_firewall's), one task rule removed by a name
+foreign groups also use, and state absent (with the yes the removal guard asks for: two
+hosts lose their components), a full dump of the host's firewall shows every rule the
+collection did not make exactly as before, in the same order; after state absent (and the
+task rules removed) the whole firewall equals the starting one. A user naming the
+built-in Remote Desktop group (``@FirewallAPI.dll,-28752``) is refused, and that group is
+never touched.
 """
 
 from __future__ import annotations
@@ -27,8 +30,6 @@ from typing import Any
 
 import pytest
 from harness.rules import is_owned
-
-from .conftest import SITE_TASK
 
 HOST = "own01"
 # Its one extra rule, named like one of ours in our group, quotes the marker in the middle
@@ -45,6 +46,10 @@ ROLE_VARS = {
 }
 HAND_MADE = "Contoso hand-made rule in the OCS group"
 HAND_MADE_EDGE = "Contoso STUN probe"
+# A name two foreign groups use, that a task also gives a rule of its own in the Edge group.
+SHARED = "Contoso shared name"
+# The rules a win_firewall_rules task writes into the Front End group.
+TASK_RULES = [f"Contoso task rule {n}" for n in range(1, 5)]
 
 
 def _estate(foreign: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
@@ -75,7 +80,7 @@ def our_names(
     scratch = start_lab(_estate({"scratch01": []}), name="ownership-scratch")
     run = play(repo_root / "playbooks" / "site.yml", scratch.inventory, "--check")
     assert run.rc == 0, run.tail()
-    (record,) = run.records_of(SITE_TASK, "scratch01")
+    record = run.host_results()["scratch01"]
     names = {g: [r["name"] for r in rules] for g, rules in record["result"]["rules"].items()}
     assert set(names) == set(OURS) and all(names.values()), names
     return names
@@ -95,6 +100,8 @@ def owned_lab(start_lab: Callable[..., Any], our_names: dict[str, list[str]]) ->
         # Same name twice, in two foreign groups.
         {"name": edge[1], "group": "Contoso perimeter"},
         {"name": edge[1], "group": "Contoso perimeter 2", "enabled": 0},
+        {"name": SHARED, "group": "Contoso perimeter"},
+        {"name": SHARED, "group": "Contoso perimeter 2", "local_ports": "7"},
         # Hand-made rules INSIDE our groups (no marker): one with a name of its own, one
         # with the very name of one of our rules (and a description that mentions us
         # without the marker), one in the Edge group with an empty description.
@@ -127,15 +134,27 @@ def owned_lab(start_lab: Callable[..., Any], our_names: dict[str, list[str]]) ->
 STEPS = ["converge", "purge", "converge_again", "absent_one", "built_in", "absent"]
 
 
+def _task_rules(names: list[str]) -> str:
+    return json.dumps([{"name": n, "local_ports": 9000 + i} for i, n in enumerate(names)])
+
+
 def _purge_play(keep: list[str]) -> str:
     return f"""
     - hosts: {",".join(HOSTS)}
       gather_facts: false
       tasks:
-        - name: Keep three Front End rules, purge the rest of the group
+        - name: Four rules of a task in the Front End group, beside the catalogue's
           ocs.firewall.win_firewall_rules:
             group: "{FE_GROUP}"
-            rules: {json.dumps([{"name": n} for n in keep])}
+            rules: {_task_rules(TASK_RULES)}
+        - name: A rule of a task in the Edge group, named like two foreign rules
+          ocs.firewall.win_firewall_rules:
+            group: "{EDGE_GROUP}"
+            rules: {json.dumps([{"name": SHARED, "local_ports": 9999}])}
+        - name: Keep three of the task's rules, purge the rest of the group
+          ocs.firewall.win_firewall_rules:
+            group: "{FE_GROUP}"
+            rules: {_task_rules(keep)}
             purge: true
     """
 
@@ -151,6 +170,19 @@ def _absent_one_play(shared: str) -> str:
             rules: {json.dumps([{"name": shared}])}
             state: absent
             purge: false
+    """
+
+
+def _tasks_absent_play() -> str:
+    return f"""
+    - hosts: {",".join(HOSTS)}
+      gather_facts: false
+      tasks:
+        - name: Remove every rule the tasks wrote in the collection's groups
+          ocs.firewall.win_firewall_rules:
+            group: "{{{{ item }}}}"
+            state: absent
+          loop: {json.dumps(list(OURS))}
     """
 
 
@@ -203,8 +235,8 @@ def journey(
         commands[name] = owned_lab.commands()
         dumps[name] = owned_lab.dump()
 
-    keep = our_names[FE_GROUP][:3]
-    shared = our_names[EDGE_GROUP][1]
+    keep = TASK_RULES[:3]
+    shared = SHARED
     built_in_vars = {"ocs_front_end_group": REMOTE_DESKTOP, "ocs_front_end_state": "absent"}
     step("converge", lambda: play(site, inv))
     step("purge", lambda: play(_purge_play(keep), inv))
@@ -215,9 +247,13 @@ def journey(
         lambda: play(_built_in_play(), inv),
         lambda: play(site, inv, "-e", json.dumps(built_in_vars)),
     )
+    absent = ["-e", "ocs_front_end_state=absent", "-e", "ocs_edge_state=absent"]
     step(
         "absent",
-        lambda: play(site, inv, "-e", "ocs_front_end_state=absent", "-e", "ocs_edge_state=absent"),
+        # Two hosts lose both components: the removal guard waits for the yes.
+        lambda: play(site, inv, *absent),
+        lambda: play(site, inv, *absent, "-e", "ocs_firewall_confirm_removals=true"),
+        lambda: play(_tasks_absent_play(), inv),
     )
     return {"dumps": dumps, "runs": runs, "commands": commands, "keep": keep, "shared": shared}
 
@@ -226,10 +262,22 @@ def _rules(journey: dict[str, Any], step: str, host: str = HOST) -> list[dict[st
     return list(journey["dumps"][step][host]["rules"])
 
 
-@pytest.mark.parametrize("step", [s for s in STEPS if s != "built_in"])
+@pytest.mark.parametrize("step", [s for s in STEPS if s not in ("built_in", "absent")])
 def test_step_succeeds(journey: dict[str, Any], step: str) -> None:
     (run,) = journey["runs"][step]
     assert run.rc == 0, run.tail()
+
+
+def test_state_absent_on_two_hosts_waits_for_the_yes_then_goes_through(
+    journey: dict[str, Any],
+) -> None:
+    held, confirmed, tasks = journey["runs"]["absent"]
+    assert held.rc != 0
+    (guard,) = [r for r in held.records if r["task"].endswith("until it is confirmed")]
+    assert guard["result"]["waits"] is True
+    assert "it takes front_end off 2 hosts" in guard["result"]["msg"]
+    assert confirmed.rc == 0, confirmed.tail()
+    assert tasks.rc == 0, tasks.tail()
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -273,7 +321,7 @@ def test_converge_reports_the_hand_made_rules_as_foreign(
     journey: dict[str, Any], our_names: dict[str, list[str]]
 ) -> None:
     (run,) = journey["runs"]["converge"]
-    (record,) = run.records_of(SITE_TASK, HOST)
+    record = run.host_results()[HOST]
     groups = record["result"]["groups"]
     assert sorted(groups[FE_GROUP]["foreign"]) == sorted([HAND_MADE, our_names[FE_GROUP][3]])
     assert groups[EDGE_GROUP]["foreign"] == [HAND_MADE_EDGE]
@@ -283,17 +331,17 @@ def test_converge_reports_the_hand_made_rules_as_foreign(
 
 
 def test_purge_keeps_only_listed(journey: dict[str, Any], our_names: dict[str, list[str]]) -> None:
+    """A task's purge removes the task's unlisted rule, never the catalogue's."""
     rules = _rules(journey, "purge")
-    assert sorted(_ours(rules, FE_GROUP)) == sorted(journey["keep"])
-    assert sorted(_ours(rules, EDGE_GROUP)) == sorted(our_names[EDGE_GROUP])
+    assert sorted(_ours(rules, FE_GROUP)) == sorted([*journey["keep"], *our_names[FE_GROUP]])
+    assert sorted(_ours(rules, EDGE_GROUP)) == sorted([SHARED, *our_names[EDGE_GROUP]])
 
 
 def test_absent_one_removes_only_ours(
     journey: dict[str, Any], our_names: dict[str, list[str]]
 ) -> None:
     rules = _rules(journey, "absent_one")
-    expected = [n for n in our_names[EDGE_GROUP] if n != journey["shared"]]
-    assert sorted(_ours(rules, EDGE_GROUP)) == sorted(expected)
+    assert sorted(_ours(rules, EDGE_GROUP)) == sorted(our_names[EDGE_GROUP])
     assert len([r for r in rules if r["name"] == journey["shared"]]) == 2
 
 

@@ -33,7 +33,10 @@ COMPONENT_ROLES = [
 COMMON_VARS = set(COMMON_SETTINGS)
 SIDE_VARS = {
     "edge": set(EDGE_SETTINGS) - COMMON_VARS,
-    "mediation": {"pool_addresses", "gateway_addresses"},
+    "mediation": {"pool_addresses", "gateway_addresses", "next_hop_pool"},
+    # The servers that serve pools say which.
+    "archiving": {"pools"},
+    "monitoring": {"pools"},
 }
 
 
@@ -71,9 +74,12 @@ def test_argument_spec_documents_every_setting_of_the_component(role: str) -> No
     assert options[prefix + "as_published"]["default"] is False
     assert options[prefix + "remote_addresses"]["default"] == []
     for side in SIDE_VARS.get(role, set()):
-        # An opt-in is off unless asked for; addresses are empty (any local address).
-        expected: Any = [] if side.endswith("_addresses") else False
-        assert options[prefix + side]["default"] == expected
+        # An opt-in is off unless asked for; addresses are empty (any local address), so
+        # are the pools served (every pool); the next hop's pool is not set (any).
+        expected: Any = [] if side.endswith(("_addresses", "pools")) else False
+        if side == "next_hop_pool":
+            expected = None
+        assert options[prefix + side].get("default") == expected
     assert options[prefix + "group"]["default"] == component.group
     assert component.group.startswith("OCS 2007 R2 - ")
     # Defaults live in the module now: no role sets a variable of its own.
@@ -107,18 +113,40 @@ def server_tasks(name: str = "main.yml") -> list[dict[str, Any]]:
     return tasks
 
 
-@pytest.mark.parametrize("entry", sorted(p.name for p in (ROLES / "server" / "tasks").iterdir()))
-def test_server_role_checks_every_host_once_then_applies(entry: str) -> None:
-    preflight, apply = server_tasks(entry)
+@pytest.mark.parametrize("entry", ["main.yml", "converge.yml"])
+def test_server_role_checks_and_plans_every_host_then_guards_then_applies(entry: str) -> None:
+    preflight, plan, guard, apply = server_tasks(entry)
     assert "ocs.firewall.preflight" in preflight
-    assert preflight["run_once"] is True
+    assert preflight["run_once"] is True and preflight["any_errors_fatal"] is True
     assert {"preflight", "always"} <= set(preflight["tags"])
     # No options: the components come from each host's inventory groups, and the peers'
     # addresses the preflight worked out once from where it is registered (run_once
     # registers it for every host), read there by the module.
     assert preflight["register"] == _scope.PREFLIGHT_RESULT
-    assert apply["ocs.firewall.win_ocs_firewall"] is None
-    assert apply["tags"] == ["apply"]
+    # Every host is read and planned before any is changed ...
+    assert plan["ocs.firewall.win_ocs_firewall"] == {"stage": "plan"}
+    assert plan["register"] == "ocs_firewall_result" and plan["tags"] == ["apply"]
+    # ... mass removals are judged once, over every host's plan, and stop every host ...
+    assert "ocs.firewall.removal_guard" in guard
+    assert guard["run_once"] is True and guard["any_errors_fatal"] is True
+    assert guard["tags"] == ["apply"]
+    # ... and each host applies the very plan it made, only when it has one.
+    assert apply["ocs.firewall.win_ocs_firewall"] == {
+        "stage": "apply",
+        "plan": "{{ ocs_firewall_result }}",
+    }
+    assert apply["when"] == "ocs_firewall_result.pending"
+    assert apply["register"] == "ocs_firewall_result" and apply["tags"] == ["apply"]
+
+
+def test_the_server_roles_task_files_are_its_parts() -> None:
+    files = sorted(p.name for p in (ROLES / "server" / "tasks").iterdir())
+    assert files == ["apply.yml", "converge.yml", "guard.yml", "main.yml", "plan.yml"]
+    assert server_tasks("converge.yml") == [
+        *server_tasks("plan.yml"),
+        *server_tasks("guard.yml"),
+        *server_tasks("apply.yml"),
+    ]
 
 
 def test_server_role_documents_the_collection_wide_variables() -> None:
@@ -147,10 +175,27 @@ def test_site_is_one_play_over_every_group_then_its_table() -> None:
         f"ocs_{key}" for key in _catalogue.server_components()
     ]
     assert set(play["hosts"][1:]) == {f"ocs_{r}" for r in COMPONENT_ROLES}
-    # The server role does the work, whichever way the play brings it in.
-    used = [r["role"] if isinstance(r, dict) else r for r in play.get("roles", [])]
-    used += [t["ansible.builtin.import_role"]["name"] for t in play.get("tasks", [])]
-    assert used == ["ocs.firewall.server"]
+    # The server role does the work: its plan, guard and apply parts, in that order, with
+    # hosts that have nothing left to do ending the play between them (meta tasks cost no
+    # worker per host): hosts in sync after their plan, every host in check mode once the
+    # guard has judged the plans.
+    tasks = play["tasks"]
+    assert [t.get("ansible.builtin.import_role", {}).get("tasks_from") for t in tasks] == [
+        "plan",
+        None,
+        "guard",
+        None,
+        "apply",
+    ]
+    assert {t["ansible.builtin.import_role"]["name"] for t in tasks[::2]} == {"ocs.firewall.server"}
+    assert (tasks[1]["ansible.builtin.meta"], tasks[1]["when"]) == (
+        "end_host",
+        "ocs_firewall_result.in_sync | default(false)",
+    )
+    assert (tasks[3]["ansible.builtin.meta"], tasks[3]["when"]) == (
+        "end_play",
+        "ansible_check_mode",
+    )
     # The same hosts (so --limit limits both), one task, once, when the apply runs.
     assert summary["hosts"] == play["hosts"]
     assert summary["gather_facts"] is False
@@ -162,8 +207,8 @@ def test_site_is_one_play_over_every_group_then_its_table() -> None:
 
 
 def test_the_server_role_registers_what_the_table_reads() -> None:
-    _preflight, apply = server_tasks("converge.yml")
-    assert apply["register"] == "ocs_firewall_result"
+    _preflight, plan, _guard, apply = server_tasks("converge.yml")
+    assert plan["register"] == apply["register"] == "ocs_firewall_result"
     assert "C(ocs_firewall_result)" in " ".join(
         load(ROLES / "server" / "meta" / "argument_specs.yml")["argument_specs"]["main"][
             "description"
@@ -186,7 +231,14 @@ def test_report_covers_every_group() -> None:
 def test_example_inventory_uses_every_group_and_a_collocated_host() -> None:
     inventory = load(REPO / "examples" / "inventory.yml")
     children = inventory["all"]["children"]
-    assert set(children) == {f"ocs_{r}" for r in COMPONENT_ROLES} | {"ocs_servers"}
+    assert set(children) == {f"ocs_{r}" for r in COMPONENT_ROLES} | {
+        "ocs_servers",
+        "head_office_pool",
+    }
+    # The head office pool's group names its pool and holds its load balancer's values.
+    pool = children.pop("head_office_pool")
+    assert pool["vars"]["ocs_pool"] == "head_office"
+    assert "ocs_firewall_load_balancer_addresses" not in inventory["all"]["vars"]
     servers = set(children.pop("ocs_servers")["hosts"])
     assert servers == {h for g in children.values() for h in g["hosts"]}
     memberships: dict[str, int] = {}

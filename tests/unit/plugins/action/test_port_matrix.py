@@ -53,10 +53,17 @@ def test_the_example_estate_gives_every_table_and_contacts_no_host() -> None:
 
 
 def test_the_vips_come_from_ocs_firewall_vips() -> None:
-    result, _connection, _lab = port_matrix(ocs_firewall_vips={"front_end": "10.10.0.10"})
-    vips = {r["balances"]: r["vip"] for r in result["load_balancers"]["rows"]}
-    assert vips["front_end"] == "10.10.0.10"
-    assert vips["director"] == "(set ocs_firewall_vips.director)"
+    """A pool's from its servers' (the pool's group vars), the rest from the estate's."""
+    edge = {"internal": "10.10.1.9", "external": "192.0.2.9"}
+    result, _connection, _lab = port_matrix(ocs_firewall_vips={"edge": edge})
+    rows = result["load_balancers"]["rows"]
+    vips = {(r["balances"], r["pool"]): r["vip"] for r in rows}
+    assert vips["front_end", "head_office"] == "10.10.0.10"
+    assert {r["vip"] for r in rows if r["balances"] == "edge"} == {"10.10.1.9", "192.0.2.9"}
+    # The Standard Edition server and the one Director are pools of one: no load balancer.
+    front = [r for r in rows if r["balances"] == "front_end"]
+    assert not any(m.startswith("se01") for r in front for m in r["members"])
+    assert not [r for r in rows if r["balances"] == "director"]
 
 
 @pytest.mark.parametrize(
@@ -111,7 +118,7 @@ def test_dest_gets_each_table_as_csv_and_markdown_rewritten_only_when_it_changes
     assert {p: (dest / p).stat().st_mtime_ns for p in stamps} == stamps
     # A VIP set: only the load balancer files change.
     third, _connection, _lab = port_matrix(
-        {"dest": str(dest)}, ocs_firewall_vips={"front_end": "10.10.0.10"}
+        {"dest": str(dest)}, ocs_firewall_vips={"edge": {"internal": "10.10.1.9"}}
     )
     assert third["changed"] is True
     changed = {p for p in stamps if (dest / p).stat().st_mtime_ns != stamps[p]}

@@ -248,27 +248,228 @@ def test_a_variable_that_cannot_be_templated_is_one_more_problem() -> None:
         assert all("'edge_ip' is undefined" in p for p in result["problems"][host])
 
 
-def test_a_misspelt_component_group_is_warned_about() -> None:
+def test_a_misspelt_component_group_stops_the_run_naming_the_group_and_the_fix() -> None:
     hosts = hostvars()
     hosts["gc01.ocs.example"]["group_names"] = ["ocs_group_chats"]
-    lab = LabHost()
-    result, display = run_action(
+    result, connection, lab = preflight(hosts)
+    assert result["failed"] is True
+    assert result["problems"] == {
+        "gc01.ocs.example": [
+            "inventory group ocs_group_chats: is not an OCS component group; did you mean "
+            "ocs_group_chat? The run stops rather than take the host's component off it. A "
+            "group of your own: add it to ocs_firewall_other_groups"
+        ]
+    }
+    assert "gc01.ocs.example: inventory group ocs_group_chats" in result["msg"]
+    assert_no_host_contacted(connection, lab)
+
+
+def test_a_host_only_in_a_misspelt_group_is_found_though_no_play_holds_it() -> None:
+    hosts = hostvars()
+    hosts["med02.ocs.example"] = {"group_names": ["ocs_mediatoin"]}
+    groups = {**example_inventory()["groups"], "ocs_mediatoin": ["med02.ocs.example"]}
+    result, _display = run_action(
         ActionModule,
         "ocs.firewall.preflight",
-        lab,
+        LabHost(),
         {"hosts": None},
         task_vars={
-            "groups": example_inventory()["groups"],
+            "inventory_hostname": "fe01.ocs.example",
+            "groups": groups,
             "hostvars": hosts,
-            "ansible_play_hosts_all": list(hosts),
+            "ansible_play_hosts_all": [h for h in hosts if h != "med02.ocs.example"],
         },
         connection=MagicMock(),
     )
-    assert not result.get("failed")
-    assert result["components"]["gc01.ocs.example"] == []
-    (warning,) = [c.args[0] for c in display.warning.call_args_list]
-    assert "gc01.ocs.example" in warning and "ocs_group_chats" in warning
-    assert "did you mean ocs_group_chat?" in warning
+    assert result["failed"] is True
+    assert list(result["problems"]) == ["med02.ocs.example"]
+    assert "did you mean ocs_mediation?" in result["problems"]["med02.ocs.example"][0]
+
+
+@pytest.mark.parametrize(
+    "other_groups", [["ocs_pool_head_office"], ["ocs_pool_*"], "ocs_pool_head_office"]
+)
+def test_a_group_of_the_users_own_passes_once_listed(other_groups: Any) -> None:
+    hosts = hostvars()
+    for name in ("fe01.ocs.example", "fe02.ocs.example"):
+        hosts[name]["group_names"] = [*hosts[name]["group_names"], "ocs_pool_head_office"]
+    assert preflight(hosts)[0]["failed"] is True
+    for name in ("fe01.ocs.example", "fe02.ocs.example"):
+        hosts[name]["ocs_firewall_other_groups"] = other_groups
+    result, _connection, _lab = preflight(hosts)
+    assert not result.get("failed"), result
+
+
+@pytest.mark.parametrize(
+    ("host", "variable", "value", "expected"),
+    [
+        pytest.param(
+            "edge01",
+            "ocs_edge_internal_address",
+            ["10.10.1.10"],
+            'ocs_edge_internal_address: ["10.10.1.10"] is not a variable of ocs.firewall; '
+            "did you mean ocs_edge_internal_addresses? A variable of your own: add it to "
+            "ocs_firewall_other_variables",
+            id="misspelt-component-setting",
+        ),
+        pytest.param(
+            "fe01",
+            "ocs_firewall_scop",
+            "inventory",
+            'ocs_firewall_scop: "inventory" is not a variable of ocs.firewall; did you mean '
+            "ocs_firewall_scope? A variable of your own: add it to ocs_firewall_other_variables",
+            id="misspelt-estate-variable",
+        ),
+        pytest.param(
+            "fe01",
+            "ocs_backup_dir",
+            "D:/backup",
+            'ocs_backup_dir: "D:/backup" is not a variable of ocs.firewall. A variable of your '
+            "own: add it to ocs_firewall_other_variables",
+            id="unknown-variable-nothing-near",
+        ),
+    ],
+)
+def test_an_unknown_ocs_variable_stops_the_run_with_the_nearest_name(
+    host: str, variable: str, value: Any, expected: str
+) -> None:
+    result, connection, lab = preflight(hostvars(**{host: {variable: value}}))
+    assert result["failed"] is True
+    assert expected in result["problems"][f"{host}.ocs.example"]
+    assert_no_host_contacted(connection, lab)
+
+
+def test_a_variable_of_the_users_own_passes_once_listed() -> None:
+    hosts = hostvars(
+        fe01={"ocs_backup_dir": "D:/backup", "ocs_firewall_other_variables": ["ocs_backup_*"]}
+    )
+    result, _connection, _lab = preflight(hosts)
+    assert not result.get("failed"), result
+
+
+def test_an_unknown_variable_of_the_play_is_filed_under_the_plays_vars() -> None:
+    hosts = hostvars()
+    result, _display = run_action(
+        ActionModule,
+        "ocs.firewall.preflight",
+        LabHost(),
+        {"hosts": None},
+        task_vars={
+            "inventory_hostname": "fe01.ocs.example",
+            "groups": example_inventory()["groups"],
+            "hostvars": hosts,
+            "ansible_play_hosts_all": list(hosts),
+            "ocs_firewall_confirm_removal": True,
+            **hosts["fe01.ocs.example"],
+        },
+        connection=MagicMock(),
+    )
+    assert result["problems"] == {
+        "(play vars)": [
+            "ocs_firewall_confirm_removal: true is not a variable of ocs.firewall; did you mean "
+            "ocs_firewall_confirm_removals? A variable of your own: add it to "
+            "ocs_firewall_other_variables"
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        pytest.param(
+            {"ocs_edge_internal_addresses": []},
+            "ocs_edge_internal_addresses is not set: its internal-only ports (5062/TCP, "
+            "8057/TCP) would open on its Internet side too; give the Edge's addresses (on the "
+            "external side, or one per service: ocs_edge_access_addresses, "
+            "ocs_edge_webconf_addresses, ocs_edge_av_addresses), or set ocs_edge_unbound: "
+            "true to take any local address on purpose",
+            id="no-internal-address",
+        ),
+        pytest.param(
+            {"ocs_edge_av_addresses": []},
+            "ocs_edge_external_addresses is not set: its Internet-facing ports would open on "
+            "its internal side too; give the Edge's addresses (on the external side, or one "
+            "per service: ocs_edge_access_addresses, ocs_edge_webconf_addresses, "
+            "ocs_edge_av_addresses), or set ocs_edge_unbound: true to take any local address "
+            "on purpose",
+            id="a-service-without-addresses-and-no-external-side",
+        ),
+    ],
+)
+def test_an_edge_without_its_addresses_stops_the_run(
+    overrides: dict[str, Any], expected: str
+) -> None:
+    result, connection, lab = preflight(hostvars(edge01=overrides))
+    assert expected in result["problems"]["edge01.ocs.example"]
+    assert_no_host_contacted(connection, lab)
+
+
+def test_an_edge_may_take_any_address_when_it_says_so() -> None:
+    edge = {
+        "ocs_edge_internal_addresses": [],
+        "ocs_edge_access_addresses": [],
+        "ocs_edge_webconf_addresses": [],
+        "ocs_edge_av_addresses": [],
+        "ocs_edge_unbound": True,
+    }
+    hosts = hostvars(edge01=edge)
+    for variables in hosts.values():
+        variables["ocs_firewall_scope"] = "any"
+    result, _connection, _lab = preflight(hosts)
+    assert not result.get("failed"), result
+
+
+@pytest.mark.parametrize(
+    ("host", "variable", "value", "expected"),
+    [
+        pytest.param(
+            "dir01",
+            "ocs_edge_external_addresses",
+            ["999.1.1.1"],
+            'ocs_edge_external_addresses: "999.1.1.1" is not a valid local address; give this '
+            "server's own IPv4 or IPv6 addresses, networks or ranges (no keywords)",
+            id="a-component-the-host-does-not-hold",
+        ),
+        pytest.param(
+            "fe01",
+            "ocs_firewall_winrm_max_envelope_kb",
+            10,
+            "ocs_firewall_winrm_max_envelope_kb: 10 is below 32; give the hosts' "
+            "MaxEnvelopeSizekb (winrm get winrm/config), 150 on WinRM 2.0",
+            id="envelope",
+        ),
+        pytest.param(
+            "fe01",
+            "ocs_firewall_vips",
+            {"front_end": "10.10.0.10", "pool": "10.10.0.11"},
+            'ocs_firewall_vips: "pool" is not a component a load balancer balances; valid '
+            "keys are front_end, director, edge",
+            id="unknown-key-of-a-dictionary",
+        ),
+        pytest.param(
+            "fe01",
+            "ocs_firewall_max_removals",
+            "many",
+            'ocs_firewall_max_removals: "many" is not a number of rules (0 or more)',
+            id="count",
+        ),
+        pytest.param(
+            "fe01",
+            "ansible_connection",
+            "ansible.builtin.psrp",
+            "ansible_connection psrp is not supported: the collection's script writes its "
+            "reply to the console, which psrp does not return (it returns pipeline output). "
+            "Use ansible_connection: winrm (HTTP 5985 with message encryption, or HTTPS)",
+            id="connection",
+        ),
+    ],
+)
+def test_every_known_variable_is_checked_on_every_host(
+    host: str, variable: str, value: Any, expected: str
+) -> None:
+    result, connection, lab = preflight(hostvars(**{host: {variable: value}}))
+    assert result["problems"][f"{host}.ocs.example"] == [expected]
+    assert_no_host_contacted(connection, lab)
 
 
 def test_a_scoped_estate_gets_the_address_of_every_server_once() -> None:
@@ -279,7 +480,11 @@ def test_a_scoped_estate_gets_the_address_of_every_server_once() -> None:
     # The Edge as its internal peers see it; a collocated host once per component.
     assert book["edge"] == {"edge01.ocs.example": {"addresses": ["10.10.1.10"]}}
     assert book["mediation"]["med01.ocs.example"] == {"addresses": ["10.10.0.40"]}
-    assert book["mediation"]["se01.ocs.example"] == {"addresses": ["10.10.0.13"]}
+    assert book["mediation"]["se01.ocs.example"] == {"addresses": ["10.10.0.13"], "pool": "se01"}
+    assert book["front_end"]["fe01.ocs.example"] == {
+        "addresses": ["10.10.0.11"],
+        "pool": "head_office",
+    }
     assert_no_host_contacted(connection, lab)
 
 

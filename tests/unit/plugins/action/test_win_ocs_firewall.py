@@ -306,9 +306,9 @@ def test_only_the_variables_the_engine_needs_are_templated() -> None:
         "ocs_firewall_profiles",
         "ocs_firewall_scope",
         "ocs_firewall_address",
+        "ocs_pool",
         "ocs_firewall_client_networks",
         "ocs_firewall_gateway_networks",
-        "ocs_firewall_load_balancer_addresses",
         "ocs_firewall_domain_controllers",
     ]
     assert sorted(map(json.dumps, templar.templated)) == sorted(

@@ -98,7 +98,10 @@ CASES = [
     pytest.param(
         [
             *CONVERGED,
-            HostRule(Rule(f"{TOMBSTONE_PREFIX}0a", description="x [ocs.firewall]"), DIRECTOR),
+            HostRule(
+                Rule(f"{TOMBSTONE_PREFIX}0a", description=_ownership.catalogue_mark("seed-45")),
+                DIRECTOR,
+            ),
         ],
         [("extra_rule", DIRECTOR, f"{TOMBSTONE_PREFIX}0a", "tcp any")],
         id="tombstone",

@@ -304,6 +304,9 @@ def test_a_label_too_long_for_any_name_is_refused() -> None:
 
 def settings(key: str, **given: Any) -> _settings.Settings:
     component = _catalogue.server_components()[key]
+    if component.must_bind:
+        # Unbound on purpose unless a test gives addresses: the rules are what is tested.
+        given.setdefault("unbound", True)
     checked, problems = _settings.check_component(component, given, _settings.option_name)
     assert problems == [] and checked is not None
     return checked

@@ -31,6 +31,8 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._host import host_req
 SERVERS = _catalogue.server_components()
 FE_GROUP = SERVERS["front_end"].group
 EDGE_GROUP = SERVERS["edge"].group
+# The Edge stands for any component here: it binds to any address on purpose.
+UNBOUND = {"ocs_edge_unbound": True}
 
 
 def request(
@@ -62,11 +64,13 @@ def keys(found: _host.HostRequest) -> list[str]:
         pytest.param([], None, [], id="no-component"),
         pytest.param(["ocs_edge"], ["cwa", "director"], ["cwa", "director"], id="list"),
         pytest.param(["ocs_edge"], [], [], id="empty-list"),
-        pytest.param(["ocs_edge"], {"cwa": None, "edge": {}}, ["cwa", "edge"], id="dict"),
+        pytest.param(
+            ["ocs_edge"], {"cwa": None, "edge": {"unbound": True}}, ["cwa", "edge"], id="dict"
+        ),
     ],
 )
 def test_the_components(group_names: list[str], components: Any, expected: list[str]) -> None:
-    assert keys(request(group_names, components=components)) == expected
+    assert keys(request(group_names, UNBOUND, components=components)) == expected
 
 
 def test_settings_from_variables() -> None:
@@ -75,6 +79,7 @@ def test_settings_from_variables() -> None:
         {
             "ocs_edge_profiles": ["public"],
             "ocs_edge_internal_addresses": ["10.10.1.10"],
+            **UNBOUND,
             "ocs_cwa_include_outbound": "yes",
             "ocs_firewall_profiles": ["domain"],
             "ocs_front_end_state": "gone",  # not held: not read
@@ -104,7 +109,7 @@ def test_a_dictionary_gives_the_settings_itself() -> None:
     found = request(
         ["ocs_edge"],
         {"ocs_edge_state": "gone", "ocs_edge_group": "@nope"},
-        components={"edge": {"profiles": "private"}},
+        components={"edge": {"profiles": "private", "unbound": True}},
     )
     (edge,) = found.settings
     assert (edge.state, edge.group, edge.profiles) == ("present", EDGE_GROUP, ("private",))
@@ -143,7 +148,7 @@ def test_a_dictionary_reads_no_component_variable_but_the_collection_defaults() 
         pytest.param(
             [],
             {},
-            {"components": ["edge", "frontend", 3]},
+            {"components": ["cwa", "frontend", 3]},
             ['components: "frontend" is not an OCS server component; valid components are '
              + ", ".join(SERVERS),
              "components: 3 is not an OCS server component; valid components are "
@@ -160,7 +165,12 @@ def test_a_dictionary_reads_no_component_variable_but_the_collection_defaults() 
         ),
         pytest.param(
             ["ocs_edge", "ocs_cwa"],
-            {"ocs_edge_group": "G", "ocs_cwa_group": "g", "ocs_firewall_remove_unassigned": "x"},
+            {
+                "ocs_edge_group": "G",
+                "ocs_cwa_group": "g",
+                "ocs_firewall_remove_unassigned": "x",
+                **UNBOUND,
+            },
             {},
             ['ocs_edge_group and ocs_cwa_group both name the rule group "G" ("g"); two '
              "components cannot share a group, each would remove the other's rules on every "
@@ -187,23 +197,23 @@ def test_problems(
         pytest.param({"ocs_firewall_remove_unassigned": "no"}, None, False, id="variable-word"),
         pytest.param({"ocs_firewall_remove_unassigned": "yes"}, None, True, id="variable-yes"),
         pytest.param({"ocs_firewall_remove_unassigned": True}, False, False, id="option-wins"),
-        pytest.param({"ocs_firewall_remove_unassigned": "bad"}, True, True, id="option-only"),
+        pytest.param({}, True, True, id="option-only"),
     ],
 )
 def test_remove_unassigned(variables: dict[str, Any], option: bool | None, expected: bool) -> None:
-    found = request(["ocs_edge"], variables, remove_unassigned=option)
+    found = request(["ocs_edge"], {**variables, **UNBOUND}, remove_unassigned=option)
     assert found.remove_unassigned is expected
 
 
 def test_groups_to_read() -> None:
     defaults = [c.group for c in SERVERS.values()]
-    held = request(["ocs_edge"], {"ocs_edge_group": "My Edge"})
+    held = request(["ocs_edge"], {"ocs_edge_group": "My Edge", **UNBOUND})
     assert held.groups == ["My Edge"]
     # Decommissioning reads every default group too (its own only once).
     assert held.groups_to_read() == ["My Edge", *defaults]
-    own = request(["ocs_edge"])
+    own = request(["ocs_edge"], UNBOUND)
     assert own.groups_to_read() == [EDGE_GROUP, *(g for g in defaults if g != EDGE_GROUP)]
-    kept = request(["ocs_edge"], remove_unassigned=False)
+    kept = request(["ocs_edge"], UNBOUND, remove_unassigned=False)
     assert kept.groups_to_read() == [EDGE_GROUP]
 
 
@@ -221,6 +231,8 @@ def host_rules(
 
 
 def component_rules(key: str, **settings: Any) -> list[_rules.Rule]:
+    if SERVERS[key].must_bind:
+        settings.setdefault("unbound", True)
     found = request([], components={key: settings})
     return _component_rules.component_rules(found.settings[0])
 
@@ -257,7 +269,7 @@ def test_a_lost_component_has_its_default_group_emptied_but_foreign_rules_stay()
 
 def test_a_component_moved_to_another_group_empties_its_old_one() -> None:
     actual = host_rules(component_rules("edge"), EDGE_GROUP)
-    plans = plan_host(request(["ocs_edge"], {"ocs_edge_group": "Perimeter"}), actual)
+    plans = plan_host(request(["ocs_edge"], {"ocs_edge_group": "Perimeter", **UNBOUND}), actual)
     moved, old = plans
     assert moved.group == "Perimeter" and len(moved.added) == len(actual)
     assert (old.group, old.reason, old.component) == (EDGE_GROUP, _plan.UNASSIGNED, "edge")
@@ -336,3 +348,38 @@ def test_an_estate_converged_by_the_previous_release_plans_no_change(host: str) 
     # Every rule 0.1.0 made is one the collection still owns and still wants.
     wanted = {r.name for p in plans for r in p.after}
     assert {h.rule.name for h in actual} == wanted
+
+
+@pytest.mark.parametrize(
+    ("variables", "options", "expected"),
+    [
+        pytest.param({}, {"components": ["cwa"]}, False, id="list"),
+        pytest.param({}, {"components": {"cwa": None}}, False, id="dict"),
+        pytest.param(
+            {"ocs_firewall_remove_unassigned": True}, {"components": ["cwa"]}, False, id="variable"
+        ),
+        pytest.param(
+            {}, {"components": ["cwa"], "remove_unassigned": True}, True, id="option-asks"
+        ),
+    ],
+)
+def test_a_task_that_names_its_components_empties_no_other_group_unless_asked(
+    variables: dict[str, Any], options: dict[str, Any], expected: bool
+) -> None:
+    """Such a task speaks for some of the host's components: the EXAMPLE with a Standard
+    Edition server's Front End and Mediation must not empty its A/V and Web groups."""
+    assert (
+        request(["ocs_front_end", "ocs_av_conferencing"], variables, **options).remove_unassigned
+        is expected
+    )
+
+
+def test_a_bad_remove_unassigned_variable_is_refused_even_where_the_option_wins() -> None:
+    """A wrong value is wrong wherever it waits: the next task that reads it would fail."""
+    found, problems = host_request(
+        [], {"ocs_firewall_remove_unassigned": "bad"}, components=["cwa"], remove_unassigned=True
+    )
+    assert found is None
+    assert problems == [
+        'ocs_firewall_remove_unassigned: "bad" is not a boolean; give true or false'
+    ]

@@ -125,7 +125,7 @@ def test_the_front_end_catalogue_verdicts() -> None:
 
 
 def test_bound_edge_rules_are_refused_and_unbound_ones_applied() -> None:
-    unbound = plan(request(["ocs_edge"])).counts()
+    unbound = plan(request(["ocs_edge"], ocs_edge_unbound=True)).counts()
     assert unbound["refused"] == 0 and unbound["applied"] > 0
     bound = plan(
         request(
@@ -242,7 +242,7 @@ def test_an_entry_of_ours_that_differs_is_overwritten_in_place() -> None:
 
 
 def test_a_foreign_entry_is_a_conflict_left_alone_unless_adopted() -> None:
-    req = request(["ocs_edge"])
+    req = request(["ocs_edge"], ocs_edge_unbound=True)
     key = (DOMAIN, 5061, TCP)
     foreign = held(key, "OCS SIP (by hand)", remote_addresses="LocalSubnet", scope=1)
     found = plan(req, [foreign])
@@ -250,7 +250,8 @@ def test_a_foreign_entry_is_a_conflict_left_alone_unless_adopted() -> None:
     assert key not in {(o.profile, o.port, o.protocol) for o in found.opens}
     message = found.conflicts[0].message()
     assert "'OCS SIP (by hand)'" in message and "'5061/tcp' to ocs_firewall_legacy_adopt" in message
-    adopted = plan(request(["ocs_edge"], ocs_firewall_legacy_adopt=["5061/tcp"]), [foreign])
+    adopt = {"ocs_firewall_legacy_adopt": ["5061/tcp"], "ocs_edge_unbound": True}
+    adopted = plan(request(["ocs_edge"], **adopt), [foreign])
     assert not adopted.conflicts
     (took,) = [o for o in adopted.opens if (o.profile, o.port, o.protocol) == key]
     assert took.adopt and took.name == "[ocs.firewall] Edge: 5061/TCP"
@@ -261,7 +262,8 @@ def test_a_foreign_entry_is_a_conflict_left_alone_unless_adopted() -> None:
 def test_a_built_in_entry_is_never_adopted() -> None:
     key = (DOMAIN, 5061, TCP)
     builtin = held(key, "Built in", builtin=True)
-    found = plan(request(["ocs_edge"], ocs_firewall_legacy_adopt=["5061/tcp"]), [builtin])
+    adopt = {"ocs_firewall_legacy_adopt": ["5061/tcp"], "ocs_edge_unbound": True}
+    found = plan(request(["ocs_edge"], **adopt), [builtin])
     assert [c.held for c in found.conflicts] == [builtin]
     assert "built in" in found.conflicts[0].message()
 

@@ -22,6 +22,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
 
 G = "OCS 2007 R2 - Front End"
 TASK = " [ocs.firewall]"
+CAT = " [ocs.firewall catalogue seed-01]"
 
 
 def rule(name: str, description: str = "d" + TASK, **fields: Any) -> Rule:
@@ -299,10 +300,16 @@ def test_an_unknown_state_is_refused() -> None:
 
 
 def test_summary() -> None:
+    built = "d [ocs.firewall catalogue seed-01]"
     plan = plan_group(
         G,
-        [A],
-        [on_host("A", local_ports=("81",)), on_host("Old"), hand_made("Admin")],
+        [rule("A", built, local_ports=("80",))],
+        [
+            on_host("A", description=built, local_ports=("81",)),
+            on_host("Old", description=built),
+            hand_made("Admin"),
+            on_host("Task rule"),
+        ],
         reason=_plan.COMPONENT,
         component="front_end",
     )
@@ -315,7 +322,35 @@ def test_summary() -> None:
         "updated": ["A"],
         "removed": ["Old"],
         "foreign": ["Admin"],
+        "others": ["Task rule"],
     }
+
+
+@pytest.mark.parametrize(
+    ("reason", "mine", "theirs"),
+    [
+        pytest.param(_plan.COMPONENT, CAT, TASK, id="a-component-leaves-a-tasks-rules"),
+        pytest.param(_plan.UNASSIGNED, CAT, TASK, id="decommission-leaves-a-tasks-rules"),
+        pytest.param(_plan.TASK, TASK, CAT, id="a-task-leaves-the-catalogues-rules"),
+    ],
+)
+def test_each_part_of_the_collection_plans_only_its_own_rules(
+    reason: str, mine: str, theirs: str
+) -> None:
+    """win_ocs_firewall manages what it built from the catalogue, a win_firewall_rules task
+    what it wrote: neither removes or replaces the other's rules, whatever their names."""
+    actual = [
+        on_host("Mine", description="m" + mine),
+        on_host("Theirs", description="t" + theirs),
+        on_host("Same name", description="t" + theirs, local_ports=("1",)),
+    ]
+    wanted = [rule("Same name", "n" + mine, local_ports=("2",))]
+    plan = plan_group(G, wanted, actual, reason=reason)
+    assert plan.removed == ("Mine",)
+    # A rule of the other part's of the same name is not ours to replace: ours is added.
+    assert plan.added == ("Same name",) and plan.updated == ()
+    assert [h.rule.name for h in plan.others] == ["Theirs", "Same name"]
+    assert plan.foreign == ()
 
 
 def test_by_group_compares_as_windows_does() -> None:
@@ -327,7 +362,6 @@ def test_by_group_compares_as_windows_does() -> None:
 # ---- the groups of components a host no longer holds ---------------------------------------
 
 DEFAULTS = {"OCS 2007 R2 - Front End": "front_end", "OCS 2007 R2 - Edge": "edge"}
-CAT = " [ocs.firewall catalogue seed-01]"
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,8 @@ def test_copies_of_a_name_are_all_shown_with_what_made_them_differ() -> None:
 
 
 def test_a_group_no_longer_held_says_so() -> None:
-    plan = plan_group(EDGE, [], [on_host("E", EDGE)], reason=_plan.UNASSIGNED, state="absent")
+    built = on_host("E", EDGE, description="Edge [ocs.firewall catalogue seed-52]")
+    plan = plan_group(EDGE, [], [built], reason=_plan.UNASSIGNED, state="absent")
     summary, item = items([plan], check_mode=True)
     assert item["before_header"] == (
         f"{HOST} | {EDGE} | E (would be removed: the host no longer holds this group's component)"

@@ -101,7 +101,8 @@ def canonical(*addresses: str) -> tuple[str, ...]:
 def test_scope_any_gives_no_remotes_and_needs_no_inventory(variables: dict[str, Any]) -> None:
     """The default keeps 0.1.0's behaviour: rules open to every address unless the
     component's remote_addresses say otherwise, whatever the inventory holds."""
-    assert scoped(["archiving", "edge"], variables, None) == {}
+    edge = {"ocs_edge_unbound": True}
+    assert scoped(["archiving", "edge"], {**variables, **edge}, None) == {}
     groups, hostvars = front_ends()
     assert scoped(["archiving"], variables, inventory(groups, hostvars)) == {}
     settings, problems = _settings.check_host({"archiving": {}}, _settings.variable_name)
@@ -677,14 +678,28 @@ def test_every_rule_is_scoped_unless_its_peers_are_on_the_internet(key: str) -> 
         **NETWORKS,
         component.variable("include_outbound"): True,
         **{component.variable(name): True for name, _text in component.opt_ins},
+        **({component.variable("unbound"): True} if component.must_bind else {}),
     }
     groups, hostvars = full_estate()
     remotes = scoped([key], variables, inventory(groups, hostvars))[key]
     options = {"include_outbound": True, "opt_ins": {n for n, _t in component.opt_ins}}
-    assert list(remotes) == made_ids(key, **options)
     entries = {e["id"]: e for e in _catalogue.server_entries(key)}
+    # The estate is one pool and its Mediation Server names no next hop: a Director's
+    # inbound rules admit none of its calls (its next hop is a Front End pool), its
+    # outbound ones reach it (any pool may call a Mediation Server out), so those apart.
+    inbound_only = {
+        i: [p for p, r in e["pool_scope"].items() if r == "next_hop" and key != "front_end"]
+        for i, e in entries.items()
+    }
+    apart = [
+        f"{i}/out"
+        for i in made_ids(key, **options)
+        if inbound_only[i] and entries[i]["direction"] == "both"
+    ]
+    assert sorted(remotes) == sorted([*made_ids(key, **options), *apart])
     for entry_id, addresses in remotes.items():
-        peers = entries[entry_id]["peers"]
+        base = entry_id.removesuffix("/out")
+        peers = entries[base]["peers"]
         if any(p in KINDS and KINDS[p].open for p in peers):
             assert addresses == (), entry_id
             continue
@@ -692,7 +707,7 @@ def test_every_rule_is_scoped_unless_its_peers_are_on_the_internet(key: str) -> 
         for peer in peers:
             if peer in KINDS:
                 want += NETWORKS[KINDS[peer].scope]
-            else:
+            elif peer not in inbound_only[base] or entry_id.endswith("/out"):
                 want += hostvars[f"{peer}1"]["ocs_firewall_address"].split()
         assert addresses == canonical(*want), entry_id
 

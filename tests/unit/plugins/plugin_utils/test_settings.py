@@ -78,7 +78,8 @@ def test_namers(component: _catalogue.Component, setting: str, variable: str, op
     [
         ("front_end", COMMON),
         ("edge", EDGE_SETTINGS),
-        ("mediation", (*COMMON, "pool_addresses", "gateway_addresses")),
+        ("mediation", (*COMMON, "pool_addresses", "gateway_addresses", "next_hop_pool")),
+        ("archiving", (*COMMON, "pools")),
         ("sql_backend", COMMON),
     ],
 )
@@ -104,7 +105,7 @@ def test_values_are_shown_as_json(value: Any, text: str) -> None:
 
 
 def test_defaults() -> None:
-    settings = checked(EDGE)
+    settings = checked(EDGE, unbound=True)
     assert settings == Settings(
         component=EDGE,
         state="present",
@@ -206,7 +207,9 @@ def test_a_bad_collection_wide_value_names_the_collection_wide_variable() -> Non
 def test_good_values(
     component: _catalogue.Component, setting: str, value: Any, expected: Any
 ) -> None:
-    settings = checked(component, **{setting: value})
+    # An Edge given one side only says it binds the other to any address on purpose.
+    unbound = {"unbound": True} if component.must_bind else {}
+    settings = checked(component, **{setting: value}, **unbound)
     if setting in COMMON:
         assert getattr(settings, setting) == expected
     else:
@@ -425,7 +428,7 @@ def test_an_address_on_both_interfaces_is_refused(
     ],
 )
 def test_distinct_interface_addresses_pass(internal: list[str], external: list[str]) -> None:
-    settings = checked(EDGE, internal_addresses=internal, external_addresses=external)
+    settings = checked(EDGE, internal_addresses=internal, external_addresses=external, unbound=True)
     assert settings.local_addresses == (
         ("internal", tuple(internal)),
         ("external", tuple(external)),
@@ -485,7 +488,7 @@ CLASH = "two components cannot share a group, each would remove the other's rule
     ("requested", "expected"),
     [
         pytest.param(
-            {"front_end": {"group": "Shared"}, "edge": {"group": "Shared"}},
+            {"front_end": {"group": "Shared"}, "edge": {"group": "Shared", "unbound": True}},
             [
                 "components.edge.group and components.front_end.group both name the rule "
                 f'group "Shared"; {CLASH}'
@@ -493,7 +496,7 @@ CLASH = "two components cannot share a group, each would remove the other's rule
             id="same-group",
         ),
         pytest.param(
-            {"front_end": {"group": "Shared"}, "edge": {"group": "SHARED"}},
+            {"front_end": {"group": "Shared"}, "edge": {"group": "SHARED", "unbound": True}},
             [
                 "components.edge.group and components.front_end.group both name the rule "
                 f'group "SHARED" ("Shared"); {CLASH}'
@@ -501,7 +504,7 @@ CLASH = "two components cannot share a group, each would remove the other's rule
             id="differs-in-case-only",
         ),
         pytest.param(
-            {"edge": None, "front_end": {"group": "ocs 2007 r2 - edge"}},
+            {"edge": {"unbound": True}, "front_end": {"group": "ocs 2007 r2 - edge"}},
             [
                 "components.front_end.group and components.edge.group both name the rule "
                 f'group "ocs 2007 r2 - edge" ("OCS 2007 R2 - Edge"); {CLASH}'
@@ -526,7 +529,8 @@ def test_group_clash_names_the_variables_of_both() -> None:
 
 def test_groups_differing_in_more_than_case_are_distinct() -> None:
     settings, problems = check_host(
-        {"front_end": {"group": "Shared"}, "edge": {"group": "Shared "}}, option_name
+        {"front_end": {"group": "Shared"}, "edge": {"group": "Shared ", "unbound": True}},
+        option_name,
     )
     assert problems == []
     assert [s.group for s in settings] == ["Shared", "Shared "]
@@ -565,7 +569,8 @@ def test_groups_differing_in_more_than_case_are_distinct() -> None:
                 'components.edge: ["internal_addresses"] is not a dictionary of settings; valid '
                 "settings are state, group, profiles, remote_addresses, include_outbound, "
                 "include_extras, as_published, internal_addresses, external_addresses, "
-                "access_addresses, webconf_addresses, av_addresses, r1_federation"
+                "access_addresses, webconf_addresses, av_addresses, unbound, r1_federation, "
+                "pools"
             ],
             id="settings-not-a-dict",
         ),
@@ -631,7 +636,10 @@ def test_variables_wanted() -> None:
     assert _settings.variables_wanted([]) == ["ocs_firewall_profiles"]
     assert _settings.variables_wanted(["mediation"]) == [
         "ocs_firewall_profiles",
-        *(f"ocs_mediation_{s}" for s in (*COMMON, "pool_addresses", "gateway_addresses")),
+        *(
+            f"ocs_mediation_{s}"
+            for s in (*COMMON, "pool_addresses", "gateway_addresses", "next_hop_pool")
+        ),
     ]
 
 
@@ -655,21 +663,34 @@ def test_from_variables_takes_only_what_is_defined() -> None:
 
 def test_checked_settings_are_plain_and_comparable() -> None:
     # Frozen and hashable: a plan can rely on them not changing under it.
-    settings = checked(EDGE, profiles=["domain"])
-    assert settings == checked(EDGE, profiles="domain")
+    settings = checked(EDGE, profiles=["domain"], unbound=True)
+    assert settings == checked(EDGE, profiles="domain", unbound=True)
     hash(settings)
     json.dumps(settings.profiles)
 
 
-@pytest.mark.parametrize(
-    ("group_names", "expected"),
-    [
-        (["ocs_front_ends", "ocs_edge"], [("ocs_front_ends", "ocs_front_end")]),
-        (["ocs_mediaton"], [("ocs_mediaton", "ocs_mediation")]),
-        (["ocs_servers", "ocs_pool1", "web", "ocs_sql_backend"], []),
-    ],
-)
-def test_misspelt_component_groups_are_found(
-    group_names: list[str], expected: list[tuple[str, str]]
-) -> None:
-    assert _settings.misspelt_groups(group_names) == expected
+def test_an_edge_must_bind_its_sides_unless_it_says_otherwise() -> None:
+    given = {"internal_addresses": ["10.10.1.10"], "external_addresses": ["192.0.2.10"]}
+    assert check_component(EDGE, given, variable_name)[1] == []
+    services = {"access_addresses": ["192.0.2.10"], "webconf_addresses": ["192.0.2.11"]}
+    # Every external service with its own addresses stands for the external side.
+    per_service = {"internal_addresses": ["10.10.1.10"], **services, "av_addresses": ["192.0.2.12"]}
+    assert check_component(EDGE, per_service, variable_name)[1] == []
+    (problem,) = check_component(
+        EDGE, {"internal_addresses": ["10.10.1.10"], **services}, variable_name
+    )[1]
+    assert problem.startswith("ocs_edge_external_addresses is not set: its Internet-facing ports")
+    (problem,) = check_component(EDGE, {}, option_name)[1]
+    assert problem.startswith(
+        "components.edge.internal_addresses and components.edge.external_addresses are not "
+        "set: its internal-only ports (5062/TCP, 8057/TCP) would open on its Internet side too"
+    )
+    assert problem.endswith(
+        "or set components.edge.unbound: true to take any local address on purpose"
+    )
+    # Said on purpose, or not wanted at all, it passes.
+    assert check_component(EDGE, {"unbound": True}, variable_name)[1] == []
+    assert check_component(EDGE, {"state": "absent"}, variable_name)[1] == []
+    # Only a perimeter server with two sides must bind them.
+    assert [c.key for c in SERVERS.values() if c.must_bind] == ["edge"]
+    assert check_component(MEDIATION, {}, variable_name)[1] == []

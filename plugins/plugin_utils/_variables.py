@@ -1,0 +1,306 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: every ocs_* variable it reads, declared once.
+"""The registry of the collection's variables: each name once, with its type, default and help.
+
+Two kinds of names are the collection's:
+
+* the **estate variables** declared here (:data:`ESTATE`): ``ocs_firewall_*`` and the few
+  host facts without that prefix (``ocs_pool``, ``ocs_site``);
+* the **component settings**, ``ocs_<component>_<setting>`` for every server component of
+  the catalogue and every setting ``_settings.settings_of`` gives it (those are declared
+  with the settings themselves, beside the checks they go through).
+
+Anything else that starts with ``ocs_`` is a typo until the user says it is theirs
+(:data:`OTHER_VARIABLES`): ``ocs.firewall.preflight`` refuses it, naming the nearest
+known name. Each variable's ``kind`` says which check its value goes through (the
+preflight maps kinds to the checks of the modules that use the values); ``where`` says at
+what level it is meant to be set.
+
+Pure data: no import of the rest of the collection, so every layer may read it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+PREFIX = "ocs_"
+ESTATE_PREFIX = "ocs_firewall_"
+
+# Where a variable is meant to be set.
+ESTATE_WIDE = "estate"  # all: vars (may differ per group or host)
+HOST = "host"  # one host, or a group of hosts sharing the value (a pool)
+RUN = "run"  # the command line of one run (-e), or a playbook's vars
+REGISTERED = "registered"  # registered by the collection's own tasks; never set by hand
+
+
+@dataclasses.dataclass(frozen=True)
+class Variable:
+    """One variable: its name, the kind of value it takes, its default and its help."""
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    where: str = ESTATE_WIDE
+    # The argument-spec type and element type, for generated documentation.
+    type: str = "raw"
+    elements: str | None = None
+    choices: tuple[str, ...] = ()
+
+
+PROFILES = "ocs_firewall_profiles"
+SCOPE = "ocs_firewall_scope"
+ADDRESS = "ocs_firewall_address"
+CLIENT_NETWORKS = "ocs_firewall_client_networks"
+GATEWAY_NETWORKS = "ocs_firewall_gateway_networks"
+LOAD_BALANCER_ADDRESSES = "ocs_firewall_load_balancer_addresses"
+DOMAIN_CONTROLLERS = "ocs_firewall_domain_controllers"
+REMOVE_UNASSIGNED = "ocs_firewall_remove_unassigned"
+MAX_ENVELOPE_KB = "ocs_firewall_winrm_max_envelope_kb"
+LEGACY_ADOPT = "ocs_firewall_legacy_adopt"
+LEGACY_RPC_PORTS = "ocs_firewall_legacy_rpc_ports"
+VIPS = "ocs_firewall_vips"
+AUDIT_ACCEPTED = "ocs_firewall_audit_accepted"
+AUDIT_FAIL = "ocs_firewall_audit_fail"
+REPORT_DIR = "ocs_firewall_report_dir"
+REPORT_ALL = "ocs_firewall_report_all"
+OTHER_GROUPS = "ocs_firewall_other_groups"
+OTHER_VARIABLES = "ocs_firewall_other_variables"
+MAX_REMOVALS = "ocs_firewall_max_removals"
+CONFIRM_REMOVALS = "ocs_firewall_confirm_removals"
+POOL = "ocs_pool"
+PREFLIGHT_RESULT = "ocs_firewall_preflight"
+RESULT = "ocs_firewall_result"
+
+# The most of the collection's rules one run removes without a yes. A single server, fully
+# collocated, holds at most 55 (a Standard Edition server with A/V and Web Conferencing,
+# Web Components, Mediation, Archiving and Monitoring, outbound rules included: 24 + 7 + 4
+# + 2 + 7 + 5 + 6), so decommissioning any one server passes; the Front End taken off four
+# servers (64) does not. A component taken off more than one host waits for a yes whatever
+# the count: that is the shape of a misspelt group.
+DEFAULT_MAX_REMOVALS = 60
+
+_ADDRESS_FORMS = "IPv4 or IPv6 addresses, networks (10.10.0.0/16) or ranges (10.10.0.1-10.10.0.9)"
+
+ESTATE: tuple[Variable, ...] = (
+    Variable(
+        PROFILES,
+        "profiles",
+        ["domain", "private", "public"],
+        "The default firewall profiles of every component's rules (each component's "
+        "C(ocs_<component>_profiles) wins): V(domain), V(private), V(public). On Windows "
+        "Server 2003 V(domain) is the Domain profile, V(private) and V(public) the Standard "
+        "profile.",
+        type="list",
+        elements="str",
+        choices=("domain", "private", "public"),
+    ),
+    Variable(
+        SCOPE,
+        "scope",
+        "any",
+        "V(any): every rule accepts any remote address unless a component sets "
+        "C(ocs_<component>_remote_addresses). V(inventory): each rule is limited to the "
+        "addresses of its peers in the inventory and the network variables.",
+        type="str",
+        choices=("any", "inventory"),
+    ),
+    Variable(
+        ADDRESS,
+        "local_addresses",
+        None,
+        "The host's own address(es) as its peers see it (with C(ocs_firewall_scope: "
+        "inventory)); not set, C(ansible_host) when that is an IP address.",
+        where=HOST,
+        type="list",
+        elements="str",
+    ),
+    Variable(
+        CLIENT_NETWORKS,
+        "networks",
+        [],
+        f"The internal clients' networks ({_ADDRESS_FORMS}), for rules open to clients "
+        "with C(ocs_firewall_scope: inventory).",
+        type="list",
+        elements="str",
+    ),
+    Variable(
+        GATEWAY_NETWORKS,
+        "networks",
+        [],
+        "The PSTN gateways' and IP-PBXs' networks, for the Mediation Server's gateway side "
+        "with C(ocs_firewall_scope: inventory).",
+        type="list",
+        elements="str",
+    ),
+    Variable(
+        LOAD_BALANCER_ADDRESSES,
+        "networks",
+        [],
+        "The hardware load balancers' own (source NAT) addresses in front of the host's "
+        "pool, Director array or Edge array. Set it for each pool (the pool's group), not "
+        "for the whole estate: a Standard Edition server has no load balancer.",
+        type="list",
+        elements="str",
+    ),
+    Variable(
+        DOMAIN_CONTROLLERS,
+        "networks",
+        [],
+        "The domain controllers and global catalogs, for outbound rules to them with "
+        "C(ocs_firewall_scope: inventory).",
+        type="list",
+        elements="str",
+    ),
+    Variable(
+        REMOVE_UNASSIGNED,
+        "bool",
+        True,
+        "Whether C(site.yml) removes the collection's rules of components a host no longer holds.",
+        type="bool",
+    ),
+    Variable(
+        MAX_ENVELOPE_KB,
+        "envelope",
+        150,
+        "The hosts' WinRM C(MaxEnvelopeSizekb) (C(winrm get winrm/config)); an apply "
+        "larger than one message is split into several.",
+        type="int",
+    ),
+    Variable(
+        LEGACY_ADOPT,
+        "legacy_adopt",
+        [],
+        "Windows Server 2003: the ports (C(5061/tcp)) whose entries, made by someone "
+        "else, the collection may take over.",
+        type="list",
+        elements="str",
+    ),
+    Variable(
+        LEGACY_RPC_PORTS,
+        "legacy_rpc_ports",
+        None,
+        "Windows Server 2003: the small range (at most 64 ports) the hosts' dynamic RPC "
+        "is restricted to (KB154596).",
+        type="str",
+    ),
+    Variable(
+        VIPS,
+        "vips",
+        {},
+        "The load balancers' virtual IPs, for the port matrix: C({front_end: IP, director: "
+        "IP, edge: {internal: IP, external: IP}}). Set on a pool's hosts, each pool has "
+        "its own.",
+        type="dict",
+    ),
+    Variable(
+        AUDIT_ACCEPTED,
+        "names",
+        ["@FirewallAPI.dll,-25000", "@FirewallAPI.dll,-30267", "@FirewallAPI.dll,-28752"],
+        "The audit: rule names and groups outside the collection's that are never a "
+        "finding (the default: Core Networking, Windows Remote Management, Remote "
+        "Desktop).",
+        type="list",
+        elements="str",
+    ),
+    Variable(
+        AUDIT_FAIL,
+        "bool",
+        False,
+        "The audit fails the run when there are findings, after writing its files.",
+        where=RUN,
+        type="bool",
+    ),
+    Variable(
+        REPORT_DIR,
+        "path",
+        "ocs-firewall-reports",
+        "Where the reports (audit, rules, port matrix) write their files, relative to the "
+        "current directory.",
+        where=RUN,
+        type="path",
+    ),
+    Variable(
+        REPORT_ALL,
+        "bool",
+        False,
+        "The rules report lists every rule of the host, not only the collection's.",
+        where=RUN,
+        type="bool",
+    ),
+    Variable(
+        OTHER_GROUPS,
+        "patterns",
+        [],
+        "Inventory groups of your own whose names start with C(ocs_) (names, or patterns "
+        "such as C(ocs_pool_*)): without them, a host in an C(ocs_) group that is not a "
+        "component group (or C(ocs_servers)) stops the run, since it is most often a "
+        "misspelt component group.",
+        type="list",
+        elements="str",
+    ),
+    Variable(
+        OTHER_VARIABLES,
+        "patterns",
+        [],
+        "Variables of your own whose names start with C(ocs_) (names, or patterns such as "
+        "C(ocs_backup_*)): without them, an C(ocs_) variable the collection does not know "
+        "stops the run, since it is most often a misspelt one.",
+        type="list",
+        elements="str",
+    ),
+    Variable(
+        MAX_REMOVALS,
+        "count",
+        DEFAULT_MAX_REMOVALS,
+        "The most of the collection's rules one run removes without a yes "
+        "(C(ocs_firewall_confirm_removals)); a run that would remove more, or that takes "
+        "a component off more than one host, stops before any host is changed and lists "
+        "what would go.",
+        where=RUN,
+        type="int",
+    ),
+    Variable(
+        CONFIRM_REMOVALS,
+        "bool",
+        False,
+        "The yes to a run whose removals are over C(ocs_firewall_max_removals), or take a "
+        "component off more than one host. Give it for one run: C(-e "
+        "ocs_firewall_confirm_removals=true).",
+        where=RUN,
+        type="bool",
+    ),
+    Variable(
+        POOL,
+        "name",
+        None,
+        "The pool the host belongs to: a Front End pool's servers, its back-end SQL "
+        "Server and its conferencing servers share one name; a Standard Edition server is "
+        "a pool of its own. Flows inside a pool stay inside it. Not set on any host: the "
+        "estate is one pool.",
+        where=HOST,
+        type="str",
+    ),
+    Variable(
+        PREFLIGHT_RESULT,
+        "registered",
+        None,
+        "The preflight's result, registered by the ocs.firewall.server role.",
+        where=REGISTERED,
+    ),
+    Variable(
+        RESULT,
+        "registered",
+        None,
+        "Each host's plan, then what was applied, registered by the ocs.firewall.server "
+        "role (site.yml's closing table reads it).",
+        where=REGISTERED,
+    ),
+)
+
+BY_NAME: dict[str, Variable] = {v.name: v for v in ESTATE}
+
+
+def estate_names() -> tuple[str, ...]:
+    return tuple(BY_NAME)
