@@ -271,9 +271,16 @@ def task_seconds(run: PlaybookRun) -> dict[str, float]:
     times = {e["event"]: e["t"] for e in run.events if e["event"] in ("playbook_start", "stats")}
     if "playbook_start" not in times:
         return {}
+    # An action used by several tasks (win_ocs_firewall's plan and apply stages) is shown
+    # per task: by action alone, its first task's time would go to the task after it.
+    tasks: dict[str, set[str]] = {}
+    for r in run.records:
+        tasks.setdefault(str(r.get("action") or r.get("task")), set()).add(str(r.get("task")))
     last: dict[str, float] = {}
     for r in run.records:
-        last[str(r.get("action") or r.get("task"))] = r["t"]
+        action = str(r.get("action") or r.get("task"))
+        task = str(r.get("task")).split(" : ")[-1][:32]
+        last[action if len(tasks[action]) == 1 else f"{action} ({task})"] = r["t"]
     spans: dict[str, float] = {}
     previous = times["playbook_start"]
     for action, end in sorted(last.items(), key=lambda kv: kv[1]):

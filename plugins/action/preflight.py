@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import (
@@ -29,7 +30,8 @@ class ActionModule(_action.TaskAction):
         hosts = args["hosts"]
         if hosts is None:
             hosts = list(task_vars.get("ansible_play_hosts_all", []))
-        hostvars = task_vars["hostvars"]
+        # Each host's variables are merged once (every hostvars[host] merges them again).
+        hostvars = _Memo(task_vars["hostvars"])
         groups = task_vars.get("groups", {})
         # One view of the inventory for every host: each peer's address is worked out once.
         inventory = _scope.Inventory(groups, hostvars, checked=hosts)
@@ -58,7 +60,8 @@ class ActionModule(_action.TaskAction):
                 components[host] = [s.component.key for s in request.settings]
                 scoped = scoped or request.scope == "inventory"
         # The play's (and roles') own variables: in the task's, not in its host's.
-        own = set(hostvars.get(task_vars.get("inventory_hostname"), {}))
+        this = str(task_vars.get("inventory_hostname", ""))
+        own = set(hostvars[this]) if this in hostvars else set()
         play_vars = [n for n in task_vars if isinstance(n, str) and n not in own]
         found = _preflight.variable_problems(task_vars, play_vars, connection=False)
         if found:
@@ -80,3 +83,25 @@ class ActionModule(_action.TaskAction):
                 + "; ".join(lines),
             )
         return result
+
+
+class _Memo(Mapping[str, Any]):
+    """``hostvars`` with each host's view made once."""
+
+    def __init__(self, hostvars: Mapping[str, Any]) -> None:
+        self._hostvars = hostvars
+        self._seen: dict[str, Any] = {}
+
+    def __getitem__(self, host: str) -> Any:
+        if host not in self._seen:
+            self._seen[host] = self._hostvars[host]
+        return self._seen[host]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._hostvars)
+
+    def __len__(self) -> int:
+        return len(self._hostvars)
+
+    def __contains__(self, host: object) -> bool:
+        return host in self._hostvars

@@ -72,9 +72,12 @@ def _plans(
     they are out of the run)."""
     removals: dict[str, list[_removals.Removal]] = {}
     unplanned: list[str] = []
+    # A registered result is data: read it as it is (raw_get), not templated (which copies
+    # the whole of it, on every host, for nothing).
+    raw = getattr(hostvars, "raw_get", hostvars.get)
     for host in hosts:
-        variables = hostvars.get(host, {})
-        result = variables.get(_variables.RESULT) if _variables.RESULT in variables else None
+        variables = raw(host) or {}
+        result = variables.get(_variables.RESULT) if isinstance(variables, Mapping) else None
         if not isinstance(result, Mapping):
             unplanned.append(host)
             continue

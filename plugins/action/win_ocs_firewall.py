@@ -74,11 +74,18 @@ class ActionModule(_remote.FirewallAction):
     ) -> dict[str, Any]:
         host = str(task_vars.get("inventory_hostname", "the host"))
         stage = args["stage"]
-        if (stage == "apply") != (args["plan"] is not None):
-            raise _rules.RuleError(
-                'plan: the apply stage takes the result of the plan stage (plan: "{{ '
-                f'{_variables.RESULT} }}}}"), and only it does'
-            )
+        plan = args["plan"]
+        if stage == "apply" and plan is None:
+            # The result the role's plan task registered, read as it is: given as an option
+            # it would be templated, which copies all of it, on every host.
+            plan = task_vars.get(_variables.RESULT)
+            if not isinstance(plan, Mapping):
+                raise _rules.RuleError(
+                    "plan: the apply stage takes the result of the plan stage, registered as "
+                    f"{_variables.RESULT} or given as plan, and this host has none"
+                )
+        elif stage != "apply" and plan is not None:
+            raise _rules.RuleError("plan: only the apply stage takes a plan")
         variables = TaskVariables(task_vars, self._templar)
         # Every problem is raised, naming the host, before anything is sent to it.
         request = _host.task_request(
@@ -92,8 +99,8 @@ class ActionModule(_remote.FirewallAction):
         # The guard's own values too, before the host is contacted.
         guard = _guard(variables) if stage == "converge" else None
         groups = request.groups_to_read()
-        if stage == "apply":
-            host_rules = firewall.restore(_plan_read(args["plan"]))[0]
+        if plan is not None:
+            host_rules = firewall.restore(_plan_read(plan))[0]
         else:
             host_rules = firewall.read(groups, marked=request.remove_unassigned)[0]
         # The plan stage has warned already; the apply stage plans again without a word.
@@ -111,9 +118,9 @@ class ActionModule(_remote.FirewallAction):
             result["pending"] = planned.changed and not check_mode
             result["read"] = firewall.reply_text
             return result
-        if guard is None:
-            _same_removals(args["plan"], planned.removals)
-        else:
+        if plan is not None:
+            _same_removals(plan, planned.removals)
+        elif guard is not None:
             verdict = _removals.judge({host: planned.removals}, *guard)
             if verdict.waits and not check_mode:
                 return {

@@ -74,10 +74,9 @@ EXAMPLES = r"""
   run_once: true
   any_errors_fatal: true
 
-- name: Apply each host's plan
+- name: Apply each host's plan (the ocs_firewall_result registered above)
   ocs.firewall.win_ocs_firewall:
     stage: apply
-    plan: "{{ ocs_firewall_result }}"
   when: ocs_firewall_result.pending
   register: ocs_firewall_result
 """

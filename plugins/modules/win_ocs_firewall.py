@@ -114,7 +114,10 @@ options:
   plan:
     description:
       - With O(stage=apply) (and only then), the result of the plan stage for the same host,
-        whole, as registered (C(ocs_firewall_result) in the ocs.firewall.server role).
+        whole, as registered.
+      - Not set, the host's C(ocs_firewall_result), as the ocs.firewall.server role
+        registers it, read as it is. Set from a large result, an option is templated and
+        copied on every host; register the plan stage as C(ocs_firewall_result) instead.
     type: dict
     version_added: 0.3.0
   peer_addresses:

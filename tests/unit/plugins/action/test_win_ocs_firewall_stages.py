@@ -113,7 +113,9 @@ def test_foreign_rules_are_warned_about_once_by_the_plan_stage() -> None:
             {"stage": "apply"}, "plan: the apply stage takes the result of the plan", id="no-plan"
         ),
         pytest.param(
-            {"stage": "plan", "plan": {"read": "x"}}, "and only it does", id="plan-to-plan-stage"
+            {"stage": "plan", "plan": {"read": "x"}},
+            "plan: only the apply stage takes a plan",
+            id="plan-to-plan-stage",
         ),
         pytest.param(
             {"stage": "apply", "plan": {"changed": True}},
@@ -175,3 +177,14 @@ def test_a_bad_guard_value_is_refused_before_the_host_is_changed() -> None:
     assert result["failed"] is True
     assert 'ocs_firewall_max_removals: "-1" is not a number of rules (0 or more)' in result["msg"]
     assert host.requests == []
+
+
+def test_the_apply_stage_takes_the_registered_plan_when_given_none() -> None:
+    """The role registers the plan as ocs_firewall_result and passes no plan: read as it
+    is, not templated as an option (which copies it on every host)."""
+    host = LabHost(state=initial_state())
+    plan, _warnings = stage(host, task_vars(), {"stage": "plan"})
+    host.requests.clear()
+    applied, _warnings = stage(host, task_vars(ocs_firewall_result=plan), {"stage": "apply"})
+    assert not applied.get("failed"), applied
+    assert [r.op for r in host.requests] == ["apply"] and applied["changed"] is True
