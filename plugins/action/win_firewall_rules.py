@@ -61,14 +61,28 @@ class ActionModule(_remote.FirewallAction):
         _not_the_catalogues(group, desired, in_group)
         plan = _plan.plan_group(group, desired, in_group, purge=purge, state=state)
         firewall.check_supported(plan.adds)
-        if plan.changed and not self._task.check_mode:
-            firewall.apply([plan])
-        self.warn_foreign([plan])
-
         host = str(task_vars.get("inventory_hostname", "the host"))
         check_mode = bool(self._task.check_mode)
+        applied = _remote.Applied()
+        if plan.changed and not check_mode:
+            latest = [plan]
+
+            def replan() -> Any:
+                # Another run (or a person) changed the group since the read: plan again.
+                again_in = [
+                    h for h in firewall.read([group])[0] if _rules.same_name(h.group, group)
+                ]
+                _not_the_catalogues(group, desired, again_in)
+                latest[0] = _plan.plan_group(group, desired, again_in, purge=purge, state=state)
+                return (lambda: firewall.apply(latest)) if latest[0].changed else None
+
+            applied = self.apply_fresh(host, lambda: firewall.apply([plan]), replan)
+            plan = latest[0]
+        self.warn_foreign([plan])
+
         result: dict[str, Any] = {
-            "changed": plan.changed,
+            "changed": plan.changed or applied.changed_before,
+            "replans": applied.replans,
             "msg": _review.summary_line(host, [plan], check_mode=check_mode),
             "added": list(plan.added),
             "updated": list(plan.updated),

@@ -130,9 +130,45 @@ class ActionModule(_remote.FirewallAction):
                     "msg": f"{host}: {verdict.message()}",
                 }
         if planned.changed and not check_mode:
-            planned.apply()
+            planned, applied = self._apply(host, request, firewall, planned, check_mode)
+            result = planned.result
+            result["removals"] = [r.to_dict() for r in planned.removals]
+            result["in_sync"] = not planned.changed
+            result["changed"] = planned.changed or applied.changed_before
+            result["replans"] = applied.replans
         result["pending"] = False
         return result
+
+    def _apply(
+        self,
+        host: str,
+        request: _host.HostRequest,
+        firewall: _remote.RemoteFirewall,
+        planned: _Planned,
+        check_mode: bool,
+    ) -> tuple[_Planned, _remote.Applied]:
+        """Apply ``planned``; when another run (or a person) changed the host since the
+        read, read again and plan again from what is there. The plan made again may remove
+        only rules the first one did (those the guard judged, or the plan stage showed):
+        anything more stops the run, with every rule still in place."""
+        reviewed = planned.removals
+        latest = [planned]
+
+        def replan() -> Any:
+            rules = firewall.read(request.groups_to_read(), marked=request.remove_unassigned)[0]
+            again = self._plan(host, request, firewall, rules, check_mode, quiet=True)
+            more = _removals.beyond(again.removals, reviewed)
+            if more:
+                raise _rules.RuleError(
+                    f"{host}: the firewall changed between the read and the apply, and "
+                    f"planned again the run would remove rules its plan did not: {more}; "
+                    "nothing more was changed: run the play again to review them"
+                )
+            latest[0] = again
+            return again.apply if again.changed else None
+
+        applied = self.apply_fresh(host, planned.apply, replan)
+        return latest[0], applied
 
     def _plan(
         self,
@@ -147,18 +183,21 @@ class ActionModule(_remote.FirewallAction):
             return self._plan_legacy(host, request, firewall, firewall.legacy, check_mode, quiet)
         plans = _host.plan_host(request, host_rules)
         firewall.check_supported([rule for plan in plans for rule in plan.adds])
+        elsewhere = _host.marked_elsewhere(plans, host_rules)
         if not quiet:
-            self.warn_foreign(plans)
+            self.warn_foreign(plans, elsewhere)
         changed = any(p.changed for p in plans)
         result: dict[str, Any] = {
             "changed": changed,
-            "msg": _review.summary_line(host, plans, check_mode=check_mode),
-            "summary": _review.summary(plans),
+            "msg": _review.summary_line(host, plans, check_mode=check_mode, elsewhere=elsewhere),
+            "summary": _review.summary(plans, elsewhere),
             "groups": {p.group: p.summary() for p in plans},
             "rules": {p.group: [r.to_dict() for r in p.after] for p in plans},
+            "marked_not_ours": [h.to_dict() for p in plans for h in p.marked]
+            + [h.to_dict() for h in elsewhere],
         }
         if self._task.diff:
-            result["diff"] = _review.diff(host, plans, check_mode=check_mode)
+            result["diff"] = _review.diff(host, plans, check_mode=check_mode, elsewhere=elsewhere)
         return _Planned(changed, result, _removals.of_plans(plans), lambda: firewall.apply(plans))
 
     def _plan_legacy(
@@ -180,6 +219,12 @@ class ActionModule(_remote.FirewallAction):
         )
         for conflict in () if quiet else plan.conflicts:
             self._display.warning(f"{self._task.get_name()}: {conflict.message()}")
+        if plan.marked and not quiet:
+            self._display.warning(
+                f"{self._task.get_name()}: {host} holds {len(plan.marked)} entry(ies) named "
+                "like the collection's that serve none of its components, left as they are: "
+                + ", ".join(repr(e.name) for e in plan.marked)
+            )
         label = _platform.os_label(firewall.host.os_version) if firewall.host else ""
         result: dict[str, Any] = {
             "changed": plan.changed,
@@ -194,6 +239,7 @@ class ActionModule(_remote.FirewallAction):
                 "entries": [e.to_dict() for e in plan.wanted],
                 "conflicts": [c.to_dict() for c in plan.conflicts],
                 "kept": [_legacy.entry_dict(e) for e in plan.kept],
+                "marked_not_ours": [_legacy.entry_dict(e) for e in plan.marked],
             },
         }
         if self._task.diff:

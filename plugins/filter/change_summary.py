@@ -20,7 +20,8 @@ description:
     host, sorted by name, then a total line. Columns are HOST, ADDED, UPDATED, REMOVED (the
     rules the host's M(ocs.firewall.win_ocs_firewall) task added, updated and removed, or
     in check mode would), FOREIGN LEFT ALONE (rules the collection did not make, found in
-    its groups and left as they are) and RESULT.
+    its groups, and rules that carry its marker but are not its own, left as they are)
+    and RESULT.
   - "RESULT is one of V(changed), V(would change) (check mode), V(in sync), V(FAILED),
     V(UNREACHABLE), V(skipped) or V(no result) (the host has no registered result, for
     example when the task did not run on it). A host that did not finish has no counts

@@ -42,6 +42,10 @@ options:
       - The rule group to manage, for example C(OCS 2007 R2 - Front End).
       - Compared with the rules' group ignoring case, as Windows does.
       - At most 255 characters, and no C(|).
+      - Never a built-in group - neither its indirect name (starting with C(@), such as
+        C(@FirewallAPI.dll,-28752)) nor the name Windows shows for it (C(Remote Desktop),
+        C(Core Networking)...) - nor OCS setup's group
+        (C(Office Communications Server 2007 R2)).
     type: str
     required: true
   rules:
@@ -260,6 +264,15 @@ others:
   returned: success
   type: list
   elements: dict
+  version_added: 0.3.0
+replans:
+  description:
+    - How many times the apply found the group changed since its read (another run, or an
+      administrator), read it again and planned again; the host changes nothing for a
+      request made from an outdated read. After three outdated reads in a row the task
+      fails.
+  returned: success
+  type: int
   version_added: 0.3.0
 rules:
   description:

@@ -24,6 +24,15 @@ description:
     reported in RV(groups) and as a warning. Nor is a rule an
     M(ocs.firewall.win_firewall_rules) task wrote (marker C([ocs.firewall])), even in a
     component's group, since that task manages it.
+  - A marker is not enough. A rule is the collection's only in a component's group, and
+    only when its marker names a catalogue entry of that component; a copy elsewhere (a
+    built-in group, OCS setup's group, no group, an administrator's group, another
+    component's group) or one naming an entry the catalogue does not have is left alone
+    and reported in RV(marked_not_ours). The host script checks the same before it
+    removes a rule.
+  - B(Two runs at once cannot interleave.) The apply carries a digest of the rules it was
+    planned from; a host whose rules changed since refuses it, changing nothing, and the
+    module reads and plans again (RV(replans)).
   - B(Every host planned before any is changed.) With O(stage=plan) the module reads and
     plans, changing nothing, and its result carries what the apply needs; with
     O(stage=apply) it applies that very plan without reading again. Between the two,
@@ -229,6 +238,11 @@ summary:
     foreign:
       description: How many rules of the host's groups the collection did not make (left alone).
       type: int
+    marked_not_ours:
+      description: How many rules (or Windows Server 2003 entries) carry the collection's
+        marker but are not its own (left alone), as listed in RV(marked_not_ours).
+      type: int
+      version_added: 0.3.0
     groups:
       description:
         - Each group that changes, keyed by name, with the names of its rules C(added),
@@ -359,6 +373,28 @@ removals:
       group: OCS 2007 R2 - Mediation
       rules: ["OCS Mediation 5061/TCP In (seed-48)"]
       whole: true
+marked_not_ours:
+  description:
+    - Rules that carry the collection's marker but are not its own, each in the form of
+      RV(ocs.firewall.win_firewall_rules#module:foreign) - a copy in a group of another
+      component, in a built-in group, in OCS setup's group or in none, or a rule marked
+      with a catalogue entry the catalogue does not have. The
+      collection never changes or removes them, whatever their description says; the
+      audit lists them too.
+  returned: success on Windows Server 2008 and later
+  type: list
+  elements: dict
+  version_added: 0.3.0
+replans:
+  description:
+    - How many times the apply found the host changed since its read (another run on the
+      same host, or an administrator), read it again and planned again from what it held.
+      The host changes nothing for a request made from an outdated read. A plan made again
+      may remove only rules the first plan removed; anything more fails the task. After
+      three outdated reads in a row the task fails.
+  returned: when the task applied changes
+  type: int
+  version_added: 0.3.0
 read:
   description:
     - O(stage=plan) only - the host's reply to the read, as it sent it, for the apply stage
@@ -410,6 +446,14 @@ reduced_mode:
         O(remove_unassigned) is false.
       type: list
       elements: dict
+    marked_not_ours:
+      description: >-
+        Entries named like the collection's (C([ocs.firewall] ...)) whose names serve none
+        of its components, for example C([ocs.firewall] Admin: 9999/TCP): never opened,
+        closed or renamed by the collection.
+      type: list
+      elements: dict
+      version_added: 0.3.0
   sample:
     platform: Windows Server 2003 (5.2.3790)
     counts: {applied: 14, not_applicable: 8, refused: 2}

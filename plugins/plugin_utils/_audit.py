@@ -5,10 +5,12 @@
 The host's plan (:func:`._host.plan_host`, decommissioning on, so groups of components
 the host no longer holds are planned too) says what ``site.yml`` would change: each rule
 it would add or replace is a ``missing_rule``, each it would remove an ``extra_rule``,
-each group of a component the host no longer holds an ``orphan_group``. Outside those
-groups, an enabled inbound allow rule that opens a port no held component needs (or any
-port) is a ``foreign_open_port``, unless it is accepted by name or group. The profiles
-give ``profile_disabled`` and ``default_inbound_allow``.
+each group of a component the host no longer holds an ``orphan_group``. A rule that
+carries the collection's marker but is not its own (a copy: another component's entry,
+an id the catalogue lacks, a group that is not the collection's) is ``marked_not_ours``.
+Outside those groups, an enabled inbound allow rule that opens a port no held component
+needs (or any port) is a ``foreign_open_port``, unless it is accepted by name or group.
+The profiles give ``profile_disabled`` and ``default_inbound_allow``.
 
 A finding is a plain dictionary: ``kind``, ``group``, ``rule``, ``port`` (None where they
 do not apply), ``detail`` (what was found, one line) and ``remedy`` (what to do, one
@@ -48,6 +50,7 @@ KINDS: tuple[str, ...] = (
     "missing_rule",
     "extra_rule",
     "orphan_group",
+    "marked_not_ours",
     "foreign_open_port",
     "profile_disabled",
     "default_inbound_allow",
@@ -101,6 +104,8 @@ def audit(
     for plan in plans:
         findings += _plan_findings(plan, keys)
     planned = {name_key(p.group) for p in plans}
+    marked = [*(h for p in plans for h in p.marked), *_host.marked_elsewhere(plans, rules)]
+    findings += [_marked(h) for h in marked]
     needed = _needed(p for p in plans if p.reason == _plan.COMPONENT)
     for host_rule in rules:
         if name_key(host_rule.group) not in planned and not _accepted(host_rule, keys):
@@ -188,6 +193,23 @@ def _plan_findings(plan: _plan.GroupPlan, accepted: set[str]) -> list[dict[str, 
                 )
             )
     return found
+
+
+def _marked(host_rule: HostRule) -> dict[str, Any]:
+    group = host_rule.group or "(no group)"
+    return _finding(
+        "marked_not_ours",
+        f"{host_rule.rule.name!r} ({port_label(host_rule.rule)}) in group {group!r} ends its "
+        "description with the collection's marker, but is not the collection's (a copy, "
+        "another component's entry, or a group that is not the collection's): it is left "
+        "as it is",
+        "Remove the marker from its description (the text from '[ocs.firewall'), or delete "
+        "it if it is not wanted.",
+        group=host_rule.group,
+        rule=host_rule.rule.name,
+        port=port_label(host_rule.rule),
+        owned=False,
+    )
 
 
 def _copies(plan: _plan.GroupPlan, name: str) -> list[HostRule]:

@@ -78,6 +78,9 @@ def host_row(host: str, result: Mapping[str, Any] | None, *, check_mode: bool) -
     summary = result["summary"] if result is not None and found in _COUNTED else {}
     for key in COUNTS:
         row[key] = int(summary.get(key, 0)) if summary else _NONE
+    if summary:
+        # Rules that carry the marker but are not the collection's are not its either.
+        row["foreign"] += int(summary.get("marked_not_ours", 0))
     verdicts = summary.get("verdicts") if summary else None
     row["reduced"] = (
         "/".join(str(int(verdicts.get(v, 0))) for v in VERDICTS)

@@ -101,7 +101,7 @@ function Read-LegacyProfile([string]$Field, [int]$Line) {
 }
 
 function Read-Request([string]$Text) {
-    $parsed = @{ Op = ''; Marker = ''; Groups = (New-Object System.Collections.ArrayList); Sections = (New-Object System.Collections.ArrayList); Opens = (New-Object System.Collections.ArrayList); Closes = (New-Object System.Collections.ArrayList) }
+    $parsed = @{ Op = ''; Marker = ''; Seen = ''; Watch = (New-Object System.Collections.ArrayList); Groups = (New-Object System.Collections.ArrayList); Sections = (New-Object System.Collections.ArrayList); Opens = (New-Object System.Collections.ArrayList); Closes = (New-Object System.Collections.ArrayList) }
     $lines = $Text.Split([char]10)
     $seenVersion = $false
     $ended = $false
@@ -119,12 +119,15 @@ function Read-Request([string]$Text) {
         $kind = $f[0]
         if ($kind -ceq 'OP' -and $f.Length -eq 2) { $parsed.Op = $f[1] }
         elseif ($kind -ceq 'MARKER' -and $f.Length -eq 2) { $parsed.Marker = (Dec $f[1]) }
+        elseif ($kind -ceq 'WATCH' -and $f.Length -eq 2) { [void]$parsed.Watch.Add((Dec $f[1])) }
+        elseif ($kind -ceq 'SEEN' -and $f.Length -eq 2 -and $f[1] -cmatch '^[0-9a-f]{40}$') { $parsed.Seen = $f[1] }
         elseif ($kind -ceq 'GROUP' -and $f.Length -eq 2) {
             $group = (Dec $f[1])
             [void]$parsed.Groups.Add($group)
-            $section = @{ Group = $group; Removes = (New-Object System.Collections.ArrayList); Adds = (New-Object System.Collections.ArrayList) }
+            $section = @{ Group = $group; Owns = ''; Removes = (New-Object System.Collections.ArrayList); Adds = (New-Object System.Collections.ArrayList) }
             [void]$parsed.Sections.Add($section)
         }
+        elseif ($kind -ceq 'OWNS' -and $f.Length -eq 2 -and $section -ne $null -and $section.Removes.Count -eq 0 -and $section.Adds.Count -eq 0) { $section.Owns = (Dec $f[1]) }
         # Each Windows takes the records of its own API only.
         elseif ($Legacy -and ($kind -ceq 'REMOVE' -or $kind -ceq 'ADD')) { Fail ('bad request: ' + $NoRuleGroups) }
         elseif ((-not $Legacy) -and ($kind -ceq 'OPEN' -or $kind -ceq 'CLOSE')) { Fail 'bad request: OPEN and CLOSE are for Windows Server 2003 hosts' }
@@ -157,6 +160,7 @@ function Read-Request([string]$Text) {
     }
     if (-not $ended) { Fail 'bad request: no END line (truncated input?)' }
     if ($parsed.Op -cne 'read' -and $parsed.Op -cne 'apply') { Fail 'bad request: OP must be read or apply' }
+    if ($parsed.Op -ceq 'read' -and ($parsed.Watch.Count -gt 0 -or $parsed.Seen.Length -gt 0)) { Fail 'bad request: a read carries no WATCH or SEEN line' }
     if ($Legacy) {
         # A read's groups are ignored (every entry is read); an apply has none.
         $ports = $parsed.Opens.Count + $parsed.Closes.Count
@@ -172,6 +176,32 @@ function Read-Request([string]$Text) {
 # (the request's MARKER is that regular expression; -cmatch is case-sensitive).
 function Test-Marked($Rule, [string]$Marker) {
     return ([string]$Rule.Description) -cmatch $Marker
+}
+
+# A rule as a read reports it: its RULE line (also what a digest is made of).
+function Get-RuleLine($r) {
+    return [string]::Join("`t", [string[]]@('RULE', (Enc $r.Name), (Enc $r.Description), (Enc ([string]$r.Grouping)), (Num $r.Direction), (Num $r.Action), (Num $r.Protocol), (Enc $r.LocalPorts), (Enc $r.RemotePorts), (Enc $r.LocalAddresses), (Enc $r.RemoteAddresses), (Num $r.Profiles), (Flag $r.Enabled), (Enc $r.ApplicationName), (Enc $r.serviceName)))
+}
+
+# What the controller read, as a digest: SHA-1 (change detection, not security; FIPS-validated
+# in .NET 2.0) of the lines, sorted ordinally, each followed by a line feed, as UTF-8.
+function Get-Digest($Lines) {
+    $sorted = [string[]]$Lines.ToArray()
+    [Array]::Sort($sorted, [System.StringComparer]::Ordinal)
+    $text = New-Object System.Text.StringBuilder
+    foreach ($line in $sorted) { [void]$text.Append($line).Append("`n") }
+    $sha = New-Object System.Security.Cryptography.SHA1CryptoServiceProvider
+    $hash = $sha.ComputeHash($Utf8.GetBytes($text.ToString()))
+    return ([System.BitConverter]::ToString($hash)).Replace('-', '').ToLowerInvariant()
+}
+
+# The digest of the rules of the groups of $Watch (a hashtable of group names, no case).
+function Get-GroupDigest($Policy, $Watch) {
+    $lines = New-Object System.Collections.ArrayList
+    foreach ($r in $Policy.Rules) {
+        if ($Watch.ContainsKey([string]$r.Grouping)) { [void]$lines.Add((Get-RuleLine $r)) }
+    }
+    return (Get-Digest $lines)
 }
 
 # The host's versions, so the controller can refuse what this Windows lacks.
@@ -193,7 +223,7 @@ function Invoke-Read($Policy, $Groups, [string]$Marker) {
     foreach ($r in $Policy.Rules) {
         $grouping = [string]$r.Grouping
         if (-not ($all -or $wanted.ContainsKey($grouping) -or ($Marker.Length -gt 0 -and (Test-Marked $r $Marker)))) { continue }
-        Emit 'RULE', (Enc $r.Name), (Enc $r.Description), (Enc $grouping), (Num $r.Direction), (Num $r.Action), (Num $r.Protocol), (Enc $r.LocalPorts), (Enc $r.RemotePorts), (Enc $r.LocalAddresses), (Enc $r.RemoteAddresses), (Num $r.Profiles), (Flag $r.Enabled), (Enc $r.ApplicationName), (Enc $r.serviceName)
+        [System.Console]::Out.Write((Get-RuleLine $r) + "`n")
     }
 }
 
@@ -218,8 +248,22 @@ function New-Rule($Add, [string]$Group) {
 # Three phases, so that no port the request keeps is ever closed: every rule to replace or
 # remove is renamed to a tombstone (a renamed rule still filters), every new rule is added,
 # and only then are the tombstones removed. A failure in the first two phases leaves every
-# old rule in effect; the controller removes leftover tombstones on its next run.
-function Invoke-Apply($Policy, [string]$Marker, $Sections) {
+# old rule in effect; the controller removes leftover tombstones on its next run. Before
+# anything, a request that saw the watched groups otherwise than they are now (another run
+# came between) changes nothing: STALE, and the controller reads again.
+function Invoke-Apply($Policy, [string]$Marker, $Sections, $WatchList, [string]$Seen) {
+    foreach ($s in $Sections) {
+        if ($s.Group.StartsWith('@')) { Fail ('bad request: group ' + $s.Group + ' is a built-in group, which the collection never changes; nothing was changed') }
+    }
+    $watch = New-Object System.Collections.Hashtable($NoCase)
+    foreach ($g in $WatchList) { $watch[$g] = $true }
+    if ($Seen.Length -gt 0) {
+        $now = Get-GroupDigest $Policy $watch
+        if ($now -cne $Seen) {
+            Emit 'STALE', $now
+            return
+        }
+    }
     # Index the rules of the request's groups once; names and groups compare as Windows
     # compares them (no case). '|' cannot occur in either, so it separates them.
     $groups = New-Object System.Collections.Hashtable($NoCase)
@@ -237,10 +281,13 @@ function Invoke-Apply($Policy, [string]$Marker, $Sections) {
         foreach ($name in $s.Removes) {
             $tombs = New-Object System.Collections.ArrayList
             $key = $s.Group + '|' + $name
+            $owns = $Marker
+            if ($s.Owns.Length -gt 0) { $owns = $s.Owns }
             if ($index.ContainsKey($key)) {
                 foreach ($r in $index[$key]) {
-                    # Never a rule the collection did not make, whatever its name.
-                    if (-not (Test-Marked $r $Marker)) { continue }
+                    # Never a rule the collection did not make, whatever its name: its
+                    # description ends with the marker this section owns.
+                    if (-not (Test-Marked $r $owns)) { continue }
                     # Rules.Remove(name) drops every rule of that name, in any group: give
                     # ours a name nobody else has, and remove that name later.
                     $tombstone = 'ocs.firewall-removing-' + [System.Guid]::NewGuid().ToString('N')
@@ -265,6 +312,8 @@ function Invoke-Apply($Policy, [string]$Marker, $Sections) {
         foreach ($tombstone in $t.Tombs) { $null = $Policy.Rules.Remove($tombstone) }
         Emit 'REMOVED', (Enc $t.Group), (Enc $t.Name), (Num $t.Tombs.Count)
     }
+    # What the next request of a split apply will have seen.
+    if ($watch.Count -gt 0) { Emit 'DIGEST', (Get-GroupDigest $Policy $watch) }
 }
 
 # --- Windows Server 2003: INetFwOpenPort entries, keyed by (port, protocol) per profile --
@@ -307,10 +356,21 @@ function Invoke-LegacyRead($Manager) {
         Emit 'LEGACY', (Num $type), (Flag $p.FirewallEnabled), (Flag $p.ExceptionsNotAllowed), (Flag ($type -eq $current))
     }
     foreach ($type in 0, 1) {
-        foreach ($e in $profiles[$type].GloballyOpenPorts) {
-            Emit 'OPENPORT', (Num $type), (Num $e.Port), (Num $e.Protocol), (Enc $e.Name), (Flag $e.Enabled), (Num $e.Scope), (Enc $e.RemoteAddresses), (Flag $e.BuiltIn)
-        }
+        foreach ($e in $profiles[$type].GloballyOpenPorts) { [System.Console]::Out.Write((Get-OpenPortLine $type $e) + "`n") }
     }
+}
+
+# An entry as a read reports it: its OPENPORT line (also what a digest is made of).
+function Get-OpenPortLine($Type, $e) {
+    return [string]::Join("`t", [string[]]@('OPENPORT', (Num $Type), (Num $e.Port), (Num $e.Protocol), (Enc $e.Name), (Flag $e.Enabled), (Num $e.Scope), (Enc $e.RemoteAddresses), (Flag $e.BuiltIn)))
+}
+
+function Get-LegacyDigest($Profiles) {
+    $lines = New-Object System.Collections.ArrayList
+    foreach ($type in 0, 1) {
+        foreach ($e in $Profiles[$type].GloballyOpenPorts) { [void]$lines.Add((Get-OpenPortLine $type $e)) }
+    }
+    return (Get-Digest $lines)
 }
 
 function New-LegacyEntry($Open) {
@@ -329,8 +389,15 @@ function New-LegacyEntry($Open) {
 # before anything changes (a key held by an entry that is built in, or not ours and not to
 # be adopted, stops the request), then every OPEN is added (Add overwrites the key's
 # entry, so an update never closes its port), and only then are entries closed.
-function Invoke-LegacyApply($Manager, [string]$Marker, $Opens, $Closes) {
+function Invoke-LegacyApply($Manager, [string]$Marker, $Opens, $Closes, [string]$Seen) {
     $profiles = Get-LegacyProfiles $Manager
+    if ($Seen.Length -gt 0) {
+        $now = Get-LegacyDigest $profiles
+        if ($now -cne $Seen) {
+            Emit 'STALE', $now
+            return
+        }
+    }
     $index = Get-LegacyEntries $profiles
     foreach ($o in $Opens) {
         $key = Get-LegacyKey $o.Profile $o.Port $o.Protocol
@@ -360,6 +427,8 @@ function Invoke-LegacyApply($Manager, [string]$Marker, $Opens, $Closes) {
         }
         Emit 'CLOSED', (Num $c.Profile), (Num $c.Port), (Num $c.Protocol), (Num $count)
     }
+    # What the next request of a split apply will have seen.
+    if ($Seen.Length -gt 0) { Emit 'DIGEST', (Get-LegacyDigest $profiles) }
 }
 
 # Records go straight to the console; anything else a call might write to the pipeline is
@@ -370,7 +439,7 @@ try {
     if ($Legacy) {
         $manager = New-Object -ComObject HNetCfg.FwMgr
         if ($req.Op -ceq 'read') { $null = Invoke-LegacyRead $manager }
-        else { $null = Invoke-LegacyApply $manager $req.Marker $req.Opens $req.Closes }
+        else { $null = Invoke-LegacyApply $manager $req.Marker $req.Opens $req.Closes $req.Seen }
     }
     else {
         $policy = New-Object -ComObject HNetCfg.FwPolicy2
@@ -378,7 +447,7 @@ try {
             $null = Invoke-Read $policy $req.Groups $req.Marker
         }
         else {
-            $null = Invoke-Apply $policy $req.Marker $req.Sections
+            $null = Invoke-Apply $policy $req.Marker $req.Sections $req.Watch $req.Seen
         }
     }
     Emit 'DONE'

@@ -37,7 +37,9 @@ FALSE_WORDS = frozenset({"no", "off", "0", "false", "n", "f"})
 
 PORT_MIN = 1
 PORT_MAX = 65535
-_PORT_RANGE = re.compile(r"(\d+)(?:\s*-\s*(\d+))?")
+# ASCII digits only: Python's \d and int() take any script's digits ("٥٠٠٠", "５０００"),
+# which Windows would never show back as the port they were read as.
+_PORT_RANGE = re.compile(r"([0-9]+)(?:[ \t]*-[ \t]*([0-9]+))?")
 _VALID_PROFILES = ", ".join(ALL_PROFILES)
 
 
@@ -144,6 +146,23 @@ def canonical_ports(value: Any, where: str = "ports", *, strict: bool = True) ->
 # --- addresses ---------------------------------------------------------------------------
 
 
+ZONE_ID_PROBLEM = (
+    "an IPv6 zone id ('%' and what follows) names an interface of one machine; a firewall "
+    "rule takes the address without it"
+)
+
+
+def contains(outer: str, inner: str) -> bool:
+    """Whether the canonical address ``outer`` holds every address of ``inner``."""
+    (version_o, *span_o), _text = _parse_address(outer)
+    (version_i, *span_i), _text = _parse_address(inner)
+    if version_o != version_i:
+        return False
+    if version_o == 0:
+        return span_o == span_i
+    return bool(span_o[0] <= span_i[0] and span_i[1] <= span_o[1])
+
+
 # The same addresses come back again and again: every rule of a host read back, and the
 # peers of every rule scoped from the inventory (a large estate's hosts, once per rule).
 @functools.lru_cache(maxsize=16384)
@@ -152,6 +171,10 @@ def _parse_address(token: str) -> tuple[tuple[Any, ...], str]:
     keyword = ADDRESS_KEYWORDS.get(token.lower())
     if keyword:
         return (0, keyword.lower()), keyword
+    if "%" in token:
+        # ipaddress keeps a zone id (or drops it from a network), Windows Firewall takes
+        # none: it names an interface of one machine, not an address of the network.
+        raise ValueError(ZONE_ID_PROBLEM)
     if "-" in token:
         low_text, high_text = (part.strip() for part in token.split("-", 1))
         low = ipaddress.ip_address(low_text)
@@ -244,6 +267,25 @@ def merged_addresses(value: Any, where: str = "addresses") -> tuple[str, ...]:
         else:
             spans.append((version, low, high))
     return (*words, *(_span_text(*span) for span in spans))
+
+
+def overlaps(first: Iterable[str], second: Iterable[str]) -> list[tuple[str, str]]:
+    """The pairs of canonical addresses, one of each list, that share an address (an
+    address inside a network or range of the other, or the same one); keywords compare
+    by name."""
+    found = []
+    for a in first:
+        (version_a, *span_a), _text = _parse_address(a)
+        for b in second:
+            (version_b, *span_b), _text = _parse_address(b)
+            if version_a != version_b:
+                continue
+            if version_a == 0:
+                if span_a == span_b:
+                    found.append((a, b))
+            elif span_a[0] <= span_b[1] and span_b[0] <= span_a[1]:
+                found.append((a, b))
+    return found
 
 
 def _span_text(version: int, low: int, high: int) -> str:

@@ -19,7 +19,9 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import (
     _catalogue,
     _component_rules,
     _legacy,
+    _ownership,
     _plan,
+    _rules,
     _scope,
     _settings,
 )
@@ -43,17 +45,31 @@ class HostRequest:
     scope: str = "any"
     # What the reduced mode of a Windows Server 2003 host may do (its variables, checked).
     legacy: _legacy.Options = _legacy.Options()
+    # The groups the host's variables give components it does not hold
+    # (ocs_<component>_group): the collection's too, as their default groups are.
+    former: tuple[tuple[str, str], ...] = ()
 
     @property
     def groups(self) -> list[str]:
         return [s.group for s in self.settings]
 
+    def unassigned(self) -> list[tuple[str, str]]:
+        """``(group, component)`` of every group of the collection's the host's held
+        components do not use: every component's default group and the groups its
+        variables name for components it does not hold."""
+        held = {name_key(g) for g in self.groups}
+        found: dict[str, tuple[str, str]] = {}
+        for group, key in [*self.former, *((g, k) for g, k in default_groups().items())]:
+            if name_key(group) not in held:
+                found.setdefault(name_key(group), (group, key))
+        return list(found.values())
+
     def groups_to_read(self) -> list[str]:
-        """The held components' groups and, when decommissioning, every default group."""
+        """The held components' groups and, when decommissioning, the others of the
+        collection's (:meth:`unassigned`)."""
         groups = self.groups
         if self.remove_unassigned:
-            held = {name_key(g) for g in groups}
-            groups += [g for g in default_groups() if name_key(g) not in held]
+            groups += [g for g, _key in self.unassigned()]
         return groups
 
 
@@ -109,12 +125,31 @@ def host_request(
     problems += found
     legacy, found = _legacy.check_options(read_variables(variables, _legacy.VARIABLES, problems))
     problems += found
+    former = _former_groups(variables, checked, problems)
     if problems or scope is None or legacy is None:
         return None, problems
     remotes, problems = _scope.remotes(checked, scope, inventory)
     if problems:
         return None, problems
-    return HostRequest(tuple(checked), remove_unassigned, remotes, scope.mode, legacy), []
+    request = HostRequest(tuple(checked), remove_unassigned, remotes, scope.mode, legacy, former)
+    return request, []
+
+
+def _former_groups(
+    variables: Mapping[str, Any], checked: Sequence[_settings.Settings], problems: list[str]
+) -> tuple[tuple[str, str], ...]:
+    """The groups the host's ``ocs_<component>_group`` variables give components it does
+    not hold: where their rules are when the host holds them no more."""
+    held = {s.component.key for s in checked}
+    found = []
+    for key, component in _catalogue.server_components().items():
+        name = component.variable("group")
+        if key in held:
+            continue
+        value = read_variables(variables, [name], problems).get(name)
+        if isinstance(value, str) and value and _rules.group_problem(value) is None:
+            found.append((value, key))
+    return tuple(found)
 
 
 def _component_keys(group_names: Sequence[str], components: Any, problems: list[str]) -> list[str]:
@@ -165,8 +200,15 @@ def read_variables(
     return values
 
 
+def entry_ids(component: str) -> frozenset[str]:
+    """The catalogue entries of a component: what its rules' markers may name."""
+    return frozenset(e["id"] for e in _catalogue.query([component], host_kind="server"))
+
+
 def plan_host(request: HostRequest, actual: Sequence[HostRule]) -> list[_plan.GroupPlan]:
-    """A plan per group: each held component's, then each unassigned group's."""
+    """A plan per group: each held component's, then each unassigned group's (one of the
+    collection's groups the held components do not use, that holds rules of its
+    component's entries)."""
     grouped = _plan.by_group(actual)
     plans = [
         _plan.plan_group(
@@ -176,22 +218,44 @@ def plan_host(request: HostRequest, actual: Sequence[HostRule]) -> list[_plan.Gr
             reason=_plan.COMPONENT,
             component=s.component.key,
             state=s.state,
+            ids=entry_ids(s.component.key),
         )
         for s in request.settings
     ]
     if request.remove_unassigned:
-        for group, component in _plan.unassigned_groups(actual, request.groups, default_groups()):
-            plans.append(
-                _plan.plan_group(
-                    group,
-                    [],
-                    grouped[name_key(group)],
-                    reason=_plan.UNASSIGNED,
-                    component=component,
-                    state="absent",
-                )
+        for group, component in request.unassigned():
+            plan = _plan.plan_group(
+                group,
+                [],
+                grouped.get(name_key(group), []),
+                reason=_plan.UNASSIGNED,
+                component=component,
+                state="absent",
+                ids=entry_ids(component),
             )
+            if plan.changed:
+                plans.append(plan)
     return plans
+
+
+def marked_elsewhere(
+    plans: Sequence[_plan.GroupPlan], actual: Sequence[HostRule]
+) -> list[HostRule]:
+    """The host's rules that carry a marker, outside every group planned, but are not
+    the collection's (a copy in a built-in, an administrator's or OCS set-up's group, or in
+    no group): reported, never touched. A task's rule in a group a task may name (any but
+    a built-in one, or none) is the task's."""
+    planned = {name_key(p.group) for p in plans}
+    return [
+        h
+        for h in actual
+        if name_key(h.group) not in planned
+        and _plan.owned(h)
+        and not (
+            _ownership.owner_of(h.rule.description) == _ownership.TASK
+            and _rules.group_problem(h.group) is None
+        )
+    ]
 
 
 def task_request(

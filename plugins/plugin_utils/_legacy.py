@@ -434,8 +434,26 @@ def entry_dict(held: _wire.OpenPort) -> dict[str, Any]:
     }
 
 
+def labels() -> tuple[str, ...]:
+    """Every server component's label: what an entry name of ours may carry."""
+    return tuple(c.label for c in _catalogue.server_components().values())
+
+
+def pattern() -> str:
+    """The name of an entry of ours, for the host to check too (the apply's MARKER)."""
+    return _ownership.legacy_pattern(labels())
+
+
 def is_ours(held: _wire.OpenPort) -> bool:
-    return _ownership.is_owned_entry(held.name)
+    """The prefix, then labels that are all components', then the key: an entry that has
+    the prefix but names no component (``[ocs.firewall] Admin: 9999/TCP``) is not ours."""
+    return _ownership.is_owned_entry(held.name, labels())
+
+
+def is_marked_not_ours(held: _wire.OpenPort) -> bool:
+    """An entry with the prefix of ours that is not ours (a name copied, or made by
+    hand): the collection reports it and never opens, closes or renames it."""
+    return not held.builtin and _ownership.is_owned_entry(held.name) and not is_ours(held)
 
 
 def entry_name(labels: Sequence[str], key: Key) -> str:
@@ -493,6 +511,8 @@ class LegacyPlan:
     conflicts: tuple[Conflict, ...]
     # Entries of ours for components the host no longer holds, left (no decommission).
     kept: tuple[_wire.OpenPort, ...]
+    # Entries named like ours that are not (no component's label): reported, left.
+    marked: tuple[_wire.OpenPort, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -632,6 +652,7 @@ def plan(
         removed=tuple(removed),
         conflicts=tuple(conflicts),
         kept=tuple(kept),
+        marked=tuple(e for e in sorted(on_host, key=lambda e: e.key) if is_marked_not_ours(e)),
     )
 
 

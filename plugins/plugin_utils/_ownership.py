@@ -2,18 +2,24 @@
 # Internal to this collection: how a rule says the collection made it.
 """The ownership marker: the end of the description of every rule the collection creates.
 
-A rule is the collection's exactly when its description ends with a marker:
+A rule is the collection's when its description ends with a marker -
 ``[ocs.firewall catalogue <entry id>]`` for a rule built from the port catalogue (the id
-traces it to its row), ``[ocs.firewall]`` for a rule written in a task. A rule without
-one is never removed or changed, whatever group it is in: an administrator's rule placed
-in one of our groups by hand stays as it is. The remote script applies the very same
-test before it retires a rule: the request carries :data:`PATTERN`, a regular expression
-that .NET and Python read alike.
+traces it to its row), ``[ocs.firewall]`` for a rule written in a task - **and** it is in
+a group that is the collection's, **and** (a catalogue rule) its id is one of the entries
+of that group's component. A marker alone proves nothing: a rule copied by hand carries
+it, in whatever group it was copied to. A rule without one is never removed or changed,
+whatever group it is in; one that carries a marker but fails the rest is *marked but not
+ours*, reported and left alone. The remote script applies the same test before it
+retires a rule: each section of an apply carries its own pattern (:func:`catalogue_pattern`,
+:data:`TASK_PATTERN`), a regular expression that .NET and Python read alike, and the
+script never changes a built-in (``@``) group. :data:`PATTERN` (any marker) is what a read
+uses to find every marked rule, to report them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # What every marker starts with (no user text may hold it).
 MARKER = "[ocs.firewall"
@@ -22,10 +28,19 @@ TASK_MARK = MARKER + "]"
 # group, and "(?![\s\S])" for the end of the text ("$" and "\Z" differ between them).
 PATTERN = r"\[ocs\.firewall(?: catalogue ([a-z0-9][a-z0-9-]*))?\](?![\s\S])"
 _MARK = re.compile(PATTERN)
+# A task's rule: the task marker alone.
+TASK_PATTERN = r"\[ocs\.firewall\](?![\s\S])"
 
 
 def catalogue_mark(entry_id: str) -> str:
     return f"{MARKER} catalogue {entry_id}]"
+
+
+def catalogue_pattern(ids: Iterable[str]) -> str:
+    """The marker of a rule built from one of the entries ``ids``, at the end of the text
+    (for .NET and Python alike: a non-capturing alternation of literal ids)."""
+    alternatives = "|".join(re.escape(i) for i in sorted(ids))
+    return rf"\[ocs\.firewall catalogue (?:{alternatives})\](?![\s\S])"
 
 
 def is_owned(description: str) -> bool:
@@ -66,11 +81,24 @@ def has_marker_text(text: str) -> bool:
 
 
 # Windows Server 2003 entries have a name and nothing else to mark: every entry the
-# collection makes there has a name starting with LEGACY_PREFIX; LEGACY_PATTERN is the
-# same test for the remote script (the request's MARKER on a 2003 host).
+# collection makes there is named LEGACY_PREFIX, the labels of the components it serves,
+# then its port and protocol. One is ours only when every label is a component's:
+# legacy_pattern is the same test for the remote script (the request's MARKER on a 2003
+# host); LEGACY_PATTERN, the prefix alone, finds every entry that claims to be ours.
 LEGACY_PREFIX = "[ocs.firewall] "
 LEGACY_PATTERN = r"^\[ocs\.firewall\] "
 
 
-def is_owned_entry(name: str) -> bool:
-    return name.startswith(LEGACY_PREFIX)
+def legacy_pattern(labels: Iterable[str]) -> str:
+    """The name of an entry of ours: the prefix, labels of ``labels`` (comma separated),
+    then ``: <port>/<TCP|UDP>``; for .NET and Python alike."""
+    label = "(?:" + "|".join(re.escape(x) for x in sorted(labels)) + ")"
+    return rf"^\[ocs\.firewall\] {label}(?:, {label})*: [0-9]+/(?:TCP|UDP)(?![\s\S])"
+
+
+def is_owned_entry(name: str, labels: Iterable[str] | None = None) -> bool:
+    """Whether an entry's name makes it ours (``labels``: the components' labels; None:
+    the prefix alone, which only says it claims to be)."""
+    if labels is None:
+        return name.startswith(LEGACY_PREFIX)
+    return re.search(legacy_pattern(labels), name) is not None

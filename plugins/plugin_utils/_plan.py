@@ -4,9 +4,11 @@
 
 Only rules the collection made (:mod:`._ownership`) are ever planned for removal or
 change, and only by the part of the collection that made them: a component's group plan
-manages the rules built from the catalogue, a task's group plan (win_firewall_rules) the
-rules a task wrote. A rule without the marker, even inside a group the collection manages,
-is *foreign*; a rule the other part made is the *others'*: both are reported and left
+manages the rules built from its own catalogue entries, a task's group plan
+(win_firewall_rules) the rules a task wrote. A rule without the marker, even inside a
+group the collection manages, is *foreign*; a rule the other part made is the *others'*;
+a rule whose marker is not right for the group (another component's entry, an id the
+catalogue does not have: a copy) is *marked but not ours*. All are reported and left
 exactly as they are.
 
 The plan of one host is a list of :class:`GroupPlan`, and its apply request carries every
@@ -22,10 +24,11 @@ message) is :mod:`._review`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _ownership
 from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
     HostRule,
     Rule,
@@ -60,6 +63,10 @@ class GroupPlan:
     foreign: tuple[HostRule, ...]
     # The collection's rules the other part of it manages (see the module's docstring).
     others: tuple[HostRule, ...] = ()
+    # Rules that carry a marker but are not this group's to manage (a copy, say).
+    marked: tuple[HostRule, ...] = ()
+    # The pattern the host checks before it retires a rule of this group (OWNS).
+    owns: str = ""
 
     @property
     def changed(self) -> bool:
@@ -77,6 +84,7 @@ class GroupPlan:
             "removed": list(self.removed),
             "foreign": [h.rule.name for h in self.foreign],
             "others": [h.rule.name for h in self.others],
+            "marked_not_ours": [h.rule.name for h in self.marked],
         }
 
 
@@ -87,6 +95,30 @@ def owned(host_rule: HostRule) -> bool:
 def owner(reason: str) -> str:
     """Whose rules a group plan of ``reason`` manages (:func:`._ownership.owner_of`)."""
     return _ownership.TASK if reason == TASK else _ownership.CATALOGUE
+
+
+def _kind(host_rule: HostRule, reason: str, ids: Collection[str] | None) -> str:
+    """``mine``, ``others``, ``marked`` (a marker that is not right here) or ``foreign``
+    (no marker) for a rule of a group planned for ``reason`` (``ids``: the catalogue
+    entries of the group's component, None for any)."""
+    description = host_rule.rule.description
+    found = _ownership.owner_of(description)
+    if found is None:
+        return "foreign"
+    entry = _ownership.entry_of(description)
+    if reason == TASK:
+        if found == _ownership.TASK:
+            return "mine"
+        return "others" if entry in _catalogue_ids() else "marked"
+    if found == _ownership.TASK:
+        return "others"
+    known = _catalogue_ids() if ids is None else ids
+    return "mine" if entry in known else "marked"
+
+
+@functools.cache
+def _catalogue_ids() -> frozenset[str]:
+    return frozenset(e["id"] for e in _catalogue.load_catalogue())
 
 
 def matches(desired: Rule, actual: HostRule) -> bool:
@@ -135,6 +167,7 @@ def plan_group(
     component: str | None = None,
     purge: bool = True,
     state: str = "present",
+    ids: Collection[str] | None = None,
 ) -> GroupPlan:
     """Plan one group from its wanted rules and the rules the host has in it.
 
@@ -142,12 +175,13 @@ def plan_group(
     several of that name), replaced; the collection's other rules of the group are
     removed when ``purge``. ``state=absent``: with ``purge`` every rule the collection
     made in the group is removed, without it only the listed names. Tombstones (the
-    leftovers of an apply that stopped half-way) are always removed, first.
+    leftovers of an apply that stopped half-way) are always removed, first. ``ids``: the
+    catalogue entries whose rules a component's plan manages (None: any entry's).
     """
     if state not in STATES:
         raise RuleError(f"state: {state!r} is not valid; valid are {', '.join(STATES)}")
-    ours = owner(reason)
-    mine = [h for h in actual if _ownership.owner_of(h.rule.description) == ours]
+    kinds = [_kind(h, reason, ids) for h in actual]
+    mine = [h for h, kind in zip(actual, kinds, strict=True) if kind == "mine"]
     tombstones, by_key = _ours_by_name(mine)
     wanted = {name_key(rule.name) for rule in desired}
     plan = _Changes(retire=list(tombstones), removed=list(tombstones))
@@ -180,8 +214,12 @@ def plan_group(
         removed=tuple(plan.removed),
         before=tuple(mine),
         after=_sorted(plan.after),
-        foreign=tuple(h for h in actual if not owned(h)),
-        others=tuple(h for h in actual if owned(h) and h not in mine),
+        foreign=tuple(h for h, kind in zip(actual, kinds, strict=True) if kind == "foreign"),
+        others=tuple(h for h, kind in zip(actual, kinds, strict=True) if kind == "others"),
+        marked=tuple(h for h, kind in zip(actual, kinds, strict=True) if kind == "marked"),
+        owns=_ownership.TASK_PATTERN
+        if reason == TASK
+        else _ownership.catalogue_pattern(_catalogue_ids() if ids is None else ids),
     )
 
 

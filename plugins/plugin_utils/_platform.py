@@ -79,10 +79,11 @@ def check_max_envelope_kb(value: object) -> int:
     """The ``ocs_firewall_winrm_max_envelope_kb`` value, or ValueError naming it."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError(f"{MAX_ENVELOPE_VARIABLE}: {value!r} is not a number of KB")
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(f"{MAX_ENVELOPE_VARIABLE}: {value!r} is not a number of KB") from None
+    text = str(value).strip()
+    # ASCII digits only (int() would also take "１５０" and "1_50").
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"{MAX_ENVELOPE_VARIABLE}: {value!r} is not a number of KB")
+    number = int(text)
     if number < MIN_MAX_ENVELOPE_KB:
         raise ValueError(
             f"{MAX_ENVELOPE_VARIABLE}: {value!r} is below {MIN_MAX_ENVELOPE_KB}; give the "

@@ -65,7 +65,18 @@ def bootstrap_text() -> str:
 
 
 def script_text() -> str:
-    return _read_script(SCRIPT_FILE)
+    """The remote script as it is sent: without its comments, blank lines and indentation
+    (every request carries it, and WinRM 2.0 hosts may take messages of as little as
+    32 KB). The file keeps them: it is what people read."""
+    return compact(_read_script(SCRIPT_FILE))
+
+
+@functools.cache
+def compact(text: str) -> str:
+    """``text`` (PowerShell without block comments or here-strings) without its comment
+    lines, blank lines and leading and trailing white space."""
+    kept = (line.strip() for line in text.splitlines())
+    return "".join(line + "\n" for line in kept if line and not line.startswith("#"))
 
 
 def build_stdin(request: str) -> bytes:
@@ -154,10 +165,36 @@ def legacy_lost_connection_message(
 
 def _sections(plans: Sequence[GroupPlan]) -> list[_wire.Section]:
     return [
-        _wire.Section(plan.group, plan.retire, tuple(_rules.to_windows(r) for r in plan.adds))
+        _wire.Section(
+            plan.group, plan.retire, tuple(_rules.to_windows(r) for r in plan.adds), plan.owns
+        )
         for plan in plans
         if plan.changed
     ]
+
+
+# How many times an apply is planned again when the host's rules changed since its read.
+MAX_ATTEMPTS = 3
+
+
+class StaleRead(Exception):
+    """The host's rules (or 2003 entries) changed between the read and this apply: another
+    run, or an administrator. The host changed nothing for this request (``number``: the
+    request of a split apply, 0 for the first, after which nothing at all was changed)."""
+
+    def __init__(self, number: int, total: int) -> None:
+        super().__init__(f"request {number + 1} of {total} found the host changed since its read")
+        self.number = number
+        self.total = total
+
+
+@dataclasses.dataclass
+class Applied:
+    """How an apply went: the plans made again after a stale read, and whether a request
+    before the stale one had changed the host."""
+
+    replans: int = 0
+    changed_before: bool = False
 
 
 def _legacy_key(change: _wire.PortChange) -> str:
@@ -372,20 +409,32 @@ class RemoteFirewall:
     def apply(self, plans: Sequence[GroupPlan]) -> None:
         """Apply every changed group of ``plans``, in one command when it fits.
 
-        A failure part way says what was done; whatever happened, no rule that stays
-        wanted was removed before its replacement was in place.
+        Every request carries the digest of the plans' groups as the host reported them
+        (the last read, or the request before): a host whose rules changed since replies
+        STALE and changes nothing, and this raises :class:`StaleRead`. A failure part way
+        says what was done; whatever happened, no rule that stays wanted was removed before
+        its replacement was in place.
         """
         sections = _sections(plans)
+        watch = [plan.group for plan in plans]
         try:
             batches = _wire.split_apply(
-                sections, _ownership.PATTERN, self.request_budget, _rules.name_key
+                sections, _ownership.PATTERN, self.request_budget, _rules.name_key, watch
             )
         except _wire.WireError as exc:
-            raise _rules.RuleError(str(exc)) from None
-        self._in_order(
-            batches,
-            lambda batch: self._apply_batch(plans, batch),
-            ": they only added rules, or replaced them",
+            raise _rules.RuleError(self._too_large(exc)) from None
+        seen = [_wire.digest(_wire.rule_lines(self.reply_text, watch, _rules.name_key))]
+
+        def send(batch: tuple[_wire.Section, ...]) -> None:
+            seen[0] = self._apply_batch(plans, batch, watch, seen[0], batches)
+
+        self._in_order(batches, send, ": they only added rules, or replaced them")
+
+    def _too_large(self, exc: _wire.WireError) -> str:
+        return (
+            f"{exc}: {_platform.MAX_ENVELOPE_VARIABLE} is {self.max_envelope_kb}; set it to "
+            "the hosts' MaxEnvelopeSizekb if that is larger ('winrm get winrm/config'), or "
+            "shorten the rule's description"
         )
 
     @staticmethod
@@ -412,16 +461,25 @@ class RemoteFirewall:
         """
         try:
             batches = _wire.split_legacy_apply(
-                opens, closes, _ownership.LEGACY_PATTERN, self.request_budget
+                opens, closes, _legacy.pattern(), self.request_budget
             )
         except _wire.WireError as exc:
-            raise _rules.RuleError(str(exc)) from None
-        self._in_order(batches, lambda batch: self._apply_legacy_batch(*batch), "")
+            raise _rules.RuleError(self._too_large(exc)) from None
+        seen = [_wire.digest(_wire.open_port_lines(self.reply_text))]
+
+        def send(batch: tuple[tuple[_wire.Open, ...], tuple[_wire.Close, ...]]) -> None:
+            seen[0] = self._apply_legacy_batch(*batch, seen[0], batches)
+
+        self._in_order(batches, send, "")
 
     def _apply_legacy_batch(
-        self, opens: Sequence[_wire.Open], closes: Sequence[_wire.Close]
-    ) -> None:
-        request = _wire.encode_legacy_apply(opens, closes, _ownership.LEGACY_PATTERN)
+        self,
+        opens: Sequence[_wire.Open],
+        closes: Sequence[_wire.Close],
+        seen: str,
+        batches: Sequence[Any],
+    ) -> str:
+        request = _wire.encode_legacy_apply(opens, closes, _legacy.pattern(), seen)
         summary = f"apply to a 2003 host: open {len(opens)}, close {len(closes)} entries"
         try:
             res = self._execute(request, summary)
@@ -430,6 +488,8 @@ class RemoteFirewall:
                 request, exc, legacy_lost_connection_message(opens, closes, exc)
             )
         reply = self._decode(res)
+        if reply.stale is not None and reply.done:
+            raise StaleRead(list(batches).index((tuple(opens), tuple(closes))), len(batches))
         try:
             self._check(reply, res, "Changing the Windows Firewall entries")
         except RemoteError as exc:
@@ -448,11 +508,12 @@ class RemoteFirewall:
             raise
         gone = [_legacy_key(c) for c in reply.closed if not c.count]
         if gone:
-            # Closed or renamed by someone else between the read and the apply.
+            # Closed or renamed by someone else between the read and the apply (a request
+            # of a split apply, which the first one's digest does not cover).
             display.warning(
-                f"ocs.firewall: the host no longer held the entries {gone} as the collection "
-                "had read them; they were left as they are (the next run reads them again)",
-                host=self._host_name(),
+                f"ocs.firewall: {self._host_name() or 'the host'} no longer held the entries "
+                f"{gone} as the collection had read them; they were left as they are (the "
+                "next run reads them again)"
             )
         asked = [(o.profile, o.port, o.protocol) for o in opens]
         asked_closed = [(c.profile, c.port, c.protocol) for c in closes]
@@ -465,6 +526,7 @@ class RemoteFirewall:
                 f"{told_closed}",
                 {**_outputs(res), "changed": True},
             )
+        return reply.digest or ""
 
     def _after_send_failure(self, request: str, exc: Exception, lost: str) -> dict[str, Any]:
         """What an apply whose command raised did; raises unless the host's reply is known
@@ -498,8 +560,17 @@ class RemoteFirewall:
             message = f"{message} {hint}"
         raise RemoteError(message, {"changed": True, "exception": traceback.format_exc()}) from exc
 
-    def _apply_batch(self, plans: Sequence[GroupPlan], sections: Sequence[_wire.Section]) -> None:
-        request = _wire.encode_apply(sections, _ownership.PATTERN)
+    def _apply_batch(
+        self,
+        plans: Sequence[GroupPlan],
+        sections: Sequence[_wire.Section],
+        watch: Sequence[str],
+        seen: str,
+        batches: Sequence[Any],
+    ) -> str:
+        """Send one request of an apply; the digest the host reports after it (for the
+        next request), or :class:`StaleRead` when the host changed since ``seen``."""
+        request = _wire.encode_apply(sections, _ownership.PATTERN, watch, seen)
         summary = (
             f"apply to {len(sections)} group(s): retire "
             f"{sum(len(s.removes) for s in sections)}, add {sum(len(s.adds) for s in sections)}"
@@ -514,6 +585,8 @@ class RemoteFirewall:
         except Exception as exc:
             res = self._after_send_failure(request, exc, lost_connection_message(plans, exc))
         reply = self._decode(res)
+        if reply.stale is not None and reply.done:
+            raise StaleRead(list(batches).index(tuple(sections)), len(batches))
         try:
             self._check(reply, res, "Changing the Windows Firewall rules")
         except RemoteError as exc:
@@ -546,6 +619,7 @@ class RemoteFirewall:
                 f"{[(c.group, c.name) for c in reply.removed]}",
                 {**_outputs(res), "changed": True},
             )
+        return reply.digest or ""
 
 
 class FirewallAction(_action.TaskAction):
@@ -590,10 +664,65 @@ class FirewallAction(_action.TaskAction):
         """The task's result fields, from its validated ``args``."""
         raise NotImplementedError
 
-    def warn_foreign(self, plans: Sequence[GroupPlan]) -> None:
+    def apply_fresh(
+        self,
+        host: str,
+        apply: Callable[[], None],
+        replan: Callable[[], Callable[[], None] | None],
+    ) -> Applied:
+        """Run ``apply``; when the host's rules changed since they were read (another run,
+        an administrator: the host replies STALE and changes nothing), say so, ``replan``
+        (read again and plan again: the next apply, or None when nothing is left to do) and
+        apply that, :data:`MAX_ATTEMPTS` times at most. Two runs on one host thus never act
+        on each other's stale reads: the later one plans from what the first left.
+        ``replan`` raises :class:`~._rules.RuleError` to stop (the host changed in a way
+        the run may not follow without a person)."""
+        applied = Applied()
+        while True:
+            try:
+                apply()
+                return applied
+            except StaleRead as exc:
+                applied.changed_before = applied.changed_before or exc.number > 0
+                before = f"; the {exc.number} before it were applied" if exc.number else ""
+                said = (
+                    f"{self._task.get_name()}: the firewall of {host} changed between the "
+                    f"read and the apply (another run, or an administrator): {exc}, and it "
+                    f"changed nothing{before}"
+                )
+                if applied.replans + 1 >= MAX_ATTEMPTS:
+                    raise RemoteError(
+                        f"{said}. Read and planned again {applied.replans} time(s), it had "
+                        "changed every time: find what keeps changing it, then run again",
+                        {"changed": applied.changed_before},
+                    ) from None
+                self._display.warning(f"{said}; reading it and planning again")
+            applied.replans += 1
+            try:
+                following = replan()
+            except _rules.RuleError as exc:
+                raise RemoteError(str(exc), {"changed": applied.changed_before}) from None
+            if following is None:
+                return applied
+            apply = following
+
+    def warn_foreign(
+        self, plans: Sequence[GroupPlan], elsewhere: Sequence[_rules.HostRule] = ()
+    ) -> None:
         """Say which rules of managed groups the task left alone: rules the collection did
-        not make, and rules the other part of it manages (a catalogue rule in a task's
-        group, a task's rule in a component's group)."""
+        not make, rules the other part of it manages (a catalogue rule in a task's group, a
+        task's rule in a component's group), and rules that carry its marker but are not
+        its own (``elsewhere``: those outside the groups planned)."""
+        marked = [h for plan in plans for h in plan.marked] + list(elsewhere)
+        if marked:
+            names = _names([f"{h.group or '(no group)'}: {h.rule.name}" for h in marked])
+            self._display.warning(
+                f"{self._task.get_name()}: {len(marked)} rule(s) carry the collection's "
+                "marker but are not its own here (a copy, a rule of a catalogue entry it does "
+                f"not have, or one outside its groups), left as they are: {names}. A group a "
+                "component of the host used to have is the collection's again while "
+                "ocs_<component>_group names it"
+            )
         for plan in plans:
             if plan.foreign:
                 names = _names([h.rule.name for h in plan.foreign])

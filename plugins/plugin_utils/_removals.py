@@ -102,6 +102,18 @@ def of_legacy(plan: _legacy.LegacyPlan, labels: Mapping[str, str]) -> list[Remov
     ]
 
 
+def beyond(removals: Iterable[Removal], reviewed: Iterable[Removal]) -> list[str]:
+    """The rules ``removals`` take away that ``reviewed`` did not (``label: name``): a plan
+    made again after the host changed may remove no more than the plan that was judged."""
+    seen = {(r.component, r.group, name) for r in reviewed for name in r.rules}
+    return [
+        f"{r.label}: {name}"
+        for r in removals
+        for name in r.rules
+        if (r.component, r.group, name) not in seen
+    ]
+
+
 @dataclasses.dataclass(frozen=True)
 class Verdict:
     """Whether the run waits for a yes, why, and what would go."""

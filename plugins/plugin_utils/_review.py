@@ -33,6 +33,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
     is_tombstone,
     name_key,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import LEGACY_PROFILE_NAMES
 
 ADDED = "added"
 UPDATED = "updated"
@@ -119,8 +120,9 @@ def _plan_counts(plan: GroupPlan) -> dict[str, int]:
     return {ADDED: len(plan.added), UPDATED: len(plan.updated), REMOVED: len(plan.removed)}
 
 
-def summary(plans: Sequence[GroupPlan]) -> dict[str, Any]:
-    """Totals of the host, and the names of each group that changes."""
+def summary(plans: Sequence[GroupPlan], elsewhere: Sequence[HostRule] = ()) -> dict[str, Any]:
+    """Totals of the host, and the names of each group that changes (``elsewhere``: rules
+    outside the plans' groups that carry the marker but are not the collection's)."""
     totals = dict.fromkeys(KINDS, 0)
     groups: dict[str, dict[str, list[str]]] = {}
     for plan in plans:
@@ -132,13 +134,24 @@ def summary(plans: Sequence[GroupPlan]) -> dict[str, Any]:
                 UPDATED: list(plan.updated),
                 REMOVED: list(plan.removed),
             }
-    return {**totals, "foreign": sum(len(p.foreign) for p in plans), "groups": groups}
+    return {
+        **totals,
+        "foreign": sum(len(p.foreign) for p in plans),
+        "marked_not_ours": sum(len(p.marked) for p in plans) + len(elsewhere),
+        "groups": groups,
+    }
 
 
-def summary_line(host: str, plans: Sequence[GroupPlan], *, check_mode: bool) -> str:
+def summary_line(
+    host: str,
+    plans: Sequence[GroupPlan],
+    *,
+    check_mode: bool,
+    elsewhere: Sequence[HostRule] = (),
+) -> str:
     """``fe01: 2 added, 1 updated, 0 removed (<group>: 1 updated; <group>: 2 added)``; in
     check mode ``2 to add, 1 to update, 0 to remove``."""
-    totals = summary(plans)
+    totals = summary(plans, elsewhere)
     if any(p.changed for p in plans):
         parts = []
         for plan in plans:
@@ -152,14 +165,24 @@ def summary_line(host: str, plans: Sequence[GroupPlan], *, check_mode: bool) -> 
         line = f"{host}: in sync, nothing to change ({len(plans)} group(s))"
     if totals["foreign"]:
         line += f"; {totals['foreign']} rule(s) the collection did not make left alone"
+    if totals["marked_not_ours"]:
+        line += (
+            f"; {totals['marked_not_ours']} rule(s) carrying its marker that are not its "
+            "own left alone"
+        )
     return line
 
 
-def diff(host: str, plans: Sequence[GroupPlan], *, check_mode: bool) -> list[dict[str, str]]:
+def diff(
+    host: str,
+    plans: Sequence[GroupPlan],
+    *,
+    check_mode: bool,
+    elsewhere: Sequence[HostRule] = (),
+) -> list[dict[str, str]]:
     """The task's ``diff``: the summary line, then an item per changed rule."""
-    items: list[dict[str, str]] = [
-        {"prepared": summary_line(host, plans, check_mode=check_mode) + "\n"}
-    ]
+    line = summary_line(host, plans, check_mode=check_mode, elsewhere=elsewhere)
+    items: list[dict[str, str]] = [{"prepared": line + "\n"}]
     for plan in plans:
         for change in changes(plan):
             title = header(host, plan, change, check_mode=check_mode)
@@ -191,6 +214,7 @@ def legacy_summary(plan: LegacyPlan) -> dict[str, Any]:
     return {
         **legacy_counts(plan),
         "foreign": len(plan.conflicts),
+        "marked_not_ours": len(plan.marked),
         "groups": {},
         "verdicts": plan.counts(),
     }
@@ -214,6 +238,8 @@ def legacy_summary_line(host: str, plan: LegacyPlan, *, check_mode: bool) -> str
     line += f"; reduced mode: {verdict_text(plan.counts())}"
     if plan.conflicts:
         line += f"; {len(plan.conflicts)} entry(ies) the collection did not make left alone"
+    if plan.marked:
+        line += f"; {len(plan.marked)} entry(ies) named like its own but not its own left alone"
     return line
 
 
@@ -234,6 +260,11 @@ def legacy_notes(plan: LegacyPlan) -> list[str]:
         elif v.verdict == NOT_APPLICABLE:
             lines.append(f"not applicable: {v.rule.name}: {v.why}")
     lines += [f"conflict: {c.message()}" for c in plan.conflicts]
+    lines += [
+        f"not ours: {e.name!r} ({LEGACY_PROFILE_NAMES.get(e.profile, e.profile)} profile) is "
+        "named like the collection's entries but serves no component; left as it is"
+        for e in plan.marked
+    ]
     return lines
 
 

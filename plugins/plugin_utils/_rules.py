@@ -16,6 +16,7 @@ checked here too, and compared as Windows compares them (:func:`name_key`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,6 +42,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import (
     ACTION_NUMBERS,
     ALL_PROFILES,
     ANY,
+    BUILTIN_GROUP_TITLES,
     DEFAULT_ACTION,
     DEFAULT_DIRECTION,
     DEFAULT_PROTOCOL,
@@ -50,6 +52,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import (
     INDIRECT_PREFIX,
     MAX_NAME_LENGTH,
     NUL,
+    OCS_SETUP_GROUP,
     PORT_PROTOCOLS,
     PROTOCOL_NAMES,
     PROTOCOL_NUMBERS,
@@ -153,6 +156,11 @@ def is_tombstone(name: str) -> bool:
     return name_key(name).startswith(name_key(TOMBSTONE_PREFIX))
 
 
+@functools.cache
+def _builtin_titles() -> frozenset[str]:
+    return frozenset(name_key(t) for t in BUILTIN_GROUP_TITLES)
+
+
 def group_problem(value: Any, *, managed: bool = True) -> str | None:
     """What is wrong with a rule group name (without the name and value), or None."""
     if not isinstance(value, str) or not value.strip():
@@ -161,6 +169,17 @@ def group_problem(value: Any, *, managed: bool = True) -> str | None:
         return (
             "starts with '@', the indirect name of a built-in Windows group; the collection "
             "never changes built-in rules, so give a group of your own"
+        )
+    if managed and name_key(value.strip()) in _builtin_titles():
+        return (
+            "is the name Windows shows for one of its built-in groups; netsh, the console and "
+            "group policy would take the collection's rules for Windows' own (and switch or "
+            "delete them together), so give a group of your own"
+        )
+    if managed and name_key(value.strip()) == name_key(OCS_SETUP_GROUP):
+        return (
+            "is the group OCS 2007 R2 setup creates its rules in; the collection never "
+            "changes those, so give a group of your own"
         )
     if len(value) > MAX_NAME_LENGTH:
         return f"is {len(value)} characters long; at most {MAX_NAME_LENGTH} are allowed"

@@ -45,9 +45,11 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
         "group",
         None,
         "The Windows Firewall rule group (INetFwRule.Grouping) the component's rules go "
-        "into. It must not start with C(@) (the indirect names of built-in groups), and no "
-        "two components of a host may share it (names compare as Windows compares them, "
-        "ignoring case).",
+        "into. It must not be a built-in group (a name starting with C(@), or the name "
+        "Windows shows for one, such as C(Remote Desktop)), OCS setup's group "
+        "(C(Office Communications Server 2007 R2)) or another component's default group, "
+        "and no two components of a host may share it (names compare as Windows compares "
+        "them, ignoring case).",
     ),
     "profiles": (
         "profiles",
@@ -340,7 +342,8 @@ def check_addresses(name: str, value: Any, *, local: bool) -> tuple[Any, list[st
             pass
     # Something is wrong: look at each item, so that every bad one is named, in order.
     return None, [
-        f"{name}: {shown(item)} is not a valid {hint}"
+        f"{name}: {shown(item)} is not a valid "
+        + (f"address: {_grammar.ZONE_ID_PROBLEM}" if "%" in str(item) else hint)
         for item, ok in zip(items, well_formed, strict=True)
         if not ok or not _parses(item.strip(), name, local)
     ]
@@ -486,11 +489,13 @@ def check_component(
         internal = sides[0][1]
         # The external side's addresses are its own and its services'.
         for other in (sides[1][1], *(setting for _s, setting in component.service_addresses)):
-            shared = [a for a in values[internal] if a in values[other]]
+            shared = _grammar.overlaps(values[internal], values[other])
             if shared:
+                held = [_overlap_text(a, b) for a, b in shared]
                 problems.append(
                     f"{namer(component, internal)} and {namer(component, other)} both hold "
-                    f"{', '.join(map(shown, shared))}; an address belongs to one interface"
+                    f"{', '.join(held)}; an address belongs to one interface, and the "
+                    "internal side's addresses are never inside the external side's"
                 )
     if problems:
         return None, problems
@@ -514,6 +519,16 @@ def check_component(
         ),
         [],
     )
+
+
+def _overlap_text(a: str, b: str) -> str:
+    if a == b:
+        return shown(a)
+    if _grammar.contains(a, b):
+        return f"{shown(b)} (inside {shown(a)})"
+    if _grammar.contains(b, a):
+        return f"{shown(a)} (inside {shown(b)})"
+    return f"part of {shown(a)} and {shown(b)}"
 
 
 def check_host(
@@ -557,6 +572,10 @@ def check_host(
 
 
 def group_clashes(checked: Iterable[Settings], namer: Namer) -> list[str]:
+    """Two components on one group, or a component on another component's default group
+    (a host that holds that one takes the group's rules for its own)."""
+    checked = list(checked)
+    defaults = {_rules.name_key(c.group): c for c in _catalogue.server_components().values()}
     first: dict[str, Settings] = {}
     problems: list[str] = []
     for settings in checked:
@@ -570,6 +589,20 @@ def group_clashes(checked: Iterable[Settings], namer: Namer) -> list[str]:
                 + "; two components cannot share a group, each would remove the other's "
                 "rules on every run"
             )
+    for settings in checked:
+        owner = defaults.get(_rules.name_key(settings.group))
+        if owner is None or owner.key == settings.component.key:
+            continue
+        sharing = [
+            s for s in checked if _rules.name_key(s.group) == _rules.name_key(settings.group)
+        ]
+        if len(sharing) > 1:
+            continue  # said above: components of this host share the group
+        problems.append(
+            f"{namer(settings.component, 'group')}: {shown(settings.group)} is the default "
+            f"group of {owner.key}; on a host that holds {owner.key} each would remove the "
+            f"other's rules, so give {settings.component.key} a group of its own"
+        )
     return problems
 
 

@@ -62,6 +62,63 @@ RESERVED_NAME = "all"
 # Built-in rule groups are named by indirect strings ("@FirewallAPI.dll,-28752" is Remote
 # Desktop): a group name starting with it is never one the collection may manage.
 INDIRECT_PREFIX = "@"
+# What the console, netsh and group policy show for those groups (Windows Server 2008 and
+# 2008 R2 with their roles, English): netsh's group= and the console's grouping select a
+# group by this name, so a rule made in a group of that name would be switched, exported
+# and deleted with Windows' own. Localised names are not listed.
+BUILTIN_GROUP_TITLES: tuple[str, ...] = (
+    "Active Directory Domain Services",
+    "Active Directory Web Services",
+    "BranchCache - Content Retrieval (Uses HTTP)",
+    "BranchCache - Hosted Cache Client (Uses HTTPS)",
+    "BranchCache - Hosted Cache Server (Uses HTTPS)",
+    "BranchCache - Peer Discovery (Uses WSD)",
+    "COM+ Network Access",
+    "COM+ Remote Administration",
+    "Connect to a Network Projector",
+    "Core Networking",
+    "DFS Management",
+    "DFS Replication",
+    "DHCP Server",
+    "DHCP Server Management",
+    "Distributed Transaction Coordinator",
+    "DNS Service",
+    "Failover Clusters",
+    "File and Printer Sharing",
+    "File Replication",
+    "FTP Server",
+    "Hyper-V",
+    "Hyper-V Management Clients",
+    "iSCSI Service",
+    "Key Management Service",
+    "Message Queuing",
+    "Netlogon Service",
+    "Network Discovery",
+    "Network Load Balancing",
+    "Performance Logs and Alerts",
+    "Remote Administration",
+    "Remote Assistance",
+    "Remote Desktop",
+    "Remote Desktop - RemoteFX",
+    "Remote Event Log Management",
+    "Remote Scheduled Tasks Management",
+    "Remote Service Management",
+    "Remote Volume Management",
+    "Routing and Remote Access",
+    "Secure Socket Tunneling Protocol",
+    "Secure World Wide Web Services (HTTPS)",
+    "SNMP Trap",
+    "Windows Deployment Services",
+    "Windows Firewall Remote Management",
+    "Windows Internet Naming Service (WINS)",
+    "Windows Management Instrumentation (WMI)",
+    "Windows Remote Management",
+    "Windows Remote Management (Compatibility)",
+    "Windows Server Update Services",
+    "World Wide Web Services (HTTP)",
+)
+# The group OCS 2007 R2 setup creates its rules in: its rules, never the collection's.
+OCS_SETUP_GROUP = "Office Communications Server 2007 R2"
 
 # The collection's rule where a task leaves a field out: the defaults of the ``rules``
 # option, of the rule model and of an ADD record alike. Ports and addresses default to

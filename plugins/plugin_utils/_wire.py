@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -35,7 +36,9 @@ VERSION = "OCSFW2"
 # Separates the script text from the request on the script's stdin.
 SEPARATOR = b"\0\0\0\0"
 
-_INT_RE = re.compile(r"^-?\d+$")
+_INT_RE = re.compile(r"^-?[0-9]+$")
+# A digest: SHA-1 in lower-case hex (change detection, not security: see digest()).
+_DIGEST_RE = re.compile(r"^[0-9a-f]{40}$")
 
 
 class WireError(ValueError):
@@ -110,11 +113,13 @@ class WireProfile:
 
 @dataclasses.dataclass(frozen=True)
 class Section:
-    """The part of an apply request about one group: rules to retire, rules to add."""
+    """The part of an apply request about one group: rules to retire, rules to add, and
+    the pattern a rule's description must match to be retired ("": the request's MARKER)."""
 
     group: str
     removes: tuple[str, ...] = ()
     adds: tuple[WireRule, ...] = ()
+    owns: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,6 +195,10 @@ class Request:
     sections: tuple[Section, ...] = ()  # apply (2008 and later)
     opens: tuple[Open, ...] = ()  # apply (2003)
     closes: tuple[Close, ...] = ()  # apply (2003)
+    # apply: the groups whose rules the SEEN digest covers (2003: every entry, no groups),
+    # and that digest as the controller read them ("": not checked).
+    watch: tuple[str, ...] = ()
+    seen: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,6 +231,10 @@ class Reply:
     open_ports: tuple[OpenPort, ...] = ()
     opened: tuple[PortChange, ...] = ()
     closed: tuple[PortChange, ...] = ()
+    # An apply: the host's digest when it refused (the watched rules changed since the
+    # read; nothing was changed), or after the change.
+    stale: str | None = None
+    digest: str | None = None
     error: str | None = None
     done: bool = False
 
@@ -292,6 +305,12 @@ def _check_request(request: Request) -> None:
         raise WireError(f"op: {request.op!r} is not valid; valid are read, apply")
     if request.op == "read" and (request.sections or legacy):
         raise WireError("a read request carries no REMOVE or ADD lines, and no OPEN or CLOSE")
+    if request.op == "read" and (request.watch or request.seen):
+        raise WireError("a read request carries no WATCH or SEEN line")
+    if request.seen and not _DIGEST_RE.match(request.seen):
+        raise WireError(f"SEEN: {request.seen[:60]!r} is not a digest (40 lower-case hex)")
+    if legacy and request.watch:
+        raise WireError("an apply to a 2003 host watches every entry: it carries no WATCH line")
     if request.op == "apply":
         if request.groups:
             raise WireError("an apply request carries group sections and no read groups")
@@ -313,9 +332,14 @@ def encode_request(request: Request) -> str:
     lines = [VERSION, f"OP\t{request.op}"]
     if request.marker:
         lines.append(f"MARKER\t{b64(request.marker)}")
+    lines.extend(f"WATCH\t{b64(g)}" for g in request.watch)
+    if request.seen:
+        lines.append(f"SEEN\t{request.seen}")
     lines.extend(f"GROUP\t{b64(g)}" for g in request.groups)
     for section in request.sections:
         lines.append(f"GROUP\t{b64(section.group)}")
+        if section.owns:
+            lines.append(f"OWNS\t{b64(section.owns)}")
         lines.extend(f"REMOVE\t{b64(n)}" for n in section.removes)
         lines.extend("\t".join(["ADD", *_add_fields(r)]) for r in section.adds)
     lines.extend(_open_line(item) for item in request.opens)
@@ -328,14 +352,44 @@ def encode_read(groups: Sequence[str] = (), marker: str = "") -> str:
     return encode_request(Request(op="read", groups=tuple(groups), marker=marker))
 
 
-def encode_apply(sections: Sequence[Section], marker: str) -> str:
-    return encode_request(Request(op="apply", sections=tuple(sections), marker=marker))
-
-
-def encode_legacy_apply(opens: Sequence[Open], closes: Sequence[Close], marker: str) -> str:
+def encode_apply(
+    sections: Sequence[Section], marker: str, watch: Sequence[str] = (), seen: str = ""
+) -> str:
     return encode_request(
-        Request(op="apply", opens=tuple(opens), closes=tuple(closes), marker=marker)
+        Request(op="apply", sections=tuple(sections), marker=marker, watch=tuple(watch), seen=seen)
     )
+
+
+def encode_legacy_apply(
+    opens: Sequence[Open], closes: Sequence[Close], marker: str, seen: str = ""
+) -> str:
+    return encode_request(
+        Request(op="apply", opens=tuple(opens), closes=tuple(closes), marker=marker, seen=seen)
+    )
+
+
+def digest(lines: Sequence[str]) -> str:
+    """The digest of reply lines (RULE or OPENPORT, without their line end), as the script
+    works it out: SHA-1 of their UTF-8 bytes, sorted ordinally, each followed by a line end.
+    SHA-1 is only change detection here; .NET 2.0 has it FIPS-validated."""
+    text = "".join(line + "\n" for line in sorted(lines))
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def rule_lines(reply_text: str, groups: Sequence[str], key: Callable[[str], str]) -> list[str]:
+    """The RULE lines of a reply whose rule is in one of ``groups`` (``key``: how Windows
+    compares group names), as the host wrote them."""
+    wanted = {key(g) for g in groups}
+    found = []
+    for _number, fields in _lines(reply_text):
+        if fields[0] == "RULE" and len(fields) == 15 and key(unb64(fields[3])) in wanted:
+            found.append("\t".join(fields))
+    return found
+
+
+def open_port_lines(reply_text: str) -> list[str]:
+    """The OPENPORT lines of a 2003 host's reply, as the host wrote them."""
+    return ["\t".join(f) for _n, f in _lines(reply_text) if f[0] == "OPENPORT"]
 
 
 def _size(line: str) -> int:
@@ -352,6 +406,7 @@ def split_legacy_apply(
     are closed.
     """
     header = sum(_size(line) for line in (VERSION, "OP\tapply", f"MARKER\t{b64(marker)}", "END"))
+    header += _size(f"SEEN\t{'0' * 40}")
     batches: list[tuple[list[Open], list[Close]]] = []
     size = budget
     items: list[Open | Close] = [*opens, *closes]
@@ -376,17 +431,24 @@ _Unit = tuple[str, tuple[str, ...], tuple[WireRule, ...]]
 
 
 def split_apply(
-    sections: Sequence[Section], marker: str, budget: int, key: Callable[[str], str]
+    sections: Sequence[Section],
+    marker: str,
+    budget: int,
+    key: Callable[[str], str],
+    watch: Sequence[str] = (),
 ) -> list[tuple[Section, ...]]:
-    """The apply request cut into requests of at most ``budget`` bytes each.
+    """The apply request cut into requests of at most ``budget`` bytes each (each carrying
+    the ``watch`` groups and a SEEN digest).
 
     One request when it fits. Otherwise the changes go out in an order that never closes a
     wanted port between two requests: first the rules that only add, then each replaced
     rule together with its replacement (``key`` pairs their names as Windows compares
     them), then the removals. A single change larger than ``budget`` is a WireError.
     """
-    if len(encode_apply(sections, marker).encode("utf-8")) <= budget:
+    seen = "0" * 40
+    if len(encode_apply(sections, marker, watch, seen).encode("utf-8")) <= budget:
         return [tuple(sections)]
+    owns = {section.group: section.owns for section in sections}
     adds: list[_Unit] = []
     pairs: list[_Unit] = []
     removes: list[_Unit] = []
@@ -398,11 +460,14 @@ def split_apply(
             (pairs if old is not None else adds).append(change)
         removes.extend((section.group, (name,), ()) for name in retiring.values())
     header = sum(_size(line) for line in (VERSION, "OP\tapply", f"MARKER\t{b64(marker)}", "END"))
+    header += _size(f"SEEN\t{seen}") + sum(_size(f"WATCH\t{b64(g)}") for g in watch)
     batches: list[tuple[Section, ...]] = []
     current: dict[str, tuple[list[str], list[WireRule]]] = {}
     size = header
     for group, names, rules in adds + pairs + removes:
         group_size = _size(f"GROUP\t{b64(group)}")
+        if owns.get(group):
+            group_size += _size(f"OWNS\t{b64(owns[group])}")
         unit = sum(_size(f"REMOVE\t{b64(n)}") for n in names)
         unit += sum(_size("\t".join(["ADD", *_add_fields(r)])) for r in rules)
         if header + group_size + unit > budget:
@@ -413,7 +478,7 @@ def split_apply(
             )
         need = unit + (0 if group in current else group_size)
         if current and size + need > budget:
-            batches.append(_sections_of(current))
+            batches.append(_sections_of(current, owns))
             current, size = {}, header
             need = unit + group_size
         removes_of, adds_of = current.setdefault(group, ([], []))
@@ -421,12 +486,14 @@ def split_apply(
         adds_of.extend(rules)
         size += need
     if current:
-        batches.append(_sections_of(current))
+        batches.append(_sections_of(current, owns))
     return batches
 
 
-def _sections_of(batch: dict[str, tuple[list[str], list[WireRule]]]) -> tuple[Section, ...]:
-    return tuple(Section(g, tuple(r), tuple(a)) for g, (r, a) in batch.items())
+def _sections_of(
+    batch: dict[str, tuple[list[str], list[WireRule]]], owns: dict[str, str]
+) -> tuple[Section, ...]:
+    return tuple(Section(g, tuple(r), tuple(a), owns.get(g, "")) for g, (r, a) in batch.items())
 
 
 def _lines(text: str) -> list[tuple[int, list[str]]]:
@@ -456,12 +523,25 @@ def decode_request(text: str) -> Request:
     sections: list[dict[str, Any]] = []
     opens: list[Open] = []
     closes: list[Close] = []
+    watch: list[str] = []
+    seen = ""
     ended = False
     for number, fields in lines[1:]:
         if ended:
             raise WireError(f"line {number}: text after END")
         kind = fields[0]
-        if kind == "OP":
+        if kind == "WATCH":
+            _expect(fields, 2, number)
+            watch.append(unb64(fields[1], f"line {number} WATCH"))
+        elif kind == "SEEN":
+            _expect(fields, 2, number)
+            seen = fields[1]
+        elif kind == "OWNS":
+            _expect(fields, 2, number)
+            if not sections or sections[-1]["removes"] or sections[-1]["adds"]:
+                raise WireError(f"line {number}: OWNS comes right after its GROUP")
+            sections[-1]["owns"] = unb64(fields[1], f"line {number} OWNS")
+        elif kind == "OP":
             _expect(fields, 2, number)
             op = fields[1]
         elif kind == "MARKER":
@@ -471,7 +551,7 @@ def decode_request(text: str) -> Request:
             _expect(fields, 2, number)
             group = unb64(fields[1], f"line {number} GROUP")
             groups.append(group)
-            sections.append({"group": group, "removes": [], "adds": []})
+            sections.append({"group": group, "removes": [], "adds": [], "owns": ""})
         elif kind in ("REMOVE", "ADD"):
             if not sections:
                 raise WireError(f"line {number}: {kind} before any GROUP")
@@ -514,15 +594,18 @@ def decode_request(text: str) -> Request:
             op=op,
             marker=marker,
             sections=tuple(
-                Section(s["group"], tuple(s["removes"]), tuple(s["adds"])) for s in sections
+                Section(s["group"], tuple(s["removes"]), tuple(s["adds"]), s["owns"])
+                for s in sections
             ),
             opens=tuple(opens),
             closes=tuple(closes),
+            watch=tuple(watch),
+            seen=seen,
         )
     else:
-        if any(s["removes"] or s["adds"] for s in sections) or opens or closes:
+        if any(s["removes"] or s["adds"] or s["owns"] for s in sections) or opens or closes:
             raise WireError("a read request carries no REMOVE or ADD lines, and no OPEN or CLOSE")
-        request = Request(op=op, marker=marker, groups=tuple(groups))
+        request = Request(op=op, marker=marker, groups=tuple(groups), watch=tuple(watch), seen=seen)
     # The same checks as encoding, so a decoded request is one the controller could send.
     _check_request(request)
     return request
@@ -562,6 +645,10 @@ def encode_reply(reply: Reply) -> str:
         lines.append(f"OPENED\t{pc.profile}\t{pc.port}\t{pc.protocol}")
     for pc in reply.closed:
         lines.append(f"CLOSED\t{pc.profile}\t{pc.port}\t{pc.protocol}\t{pc.count}")
+    if reply.stale is not None:
+        lines.append(f"STALE\t{reply.stale}")
+    if reply.digest is not None:
+        lines.append(f"DIGEST\t{reply.digest}")
     if reply.error is not None:
         lines.append(f"ERROR\t{b64(reply.error)}")
     if reply.done:
@@ -602,6 +689,11 @@ def _reply_record(reply: dict[str, Any], kind: str, fields: list[str], number: i
         reply[_CHANGES[kind]].append(change)
     elif kind in _LEGACY_RECORDS:
         _legacy_record(reply, kind, fields, number, at)
+    elif kind in ("STALE", "DIGEST"):
+        _expect(fields, 2, number)
+        if not _DIGEST_RE.match(fields[1]):
+            raise WireError(f"{at}: {fields[1][:60]!r} is not a digest (40 lower-case hex)")
+        reply[kind.lower()] = fields[1]
     elif kind == "ERROR":
         _expect(fields, 2, number)
         reply["error"] = unb64(fields[1], at)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import ipaddress
 import re
 import uuid
@@ -292,6 +293,8 @@ class Section:
     group: str
     removes: list[str] = field(default_factory=list)
     adds: list[AddLine] = field(default_factory=list)
+    # The pattern a rule must match to be retired here ("": the request's MARKER).
+    owns: str = ""
 
 
 @dataclass
@@ -300,6 +303,27 @@ class Request:
     marker: str = ""
     groups: list[str] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
+    # The groups whose rules SEEN digests, and that digest ("": not checked).
+    watch: list[str] = field(default_factory=list)
+    seen: str = ""
+
+
+_DIGEST = re.compile(r"[0-9a-f]{40}")
+
+
+def digest(lines: list[str]) -> str:
+    """The script's Get-Digest: SHA-1 hex of the lines, sorted ordinally, each ended by a
+    line feed, as UTF-8."""
+    text = "".join(line + "\n" for line in sorted(lines))
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def take_seen(request: Any, fields: list[str]) -> bool:
+    """A SEEN line the script keeps (40 lower-case hex digits; anything else: unexpected)."""
+    if fields[0] == "SEEN" and len(fields) == 2 and _DIGEST.fullmatch(fields[1]):
+        request.seen = fields[1]
+        return True
+    return False
 
 
 def int_field(text: str) -> int:
@@ -382,6 +406,18 @@ def parse_request(text: str) -> Request:
             group = b64d(fields[1])
             request.groups.append(group)
             request.sections.append(Section(group))
+        elif kind == "WATCH" and len(fields) == 2:
+            request.watch.append(b64d(fields[1]))
+        elif take_seen(request, fields):
+            pass
+        elif (
+            kind == "OWNS"
+            and len(fields) == 2
+            and section is not None
+            and not section.removes
+            and not section.adds
+        ):
+            section.owns = b64d(fields[1])
         elif kind == "REMOVE" and len(fields) == 2 and section is not None:
             section.removes.append(b64d(fields[1]))
         elif kind == "ADD" and len(fields) == 12 and section is not None:
@@ -393,6 +429,8 @@ def parse_request(text: str) -> Request:
         return True
 
     request.op, request.marker = read_records(text, take)
+    if request.op == "read" and (request.watch or request.seen):
+        raise RequestError("a read carries no WATCH or SEEN line")
     if request.op == "apply" and (not request.sections or not request.marker):
         raise RequestError("apply needs a MARKER and at least one GROUP")
     return request
@@ -617,6 +655,7 @@ class _Apply:
     ) -> None:
         self.rules = rules
         self.marker = request.marker
+        self.request = request
         self.reply = reply
         self.counts = counts
         self.os_version = os_version
@@ -631,12 +670,32 @@ class _Apply:
         self.added = 0
         self.removed = 0
 
+    def _watched(self) -> str:
+        """The digest of the rules of the WATCH groups, as they are now."""
+        watch = {g.casefold() for g in self.request.watch}
+        return digest([rule_line(r) for r in self.rules if r["grouping"].casefold() in watch])
+
     def run(self) -> Outcome:
+        for section in self.request.sections:
+            if section.group.startswith("@"):
+                return self.reply.error(
+                    f"bad request: group {section.group} is a built-in group, which the "
+                    "collection never changes; nothing was changed",
+                    "apply",
+                )
+        if self.request.seen:
+            now = self._watched()
+            if now != self.request.seen:
+                self.reply.add("STALE", now)
+                self.counts["stale"] = 1
+                return self.reply.done("apply", self.counts)
         for phase in (self._retire, self._add, self._remove):
             stopped = phase()
             if stopped is not None:
                 return stopped
         self.counts.update(removed=self.removed, added=self.added)
+        if self.request.watch:
+            self.reply.add("DIGEST", self._watched())
         return self.reply.done("apply", self.counts, changed=bool(self.removed or self.added))
 
     def _step(self, phase: str) -> Outcome | None:
@@ -656,6 +715,7 @@ class _Apply:
         return self.reply.error(message, "apply", self.counts)
 
     def _retire(self) -> Outcome | None:
+        owns = {s.group: s.owns or self.marker for s in self.request.sections}
         for group, name in self.removes:
             stopped = self._step("retire")
             if stopped is not None:
@@ -665,7 +725,7 @@ class _Apply:
                 if (
                     _same_name(rule["grouping"], group)
                     and _same_name(rule["name"], name)
-                    and _marked(rule, self.marker)
+                    and _marked(rule, owns[group])
                 ):
                     rule["name"] = f"{TOMBSTONE_PREFIX}{uuid.uuid4().hex}"
                     tombs.append(rule["name"])

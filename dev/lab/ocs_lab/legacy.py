@@ -48,9 +48,11 @@ from .firewall import (
     access_denied,
     b64d,
     b64e,
+    digest,
     flag_field,
     int_field,
     read_records,
+    take_seen,
 )
 
 # NET_FW_PROFILE_TYPE: the two profiles a 2003 host has, by number, with Windows' names.
@@ -179,6 +181,8 @@ class Request:
     marker: str = ""
     opens: list[OpenLine] = field(default_factory=list)
     closes: list[CloseLine] = field(default_factory=list)
+    # The digest of every entry as the controller read them ("": not checked).
+    seen: str = ""
 
 
 def _profile_field(text: str, number: int) -> int:
@@ -200,6 +204,8 @@ def parse_request(text: str) -> Request:
             # A read's groups are ignored (every entry is read); an apply's are refused.
             b64d(fields[1])
             groups += 1
+        elif take_seen(request, fields):
+            pass
         elif kind in ("REMOVE", "ADD"):
             raise RequestError(NO_RULE_GROUPS)
         elif kind == LEGACY_RECORDS[0] and len(fields) == 8:
@@ -231,7 +237,7 @@ def parse_request(text: str) -> Request:
     changes = request.opens or request.closes
     if request.op == "apply" and groups:
         raise RequestError(NO_RULE_GROUPS)
-    if request.op == "read" and changes:
+    if request.op == "read" and (changes or request.seen):
         raise RequestError("a read carries no OPEN or CLOSE lines")
     if request.op == "apply" and (not request.marker or not changes):
         raise RequestError("apply needs a MARKER and at least one OPEN or CLOSE line")
@@ -266,11 +272,16 @@ def _read(state: dict[str, Any], reply: _Reply, fail_midway: bool) -> Outcome:
             str(profile["exceptions_not_allowed"]),
             str(current),
         )
-    entries = 0
-    for number in PROFILE_NAMES:
-        for entry in profiles[str(number)]["ports"]:
-            entries += 1
-            reply.add(
+    lines = entry_lines(profiles)
+    reply.lines.extend(lines)
+    return reply.done("read", {"entries": len(lines)})
+
+
+def entry_lines(profiles: dict[str, Any]) -> list[str]:
+    """The OPENPORT line of every entry of both profiles, as a read writes them."""
+    return [
+        "\t".join(
+            [
                 "OPENPORT",
                 str(number),
                 str(entry["port"]),
@@ -280,8 +291,11 @@ def _read(state: dict[str, Any], reply: _Reply, fail_midway: bool) -> Outcome:
                 str(entry["scope"]),
                 b64e(entry["remote_addresses"]),
                 str(entry["builtin"]),
-            )
-    return reply.done("read", {"entries": entries})
+            ]
+        )
+        for number in PROFILE_NAMES
+        for entry in profiles[str(number)]["ports"]
+    ]
 
 
 class _Apply:
@@ -312,6 +326,12 @@ class _Apply:
         return re.search(self.request.marker, name) is not None
 
     def run(self) -> Outcome:
+        if self.request.seen:
+            now = digest(entry_lines(self.profiles))
+            if now != self.request.seen:
+                self.reply.add("STALE", now)
+                self.counts["stale"] = 1
+                return self.reply.done("apply", self.counts)
         refusal = self._check()
         if refusal:
             return self.reply.error(refusal, "apply", self.counts)
@@ -320,6 +340,8 @@ class _Apply:
             if stopped is not None:
                 return stopped
         changed = bool(self.counts["opened"] or self.counts["closed"])
+        if self.request.seen:
+            self.reply.add("DIGEST", digest(entry_lines(self.profiles)))
         return self.reply.done("apply", self.counts, changed=changed)
 
     def _check(self) -> str:

@@ -89,6 +89,13 @@ def normalise_script(text: str) -> str:
     return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
+def sent_script(text: str) -> bytes:
+    """The remote script as the collection sends it on stdin: its lines stripped, without
+    blank and comment lines (the lab's own reading of that rule)."""
+    lines = [line.strip() for line in text.splitlines()]
+    return "".join(f"{line}\n" for line in lines if line and line[0] != "#").encode("ascii")
+
+
 class Scripts:
     """The collection's bootstrap and remote script, re-read when the files change."""
 
@@ -114,7 +121,7 @@ class Scripts:
                     normalise_script(raw.decode("utf-8")),
                     normalise_script(raw.decode("utf-8-sig")),
                 }
-                self._script = self.script_path.read_bytes()
+                self._script = sent_script(self.script_path.read_text(encoding="ascii"))
                 self._stamp = stamp
             return self._bootstrap, self._script
 

@@ -10,6 +10,7 @@ from the lab's dumps and traces, and from the tasks' results.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,73 @@ def test_shared_entries_take_the_union_of_the_collocated_scopes(runs: dict[str, 
     ]
     assert entry["name"] == "[ocs.firewall] Monitoring, Archiving: 135/TCP"
     assert entry["remote_addresses"] == "10.10.0.0/255.255.255.0,10.20.0.5/255.255.255.255"
+
+
+# An administrator (or another run) closes the 135/TCP entries between the plan stage's read
+# and the apply stage: the host's store is edited as Windows would be, atomically.
+_CLOSE_135 = """
+import json, os, sys
+path = sys.argv[1]
+with open(path, encoding="utf-8") as handle:
+    store = json.load(handle)
+for profile in store["legacy"].values():
+    profile["ports"] = [e for e in profile["ports"] if (e["port"], e["protocol"]) != (135, 6)]
+with open(path + ".new", "w", encoding="utf-8") as handle:
+    json.dump(store, handle)
+os.replace(path + ".new", path)
+"""
+
+
+def test_an_entry_closed_between_the_read_and_the_apply_is_read_and_planned_again(
+    runs: dict[str, Any], lab: Lab, play: Run
+) -> None:
+    del runs  # converged first
+    store = lab.state_dir / "hosts" / "am03" / "firewall.json"
+    playbook = f"""
+    - hosts: am03
+      gather_facts: false
+      tasks:
+        - name: Plan
+          ocs.firewall.win_ocs_firewall:
+            stage: plan
+          register: ocs_firewall_result
+        - name: Meanwhile an administrator closes 135/TCP
+          delegate_to: localhost
+          vars:
+            ansible_connection: local
+            ansible_python_interpreter: "{{{{ ansible_playbook_python }}}}"
+          ansible.builtin.command:
+            argv: ["{{{{ ansible_playbook_python }}}}", "-c", {json.dumps(_CLOSE_135)}, "{store}"]
+          changed_when: false
+        - name: Apply
+          ocs.firewall.win_ocs_firewall:
+            stage: apply
+    """
+    lab.reset_trace()
+    # A wider scope for Archiving: the plan updates its entries, 135/TCP among them.
+    run = play(
+        playbook,
+        lab.inventory,
+        label="closed-between",
+        extra_vars={"ocs_archiving_remote_addresses": ["10.10.0.0/16"]},
+    )
+    assert run.rc == 0, run.tail()
+    (applied,) = run.records_of("Apply", "am03")
+    assert applied["status"] == "changed" and applied["result"]["replans"] == 1
+    assert "changed between the read and the apply" in run.stdout + run.stderr
+    assert "unexpected keyword" not in run.stdout + run.stderr
+    ops = [(e["op"], bool(e.get("counts", {}).get("stale"))) for e in lab.trace("am03")["am03"]]
+    assert ops == [("read", False), ("apply", True), ("read", False), ("apply", False)]
+    # Planned again from what the host held: 135/TCP is wanted, so it is open again.
+    (entry,) = [
+        e
+        for e in host_entries(lab.dump(), "am03", DOMAIN)
+        if (e["port"], e["protocol"]) == (135, 6)
+    ]
+    assert entry["name"] == "[ocs.firewall] Monitoring, Archiving: 135/TCP"
+    assert entry["remote_addresses"] == "10.10.0.0/255.255.0.0,10.20.0.5/255.255.255.255"
+    # Back to the inventory's scope for the tests after this one.
+    assert play(Path(SITE), lab.inventory, label="restore").rc == 0
 
 
 def test_decommission_on_2003_keeps_a_shared_entry_while_one_component_remains(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import base64
 import copy
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -67,13 +68,22 @@ def apply(
     *,
     more: Sequence[tuple[str, Sequence[str], Sequence[str]]] = (),
     marker: str = MARKER,
+    watch: Sequence[str] = (),
+    seen: str = "",
+    owns: dict[str, str] | None = None,
 ) -> str:
-    """An apply request: one section for ``group``, then the ``more`` sections."""
+    """An apply request: one section for ``group``, then the ``more`` sections (``owns``:
+    a section's own pattern, by group)."""
     lines = ["OCSFW2", "OP\tapply"]
     if marker:
         lines.append(f"MARKER\t{b(marker)}")
+    lines += [f"WATCH\t{b(g)}" for g in watch]
+    if seen:
+        lines.append(f"SEEN\t{seen}")
     for name, section_removes, section_adds in [(group, removes, adds), *more]:
         lines.append(f"GROUP\t{b(name)}")
+        if owns and name in owns:
+            lines.append(f"OWNS\t{b(owns[name])}")
         lines += [f"REMOVE\t{b(n)}" for n in section_removes]
         lines += list(section_adds)
     return "\n".join(lines + ["END", ""])
@@ -478,6 +488,122 @@ def test_non_ascii_and_hostile_text_is_stored_verbatim(state: dict) -> None:
     assert outcome.rc == 0
     assert state["rules"][-1]["name"] == name
     assert state["rules"][-1]["description"] == description
+
+
+# ------------------------------------------------------------ runs that cannot interleave
+
+
+def digest_of_read(state: dict, *groups: str) -> str:
+    """What the contract says the digest is, worked out here from a read's RULE lines:
+    SHA-1 hex of their UTF-8 bytes, sorted ordinally, each followed by a line feed."""
+    stdout = firewall.run(state, read(*groups)).stdout
+    lines = sorted(line for line in stdout.split("\n") if line.startswith("RULE\t"))
+    return hashlib.sha1("".join(f"{line}\n" for line in lines).encode("utf-8")).hexdigest()
+
+
+def test_an_apply_from_a_current_read_runs_and_reports_the_new_digest(state: dict) -> None:
+    firewall.run(state, apply(GROUP, adds=[add_line("A", description=OWNED)]))
+    seen = digest_of_read(state, GROUP)
+    outcome = firewall.run(
+        state,
+        apply(
+            GROUP, removes=["A"], adds=[add_line("B", description=OWNED)], watch=[GROUP], seen=seen
+        ),
+    )
+    assert outcome.rc == 0
+    kinds = [r[0] for r in records(outcome.stdout)]
+    assert kinds == ["RETIRED", "ADDED", "REMOVED", "DIGEST", "DONE"]
+    assert records(outcome.stdout)[-2][1] == digest_of_read(state, GROUP) != seen
+
+
+def test_an_apply_from_an_outdated_read_changes_nothing_and_says_stale(state: dict) -> None:
+    firewall.run(state, apply(GROUP, adds=[add_line("A", description=OWNED)]))
+    seen = digest_of_read(state, GROUP)
+    # Another run adds its copy of the rule between this run's read and its apply.
+    firewall.run(state, apply(GROUP, adds=[add_line("B", description=OWNED)]))
+    before = copy.deepcopy(state)
+    outcome = firewall.run(
+        state, apply(GROUP, adds=[add_line("B", description=OWNED)], watch=[GROUP], seen=seen)
+    )
+    assert outcome.rc == 0 and not outcome.changed
+    assert records(outcome.stdout) == [["STALE", digest_of_read(state, GROUP)], ["DONE"]]
+    assert state == before
+
+
+def test_the_digest_covers_only_the_watched_groups_in_any_case(state: dict) -> None:
+    seen = digest_of_read(state, GROUP)
+    # A change elsewhere (an administrator's own group) is not this apply's business.
+    firewall.run(state, apply("Admin tools", adds=[add_line("X", description="by hand")]))
+    outcome = firewall.run(
+        state,
+        apply(GROUP, adds=[add_line("A", description=OWNED)], watch=[GROUP.upper()], seen=seen),
+    )
+    assert [r[0] for r in records(outcome.stdout)] == ["ADDED", "DIGEST", "DONE"]
+
+
+@pytest.mark.parametrize("seen", ["ABCDEF" * 7, "0" * 39, "not a digest"])
+def test_a_seen_that_is_not_a_digest_is_a_bad_request(state: dict, seen: str) -> None:
+    before = copy.deepcopy(state)
+    outcome = firewall.run(state, apply(GROUP, adds=[add_line("A")], watch=[GROUP], seen=seen))
+    assert outcome.rc == 2 and error_of(outcome).startswith("bad request: unexpected line")
+    assert state == before
+
+
+# ------------------------------------------------------------ ownership on the host
+
+
+def test_a_section_retires_only_what_its_own_pattern_matches(state: dict) -> None:
+    firewall.run(
+        state,
+        apply(
+            GROUP,
+            adds=[
+                add_line("SIP", description="SIP [ocs.firewall catalogue seed-01]"),
+                # A copy of another component's rule, or of an id the catalogue lacks.
+                add_line("SIP", description="SIP [ocs.firewall catalogue zz-999]"),
+            ],
+        ),
+    )
+    copied = copy.deepcopy(state["rules"][-1])
+    outcome = firewall.run(
+        state,
+        apply(
+            GROUP,
+            removes=["SIP"],
+            owns={GROUP: r"\[ocs\.firewall catalogue (?:seed-01)\](?![\s\S])"},
+        ),
+    )
+    assert records(outcome.stdout)[0] == ["RETIRED", b(GROUP), b("SIP"), "1"]
+    assert [r for r in state["rules"] if r["grouping"] == GROUP] == [copied]
+
+
+@pytest.mark.parametrize("group", ["@FirewallAPI.dll,-28752", "@%SystemRoot%\\system32\\x.dll,-1"])
+def test_a_section_in_a_built_in_group_is_refused_before_any_change(
+    state: dict, group: str
+) -> None:
+    # A hand-made rule in Remote Desktop's group whose description ends with our marker.
+    state["rules"].append(
+        firewall.new_rule(
+            name="Remote Desktop (TCP-In) 3390",
+            grouping=group,
+            description="copied [ocs.firewall catalogue zz-999]",
+        )
+    )
+    before = copy.deepcopy(state)
+    outcome = firewall.run(
+        state,
+        apply(
+            GROUP,
+            adds=[add_line("A", description=OWNED)],
+            more=[(group, ["Remote Desktop (TCP-In) 3390"], [])],
+        ),
+    )
+    assert outcome.rc == 2
+    assert error_of(outcome) == (
+        f"bad request: group {group} is a built-in group, which the collection never "
+        "changes; nothing was changed"
+    )
+    assert state == before
 
 
 def test_the_lab_imports_nothing_of_the_plugins() -> None:

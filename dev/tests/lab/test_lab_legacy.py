@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
 import sys
 from collections.abc import Iterator
@@ -647,3 +648,53 @@ def test_labhost_plays_a_2003_host() -> None:
     assert result["rc"] == 2 and [e["port"] for e in host.entries(DOMAIN)] == [5061, 80]
     with pytest.raises(ValueError, match="legacy_entries, not rules"):
         LabHost([{"name": "r"}], os_version="5.2")
+
+
+# ------------------------------------------------------------ stale reads, ownership
+
+
+def legacy_digest(state: dict[str, Any]) -> str:
+    """The contract's 2003 digest, from a read: SHA-1 of the sorted OPENPORT lines."""
+    stdout = run_legacy(state, request("read", marker="")).stdout
+    lines = sorted(line for line in stdout.split("\n") if line.startswith("OPENPORT\t"))
+    return hashlib.sha1("".join(f"{line}\n" for line in lines).encode("utf-8")).hexdigest()
+
+
+def test_a_2003_apply_from_an_outdated_read_changes_nothing(state: dict) -> None:
+    seen = legacy_digest(state)
+    # An administrator closes an entry between this run's read and its apply.
+    state["legacy"]["0"]["ports"].pop()
+    before = copy.deepcopy(state)
+    outcome = run_legacy(state, request("apply", f"SEEN\t{seen}", open_line(DOMAIN, 5061)))
+    assert records(outcome.stdout) == [["STALE", legacy_digest(state)], ["DONE"]]
+    assert state == before and not outcome.changed
+
+
+def test_a_2003_apply_from_a_current_read_ends_with_the_new_digest(state: dict) -> None:
+    seen = legacy_digest(state)
+    outcome = run_legacy(state, request("apply", f"SEEN\t{seen}", open_line(DOMAIN, 5061)))
+    assert [r[0] for r in records(outcome.stdout)] == ["OPENED", "DIGEST", "DONE"]
+    assert records(outcome.stdout)[1][1] == legacy_digest(state) != seen
+
+
+def test_a_2003_apply_takes_no_watch_line(state: dict) -> None:
+    outcome = run_legacy(state, request("apply", f"WATCH\t{b('x')}", open_line(DOMAIN, 5061)))
+    assert outcome.rc == 2 and error_of(outcome).startswith("bad request")
+
+
+def test_a_prefixed_entry_the_pattern_does_not_match_is_never_closed() -> None:
+    # The controller's pattern names its component labels: "[ocs.firewall] Admin: ..." is
+    # an administrator's entry that borrowed the prefix.
+    pattern = r"^\[ocs\.firewall\] (?:Front End|Archiving)(?:, (?:Front End|Archiving))*: "
+    store = legacy_store_with(
+        {"name": "[ocs.firewall] Admin: 9999/TCP", "port": 9999, "profile": 0}
+    )
+    before = copy.deepcopy(store)
+    outcome = run_legacy(
+        store,
+        request(
+            "apply", close_line(DOMAIN, 9999, "[ocs.firewall] Admin: 9999/TCP"), marker=pattern
+        ),
+    )
+    assert records(outcome.stdout)[0] == ["CLOSED", "0", "9999", "6", "0"]
+    assert store == before

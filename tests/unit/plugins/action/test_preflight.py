@@ -494,3 +494,97 @@ def test_an_estate_scoped_nowhere_gets_no_address_book() -> None:
         variables["ocs_firewall_scope"] = "any"
     result, _connection, _lab = preflight(hosts)
     assert not result.get("failed") and result["address_book"] == {}
+
+
+@pytest.mark.parametrize(
+    ("host", "variable", "value", "expected"),
+    [
+        pytest.param(
+            "fe01",
+            "ocs_front_end_remote_addresses",
+            ["fe80::1%11"],
+            'ocs_front_end_remote_addresses: "fe80::1%11" is not a valid address: an IPv6 zone '
+            "id ('%' and what follows) names an interface of one machine; a firewall rule "
+            "takes the address without it",
+            id="ipv6-zone-id",
+        ),
+        pytest.param(
+            "fe01",
+            "ocs_front_end_remote_addresses",
+            "fe80::%eth0/64",
+            "is not a valid address: an IPv6 zone id",
+            id="ipv6-zone-id-in-a-network",
+        ),
+        pytest.param(
+            "fe01",
+            "ocs_firewall_legacy_rpc_ports",
+            "\u0665\u0660\u0660\u0660-\u0665\u0660\u0661\u0660",
+            "ocs_firewall_legacy_rpc_ports: '\u0665\u0660\u0660\u0660-\u0665\u0660\u0661\u0660' "
+            "is not a port number or range",
+            id="arabic-indic-digits",
+        ),
+        pytest.param(
+            "fe01",
+            "ocs_firewall_legacy_rpc_ports",
+            "\uff15\uff10\uff10\uff10-\uff15\uff10\uff11\uff10",
+            "is not a port number or range",
+            id="full-width-digits",
+        ),
+        pytest.param(
+            "fe01",
+            "ocs_firewall_winrm_max_envelope_kb",
+            "\uff11\uff15\uff10",
+            "ocs_firewall_winrm_max_envelope_kb: '\uff11\uff15\uff10' is not a number of KB",
+            id="full-width-envelope",
+        ),
+        pytest.param(
+            "edge01",
+            "ocs_edge_internal_addresses",
+            ["10.10.1.0/24"],
+            'ocs_edge_internal_addresses and ocs_edge_av_addresses both hold "10.10.1.12" '
+            '(inside "10.10.1.0/24")',
+            id="edge-service-inside-the-internal-network",
+        ),
+        pytest.param(
+            "cwa01",
+            "ocs_cwa_group",
+            "OCS 2007 R2 - Front End",
+            'ocs_cwa_group: "OCS 2007 R2 - Front End" is the default group of front_end',
+            id="another-components-default-group",
+        ),
+        pytest.param(
+            "fe01",
+            "ocs_front_end_group",
+            "Core Networking",
+            'ocs_front_end_group: "Core Networking" is the name Windows shows for one of its '
+            "built-in groups",
+            id="built-in-display-name",
+        ),
+        pytest.param(
+            "fe01",
+            "ocs_front_end_group",
+            "remote desktop",
+            "is the name Windows shows for one of its built-in groups",
+            id="built-in-display-name-any-case",
+        ),
+        pytest.param(
+            "fe01",
+            "ocs_front_end_group",
+            "Office Communications Server 2007 R2",
+            'ocs_front_end_group: "Office Communications Server 2007 R2" is the group OCS 2007 '
+            "R2 setup creates its rules in",
+            id="ocs-setups-group",
+        ),
+    ],
+)
+def test_values_windows_would_refuse_or_read_otherwise_stop_the_run(
+    host: str, variable: str, value: Any, expected: str
+) -> None:
+    hosts = hostvars(**{host: {variable: value}})
+    if host == "edge01":
+        hosts["edge01.ocs.example"]["ocs_edge_av_addresses"] = ["10.10.1.12"]
+    result, connection, lab = preflight(hosts)
+    assert result["failed"] is True
+    (problem,) = result["problems"][f"{host}.ocs.example"]
+    assert expected in problem, problem
+    assert_no_host_contacted(connection, lab)

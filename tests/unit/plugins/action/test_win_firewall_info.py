@@ -17,7 +17,8 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._wire import WireProf
 
 NAME = "ocs.firewall.win_firewall_info"
 BOOTSTRAP = (UTILS / "_bootstrap.ps1").read_text(encoding="ascii")
-SCRIPT = (UTILS / "_firewall.ps1").read_text(encoding="ascii")
+# As it is sent: without comments, blank lines and indentation.
+SCRIPT = _remote.compact((UTILS / "_firewall.ps1").read_text(encoding="ascii"))
 
 REPLY = _wire.Reply(
     profiles=(

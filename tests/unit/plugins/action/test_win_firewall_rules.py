@@ -238,7 +238,8 @@ def test_update_retires_then_adds_and_purges_unlisted_in_one_command() -> None:
     assert section.removes == ("OCS FE - SIP", "OCS FE - Old")
     assert [a.name for a in section.adds] == ["OCS FE - SIP"]
     assert section.adds[0].local_ports == "5060-5061"
-    # On the host: both retired (renamed) first, the new rule added, then the old removed.
+    # On the host: both retired (renamed) first, the new rule added, then the old removed;
+    # then the group's digest after the change.
     assert reply_kinds(host) == [
         "OCSFW2",
         "RETIRED",
@@ -246,8 +247,11 @@ def test_update_retires_then_adds_and_purges_unlisted_in_one_command() -> None:
         "ADDED",
         "REMOVED",
         "REMOVED",
+        "DIGEST",
         "DONE",
     ]
+    # It saw the group as the read reported it.
+    assert host.requests[1].watch == (GROUP,) and len(host.requests[1].seen) == 40
     assert sorted(host.names(GROUP)) == ["OCS FE - SIP", "OCS FE - Web"]
     assert host.tombstones() == []
     # The diff: an item per changed rule, its old and new values one field per line; the
@@ -393,6 +397,17 @@ def rules_of(*rules: dict[str, Any]) -> dict[str, Any]:
             {"group": "@FirewallAPI.dll,-28752"},
             "group: '@FirewallAPI.dll,-28752' starts with '@'",
             id="group-built-in",
+        ),
+        pytest.param(
+            {"group": "Windows Remote Management"},
+            "group: 'Windows Remote Management' is the name Windows shows for one of its "
+            "built-in groups",
+            id="group-built-in-display-name",
+        ),
+        pytest.param(
+            {"group": "office communications server 2007 r2"},
+            "is the group OCS 2007 R2 setup creates its rules in",
+            id="group-ocs-setup",
         ),
         pytest.param(
             rules_of({"name": "x", "local_ports": 0}),

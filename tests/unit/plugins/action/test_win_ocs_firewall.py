@@ -166,6 +166,7 @@ def test_check_mode_sends_only_the_read() -> None:
         "updated": 0,
         "removed": 0,
         "foreign": 0,
+        "marked_not_ours": 0,
     }
     assert list(summary["groups"]) == [EDGE]
     assert sorted(summary["groups"][EDGE]["added"]) == wanted

@@ -9,7 +9,9 @@ Front End.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
+from unittest import mock
 
 from labhost import LabHost, run_action
 from ocs_lab import seed
@@ -296,35 +298,64 @@ def test_the_audit_of_a_2003_host() -> None:
     assert host.state == before and [r.op for r in host.requests][-1] == "read"
 
 
-def test_an_entry_gone_between_the_read_and_the_apply_is_said_and_left() -> None:
-    import ansible_collections.ocs.firewall.plugins.plugin_utils._remote as remote
+def _closing_135_before(host: LabHost, *, inside_the_request: bool) -> Any:
+    """An execute that closes the 135 entries just before the host runs the apply: as
+    another run between the read and the apply, or (``inside_the_request``) within the
+    apply itself, after the host compared its digest (the SEEN line is not sent)."""
 
-    host = LabHost(os_version="5.2")
-    converge(host, COLLOCATED)
-
-    def someone_else_closes_135_first(cmd: str, **kwargs: Any) -> dict[str, Any]:
+    def execute(cmd: str, **kwargs: Any) -> dict[str, Any]:
         if b"\nOP\tapply\n" in kwargs["in_data"]:
             for profile in ("0", "1"):
                 ports = host.state["legacy"][profile]["ports"]
                 ports[:] = [e for e in ports if e["port"] != 135]
+            if inside_the_request:
+                kwargs["in_data"] = re.sub(rb"\nSEEN\t[0-9a-f]+", b"", kwargs["in_data"])
         return host.execute(cmd, **kwargs)
 
-    warned: list[str] = []
-    original = remote.display.warning
-    remote.display.warning = lambda text, host=None: warned.append(text)  # type: ignore[assignment]
-    try:
-        result, _display = run_action(
-            win_ocs_firewall.ActionModule,
-            "ocs.firewall.win_ocs_firewall",
-            host,
-            {"components": None, "remove_unassigned": None, "peer_addresses": None},
-            task_vars=variables([]),
-            templar=Templar(),
-            execute=someone_else_closes_135_first,
-        )
-    finally:
-        remote.display.warning = original  # type: ignore[method-assign]
+    return execute
+
+
+def _close_everything(host: LabHost, execute: Any) -> tuple[dict[str, Any], Any]:
+    return run_action(
+        win_ocs_firewall.ActionModule,
+        "ocs.firewall.win_ocs_firewall",
+        host,
+        {"components": None, "remove_unassigned": None, "peer_addresses": None},
+        task_vars=variables([]),
+        templar=Templar(),
+        execute=execute,
+    )
+
+
+def test_entries_changed_between_the_read_and_the_apply_are_read_and_planned_again() -> None:
+    host = LabHost(os_version="5.2")
+    converge(host, COLLOCATED)
+    result, display = _close_everything(host, _closing_135_before(host, inside_the_request=False))
     assert not result.get("failed"), result
+    assert result["changed"] and result["replans"] == 1
+    warned = [c.args[0] for c in display.warning.call_args_list]
+    assert any("changed between the read and the apply" in w for w in warned), warned
+    # Planned again from what the host held: the entries the other run closed are not
+    # in this run's list, and none of ours is left.
+    closed = {r for removal in result["removals"] for r in removal["rules"]}
+    assert closed and not any("135" in name for name in closed)
+    again, _warnings = converge(host, [])
+    assert not again["changed"], again
+
+
+def test_an_entry_gone_within_the_apply_is_said_and_left() -> None:
+    import ansible_collections.ocs.firewall.plugins.plugin_utils._remote as remote
+
+    host = LabHost(os_version="5.2")
+    converge(host, COLLOCATED)
+    warning = mock.create_autospec(remote.display.warning)
+    with mock.patch.object(remote.display, "warning", warning):
+        result, _display = _close_everything(
+            host, _closing_135_before(host, inside_the_request=True)
+        )
+    assert not result.get("failed"), result
+    assert result["replans"] == 0
+    warned = [c.args[0] for c in warning.call_args_list]
     assert any("Domain 135/TCP" in w and "left as they are" in w for w in warned), warned
 
 

@@ -90,10 +90,23 @@ CASES = [
     pytest.param(
         [
             *CONVERGED,
-            HostRule(Rule("Old", description=_ownership.catalogue_mark("seed-44")), DIRECTOR),
+            HostRule(Rule("Old", description=_ownership.catalogue_mark("seed-45")), DIRECTOR),
         ],
         [("extra_rule", DIRECTOR, "Old", "tcp any")],
         id="ours-not-wanted",
+    ),
+    pytest.param(
+        [
+            *CONVERGED,
+            # Another component's entry: a copy, not the Director's.
+            HostRule(Rule("Copy", description=_ownership.catalogue_mark("seed-44")), DIRECTOR),
+            HostRule(Rule("Copy 2", description=_ownership.catalogue_mark("zz-999")), "Admins"),
+        ],
+        [
+            ("marked_not_ours", DIRECTOR, "Copy", "tcp any"),
+            ("marked_not_ours", "Admins", "Copy 2", "tcp any"),
+        ],
+        id="marked-but-not-ours",
     ),
     pytest.param(
         [
@@ -188,7 +201,7 @@ def test_an_orphan_group_names_its_component_and_rules() -> None:
 
 
 def test_extra_rules_say_whether_the_collection_made_them() -> None:
-    ours = HostRule(Rule("Old", description=_ownership.catalogue_mark("seed-44")), DIRECTOR)
+    ours = HostRule(Rule("Old", description=_ownership.catalogue_mark("seed-45")), DIRECTOR)
     theirs = foreign("Admin SSH", DIRECTOR, local_ports=("22",))
     findings = run([*CONVERGED, ours, theirs])
     assert [(f["rule"], f["owned"]) for f in findings] == [("Old", True), ("Admin SSH", False)]
@@ -253,6 +266,7 @@ def test_findings_come_in_the_order_of_the_kinds_and_are_counted() -> None:
         "missing_rule": 1,
         "extra_rule": 0,
         "orphan_group": 1,
+        "marked_not_ours": 0,
         "foreign_open_port": 1,
         "profile_disabled": 1,
         "default_inbound_allow": 0,

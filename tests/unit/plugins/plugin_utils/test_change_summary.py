@@ -112,3 +112,10 @@ def test_a_2003_host_adds_the_column_of_its_verdicts() -> None:
     assert lines[1].split()[-2:] == ["14/8/2", "changed"]
     assert lines[2].split()[-3:] == ["-", "in", "sync"]
     assert "1 host(s) on 2003" in lines[3]
+
+
+def test_rules_carrying_the_marker_that_are_not_ours_count_as_left_alone() -> None:
+    result = applied(False, foreign=1)
+    result["summary"]["marked_not_ours"] = 2
+    row = _change_summary.host_row("fe01", result, check_mode=False)
+    assert (row["foreign"], row["result"]) == (3, "in sync")

@@ -58,6 +58,10 @@ def test_canonical_ports(value: object, expected: tuple[str, ...]) -> None:
         (4.5, "4.5 is not a port"),
         ([443, None], "None is not a port"),
         ("443,*", "mixes 'any' with port numbers"),
+        # Digits of other scripts read as numbers by int(), never shown back as such.
+        ("\u0665\u0660\u0660\u0660-\u0665\u0660\u0661\u0660", "is not a port number or range"),
+        ("\uff15\uff10\uff10\uff10", "is not a port number or range"),
+        ("5000\u2003-\u20035010", "is not a port number or range"),
     ],
 )
 def test_canonical_ports_rejects(value: object, message: str) -> None:
@@ -129,6 +133,10 @@ def test_canonical_address_text(value: object, expected: tuple[str, ...]) -> Non
         "intranet-ish",
         "localhost",
         "10.0.0.0/255.0.255.0",
+        "fe80::1%eth0",
+        "fe80::1%11",
+        "fe80::%11/64",
+        "\uff11\uff10.0.0.1",
     ],
 )
 def test_bad_addresses_are_rejected_with_the_value(value: str) -> None:
@@ -344,3 +352,31 @@ def test_merged_addresses(value: list[str], expected: tuple[str, ...]) -> None:
 def test_merged_addresses_refuses_what_canonical_refuses() -> None:
     with pytest.raises(RuleError, match="10.0.0.300"):
         _grammar.merged_addresses(["10.0.0.300"])
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        pytest.param(["10.10.1.0/24"], ["10.10.1.12"], [("10.10.1.0/24", "10.10.1.12")], id="in"),
+        pytest.param(["10.10.1.12"], ["10.10.1.0/24"], [("10.10.1.12", "10.10.1.0/24")], id="out"),
+        pytest.param(
+            ["10.0.0.5-10.0.0.20"],
+            ["10.0.0.16/28"],
+            [("10.0.0.5-10.0.0.20", "10.0.0.16/28")],
+            id="ranges-cross",
+        ),
+        pytest.param(["10.10.1.0/24"], ["10.10.2.0/24"], [], id="apart"),
+        pytest.param(["10.10.1.10"], ["::ffff:10.10.1.10"], [], id="other-version"),
+        pytest.param(["LocalSubnet"], ["LocalSubnet"], [("LocalSubnet", "LocalSubnet")], id="kw"),
+    ],
+)
+def test_overlaps_finds_shared_addresses(
+    first: list[str], second: list[str], expected: list[tuple[str, str]]
+) -> None:
+    assert _grammar.overlaps(first, second) == expected
+
+
+def test_contains_is_whole_inclusion() -> None:
+    assert _grammar.contains("10.0.0.0/8", "10.1.2.3-10.1.2.9")
+    assert not _grammar.contains("10.1.2.3-10.1.2.9", "10.0.0.0/8")
+    assert not _grammar.contains("10.0.0.0/30", "10.0.0.2-10.0.0.9")

@@ -276,11 +276,24 @@ def test_a_component_moved_to_another_group_empties_its_old_one() -> None:
     assert len(old.removed) == len(actual)
 
 
-def test_a_custom_group_of_catalogue_rules_is_emptied_when_unassigned() -> None:
+def test_a_custom_group_of_catalogue_rules_is_emptied_when_a_variable_names_it() -> None:
+    """A group is the collection's when a component's variable names it, not because the
+    rules in it carry markers (a copy carries one too)."""
     actual = host_rules(component_rules("cwa"), "CWA (old name)")
-    (plan,) = plan_host(request([]), actual)
-    assert (plan.group, plan.reason, plan.component) == ("CWA (old name)", _plan.UNASSIGNED, None)
+    assert plan_host(request([]), actual) == []
+    assert [h.rule.name for h in _host.marked_elsewhere([], actual)] == [
+        h.rule.name for h in actual
+    ]
+    (plan,) = plan_host(request([], {"ocs_cwa_group": "CWA (old name)"}), actual)
+    assert (plan.group, plan.reason, plan.component) == ("CWA (old name)", _plan.UNASSIGNED, "cwa")
     assert len(plan.removed) == len(actual)
+
+
+def test_rules_of_another_components_entries_in_a_group_are_not_its() -> None:
+    """A copy of an Archiving rule in the Director's group is marked but not ours."""
+    copied = host_rules(component_rules("archiving"), SERVERS["director"].group)
+    (plan,) = plan_host(request(["ocs_director"]), copied)
+    assert plan.removed == () and len(plan.marked) == len(copied)
 
 
 def test_without_remove_unassigned_other_groups_are_left() -> None:

@@ -323,6 +323,7 @@ def test_summary() -> None:
         "removed": ["Old"],
         "foreign": ["Admin"],
         "others": ["Task rule"],
+        "marked_not_ours": [],
     }
 
 

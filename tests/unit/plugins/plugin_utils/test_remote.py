@@ -123,9 +123,23 @@ def defined_functions(source: bytes) -> set[str]:
 
 
 def emitted_field_counts(source: bytes) -> dict[str, int]:
-    """Number of fields of each record the script writes with its Emit function."""
+    """Number of fields of each record the script writes: with its Emit function, and the
+    records a Get-*Line function builds as an array (RULE and OPENPORT, which a read writes
+    and a digest is made of)."""
     tree = PARSER.parse(source)
     counts: dict[str, int] = {}
+    for function in _nodes(tree.root_node):
+        names = [c for c in function.children if c.type == "function_name"]
+        if function.type != "function_statement" or not names:
+            continue
+        name = source[names[0].start_byte : names[0].end_byte].decode()
+        if not (name.startswith("Get-") and name.endswith("Line")):
+            continue
+        for array in (n for n in _nodes(function) if n.type == "array_literal_expression"):
+            items = [c for c in array.children if c.type == "unary_expression"]
+            first = source[items[0].start_byte : items[0].end_byte].decode() if items else ""
+            if re.fullmatch(r"'[A-Z]+'", first):
+                counts[first.strip("'")] = len(items)
     for node in _nodes(tree.root_node):
         names = [c for c in node.children if c.type == "command_name"]
         if node.type != "command" or not names:
@@ -196,6 +210,8 @@ def test_records_have_the_field_counts_the_controller_parses() -> None:
         "OPENPORT": 9,
         "OPENED": 4,
         "CLOSED": 5,
+        "STALE": 2,
+        "DIGEST": 2,
         "ERROR": 2,
         "DONE": 1,
     }
@@ -213,6 +229,8 @@ def test_records_have_the_field_counts_the_controller_parses() -> None:
         open_ports=(_wire.OpenPort(0, 5061, 6, "n"),),
         opened=(_wire.PortChange(0, 5061, 6),),
         closed=(_wire.PortChange(0, 5061, 6, 1),),
+        stale="0" * 40,
+        digest="f" * 40,
         error="e",
         done=True,
     )
@@ -225,10 +243,20 @@ def test_records_have_the_field_counts_the_controller_parses() -> None:
 
 def test_the_script_parses_the_request_fields_the_controller_sends() -> None:
     text = FILES["_firewall.ps1"].decode()
-    section = _wire.Section("g", ("old",), (_wire.WireRule(name="n"),))
-    request = _wire.encode_apply([section], _ownership.PATTERN).splitlines()
+    section = _wire.Section("g", ("old",), (_wire.WireRule(name="n"),), owns="x")
+    request = _wire.encode_apply([section], _ownership.PATTERN, ["g"], "0" * 40).splitlines()
     widths = {line.split("\t")[0]: len(line.split("\t")) for line in request[1:]}
-    assert widths == {"OP": 2, "MARKER": 2, "GROUP": 2, "REMOVE": 2, "ADD": 12, "END": 1}
+    assert widths == {
+        "OP": 2,
+        "MARKER": 2,
+        "WATCH": 2,
+        "SEEN": 2,
+        "GROUP": 2,
+        "OWNS": 2,
+        "REMOVE": 2,
+        "ADD": 12,
+        "END": 1,
+    }
     for kind, width in widths.items():
         assert re.search(rf"'{kind}' -and \$f\.Length -eq {width}\b", text), kind
     assert request[0] == _wire.VERSION == "OCSFW2"
@@ -239,9 +267,11 @@ def test_the_script_parses_the_legacy_request_fields_the_controller_sends() -> N
     text = FILES["_firewall.ps1"].decode()
     opens = [_wire.Open(0, 5061, 6, "[ocs.firewall] Front End: 5061/TCP")]
     closes = [_wire.Close(1, 135, 6, "[ocs.firewall] Archiving: 135/TCP")]
-    request = _wire.encode_legacy_apply(opens, closes, _ownership.LEGACY_PATTERN).splitlines()
+    request = _wire.encode_legacy_apply(
+        opens, closes, _ownership.LEGACY_PATTERN, "0" * 40
+    ).splitlines()
     widths = {line.split("\t")[0]: len(line.split("\t")) for line in request[1:]}
-    assert widths == {"OP": 2, "MARKER": 2, "OPEN": 8, "CLOSE": 5, "END": 1}
+    assert widths == {"OP": 2, "MARKER": 2, "SEEN": 2, "OPEN": 8, "CLOSE": 5, "END": 1}
     for kind in ("OPEN", "CLOSE"):
         assert re.search(rf"'{kind}' -and \$f\.Length -eq {widths[kind]}\b", text), kind
 
@@ -294,9 +324,11 @@ def test_apply_retires_then_adds_then_removes() -> None:
     assert re.findall(r"\.Rules\.Remove\(([^)]*)\)", text) == ["$tombstone"]
     assert len(re.findall(r"\$r(ule)?\.Name = ", text)) == 2  # New-Rule's $rule.Name, the rename
     assert f"'{_rules.TOMBSTONE_PREFIX}' + [System.Guid]::NewGuid()" in text
-    # A rule is renamed only after the marker test said it is the collection's.
+    # A rule is renamed only after the marker test said it is the collection's: the marker
+    # its section owns, else the request's.
     retire = text[text.index("foreach ($name in $s.Removes)") : text.index("Emit 'RETIRED'")]
-    assert retire.index("Test-Marked $r $Marker") < retire.index("$r.Name = $tombstone")
+    assert retire.index("Test-Marked $r $owns") < retire.index("$r.Name = $tombstone")
+    assert "if ($s.Owns.Length -gt 0) { $owns = $s.Owns }" in retire
     assert "([string]$Rule.Description) -cmatch $Marker" in text
     # Negative control: the check sees a script that removes before it adds.
     add_at = source.index(b"    foreach ($s in $Sections) {\n        foreach ($a in $s.Adds)")
@@ -435,8 +467,28 @@ def test_stdin_split_as_the_bootstrap_does_gives_back_script_and_request() -> No
     stdin = _remote.build_stdin(request).decode("utf-8")
     joined = "\n".join(stdin.splitlines())
     at = joined.index("\0\0\0\0")
-    assert joined[:at] == FILES["_firewall.ps1"].decode()
+    assert joined[:at] == _remote.compact(FILES["_firewall.ps1"].decode())
     assert _wire.decode_request(joined[at + 4 :]) == _wire.decode_request(request)
+
+
+def test_the_script_is_sent_without_comments_blank_lines_or_indentation() -> None:
+    """Every request carries the script: sent compact, it leaves room in a 32 KB WinRM
+    message. Compacting changes no code: the same functions, the same calls, no parse
+    error; and the lab accepts exactly that text (its own reading of the rule)."""
+    from ocs_lab import wsman
+
+    text = FILES["_firewall.ps1"].decode("ascii")
+    sent = _remote.script_text()
+    assert sent == _remote.compact(text) and len(sent) < 0.8 * len(text)
+    assert not [line for line in sent.splitlines() if line.startswith("#") or line != line.strip()]
+    source = sent.encode("ascii")
+    assert syntax_problems(source) == []
+    assert defined_functions(source) == defined_functions(FILES["_firewall.ps1"])
+    assert called_commands(source) == called_commands(FILES["_firewall.ps1"])
+    assert emitted_field_counts(source) == emitted_field_counts(FILES["_firewall.ps1"])
+    assert wsman.sent_script(text) == source
+    # Room for requests in the smallest message the collection accepts.
+    assert _platform.stdin_budget(_platform.MIN_MAX_ENVELOPE_KB) - len(source) > 4000
 
 
 def test_the_request_budget_leaves_room_for_the_script() -> None:

@@ -414,7 +414,8 @@ def test_an_address_on_both_interfaces_is_refused(
     problems = check_component(component, {internal: first, external: second}, namer)[1]
     assert problems == [
         f"{namer(component, internal)} and {namer(component, external)} both hold "
-        f"{expected}; an address belongs to one interface"
+        f"{expected}; an address belongs to one interface, and the internal side's "
+        "addresses are never inside the external side's"
     ]
 
 
