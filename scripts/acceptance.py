@@ -35,7 +35,7 @@ def _modules() -> tuple[Any, Any]:
     sys.path[:0] = [str(root), str(REPO / "dev" / "lab")]
     from ocs_lab import firewall
 
-    from ansible_collections.ocs.firewall.plugins.plugin_utils import _rules
+    from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _rules
 
     return _rules, firewall
 

@@ -56,7 +56,8 @@ def _import_collection() -> Any:
     (root / "ansible_collections" / "ocs").mkdir(parents=True)
     (root / "ansible_collections" / "ocs" / "firewall").symlink_to(REPO)
     sys.path.insert(0, str(root))
-    from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _settings
+    from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+    from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _settings
 
     return _catalogue, _settings
 

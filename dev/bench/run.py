@@ -87,7 +87,8 @@ from harness.rules import host_rules, unmarked
 
 # The engine's own modules, from this checkout (for reading stored rules back).
 sys.path.insert(0, str(collections_root(REPO_ROOT / ".build" / "collections")))
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _rules, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _wire
 
 DEFAULT_HOSTS = 100
 # Above this many hosts: one repeat and no per-rule baseline, unless asked for.

@@ -7,12 +7,9 @@ import os
 import tempfile
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _action,
-    _catalogue,
-    _matrix,
-    _tables,
-)
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _action
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _port_matrix, _tables
 
 # Parsed once in the controller's main process (see win_ocs_firewall).
 _catalogue.components()
@@ -31,12 +28,12 @@ class ActionModule(_action.TaskAction):
     def run_task(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         vips, name = args["vips"], "vips"
         if vips is None:
-            name = _matrix.VIPS_VARIABLE
+            name = _port_matrix.VIPS_VARIABLE
             vips = self._templar.template(task_vars.get(name)) if name in task_vars else None
         groups = task_vars.get("groups", {})
         try:
-            found = _matrix.matrix(groups, task_vars["hostvars"], args["hosts"], vips, name)
-        except _matrix.MatrixError as exc:
+            found = _port_matrix.matrix(groups, task_vars["hostvars"], args["hosts"], vips, name)
+        except _port_matrix.MatrixError as exc:
             return {"failed": True, "msg": str(exc), "problems": exc.problems}
         result: dict[str, Any] = {"changed": False}
         if args["dest"]:

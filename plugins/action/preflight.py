@@ -6,13 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _action,
-    _catalogue,
-    _host,
-    _preflight,
-    _scope,
-)
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _action, _preflight
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _host_request, _scope
 
 # Parsed once in the controller's main process (see win_ocs_firewall).
 _catalogue.components()
@@ -50,7 +46,7 @@ class ActionModule(_action.TaskAction):
         for host in hosts:
             variables = hostvars[host]
             found = _preflight.variable_problems(variables)
-            request, more = _host.host_request(
+            request, more = _host_request.host_request(
                 list(variables["group_names"]), variables, inventory=inventory
             )
             found = list(dict.fromkeys([*problems.get(host, []), *more, *found]))

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _action, _removals, _variables
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _variables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _action
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _removals
 
 
 class ActionModule(_action.TaskAction):

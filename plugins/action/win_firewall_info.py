@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _legacy,
-    _ownership,
-    _remote,
-    _rules,
-)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import _entries
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client
 
 
-class ActionModule(_remote.FirewallAction):
+class ActionModule(_client.FirewallAction):
     ARGUMENT_SPEC = {
         "groups": {"type": "list", "elements": "str", "default": []},
         "owned": {"type": "bool", "default": False},
@@ -21,7 +18,7 @@ class ActionModule(_remote.FirewallAction):
     }
 
     def run_firewall(
-        self, args: dict[str, Any], firewall: _remote.RemoteFirewall, task_vars: dict[str, Any]
+        self, args: dict[str, Any], firewall: _client.RemoteFirewall, task_vars: dict[str, Any]
     ) -> dict[str, Any]:
         groups = [
             _rules.check_group(g, f"groups[{i}]", managed=False)
@@ -51,10 +48,10 @@ class ActionModule(_remote.FirewallAction):
             versions["legacy"] = True
             result["profiles"] = firewall.legacy.profile_dicts()
             entries = [
-                e for e in firewall.legacy.entries if _legacy.is_ours(e) or not args["owned"]
+                e for e in firewall.legacy.entries if _entries.is_ours(e) or not args["owned"]
             ]
-            result["entries"] = [_legacy.entry_dict(e) for e in entries]
+            result["entries"] = [_entries.entry_dict(e) for e in entries]
             # Each entry also as the rule it amounts to, so reports read every host alike.
-            result["rules"] = [_legacy.entry_rule(e) for e in entries]
+            result["rules"] = [_entries.entry_rule(e) for e in entries]
         # Reading never changes the host, in check mode or not.
         return {**result, "host": versions}

@@ -6,13 +6,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import (
     _ownership,
     _plan,
-    _remote,
-    _review,
     _rules,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _task_result
 
 
 def _owned_rule(rule: _rules.Rule, index: int) -> _rules.Rule:
@@ -26,7 +26,7 @@ def _owned_rule(rule: _rules.Rule, index: int) -> _rules.Rule:
     return dataclasses.replace(rule, description=_ownership.marked(rule.description))
 
 
-class ActionModule(_remote.FirewallAction):
+class ActionModule(_client.FirewallAction):
     ARGUMENT_SPEC = {
         "group": {"type": "str", "required": True},
         "rules": {"type": "list", "elements": "raw", "default": []},
@@ -35,7 +35,7 @@ class ActionModule(_remote.FirewallAction):
     }
 
     def run_firewall(
-        self, args: dict[str, Any], firewall: _remote.RemoteFirewall, task_vars: dict[str, Any]
+        self, args: dict[str, Any], firewall: _client.RemoteFirewall, task_vars: dict[str, Any]
     ) -> dict[str, Any]:
         # Everything is checked before the first command reaches the host.
         group = _rules.check_group(args["group"])
@@ -53,8 +53,8 @@ class ActionModule(_remote.FirewallAction):
 
         host_rules = firewall.read([group])[0]
         if firewall.legacy is not None:
-            raise _remote.RemoteError(
-                _remote.legacy_refusal("ocs.firewall.win_firewall_rules", firewall.host),
+            raise _client.RemoteError(
+                _client.legacy_refusal("ocs.firewall.win_firewall_rules", firewall.host),
                 {"changed": False},
             )
         in_group = [h for h in host_rules if _rules.same_name(h.group, group)]
@@ -63,7 +63,7 @@ class ActionModule(_remote.FirewallAction):
         firewall.check_supported(plan.adds)
         host = str(task_vars.get("inventory_hostname", "the host"))
         check_mode = bool(self._task.check_mode)
-        applied = _remote.Applied()
+        applied = _client.Applied()
         if plan.changed and not check_mode:
             latest = [plan]
 
@@ -83,7 +83,7 @@ class ActionModule(_remote.FirewallAction):
         result: dict[str, Any] = {
             "changed": plan.changed or applied.changed_before,
             "replans": applied.replans,
-            "msg": _review.summary_line(host, [plan], check_mode=check_mode),
+            "msg": _task_result.summary_line(host, [plan], check_mode=check_mode),
             "added": list(plan.added),
             "updated": list(plan.updated),
             "removed": list(plan.removed),
@@ -92,7 +92,7 @@ class ActionModule(_remote.FirewallAction):
             "rules": [rule.to_dict() for rule in plan.after],
         }
         if self._task.diff:
-            result["diff"] = _review.diff(host, [plan], check_mode=check_mode)
+            result["diff"] = _task_result.diff(host, [plan], check_mode=check_mode)
         return result
 
 

@@ -7,17 +7,12 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _catalogue,
-    _host,
-    _legacy,
-    _platform,
-    _remote,
-    _removals,
-    _review,
-    _rules,
-    _variables,
-)
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _host_request, _removals
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import _entries
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _platform
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _task_result
 
 # The linear strategy imports this class in the controller's main process before it
 # forks a worker per host: loading the catalogue here lets every worker inherit it parsed
@@ -60,7 +55,7 @@ class _Planned:
     apply: Any  # a callable that applies the plan to the host
 
 
-class ActionModule(_remote.FirewallAction):
+class ActionModule(_client.FirewallAction):
     ARGUMENT_SPEC = {
         "components": {"type": "raw"},
         "remove_unassigned": {"type": "bool"},
@@ -70,7 +65,7 @@ class ActionModule(_remote.FirewallAction):
     }
 
     def run_firewall(
-        self, args: dict[str, Any], firewall: _remote.RemoteFirewall, task_vars: dict[str, Any]
+        self, args: dict[str, Any], firewall: _client.RemoteFirewall, task_vars: dict[str, Any]
     ) -> dict[str, Any]:
         host = str(task_vars.get("inventory_hostname", "the host"))
         stage = args["stage"]
@@ -88,7 +83,7 @@ class ActionModule(_remote.FirewallAction):
             raise _rules.RuleError("plan: only the apply stage takes a plan")
         variables = TaskVariables(task_vars, self._templar)
         # Every problem is raised, naming the host, before anything is sent to it.
-        request = _host.task_request(
+        request = _host_request.task_request(
             task_vars,
             variables,
             components=args["components"],
@@ -142,11 +137,11 @@ class ActionModule(_remote.FirewallAction):
     def _apply(
         self,
         host: str,
-        request: _host.HostRequest,
-        firewall: _remote.RemoteFirewall,
+        request: _host_request.HostRequest,
+        firewall: _client.RemoteFirewall,
         planned: _Planned,
         check_mode: bool,
-    ) -> tuple[_Planned, _remote.Applied]:
+    ) -> tuple[_Planned, _client.Applied]:
         """Apply ``planned``; when another run (or a person) changed the host since the
         read, read again and plan again from what is there. The plan made again may remove
         only rules the first one did (those the guard judged, or the plan stage showed):
@@ -173,44 +168,48 @@ class ActionModule(_remote.FirewallAction):
     def _plan(
         self,
         host: str,
-        request: _host.HostRequest,
-        firewall: _remote.RemoteFirewall,
+        request: _host_request.HostRequest,
+        firewall: _client.RemoteFirewall,
         host_rules: list[_rules.HostRule],
         check_mode: bool,
         quiet: bool,
     ) -> _Planned:
         if firewall.legacy is not None:
             return self._plan_legacy(host, request, firewall, firewall.legacy, check_mode, quiet)
-        plans = _host.plan_host(request, host_rules)
+        plans = _host_request.plan_host(request, host_rules)
         firewall.check_supported([rule for plan in plans for rule in plan.adds])
-        elsewhere = _host.marked_elsewhere(plans, host_rules)
+        elsewhere = _host_request.marked_elsewhere(plans, host_rules)
         if not quiet:
             self.warn_foreign(plans, elsewhere)
         changed = any(p.changed for p in plans)
         result: dict[str, Any] = {
             "changed": changed,
-            "msg": _review.summary_line(host, plans, check_mode=check_mode, elsewhere=elsewhere),
-            "summary": _review.summary(plans, elsewhere),
+            "msg": _task_result.summary_line(
+                host, plans, check_mode=check_mode, elsewhere=elsewhere
+            ),
+            "summary": _task_result.summary(plans, elsewhere),
             "groups": {p.group: p.summary() for p in plans},
             "rules": {p.group: [r.to_dict() for r in p.after] for p in plans},
             "marked_not_ours": [h.to_dict() for p in plans for h in p.marked]
             + [h.to_dict() for h in elsewhere],
         }
         if self._task.diff:
-            result["diff"] = _review.diff(host, plans, check_mode=check_mode, elsewhere=elsewhere)
+            result["diff"] = _task_result.diff(
+                host, plans, check_mode=check_mode, elsewhere=elsewhere
+            )
         return _Planned(changed, result, _removals.of_plans(plans), lambda: firewall.apply(plans))
 
     def _plan_legacy(
         self,
         host: str,
-        request: _host.HostRequest,
-        firewall: _remote.RemoteFirewall,
-        read: _remote.LegacyRead,
+        request: _host_request.HostRequest,
+        firewall: _client.RemoteFirewall,
+        read: _client.LegacyRead,
         check_mode: bool,
         quiet: bool,
     ) -> _Planned:
         """A Windows Server 2003 host: its entries, in the reduced mode (:mod:`._legacy`)."""
-        plan = _legacy.plan(
+        plan = _entries.plan(
             request.settings,
             request.remotes,
             read.entries,
@@ -228,8 +227,8 @@ class ActionModule(_remote.FirewallAction):
         label = _platform.os_label(firewall.host.os_version) if firewall.host else ""
         result: dict[str, Any] = {
             "changed": plan.changed,
-            "msg": _review.legacy_summary_line(host, plan, check_mode=check_mode),
-            "summary": _review.legacy_summary(plan),
+            "msg": _task_result.legacy_summary_line(host, plan, check_mode=check_mode),
+            "summary": _task_result.legacy_summary(plan),
             "groups": {},
             "rules": {},
             "reduced_mode": {
@@ -238,12 +237,12 @@ class ActionModule(_remote.FirewallAction):
                 "counts": plan.counts(),
                 "entries": [e.to_dict() for e in plan.wanted],
                 "conflicts": [c.to_dict() for c in plan.conflicts],
-                "kept": [_legacy.entry_dict(e) for e in plan.kept],
-                "marked_not_ours": [_legacy.entry_dict(e) for e in plan.marked],
+                "kept": [_entries.entry_dict(e) for e in plan.kept],
+                "marked_not_ours": [_entries.entry_dict(e) for e in plan.marked],
             },
         }
         if self._task.diff:
-            result["diff"] = _review.legacy_diff(host, plan, check_mode=check_mode)
+            result["diff"] = _task_result.legacy_diff(host, plan, check_mode=check_mode)
         labels = {c.key: c.label for c in _catalogue.server_components().values()}
         return _Planned(
             plan.changed,

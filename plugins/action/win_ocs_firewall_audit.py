@@ -6,10 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.action.win_ocs_firewall import TaskVariables
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _audit, _host, _remote, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _host_request
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _audit
 
 
-class ActionModule(_remote.FirewallAction):
+class ActionModule(_client.FirewallAction):
     ARGUMENT_SPEC = {
         "components": {"type": "raw"},
         "peer_addresses": {"type": "dict"},
@@ -17,12 +20,12 @@ class ActionModule(_remote.FirewallAction):
     }
 
     def run_firewall(
-        self, args: dict[str, Any], firewall: _remote.RemoteFirewall, task_vars: dict[str, Any]
+        self, args: dict[str, Any], firewall: _client.RemoteFirewall, task_vars: dict[str, Any]
     ) -> dict[str, Any]:
         variables = TaskVariables(task_vars, self._templar)
         # Decommissioning on: the groups of components the host no longer holds are planned
         # too, so they show as orphan groups.
-        request = _host.task_request(
+        request = _host_request.task_request(
             task_vars,
             variables,
             components=args["components"],

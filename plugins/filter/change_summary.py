@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The ``ocs.firewall.change_summary`` filter (plugins/plugin_utils/_change_summary.py)."""
+"""The ``ocs.firewall.change_summary`` filter (plugins/plugin_utils/_closing_table.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _change_summary
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _closing_table
 
 DOCUMENTATION = r"""
 name: change_summary
@@ -98,7 +98,7 @@ def change_summary(
     if isinstance(hosts, (str, bytes, Mapping)) or not isinstance(hosts, Iterable):
         raise AnsibleFilterError(f"ocs.firewall.change_summary: {hosts!r} is not a list of hosts")
     results = {str(h): _registered(hostvars, str(h), variable) for h in hosts}
-    return _change_summary.table(results, check_mode=bool(check_mode))
+    return _closing_table.table(results, check_mode=bool(check_mode))
 
 
 class FilterModule:

@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The ``ocs.firewall.report_table`` filter (plugins/plugin_utils/_report.py)."""
+"""The ``ocs.firewall.report_table`` filter (plugins/plugin_utils/_rules_report.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _report
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _rules_report
 
 DOCUMENTATION = r"""
 name: report_table
@@ -76,8 +76,8 @@ _value:
 
 def report_table(rows: Any, format: Any = "text") -> Any:
     try:
-        return _report.report_table(rows, format)
-    except _report.ReportError as exc:
+        return _rules_report.report_table(rows, format)
+    except _rules_report.ReportError as exc:
         raise AnsibleFilterError(f"ocs.firewall.report_table: {exc}") from None
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _tables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _tables
 
 
 def _filter(name: str, write: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:

@@ -96,7 +96,8 @@ from typing import Any
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _settings
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _settings
 
 
 def component_dict(component: _catalogue.Component) -> dict[str, Any]:

@@ -6,3 +6,5 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN_UTILS = REPO / "plugins" / "plugin_utils"
+# The two PowerShell files the collection sends to a host.
+REMOTE_SCRIPTS = PLUGIN_UTILS / "_remote"

@@ -25,7 +25,8 @@ from checkout import REPO
 from ocs_lab import firewall, legacy, seed
 from ocs_lab import inventory as lab_inventory
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _remote, _rules, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _wire
 
 OWNED = "[ocs.firewall]"
 
@@ -133,11 +134,11 @@ class LabHost:
     ) -> dict[str, Any]:
         assert sudoable is False
         assert in_data is not None
-        assert cmd == _remote.bootstrap_text()
+        assert cmd == _client.bootstrap_text()
         self.commands.append(cmd)
         self.stdins.append(in_data)
         script, separator, request_bytes = in_data.partition(_wire.SEPARATOR)
-        assert separator and script == _remote.script_text().encode("ascii")
+        assert separator and script == _client.script_text().encode("ascii")
         text = request_bytes.decode("utf-8")
         op = self._read_request(text)
         if self.raw_reply is not None:

@@ -5,7 +5,7 @@ Development only: the package lives in ``dev/lab`` and is not shipped with the c
 ``PYTHONPATH=dev/lab python -m ocs_lab ...`` or use :mod:`ocs_lab.api` from Python (the
 tests' set-up puts ``dev/lab`` on ``sys.path``).
 
-A host runs only the collection's own ``plugins/plugin_utils/_bootstrap.ps1`` and
+A host runs only the collection's own ``plugins/plugin_utils/_remote/_bootstrap.ps1`` and
 ``_firewall.ps1`` (read from ``api.DEFAULT_SCRIPTS_DIR`` unless told otherwise), and plays
 that script in Python against a simulated Windows Firewall (:mod:`ocs_lab.firewall`).
 

@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument(
         "--scripts-dir",
         help="folder holding _bootstrap.ps1 and _firewall.ps1 (default: the checkout's "
-        "plugins/plugin_utils)",
+        "plugins/plugin_utils/_remote)",
     )
 
     stop = sub.add_parser("stop", help="stop the lab (safe to repeat)")

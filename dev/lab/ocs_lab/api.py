@@ -10,7 +10,7 @@
     api.stop(state_dir)
 
 The hosts accept the ``_bootstrap.ps1`` and ``_firewall.ps1`` of ``DEFAULT_SCRIPTS_DIR``
-(this checkout's plugins/plugin_utils) unless ``start`` is given ``scripts_dir`` or
+(this checkout's plugins/plugin_utils/_remote) unless ``start`` is given ``scripts_dir`` or
 ``$OCS_LAB_SCRIPTS_DIR`` names another folder.
 """
 
@@ -34,7 +34,7 @@ from .state import LabError, StateDir, host_id, read_json, write_json
 
 LAB_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = LAB_DIR.parent.parent
-DEFAULT_SCRIPTS_DIR = REPO_ROOT / "plugins" / "plugin_utils"
+DEFAULT_SCRIPTS_DIR = REPO_ROOT / "plugins" / "plugin_utils" / "_remote"
 DEFAULT_USER = "Administrator"
 DEFAULT_PASSWORD = "Lab-Passw0rd!"
 TRANSPORT_CHOICES = ("basic", "ntlm", "https", "mixed")

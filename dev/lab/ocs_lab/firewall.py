@@ -1,6 +1,6 @@
 """The simulated Windows Firewall and the OCSFW2 request/reply protocol.
 
-This is what ``plugins/plugin_utils/_firewall.ps1`` does on a Windows Server 2008 or 2008
+This is what ``plugins/plugin_utils/_remote/_firewall.ps1`` does on a Windows Server 2008 or 2008
 R2 host, played in Python (a Windows Server 2003 host, ``os_version="5.2"``, is played by
 :mod:`ocs_lab.legacy`, which reads requests with this module's record reader): it reads
 a request, talks to the rule store the way ``HNetCfg.FwPolicy2`` would (storing ports

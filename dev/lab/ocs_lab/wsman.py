@@ -4,7 +4,7 @@ Speaks what pywinrm and Ansible's winrm connection send: Basic over HTTP or HTTP
 with message encryption over HTTP, and the shell actions Create, Command, Send, Receive,
 Signal and Delete, within WinRM 2.0's limits (MaxEnvelopeSizekb, MaxShellsPerUser). The
 only program a host runs is this collection's remote script: PowerShell with
-``plugins/plugin_utils/_bootstrap.ps1`` as -EncodedCommand, fed ``_firewall.ps1`` and the
+``plugins/plugin_utils/_remote/_bootstrap.ps1`` as -EncodedCommand, fed ``_firewall.ps1`` and the
 request on stdin (the paths lab.json names), both recognised by their exact text; the
 request is then played by :func:`ocs_lab.firewall.run` (on a Windows Server 2003 host,
 by :mod:`ocs_lab.legacy` through it; such a host is only ever given the NTLM transport,
@@ -77,7 +77,7 @@ POWERSHELL_ARGS = ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Unrestr
 SEPARATOR = b"\0\0\0\0"
 NOT_OURS = (
     "ocs_lab: this simulated host runs only ocs.firewall's remote script "
-    "(plugins/plugin_utils/_bootstrap.ps1 fed _firewall.ps1 over stdin); {why}\r\n"
+    "(plugins/plugin_utils/_remote/_bootstrap.ps1 fed _firewall.ps1 over stdin); {why}\r\n"
 )
 MAX_BODY = 32 * 1024 * 1024
 MIME_BOUNDARY = b"--Encrypted Boundary"

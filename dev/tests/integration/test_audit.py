@@ -25,7 +25,8 @@ from harness.playbook import PlaybookRun
 from ocs_lab import seed
 from ocs_lab.state import StateDir, read_json, write_json
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _audit, _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _audit
 
 REPO = Path(__file__).resolve().parents[3]
 SITE = str(REPO / "playbooks" / "site.yml")

@@ -19,7 +19,7 @@ import yaml
 from harness.lab import Lab, write_inventory
 from harness.playbook import PlaybookRun
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _platform, _remote
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _platform
 
 TASK = "Firewall rules"
 REPO = Path(__file__).resolve().parents[3]
@@ -240,7 +240,7 @@ def test_the_example_estate_sends_requests_far_below_the_envelope_limit(
 
     assert run.rc == 0, run.stdout[-2000:]
     largest = max(e["stdin_bytes"] for entries in estate.trace().values() for e in entries)
-    fixed = len(_remote.script_text()) + 4
+    fixed = len(_client.script_text()) + 4
     budget = _platform.stdin_budget(_platform.DEFAULT_MAX_ENVELOPE_KB)
     record_property("largest_stdin_bytes", largest)
     print(

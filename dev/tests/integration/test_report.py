@@ -22,7 +22,7 @@ import yaml
 from harness.lab import Lab
 from harness.playbook import PlaybookRun
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _report
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _rules_report
 
 REPO = Path(__file__).resolve().parents[3]
 REPORT = str(REPO / "playbooks" / "report.yml")
@@ -62,7 +62,7 @@ def _screen(run: PlaybookRun, host: str) -> list[str]:
 
 def _cells(line: str, header: str) -> dict[str, str]:
     """A screen line cut at the header's column starts."""
-    headers = [h for _key, h in _report.SCREEN_COLUMNS]
+    headers = [h for _key, h in _rules_report.SCREEN_COLUMNS]
     starts = [header.index(h) for h in headers]
     ends = [*starts[1:], None]
     return {h: line[a:b].strip() for h, a, b in zip(headers, starts, ends, strict=True)}
@@ -94,7 +94,7 @@ def test_screen_table_has_every_column_and_reads_each_host_once(
         host: ["read"] for host in _hosts()
     }
     lines = _screen(run, EDGE)
-    assert re.split(r"\s{2,}", lines[0]) == [h for _key, h in _report.SCREEN_COLUMNS]
+    assert re.split(r"\s{2,}", lines[0]) == [h for _key, h in _rules_report.SCREEN_COLUMNS]
     # Owned rules only, by default: one section, the Edge's group.
     assert [line for line in lines if line.startswith("[")] == [f"[{EDGE_GROUP}]"]
     (edge_rule,) = _rows(lines, EDGE_RULE)
@@ -200,10 +200,10 @@ def test_report_dir_gets_a_csv_line_per_rule_and_the_json_of_every_host(
         "profiles": ["private", "public"],
         "owned": True,
     }
-    assert set(rule) == set(_report.ROW_KEYS)
+    assert set(rule) == set(_rules_report.ROW_KEYS)
     # The CSV: the report's columns, a line per rule of the JSON, the same rule.
     text = (folder / "report.csv").read_text(encoding="utf-8")
-    assert text.splitlines()[0] == ",".join(h for _key, h in _report.COLUMNS)
+    assert text.splitlines()[0] == ",".join(h for _key, h in _rules_report.COLUMNS)
     lines = _csv(folder / "report.csv")
     assert len(lines) == sum(len(h["rules"]) for h in document["hosts"].values())
     assert {line["HOST"] for line in lines} == _hosts()

@@ -25,7 +25,8 @@ from ocs_lab import api, firewall
 from ocs_lab.seed import initial_state
 from winrm.exceptions import WinRMError, WinRMOperationTimeoutError, WSManFaultError
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _remote, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _wire
 
 REPO = Path(__file__).resolve().parents[3]
 INVENTORY = {
@@ -45,7 +46,9 @@ INVENTORY = {
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
     state_dir = tmp_path_factory.mktemp("lab")
-    written = api.start(INVENTORY, state_dir, scripts_dir=REPO / "plugins" / "plugin_utils")
+    written = api.start(
+        INVENTORY, state_dir, scripts_dir=REPO / "plugins" / "plugin_utils" / "_remote"
+    )
     yield state_dir, written["all"]["hosts"]
     api.stop(state_dir)
 
@@ -66,7 +69,7 @@ def _protocol(host: dict[str, Any]) -> winrm.Protocol:
 
 def _run(proto: winrm.Protocol, stdin: bytes) -> tuple[bytes, bytes, int]:
     parts = ShellModule()._encode_script(
-        _remote.bootstrap_text(), as_list=True, strict_mode=False, preserve_rc=False
+        _client.bootstrap_text(), as_list=True, strict_mode=False, preserve_rc=False
     )
     shell = proto.open_shell(codepage=65001)
     try:
@@ -83,7 +86,7 @@ def _run(proto: winrm.Protocol, stdin: bytes) -> tuple[bytes, bytes, int]:
 
 
 def _read() -> bytes:
-    return _remote.build_stdin(_wire.encode_read(["g"]))
+    return _client.build_stdin(_wire.encode_read(["g"]))
 
 
 @pytest.mark.parametrize(("host", "version"), [("r2", "6.1.7601"), ("w2008", "6.0.6002")])
@@ -102,7 +105,7 @@ def test_powershell_1_stops_in_the_bootstrap_with_exit_code_4(
     assert (stdout, rc) == (b"", 4)
     assert b"KB968930" in stderr
     # And the bootstrap itself has that check, before it touches stdin.
-    text = _remote.bootstrap_text()
+    text = _client.bootstrap_text()
     assert text.index("$PSVersionTable -eq $null") < text.index("$input")
     assert "exit 4" in text
 
@@ -111,7 +114,7 @@ def test_an_envelope_over_150_kb_is_refused(lab: tuple[Path, dict[str, Any]]) ->
     section = _wire.Section(
         "g", (), tuple(_wire.WireRule(f"r{n}", description="x" * 500) for n in range(200))
     )
-    stdin = _remote.build_stdin(_wire.encode_apply([section], _ownership.PATTERN))
+    stdin = _client.build_stdin(_wire.encode_apply([section], _ownership.PATTERN))
     assert len(stdin) > 120_000  # one Send of it is over 150 KB once base64-encoded
 
     with pytest.raises(WinRMError) as caught:
@@ -230,11 +233,11 @@ def test_a_stopped_firewall_service_gives_its_hresult(hresult: str) -> None:
     assert outcome.rc == 2
     assert hresult in outcome.error and "sc.exe start MpsSvc" in outcome.error
     # The script's hint knows both codes (compared as signed 32-bit numbers).
-    script = _remote.script_text()
+    script = _client.script_text()
     assert str(int(hresult, 16) - 2**32) in script
 
 
 def test_the_bootstrap_finds_the_separator_ordinally_and_refuses_an_empty_script() -> None:
-    text = _remote.bootstrap_text()
+    text = _client.bootstrap_text()
     assert '.IndexOf("`0`0`0`0", [StringComparison]::Ordinal)' in text
     assert "if ($ocsAt -le 0)" in text and "exit 3" in text

@@ -25,7 +25,7 @@ from test_lab_firewall import add_line, b, error_of, records
 from test_lab_firewall import apply as group_apply
 from test_lab_wsman import protocol, run
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _remote
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client
 
 REPO = Path(__file__).resolve().parents[3]
 # _ownership.LEGACY_PATTERN as the contract spells it: the name prefix of our entries.
@@ -565,7 +565,7 @@ LAB = {
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
     state_dir = tmp_path_factory.mktemp("lab")
     written = api.start(
-        LAB, state_dir, transport="mixed", scripts_dir=REPO / "plugins/plugin_utils"
+        LAB, state_dir, transport="mixed", scripts_dir=REPO / "plugins/plugin_utils/_remote"
     )
     yield state_dir, written["all"]["hosts"]
     api.stop(state_dir)
@@ -588,14 +588,14 @@ def test_a_2003_host_over_ntlm_reads_and_applies(lab: tuple[Path, dict[str, Any]
     proto = protocol(hosts["fe03"])
     api.trace(state_dir, ["fe03"], reset=True)
 
-    stdout, stderr, rc = run(proto, _remote.build_stdin(request("read")))
+    stdout, stderr, rc = run(proto, _client.build_stdin(request("read")))
     recs = records(stdout.decode("utf-8"))
     assert (rc, stderr) == (0, b"")
     assert recs[0] == ["HOST", b("5.2.3790"), b("2.0")]
     assert ["OPENPORT", "1", "5061", "6", b("Partner SIP"), "1", "0", b("*"), "0"] in recs
 
     text = request("apply", open_line(DOMAIN, 5061, remote="10.0.0.0/24"))
-    stdout, _stderr, rc = run(proto, _remote.build_stdin(text))
+    stdout, _stderr, rc = run(proto, _client.build_stdin(text))
     assert rc == 0 and records(stdout.decode())[0] == ["OPENED", "0", "5061", "6"]
     store = api.dump(state_dir, ["fe03"])["fe03"]
     assert store["legacy"]["0"]["ports"][-1] == entry(
@@ -617,7 +617,7 @@ def test_a_2003_host_with_its_firewall_stopped_names_sharedaccess(
     state_dir, hosts = lab
     api.set_fault(state_dir, "arch03", stop_firewall=True)
     try:
-        stdout, _stderr, rc = run(protocol(hosts["arch03"]), _remote.build_stdin(request("read")))
+        stdout, _stderr, rc = run(protocol(hosts["arch03"]), _client.build_stdin(request("read")))
     finally:
         api.set_fault(state_dir, "arch03", clear=True)
     assert rc == 2
@@ -637,14 +637,14 @@ def test_labhost_plays_a_2003_host() -> None:
     host = LabHost(os_version="5.2", legacy_entries=[{"name": "Partner SIP", "port": 5061}])
     assert host.entries(DOMAIN) == host.entries(STANDARD) == [entry("Partner SIP", 5061)]
     text = request("apply", open_line(DOMAIN, 444), open_line(DOMAIN, 5061))
-    result = host.execute(_remote.bootstrap_text(), False, _remote.build_stdin(text))
+    result = host.execute(_client.bootstrap_text(), False, _client.build_stdin(text))
     assert result["rc"] == 2
     assert unb(records(result["stdout"])[-1][1]).startswith("Domain profile: entry 'Partner SIP'")
     assert [r.op for r in host.legacy_requests] == [r.op for r in host.requests] == ["apply"]
 
     host.fail_apply_midway = True
     text = request("apply", *(open_line(DOMAIN, 80 + n, f"{OURS} {n}") for n in range(2)))
-    result = host.execute(_remote.bootstrap_text(), False, _remote.build_stdin(text))
+    result = host.execute(_client.bootstrap_text(), False, _client.build_stdin(text))
     assert result["rc"] == 2 and [e["port"] for e in host.entries(DOMAIN)] == [5061, 80]
     with pytest.raises(ValueError, match="legacy_entries, not rules"):
         LabHost([{"name": "r"}], os_version="5.2")

@@ -18,10 +18,11 @@ from ansible.plugins.shell.powershell import ShellModule
 from ocs_lab import api
 from winrm.exceptions import InvalidCredentialsError, WinRMTransportError, WSManFaultError
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _remote, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _wire
 
 REPO = Path(__file__).resolve().parents[3]
-SCRIPTS = REPO / "plugins" / "plugin_utils"
+SCRIPTS = REPO / "plugins" / "plugin_utils" / "_remote"
 GROUP = "ocs.firewall lab test"
 INVENTORY = {
     "all": {
@@ -81,7 +82,7 @@ def run(
 ) -> tuple[bytes, bytes, int]:
     """Create, Command, Send, Receive, Signal, Delete: one Ansible task's exchange."""
     parts = ShellModule()._encode_script(
-        _remote.bootstrap_text() if script is None else script,
+        _client.bootstrap_text() if script is None else script,
         as_list=True,
         strict_mode=False,
         preserve_rc=False,
@@ -98,13 +99,13 @@ def run(
 
 
 def read_request(*groups: str) -> bytes:
-    return _remote.build_stdin(_wire.encode_read(groups))
+    return _client.build_stdin(_wire.encode_read(groups))
 
 
 def apply_request(*adds: _wire.WireRule, removes: tuple[str, ...] = ()) -> bytes:
     """An apply of one section of GROUP, as the controller sends it (with the marker)."""
     section = _wire.Section(GROUP, removes, adds)
-    return _remote.build_stdin(_wire.encode_apply([section], _ownership.PATTERN))
+    return _client.build_stdin(_wire.encode_apply([section], _ownership.PATTERN))
 
 
 @pytest.mark.parametrize("host", ["basic01", "ntlm01", "https01"])
@@ -172,7 +173,7 @@ def test_bootstrap_differing_only_in_blank_lines_and_indent_is_accepted(
     lab: tuple[Path, dict[str, Any]],
 ) -> None:
     # Ansible strips each line and drops blank ones before encoding, so these are the same.
-    text = "\n\n".join("    " + line for line in _remote.bootstrap_text().splitlines())
+    text = "\n\n".join("    " + line for line in _client.bootstrap_text().splitlines())
     _stdout, _stderr, rc = run(protocol(lab[1]["basic01"]), read_request(), script=text)
     assert rc == 0
 

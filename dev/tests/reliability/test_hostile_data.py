@@ -79,7 +79,9 @@ PLAYBOOK = f"""
 
 def _expected_command_text(repo_root: Path) -> str:
     """What the winrm connection encodes: the bootstrap, lines stripped, blanks dropped."""
-    text = (repo_root / "plugins" / "plugin_utils" / "_bootstrap.ps1").read_text(encoding="utf-8")
+    text = (repo_root / "plugins" / "plugin_utils" / "_remote" / "_bootstrap.ps1").read_text(
+        encoding="utf-8"
+    )
     return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
@@ -151,7 +153,7 @@ def test_command_line_identical_for_every_payload(hostile: dict[str, Any], repo_
 
 def test_script_text_identical_for_every_payload(hostile: dict[str, Any], repo_root: Path) -> None:
     """The lab records digests of the decoded command and of the script part of stdin."""
-    utils = repo_root / "plugins" / "plugin_utils"
+    utils = repo_root / "plugins" / "plugin_utils" / "_remote"
     # The script as the controller sends it: _firewall.ps1 without comment lines, blank
     # lines and indentation.
     lines = (line.strip() for line in (utils / "_firewall.ps1").read_text("ascii").splitlines())

@@ -10,7 +10,8 @@ import yaml
 from checkout import REPO
 from expected import COMMON_SETTINGS, EDGE_SETTINGS
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _scope
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _scope
 
 ROLES = REPO / "roles"
 

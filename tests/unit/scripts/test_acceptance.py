@@ -22,7 +22,8 @@ from checkout import REPO
 from ocs_lab import firewall
 from ocs_lab.seed import initial_state
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _remote, _rules, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _wire
 
 RULES = [
     {"name": "one address", "local_ports": 5061, "remote_addresses": ["10.0.0.1"]},
@@ -68,7 +69,7 @@ def _lab_record(os_version: str = "6.1") -> dict[str, Any]:
     )
     rules = []
     for record in reply.rules:
-        host_rule = _remote.host_rule(record)
+        host_rule = _client.host_rule(record)
         rules.append({**host_rule.to_dict(), "owned": True, "stored": dict(host_rule.stored)})
     assert reply.host is not None
     host = {

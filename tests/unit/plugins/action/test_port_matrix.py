@@ -9,7 +9,7 @@ import pytest
 from labhost import LabHost, example_inventory, run_action
 
 from ansible_collections.ocs.firewall.plugins.action.port_matrix import ActionModule
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _matrix
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _port_matrix
 
 INVENTORY = example_inventory()
 
@@ -41,7 +41,7 @@ def test_the_example_estate_gives_every_table_and_contacts_no_host() -> None:
     result, connection, lab = port_matrix()
     assert not result.get("failed"), result
     assert result["changed"] is False
-    assert [b["key"] for b in result["boundaries"]] == list(_matrix.ZONES)
+    assert [b["key"] for b in result["boundaries"]] == list(_port_matrix.ZONES)
     assert all(b["rows"] for b in result["boundaries"])
     assert result["load_balancers"]["rows"] and result["clients"]["rows"]
     rows = [r for b in result["boundaries"] for r in b["rows"]]

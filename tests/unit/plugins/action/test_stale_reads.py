@@ -19,7 +19,8 @@ from test_win_ocs_firewall import Templar, converge
 from test_win_ocs_firewall import task_vars as host_vars
 
 from ansible_collections.ocs.firewall.plugins.action.win_ocs_firewall import ActionModule
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _ownership
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
 
 SERVERS = _catalogue.server_components()
 HOST = "se01.ocs.example"

@@ -6,19 +6,23 @@ from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
-from checkout import PLUGIN_UTILS as UTILS
+from checkout import REMOTE_SCRIPTS as UTILS
 from labhost import LabHost, lab_rule, run_action
 from ocs_lab import seed
 from ocs_lab.seed import initial_state
 
 from ansible_collections.ocs.firewall.plugins.action.win_firewall_info import ActionModule
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _remote, _wire
-from ansible_collections.ocs.firewall.plugins.plugin_utils._wire import WireProfile, WireRule
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote._wire import (
+    WireProfile,
+    WireRule,
+)
 
 NAME = "ocs.firewall.win_firewall_info"
 BOOTSTRAP = (UTILS / "_bootstrap.ps1").read_text(encoding="ascii")
 # As it is sent: without comments, blank lines and indentation.
-SCRIPT = _remote.compact((UTILS / "_firewall.ps1").read_text(encoding="ascii"))
+SCRIPT = _client.compact((UTILS / "_firewall.ps1").read_text(encoding="ascii"))
 
 REPLY = _wire.Reply(
     profiles=(
@@ -76,7 +80,7 @@ def ok(reply: _wire.Reply = REPLY) -> dict[str, Any]:
 
 def sent_request(execute: MagicMock) -> _wire.Request:
     (command,), kwargs = execute.call_args
-    assert command == BOOTSTRAP == _remote.bootstrap_text()
+    assert command == BOOTSTRAP == _client.bootstrap_text()
     assert kwargs["sudoable"] is False
     script, _sep, request = kwargs["in_data"].partition(_wire.SEPARATOR)
     assert script == SCRIPT.encode("ascii")

@@ -23,12 +23,8 @@ from labhost import LabHost, lab_rule, run_action
 from urllib3.exceptions import ProtocolError
 
 from ansible_collections.ocs.firewall.plugins.action.win_firewall_rules import ActionModule
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _ownership,
-    _platform,
-    _remote,
-    _wire,
-)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _platform, _wire
 
 NAME = "ocs.firewall.win_firewall_rules"
 HOST = "fe01.ocs.example"
@@ -547,7 +543,7 @@ def test_the_command_line_and_script_never_change_with_the_payload() -> None:
         {"group": GROUP, "rules": [{"name": f"r{i}", "local_ports": i + 1} for i in range(300)]},
     ]
     commands: set[str] = set()
-    script = _remote.script_text().encode("ascii") + _wire.SEPARATOR
+    script = _client.script_text().encode("ascii") + _wire.SEPARATOR
     for args in payloads:
         host = LabHost([owned("stale", args["group"])])
         result = run(host, args)
@@ -556,7 +552,7 @@ def test_the_command_line_and_script_never_change_with_the_payload() -> None:
         commands.update(host.commands)
         for stdin in host.stdins:
             assert stdin.startswith(script)
-    assert commands == {_remote.bootstrap_text()}
+    assert commands == {_client.bootstrap_text()}
 
 
 def test_hostile_names_reach_the_host_verbatim() -> None:
@@ -871,7 +867,7 @@ def test_a_windows_server_2008_host_refuses_newer_keywords_after_the_read() -> N
 # ---- the connection breaks ------------------------------------------------------------------
 
 
-# What connection plugins raise when the link breaks mid-command (see _remote._apply_batch).
+# What connection plugins raise when the link breaks mid-command (see _client._apply_batch).
 DROPPED = requests.exceptions.ConnectionError(
     ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer"))
 )

@@ -17,14 +17,13 @@ from labhost import LabHost, example_estate, example_inventory, lab_rule, run_ac
 from ocs_lab.seed import initial_state
 
 from ansible_collections.ocs.firewall.plugins.action.win_ocs_firewall import ActionModule
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _catalogue,
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
     _component_rules,
-    _host,
-    _ownership,
-    _rules,
+    _host_request,
     _scope,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership, _rules
 
 ESTATE = example_estate()
 SERVERS = _catalogue.server_components()
@@ -90,15 +89,17 @@ def wanted_names(host: str, **overrides: Any) -> dict[str, list[str]]:
     return {s.group: sorted(r.name for r in wanted_rules(found, s)) for s in found.settings}
 
 
-def request_of(variables: dict[str, Any]) -> _host.HostRequest:
+def request_of(variables: dict[str, Any]) -> _host_request.HostRequest:
     """The host's request as the action works it out (the inventory gives the scope)."""
     inventory = _scope.Inventory(variables["groups"], variables["hostvars"])
-    found, problems = _host.host_request(variables["group_names"], variables, inventory=inventory)
+    found, problems = _host_request.host_request(
+        variables["group_names"], variables, inventory=inventory
+    )
     assert found is not None, problems
     return found
 
 
-def wanted_rules(found: _host.HostRequest, settings: Any) -> list[_rules.Rule]:
+def wanted_rules(found: _host_request.HostRequest, settings: Any) -> list[_rules.Rule]:
     return _component_rules.component_rules(settings, found.remotes.get(settings.component.key))
 
 

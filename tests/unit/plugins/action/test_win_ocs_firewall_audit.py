@@ -16,7 +16,8 @@ from labhost import LabHost, lab_rule, run_action
 from test_win_ocs_firewall import Templar, converge, lab_host, task_vars
 
 from ansible_collections.ocs.firewall.plugins.action.win_ocs_firewall_audit import ActionModule
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _audit, _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _audit
 
 FE = "fe01.ocs.example"
 FE_GROUP = _catalogue.server_components()["front_end"].group

@@ -344,7 +344,7 @@ def test_entries_changed_between_the_read_and_the_apply_are_read_and_planned_aga
 
 
 def test_an_entry_gone_within_the_apply_is_said_and_left() -> None:
-    import ansible_collections.ocs.firewall.plugins.plugin_utils._remote as remote
+    import ansible_collections.ocs.firewall.plugins.plugin_utils._remote._client as remote
 
     host = LabHost(os_version="5.2")
     converge(host, COLLOCATED)

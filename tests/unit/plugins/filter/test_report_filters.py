@@ -9,7 +9,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.ocs.firewall.plugins.filter import report_rows, report_table
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _report
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _rules_report
 
 RULE: dict[str, Any] = {
     "name": "OCS Edge 5061/TCP In (seed-51)",
@@ -32,9 +32,9 @@ RULE: dict[str, Any] = {
 
 def test_the_filters_are_the_report_functions() -> None:
     rows = report_rows.report_rows([RULE], "edge01")
-    assert rows == _report.report_rows("edge01", [RULE])
-    assert report_table.report_table(rows) == _report.report_table(rows, "text")
-    assert report_table.report_table(rows, "csv") == _report.report_table(rows, "csv")
+    assert rows == _rules_report.report_rows("edge01", [RULE])
+    assert report_table.report_table(rows) == _rules_report.report_table(rows, "text")
+    assert report_table.report_table(rows, "csv") == _rules_report.report_table(rows, "csv")
     assert report_rows.FilterModule().filters() == {"report_rows": report_rows.report_rows}
     assert report_table.FilterModule().filters() == {"report_table": report_table.report_table}
 
@@ -59,10 +59,10 @@ def test_bad_input_fails_naming_the_filter(call: Any, message: str) -> None:
 def test_the_documentation_lists_the_columns_and_formats_the_report_has() -> None:
     doc = yaml.safe_load(report_table.DOCUMENTATION)
     listed = doc["description"][1].split("Columns: ", 1)[1].split(". ", 1)[0]
-    assert [c.strip() for c in listed.split(",")] == [h for _key, h in _report.COLUMNS]
-    assert doc["options"]["format"]["choices"] == list(_report.FORMATS)
+    assert [c.strip() for c in listed.split(",")] == [h for _key, h in _rules_report.COLUMNS]
+    assert doc["options"]["format"]["choices"] == list(_rules_report.FORMATS)
     returned = yaml.safe_load(report_rows.RETURN)["_value"]["contains"]
-    assert list(returned) == list(_report.ROW_KEYS)
+    assert list(returned) == list(_rules_report.ROW_KEYS)
     for module in (report_rows, report_table):
         assert yaml.safe_load(module.DOCUMENTATION)["version_added"] == "0.2.0"
         yaml.safe_load(module.EXAMPLES)

@@ -11,18 +11,18 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _audit,
-    _catalogue,
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
     _component_rules,
-    _host,
-    _ownership,
+    _host_request,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import (
     TOMBSTONE_PREFIX,
     HostRule,
     Rule,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _audit
 
 DIRECTOR = _catalogue.server_components()["director"].group
 FRONT_END = _catalogue.server_components()["front_end"].group
@@ -31,8 +31,8 @@ ON = {"enabled": True, "default_inbound_action": "block", "default_outbound_acti
 PROFILES = {"domain": ON, "private": ON, "public": ON}
 
 
-def request(components: dict[str, Any] | None = None) -> _host.HostRequest:
-    found, problems = _host.host_request(
+def request(components: dict[str, Any] | None = None) -> _host_request.HostRequest:
+    found, problems = _host_request.host_request(
         [], {}, components=components or {"director": {}}, remove_unassigned=True
     )
     assert found is not None, problems

@@ -1,4 +1,4 @@
-"""The closing table of a run (plugins/plugin_utils/_change_summary.py): a line per host
+"""The closing table of a run (plugins/plugin_utils/_closing_table.py): a line per host
 from its registered result, hosts that did not finish shown as such, then the total."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _change_summary
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _closing_table
 
 
 def applied(changed: bool, added: int = 0, updated: int = 0, removed: int = 0, foreign: int = 0):
@@ -40,11 +40,11 @@ RESULTS: dict[str, Any] = {
     ],
 )
 def test_outcome(result: Any, check_mode: bool, outcome: str) -> None:
-    assert _change_summary.outcome(result, check_mode=check_mode) == outcome
+    assert _closing_table.outcome(result, check_mode=check_mode) == outcome
 
 
 def test_rows_are_sorted_and_only_finished_hosts_have_counts() -> None:
-    rows = _change_summary.rows(RESULTS, check_mode=True)
+    rows = _closing_table.rows(RESULTS, check_mode=True)
     assert [r["host"] for r in rows[:-1]] == sorted(RESULTS)
     by_host = {r["host"]: r for r in rows}
     assert by_host["fe02"] == {
@@ -57,7 +57,7 @@ def test_rows_are_sorted_and_only_finished_hosts_have_counts() -> None:
         "result": "would change",
     }
     for host in ("edge01", "dir01", "sql01", "rp01"):
-        assert [by_host[host][k] for k in _change_summary.COUNTS] == ["-"] * 4, host
+        assert [by_host[host][k] for k in _closing_table.COUNTS] == ["-"] * 4, host
     assert rows[-1] == {
         "host": "total: 6 host(s)",
         "added": 0,
@@ -70,7 +70,7 @@ def test_rows_are_sorted_and_only_finished_hosts_have_counts() -> None:
 
 
 def test_the_table_lines_up_and_says_changed_after_a_run() -> None:
-    lines = _change_summary.table(
+    lines = _closing_table.table(
         {"fe01.ocs.example": applied(True, added=12), "se01": applied(False)}, check_mode=False
     )
     assert lines == [
@@ -82,7 +82,7 @@ def test_the_table_lines_up_and_says_changed_after_a_run() -> None:
 
 
 def test_no_host() -> None:
-    assert _change_summary.rows({}, check_mode=False) == [
+    assert _closing_table.rows({}, check_mode=False) == [
         {
             "host": "total: 0 host(s)",
             "added": 0,
@@ -107,7 +107,7 @@ def test_a_2003_host_adds_the_column_of_its_verdicts() -> None:
             "verdicts": {"applied": 14, "not_applicable": 8, "refused": 2},
         },
     }
-    lines = _change_summary.table({"fe03": legacy, "se01": applied(False)}, check_mode=False)
+    lines = _closing_table.table({"fe03": legacy, "se01": applied(False)}, check_mode=False)
     assert lines[0].split("  ")[-2:] == ["2003 APPLIED/N.A./REFUSED", "RESULT"]
     assert lines[1].split()[-2:] == ["14/8/2", "changed"]
     assert lines[2].split()[-3:] == ["-", "in", "sync"]
@@ -117,5 +117,5 @@ def test_a_2003_host_adds_the_column_of_its_verdicts() -> None:
 def test_rules_carrying_the_marker_that_are_not_ours_count_as_left_alone() -> None:
     result = applied(False, foreign=1)
     result["summary"]["marked_not_ours"] = 2
-    row = _change_summary.host_row("fe01", result, check_mode=False)
+    row = _closing_table.host_row("fe01", result, check_mode=False)
     assert (row["foreign"], row["result"]) == (3, "in sync")

@@ -11,14 +11,9 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _catalogue,
-    _ownership,
-    _rules,
-    _settings,
-    _windows,
-)
-from ansible_collections.ocs.firewall.plugins.plugin_utils._component_rules import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _settings
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._component_rules import (
     ComponentRulesError,
     build_rules,
     component_rules,
@@ -26,7 +21,12 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._component_rules impo
     port_text,
     rule_name,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import Rule
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import (
+    _ownership,
+    _rules,
+    _windows,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import Rule
 
 ALL = _windows.ALL_PROFILES
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _grammar
-from ansible_collections.ocs.firewall.plugins.plugin_utils._grammar import RuleError
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _grammar
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import RuleError
 
 # --- ports ------------------------------------------------------------------------------------
 

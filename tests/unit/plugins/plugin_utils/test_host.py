@@ -1,4 +1,4 @@
-"""One host's request and plan (plugins/plugin_utils/_host.py).
+"""One host's request and plan (plugins/plugin_utils/_host_request.py).
 
 ``host_request`` turns a host's inventory (group names and variables) or a module option
 into checked settings, every problem at once; ``plan_host`` compares them with what the
@@ -17,16 +17,17 @@ from checkout import REPO
 from ocs_lab import firewall
 from ocs_lab import inventory as lab_inventory
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _catalogue,
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
     _component_rules,
-    _host,
-    _plan,
-    _remote,
-    _rules,
-    _wire,
+    _host_request,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._host import host_request, plan_host
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._host_request import (
+    host_request,
+    plan_host,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _plan, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _wire
 
 SERVERS = _catalogue.server_components()
 FE_GROUP = SERVERS["front_end"].group
@@ -37,14 +38,14 @@ UNBOUND = {"ocs_edge_unbound": True}
 
 def request(
     group_names: list[str], variables: dict[str, Any] | None = None, **options: Any
-) -> _host.HostRequest:
+) -> _host_request.HostRequest:
     found, problems = host_request(group_names, variables or {}, **options)
     assert problems == [], problems
     assert found is not None
     return found
 
 
-def keys(found: _host.HostRequest) -> list[str]:
+def keys(found: _host_request.HostRequest) -> list[str]:
     return [s.component.key for s in found.settings]
 
 
@@ -225,7 +226,7 @@ def host_rules(
 ) -> list[_rules.HostRule]:
     """Rules as a read returns them (through the wire's Windows form and back)."""
     return [
-        _remote.host_rule(dataclasses.replace(_rules.to_windows(r), grouping=group))
+        _client.host_rule(dataclasses.replace(_rules.to_windows(r), grouping=group))
         for r in [*rules, *foreign]
     ]
 
@@ -281,7 +282,7 @@ def test_a_custom_group_of_catalogue_rules_is_emptied_when_a_variable_names_it()
     rules in it carry markers (a copy carries one too)."""
     actual = host_rules(component_rules("cwa"), "CWA (old name)")
     assert plan_host(request([]), actual) == []
-    assert [h.rule.name for h in _host.marked_elsewhere([], actual)] == [
+    assert [h.rule.name for h in _host_request.marked_elsewhere([], actual)] == [
         h.rule.name for h in actual
     ]
     (plan,) = plan_host(request([], {"ocs_cwa_group": "CWA (old name)"}), actual)
@@ -341,7 +342,7 @@ def group_names(host: str) -> list[str]:
 def read_back(store: list[dict[str, Any]]) -> list[_rules.HostRule]:
     """Lab store rules as the controller reads them: RULE lines of a reply, decoded."""
     reply = "OCSFW2\n" + "".join(firewall.rule_line(r) + "\n" for r in store) + "DONE\n"
-    return [_remote.host_rule(r) for r in _wire.decode_reply(reply).rules]
+    return [_client.host_rule(r) for r in _wire.decode_reply(reply).rules]
 
 
 def test_the_estate_file_covers_collocated_and_bound_hosts() -> None:

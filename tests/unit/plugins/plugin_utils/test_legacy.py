@@ -7,21 +7,23 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _host, _legacy, _wire
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import Rule
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _host_request
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import Rule
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import _entries
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _wire
 
 TCP, UDP = 6, 17
 DOMAIN, STANDARD = 0, 1
 
 
-def request(groups: list[str], **variables: Any) -> _host.HostRequest:
-    found, problems = _host.host_request(groups, variables)
+def request(groups: list[str], **variables: Any) -> _host_request.HostRequest:
+    found, problems = _host_request.host_request(groups, variables)
     assert problems == [] and found is not None
     return found
 
 
-def plan(req: _host.HostRequest, on_host: Sequence[_wire.OpenPort] = (), **kw: Any) -> Any:
-    return _legacy.plan(req.settings, req.remotes, list(on_host), options=req.legacy, **kw)
+def plan(req: _host_request.HostRequest, on_host: Sequence[_wire.OpenPort] = (), **kw: Any) -> Any:
+    return _entries.plan(req.settings, req.remotes, list(on_host), options=req.legacy, **kw)
 
 
 def rule(**values: Any) -> Rule:
@@ -36,7 +38,7 @@ def rule(**values: Any) -> Rule:
 @pytest.mark.parametrize(
     ("values", "verdict", "why"),
     [
-        ({}, _legacy.APPLIED, ""),
+        ({}, _entries.APPLIED, ""),
         (
             {"direction": "out", "local_ports": (), "remote_ports": ("389",)},
             "not_applicable",
@@ -51,29 +53,29 @@ def rule(**values: Any) -> Rule:
         ({"remote_addresses": ("WINS", "10.0.0.1")}, "refused", "keyword WINS"),
         ({"local_ports": ()}, "refused", "every port"),
         ({"local_ports": ("RPC",)}, "refused", "not RPC"),
-        ({"local_ports": ("5000-5063",)}, _legacy.APPLIED, ""),
+        ({"local_ports": ("5000-5063",)}, _entries.APPLIED, ""),
         ({"local_ports": ("5000-5064",)}, "refused", "65 ports, more than the 64"),
         ({"local_ports": ("49152-65535",)}, "refused", "16384 ports"),
         (
             {"remote_addresses": ("LocalSubnet", "10.0.0.0/24", "10.1.0.1-10.1.0.3")},
-            _legacy.APPLIED,
+            _entries.APPLIED,
             "",
         ),
     ],
 )
 def test_a_rule_gets_one_verdict_saying_why(values: dict[str, Any], verdict: str, why: str) -> None:
-    found = _legacy.judge("front_end", rule(**values), {})
+    found = _entries.judge("front_end", rule(**values), {})
     assert found.verdict == verdict
     assert why in found.why
     if verdict == "refused":
         assert found.alternative, "a refusal says what to do instead"
         assert not found.keys
-    if verdict == _legacy.APPLIED:
+    if verdict == _entries.APPLIED:
         assert found.keys and not found.why
 
 
 def test_an_applied_rule_opens_each_port_in_each_mapped_profile() -> None:
-    found = _legacy.judge(
+    found = _entries.judge(
         "front_end", rule(local_ports=("5060-5061",), profiles=("domain", "private", "public")), {}
     )
     assert found.keys == (
@@ -82,31 +84,31 @@ def test_an_applied_rule_opens_each_port_in_each_mapped_profile() -> None:
         (STANDARD, 5060, TCP),
         (STANDARD, 5061, TCP),
     )
-    only_domain = _legacy.judge("front_end", rule(profiles=("domain",)), {})
+    only_domain = _entries.judge("front_end", rule(profiles=("domain",)), {})
     assert only_domain.keys == ((DOMAIN, 5061, TCP),)
-    public = _legacy.judge("front_end", rule(protocol="udp", profiles=("public",)), {})
+    public = _entries.judge("front_end", rule(protocol="udp", profiles=("public",)), {})
     assert public.keys == ((STANDARD, 5061, UDP),)
 
 
 def test_the_outbound_half_of_a_both_entry_says_so() -> None:
     out = rule(direction="out", local_ports=(), remote_ports=("5061",))
-    assert "outbound half" in _legacy.judge("f", out, {"direction": "both"}).why
-    assert "outbound half" not in _legacy.judge("f", out, {"direction": "outbound"}).why
+    assert "outbound half" in _entries.judge("f", out, {"direction": "both"}).why
+    assert "outbound half" not in _entries.judge("f", out, {"direction": "outbound"}).why
 
 
 def test_dynamic_rpc_is_2003s_range_or_the_one_the_hosts_are_restricted_to() -> None:
     rpc = rule(local_ports=("49152-65535",))
     entry = {"protocol": "RPC", "ports": ["49152-65535"]}
-    refused = _legacy.judge("front_end", rpc, entry)
+    refused = _entries.judge("front_end", rpc, entry)
     assert refused.verdict == "refused"
     assert "1025-5000 (KB929851)" in refused.why and "3976 ports" in refused.why
-    assert _legacy.RPC_PORTS_VARIABLE in refused.alternative and "KB154596" in refused.alternative
-    options = _legacy.Options(rpc_ports=("5001-5010",))
-    applied = _legacy.judge("front_end", rpc, entry, options)
-    assert applied.verdict == _legacy.APPLIED
+    assert _entries.RPC_PORTS_VARIABLE in refused.alternative and "KB154596" in refused.alternative
+    options = _entries.Options(rpc_ports=("5001-5010",))
+    applied = _entries.judge("front_end", rpc, entry, options)
+    assert applied.verdict == _entries.APPLIED
     assert [k[1] for k in applied.keys if k[0] == DOMAIN] == list(range(5001, 5011))
     # The same range that is not RPC is only a large range.
-    media = _legacy.judge("front_end", rpc, {"protocol": "UDP"}, options)
+    media = _entries.judge("front_end", rpc, {"protocol": "UDP"}, options)
     assert media.verdict == "refused" and "RPC" not in media.why
 
 
@@ -157,7 +159,7 @@ def test_bound_edge_rules_are_refused_and_unbound_ones_applied() -> None:
 def test_bad_reduced_mode_variables_are_problems_of_the_host(
     variables: dict[str, Any], problem: str
 ) -> None:
-    found, problems = _host.host_request(["ocs_front_end"], variables)
+    found, problems = _host_request.host_request(["ocs_front_end"], variables)
     assert found is None
     assert len(problems) == 1 and problem in problems[0]
     assert next(iter(variables)) in problems[0]
@@ -169,39 +171,39 @@ def test_good_reduced_mode_variables() -> None:
         ocs_firewall_legacy_adopt=["5061/TCP", " 135/udp"],
         ocs_firewall_legacy_rpc_ports="5001-5010",
     )
-    assert req.legacy == _legacy.Options(frozenset({(5061, TCP), (135, UDP)}), ("5001-5010",))
+    assert req.legacy == _entries.Options(frozenset({(5061, TCP), (135, UDP)}), ("5001-5010",))
 
 
 # --- scopes ----------------------------------------------------------------------------------
 
 
 def test_scopes_are_stored_as_2003_stores_them_and_read_back_alike() -> None:
-    scope = _legacy.scope_of(("10.10.0.9", "10.10.0.11-10.10.0.13", "LocalSubnet", "10.20.0.0/16"))
-    assert isinstance(scope, _legacy.Scope)
+    scope = _entries.scope_of(("10.10.0.9", "10.10.0.11-10.10.0.13", "LocalSubnet", "10.20.0.0/16"))
+    assert isinstance(scope, _entries.Scope)
     text = scope.text()
     assert text == (
         "LocalSubnet,10.10.0.9/255.255.255.255,10.10.0.11/255.255.255.255,"
         "10.10.0.12/255.255.255.254,10.20.0.0/255.255.0.0"
     )
-    assert _legacy.stored_scope(text) == scope
-    assert _legacy.stored_scope("*") == _legacy.Scope(any=True)
-    assert _legacy.Scope(any=True).text() == "*"
-    assert _legacy.stored_scope("LocalSubnet") == _legacy.Scope(local_subnet=True)
+    assert _entries.stored_scope(text) == scope
+    assert _entries.stored_scope("*") == _entries.Scope(any=True)
+    assert _entries.Scope(any=True).text() == "*"
+    assert _entries.stored_scope("LocalSubnet") == _entries.Scope(local_subnet=True)
 
 
 def test_a_shared_entry_takes_the_union_of_the_components_scopes() -> None:
-    a = _legacy.judge("monitoring", rule(local_ports=("135",), remote_addresses=("10.0.0.1",)), {})
-    b = _legacy.judge(
+    a = _entries.judge("monitoring", rule(local_ports=("135",), remote_addresses=("10.0.0.1",)), {})
+    b = _entries.judge(
         "archiving", rule(name="s", local_ports=("135",), remote_addresses=("10.0.0.2",)), {}
     )
-    (entry, *_rest) = _legacy.wanted_entries(
+    (entry, *_rest) = _entries.wanted_entries(
         [a, b], {"monitoring": "Monitoring", "archiving": "Archiving"}
     )
     assert entry.name == "[ocs.firewall] Monitoring, Archiving: 135/TCP"
     assert entry.scope.text() == "10.0.0.1/255.255.255.255,10.0.0.2/255.255.255.255"
     assert entry.rules == ("r", "s")
-    c = _legacy.judge("archiving", rule(name="t", local_ports=("135",)), {})
-    (wide, *_rest) = _legacy.wanted_entries([a, c], {"monitoring": "M", "archiving": "A"})
+    c = _entries.judge("archiving", rule(name="t", local_ports=("135",)), {})
+    (wide, *_rest) = _entries.wanted_entries([a, c], {"monitoring": "M", "archiving": "A"})
     assert wide.scope.text() == "*", "one component open to any address opens the entry to any"
 
 
@@ -212,7 +214,7 @@ def held(key: tuple[int, int, int], name: str, **values: Any) -> _wire.OpenPort:
     return _wire.OpenPort(*key, name=name, **values)
 
 
-def collocated() -> _host.HostRequest:
+def collocated() -> _host_request.HostRequest:
     return request(["ocs_archiving", "ocs_monitoring"])
 
 
@@ -303,13 +305,13 @@ def test_foreign_entries_on_unwanted_ports_are_never_closed() -> None:
 
 def test_adjacent_scopes_of_collocated_components_read_back_equal() -> None:
     halves = [
-        _legacy.judge(c, rule(name=c, local_ports=("135",), remote_addresses=(net,)), {})
+        _entries.judge(c, rule(name=c, local_ports=("135",), remote_addresses=(net,)), {})
         for c, net in (("monitoring", "10.0.0.0/25"), ("archiving", "10.0.0.128/25"))
     ]
-    (entry, *_rest) = _legacy.wanted_entries(halves, {"monitoring": "M", "archiving": "A"})
+    (entry, *_rest) = _entries.wanted_entries(halves, {"monitoring": "M", "archiving": "A"})
     assert entry.scope.text() == "10.0.0.0/255.255.255.0"
     # The host stores what it was sent; read back, it is the same scope (no update again).
-    assert _legacy.stored_scope(entry.scope.text()) == entry.scope
+    assert _entries.stored_scope(entry.scope.text()) == entry.scope
 
 
 def test_a_converged_collocated_host_with_adjacent_scopes_plans_nothing() -> None:
@@ -325,7 +327,7 @@ def test_a_converged_collocated_host_with_adjacent_scopes_plans_nothing() -> Non
     assert not plan(req, on_host).changed
 
 
-def _converged(req: _host.HostRequest) -> list[_wire.OpenPort]:
+def _converged(req: _host_request.HostRequest) -> list[_wire.OpenPort]:
     return [held(e.key, e.name, remote_addresses=e.scope.text(), scope=2) for e in plan(req).wanted]
 
 
@@ -360,7 +362,7 @@ def test_without_decommission_a_shared_entry_keeps_what_it_serves_the_component_
 
 
 def test_unicode_digits_in_an_adopted_port_are_a_problem_not_a_crash() -> None:
-    found, problems = _host.host_request(
+    found, problems = _host_request.host_request(
         ["ocs_front_end"], {"ocs_firewall_legacy_adopt": ["5061\u00b2/tcp", "\u0665\u0660/udp"]}
     )
     assert found is None and len(problems) == 2

@@ -1,4 +1,4 @@
-"""The port matrix (plugins/plugin_utils/_matrix.py): flows per boundary, from the inventory.
+"""The port matrix (plugins/plugin_utils/_port_matrix.py): flows per boundary, from the inventory.
 
 Inventories are built by hand, as a play's ``groups`` and ``hostvars`` hold them; what a
 row should carry is worked out from the catalogue, so a test names the behaviour (a flow
@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _matrix
-from ansible_collections.ocs.firewall.plugins.plugin_utils._component_rules import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._component_rules import (
     made_entries,
     port_text,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _port_matrix
 
 CLIENTS = "10.20.0.0/16"
 EDGE_VARS = {
@@ -48,7 +49,7 @@ def at(address: str, **more: Any) -> dict[str, Any]:
 
 
 def flows(groups: Any, hostvars: Any) -> list[dict[str, Any]]:
-    return _matrix.flows(groups, hostvars)
+    return _port_matrix.flows(groups, hostvars)
 
 
 def rows_to(rows: list[dict[str, Any]], host: str) -> list[dict[str, Any]]:
@@ -248,8 +249,8 @@ def test_each_flow_is_in_its_destinations_zone_with_a_direction_relative_to_trus
 
 def test_the_boundaries_are_the_zones_from_the_most_trusted() -> None:
     groups, hostvars = estate({"edge": (["edge"], at("10.10.1.10", **EDGE_VARS))})
-    found = _matrix.matrix(groups, hostvars)
-    assert [b["key"] for b in found["boundaries"]] == list(_matrix.ZONES)
+    found = _port_matrix.matrix(groups, hostvars)
+    assert [b["key"] for b in found["boundaries"]] == list(_port_matrix.ZONES)
     for boundary in found["boundaries"]:
         assert {r["destination_zone"] for r in boundary["rows"]} <= {boundary["key"]}
         assert boundary["file"] == "port-matrix-" + boundary["key"].replace("_", "-")
@@ -267,7 +268,7 @@ def test_the_boundaries_are_the_zones_from_the_most_trusted() -> None:
     ],
 )
 def test_direction(source: str, destination: str, direction: str) -> None:
-    assert _matrix.direction(source, destination) == direction
+    assert _port_matrix.direction(source, destination) == direction
 
 
 def test_the_zones_come_from_the_catalogue() -> None:
@@ -316,8 +317,8 @@ def test_every_problem_is_reported_at_once_naming_host_variable_and_value() -> N
             "arch": (["archiving"], at("10.0.0.999")),
         }
     )
-    with pytest.raises(_matrix.MatrixError) as caught:
-        _matrix.matrix(groups, hostvars, vips={"front_end": "10.0.0.300"})
+    with pytest.raises(_port_matrix.MatrixError) as caught:
+        _port_matrix.matrix(groups, hostvars, vips={"front_end": "10.0.0.300"})
     text = "\n".join(caught.value.problems)
     assert 'fe1: ocs_front_end_profiles: "work" is not a profile' in text
     assert 'arch: ocs_firewall_address: "10.0.0.999"' in text
@@ -337,7 +338,7 @@ def test_every_problem_is_reported_at_once_naming_host_variable_and_value() -> N
     ],
 )
 def test_a_bad_vip_is_named_with_its_value(vips: Any, words: str) -> None:
-    checked, problems = _matrix.check_vips(vips)
+    checked, problems = _port_matrix.check_vips(vips)
     assert checked == {} or problems
     assert any(words in p for p in problems), problems
 
@@ -350,7 +351,7 @@ def lb_rows(vips: Any) -> list[dict[str, Any]]:
             "edge": (["edge"], at("10.10.1.10", **EDGE_VARS)),
         }
     )
-    return _matrix.matrix(groups, hostvars, vips=vips)["load_balancers"]["rows"]
+    return _port_matrix.matrix(groups, hostvars, vips=vips)["load_balancers"]["rows"]
 
 
 def test_load_balancer_rules_name_the_vip_and_the_members_of_the_balanced_component() -> None:
@@ -382,7 +383,7 @@ def test_load_balancer_rules_name_the_vip_and_the_members_of_the_balanced_compon
 
 def test_client_requirements_are_the_catalogues_client_rows() -> None:
     groups, hostvars = estate({})
-    rows = _matrix.matrix(groups, hostvars)["clients"]["rows"]
+    rows = _port_matrix.matrix(groups, hostvars)["clients"]["rows"]
     clients = _catalogue.query(host_kind="client")
     assert [(r["catalogue_id"], r["transport"]) for r in rows] == [
         (e["id"], t.upper()) for e in clients for t in e["transports"]
@@ -400,7 +401,7 @@ def test_the_diagram_has_a_node_per_endpoint_and_an_edge_per_source_and_destinat
         },
         ocs_firewall_client_networks=[CLIENTS],
     )
-    found = _matrix.matrix(groups, hostvars)
+    found = _port_matrix.matrix(groups, hostvars)
     rows = [r for b in found["boundaries"] for r in b["rows"]]
     nodes = {n["id"]: zone["key"] for zone in found["diagram"]["zones"] for n in zone["nodes"]}
     assert set(nodes) == {r["source_id"] for r in rows} | {r["destination_id"] for r in rows}
@@ -426,15 +427,15 @@ def test_the_diagram_has_a_node_per_endpoint_and_an_edge_per_source_and_destinat
     ],
 )
 def test_shortened(text: str, short: str) -> None:
-    assert _matrix.shortened(text) == short
+    assert _port_matrix.shortened(text) == short
 
 
 def test_a_purpose_names_the_services_and_the_protocol_when_it_says_more() -> None:
     entry = next(e for e in _catalogue.query(["edge"]) if e["id"] == "seed-56")
     services = _catalogue.services()
-    text = _matrix.purpose(entry)
+    text = _port_matrix.purpose(entry)
     assert text.startswith(services["av_edge"].split(":")[0] + f" ({entry['protocol']}): ")
     tcp_only = {**entry, "protocol": "TCP", "description": "Used."}
-    assert _matrix.purpose(tcp_only) == services["av_edge"].split(":")[0] + ": Used"
+    assert _port_matrix.purpose(tcp_only) == services["av_edge"].split(":")[0] + ": Used"
     both = {**entry, "protocol": "UDP/TCP", "description": "Used."}
-    assert _matrix.purpose(both) == services["av_edge"].split(":")[0] + ": Used"
+    assert _port_matrix.purpose(both) == services["av_edge"].split(":")[0] + ": Used"

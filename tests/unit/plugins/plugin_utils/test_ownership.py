@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
 
 
 def test_the_marks() -> None:

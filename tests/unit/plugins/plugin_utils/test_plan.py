@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _plan
-from ansible_collections.ocs.firewall.plugins.plugin_utils._plan import plan_group
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _plan
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._plan import plan_group
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import (
     TOMBSTONE_PREFIX,
     HostRule,
     Rule,

@@ -10,10 +10,8 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _platform,
-    _rules,
-)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _platform
 
 
 def rule(name: str, **fields: Any) -> _rules.Rule:

@@ -14,13 +14,10 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _catalogue,
-    _host,
-    _matrix,
-    _preflight,
-    _scope,
-)
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _preflight
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _host_request, _scope
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _port_matrix
 
 SCOPED = {
     "ocs_firewall_scope": "inventory",
@@ -70,7 +67,7 @@ def estate(
 def remotes(host: str, **changes: dict[str, Any]) -> dict[str, dict[str, tuple[str, ...]]]:
     groups, hostvars = estate(**changes)
     variables = hostvars[host]
-    found, problems = _host.host_request(
+    found, problems = _host_request.host_request(
         variables["group_names"], variables, inventory=_scope.Inventory(groups, hostvars)
     )
     assert found is not None, problems
@@ -139,7 +136,7 @@ def test_without_pools_nothing_narrows() -> None:
 def test_a_pool_with_no_peer_in_it_is_said() -> None:
     groups, hostvars = estate(sql1={"ocs_pool": "elsewhere"})
     variables = hostvars["sql1"]
-    found, problems = _host.host_request(
+    found, problems = _host_request.host_request(
         variables["group_names"], variables, inventory=_scope.Inventory(groups, hostvars)
     )
     assert found is None
@@ -211,7 +208,7 @@ def test_the_load_balancer_rows_are_per_pool_and_a_pool_of_one_has_none() -> Non
         fe1={"ocs_firewall_vips": {"front_end": "10.10.0.10"}},
         fe2={"ocs_firewall_vips": {"front_end": "10.10.0.10"}},
     )
-    rows = _matrix.matrix(groups, hostvars)["load_balancers"]["rows"]
+    rows = _port_matrix.matrix(groups, hostvars)["load_balancers"]["rows"]
     front = [r for r in rows if r["balances"] == "front_end"]
     assert {r["pool"] for r in front} == {"ho"}
     assert {r["vip"] for r in front} == {"10.10.0.10"}
@@ -225,14 +222,14 @@ def test_a_pool_whose_servers_give_different_virtual_ips_is_refused() -> None:
         fe1={"ocs_firewall_vips": {"front_end": "10.10.0.10"}},
         fe2={"ocs_firewall_vips": {"front_end": "10.10.0.99"}},
     )
-    with pytest.raises(_matrix.MatrixError) as caught:
-        _matrix.matrix(groups, hostvars)
+    with pytest.raises(_port_matrix.MatrixError) as caught:
+        _port_matrix.matrix(groups, hostvars)
     assert "the servers of pool ho give different virtual IPs" in str(caught.value)
 
 
 def test_the_flows_of_a_pool_stay_in_it_in_the_matrix() -> None:
     groups, hostvars = estate()
-    flows = _matrix.flows(groups, hostvars)
+    flows = _port_matrix.flows(groups, hostvars)
     into_sql = {r["source"] for r in flows if r["destination"] == "sql1"}
     assert into_sql == {"fe1", "fe2"}
     into_branch_135 = {

@@ -16,16 +16,11 @@ import pytest
 import tree_sitter
 import tree_sitter_powershell
 from ansible.plugins.shell.powershell import ShellModule
-from checkout import PLUGIN_UTILS as UTILS
+from checkout import REMOTE_SCRIPTS as UTILS
 from ocs_lab import firewall as lab_firewall
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _ownership,
-    _platform,
-    _remote,
-    _rules,
-    _wire,
-)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _platform, _wire
 
 FILES = {name: (UTILS / name).read_bytes() for name in ("_bootstrap.ps1", "_firewall.ps1")}
 PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
@@ -398,7 +393,7 @@ def test_exit_codes() -> None:
     assert bootstrap.rstrip().endswith("exit $LASTEXITCODE")
     assert sorted(set(re.findall(r"\bexit\s+(\S+)", bootstrap))) == ["$LASTEXITCODE", "3", "4"]
     # The exit codes the controller gives a meaning to.
-    assert (_remote._BOOTSTRAP_NO_SCRIPT, _remote._BOOTSTRAP_POWERSHELL_1) == (3, 4)
+    assert (_client._BOOTSTRAP_NO_SCRIPT, _client._BOOTSTRAP_POWERSHELL_1) == (3, 4)
 
 
 def test_bootstrap_refuses_powershell_1_before_using_anything_newer() -> None:
@@ -439,7 +434,7 @@ def _decode_command(command: str) -> str:
 
 
 def test_bootstrap_survives_ansibles_line_stripping() -> None:
-    original = _remote.bootstrap_text()
+    original = _client.bootstrap_text()
     command = ShellModule()._encode_script(original, strict_mode=False, preserve_rc=False)
     decoded = _decode_command(command)
     kept = [line.strip() for line in original.splitlines() if line.strip()]
@@ -453,10 +448,10 @@ def test_bootstrap_survives_ansibles_line_stripping() -> None:
 
 def test_command_line_is_small() -> None:
     command = ShellModule()._encode_script(
-        _remote.bootstrap_text(), strict_mode=False, preserve_rc=False
+        _client.bootstrap_text(), strict_mode=False, preserve_rc=False
     )
     assert len(command) < 8000
-    assert len(_remote.bootstrap_text().encode()) < 1024
+    assert len(_client.bootstrap_text().encode()) < 1024
 
 
 def test_stdin_split_as_the_bootstrap_does_gives_back_script_and_request() -> None:
@@ -464,10 +459,10 @@ def test_stdin_split_as_the_bootstrap_does_gives_back_script_and_request() -> No
     # the first NUL NUL NUL NUL.
     section = _wire.Section("g\u00e9", ("a",), (_wire.WireRule(name="b\nc"),))
     request = _wire.encode_apply([section], _ownership.PATTERN)
-    stdin = _remote.build_stdin(request).decode("utf-8")
+    stdin = _client.build_stdin(request).decode("utf-8")
     joined = "\n".join(stdin.splitlines())
     at = joined.index("\0\0\0\0")
-    assert joined[:at] == _remote.compact(FILES["_firewall.ps1"].decode())
+    assert joined[:at] == _client.compact(FILES["_firewall.ps1"].decode())
     assert _wire.decode_request(joined[at + 4 :]) == _wire.decode_request(request)
 
 
@@ -478,8 +473,8 @@ def test_the_script_is_sent_without_comments_blank_lines_or_indentation() -> Non
     from ocs_lab import wsman
 
     text = FILES["_firewall.ps1"].decode("ascii")
-    sent = _remote.script_text()
-    assert sent == _remote.compact(text) and len(sent) < 0.8 * len(text)
+    sent = _client.script_text()
+    assert sent == _client.compact(text) and len(sent) < 0.8 * len(text)
     assert not [line for line in sent.splitlines() if line.startswith("#") or line != line.strip()]
     source = sent.encode("ascii")
     assert syntax_problems(source) == []
@@ -492,10 +487,10 @@ def test_the_script_is_sent_without_comments_blank_lines_or_indentation() -> Non
 
 
 def test_the_request_budget_leaves_room_for_the_script() -> None:
-    firewall = _remote.RemoteFirewall(object())
-    fixed = len(_remote.script_text()) + 4
+    firewall = _client.RemoteFirewall(object())
+    fixed = len(_client.script_text()) + 4
     assert firewall.request_budget == _platform.stdin_budget(150) - fixed
-    assert _remote.RemoteFirewall(object(), 500).request_budget > 10_000_000
+    assert _client.RemoteFirewall(object(), 500).request_budget > 10_000_000
 
 
 def test_the_script_says_what_the_lab_says_a_host_says() -> None:

@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _report
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import RULE_FIELDS
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import RULE_FIELDS
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _rules_report
 
 FE_GROUP = "OCS 2007 R2 - Front End"
 DESKTOP_GROUP = "@FirewallAPI.dll,-28752"
-HEADERS = [h for _key, h in _report.COLUMNS]
-SCREEN_HEADERS = [h for _key, h in _report.SCREEN_COLUMNS]
+HEADERS = [h for _key, h in _rules_report.COLUMNS]
+SCREEN_HEADERS = [h for _key, h in _rules_report.SCREEN_COLUMNS]
 
 
 def rule(name: str, **fields: Any) -> dict[str, Any]:
@@ -76,7 +76,7 @@ def cells(line: str, header: str) -> dict[str, str]:
 
 
 def test_a_row_has_every_field_of_the_rule_and_the_group_both_ways() -> None:
-    (row,) = _report.report_rows("fe01", [DESKTOP])
+    (row,) = _rules_report.report_rows("fe01", [DESKTOP])
     assert row == {
         "host": "fe01",
         "group": DESKTOP_GROUP,
@@ -96,7 +96,7 @@ def test_a_row_has_every_field_of_the_rule_and_the_group_both_ways() -> None:
         "service": "TermService",
         "owned": False,
     }
-    assert set(RULE_FIELDS) < set(row) and list(row) == list(_report.ROW_KEYS)
+    assert set(RULE_FIELDS) < set(row) and list(row) == list(_rules_report.ROW_KEYS)
     # Plain data: the report's JSON holds it as it is.
     assert json.loads(json.dumps(row)) == row
 
@@ -116,20 +116,23 @@ def test_a_row_has_every_field_of_the_rule_and_the_group_both_ways() -> None:
     ],
 )
 def test_groups_are_shown_readably(group: Any, shown: str) -> None:
-    (row,) = _report.report_rows("h", [rule("r", group=group)])
+    (row,) = _rules_report.report_rows("h", [rule("r", group=group)])
     assert row["group_label"] == shown
     assert row["group"] == (group or "")
 
 
 def test_rules_without_program_or_service_fields_read_as_any() -> None:
     bare = {k: v for k, v in rule("r").items() if k not in ("application", "service")}
-    (row,) = _report.report_rows("h", [bare])
+    (row,) = _rules_report.report_rows("h", [bare])
     assert (row["application"], row["service"]) == ("", "")
-    assert cells(_report.report_table([row])[2], _report.report_table([row])[0])["PROGRAM"] == "any"
+    assert (
+        cells(_rules_report.report_table([row])[2], _rules_report.report_table([row])[0])["PROGRAM"]
+        == "any"
+    )
 
 
 def test_rows_are_sorted_by_group_then_name_ignoring_case() -> None:
-    rows = _report.report_rows(
+    rows = _rules_report.report_rows(
         "h",
         [rule("b"), rule("A", group="zeta"), rule("a"), DESKTOP, BLOCKED, rule("C")],
     )
@@ -144,7 +147,9 @@ def test_rows_are_sorted_by_group_then_name_ignoring_case() -> None:
 
 
 def test_screen_table_labels_both_port_columns_and_shows_any() -> None:
-    lines = _report.report_table(_report.report_rows("fe01", [OUTBOUND, rule("In 5061")]))
+    lines = _rules_report.report_table(
+        _rules_report.report_rows("fe01", [OUTBOUND, rule("In 5061")])
+    )
     header = lines[0]
     assert re.split(r"\s{2,}", header) == SCREEN_HEADERS
     assert "LOCAL PORTS" in header and "REMOTE PORTS" in header
@@ -169,7 +174,9 @@ def test_screen_table_labels_both_port_columns_and_shows_any() -> None:
 
 
 def test_a_section_only_for_groups_with_rules_and_columns_line_up_across_them() -> None:
-    lines = _report.report_table(_report.report_rows("fe01", [rule("a"), DESKTOP, BLOCKED]))
+    lines = _rules_report.report_table(
+        _rules_report.report_rows("fe01", [rule("a"), DESKTOP, BLOCKED])
+    )
     assert lines[1:] == [
         "[(no group)]",
         lines[2],
@@ -186,12 +193,14 @@ def test_a_section_only_for_groups_with_rules_and_columns_line_up_across_them() 
     blocked = cells(lines[2], lines[0])
     assert (blocked["ACTION"], blocked["ENABLED"], blocked["OWNED"]) == ("block", "no", "no")
     # A host with no rules: the header alone, no section.
-    assert _report.report_table([]) == ["  ".join(SCREEN_HEADERS)]
+    assert _rules_report.report_table([]) == ["  ".join(SCREEN_HEADERS)]
 
 
 def test_rows_of_several_hosts_name_the_host_in_each_section() -> None:
-    rows = _report.report_rows("fe02", [rule("a")]) + _report.report_rows("fe01", [rule("b")])
-    lines = _report.report_table(rows)
+    rows = _rules_report.report_rows("fe02", [rule("a")]) + _rules_report.report_rows(
+        "fe01", [rule("b")]
+    )
+    lines = _rules_report.report_table(rows)
     assert [line for line in lines if line.startswith("[")] == [
         f"[fe01: {FE_GROUP}]",
         f"[fe02: {FE_GROUP}]",
@@ -199,10 +208,10 @@ def test_rows_of_several_hosts_name_the_host_in_each_section() -> None:
 
 
 def test_csv_has_every_column_and_one_line_per_rule() -> None:
-    rows = _report.report_rows("fe01", [OUTBOUND, DESKTOP]) + _report.report_rows(
+    rows = _rules_report.report_rows("fe01", [OUTBOUND, DESKTOP]) + _rules_report.report_rows(
         "edge01", [BLOCKED]
     )
-    text = _report.report_table(rows, "csv")
+    text = _rules_report.report_table(rows, "csv")
     assert isinstance(text, str)
     read = list(csv.reader(io.StringIO(text)))
     assert read[0] == HEADERS
@@ -219,7 +228,7 @@ def test_csv_has_every_column_and_one_line_per_rule() -> None:
 
 
 def test_markdown_has_every_column() -> None:
-    text = _report.report_table(_report.report_rows("fe01", [DESKTOP]), "markdown")
+    text = _rules_report.report_table(_rules_report.report_rows("fe01", [DESKTOP]), "markdown")
     assert isinstance(text, str)
     header, rule_line, line = text.splitlines()
     assert header == "| " + " | ".join(HEADERS) + " |"
@@ -239,8 +248,8 @@ def test_markdown_has_every_column() -> None:
     ],
 )
 def test_bad_rules_are_refused_by_name(host: Any, rules: Any, message: str) -> None:
-    with pytest.raises(_report.ReportError, match=message):
-        _report.report_rows(host, rules)
+    with pytest.raises(_rules_report.ReportError, match=message):
+        _rules_report.report_rows(host, rules)
 
 
 @pytest.mark.parametrize(
@@ -252,18 +261,19 @@ def test_bad_rules_are_refused_by_name(host: Any, rules: Any, message: str) -> N
     ],
 )
 def test_bad_tables_are_refused_by_name(rows: Any, output: str, message: str) -> None:
-    with pytest.raises(_report.ReportError, match=message):
-        _report.report_table(rows, output)
+    with pytest.raises(_rules_report.ReportError, match=message):
+        _rules_report.report_table(rows, output)
 
 
 def test_the_entries_of_a_2003_host_are_shown_by_profile() -> None:
-    from ansible_collections.ocs.firewall.plugins.plugin_utils import _legacy, _wire
+    from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import _entries
+    from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _wire
 
     entries = [
         _wire.OpenPort(1, 5061, 6, "[ocs.firewall] Front End: 5061/TCP"),
         _wire.OpenPort(0, 161, 17, "SNMP", scope=1, remote_addresses="LocalSubnet"),
     ]
-    rows = _report.report_rows("fe03", [_legacy.entry_rule(e) for e in entries])
+    rows = _rules_report.report_rows("fe03", [_entries.entry_rule(e) for e in entries])
     assert [(r["group_label"], r["name"], r["profiles"]) for r in rows] == [
         ("Windows Server 2003 Domain profile", "SNMP", ["domain"]),
         (

@@ -1,4 +1,4 @@
-"""How a host's plans read in a task result (plugins/plugin_utils/_review.py): the diff
+"""How a host's plans read in a task result (plugins/plugin_utils/_task_result.py): the diff
 items Ansible prints with --diff, the summary and the one-line message."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ import json
 import pytest
 from test_plan import TOMB, A, B, hand_made, on_host, rule
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _plan, _review
-from ansible_collections.ocs.firewall.plugins.plugin_utils._plan import plan_group
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _plan
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._plan import plan_group
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _task_result
 
 HOST = "fe01"
 G = "OCS 2007 R2 - Front End"
@@ -18,7 +19,7 @@ EDGE = "OCS 2007 R2 - Edge"
 
 
 def items(plans: list[_plan.GroupPlan], check_mode: bool = False) -> list[dict[str, str]]:
-    found = _review.diff(HOST, plans, check_mode=check_mode)
+    found = _task_result.diff(HOST, plans, check_mode=check_mode)
     json.dumps(found)
     return found
 
@@ -38,7 +39,7 @@ def test_a_changed_port_is_one_line_pair_under_a_header_naming_host_group_and_ru
     assert item["before_header"] == item["after_header"] == f"{HOST} | {G} | A (updated)"
     assert unified(item) == ["-local_ports: 81", "+local_ports: 80"]
     # Every field of the rule, one per line, so the others are context.
-    assert item["after"] == _review.rule_text(A)
+    assert item["after"] == _task_result.rule_text(A)
     assert [line.split(":")[0] for line in item["after"].splitlines()] == [
         "name",
         "description",
@@ -121,8 +122,8 @@ def test_a_group_no_longer_held_says_so() -> None:
     ],
 )
 def test_a_value_is_one_line(field: str, value: object, text: str) -> None:
-    lines = _review.rule_text(rule("n", **{field: value})).splitlines()
-    assert len(lines) == len(_review.RULE_FIELDS)
+    lines = _task_result.rule_text(rule("n", **{field: value})).splitlines()
+    assert len(lines) == len(_task_result.RULE_FIELDS)
     assert f"{field}: {text}" in lines
 
 
@@ -130,7 +131,7 @@ def test_summary_counts_every_group_and_names_the_changing_ones() -> None:
     front = plan_group(G, [A], [on_host("A", local_ports=("81",)), on_host("Old"), hand_made("X")])
     edge = plan_group(EDGE, [B], [], reason=_plan.COMPONENT)
     same = plan_group("Same", [A], [on_host("A", "Same", local_ports=("80",)), hand_made("Y")])
-    assert _review.summary([front, edge, same]) == {
+    assert _task_result.summary([front, edge, same]) == {
         "added": 1,
         "updated": 1,
         "removed": 1,
@@ -141,7 +142,7 @@ def test_summary_counts_every_group_and_names_the_changing_ones() -> None:
             EDGE: {"added": ["B"], "updated": [], "removed": []},
         },
     }
-    assert _review.summary_line(HOST, [front, edge, same], check_mode=False) == (
+    assert _task_result.summary_line(HOST, [front, edge, same], check_mode=False) == (
         f"{HOST}: 1 added, 1 updated, 1 removed ({G}: 1 updated, 1 removed; {EDGE}: 1 added); "
         "2 rule(s) the collection did not make left alone"
     )
@@ -149,7 +150,7 @@ def test_summary_counts_every_group_and_names_the_changing_ones() -> None:
 
 def test_a_host_in_sync() -> None:
     same = plan_group(G, [A], [on_host("A", local_ports=("80",))])
-    assert _review.summary_line(HOST, [same], check_mode=True) == (
+    assert _task_result.summary_line(HOST, [same], check_mode=True) == (
         f"{HOST}: in sync, nothing to change (1 group(s))"
     )
     assert items([same]) == [{"prepared": f"{HOST}: in sync, nothing to change (1 group(s))\n"}]

@@ -6,11 +6,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from checkout import PLUGIN_UTILS
+from checkout import REMOTE_SCRIPTS
 from expected import HOSTILE_TEXTS
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _rules, _windows, _wire
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import Rule, RuleError
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _rules, _windows
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import Rule, RuleError
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _wire
 
 # --- rule validation --------------------------------------------------------------------------
 
@@ -309,5 +310,5 @@ def test_local_address_errors_do_not_offer_keywords() -> None:
 
 
 def test_tombstone_prefix_is_the_one_the_script_uses() -> None:
-    script = (PLUGIN_UTILS / "_firewall.ps1").read_text(encoding="ascii")
+    script = (REMOTE_SCRIPTS / "_firewall.ps1").read_text(encoding="ascii")
     assert f"$tombstone = '{_rules.TOMBSTONE_PREFIX}' + " in script

@@ -18,14 +18,14 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _catalogue,
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
     _component_rules,
-    _grammar,
-    _host,
+    _host_request,
     _scope,
     _settings,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _grammar
 
 SERVERS = _catalogue.server_components()
 KINDS = _catalogue.peer_kinds()
@@ -55,9 +55,9 @@ def front_ends(**more: str) -> tuple[dict[str, list[str]], dict[str, dict[str, A
 
 def ask(
     keys: list[str], variables: Mapping[str, Any], inv: _scope.Inventory | None
-) -> tuple[_host.HostRequest | None, list[str]]:
+) -> tuple[_host_request.HostRequest | None, list[str]]:
     """The request of a host holding ``keys`` (its inventory groups ``ocs_<key>``)."""
-    return _host.host_request([f"ocs_{key}" for key in keys], variables, inventory=inv)
+    return _host_request.host_request([f"ocs_{key}" for key in keys], variables, inventory=inv)
 
 
 def scoped(

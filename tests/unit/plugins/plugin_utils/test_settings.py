@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from expected import COMMON_SETTINGS, EDGE_SETTINGS
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _settings
-from ansible_collections.ocs.firewall.plugins.plugin_utils._settings import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _settings
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import (
     Settings,
     check_component,
     check_host,

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from ocs_lab import firewall as lab
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _windows, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _windows
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _wire
 
 
 @pytest.mark.parametrize(

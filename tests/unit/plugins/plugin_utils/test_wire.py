@@ -8,8 +8,9 @@ import re
 import pytest
 from expected import HOSTILE_TEXTS
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _ownership, _rules, _wire
-from ansible_collections.ocs.firewall.plugins.plugin_utils._wire import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote._wire import (
     Change,
     HostVersions,
     Reply,

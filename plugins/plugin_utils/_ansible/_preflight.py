@@ -29,18 +29,16 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _audit,
-    _catalogue,
-    _host,
-    _legacy,
-    _matrix,
-    _platform,
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
+    _host_request,
     _scope,
     _settings,
-    _variables,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._settings import shown
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import shown
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import _entries
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _platform
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _audit, _port_matrix
 
 # The inventory group of every OCS server, held components or not (playbooks/site.yml).
 SERVERS_GROUP = _settings.SERVERS_GROUP
@@ -107,7 +105,9 @@ def group_problems(
         meant = nearest(group, known)
         for host in members:
             found: list[str] = []
-            values = _host.read_variables(hostvars.get(host, {}), [_variables.OTHER_GROUPS], found)
+            values = _host_request.read_variables(
+                hostvars.get(host, {}), [_variables.OTHER_GROUPS], found
+            )
             others, bad = check_patterns(
                 _variables.OTHER_GROUPS, values.get(_variables.OTHER_GROUPS, [])
             )
@@ -135,7 +135,7 @@ def variable_problems(
     problems: list[str] = []
     names = [n for n in (names if names is not None else variables) if isinstance(n, str)]
     ours = [n for n in names if n.startswith(_variables.PREFIX)]
-    values = _host.read_variables(
+    values = _host_request.read_variables(
         variables, [*ours, *([CONNECTION_VARIABLE] if connection else [])], problems
     )
     others, bad = check_patterns(
@@ -208,7 +208,7 @@ def _envelope(_name: str, value: Any) -> list[str]:
 
 
 def _vips(name: str, value: Any) -> list[str]:
-    return _matrix.check_vips(value, name)[1]
+    return _port_matrix.check_vips(value, name)[1]
 
 
 def _names(name: str, value: Any) -> list[str]:
@@ -238,7 +238,7 @@ def _scope_values(values: Mapping[str, Any]) -> list[str]:
 
 
 def _legacy_values(values: Mapping[str, Any]) -> list[str]:
-    return _legacy.check_options(values)[1]
+    return _entries.check_options(values)[1]
 
 
 _CHECKS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {

@@ -27,13 +27,11 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _legacy,
-    _plan,
-    _settings,
-    _variables,
-)
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import is_tombstone
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _variables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _settings
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _plan
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import is_tombstone
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import _entries
 
 # Rule names listed per host and component before the rest are only counted.
 _SHOWN = 8
@@ -87,14 +85,14 @@ def of_plans(plans: Iterable[_plan.GroupPlan]) -> list[Removal]:
     return found
 
 
-def of_legacy(plan: _legacy.LegacyPlan, labels: Mapping[str, str]) -> list[Removal]:
+def of_legacy(plan: _entries.LegacyPlan, labels: Mapping[str, str]) -> list[Removal]:
     """The removals of a Windows Server 2003 host: its entries of ours that are closed, by
     the components their names carry (``labels``: component key -> label)."""
     keys = {label: key for key, label in labels.items()}
-    still = {label for entry in plan.wanted for label in _legacy.labels_of(entry.name)}
+    still = {label for entry in plan.wanted for label in _entries.labels_of(entry.name)}
     closed: dict[str, list[str]] = {}
     for entry in plan.removed:
-        for label in sorted(_legacy.labels_of(entry.name)):
+        for label in sorted(_entries.labels_of(entry.name)):
             closed.setdefault(label, []).append(entry.name)
     return [
         Removal(keys.get(label, label), None, tuple(names), whole=label not in still)

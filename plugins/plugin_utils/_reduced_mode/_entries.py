@@ -39,21 +39,18 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _catalogue,
-    _component_rules,
-    _ownership,
-    _wire,
-)
-from ansible_collections.ocs.firewall.plugins.plugin_utils._grammar import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _component_rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import Settings, shown
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import (
     RuleError,
     canonical_addresses,
     canonical_ports,
     port_bounds,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import Rule
-from ansible_collections.ocs.firewall.plugins.plugin_utils._settings import Settings, shown
-from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import Rule
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
     ADDRESS_KEYWORDS,
     ANY,
     DYNAMIC_RPC_PORTS,
@@ -63,6 +60,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import (
     LOCAL_SUBNET,
     PORT_PROTOCOL_NUMBERS,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _wire
 
 APPLIED = "applied"
 NOT_APPLICABLE = "not_applicable"

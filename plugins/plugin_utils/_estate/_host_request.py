@@ -15,21 +15,23 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _catalogue,
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
     _component_rules,
-    _legacy,
-    _ownership,
-    _plan,
-    _rules,
     _scope,
     _settings,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import (
+    _ownership,
+    _plan,
+    _rules,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import (
     HostRule,
     RuleError,
     name_key,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import _entries
 
 REMOVE_UNASSIGNED_VARIABLE = "ocs_firewall_remove_unassigned"
 
@@ -44,7 +46,7 @@ class HostRequest:
     # ocs_firewall_scope: any or inventory.
     scope: str = "any"
     # What the reduced mode of a Windows Server 2003 host may do (its variables, checked).
-    legacy: _legacy.Options = _legacy.Options()
+    legacy: _entries.Options = _entries.Options()
     # The groups the host's variables give components it does not hold
     # (ocs_<component>_group): the collection's too, as their default groups are.
     former: tuple[tuple[str, str], ...] = ()
@@ -123,7 +125,7 @@ def host_request(
         remove_unassigned = variable and components is None
     scope, found = _scope.check_scope(read_variables(variables, _scope.variables(), problems))
     problems += found
-    legacy, found = _legacy.check_options(read_variables(variables, _legacy.VARIABLES, problems))
+    legacy, found = _entries.check_options(read_variables(variables, _entries.VARIABLES, problems))
     problems += found
     former = _former_groups(variables, checked, problems)
     if problems or scope is None or legacy is None:

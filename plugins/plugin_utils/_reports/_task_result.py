@@ -18,22 +18,27 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils._legacy import (
-    NOT_APPLICABLE,
-    REFUSED,
-    VERDICTS,
-    LegacyPlan,
-    entry_dict,
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._plan import (
+    UNASSIGNED,
+    GroupPlan,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._plan import UNASSIGNED, GroupPlan
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import (
     RULE_FIELDS,
     HostRule,
     Rule,
     is_tombstone,
     name_key,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import LEGACY_PROFILE_NAMES
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
+    LEGACY_PROFILE_NAMES,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode._entries import (
+    NOT_APPLICABLE,
+    REFUSED,
+    VERDICTS,
+    LegacyPlan,
+    entry_dict,
+)
 
 ADDED = "added"
 UPDATED = "updated"

@@ -15,9 +15,9 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _tables
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import RULE_FIELDS, Rule
-from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import INDIRECT_PREFIX
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import RULE_FIELDS, Rule
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import INDIRECT_PREFIX
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _tables
 
 # The report's columns, in order: the CSV and Markdown tables have them all; the screen
 # table, printed once per host and split into one section per group, all but HOST and GROUP.

@@ -24,10 +24,11 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _grammar, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 from ansible_collections.ocs.firewall.plugins.plugin_utils._catalogue import Component
-from ansible_collections.ocs.firewall.plugins.plugin_utils._plan import STATES
-from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _grammar, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._plan import STATES
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
     ADDRESS_KEYWORDS,
     ALL_PROFILES,
 )

@@ -20,14 +20,12 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _wire
-
 # The error of every rule check, raised by the grammar too: its callers catch it from here
 # (the alias marks the re-export for mypy).
-from ansible_collections.ocs.firewall.plugins.plugin_utils._grammar import (  # pylint: disable=useless-import-alias
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import (  # pylint: disable=useless-import-alias
     RuleError as RuleError,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._grammar import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import (
     boolean,
     canonical_addresses,
     canonical_ports,
@@ -37,7 +35,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._grammar import (
     profiles_to_mask,
     text,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
     ACTION_NAMES,
     ACTION_NUMBERS,
     ALL_PROFILES,
@@ -58,6 +56,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import (
     PROTOCOL_NUMBERS,
     RESERVED_NAME,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _wire
 
 # The remote script renames an owned rule to this prefix plus a GUID before removing it
 # (_firewall.ps1, Invoke-Apply); a rule of an owned group still named so is the leftover of

@@ -41,18 +41,19 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _grammar
-from ansible_collections.ocs.firewall.plugins.plugin_utils._component_rules import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._component_rules import (
     made_entries,
     outbound_key,
     port_text,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._settings import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import (
     Settings,
     check_addresses,
     check_name,
     shown,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _grammar
 
 SCOPE_VARIABLE = "ocs_firewall_scope"
 # any: rules open to every remote address unless a component sets remote_addresses.

@@ -19,14 +19,18 @@ from typing import Any
 
 import yaml
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils._grammar import port_bounds, port_problem
-from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import PORT_PROTOCOLS
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import (
+    port_bounds,
+    port_problem,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import PORT_PROTOCOLS
 
 Entry = dict[str, Any]
 
 # plugins/plugin_utils/ -> two levels up is the collection root, in a git checkout and in an
 # installed collection alike.
-COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# plugins/plugin_utils/_catalogue/__init__.py -> the collection's root.
+COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[os.pardir] * 3))
 CATALOGUE_PATH = os.path.join(COLLECTION_ROOT, "catalogue", "ocs-2007-r2-ports.yml")
 
 CATALOGUE_VERSION = 2

@@ -28,8 +28,9 @@ import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _ownership
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import (
     HostRule,
     Rule,
     RuleError,

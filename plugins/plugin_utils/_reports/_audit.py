@@ -22,29 +22,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _host,
-    _legacy,
-    _ownership,
-    _plan,
-)
-from ansible_collections.ocs.firewall.plugins.plugin_utils._grammar import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _host_request
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership, _plan
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import (
     PORT_MAX,
     PORT_MIN,
     merge_ranges,
     port_bounds,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import (
     RULE_FIELDS,
     HostRule,
     Rule,
     is_tombstone,
     name_key,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
     LEGACY_PROFILE_NAMES,
     PORT_PROTOCOLS,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import _entries
 
 KINDS: tuple[str, ...] = (
     "missing_rule",
@@ -87,7 +84,7 @@ def check_accepted(value: Any, where: str = ACCEPTED_VARIABLE) -> tuple[list[str
 
 
 def audit(
-    request: _host.HostRequest,
+    request: _host_request.HostRequest,
     rules: Sequence[HostRule],
     profiles: Mapping[str, Mapping[str, Any]],
     accepted: Iterable[str] = DEFAULT_ACCEPTED,
@@ -98,13 +95,13 @@ def audit(
     (``_remote.profile_dict`` per profile name), ``accepted`` rule names and groups that
     are never a ``foreign_open_port`` nor an ``extra_rule``.
     """
-    plans = _host.plan_host(request, rules)
+    plans = _host_request.plan_host(request, rules)
     keys = {name_key(a) for a in accepted}
     findings: list[dict[str, Any]] = []
     for plan in plans:
         findings += _plan_findings(plan, keys)
     planned = {name_key(p.group) for p in plans}
-    marked = [*(h for p in plans for h in p.marked), *_host.marked_elsewhere(plans, rules)]
+    marked = [*(h for p in plans for h in p.marked), *_host_request.marked_elsewhere(plans, rules)]
     findings += [_marked(h) for h in marked]
     needed = _needed(p for p in plans if p.reason == _plan.COMPONENT)
     for host_rule in rules:
@@ -417,14 +414,14 @@ def _profile_findings(profiles: Mapping[str, Mapping[str, Any]]) -> list[dict[st
 
 
 def legacy_audit(
-    request: _host.HostRequest,
+    request: _host_request.HostRequest,
     profiles: Sequence[Any],
     entries: Sequence[Any],
     accepted: Iterable[str] = DEFAULT_ACCEPTED,
 ) -> list[dict[str, Any]]:
     """The findings of a 2003 host from its entries (``_wire.OpenPort``) and profiles
     (``_wire.LegacyProfile``): the reduced mode's plan with decommissioning on."""
-    plan = _legacy.plan(
+    plan = _entries.plan(
         request.settings, request.remotes, entries, options=request.legacy, remove_unassigned=True
     )
     keys = {name_key(a) for a in accepted}
@@ -437,7 +434,7 @@ def legacy_audit(
         findings.append(
             _finding(
                 "extra_rule",
-                f"entry {held.name!r} ({_legacy.key_text(held.key)}) was made by the collection "
+                f"entry {held.name!r} ({_entries.key_text(held.key)}) was made by the collection "
                 "and no component of the host needs it",
                 f"To close it, {_SITE}.",
                 rule=held.name,
@@ -447,10 +444,10 @@ def legacy_audit(
         )
     wanted = {e.key for e in plan.wanted}
     for held in entries:
-        ours = _legacy.is_ours(held)
+        ours = _entries.is_ours(held)
         if ours or not held.enabled or held.builtin or name_key(held.name) in keys:
             continue
-        detail = f"entry {held.name!r} ({_legacy.key_text(held.key)}), not made by the collection"
+        detail = f"entry {held.name!r} ({_entries.key_text(held.key)}), not made by the collection"
         if held.key in wanted:
             detail += ", holds a port a component of the host needs (a conflict)"
         findings.append(
@@ -459,7 +456,7 @@ def legacy_audit(
                 f"{detail}, opens it to {held.remote_addresses}",
                 "Close the entry if nothing on the host needs it; if it is wanted, add its name "
                 f"to {ACCEPTED_VARIABLE} (or, to let the collection take it over, its port to "
-                f"{_legacy.ADOPT_VARIABLE}).",
+                f"{_entries.ADOPT_VARIABLE}).",
                 rule=held.name,
                 port=_legacy_port(held.key),
                 profile=_profile_name(held.profile),
@@ -496,13 +493,14 @@ def _profile_name(profile: int) -> str:
 
 
 def _legacy_port(key: tuple[int, int, int]) -> str:
-    return f"{_legacy.transport(key[2]).lower()} {key[1]}"
+    return f"{_entries.transport(key[2]).lower()} {key[1]}"
 
 
 def _legacy_missing(entry: Any, what: str) -> dict[str, Any]:
     return _finding(
         "missing_rule",
-        f"entry {entry.name!r} ({_legacy.key_text(entry.key)}, remote {entry.scope.text()}) {what}",
+        f"entry {entry.name!r} ({_entries.key_text(entry.key)}, remote "
+        f"{entry.scope.text()}) {what}",
         f"To open it, {_SITE}.",
         rule=entry.name,
         port=_legacy_port(entry.key),

@@ -19,17 +19,16 @@ from typing import Any, TypeVar
 from ansible.errors import AnsibleConnectionFailure
 from ansible.utils.display import Display
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import (
-    _action,
-    _legacy,
+from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _action
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import (
     _ownership,
     _plan,
-    _platform,
     _rules,
     _windows,
-    _wire,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._plan import GroupPlan
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._plan import GroupPlan
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import _entries
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _platform, _wire
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 BOOTSTRAP_FILE = os.path.join(_HERE, "_bootstrap.ps1")
@@ -198,7 +197,7 @@ class Applied:
 
 
 def _legacy_key(change: _wire.PortChange) -> str:
-    return _legacy.key_text((change.profile, change.port, change.protocol))
+    return _entries.key_text((change.profile, change.port, change.protocol))
 
 
 def _keys(changes: Sequence[_wire.Change]) -> list[tuple[str, str]]:
@@ -461,7 +460,7 @@ class RemoteFirewall:
         """
         try:
             batches = _wire.split_legacy_apply(
-                opens, closes, _legacy.pattern(), self.request_budget
+                opens, closes, _entries.pattern(), self.request_budget
             )
         except _wire.WireError as exc:
             raise _rules.RuleError(self._too_large(exc)) from None
@@ -479,7 +478,7 @@ class RemoteFirewall:
         seen: str,
         batches: Sequence[Any],
     ) -> str:
-        request = _wire.encode_legacy_apply(opens, closes, _legacy.pattern(), seen)
+        request = _wire.encode_legacy_apply(opens, closes, _entries.pattern(), seen)
         summary = f"apply to a 2003 host: open {len(opens)}, close {len(closes)} entries"
         try:
             res = self._execute(request, summary)

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
     ACTION_NUMBERS,
     ALL_PROFILES_MASK,
     ANY,

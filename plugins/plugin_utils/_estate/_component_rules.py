@@ -31,14 +31,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _ownership
-from ansible_collections.ocs.firewall.plugins.plugin_utils._grammar import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import Settings
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import (
     canonical_addresses,
     canonical_ports,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import Rule
-from ansible_collections.ocs.firewall.plugins.plugin_utils._settings import Settings
-from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import MAX_NAME_LENGTH
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import Rule
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import MAX_NAME_LENGTH
 
 
 class ComponentRulesError(ValueError):

@@ -22,8 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils._rules import Rule
-from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import KEYWORDS_SINCE_6_1
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import Rule
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
+    KEYWORDS_SINCE_6_1,
+)
 
 OS_NAMES = {
     "5.2": "Windows Server 2003",

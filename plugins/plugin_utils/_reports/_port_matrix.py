@@ -47,13 +47,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _scope, _settings
-from ansible_collections.ocs.firewall.plugins.plugin_utils._component_rules import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _scope, _settings
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._component_rules import (
     build_rules,
     made_entries,
     port_text,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._settings import Settings, shown
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import Settings, shown
 
 # zone key -> the title of its table, from the most trusted zone to the least.
 ZONES: dict[str, str] = {

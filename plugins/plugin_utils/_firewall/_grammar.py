@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils._windows import (
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
     ADDRESS_KEYWORDS,
     ALL_PROFILES,
     PROFILE_BITS,

@@ -1,0 +1,1 @@
+"""_ansible: to be described."""

@@ -1,0 +1,1 @@
+"""_estate: to be described."""

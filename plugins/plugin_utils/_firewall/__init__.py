@@ -1,0 +1,1 @@
+"""_firewall: to be described."""

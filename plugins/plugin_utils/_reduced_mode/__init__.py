@@ -1,0 +1,1 @@
+"""_reduced_mode: to be described."""

@@ -1,0 +1,1 @@
+"""_remote: to be described."""

@@ -1,0 +1,1 @@
+"""_reports: to be described."""
