@@ -7,7 +7,7 @@ The record is what ``molecule/default/verify.yml`` writes after a converge: for 
 host its OS and PowerShell versions, and for every rule the collection made both the
 canonical rule and its properties exactly as Windows stored them. For each rule this
 script sends the canonical rule through the controller's own translation
-(``_rules.to_windows``, what an ADD line carries) and then through the lab's simulated
+(``_convert.to_windows``, what an ADD line carries) and then through the lab's simulated
 ``INetFwRule`` (``dev/lab/ocs_lab/firewall.py build_rule``, on the host's OS version), and
 compares what the lab would store with what Windows did store. Run on a record made on
 lab hosts it finds nothing; run on a record from a real Windows Server 2008 R2 host it
@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 NOT_COMPARED = ("name", "description")
 
 
-def _modules() -> tuple[Any, Any]:
+def _modules() -> tuple[Any, Any, Any]:
     root = Path(tempfile.mkdtemp(prefix="ocs-firewall-acceptance-"))
     (root / "ansible_collections" / "ocs").mkdir(parents=True)
     (root / "ansible_collections" / "ocs" / "firewall").symlink_to(REPO)
@@ -36,8 +36,9 @@ def _modules() -> tuple[Any, Any]:
     from ocs_lab import firewall
 
     from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _rules
+    from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _convert
 
-    return _rules, firewall
+    return _rules, _convert, firewall
 
 
 def _os(version: str) -> str:
@@ -61,7 +62,7 @@ def _lab_add(lab: Any, sent: Any) -> Any:
 
 def differences(record: dict[str, Any]) -> list[str]:
     """Every property where the lab would store something else than the host did."""
-    rules_module, lab = _modules()
+    rules_module, convert, lab = _modules()
     compared = [f for f in rules_module.RULE_FIELDS if f not in NOT_COMPARED]
     found: list[str] = []
     for host, entry in sorted(record["hosts"].items()):
@@ -74,7 +75,7 @@ def differences(record: dict[str, Any]) -> list[str]:
             if not stored:
                 found.append(f"{host}: rule {rule['name']!r} has no stored properties")
                 continue
-            sent = rules_module.to_windows(_canonical(rules_module, rule))
+            sent = convert.to_windows(_canonical(rules_module, rule))
             try:
                 simulated = lab.build_rule(_lab_add(lab, sent), rule["group"], os_version)
             except lab.FirewallError as exc:

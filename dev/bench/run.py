@@ -88,7 +88,7 @@ from harness.rules import host_rules, unmarked
 # The engine's own modules, from this checkout (for reading stored rules back).
 sys.path.insert(0, str(collections_root(REPO_ROOT / ".build" / "collections")))
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _rules
-from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _convert, _wire
 
 DEFAULT_HOSTS = 100
 # Above this many hosts: one repeat and no per-rule baseline, unless asked for.
@@ -133,14 +133,14 @@ def rule_input(stored: Mapping[str, Any]) -> dict[str, Any]:
     """A rule as the lab stores it -> a ``win_firewall_rules`` rule dict (contract form),
     its description without the ownership marker (the module adds its own).
 
-    The engine's own reading of a stored rule (``_rules.rule_from_host``) does the
+    The engine's own reading of a stored rule (``_convert.rule_from_host``) does the
     translation, so the bench holds no second copy of Windows' numbers.
     """
     wire = _wire.WireRule(
         **{f: stored[f] for f in _rules.RULE_FIELDS if f != "enabled"},
         enabled=bool(int(stored["enabled"])),
     )
-    rule = _rules.rule_from_host(wire).to_dict()
+    rule = _convert.rule_from_host(wire).to_dict()
     rule["description"] = unmarked(rule["description"])
     return {k: v for k, v in rule.items() if v != [] or k == "profiles"}
 

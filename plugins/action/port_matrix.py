@@ -9,6 +9,7 @@ from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _action
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _port_matrix, _tables
 
 # Parsed once in the controller's main process (see win_ocs_firewall).
@@ -19,12 +20,6 @@ class ActionModule(_action.TaskAction):
     """The flows of the inventory's OCS servers, worked out on the controller; no host is
     contacted."""
 
-    ARGUMENT_SPEC = {
-        "hosts": {"type": "list", "elements": "str"},
-        "vips": {"type": "raw"},
-        "dest": {"type": "path"},
-    }
-
     def run_task(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         vips, name = args["vips"], "vips"
         if vips is None:
@@ -33,7 +28,7 @@ class ActionModule(_action.TaskAction):
         groups = task_vars.get("groups", {})
         try:
             found = _port_matrix.matrix(groups, task_vars["hostvars"], args["hosts"], vips, name)
-        except _port_matrix.MatrixError as exc:
+        except InputError as exc:
             return {"failed": True, "msg": str(exc), "problems": exc.problems}
         result: dict[str, Any] = {"changed": False}
         if args["dest"]:

@@ -20,8 +20,6 @@ PLAY_VARS = "(play vars)"
 class ActionModule(_action.TaskAction):
     """Check the OCS firewall variables of many hosts on the controller; contact none."""
 
-    ARGUMENT_SPEC = {"hosts": {"type": "list", "elements": "str"}}
-
     def run_task(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         hosts = args["hosts"]
         if hosts is None:

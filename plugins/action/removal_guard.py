@@ -14,12 +14,6 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _remov
 class ActionModule(_action.TaskAction):
     """Hold a run whose plans remove many of the collection's rules until it is confirmed."""
 
-    ARGUMENT_SPEC = {
-        "hosts": {"type": "list", "elements": "str"},
-        "max_removals": {"type": "int"},
-        "confirm": {"type": "bool"},
-    }
-
     def run_task(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         hosts = args["hosts"]
         if hosts is None:

@@ -6,19 +6,22 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _action, _engines
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import (
     _ownership,
     _plan,
     _rules,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _platform
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _task_result
 
 
 def _owned_rule(rule: _rules.Rule, index: int) -> _rules.Rule:
     """``rule`` with the ownership marker at the end of its description."""
     if _ownership.has_marker_text(rule.description):
-        raise _rules.RuleError(
+        raise InputError(
             f"rules[{index}] ({rule.name!r}).description: {rule.description!r} holds "
             f"{_ownership.MARKER!r}, the text that marks the collection's own rules; "
             "remove it (the collection adds its marker itself)"
@@ -26,13 +29,13 @@ def _owned_rule(rule: _rules.Rule, index: int) -> _rules.Rule:
     return dataclasses.replace(rule, description=_ownership.marked(rule.description))
 
 
-class ActionModule(_client.FirewallAction):
-    ARGUMENT_SPEC = {
-        "group": {"type": "str", "required": True},
-        "rules": {"type": "list", "elements": "raw", "default": []},
-        "purge": {"type": "bool", "default": True},
-        "state": {"type": "str", "choices": list(_plan.STATES), "default": "present"},
-    }
+MODULE = "ocs.firewall.win_firewall_rules"
+
+
+class ActionModule(_action.FirewallAction):
+    # Each rule is checked by the module itself, naming its index, name and field (and
+    # taking ports and addresses in any of their forms), not by the argument spec.
+    ARGUMENT_OVERRIDES = {"rules": {"type": "list", "elements": "raw", "default": []}}
 
     def run_firewall(
         self, args: dict[str, Any], firewall: _client.RemoteFirewall, task_vars: dict[str, Any]
@@ -51,34 +54,37 @@ class ActionModule(_client.FirewallAction):
 
         firewall.check_fits(group, desired)
 
-        host_rules = firewall.read([group])[0]
-        if firewall.legacy is not None:
-            raise _client.RemoteError(
-                _client.legacy_refusal("ocs.firewall.win_firewall_rules", firewall.host),
-                {"changed": False},
+        first = _engines.rule_groups(firewall.read([group]), MODULE)
+        # Every entry of the catalogue: its rules in the group are win_ocs_firewall's.
+        catalogue_ids = _catalogue.entry_ids()
+
+        def plan_of(read: _client.RulesRead) -> tuple[_client.RulesRead, _plan.GroupPlan]:
+            in_group = [h for h in read.rules if _rules.same_name(h.group, group)]
+            _not_the_catalogues(group, desired, in_group)
+            planned = _plan.plan_group(
+                group, desired, in_group, purge=purge, state=state, ids=catalogue_ids
             )
-        in_group = [h for h in host_rules if _rules.same_name(h.group, group)]
-        _not_the_catalogues(group, desired, in_group)
-        plan = _plan.plan_group(group, desired, in_group, purge=purge, state=state)
-        firewall.check_supported(plan.adds)
+            _platform.check_supported(
+                planned.adds, read.versions.os_version if read.versions else None
+            )
+            return read, planned
+
+        read, plan = plan_of(first)
         host = str(task_vars.get("inventory_hostname", "the host"))
         check_mode = bool(self._task.check_mode)
-        applied = _client.Applied()
+        applied = _action.Applied()
         if plan.changed and not check_mode:
-            latest = [plan]
+            latest = [(read, plan)]
 
             def replan() -> Any:
                 # Another run (or a person) changed the group since the read: plan again.
-                again_in = [
-                    h for h in firewall.read([group])[0] if _rules.same_name(h.group, group)
-                ]
-                _not_the_catalogues(group, desired, again_in)
-                latest[0] = _plan.plan_group(group, desired, again_in, purge=purge, state=state)
-                return (lambda: firewall.apply(latest)) if latest[0].changed else None
+                latest[0] = plan_of(_engines.rule_groups(firewall.read([group]), MODULE))
+                again_read, again = latest[0]
+                return (lambda: firewall.apply(again_read, [again])) if again.changed else None
 
-            applied = self.apply_fresh(host, lambda: firewall.apply([plan]), replan)
-            plan = latest[0]
-        self.warn_foreign([plan])
+            applied = self.apply_fresh(host, lambda: firewall.apply(read, [plan]), replan)
+            read, plan = latest[0]
+        self.warn(_task_result.warnings([plan]))
 
         result: dict[str, Any] = {
             "changed": plan.changed or applied.changed_before,
@@ -110,7 +116,7 @@ def _not_the_catalogues(
         held = built.get(_rules.name_key(rule.name))
         if held is not None:
             entry = _ownership.entry_of(held.rule.description)
-            raise _rules.RuleError(
+            raise InputError(
                 f"rules[{index}].name: {rule.name!r} is the name of a rule of group {group!r} "
                 f"that ocs.firewall.win_ocs_firewall built from the catalogue (entry {entry}); "
                 "this module never changes those: give the rule another name"

@@ -5,24 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.action.win_ocs_firewall import TaskVariables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _action, _engines
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _host_request
-from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _rules
 from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _audit
 
 
-class ActionModule(_client.FirewallAction):
-    ARGUMENT_SPEC = {
-        "components": {"type": "raw"},
-        "peer_addresses": {"type": "dict"},
-        "accepted": {"type": "list", "elements": "str"},
-    }
-
+class ActionModule(_action.FirewallAction):
     def run_firewall(
         self, args: dict[str, Any], firewall: _client.RemoteFirewall, task_vars: dict[str, Any]
     ) -> dict[str, Any]:
-        variables = TaskVariables(task_vars, self._templar)
+        variables = _action.TaskVariables(task_vars, self._templar)
         # Decommissioning on: the groups of components the host no longer holds are planned
         # too, so they show as orphan groups.
         request = _host_request.task_request(
@@ -33,13 +27,10 @@ class ActionModule(_client.FirewallAction):
             peer_addresses=args["peer_addresses"],
         )
         accepted = self._accepted(args["accepted"], variables)
+        options = _engines.reduced_mode_options(variables)
         # One read of every rule and the profiles; nothing is ever changed.
-        rules, profiles = firewall.read([], marked=False)
-        if firewall.legacy is not None:
-            legacy = firewall.legacy
-            findings = _audit.legacy_audit(request, legacy.profiles, legacy.entries, accepted)
-        else:
-            findings = _audit.audit(request, rules, profiles, accepted)
+        read = firewall.read([], marked=False)
+        findings = _engines.engine_for(firewall, read, options).audit(request, accepted)
         return {
             "changed": False,
             "findings": findings,
@@ -48,7 +39,7 @@ class ActionModule(_client.FirewallAction):
         }
 
     @staticmethod
-    def _accepted(option: list[Any] | None, variables: TaskVariables) -> list[str]:
+    def _accepted(option: list[Any] | None, variables: _action.TaskVariables) -> list[str]:
         """The ``accepted`` option, else the host's variable, else the default."""
         if option is not None:
             value, where = option, "accepted"
@@ -57,10 +48,10 @@ class ActionModule(_client.FirewallAction):
             try:
                 value = variables[where]
             except Exception as exc:
-                raise _rules.RuleError(f"{where}: its value cannot be worked out ({exc})") from None
+                raise InputError(f"{where}: its value cannot be worked out ({exc})") from None
         else:
             return list(_audit.DEFAULT_ACCEPTED)
         accepted, problems = _audit.check_accepted(value, where)
         if problems:
-            raise _rules.RuleError("; ".join(problems))
+            raise InputError("; ".join(problems))
         return accepted

@@ -8,6 +8,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _rules_report
 
 DOCUMENTATION = r"""
@@ -77,7 +78,7 @@ _value:
 def report_table(rows: Any, format: Any = "text") -> Any:
     try:
         return _rules_report.report_table(rows, format)
-    except _rules_report.ReportError as exc:
+    except InputError as exc:
         raise AnsibleFilterError(f"ocs.firewall.report_table: {exc}") from None
 
 

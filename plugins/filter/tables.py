@@ -12,6 +12,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _tables
 
 
@@ -21,7 +22,7 @@ def _filter(name: str, write: Callable[[Any, Any], Any]) -> Callable[[Any, Any],
     def table(rows: Any, columns: Any) -> Any:
         try:
             return write(rows, columns)
-        except _tables.TableError as exc:
+        except InputError as exc:
             raise AnsibleFilterError(f"ocs.firewall.{name}: {exc}") from None
 
     table.__name__ = name

@@ -97,6 +97,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import CatalogueError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _settings
 
 
@@ -128,7 +129,7 @@ class LookupModule(LookupBase):
         host_kind = self.get_option("host_kind")
         try:
             table = _catalogue.components()
-        except _catalogue.CatalogueError as exc:
+        except CatalogueError as exc:
             raise AnsibleLookupError(f"ocs.firewall.components: {exc}") from exc
         keys: list[str] = []
         for term in terms:

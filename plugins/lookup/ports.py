@@ -305,12 +305,12 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._catalogue import (
     HOST_KINDS,
     INTERFACES,
     TRANSPORTS,
-    CatalogueError,
     query,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._catalogue import (
     components as catalogue_components,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import CatalogueError
 
 # Valid values per option, for error messages; a unit test keeps DOCUMENTATION in step.
 OPTION_CHOICES: dict[str, tuple[str, ...]] = {

@@ -22,6 +22,7 @@ Pure data: no import of the rest of the collection, so every layer may read it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 PREFIX = "ocs_"
@@ -304,3 +305,23 @@ BY_NAME: dict[str, Variable] = {v.name: v for v in ESTATE}
 
 def estate_names() -> tuple[str, ...]:
     return tuple(BY_NAME)
+
+
+def read_values(
+    variables: Mapping[str, Any], names: Iterable[str], problems: list[str]
+) -> dict[str, Any]:
+    """The values of those of ``names`` that are defined; one that cannot be worked out is
+    a problem naming it, appended to ``problems``.
+
+    Reading a variable templates it (an undefined variable inside it, a failing filter):
+    whatever the templating raises is reported for this variable, so the problems of the
+    other variables and hosts are still found.
+    """
+    values: dict[str, Any] = {}
+    for name in names:
+        try:
+            if name in variables:
+                values[name] = variables[name]
+        except Exception as exc:
+            problems.append(f"{name}: its value cannot be worked out ({exc})")
+    return values

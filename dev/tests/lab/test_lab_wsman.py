@@ -138,7 +138,7 @@ def test_apply_over_ntlm_changes_the_store_and_reads_back_canonical(
     proto = protocol(hosts["ntlm01"])
     stdout, _stderr, rc = run(proto, apply_request(rule))
     assert rc == 0
-    assert _wire.decode_reply(stdout.decode()).added == (_wire.Change(GROUP, rule.name),)
+    assert _wire.decode_reply(stdout.decode()).added == (_wire.RuleChange(GROUP, rule.name),)
 
     stdout, _stderr, rc = run(proto, read_request(GROUP))
     (back,) = _wire.decode_reply(stdout.decode()).rules
@@ -216,7 +216,7 @@ def test_fail_command_counts_commands_and_fails_halfway(
     stdout, _stderr, rc = run(proto, apply_request(*adds))
     reply = _wire.decode_reply(stdout.decode())
     assert rc == 2
-    assert reply.added == (_wire.Change(GROUP, "half-0"), _wire.Change(GROUP, "half-1"))
+    assert reply.added == (_wire.RuleChange(GROUP, "half-0"), _wire.RuleChange(GROUP, "half-1"))
     assert reply.error is not None and "access denied" in reply.error
     assert api.trace(state_dir, ["spare01"])["spare01"][-1]["faults"] == ["fail_command"]
     # The fault fires once.

@@ -2,25 +2,43 @@
 # Internal to this collection: the run every action plugin of the collection shares.
 """The ``run`` of the collection's action plugins: arguments checked, then the task's work.
 
-:class:`TaskAction` validates the task's arguments against ``ARGUMENT_SPEC`` (an argument
-that does not fit is a failed result naming it) and merges what :meth:`TaskAction.run_task`
-returns into the task result. Check mode is supported and async is not, for every one of
-them. The controller-only actions (``preflight``, ``port_matrix``) use it as it is;
-``_remote.FirewallAction`` adds the host's firewall.
+:class:`TaskAction` validates the task's arguments against the spec its module's
+DOCUMENTATION gives (:mod:`._argument_spec`; an argument that does not fit is a failed
+result naming it) and merges what :meth:`TaskAction.run_task` returns into the task result.
+Check mode is supported and async is not, for every one of them. The controller-only
+actions (``preflight``, ``port_matrix``, ``removal_guard``) use it as it is;
+:class:`FirewallAction` adds the host's firewall: an :class:`~.._errors.InputError` becomes
+a failed result named after the host, a :class:`~.._errors.HostError` the result it carries.
+:class:`TaskVariables` reads the task's variables templated, one at a time.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _argument_spec
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import (
+    HostError,
+    InputError,
+    StaleRead,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _platform
+
+# How many applies a task sends, in all, when the host's rules keep changing under it.
+MAX_ATTEMPTS = 3
+
 
 class TaskAction(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
-    ARGUMENT_SPEC: dict[str, dict[str, Any]] = {}
+    # Options whose spec differs from the documentation's on purpose (the action checks
+    # them itself, with messages of its own), with why.
+    ARGUMENT_OVERRIDES: dict[str, dict[str, Any]] = {}
 
     def run(
         self, tmp: str | None = None, task_vars: dict[str, Any] | None = None
@@ -30,7 +48,8 @@ class TaskAction(ActionBase):
         result: dict[str, Any] = super().run(tmp, task_vars)
         del tmp
         try:
-            args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)[1]
+            spec = {**_argument_spec.of_module(type(self).__module__), **self.ARGUMENT_OVERRIDES}
+            args = self.validate_argument_spec(argument_spec=spec)[1]
             result.update(self.run_task(args, task_vars or {}))
         except AnsibleActionFail as exc:
             result.update(exc.result)
@@ -39,3 +58,122 @@ class TaskAction(ActionBase):
     def run_task(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         """The task result's fields, from its validated ``args``."""
         raise NotImplementedError
+
+
+class TaskVariables(Mapping[str, Any]):
+    """The task's variables, each templated when it is read (only those the engine asks for)."""
+
+    def __init__(self, variables: Mapping[str, Any], templar: Any) -> None:
+        self._variables = variables
+        self._templar = templar
+
+    def __getitem__(self, name: str) -> Any:
+        return self._templar.template(self._variables[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._variables)
+
+    def __len__(self) -> int:
+        return len(self._variables)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._variables
+
+
+@dataclasses.dataclass
+class Applied:
+    """How an apply went: the plans made again after a stale read, and whether a request
+    before the stale one had changed the host."""
+
+    replans: int = 0
+    changed_before: bool = False
+
+
+class FirewallAction(TaskAction):
+    """The ``run_task`` the collection's host-facing action plugins share.
+
+    It hands the validated arguments to :meth:`run_firewall` with the host's firewall; a
+    bad value (:class:`~.._errors.InputError`, named after the host) or a host failure
+    (:class:`~.._errors.HostError`) becomes a failed result. ``run_firewall`` checks its
+    values before its first call to the firewall, so bad input never reaches a host.
+    """
+
+    _requires_connection = True
+
+    def run_task(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        try:
+            problem = _platform.connection_problem(getattr(self._connection, "transport", None))
+            if problem:
+                raise InputError(problem)
+            firewall = _client.RemoteFirewall(self, self._max_envelope_kb(task_vars))
+            return self.run_firewall(args, firewall, task_vars)
+        except InputError as exc:
+            message = str(exc)
+            host = task_vars.get("inventory_hostname")
+            if host and not message.startswith(f"{host}: "):
+                message = f"{host}: {message}"
+            return {"failed": True, "msg": message}
+        except HostError as exc:
+            return exc.result
+
+    def _max_envelope_kb(self, task_vars: dict[str, Any]) -> int:
+        name = _platform.MAX_ENVELOPE_VARIABLE
+        if name not in task_vars:
+            return _platform.DEFAULT_MAX_ENVELOPE_KB
+        try:
+            return _platform.check_max_envelope_kb(self._templar.template(task_vars[name]))
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+
+    def run_firewall(
+        self, args: dict[str, Any], firewall: _client.RemoteFirewall, task_vars: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The task result's fields, from its validated ``args``."""
+        raise NotImplementedError
+
+    def warn(self, warnings: list[str]) -> None:
+        """Give each warning, after the task's name."""
+        for warning in warnings:
+            self._display.warning(f"{self._task.get_name()}: {warning}")
+
+    def apply_fresh(
+        self,
+        host: str,
+        apply: Callable[[], None],
+        replan: Callable[[], Callable[[], None] | None],
+    ) -> Applied:
+        """Run ``apply``; when the host's rules changed since they were read (another run,
+        an administrator: the host replies STALE and changes nothing), say so, ``replan``
+        (read again and plan again: the next apply, or None when nothing is left to do) and
+        apply that, :data:`MAX_ATTEMPTS` times at most. Two runs on one host thus never act
+        on each other's stale reads: the later one plans from what the first left.
+        ``replan`` raises :class:`~.._errors.InputError` to stop (the host changed in a way
+        the run may not follow without a person)."""
+        applied = Applied()
+        while True:
+            try:
+                apply()
+                return applied
+            except StaleRead as exc:
+                applied.changed_before = applied.changed_before or exc.number > 0
+                before = f"; the {exc.number} before it were applied" if exc.number else ""
+                said = (
+                    f"{self._task.get_name()}: the firewall of {host} changed between the "
+                    f"read and the apply (another run, or an administrator): {exc}, and it "
+                    f"changed nothing{before}"
+                )
+                if applied.replans + 1 >= MAX_ATTEMPTS:
+                    raise HostError(
+                        f"{said}. Read and planned again {applied.replans} time(s), it had "
+                        "changed every time: find what keeps changing it, then run again",
+                        {"changed": applied.changed_before},
+                    ) from None
+                self._display.warning(f"{said}; reading it and planning again")
+            applied.replans += 1
+            try:
+                following = replan()
+            except InputError as exc:
+                raise HostError(str(exc), {"changed": applied.changed_before}) from None
+            if following is None:
+                return applied
+            apply = following

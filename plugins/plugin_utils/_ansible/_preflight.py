@@ -31,7 +31,6 @@ from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
-    _host_request,
     _scope,
     _settings,
 )
@@ -105,7 +104,7 @@ def group_problems(
         meant = nearest(group, known)
         for host in members:
             found: list[str] = []
-            values = _host_request.read_variables(
+            values = _variables.read_values(
                 hostvars.get(host, {}), [_variables.OTHER_GROUPS], found
             )
             others, bad = check_patterns(
@@ -135,7 +134,7 @@ def variable_problems(
     problems: list[str] = []
     names = [n for n in (names if names is not None else variables) if isinstance(n, str)]
     ours = [n for n in names if n.startswith(_variables.PREFIX)]
-    values = _host_request.read_variables(
+    values = _variables.read_values(
         variables, [*ours, *([CONNECTION_VARIABLE] if connection else [])], problems
     )
     others, bad = check_patterns(

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import CatalogueError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import (
     port_bounds,
     port_problem,
@@ -356,15 +357,6 @@ class PeerKind:
     @property
     def open(self) -> bool:
         return self.scope == ANY_SCOPE
-
-
-class CatalogueError(ValueError):
-    """The catalogue file is missing, unreadable or breaks the schema."""
-
-    def __init__(self, problems: Sequence[str], path: str | None = None) -> None:
-        self.problems = list(problems)
-        where = f"port catalogue {path}" if path else "port catalogue"
-        super().__init__(f"{where} is invalid:\n  " + "\n  ".join(self.problems))
 
 
 # ---- field checks: each returns a problem description, or None when the value is fine ----
@@ -872,6 +864,15 @@ def server_entries(component: str, as_published: bool = False) -> tuple[Entry, .
     Built once per worker; callers must not change them (``query`` returns copies).
     """
     return tuple(query([component], host_kind="server", as_published=as_published))
+
+
+@functools.cache
+def entry_ids(component: str | None = None) -> frozenset[str]:
+    """The ids of the catalogue's entries, or of one server component's (the ids a rule's
+    ownership marker may name)."""
+    if component is None:
+        return frozenset(e["id"] for e in _catalogue().entries)
+    return frozenset(e["id"] for e in server_entries(component))
 
 
 def components(path: str | None = None) -> dict[str, Component]:

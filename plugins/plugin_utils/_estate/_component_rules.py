@@ -32,6 +32,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import Settings
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import (
@@ -40,10 +41,6 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar im
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import Rule
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import MAX_NAME_LENGTH
-
-
-class ComponentRulesError(ValueError):
-    """Rules cannot be built (a label too long for rule names); the message says why."""
 
 
 def is_extra(entry: Mapping[str, Any]) -> bool:
@@ -76,7 +73,7 @@ def rule_name(
     prefix = f"OCS {label} "
     room = MAX_NAME_LENGTH - len(prefix) - len(suffix)
     if room < 4:
-        raise ComponentRulesError(
+        raise InputError(
             f"label: {label!r} is too long to build rule names of at most {MAX_NAME_LENGTH} "
             f"characters for entry {entry_id!r}"
         )

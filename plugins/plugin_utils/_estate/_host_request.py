@@ -15,7 +15,8 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
     _component_rules,
     _scope,
@@ -28,10 +29,8 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import (
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import (
     HostRule,
-    RuleError,
     name_key,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import _entries
 
 REMOVE_UNASSIGNED_VARIABLE = "ocs_firewall_remove_unassigned"
 
@@ -45,8 +44,6 @@ class HostRequest:
     remotes: _scope.Remotes = dataclasses.field(default_factory=dict)
     # ocs_firewall_scope: any or inventory.
     scope: str = "any"
-    # What the reduced mode of a Windows Server 2003 host may do (its variables, checked).
-    legacy: _entries.Options = _entries.Options()
     # The groups the host's variables give components it does not hold
     # (ocs_<component>_group): the collection's too, as their default groups are.
     former: tuple[tuple[str, str], ...] = ()
@@ -106,13 +103,13 @@ def host_request(
     else:
         keys = _component_keys(group_names, components, problems)
         wanted = _settings.variables_wanted(keys)
-        defined = read_variables(variables, wanted, problems)
+        defined = _variables.read_values(variables, wanted, problems)
         requested, collection = _settings.from_variables(keys, defined)
     checked, found = _settings.check_host(requested, namer, collection)
     problems += found
     # Checked whether or not it is used: a wrong value is wrong wherever it waits.
     variable = True
-    read = read_variables(variables, [REMOVE_UNASSIGNED_VARIABLE], problems)
+    read = _variables.read_values(variables, [REMOVE_UNASSIGNED_VARIABLE], problems)
     if REMOVE_UNASSIGNED_VARIABLE in read:
         value, found = _settings.check_bool(
             REMOVE_UNASSIGNED_VARIABLE, read[REMOVE_UNASSIGNED_VARIABLE]
@@ -123,17 +120,17 @@ def host_request(
         # A task that names its components speaks for those only: the host's other groups
         # are not its to empty (only the option itself turns that on).
         remove_unassigned = variable and components is None
-    scope, found = _scope.check_scope(read_variables(variables, _scope.variables(), problems))
-    problems += found
-    legacy, found = _entries.check_options(read_variables(variables, _entries.VARIABLES, problems))
+    scope, found = _scope.check_scope(
+        _variables.read_values(variables, _scope.variables(), problems)
+    )
     problems += found
     former = _former_groups(variables, checked, problems)
-    if problems or scope is None or legacy is None:
+    if problems or scope is None:
         return None, problems
     remotes, problems = _scope.remotes(checked, scope, inventory)
     if problems:
         return None, problems
-    request = HostRequest(tuple(checked), remove_unassigned, remotes, scope.mode, legacy, former)
+    request = HostRequest(tuple(checked), remove_unassigned, remotes, scope.mode, former)
     return request, []
 
 
@@ -148,7 +145,7 @@ def _former_groups(
         name = component.variable("group")
         if key in held:
             continue
-        value = read_variables(variables, [name], problems).get(name)
+        value = _variables.read_values(variables, [name], problems).get(name)
         if isinstance(value, str) and value and _rules.group_problem(value) is None:
             found.append((value, key))
     return tuple(found)
@@ -179,32 +176,7 @@ def _component_keys(group_names: Sequence[str], components: Any, problems: list[
 
 
 def _collection(variables: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
-    return read_variables(variables, list(_settings.COLLECTION_DEFAULTS.values()), problems)
-
-
-def read_variables(
-    variables: Mapping[str, Any], names: Sequence[str], problems: list[str]
-) -> dict[str, Any]:
-    """The values of those of ``names`` that are defined; one that cannot be worked out is
-    a problem naming it.
-
-    Reading a variable templates it (an undefined variable inside it, a failing filter):
-    whatever the templating raises is reported for this variable, so the problems of the
-    other variables and hosts are still found.
-    """
-    values: dict[str, Any] = {}
-    for name in names:
-        try:
-            if name in variables:
-                values[name] = variables[name]
-        except Exception as exc:
-            problems.append(f"{name}: its value cannot be worked out ({exc})")
-    return values
-
-
-def entry_ids(component: str) -> frozenset[str]:
-    """The catalogue entries of a component: what its rules' markers may name."""
-    return frozenset(e["id"] for e in _catalogue.query([component], host_kind="server"))
+    return _variables.read_values(variables, list(_settings.COLLECTION_DEFAULTS.values()), problems)
 
 
 def plan_host(request: HostRequest, actual: Sequence[HostRule]) -> list[_plan.GroupPlan]:
@@ -220,7 +192,7 @@ def plan_host(request: HostRequest, actual: Sequence[HostRule]) -> list[_plan.Gr
             reason=_plan.COMPONENT,
             component=s.component.key,
             state=s.state,
-            ids=entry_ids(s.component.key),
+            ids=_catalogue.entry_ids(s.component.key),
         )
         for s in request.settings
     ]
@@ -233,7 +205,7 @@ def plan_host(request: HostRequest, actual: Sequence[HostRule]) -> list[_plan.Gr
                 reason=_plan.UNASSIGNED,
                 component=component,
                 state="absent",
-                ids=entry_ids(component),
+                ids=_catalogue.entry_ids(component),
             )
             if plan.changed:
                 plans.append(plan)
@@ -272,7 +244,7 @@ def task_request(
 
     ``task_vars`` are the task's variables as Ansible gives them (``group_names``,
     ``groups``, ``hostvars``, the preflight's registered result), ``variables`` the same
-    templated on access. Raises :class:`~._rules.RuleError` naming the host and every
+    templated on access. Raises :class:`~.._errors.InputError` naming the host and every
     problem: nothing has been sent to the host then.
     """
     host = str(task_vars.get("inventory_hostname", "the host"))
@@ -288,5 +260,5 @@ def task_request(
         ),
     )
     if request is None:
-        raise RuleError("; ".join(f"{host}: {p}" for p in problems))
+        raise InputError("; ".join(f"{host}: {p}" for p in problems))
     return request

@@ -31,7 +31,6 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import _variables
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _settings
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _plan
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import is_tombstone
-from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import _entries
 
 # Rule names listed per host and component before the rest are only counted.
 _SHOWN = 8
@@ -83,21 +82,6 @@ def of_plans(plans: Iterable[_plan.GroupPlan]) -> list[Removal]:
         if rules:
             found.append(Removal(plan.component, plan.group, rules, whole=not plan.after))
     return found
-
-
-def of_legacy(plan: _entries.LegacyPlan, labels: Mapping[str, str]) -> list[Removal]:
-    """The removals of a Windows Server 2003 host: its entries of ours that are closed, by
-    the components their names carry (``labels``: component key -> label)."""
-    keys = {label: key for key, label in labels.items()}
-    still = {label for entry in plan.wanted for label in _entries.labels_of(entry.name)}
-    closed: dict[str, list[str]] = {}
-    for entry in plan.removed:
-        for label in sorted(_entries.labels_of(entry.name)):
-            closed.setdefault(label, []).append(entry.name)
-    return [
-        Removal(keys.get(label, label), None, tuple(names), whole=label not in still)
-        for label, names in closed.items()
-    ]
 
 
 def beyond(removals: Iterable[Removal], reviewed: Iterable[Removal]) -> list[str]:

@@ -26,6 +26,7 @@ from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 from ansible_collections.ocs.firewall.plugins.plugin_utils._catalogue import Component
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _grammar, _rules
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._plan import STATES
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
@@ -339,7 +340,7 @@ def check_addresses(name: str, value: Any, *, local: bool) -> tuple[Any, list[st
                 [i.strip() for i in items], name, keywords=not local
             )
             return canonical, []
-        except _grammar.RuleError:
+        except InputError:
             pass
     # Something is wrong: look at each item, so that every bad one is named, in order.
     return None, [
@@ -353,7 +354,7 @@ def check_addresses(name: str, value: Any, *, local: bool) -> tuple[Any, list[st
 def _parses(address: str, name: str, local: bool) -> bool:
     try:
         _grammar.canonical_addresses(address, name, keywords=not local)
-    except _grammar.RuleError:
+    except InputError:
         return False
     return True
 

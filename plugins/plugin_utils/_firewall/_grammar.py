@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
     ADDRESS_KEYWORDS,
     ALL_PROFILES,
@@ -41,10 +42,6 @@ PORT_MAX = 65535
 # which Windows would never show back as the port they were read as.
 _PORT_RANGE = re.compile(r"([0-9]+)(?:[ \t]*-[ \t]*([0-9]+))?")
 _VALID_PROFILES = ", ".join(ALL_PROFILES)
-
-
-class RuleError(ValueError):
-    """A rule, a group name or a value in it is not valid; the message says which."""
 
 
 def _tokens(value: Any) -> list[Any]:
@@ -65,7 +62,7 @@ def _means_any(tokens: list[str], strict: bool, mixed: str, what: str) -> bool:
     if not any(t.lower() in ANY_WORDS for t in tokens):
         return False
     if len(tokens) > 1 and strict:
-        raise RuleError(f"{mixed}; give either any or {what}")
+        raise InputError(f"{mixed}; give either any or {what}")
     return True
 
 
@@ -106,7 +103,7 @@ def _port_tokens(value: Any, where: str) -> list[str]:
     tokens: list[str] = []
     for item in _tokens(value):
         if isinstance(item, bool) or not isinstance(item, (int, str)):
-            raise RuleError(
+            raise InputError(
                 f"{where}: {item!r} is not a port; use a number, 'N-M', 'N,M' or a list of those"
             )
         tokens.extend([str(item)] if isinstance(item, int) else _split(item))
@@ -134,7 +131,7 @@ def canonical_ports(value: Any, where: str = "ports", *, strict: bool = True) ->
             else port_problem(*bounds)
         )
         if problem is not None and strict:
-            raise RuleError(f"{where}: {token!r} {problem}")
+            raise InputError(f"{where}: {token!r} {problem}")
         if bounds is None or problem is not None:
             keywords.add(token)
         else:
@@ -201,7 +198,7 @@ def _address_tokens(value: Any, where: str) -> list[str]:
     tokens: list[str] = []
     for item in _tokens(value):
         if not isinstance(item, str):
-            raise RuleError(
+            raise InputError(
                 f"{where}: {item!r} is not an address; use a string such as '10.0.0.0/24'"
             )
         tokens.extend(_split(item))
@@ -230,7 +227,7 @@ def canonical_addresses(
     parsed: dict[str, tuple[Any, ...]] = {}
     for token in tokens:
         if strict and not keywords and token.lower() in ADDRESS_KEYWORDS:
-            raise RuleError(
+            raise InputError(
                 f"{where}: {token!r} is a keyword Windows Firewall only accepts in remote "
                 f"addresses; valid local addresses are {valid}"
             )
@@ -238,7 +235,7 @@ def canonical_addresses(
             key, text = _parse_address(token)
         except ValueError as exc:
             if strict:
-                raise RuleError(
+                raise InputError(
                     f"{where}: {token!r} is not a valid address ({exc}); valid are {valid}"
                 ) from None
             key, text = (9, token.lower()), token
@@ -312,16 +309,18 @@ def canonical_profiles(value: Any, where: str = "profiles") -> tuple[str, ...]:
     names: set[str] = set()
     for item in _tokens(value):
         if not isinstance(item, str):
-            raise RuleError(f"{where}: {item!r} is not a profile; valid are {_VALID_PROFILES}")
+            raise InputError(f"{where}: {item!r} is not a profile; valid are {_VALID_PROFILES}")
         for token in (t.lower() for t in _split(item)):
             if token in ("all", "any"):
                 names.update(ALL_PROFILES)
             elif token in PROFILE_BITS:
                 names.add(token)
             else:
-                raise RuleError(f"{where}: {token!r} is not a profile; valid are {_VALID_PROFILES}")
+                raise InputError(
+                    f"{where}: {token!r} is not a profile; valid are {_VALID_PROFILES}"
+                )
     if not names:
-        raise RuleError(
+        raise InputError(
             f"{where}: {value!r} names no profile; give at least one of {_VALID_PROFILES}"
         )
     return tuple(p for p in ALL_PROFILES if p in names)
@@ -347,7 +346,7 @@ def choice(value: Any, choices: Iterable[str], where: str) -> str:
     options = list(choices)
     if isinstance(value, str) and value.lower() in options:
         return value.lower()
-    raise RuleError(f"{where}: {value!r} is not valid; valid are {', '.join(options)}")
+    raise InputError(f"{where}: {value!r} is not valid; valid are {', '.join(options)}")
 
 
 def boolean_word(text: str) -> bool | None:
@@ -365,11 +364,11 @@ def boolean(value: Any, where: str) -> bool:
         return value
     word = boolean_word(value) if isinstance(value, str) else None
     if word is None:
-        raise RuleError(f"{where}: {value!r} is not a boolean; valid are true, false")
+        raise InputError(f"{where}: {value!r} is not a boolean; valid are true, false")
     return word
 
 
 def text(value: Any, where: str) -> str:
     if not isinstance(value, str):
-        raise RuleError(f"{where}: {value!r} is not a string")
+        raise InputError(f"{where}: {value!r} is not a string")
     return str(value)

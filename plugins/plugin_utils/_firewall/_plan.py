@@ -24,16 +24,14 @@ message) is :mod:`._review`.
 from __future__ import annotations
 
 import dataclasses
-import functools
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import (
     HostRule,
     Rule,
-    RuleError,
     is_tombstone,
     name_key,
 )
@@ -98,10 +96,10 @@ def owner(reason: str) -> str:
     return _ownership.TASK if reason == TASK else _ownership.CATALOGUE
 
 
-def _kind(host_rule: HostRule, reason: str, ids: Collection[str] | None) -> str:
+def _kind(host_rule: HostRule, reason: str, ids: Collection[str]) -> str:
     """``mine``, ``others``, ``marked`` (a marker that is not right here) or ``foreign``
-    (no marker) for a rule of a group planned for ``reason`` (``ids``: the catalogue
-    entries of the group's component, None for any)."""
+    (no marker) for a rule of a group planned for ``reason`` (``ids``: see
+    :func:`plan_group`)."""
     description = host_rule.rule.description
     found = _ownership.owner_of(description)
     if found is None:
@@ -110,16 +108,10 @@ def _kind(host_rule: HostRule, reason: str, ids: Collection[str] | None) -> str:
     if reason == TASK:
         if found == _ownership.TASK:
             return "mine"
-        return "others" if entry in _catalogue_ids() else "marked"
+        return "others" if entry in ids else "marked"
     if found == _ownership.TASK:
         return "others"
-    known = _catalogue_ids() if ids is None else ids
-    return "mine" if entry in known else "marked"
-
-
-@functools.cache
-def _catalogue_ids() -> frozenset[str]:
-    return frozenset(e["id"] for e in _catalogue.load_catalogue())
+    return "mine" if entry in ids else "marked"
 
 
 def matches(desired: Rule, actual: HostRule) -> bool:
@@ -168,7 +160,7 @@ def plan_group(
     component: str | None = None,
     purge: bool = True,
     state: str = "present",
-    ids: Collection[str] | None = None,
+    ids: Collection[str],
 ) -> GroupPlan:
     """Plan one group from its wanted rules and the rules the host has in it.
 
@@ -176,11 +168,15 @@ def plan_group(
     several of that name), replaced; the collection's other rules of the group are
     removed when ``purge``. ``state=absent``: with ``purge`` every rule the collection
     made in the group is removed, without it only the listed names. Tombstones (the
-    leftovers of an apply that stopped half-way) are always removed, first. ``ids``: the
-    catalogue entries whose rules a component's plan manages (None: any entry's).
+    leftovers of an apply that stopped half-way) are always removed, first.
+
+    ``ids`` are catalogue entry ids: for a component's group (or one no longer held) the
+    entries whose rules the plan manages, so that a rule marked with any other id is
+    *marked but not ours*; for a task's group every entry of the catalogue, whose rules are
+    then the others' (win_ocs_firewall's) and a marker naming no entry marked but not ours.
     """
     if state not in STATES:
-        raise RuleError(f"state: {state!r} is not valid; valid are {', '.join(STATES)}")
+        raise InputError(f"state: {state!r} is not valid; valid are {', '.join(STATES)}")
     kinds = [_kind(h, reason, ids) for h in actual]
     mine = [h for h, kind in zip(actual, kinds, strict=True) if kind == "mine"]
     tombstones, by_key = _ours_by_name(mine)
@@ -218,9 +214,7 @@ def plan_group(
         foreign=tuple(h for h, kind in zip(actual, kinds, strict=True) if kind == "foreign"),
         others=tuple(h for h, kind in zip(actual, kinds, strict=True) if kind == "others"),
         marked=tuple(h for h, kind in zip(actual, kinds, strict=True) if kind == "marked"),
-        owns=_ownership.TASK_PATTERN
-        if reason == TASK
-        else _ownership.catalogue_pattern(_catalogue_ids() if ids is None else ids),
+        owns=_ownership.TASK_PATTERN if reason == TASK else _ownership.catalogue_pattern(ids),
     )
 
 
@@ -230,32 +224,3 @@ def by_group(rules: Iterable[HostRule]) -> dict[str, list[HostRule]]:
     for host_rule in rules:
         groups.setdefault(name_key(host_rule.group), []).append(host_rule)
     return groups
-
-
-def unassigned_groups(
-    actual: Iterable[HostRule],
-    held_groups: Iterable[str],
-    default_groups: Mapping[str, str],
-) -> list[tuple[str, str | None]]:
-    """The collection's groups on the host that no held component uses any more.
-
-    ``default_groups`` maps every server component's default group to its key. A group
-    is the collection's when it has a component's default name, or when every rule the
-    collection made in it was built from the catalogue. Returns ``(group, component)``
-    pairs (the component whose default name the group has, else None), in host order.
-    """
-    held = {name_key(g) for g in held_groups}
-    defaults = {name_key(g): key for g, key in default_groups.items()}
-    found: dict[str, tuple[str, str | None, bool]] = {}
-    for host_rule in actual:
-        key = name_key(host_rule.group)
-        if key in held or not owned(host_rule):
-            continue
-        from_catalogue = _ownership.entry_of(host_rule.rule.description) is not None
-        group, component, only_catalogue = found.get(key, (host_rule.group, None, True))
-        found[key] = (group, defaults.get(key), only_catalogue and from_catalogue)
-    return [
-        (group, component)
-        for key, (group, component, only_catalogue) in found.items()
-        if component is not None or only_catalogue
-    ]

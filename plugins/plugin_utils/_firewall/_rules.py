@@ -8,9 +8,8 @@ host reports (a ``RULE`` record of the remote script) are both turned into the s
 the same on the host exactly when their :class:`Rule` values are equal, so "5060,5061"
 and "5061-5060" in a task never look like a change against "5060-5061" on the host.
 
-:func:`to_windows` gives the :class:`._wire.WireRule` an ``ADD`` record carries for a rule,
-:func:`rule_from_host` the rule of a ``RULE`` record. The names of rules and groups are
-checked here too, and compared as Windows compares them (:func:`name_key`).
+The names of rules and groups are checked here too, and compared as Windows compares them
+(:func:`name_key`). Pure: what the wire carries is :mod:`.._remote._convert`'s.
 """
 
 from __future__ import annotations
@@ -22,29 +21,22 @@ from typing import Any
 
 # The error of every rule check, raised by the grammar too: its callers catch it from here
 # (the alias marks the re-export for mypy).
-from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import (  # pylint: disable=useless-import-alias
-    RuleError as RuleError,
-)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import (
     boolean,
     canonical_addresses,
     canonical_ports,
     canonical_profiles,
     choice,
-    profiles_from_mask,
-    profiles_to_mask,
     text,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
-    ACTION_NAMES,
     ACTION_NUMBERS,
     ALL_PROFILES,
-    ANY,
     BUILTIN_GROUP_TITLES,
     DEFAULT_ACTION,
     DEFAULT_DIRECTION,
     DEFAULT_PROTOCOL,
-    DIRECTION_NAMES,
     DIRECTION_NUMBERS,
     FORBIDDEN_CHARACTER,
     INDIRECT_PREFIX,
@@ -52,11 +44,9 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows im
     NUL,
     OCS_SETUP_GROUP,
     PORT_PROTOCOLS,
-    PROTOCOL_NAMES,
     PROTOCOL_NUMBERS,
     RESERVED_NAME,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _wire
 
 # The remote script renames an owned rule to this prefix plus a GUID before removing it
 # (_firewall.ps1, Invoke-Apply); a rule of an owned group still named so is the leftover of
@@ -133,17 +123,17 @@ def check_name(value: Any, where: str) -> str:
     """A rule name Windows accepts, returned unchanged (any character but '|' is data)."""
     name = text(value, where)
     if not name:
-        raise RuleError(f"{where}: the name is empty; give a non-empty name")
+        raise InputError(f"{where}: the name is empty; give a non-empty name")
     if len(name) > MAX_NAME_LENGTH:
-        raise RuleError(
+        raise InputError(
             f"{where}: {name[:40]!r}... is {len(name)} characters long; "
             f"at most {MAX_NAME_LENGTH} are allowed"
         )
     _check_characters(name, where)
     if name.strip().lower() == RESERVED_NAME:
-        raise RuleError(f"{where}: {name!r} is reserved by Windows Firewall; choose another")
+        raise InputError(f"{where}: {name!r} is reserved by Windows Firewall; choose another")
     if is_tombstone(name):
-        raise RuleError(
+        raise InputError(
             f"{where}: {name!r} starts with {TOMBSTONE_PREFIX!r}, which this collection uses "
             "for rules it is removing; choose another name"
         )
@@ -190,7 +180,7 @@ def check_group(value: Any, where: str = "group", *, managed: bool = True) -> st
     problem = group_problem(value, managed=managed)
     if problem:
         shown = f"{value[:40]!r}..." if isinstance(value, str) and len(value) > 60 else repr(value)
-        raise RuleError(f"{where}: {shown} {problem}")
+        raise InputError(f"{where}: {shown} {problem}")
     return str(value)
 
 
@@ -209,7 +199,7 @@ def _check_characters(value: str, where: str) -> None:
     """Refuse the characters Windows Firewall cannot store in a name or description."""
     problem = _character_problem(value)
     if problem:
-        raise RuleError(f"{where}: {value!r} {problem}")
+        raise InputError(f"{where}: {value!r} {problem}")
 
 
 # --- rules from the user -------------------------------------------------------------------
@@ -219,14 +209,14 @@ def normalise_rule(raw: Any, index: int) -> Rule:
     """Validate one entry of the ``rules`` option; errors name the entry and the field."""
     label = f"rules[{index}]"
     if not isinstance(raw, Mapping):
-        raise RuleError(f"{label}: {raw!r} is not a dictionary; each rule needs at least a name")
+        raise InputError(f"{label}: {raw!r} is not a dictionary; each rule needs at least a name")
     unknown = sorted(str(k) for k in raw if k not in RULE_FIELDS)
     if unknown:
-        raise RuleError(
+        raise InputError(
             f"{label}: unknown field(s) {', '.join(unknown)}; valid are {', '.join(RULE_FIELDS)}"
         )
     if "name" not in raw:
-        raise RuleError(f"{label}: the field name is required")
+        raise InputError(f"{label}: the field name is required")
     name = check_name(raw["name"], f"{label}.name")
     label = f"rules[{index}] ({name!r})"
 
@@ -242,7 +232,7 @@ def normalise_rule(raw: Any, index: int) -> Rule:
     }
     for field, given in ports.items():
         if given and protocol not in PORT_PROTOCOLS:
-            raise RuleError(
+            raise InputError(
                 f"{label}.{field}: {raw.get(field)!r} needs protocol "
                 f"{' or '.join(PORT_PROTOCOLS)}; Windows Firewall only filters ports for those "
                 f"(protocol is {protocol})"
@@ -271,7 +261,7 @@ def normalise_rules(raws: Any) -> list[Rule]:
     if raws is None:
         return []
     if not isinstance(raws, (list, tuple)):
-        raise RuleError(f"rules: {raws!r} is not a list of rule dictionaries")
+        raise InputError(f"rules: {raws!r} is not a list of rule dictionaries")
     rules: list[Rule] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(raws):
@@ -279,7 +269,7 @@ def normalise_rules(raws: Any) -> list[Rule]:
         key = name_key(rule.name)
         if key in seen:
             first = seen[key]
-            raise RuleError(
+            raise InputError(
                 f"rules[{index}].name: {rule.name!r} is already used by rules[{first}] "
                 f"({rules[first].name!r}); Windows compares rule names ignoring case, "
                 "so every name must be unique"
@@ -287,40 +277,3 @@ def normalise_rules(raws: Any) -> list[Rule]:
         seen[key] = index
         rules.append(rule)
     return rules
-
-
-# --- the Windows form ------------------------------------------------------------------------
-
-
-def rule_from_host(record: _wire.WireRule) -> Rule:
-    """Canonical :class:`Rule` of what a host reports; never rejects what Windows stores."""
-    return Rule(
-        name=record.name,
-        description=record.description,
-        direction=DIRECTION_NAMES.get(record.direction, str(record.direction)),
-        action=ACTION_NAMES.get(record.action, str(record.action)),
-        protocol=PROTOCOL_NAMES.get(record.protocol, str(record.protocol)),
-        local_ports=canonical_ports(record.local_ports, strict=False),
-        remote_ports=canonical_ports(record.remote_ports, strict=False),
-        local_addresses=canonical_addresses(record.local_addresses, strict=False),
-        remote_addresses=canonical_addresses(record.remote_addresses, strict=False),
-        profiles=profiles_from_mask(record.profiles),
-        enabled=record.enabled,
-    )
-
-
-def to_windows(rule: Rule) -> _wire.WireRule:
-    """The ``ADD`` record of ``rule``: the values the remote script sets on a new INetFwRule."""
-    return _wire.WireRule(
-        name=rule.name,
-        description=rule.description,
-        direction=DIRECTION_NUMBERS[rule.direction],
-        action=ACTION_NUMBERS[rule.action],
-        protocol=PROTOCOL_NUMBERS[rule.protocol],
-        local_ports=",".join(rule.local_ports) or ANY,
-        remote_ports=",".join(rule.remote_ports) or ANY,
-        local_addresses=",".join(rule.local_addresses) or ANY,
-        remote_addresses=",".join(rule.remote_addresses) or ANY,
-        profiles=profiles_to_mask(rule.profiles),
-        enabled=rule.enabled,
-    )

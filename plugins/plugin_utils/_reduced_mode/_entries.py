@@ -28,7 +28,7 @@ that no rule wants any more is closed (decommission), so an entry two components
 stays while either needs it. Without decommissioning (``remove_unassigned`` false), what
 an entry serves for components the host no longer holds stays: their labels and scope.
 
-Pure: a host request and one read in, a :class:`LegacyPlan` out.
+Pure: a host request and one read in, a :class:`EntryPlan` out.
 """
 
 from __future__ import annotations
@@ -39,12 +39,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
-from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _component_rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
+    _component_rules,
+    _removals,
+)
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import Settings, shown
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import (
-    RuleError,
     canonical_addresses,
     canonical_ports,
     port_bounds,
@@ -61,16 +64,18 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows im
     PORT_PROTOCOL_NUMBERS,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports._task_result import (
+    APPLIED,
+    NOT_APPLICABLE,
+    REFUSED,
+    VERDICTS,
+)
 
-APPLIED = "applied"
-NOT_APPLICABLE = "not_applicable"
-REFUSED = "refused"
-VERDICTS: tuple[str, ...] = (APPLIED, NOT_APPLICABLE, REFUSED)
 # A range of at most this many ports becomes one entry per port; a larger one is refused
 # (49152-65535 would be 16,384 entries per protocol per profile).
 MAX_EXPANDED_PORTS = 64
-ADOPT_VARIABLE = "ocs_firewall_legacy_adopt"
-RPC_PORTS_VARIABLE = "ocs_firewall_legacy_rpc_ports"
+ADOPT_VARIABLE = _variables.LEGACY_ADOPT
+RPC_PORTS_VARIABLE = _variables.LEGACY_RPC_PORTS
 VARIABLES: tuple[str, ...] = (ADOPT_VARIABLE, RPC_PORTS_VARIABLE)
 # The lowest port RPC's dynamic range may start at (HKLM\SOFTWARE\Microsoft\Rpc\Internet).
 _RPC_LOWEST = 1025
@@ -130,7 +135,7 @@ def check_options(values: Mapping[str, Any]) -> tuple[Options | None, list[str]]
     if raw is not None:
         try:
             rpc = canonical_ports(raw, RPC_PORTS_VARIABLE)
-        except RuleError as exc:
+        except InputError as exc:
             problems.append(str(exc))
         else:
             count = port_count(rpc)
@@ -176,7 +181,7 @@ Networks = frozenset[ipaddress.IPv4Network]
 
 
 @dataclasses.dataclass(frozen=True)
-class Scope:
+class EntryScope:
     """A remote scope 2003 can store: any, or the local subnet and/or IPv4 networks.
 
     Build one with :func:`scope_from`, which keeps the networks collapsed (overlapping and
@@ -188,9 +193,9 @@ class Scope:
     local_subnet: bool = False
     networks: Networks = frozenset()
 
-    def union(self, other: Scope) -> Scope:
+    def union(self, other: EntryScope) -> EntryScope:
         if self.any or other.any:
-            return Scope(any=True)
+            return EntryScope(any=True)
         return scope_from(self.local_subnet or other.local_subnet, self.networks | other.networks)
 
     def text(self) -> str:
@@ -202,16 +207,16 @@ class Scope:
         return ",".join(words)
 
 
-def scope_from(local_subnet: bool, networks: Iterable[ipaddress.IPv4Network]) -> Scope:
-    return Scope(
+def scope_from(local_subnet: bool, networks: Iterable[ipaddress.IPv4Network]) -> EntryScope:
+    return EntryScope(
         local_subnet=local_subnet, networks=frozenset(ipaddress.collapse_addresses(networks))
     )
 
 
-def scope_of(addresses: Sequence[str]) -> Scope | str:
+def scope_of(addresses: Sequence[str]) -> EntryScope | str:
     """The scope of a rule's canonical remote addresses, or why 2003 cannot hold it."""
     if not addresses:
-        return Scope(any=True)
+        return EntryScope(any=True)
     networks: set[ipaddress.IPv4Network] = set()
     local_subnet = False
     for token in addresses:
@@ -236,13 +241,13 @@ def scope_of(addresses: Sequence[str]) -> Scope | str:
     return scope_from(local_subnet, networks)
 
 
-def stored_scope(text: str) -> Scope | None:
+def stored_scope(text: str) -> EntryScope | None:
     """The scope of a host entry's RemoteAddresses (None: a value we cannot read)."""
     if text.strip() in ("", ANY):
-        return Scope(any=True)
+        return EntryScope(any=True)
     tokens = [t.strip() for t in text.split(",") if t.strip()]
     found = scope_of(tokens)
-    return found if isinstance(found, Scope) else None
+    return found if isinstance(found, EntryScope) else None
 
 
 # --- verdicts ------------------------------------------------------------------------------
@@ -258,7 +263,7 @@ class Verdict:
     why: str = ""
     alternative: str = ""
     keys: tuple[Key, ...] = ()
-    scope: Scope | None = None
+    scope: EntryScope | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -389,12 +394,12 @@ def verdicts(
 
 
 @dataclasses.dataclass(frozen=True)
-class Entry:
+class WantedEntry:
     """An entry the host should have: what every applied rule on its key asks for."""
 
     key: Key
     name: str
-    scope: Scope
+    scope: EntryScope
     enabled: bool
     components: tuple[str, ...]
     rules: tuple[str, ...]
@@ -471,7 +476,7 @@ class Conflict:
     """A key the collection wants, held by an entry it did not make (left as it is)."""
 
     held: _wire.OpenPort
-    wanted: Entry
+    wanted: WantedEntry
 
     def message(self) -> str:
         port, protocol = self.held.port, transport(self.held.protocol)
@@ -495,16 +500,16 @@ class Conflict:
 
 
 @dataclasses.dataclass(frozen=True)
-class LegacyPlan:
+class EntryPlan:
     """What changes on a 2003 host; ``opens`` and ``closes`` are its apply request."""
 
     verdicts: tuple[Verdict, ...]
-    wanted: tuple[Entry, ...]
+    wanted: tuple[WantedEntry, ...]
     opens: tuple[_wire.Open, ...]
     closes: tuple[_wire.Close, ...]
-    added: tuple[Entry, ...]
-    updated: tuple[tuple[_wire.OpenPort, Entry], ...]
-    adopted: tuple[tuple[_wire.OpenPort, Entry], ...]
+    added: tuple[WantedEntry, ...]
+    updated: tuple[tuple[_wire.OpenPort, WantedEntry], ...]
+    adopted: tuple[tuple[_wire.OpenPort, WantedEntry], ...]
     removed: tuple[_wire.OpenPort, ...]
     conflicts: tuple[Conflict, ...]
     # Entries of ours for components the host no longer holds, left (no decommission).
@@ -521,7 +526,7 @@ class LegacyPlan:
         return {verdict: found.count(verdict) for verdict in VERDICTS}
 
 
-def wanted_entries(found: Iterable[Verdict], labels: Mapping[str, str]) -> list[Entry]:
+def wanted_entries(found: Iterable[Verdict], labels: Mapping[str, str]) -> list[WantedEntry]:
     """One entry per key the applied verdicts open, for every component and rule on it.
 
     Its scope is the union of the rules' scopes; it is enabled when one of them is.
@@ -538,11 +543,11 @@ def wanted_entries(found: Iterable[Verdict], labels: Mapping[str, str]) -> list[
         components = sorted({v.component for v in served}, key=order.index)
         # An enabled entry opens to the enabled rules' scopes only.
         scoped = [v for v in served if v.rule.enabled] or served
-        scope = scoped[0].scope or Scope(any=True)
+        scope = scoped[0].scope or EntryScope(any=True)
         for v in scoped[1:]:
-            scope = scope.union(v.scope or Scope(any=True))
+            scope = scope.union(v.scope or EntryScope(any=True))
         entries.append(
-            Entry(
+            WantedEntry(
                 key,
                 entry_name([labels[c] for c in components], key),
                 scope,
@@ -555,11 +560,11 @@ def wanted_entries(found: Iterable[Verdict], labels: Mapping[str, str]) -> list[
 
 
 def _keeping(
-    entry: Entry,
+    entry: WantedEntry,
     current: _wire.OpenPort | None,
     held_labels: set[str],
     labels: Mapping[str, str],
-) -> Entry:
+) -> WantedEntry:
     """``entry``, also serving what the host's entry of ours on its key serves for
     components the host no longer holds (decommissioning off): their labels stay in the
     name and the entry's scope keeps the host entry's (the parts cannot be told apart)."""
@@ -583,7 +588,7 @@ def _keeping(
     )
 
 
-def _same(held: _wire.OpenPort, entry: Entry) -> bool:
+def _same(held: _wire.OpenPort, entry: WantedEntry) -> bool:
     return (
         held.name == entry.name
         and held.enabled == entry.enabled
@@ -591,14 +596,14 @@ def _same(held: _wire.OpenPort, entry: Entry) -> bool:
     )
 
 
-def plan(
+def plan_entries(
     settings: Sequence[Settings],
     remotes: Mapping[str, Any],
     on_host: Sequence[_wire.OpenPort],
     *,
     options: Options = Options(),
     remove_unassigned: bool = True,
-) -> LegacyPlan:
+) -> EntryPlan:
     """The plan of a 2003 host from its settings and its entries (one read)."""
     found = verdicts(settings, remotes, options)
     labels = {c.key: c.label for c in _catalogue.server_components().values()}
@@ -608,9 +613,9 @@ def plan(
     if not remove_unassigned:
         wanted = [_keeping(e, held.get(e.key), held_labels, labels) for e in wanted]
     opens: list[_wire.Open] = []
-    added: list[Entry] = []
-    updated: list[tuple[_wire.OpenPort, Entry]] = []
-    adopted: list[tuple[_wire.OpenPort, Entry]] = []
+    added: list[WantedEntry] = []
+    updated: list[tuple[_wire.OpenPort, WantedEntry]] = []
+    adopted: list[tuple[_wire.OpenPort, WantedEntry]] = []
     conflicts: list[Conflict] = []
     for entry in wanted:
         current = held.get(entry.key)
@@ -639,7 +644,7 @@ def plan(
         else:
             kept.append(current)
     closes = tuple(_wire.Close(*e.key, e.name) for e in removed)
-    return LegacyPlan(
+    return EntryPlan(
         verdicts=tuple(found),
         wanted=tuple(wanted),
         opens=tuple(opens),
@@ -659,6 +664,21 @@ _COVERS: dict[int, tuple[str, ...]] = {
     profile: tuple(name for name, of in LEGACY_PROFILE_OF.items() if of == profile)
     for profile in LEGACY_PROFILE_NAMES
 }
+
+
+def removals(plan: EntryPlan) -> list[_removals.Removal]:
+    """The removals of a 2003 host (what the removal guard judges): its entries of ours
+    that are closed, by the components their names carry."""
+    keys = {c.label: key for key, c in _catalogue.server_components().items()}
+    still = {label for entry in plan.wanted for label in labels_of(entry.name)}
+    closed: dict[str, list[str]] = {}
+    for entry in plan.removed:
+        for label in sorted(labels_of(entry.name)):
+            closed.setdefault(label, []).append(entry.name)
+    return [
+        _removals.Removal(keys.get(label, label), None, tuple(names), whole=label not in still)
+        for label, names in closed.items()
+    ]
 
 
 def entry_rule(held: _wire.OpenPort) -> dict[str, Any]:

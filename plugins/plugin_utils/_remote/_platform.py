@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import Rule
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
     KEYWORDS_SINCE_6_1,
@@ -75,6 +76,14 @@ def unsupported(rules: Iterable[Rule], os_version: str) -> list[str]:
                 "use the servers' addresses instead"
             )
     return problems
+
+
+def check_supported(rules: Iterable[Rule], os_version: str | None) -> None:
+    """Refuse, before any change, what a host of ``os_version`` (None: not known) cannot
+    store."""
+    problems = unsupported(rules, os_version) if os_version is not None else []
+    if problems:
+        raise InputError("; ".join(problems))
 
 
 def check_max_envelope_kb(value: object) -> int:

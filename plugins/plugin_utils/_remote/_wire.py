@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import WireError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
     ACTION_NUMBERS,
     ALL_PROFILES_MASK,
@@ -39,10 +40,6 @@ SEPARATOR = b"\0\0\0\0"
 _INT_RE = re.compile(r"^-?[0-9]+$")
 # A digest: SHA-1 in lower-case hex (change detection, not security: see digest()).
 _DIGEST_RE = re.compile(r"^[0-9a-f]{40}$")
-
-
-class WireError(ValueError):
-    """Text that does not follow the OCSFW2 protocol."""
 
 
 def b64(text: str) -> str:
@@ -202,7 +199,7 @@ class Request:
 
 
 @dataclasses.dataclass(frozen=True)
-class Change:
+class RuleChange:
     """A RETIRED, ADDED or REMOVED line: what the host did to rules of one name."""
 
     group: str
@@ -223,9 +220,9 @@ class Reply:
     host: HostVersions | None = None
     profiles: tuple[WireProfile, ...] = ()
     rules: tuple[WireRule, ...] = ()
-    retired: tuple[Change, ...] = ()
-    added: tuple[Change, ...] = ()
-    removed: tuple[Change, ...] = ()
+    retired: tuple[RuleChange, ...] = ()
+    added: tuple[RuleChange, ...] = ()
+    removed: tuple[RuleChange, ...] = ()
     # A Windows Server 2003 host: its profiles, entries, and what an apply did.
     legacy_profiles: tuple[LegacyProfile, ...] = ()
     open_ports: tuple[OpenPort, ...] = ()
@@ -685,7 +682,7 @@ def _reply_record(reply: dict[str, Any], kind: str, fields: list[str], number: i
     elif kind in _CHANGES:
         _expect(fields, 3 if kind == "ADDED" else 4, number)
         count = 1 if kind == "ADDED" else _int(fields[3], at)
-        change = Change(unb64(fields[1], at), unb64(fields[2], at), count)
+        change = RuleChange(unb64(fields[1], at), unb64(fields[2], at), count)
         reply[_CHANGES[kind]].append(change)
     elif kind in _LEGACY_RECORDS:
         _legacy_record(reply, kind, fields, number, at)

@@ -38,10 +38,8 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules impo
     name_key,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
-    LEGACY_PROFILE_NAMES,
     PORT_PROTOCOLS,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import _entries
 
 KINDS: tuple[str, ...] = (
     "missing_rule",
@@ -67,7 +65,7 @@ DEFAULT_ACCEPTED: tuple[str, ...] = (
     "@FirewallAPI.dll,-28752",  # Remote Desktop
 )
 
-_SITE = "run playbooks/site.yml (ocs.firewall.site) for the host"
+SITE = "run playbooks/site.yml (ocs.firewall.site) for the host"
 Ranges = dict[str, list[tuple[int, int]]]
 
 
@@ -128,7 +126,7 @@ def message(findings: Sequence[Mapping[str, Any]]) -> str:
     return f"{len(findings)} finding(s): {', '.join(parts)}"
 
 
-def _finding(kind: str, detail: str, remedy: str, **fields: Any) -> dict[str, Any]:
+def finding(kind: str, detail: str, remedy: str, **fields: Any) -> dict[str, Any]:
     found: dict[str, Any] = {"kind": kind, "group": None, "rule": None, "port": None}
     found.update(fields)
     found.update(detail=detail, remedy=remedy)
@@ -161,10 +159,10 @@ def _plan_findings(plan: _plan.GroupPlan, accepted: set[str]) -> list[dict[str, 
         for name in plan.added:
             rule = ours[name_key(name)]
             found.append(
-                _finding(
+                finding(
                     "missing_rule",
                     f"{name!r} ({port_label(rule)}) is absent from group {plan.group!r}",
-                    f"To add it, {_SITE}.",
+                    f"To add it, {SITE}.",
                     rule=name,
                     port=port_label(rule),
                     **where,
@@ -177,7 +175,7 @@ def _plan_findings(plan: _plan.GroupPlan, accepted: set[str]) -> list[dict[str, 
     for host_rule in plan.foreign:
         if not _accepted(host_rule, accepted):
             found.append(
-                _finding(
+                finding(
                     "extra_rule",
                     f"{host_rule.rule.name!r} ({port_label(host_rule.rule)}) in group "
                     f"{plan.group!r} was not made by the collection, which never changes it",
@@ -194,7 +192,7 @@ def _plan_findings(plan: _plan.GroupPlan, accepted: set[str]) -> list[dict[str, 
 
 def _marked(host_rule: HostRule) -> dict[str, Any]:
     group = host_rule.group or "(no group)"
-    return _finding(
+    return finding(
         "marked_not_ours",
         f"{host_rule.rule.name!r} ({port_label(host_rule.rule)}) in group {group!r} ends its "
         "description with the collection's marker, but is not the collection's (a copy, "
@@ -234,10 +232,10 @@ def _changed(plan: _plan.GroupPlan, wanted: Rule) -> dict[str, Any]:
     detail = f"{wanted.name!r} in group {plan.group!r} differs: {shown or 'no field'}"
     if len(copies) > 1:
         detail += f"; the group holds {len(copies)} rules of this name"
-    return _finding(
+    return finding(
         "missing_rule",
         detail,
-        f"To replace it with the catalogue's rule, {_SITE}.",
+        f"To replace it with the catalogue's rule, {SITE}.",
         group=plan.group,
         rule=wanted.name,
         port=port_label(wanted),
@@ -264,11 +262,11 @@ def _removed(plan: _plan.GroupPlan, name: str) -> dict[str, Any]:
         why = f"is one no setting of component {plan.component} asks for"
     else:
         why = "is not wanted"
-    return _finding(
+    return finding(
         "extra_rule",
         f"{name!r} ({port_label(host_rule.rule)}) in group {plan.group!r} was made by the "
         f"collection and {why}",
-        f"To remove it, {_SITE}.",
+        f"To remove it, {SITE}.",
         group=plan.group,
         rule=name,
         port=port_label(host_rule.rule),
@@ -287,10 +285,10 @@ def _orphan(plan: _plan.GroupPlan) -> dict[str, Any]:
     else:
         whose = "of catalogue rules of no component the host holds"
         back = "or give the host the component again if it still runs it"
-    return _finding(
+    return finding(
         "orphan_group",
         f"group {plan.group!r} {whose}: {len(plan.removed)} rule(s) of the collection",
-        f"To close its ports, {_SITE} (unless ocs_firewall_remove_unassigned is false), {back}.",
+        f"To close its ports, {SITE} (unless ocs_firewall_remove_unassigned is false), {back}.",
         group=plan.group,
         component=plan.component,
         rules=list(plan.removed),
@@ -366,7 +364,7 @@ def _open_port(host_rule: HostRule, needed: Ranges) -> dict[str, Any] | None:
         port = f"{rule.protocol} {','.join(left)}"
         what = f"{port}, which no component of the host needs"
     group = f"group {host_rule.group!r}" if host_rule.group else "no group"
-    return _finding(
+    return finding(
         "foreign_open_port",
         f"{rule.name!r} ({group}), not made by the collection, opens {what}",
         "Disable or delete the rule if nothing on the host needs it; if it is wanted, add "
@@ -389,7 +387,7 @@ def _profile_findings(profiles: Mapping[str, Mapping[str, Any]]) -> list[dict[st
     for name, profile in profiles.items():
         if not profile.get("enabled"):
             found.append(
-                _finding(
+                finding(
                     "profile_disabled",
                     f"the {name} profile is off: no firewall rule filters traffic on its networks",
                     f"Turn it back on (netsh advfirewall set {name}profile state on), and fix "
@@ -399,7 +397,7 @@ def _profile_findings(profiles: Mapping[str, Mapping[str, Any]]) -> list[dict[st
             )
         if profile.get("default_inbound_action") == "allow":
             found.append(
-                _finding(
+                finding(
                     "default_inbound_allow",
                     f"the {name} profile lets in all inbound traffic no rule blocks",
                     f"Set it back to block (netsh advfirewall set {name}profile "
@@ -408,103 +406,3 @@ def _profile_findings(profiles: Mapping[str, Mapping[str, Any]]) -> list[dict[st
                 )
             )
     return found
-
-
-# --- Windows Server 2003 hosts -------------------------------------------------------------
-
-
-def legacy_audit(
-    request: _host_request.HostRequest,
-    profiles: Sequence[Any],
-    entries: Sequence[Any],
-    accepted: Iterable[str] = DEFAULT_ACCEPTED,
-) -> list[dict[str, Any]]:
-    """The findings of a 2003 host from its entries (``_wire.OpenPort``) and profiles
-    (``_wire.LegacyProfile``): the reduced mode's plan with decommissioning on."""
-    plan = _entries.plan(
-        request.settings, request.remotes, entries, options=request.legacy, remove_unassigned=True
-    )
-    keys = {name_key(a) for a in accepted}
-    findings: list[dict[str, Any]] = []
-    for entry in plan.added:
-        findings.append(_legacy_missing(entry, "is absent"))
-    for held, entry in (*plan.updated, *plan.adopted):
-        findings.append(_legacy_missing(entry, f"differs from the entry {held.name!r} there"))
-    for held in plan.removed:
-        findings.append(
-            _finding(
-                "extra_rule",
-                f"entry {held.name!r} ({_entries.key_text(held.key)}) was made by the collection "
-                "and no component of the host needs it",
-                f"To close it, {_SITE}.",
-                rule=held.name,
-                port=_legacy_port(held.key),
-                profile=_profile_name(held.profile),
-            )
-        )
-    wanted = {e.key for e in plan.wanted}
-    for held in entries:
-        ours = _entries.is_ours(held)
-        if ours or not held.enabled or held.builtin or name_key(held.name) in keys:
-            continue
-        detail = f"entry {held.name!r} ({_entries.key_text(held.key)}), not made by the collection"
-        if held.key in wanted:
-            detail += ", holds a port a component of the host needs (a conflict)"
-        findings.append(
-            _finding(
-                "foreign_open_port",
-                f"{detail}, opens it to {held.remote_addresses}",
-                "Close the entry if nothing on the host needs it; if it is wanted, add its name "
-                f"to {ACCEPTED_VARIABLE} (or, to let the collection take it over, its port to "
-                f"{_entries.ADOPT_VARIABLE}).",
-                rule=held.name,
-                port=_legacy_port(held.key),
-                profile=_profile_name(held.profile),
-            )
-        )
-    for profile in profiles:
-        name = _profile_name(profile.type)
-        if not profile.enabled:
-            findings.append(
-                _finding(
-                    "profile_disabled",
-                    f"the {name} profile is off: no entry filters traffic on its networks",
-                    f"Turn it back on (netsh firewall set opmode mode=enable profile={name}), "
-                    "and fix the Group Policy that turned it off, if one did.",
-                    profile=name,
-                )
-            )
-        elif profile.exceptions_not_allowed:
-            findings.append(
-                _finding(
-                    "exceptions_not_allowed",
-                    f"the {name} profile allows no exceptions: every entry, the collection's "
-                    "included, is ignored and the OCS ports are closed on its networks",
-                    f"Allow exceptions again (netsh firewall set opmode exceptions=enable "
-                    f"profile={name}), and fix the Group Policy that forbade them, if one did.",
-                    profile=name,
-                )
-            )
-    return sorted(findings, key=lambda f: KINDS.index(f["kind"]))
-
-
-def _profile_name(profile: int) -> str:
-    return LEGACY_PROFILE_NAMES.get(profile, str(profile)).lower()
-
-
-def _legacy_port(key: tuple[int, int, int]) -> str:
-    return f"{_entries.transport(key[2]).lower()} {key[1]}"
-
-
-def _legacy_missing(entry: Any, what: str) -> dict[str, Any]:
-    return _finding(
-        "missing_rule",
-        f"entry {entry.name!r} ({_entries.key_text(entry.key)}, remote "
-        f"{entry.scope.text()}) {what}",
-        f"To open it, {_SITE}.",
-        rule=entry.name,
-        port=_legacy_port(entry.key),
-        profile=_profile_name(entry.key[0]),
-        component=", ".join(entry.components),
-        rules=list(entry.rules),
-    )

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode._entries import VERDICTS
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _tables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports._task_result import VERDICTS
 
 COUNTS: tuple[str, ...] = ("added", "updated", "removed", "foreign")
 COLUMNS: list[_tables.Column] = [

@@ -44,10 +44,11 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _scope, _settings
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._component_rules import (
     build_rules,
@@ -105,14 +106,12 @@ PURPOSE_TEXT = 70
 SERVICES_NAMED = 2
 
 
-class MatrixError(ValueError):
-    """The inventory's variables keep the matrix from being worked out; nothing is written."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        super().__init__(
-            f"{len(self.problems)} problem(s), no file was written: " + "; ".join(self.problems)
-        )
+def _problems(problems: Sequence[str]) -> InputError:
+    """Every problem that keeps the matrix from being worked out; nothing is written."""
+    listed = list(problems)
+    return InputError(
+        f"{len(listed)} problem(s), no file was written: " + "; ".join(listed), listed
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,20 +181,6 @@ class _Host:
     scope: _scope.Scope
 
 
-def _read(
-    host: str, variables: Mapping[str, Any], names: Iterable[str]
-) -> tuple[dict[str, Any], list[str]]:
-    values: dict[str, Any] = {}
-    problems: list[str] = []
-    for name in names:
-        try:
-            if name in variables:
-                values[name] = variables[name]
-        except Exception as exc:  # templating: reported for the variable, the rest go on
-            problems.append(f"{host}: {name}: its value cannot be worked out ({exc})")
-    return values, problems
-
-
 def _host(host: str, variables: Mapping[str, Any]) -> tuple[_Host | None, list[str]]:
     """A host's checked settings (the checks site.yml's preflight makes) and networks."""
     try:
@@ -203,9 +188,10 @@ def _host(host: str, variables: Mapping[str, Any]) -> tuple[_Host | None, list[s
     except Exception as exc:
         return None, [f"{host}: group_names: cannot be worked out ({exc})"]
     keys = _settings.held_components(group_names)
-    defined, problems = _read(
-        host, variables, [*_settings.variables_wanted(keys), *_scope.variables()]
-    )
+    problems: list[str] = []
+    names = [*_settings.variables_wanted(keys), *_scope.variables()]
+    defined = _variables.read_values(variables, names, problems)
+    problems = [f"{host}: {p}" for p in problems]
     requested, collection = _settings.from_variables(keys, defined)
     checked, found = _settings.check_host(requested, _settings.variable_name, collection)
     scope, scope_problems = _scope.check_scope(defined)
@@ -332,7 +318,7 @@ def flows(
     estate: _Estate | None = None,
 ) -> list[dict[str, Any]]:
     """Every flow of ``hosts`` (default: every host of the inventory) as table rows, sorted
-    by destination zone, destination, port and transport. Raises MatrixError."""
+    by destination zone, destination, port and transport. Raises InputError."""
     estate = estate or _Estate(groups, hostvars)
     rows: dict[tuple[str, str, str, str], _Row] = {}
     for name in hosts if hosts is not None else groups.get("all", list(hostvars)):
@@ -372,7 +358,7 @@ def flows(
                                     None
                                 )
     if estate.problems:
-        raise MatrixError(list(dict.fromkeys(estate.problems)))
+        raise _problems(list(dict.fromkeys(estate.problems)))
     order = list(ZONES)
     ranked = sorted(
         rows.values(),
@@ -657,18 +643,18 @@ def matrix(
     balancer rules, the client requirements, the diagram and every table's columns.
 
     Every problem (a host's settings, an address, a virtual IP) is found before any is
-    reported: MatrixError lists them all.
+    reported: InputError lists them all.
     """
     estate = _Estate(groups, hostvars)
     checked_vips, problems = check_vips(vips, vips_name)
     try:
         rows = flows(groups, hostvars, hosts, estate=estate)
-    except MatrixError as exc:
-        raise MatrixError([*problems, *exc.problems]) from None
+    except InputError as exc:
+        raise _problems([*problems, *exc.problems]) from None
     balancers = load_balancer_rows(estate, checked_vips)
     problems += estate.problems
     if problems:
-        raise MatrixError(list(dict.fromkeys(problems)))
+        raise _problems(list(dict.fromkeys(problems)))
     diagram = _diagram(rows)
     for row in rows:
         del row["_nodes"]

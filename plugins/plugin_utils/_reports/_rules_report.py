@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import RULE_FIELDS, Rule
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import INDIRECT_PREFIX
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _tables
@@ -56,10 +57,6 @@ ROW_KEYS = ("host", "group", "group_label", *RULE_FIELDS, *_OPTIONAL, "owned")
 NO_GROUP = "(no group)"
 
 
-class ReportError(ValueError):
-    """Input that is not win_firewall_info's rules, or not report rows; the message says which."""
-
-
 def group_label(group: str) -> str:
     """A rule group as the report shows it: built-in indirect names (``@FirewallAPI.dll,-28752``,
     which Windows resolves to a title only on the host) marked as built-in, no group named."""
@@ -78,10 +75,10 @@ def _listed(value: Any) -> list[str]:
 
 def _row(host: str, index: int, rule: Any) -> dict[str, Any]:
     if not isinstance(rule, Mapping):
-        raise ReportError(f"rules[{index}]: {rule!r} is not a rule")
+        raise InputError(f"rules[{index}]: {rule!r} is not a rule")
     missing = [k for k in _REQUIRED if k not in rule]
     if missing:
-        raise ReportError(
+        raise InputError(
             f"rules[{index}] ({rule.get('name', '?')!r}): no {', '.join(missing)}; "
             "give the rules win_firewall_info returns"
         )
@@ -107,21 +104,21 @@ def _order(row: Mapping[str, Any]) -> tuple[str, ...]:
 def report_rows(host: str, rules: Any) -> list[dict[str, Any]]:
     """``host``'s rules (win_firewall_info's ``rules``) as rows, sorted by group and name."""
     if not isinstance(host, str) or not host:
-        raise ReportError(f"host: {host!r} is not a host name")
+        raise InputError(f"host: {host!r} is not a host name")
     if isinstance(rules, (str, bytes, Mapping)) or not isinstance(rules, Iterable):
-        raise ReportError(f"{rules!r} is not a list of rules")
+        raise InputError(f"{rules!r} is not a list of rules")
     return sorted((_row(host, i, rule) for i, rule in enumerate(rules)), key=_order)
 
 
 def _rows_of(rows: Any) -> list[Mapping[str, Any]]:
     try:
         checked = _tables.rows_of(rows)
-    except _tables.TableError as exc:
-        raise ReportError(str(exc)) from None
+    except InputError as exc:
+        raise InputError(str(exc)) from None
     for index, row in enumerate(checked):
         missing = [k for k in ROW_KEYS if k not in row]
         if missing:
-            raise ReportError(
+            raise InputError(
                 f"rows[{index}]: no {', '.join(missing)}; give the rows report_rows returns"
             )
     return sorted(checked, key=_order)
@@ -155,7 +152,7 @@ def report_table(rows: Any, output: str = "text") -> list[str] | str:
     ``text``: the lines of the screen table (see :func:`_screen_lines`); ``csv`` and
     ``markdown``: the text of a table with every column, one line per rule."""
     if output not in FORMATS:
-        raise ReportError(f"format: {output!r} is not one of {', '.join(FORMATS)}")
+        raise InputError(f"format: {output!r} is not one of {', '.join(FORMATS)}")
     checked = _rows_of(rows)
     if output == "text":
         return _screen_lines(checked)

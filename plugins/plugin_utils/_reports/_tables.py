@@ -14,18 +14,16 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
+
 Column = tuple[str, str]
 _GAP = "  "
-
-
-class TableError(ValueError):
-    """Rows or columns that are not a table; the message says which."""
 
 
 def columns_of(value: Any, what: str = "columns") -> list[Column]:
     """Columns given as ``(key, header)`` pairs, ``{key:, header:}`` mappings or keys."""
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise TableError(f"{what}: {value!r} is not a list of columns")
+        raise InputError(f"{what}: {value!r} is not a list of columns")
     found: list[Column] = []
     for item in value:
         if isinstance(item, str):
@@ -37,19 +35,19 @@ def columns_of(value: Any, what: str = "columns") -> list[Column]:
         ):
             found.append((item[0], item[1]))
         else:
-            raise TableError(f"{what}: {item!r} is not a column (a key, or a key and a header)")
+            raise InputError(f"{what}: {item!r} is not a column (a key, or a key and a header)")
     if not found:
-        raise TableError(f"{what}: no columns")
+        raise InputError(f"{what}: no columns")
     return found
 
 
 def rows_of(value: Any, what: str = "rows") -> list[Mapping[str, Any]]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise TableError(f"{what}: {value!r} is not a list of rows")
+        raise InputError(f"{what}: {value!r} is not a list of rows")
     rows = list(value)
     for row in rows:
         if not isinstance(row, Mapping):
-            raise TableError(f"{what}: {row!r} is not a row (a mapping)")
+            raise InputError(f"{what}: {row!r} is not a row (a mapping)")
     return rows
 
 

@@ -18,7 +18,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import listed
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._plan import (
+    TASK,
     UNASSIGNED,
     GroupPlan,
 )
@@ -29,21 +31,17 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules impo
     is_tombstone,
     name_key,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
-    LEGACY_PROFILE_NAMES,
-)
-from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode._entries import (
-    NOT_APPLICABLE,
-    REFUSED,
-    VERDICTS,
-    LegacyPlan,
-    entry_dict,
-)
 
 ADDED = "added"
 UPDATED = "updated"
 REMOVED = "removed"
 KINDS: tuple[str, ...] = (ADDED, UPDATED, REMOVED)
+# What each catalogue rule becomes on a Windows Server 2003 host, in the reduced mode's
+# summary (``summary.verdicts``) and the closing table's column (_reduced_mode._entries).
+APPLIED = "applied"
+NOT_APPLICABLE = "not_applicable"
+REFUSED = "refused"
+VERDICTS: tuple[str, ...] = (APPLIED, NOT_APPLICABLE, REFUSED)
 # How a count reads after a run, and in check mode (nothing was changed).
 _DONE = {ADDED: "added", UPDATED: "updated", REMOVED: "removed"}
 _TO_DO = {ADDED: "to add", UPDATED: "to update", REMOVED: "to remove"}
@@ -53,7 +51,7 @@ _UNMANAGED = ("application", "service")
 
 
 @dataclasses.dataclass(frozen=True)
-class Change:
+class RuleDiff:
     """One rule of a group that is added, updated or removed."""
 
     kind: str
@@ -63,45 +61,45 @@ class Change:
     after: Rule | None
 
 
-def changes(plan: GroupPlan) -> list[Change]:
+def changes(plan: GroupPlan) -> list[RuleDiff]:
     """The group's changes, sorted by rule name."""
     on_host: dict[str, list[HostRule]] = {}
     for host_rule in plan.before:
         on_host.setdefault(name_key(host_rule.rule.name), []).append(host_rule)
     adds = {name_key(rule.name): rule for rule in plan.adds}
-    found = [Change(ADDED, n, (), adds[name_key(n)]) for n in plan.added]
+    found = [RuleDiff(ADDED, n, (), adds[name_key(n)]) for n in plan.added]
     found += [
-        Change(UPDATED, n, tuple(on_host[name_key(n)]), adds[name_key(n)]) for n in plan.updated
+        RuleDiff(UPDATED, n, tuple(on_host[name_key(n)]), adds[name_key(n)]) for n in plan.updated
     ]
-    found += [Change(REMOVED, n, tuple(on_host[name_key(n)]), None) for n in plan.removed]
+    found += [RuleDiff(REMOVED, n, tuple(on_host[name_key(n)]), None) for n in plan.removed]
     return sorted(found, key=lambda c: (name_key(c.name), c.name))
 
 
-def _text(value: Any) -> str:
+def text(value: Any) -> str:
     """A field's value on one line: lists joined (empty: ``any``), booleans lower case;
     a string that would not read back as itself (empty, edge spaces, line breaks and other
     control characters) in JSON quotes."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return ", ".join(_text(v) for v in value) or "any"
-    text = str(value)
-    if not text or text != text.strip() or not text.isprintable():
-        return json.dumps(text, ensure_ascii=False)
-    return text
+        return ", ".join(text(v) for v in value) or "any"
+    shown = str(value)
+    if not shown or shown != shown.strip() or not shown.isprintable():
+        return json.dumps(shown, ensure_ascii=False)
+    return shown
 
 
 def rule_text(rule: Rule, host_rule: HostRule | None = None) -> str:
     """The rule's fields, one ``field: value`` line each, in the order of RULE_FIELDS."""
-    lines = [f"{field}: {_text(getattr(rule, field))}" for field in RULE_FIELDS]
+    lines = [f"{field}: {text(getattr(rule, field))}" for field in RULE_FIELDS]
     if host_rule is not None:
         lines += [
-            f"{f}: {_text(getattr(host_rule, f))}" for f in _UNMANAGED if getattr(host_rule, f)
+            f"{f}: {text(getattr(host_rule, f))}" for f in _UNMANAGED if getattr(host_rule, f)
         ]
     return "\n".join(lines) + "\n"
 
 
-def _what(plan: GroupPlan, change: Change, check_mode: bool) -> str:
+def _what(plan: GroupPlan, change: RuleDiff, check_mode: bool) -> str:
     done = f"would be {change.kind}" if check_mode else change.kind
     if change.kind == REMOVED and is_tombstone(change.name):
         return f"{done}: left behind by an apply that stopped part way"
@@ -112,11 +110,11 @@ def _what(plan: GroupPlan, change: Change, check_mode: bool) -> str:
     return done
 
 
-def header(host: str, plan: GroupPlan, change: Change, *, check_mode: bool) -> str:
+def header(host: str, plan: GroupPlan, change: RuleDiff, *, check_mode: bool) -> str:
     return f"{host} | {plan.group} | {change.name} ({_what(plan, change, check_mode)})"
 
 
-def _counts(counts: dict[str, int], check_mode: bool, *, zeros: bool) -> str:
+def counts_text(counts: dict[str, int], check_mode: bool, *, zeros: bool) -> str:
     words = _TO_DO if check_mode else _DONE
     return ", ".join(f"{counts[k]} {words[k]}" for k in KINDS if zeros or counts[k])
 
@@ -164,8 +162,8 @@ def summary_line(
                 label = (
                     f"{plan.group} (no longer held)" if plan.reason == UNASSIGNED else plan.group
                 )
-                parts.append(f"{label}: {_counts(_plan_counts(plan), check_mode, zeros=False)}")
-        line = f"{host}: {_counts(totals, check_mode, zeros=True)} ({'; '.join(parts)})"
+                parts.append(f"{label}: {counts_text(_plan_counts(plan), check_mode, zeros=False)}")
+        line = f"{host}: {counts_text(totals, check_mode, zeros=True)} ({'; '.join(parts)})"
     else:
         line = f"{host}: in sync, nothing to change ({len(plans)} group(s))"
     if totals["foreign"]:
@@ -202,99 +200,58 @@ def diff(
     return items
 
 
-# --- Windows Server 2003 hosts (the reduced mode, :mod:`._legacy`) ---------------------------
-
-
-def legacy_counts(plan: LegacyPlan) -> dict[str, int]:
-    return {
-        ADDED: len(plan.added),
-        # An adopted entry is overwritten like one of ours that differs.
-        UPDATED: len(plan.updated) + len(plan.adopted),
-        REMOVED: len(plan.removed),
-    }
-
-
-def legacy_summary(plan: LegacyPlan) -> dict[str, Any]:
-    """The summary of a 2003 host: the counts of entries, conflicts and verdicts."""
-    return {
-        **legacy_counts(plan),
-        "foreign": len(plan.conflicts),
-        "marked_not_ours": len(plan.marked),
-        "groups": {},
-        "verdicts": plan.counts(),
-    }
-
-
-def verdict_text(counts: dict[str, int]) -> str:
-    """``20 applied, 4 not applicable, 6 refused``."""
-    return ", ".join(f"{counts[v]} {v.replace('_', ' ')}" for v in VERDICTS)
-
-
-def legacy_summary_line(host: str, plan: LegacyPlan, *, check_mode: bool) -> str:
-    """``fe01: 2 added, 0 updated, 0 removed (Windows Server 2003 entries); reduced mode:
-    20 applied, 4 not applicable, 6 refused``."""
-    if plan.changed:
-        line = f"{host}: {_counts(legacy_counts(plan), check_mode, zeros=True)} (Windows "
-        line += "Server 2003 entries)"
-    else:
-        line = (
-            f"{host}: in sync, nothing to change ({len(plan.wanted)} Windows Server 2003 entries)"
+def warnings(plans: Sequence[GroupPlan], elsewhere: Sequence[HostRule] = ()) -> list[str]:
+    """What a task says as warnings about the rules of managed groups it left alone: rules
+    that carry the collection's marker but are not its own (``elsewhere``: those outside
+    the groups planned), rules the collection did not make, and rules the other part of it
+    manages (a catalogue rule in a task's group, a task's rule in a component's group)."""
+    found = []
+    marked = [h for plan in plans for h in plan.marked] + list(elsewhere)
+    if marked:
+        names = listed([f"{h.group or '(no group)'}: {h.rule.name}" for h in marked])
+        found.append(
+            f"{len(marked)} rule(s) carry the collection's marker but are not its own here (a "
+            "copy, a rule of a catalogue entry it does not have, or one outside its groups), "
+            f"left as they are: {names}. A group a component of the host used to have is the "
+            "collection's again while ocs_<component>_group names it"
         )
-    line += f"; reduced mode: {verdict_text(plan.counts())}"
-    if plan.conflicts:
-        line += f"; {len(plan.conflicts)} entry(ies) the collection did not make left alone"
-    if plan.marked:
-        line += f"; {len(plan.marked)} entry(ies) named like its own but not its own left alone"
-    return line
+    for plan in plans:
+        if plan.foreign:
+            found.append(
+                f"group {plan.group!r} holds {len(plan.foreign)} rule(s) the collection did "
+                f"not make, left as they are: {listed([h.rule.name for h in plan.foreign])}"
+            )
+        if plan.others:
+            manager = (
+                "ocs.firewall.win_ocs_firewall built from the catalogue"
+                if plan.reason == TASK
+                else "an ocs.firewall.win_firewall_rules task wrote"
+            )
+            found.append(
+                f"group {plan.group!r} holds {len(plan.others)} rule(s) {manager}, left to it: "
+                f"{listed([h.rule.name for h in plan.others])}"
+            )
+    return found
 
 
-def _entry_text(values: dict[str, Any]) -> str:
-    fields = ("name", "profile", "port", "protocol", "remote_addresses", "enabled")
-    lines = [f"{field}: {_text(values[field])}" for field in fields]
-    if "rules" in values:
-        lines.append(f"serves: {_text(values['rules'])}")
-    return "\n".join(lines) + "\n"
-
-
-def legacy_notes(plan: LegacyPlan) -> list[str]:
-    """A line per rule that is refused or not applicable, and per conflict."""
-    lines = []
-    for v in plan.verdicts:
-        if v.verdict == REFUSED:
-            lines.append(f"refused: {v.rule.name}: {v.why}; instead: {v.alternative}")
-        elif v.verdict == NOT_APPLICABLE:
-            lines.append(f"not applicable: {v.rule.name}: {v.why}")
-    lines += [f"conflict: {c.message()}" for c in plan.conflicts]
-    lines += [
-        f"not ours: {e.name!r} ({LEGACY_PROFILE_NAMES.get(e.profile, e.profile)} profile) is "
-        "named like the collection's entries but serves no component; left as it is"
-        for e in plan.marked
-    ]
-    return lines
-
-
-def legacy_diff(host: str, plan: LegacyPlan, *, check_mode: bool) -> list[dict[str, str]]:
-    """The diff of a 2003 host: its summary and notes, then an item per changed entry."""
-    prepared = [legacy_summary_line(host, plan, check_mode=check_mode), *legacy_notes(plan)]
-    items: list[dict[str, str]] = [{"prepared": "\n".join(prepared) + "\n"}]
-    changes: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None, str]] = []
-    changes += [(ADDED, None, e.to_dict(), e.name) for e in plan.added]
-    changes += [(UPDATED, entry_dict(h), e.to_dict(), e.name) for h, e in plan.updated]
-    changes += [
-        (UPDATED, entry_dict(h), e.to_dict(), f"{e.name}, taken over from {h.name!r}")
-        for h, e in plan.adopted
-    ]
-    changes += [(REMOVED, entry_dict(h), None, h.name) for h in plan.removed]
-    for kind, before, after, name in changes:
-        side = after or before or {}
-        done = f"would be {kind}" if check_mode else kind
-        title = f"{host} | {side['profile']} profile | {name} ({done})"
-        items.append(
-            {
-                "before_header": title,
-                "after_header": title,
-                "before": _entry_text(before) if before else "",
-                "after": _entry_text(after) if after else "",
-            }
-        )
-    return items
+def result(
+    host: str,
+    plans: Sequence[GroupPlan],
+    elsewhere: Sequence[HostRule],
+    *,
+    check_mode: bool,
+    with_diff: bool,
+) -> dict[str, Any]:
+    """win_ocs_firewall's result of a host's plans (before the apply)."""
+    found: dict[str, Any] = {
+        "changed": any(p.changed for p in plans),
+        "msg": summary_line(host, plans, check_mode=check_mode, elsewhere=elsewhere),
+        "summary": summary(plans, elsewhere),
+        "groups": {p.group: p.summary() for p in plans},
+        "rules": {p.group: [r.to_dict() for r in p.after] for p in plans},
+        "marked_not_ours": [h.to_dict() for p in plans for h in p.marked]
+        + [h.to_dict() for h in elsewhere],
+    }
+    if with_diff:
+        found["diff"] = diff(host, plans, check_mode=check_mode, elsewhere=elsewhere)
+    return found

@@ -23,7 +23,7 @@ from ocs_lab import firewall
 from ocs_lab.seed import initial_state
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _rules
-from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _convert, _wire
 
 RULES = [
     {"name": "one address", "local_ports": 5061, "remote_addresses": ["10.0.0.1"]},
@@ -57,7 +57,7 @@ def _lab_record(os_version: str = "6.1") -> dict[str, Any]:
         dataclasses.replace(r, description="[ocs.firewall]") for r in _rules.normalise_rules(RULES)
     ]
     state = initial_state([])
-    section = _wire.Section("acceptance", (), tuple(_rules.to_windows(r) for r in desired))
+    section = _wire.Section("acceptance", (), tuple(_convert.to_windows(r) for r in desired))
     assert (
         firewall.run(
             state, _wire.encode_apply([section], "[ocs.firewall"), os_version=os_version
@@ -69,7 +69,7 @@ def _lab_record(os_version: str = "6.1") -> dict[str, Any]:
     )
     rules = []
     for record in reply.rules:
-        host_rule = _client.host_rule(record)
+        host_rule = _convert.host_rule(record)
         rules.append({**host_rule.to_dict(), "owned": True, "stored": dict(host_rule.stored)})
     assert reply.host is not None
     host = {

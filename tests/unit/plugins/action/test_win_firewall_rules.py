@@ -297,7 +297,7 @@ def test_duplicates_in_the_group_become_one_rule() -> None:
     assert host.requests[1].sections[0].removes == ("OCS FE - Web",)
     # One REMOVE takes both: the host compares names ignoring case.
     assert _wire.decode_reply(host.outcomes[-1].stdout).removed == (
-        _wire.Change(GROUP, "OCS FE - Web", 2),
+        _wire.RuleChange(GROUP, "OCS FE - Web", 2),
     )
     assert host.names(GROUP) == ["OCS FE - Web"]
 
@@ -693,7 +693,7 @@ def test_a_rule_quoting_the_marker_mid_text_is_not_retired(state: str) -> None:
     # The controller asks to retire the name; the host retires only the rule of ours.
     assert host.requests[1].sections[0].removes == ("OCS FE - SIP",)
     assert _wire.decode_reply(host.outcomes[-1].stdout).retired == (
-        _wire.Change(GROUP, "OCS FE - SIP", 1),
+        _wire.RuleChange(GROUP, "OCS FE - SIP", 1),
     )
     assert host.rules[0] == quoting
     assert [f["name"] for f in result["foreign"]] == ["OCS FE - SIP"]
@@ -832,7 +832,7 @@ def test_an_apply_reply_that_does_not_match_the_request_is_an_error() -> None:
 
 def test_an_apply_reply_naming_other_rules_is_an_error() -> None:
     host = LabHost()
-    wrong = _wire.Reply(added=(_wire.Change(GROUP, "Something else"),), done=True)
+    wrong = _wire.Reply(added=(_wire.RuleChange(GROUP, "Something else"),), done=True)
     host.apply_reply = {"rc": 0, "stdout": _wire.encode_reply(wrong), "stderr": ""}
     result = run(host, {"group": GROUP, "rules": [SIP]})
     assert result["failed"] is True

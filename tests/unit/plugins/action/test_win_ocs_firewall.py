@@ -24,6 +24,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
     _scope,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _convert
 
 ESTATE = example_estate()
 SERVERS = _catalogue.server_components()
@@ -453,7 +454,9 @@ def test_an_apply_failing_half_way_leaves_every_still_wanted_port_open(
     open_before = openings(host.rules)
     target = task_vars("fe01.ocs.example", **overrides)
     found = request_of(target)
-    sent = [(s.group, _rules.to_windows(r)) for s in found.settings for r in wanted_rules(found, s)]
+    sent = [
+        (s.group, _convert.to_windows(r)) for s in found.settings for r in wanted_rules(found, s)
+    ]
     wanted = openings(
         [
             lab_rule(

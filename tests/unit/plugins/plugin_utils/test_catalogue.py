@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue as cat
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import CatalogueError
 
 CATALOGUE = cat.load_catalogue()
 
@@ -63,7 +64,7 @@ def _problem_of(mutate: Callable[[dict[str, Any]], None], prefix: str) -> str:
     """The catalogue's problem line that starts with ``prefix`` once ``mutate`` broke it."""
     document = _document()
     mutate(document)
-    with pytest.raises(cat.CatalogueError) as caught:
+    with pytest.raises(CatalogueError) as caught:
         cat.validate_catalogue(document)
     line = next((p for p in caught.value.problems if p.startswith(prefix)), None)
     assert line is not None, str(caught.value)
@@ -123,7 +124,7 @@ def test_schema_errors_name_entry_and_field(
 def test_missing_seed_row_is_reported() -> None:
     document = _document()
     _drop_seed_row(document)
-    with pytest.raises(cat.CatalogueError, match=r"seed_row: seed row\(s\) 76 missing"):
+    with pytest.raises(CatalogueError, match=r"seed_row: seed row\(s\) 76 missing"):
         cat.validate_catalogue(document)
 
 
@@ -140,7 +141,7 @@ def test_broken_file_names_path_entry_and_field(tmp_path: Path) -> None:
     _entry(document, "seed-40")["ports"] = ["65536"]
     path = tmp_path / "broken.yml"
     path.write_text(yaml.safe_dump(document), encoding="utf-8")
-    with pytest.raises(cat.CatalogueError) as caught:
+    with pytest.raises(CatalogueError) as caught:
         cat.load_catalogue(str(path))
     assert str(path) in str(caught.value)
     assert "entry 'seed-40': ports: port '65536' is out of range; valid ports are 1..65535" in str(
@@ -159,12 +160,12 @@ def test_broken_file_names_path_entry_and_field(tmp_path: Path) -> None:
 def test_unusable_files(tmp_path: Path, text: str, words: str) -> None:
     path = tmp_path / "catalogue.yml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(cat.CatalogueError, match=re.escape(words)):
+    with pytest.raises(CatalogueError, match=re.escape(words)):
         cat.load_catalogue(str(path))
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(cat.CatalogueError, match="cannot read the file"):
+    with pytest.raises(CatalogueError, match="cannot read the file"):
         cat.load_catalogue(str(tmp_path / "absent.yml"))
 
 

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue as cat
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import CatalogueError
 
 
 def _document() -> dict[str, Any]:
@@ -96,7 +97,7 @@ def test_zone_and_balances_errors_name_the_row_and_field(
 ) -> None:
     document = _document()
     mutate(document)
-    with pytest.raises(cat.CatalogueError) as caught:
+    with pytest.raises(CatalogueError) as caught:
         cat.validate_catalogue(document)
     line = next((p for p in caught.value.problems if p.startswith(start)), None)
     assert line is not None, str(caught.value)

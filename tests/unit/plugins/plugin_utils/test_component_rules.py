@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _settings
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._component_rules import (
-    ComponentRulesError,
     build_rules,
     component_rules,
     made_entries,
@@ -295,7 +295,7 @@ def test_long_port_list_name_is_shortened_but_keeps_id() -> None:
 
 
 def test_a_label_too_long_for_any_name_is_refused() -> None:
-    with pytest.raises(ComponentRulesError, match=r"label: 'xxx.*' is too long .*'seed-01'"):
+    with pytest.raises(InputError, match=r"label: 'xxx.*' is too long .*'seed-01'"):
         rule_name("x" * 250, ["5060"], "tcp", "in", "seed-01")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _grammar
-from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import RuleError
 
 # --- ports ------------------------------------------------------------------------------------
 
@@ -65,7 +65,7 @@ def test_canonical_ports(value: object, expected: tuple[str, ...]) -> None:
     ],
 )
 def test_canonical_ports_rejects(value: object, message: str) -> None:
-    with pytest.raises(RuleError, match="^where: ") as info:
+    with pytest.raises(InputError, match="^where: ") as info:
         _grammar.canonical_ports(value, "where")
     assert message in str(info.value)
 
@@ -140,7 +140,7 @@ def test_canonical_address_text(value: object, expected: tuple[str, ...]) -> Non
     ],
 )
 def test_bad_addresses_are_rejected_with_the_value(value: str) -> None:
-    with pytest.raises(RuleError) as info:
+    with pytest.raises(InputError) as info:
         _grammar.canonical_addresses(value, "rules[0].remote_addresses")
     message = str(info.value)
     assert message.startswith("rules[0].remote_addresses: ")
@@ -149,7 +149,7 @@ def test_bad_addresses_are_rejected_with_the_value(value: str) -> None:
 
 
 def test_addresses_any_cannot_be_mixed() -> None:
-    with pytest.raises(RuleError, match="mixes 'any'"):
+    with pytest.raises(InputError, match="mixes 'any'"):
         _grammar.canonical_addresses(["*", "10.0.0.1"])
 
 
@@ -193,7 +193,7 @@ def test_profiles_from_mask(mask: int, expected: tuple[str, ...]) -> None:
 
 @pytest.mark.parametrize(("value", "bad"), [([], "[]"), (["work"], "'work'"), ([1], "1")])
 def test_bad_profiles(value: object, bad: str) -> None:
-    with pytest.raises(RuleError, match="valid are domain, private, public|at least one") as info:
+    with pytest.raises(InputError, match="valid are domain, private, public|at least one") as info:
         _grammar.canonical_profiles(value)
     assert bad in str(info.value)
 
@@ -284,7 +284,7 @@ def test_profiles_to_mask(profiles: tuple[str, ...], mask: int) -> None:
 def test_boolean_words(word: str, meaning: bool | None) -> None:
     assert _grammar.boolean_word(word) is meaning
     if meaning is None:
-        with pytest.raises(RuleError, match="^x: .* is not a boolean; valid are true, false"):
+        with pytest.raises(InputError, match="^x: .* is not a boolean; valid are true, false"):
             _grammar.boolean(word, "x")
     else:
         assert _grammar.boolean(word, "x") is meaning
@@ -297,7 +297,7 @@ def test_booleans_are_booleans(value: bool, meaning: bool) -> None:
 
 @pytest.mark.parametrize("value", [1, 0, None, ["yes"]])
 def test_only_booleans_and_words_are_booleans(value: object) -> None:
-    with pytest.raises(RuleError, match="is not a boolean"):
+    with pytest.raises(InputError, match="is not a boolean"):
         _grammar.boolean(value, "x")
 
 
@@ -307,7 +307,7 @@ def test_only_booleans_and_words_are_booleans(value: object) -> None:
 )
 def test_choice(value: object, expected: str | None) -> None:
     if expected is None:
-        with pytest.raises(RuleError, match="^where: .* is not valid; valid are in, out$"):
+        with pytest.raises(InputError, match="^where: .* is not valid; valid are in, out$"):
             _grammar.choice(value, ("in", "out"), "where")
     else:
         assert _grammar.choice(value, ("in", "out"), "where") == expected
@@ -318,7 +318,7 @@ def test_text(value: object, ok: bool) -> None:
     if ok:
         assert _grammar.text(value, "d") == value
     else:
-        with pytest.raises(RuleError, match="^d: .* is not a string$"):
+        with pytest.raises(InputError, match="^d: .* is not a string$"):
             _grammar.text(value, "d")
 
 
@@ -350,7 +350,7 @@ def test_merged_addresses(value: list[str], expected: tuple[str, ...]) -> None:
 
 
 def test_merged_addresses_refuses_what_canonical_refuses() -> None:
-    with pytest.raises(RuleError, match="10.0.0.300"):
+    with pytest.raises(InputError, match="10.0.0.300"):
         _grammar.merged_addresses(["10.0.0.300"])
 
 

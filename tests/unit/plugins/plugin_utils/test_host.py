@@ -27,7 +27,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._host_request
     plan_host,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _plan, _rules
-from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _convert, _wire
 
 SERVERS = _catalogue.server_components()
 FE_GROUP = SERVERS["front_end"].group
@@ -226,7 +226,7 @@ def host_rules(
 ) -> list[_rules.HostRule]:
     """Rules as a read returns them (through the wire's Windows form and back)."""
     return [
-        _client.host_rule(dataclasses.replace(_rules.to_windows(r), grouping=group))
+        _convert.host_rule(dataclasses.replace(_convert.to_windows(r), grouping=group))
         for r in [*rules, *foreign]
     ]
 
@@ -342,7 +342,7 @@ def group_names(host: str) -> list[str]:
 def read_back(store: list[dict[str, Any]]) -> list[_rules.HostRule]:
     """Lab store rules as the controller reads them: RULE lines of a reply, decoded."""
     reply = "OCSFW2\n" + "".join(firewall.rule_line(r) + "\n" for r in store) + "DONE\n"
-    return [_client.host_rule(r) for r in _wire.decode_reply(reply).rules]
+    return [_convert.host_rule(r) for r in _wire.decode_reply(reply).rules]
 
 
 def test_the_estate_file_covers_collocated_and_bound_hosts() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,19 +12,31 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _host_
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import Rule
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import _entries
 from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _task_result
 
 TCP, UDP = 6, 17
 DOMAIN, STANDARD = 0, 1
 
 
-def request(groups: list[str], **variables: Any) -> _host_request.HostRequest:
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """A host's request and its reduced-mode options, as win_ocs_firewall works them out."""
+
+    host: _host_request.HostRequest
+    options: _entries.Options
+
+
+def request(groups: list[str], **variables: Any) -> Request:
     found, problems = _host_request.host_request(groups, variables)
-    assert problems == [] and found is not None
-    return found
+    options, more = _entries.check_options(variables)
+    assert problems == more == [] and found is not None and options is not None
+    return Request(found, options)
 
 
-def plan(req: _host_request.HostRequest, on_host: Sequence[_wire.OpenPort] = (), **kw: Any) -> Any:
-    return _entries.plan(req.settings, req.remotes, list(on_host), options=req.legacy, **kw)
+def plan(req: Request, on_host: Sequence[_wire.OpenPort] = (), **kw: Any) -> Any:
+    return _entries.plan_entries(
+        req.host.settings, req.host.remotes, list(on_host), options=req.options, **kw
+    )
 
 
 def rule(**values: Any) -> Rule:
@@ -38,7 +51,7 @@ def rule(**values: Any) -> Rule:
 @pytest.mark.parametrize(
     ("values", "verdict", "why"),
     [
-        ({}, _entries.APPLIED, ""),
+        ({}, _task_result.APPLIED, ""),
         (
             {"direction": "out", "local_ports": (), "remote_ports": ("389",)},
             "not_applicable",
@@ -53,12 +66,12 @@ def rule(**values: Any) -> Rule:
         ({"remote_addresses": ("WINS", "10.0.0.1")}, "refused", "keyword WINS"),
         ({"local_ports": ()}, "refused", "every port"),
         ({"local_ports": ("RPC",)}, "refused", "not RPC"),
-        ({"local_ports": ("5000-5063",)}, _entries.APPLIED, ""),
+        ({"local_ports": ("5000-5063",)}, _task_result.APPLIED, ""),
         ({"local_ports": ("5000-5064",)}, "refused", "65 ports, more than the 64"),
         ({"local_ports": ("49152-65535",)}, "refused", "16384 ports"),
         (
             {"remote_addresses": ("LocalSubnet", "10.0.0.0/24", "10.1.0.1-10.1.0.3")},
-            _entries.APPLIED,
+            _task_result.APPLIED,
             "",
         ),
     ],
@@ -70,7 +83,7 @@ def test_a_rule_gets_one_verdict_saying_why(values: dict[str, Any], verdict: str
     if verdict == "refused":
         assert found.alternative, "a refusal says what to do instead"
         assert not found.keys
-    if verdict == _entries.APPLIED:
+    if verdict == _task_result.APPLIED:
         assert found.keys and not found.why
 
 
@@ -105,7 +118,7 @@ def test_dynamic_rpc_is_2003s_range_or_the_one_the_hosts_are_restricted_to() -> 
     assert _entries.RPC_PORTS_VARIABLE in refused.alternative and "KB154596" in refused.alternative
     options = _entries.Options(rpc_ports=("5001-5010",))
     applied = _entries.judge("front_end", rpc, entry, options)
-    assert applied.verdict == _entries.APPLIED
+    assert applied.verdict == _task_result.APPLIED
     assert [k[1] for k in applied.keys if k[0] == DOMAIN] == list(range(5001, 5011))
     # The same range that is not RPC is only a large range.
     media = _entries.judge("front_end", rpc, {"protocol": "UDP"}, options)
@@ -159,7 +172,7 @@ def test_bound_edge_rules_are_refused_and_unbound_ones_applied() -> None:
 def test_bad_reduced_mode_variables_are_problems_of_the_host(
     variables: dict[str, Any], problem: str
 ) -> None:
-    found, problems = _host_request.host_request(["ocs_front_end"], variables)
+    found, problems = _entries.check_options(variables)
     assert found is None
     assert len(problems) == 1 and problem in problems[0]
     assert next(iter(variables)) in problems[0]
@@ -171,7 +184,7 @@ def test_good_reduced_mode_variables() -> None:
         ocs_firewall_legacy_adopt=["5061/TCP", " 135/udp"],
         ocs_firewall_legacy_rpc_ports="5001-5010",
     )
-    assert req.legacy == _entries.Options(frozenset({(5061, TCP), (135, UDP)}), ("5001-5010",))
+    assert req.options == _entries.Options(frozenset({(5061, TCP), (135, UDP)}), ("5001-5010",))
 
 
 # --- scopes ----------------------------------------------------------------------------------
@@ -179,16 +192,16 @@ def test_good_reduced_mode_variables() -> None:
 
 def test_scopes_are_stored_as_2003_stores_them_and_read_back_alike() -> None:
     scope = _entries.scope_of(("10.10.0.9", "10.10.0.11-10.10.0.13", "LocalSubnet", "10.20.0.0/16"))
-    assert isinstance(scope, _entries.Scope)
+    assert isinstance(scope, _entries.EntryScope)
     text = scope.text()
     assert text == (
         "LocalSubnet,10.10.0.9/255.255.255.255,10.10.0.11/255.255.255.255,"
         "10.10.0.12/255.255.255.254,10.20.0.0/255.255.0.0"
     )
     assert _entries.stored_scope(text) == scope
-    assert _entries.stored_scope("*") == _entries.Scope(any=True)
-    assert _entries.Scope(any=True).text() == "*"
-    assert _entries.stored_scope("LocalSubnet") == _entries.Scope(local_subnet=True)
+    assert _entries.stored_scope("*") == _entries.EntryScope(any=True)
+    assert _entries.EntryScope(any=True).text() == "*"
+    assert _entries.stored_scope("LocalSubnet") == _entries.EntryScope(local_subnet=True)
 
 
 def test_a_shared_entry_takes_the_union_of_the_components_scopes() -> None:
@@ -214,7 +227,7 @@ def held(key: tuple[int, int, int], name: str, **values: Any) -> _wire.OpenPort:
     return _wire.OpenPort(*key, name=name, **values)
 
 
-def collocated() -> _host_request.HostRequest:
+def collocated() -> Request:
     return request(["ocs_archiving", "ocs_monitoring"])
 
 
@@ -362,8 +375,8 @@ def test_without_decommission_a_shared_entry_keeps_what_it_serves_the_component_
 
 
 def test_unicode_digits_in_an_adopted_port_are_a_problem_not_a_crash() -> None:
-    found, problems = _host_request.host_request(
-        ["ocs_front_end"], {"ocs_firewall_legacy_adopt": ["5061\u00b2/tcp", "\u0665\u0660/udp"]}
+    found, problems = _entries.check_options(
+        {"ocs_firewall_legacy_adopt": ["5061\u00b2/tcp", "\u0665\u0660/udp"]}
     )
     assert found is None and len(problems) == 2
     assert all("ocs_firewall_legacy_adopt" in p for p in problems)

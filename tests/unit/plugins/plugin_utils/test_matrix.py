@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._component_rules import (
     made_entries,
     port_text,
@@ -317,7 +318,7 @@ def test_every_problem_is_reported_at_once_naming_host_variable_and_value() -> N
             "arch": (["archiving"], at("10.0.0.999")),
         }
     )
-    with pytest.raises(_port_matrix.MatrixError) as caught:
+    with pytest.raises(InputError) as caught:
         _port_matrix.matrix(groups, hostvars, vips={"front_end": "10.0.0.300"})
     text = "\n".join(caught.value.problems)
     assert 'fe1: ocs_front_end_profiles: "work" is not a profile' in text

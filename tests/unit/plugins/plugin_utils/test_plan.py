@@ -11,14 +11,23 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _plan
-from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._plan import plan_group
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import (
     TOMBSTONE_PREFIX,
     HostRule,
     Rule,
-    RuleError,
 )
+
+# Every entry id of the catalogue: a component's plan here manages any catalogue rule.
+IDS = _catalogue.entry_ids()
+
+
+def plan_group(group: str, desired: Any, actual: Any, **options: Any) -> _plan.GroupPlan:
+    """:func:`_plan.plan_group` with the catalogue's ids unless a test gives its own."""
+    return _plan.plan_group(group, desired, actual, **{"ids": IDS, **options})
+
 
 G = "OCS 2007 R2 - Front End"
 TASK = " [ocs.firewall]"
@@ -295,7 +304,7 @@ def test_after(
 
 
 def test_an_unknown_state_is_refused() -> None:
-    with pytest.raises(RuleError, match="state: 'gone' is not valid; valid are present, absent"):
+    with pytest.raises(InputError, match="state: 'gone' is not valid; valid are present, absent"):
         plan_group(G, [], [], state="gone")
 
 
@@ -358,81 +367,3 @@ def test_by_group_compares_as_windows_does() -> None:
     rules = [on_host("a", "Grp"), on_host("b", "GRP"), on_host("c", "Other")]
     grouped = _plan.by_group(rules)
     assert [[h.rule.name for h in hs] for hs in grouped.values()] == [["a", "b"], ["c"]]
-
-
-# ---- the groups of components a host no longer holds ---------------------------------------
-
-DEFAULTS = {"OCS 2007 R2 - Front End": "front_end", "OCS 2007 R2 - Edge": "edge"}
-
-
-@pytest.mark.parametrize(
-    ("actual", "held", "expected"),
-    [
-        pytest.param(
-            [on_host("e", "OCS 2007 R2 - Edge", description="x" + CAT)],
-            ["OCS 2007 R2 - Front End"],
-            [("OCS 2007 R2 - Edge", "edge")],
-            id="default-group-of-a-lost-component",
-        ),
-        pytest.param(
-            [on_host("e", "ocs 2007 r2 - edge", description="x" + CAT)],
-            [],
-            [("ocs 2007 r2 - edge", "edge")],
-            id="default-name-in-another-case-keeps-the-hosts-spelling",
-        ),
-        pytest.param(
-            [on_host("e", "OCS 2007 R2 - Edge", description="x" + CAT)],
-            ["ocs 2007 r2 - EDGE"],
-            [],
-            id="held-group-compared-ignoring-case",
-        ),
-        pytest.param(
-            [on_host("e", "OCS 2007 R2 - Edge")],
-            [],
-            [("OCS 2007 R2 - Edge", "edge")],
-            id="default-group-even-with-task-rules",
-        ),
-        pytest.param(
-            [
-                on_host("a", "Edge (custom)", description=CAT.strip()),
-                on_host("b", "Edge (custom)", description="y" + CAT),
-            ],
-            [],
-            [("Edge (custom)", None)],
-            id="custom-group-of-catalogue-rules-only",
-        ),
-        pytest.param(
-            [on_host("a", "My rules"), on_host("b", "My rules", description="y" + CAT)],
-            [],
-            [],
-            id="a-task-group-is-never-unassigned",
-        ),
-        pytest.param(
-            [hand_made("a", "OCS 2007 R2 - Edge"), hand_made("b", "Elsewhere")],
-            [],
-            [],
-            id="foreign-rules-make-no-group-ours",
-        ),
-        pytest.param(
-            [hand_made("q", "Quoting", description="copy of [ocs.firewall catalogue seed-01] x")],
-            [],
-            [],
-            id="a-quoted-marker-makes-no-group-ours",
-        ),
-        pytest.param(
-            [
-                on_host("c", "Custom", description="c" + CAT),
-                on_host("e", "OCS 2007 R2 - Edge", description="e" + CAT),
-                on_host("f", "OCS 2007 R2 - Front End", description="f" + CAT),
-                on_host("c2", "CUSTOM", description="c" + CAT),
-            ],
-            ["OCS 2007 R2 - Front End"],
-            [("Custom", None), ("OCS 2007 R2 - Edge", "edge")],
-            id="in-host-order-each-once",
-        ),
-    ],
-)
-def test_unassigned_groups(
-    actual: list[HostRule], held: list[str], expected: list[tuple[str, str | None]]
-) -> None:
-    assert _plan.unassigned_groups(actual, held, DEFAULTS) == expected

@@ -16,6 +16,7 @@ import pytest
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _preflight
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _host_request, _scope
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _port_matrix
 
@@ -222,7 +223,7 @@ def test_a_pool_whose_servers_give_different_virtual_ips_is_refused() -> None:
         fe1={"ocs_firewall_vips": {"front_end": "10.10.0.10"}},
         fe2={"ocs_firewall_vips": {"front_end": "10.10.0.99"}},
     )
-    with pytest.raises(_port_matrix.MatrixError) as caught:
+    with pytest.raises(InputError) as caught:
         _port_matrix.matrix(groups, hostvars)
     assert "the servers of pool ho give different virtual IPs" in str(caught.value)
 

@@ -212,7 +212,7 @@ def test_records_have_the_field_counts_the_controller_parses() -> None:
     }
     assert emitted_field_counts(FILES["_firewall.ps1"]) == expected
     # The same counts as _wire.decode_reply checks (it rejects any other).
-    change = _wire.Change("g", "n", 1)
+    change = _wire.RuleChange("g", "n", 1)
     reply = _wire.Reply(
         host=_wire.HostVersions("6.1.7601", "2.0"),
         profiles=(_wire.WireProfile(1, True, 0, 1),),

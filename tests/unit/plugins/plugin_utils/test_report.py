@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import RULE_FIELDS
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _rules_report
 
@@ -248,7 +249,7 @@ def test_markdown_has_every_column() -> None:
     ],
 )
 def test_bad_rules_are_refused_by_name(host: Any, rules: Any, message: str) -> None:
-    with pytest.raises(_rules_report.ReportError, match=message):
+    with pytest.raises(InputError, match=message):
         _rules_report.report_rows(host, rules)
 
 
@@ -261,7 +262,7 @@ def test_bad_rules_are_refused_by_name(host: Any, rules: Any, message: str) -> N
     ],
 )
 def test_bad_tables_are_refused_by_name(rows: Any, output: str, message: str) -> None:
-    with pytest.raises(_rules_report.ReportError, match=message):
+    with pytest.raises(InputError, match=message):
         _rules_report.report_table(rows, output)
 
 

@@ -7,10 +7,9 @@ import difflib
 import json
 
 import pytest
-from test_plan import TOMB, A, B, hand_made, on_host, rule
+from test_plan import TOMB, A, B, hand_made, on_host, plan_group, rule
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _plan
-from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._plan import plan_group
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _task_result
 
 HOST = "fe01"

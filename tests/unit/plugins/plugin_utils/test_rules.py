@@ -9,9 +9,10 @@ import pytest
 from checkout import REMOTE_SCRIPTS
 from expected import HOSTILE_TEXTS
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _rules, _windows
-from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import Rule, RuleError
-from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import Rule
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _convert, _wire
 
 # --- rule validation --------------------------------------------------------------------------
 
@@ -119,7 +120,7 @@ def test_full_rule() -> None:
     ],
 )
 def test_rule_errors_name_rule_field_and_value(raw: object, message: str) -> None:
-    with pytest.raises(RuleError) as info:
+    with pytest.raises(InputError) as info:
         _rules.normalise_rule(raw, 2)
     assert message in str(info.value)
 
@@ -136,7 +137,7 @@ def test_hostile_names_and_descriptions_are_carried_verbatim(name: str) -> None:
     rule = _rules.normalise_rule({"name": name, "description": name}, 0)
     assert rule.name == name
     assert rule.description == name
-    assert _rules.to_windows(rule).name == name
+    assert _convert.to_windows(rule).name == name
 
 
 @pytest.mark.parametrize(
@@ -144,7 +145,7 @@ def test_hostile_names_and_descriptions_are_carried_verbatim(name: str) -> None:
     [["SIP", "sip"], ["a", "b", "A"], ["Zürich", "ZÜRICH"], ["x", "x"]],
 )
 def test_duplicate_names_are_rejected(names: list[str]) -> None:
-    with pytest.raises(RuleError, match="is already used by rules\\[") as info:
+    with pytest.raises(InputError, match="is already used by rules\\[") as info:
         _rules.normalise_rules([{"name": n} for n in names])
     assert "ignoring case" in str(info.value)
 
@@ -165,7 +166,7 @@ def test_names_differing_beyond_case_are_distinct() -> None:
     ],
 )
 def test_group_errors(group: object, message: str) -> None:
-    with pytest.raises(RuleError) as info:
+    with pytest.raises(InputError) as info:
         _rules.check_group(group)
     assert message in str(info.value)
 
@@ -196,7 +197,7 @@ def test_group_errors(group: object, message: str) -> None:
     ],
 )
 def test_to_windows(raw: dict[str, object], sent: _wire.WireRule) -> None:
-    assert _rules.to_windows(_rules.normalise_rule(raw, 0)) == sent
+    assert _convert.to_windows(_rules.normalise_rule(raw, 0)) == sent
 
 
 @pytest.mark.parametrize(
@@ -226,7 +227,7 @@ def test_to_windows(raw: dict[str, object], sent: _wire.WireRule) -> None:
     ],
 )
 def test_rule_from_host_is_canonical(record: _wire.WireRule, expected: dict[str, object]) -> None:
-    assert _rules.rule_from_host(record) == _rules.normalise_rule(
+    assert _convert.rule_from_host(record) == _rules.normalise_rule(
         {"name": record.name, **expected}, 0
     )
 
@@ -259,7 +260,7 @@ def test_rule_from_host_is_canonical(record: _wire.WireRule, expected: dict[str,
 def test_rule_from_host_never_refuses_what_windows_stores(
     record: _wire.WireRule, expected: dict[str, object]
 ) -> None:
-    rule = _rules.rule_from_host(record)
+    rule = _convert.rule_from_host(record)
     assert {field: getattr(rule, field) for field in expected} == expected
 
 
@@ -270,7 +271,7 @@ def test_the_model_and_the_wire_record_name_the_same_fields_in_the_same_order() 
 
 
 def test_a_rule_left_at_its_defaults_is_the_wire_records_defaults() -> None:
-    assert _rules.to_windows(Rule("n")) == _wire.WireRule("n")
+    assert _convert.to_windows(Rule("n")) == _wire.WireRule("n")
     assert _rules.normalise_rule({"name": "n"}, 0) == Rule("n")
 
 
@@ -286,14 +287,14 @@ def test_a_rule_left_at_its_defaults_is_the_wire_records_defaults() -> None:
 )
 def test_a_rule_sent_and_read_back_is_the_same_rule(raw: dict[str, object]) -> None:
     rule = _rules.normalise_rule(raw, 0)
-    assert _rules.rule_from_host(_rules.to_windows(rule)) == rule
+    assert _convert.rule_from_host(_convert.to_windows(rule)) == rule
 
 
 @pytest.mark.parametrize("keyword", ["LocalSubnet", "dns", "DHCP", "wins", "DefaultGateway"])
 def test_address_keywords_are_remote_only(keyword: str) -> None:
     rule = _rules.normalise_rule({"name": "r", "remote_addresses": keyword}, 0)
     assert rule.remote_addresses == (_windows.ADDRESS_KEYWORDS[keyword.lower()],)
-    with pytest.raises(RuleError) as info:
+    with pytest.raises(InputError) as info:
         _rules.normalise_rule({"name": "r", "local_addresses": keyword}, 0)
     message = str(info.value)
     assert message.startswith(f"rules[0] ('r').local_addresses: {keyword!r} is a keyword")
@@ -303,7 +304,7 @@ def test_address_keywords_are_remote_only(keyword: str) -> None:
 
 
 def test_local_address_errors_do_not_offer_keywords() -> None:
-    with pytest.raises(RuleError) as info:
+    with pytest.raises(InputError) as info:
         _rules.normalise_rule({"name": "r", "local_addresses": "10.0.0.300"}, 0)
     assert "'10.0.0.300' is not a valid address" in str(info.value)
     assert "LocalSubnet" not in str(info.value)

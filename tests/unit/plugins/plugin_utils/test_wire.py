@@ -8,15 +8,15 @@ import re
 import pytest
 from expected import HOSTILE_TEXTS
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import WireError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership, _rules
 from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _wire
 from ansible_collections.ocs.firewall.plugins.plugin_utils._remote._wire import (
-    Change,
     HostVersions,
     Reply,
     Request,
+    RuleChange,
     Section,
-    WireError,
     WireProfile,
     WireRule,
 )
@@ -141,9 +141,9 @@ def test_reply_round_trip_with_hostile_strings(text: str) -> None:
                 service=text,
             ),
         ),
-        retired=(Change(text, text, 2), Change("g", "n", 0)),
-        added=(Change(text, text),),
-        removed=(Change(text, text, 2), Change("g", "n", 0)),
+        retired=(RuleChange(text, text, 2), RuleChange("g", "n", 0)),
+        added=(RuleChange(text, text),),
+        removed=(RuleChange(text, text, 2), RuleChange("g", "n", 0)),
         done=True,
     )
     assert _wire.decode_reply(_wire.encode_reply(reply)) == reply
@@ -156,8 +156,8 @@ def test_error_reply() -> None:
         f"ERROR\t{b('access denied')}\n"
     )
     reply = _wire.decode_reply(text)
-    assert reply.retired == (Change("G", "a", 1),)
-    assert reply.added == (Change("G", "n", 1),)
+    assert reply.retired == (RuleChange("G", "a", 1),)
+    assert reply.added == (RuleChange("G", "n", 1),)
     assert reply.removed == ()
     assert reply.error == "access denied"
     assert not reply.done
@@ -166,9 +166,9 @@ def test_error_reply() -> None:
 def test_change_records_exact_text() -> None:
     b = _wire.b64
     reply = Reply(
-        retired=(Change("G", "a", 2),),
-        added=(Change("G", "n"),),
-        removed=(Change("G", "a", 2),),
+        retired=(RuleChange("G", "a", 2),),
+        added=(RuleChange("G", "n"),),
+        removed=(RuleChange("G", "a", 2),),
         done=True,
     )
     # ADDED has no count: one ADD line adds one rule.
@@ -408,7 +408,7 @@ def test_a_large_apply_is_cut_adds_first_then_replacements_then_removals() -> No
 
 def test_one_change_larger_than_a_message_is_refused_naming_the_rule() -> None:
     sections = [_section("a", (), 1, size=20_000)]
-    with pytest.raises(_wire.WireError, match="'a 000' in group 'a'"):
+    with pytest.raises(WireError, match="'a 000' in group 'a'"):
         _wire.split_apply(sections, _ownership.PATTERN, 10_000, _rules.name_key)
 
 
@@ -469,7 +469,7 @@ def test_a_legacy_reply_round_trips() -> None:
 def test_legacy_requests_the_script_would_refuse_are_not_sent(
     request_: _wire.Request, message: str
 ) -> None:
-    with pytest.raises(_wire.WireError, match=message):
+    with pytest.raises(WireError, match=message):
         _wire.encode_request(request_)
 
 
@@ -483,7 +483,7 @@ def test_legacy_requests_the_script_would_refuse_are_not_sent(
     ],
 )
 def test_malformed_legacy_lines_are_wire_errors(line: str) -> None:
-    with pytest.raises(_wire.WireError):
+    with pytest.raises(WireError):
         _wire.decode_request(f"OCSFW2\nOP\tapply\nMARKER\tbQ==\n{line}\nEND\n")
 
 

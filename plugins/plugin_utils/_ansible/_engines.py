@@ -1,0 +1,195 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: the two ways a host's firewall is managed, behind one face.
+"""Rule groups (Windows Server 2008 and later) or the reduced mode (Windows Server 2003).
+
+A host's read says which firewall it has (:class:`.._remote._client.RulesRead` or
+:class:`~.._remote._client.EntriesRead`); :func:`engine_for` picks the engine, and the
+actions ask it the same things whatever the host runs:
+
+* :meth:`Engine.plan`: the host's request as a :class:`HostPlan`, the task result before
+  the apply, what it removes (for the removal guard), its warnings and how to apply it;
+* :meth:`Engine.audit`: the drift findings;
+* :meth:`Engine.info`: what ``win_firewall_info`` returns.
+
+A task that manages one rule group takes :func:`rule_groups` of its read, which refuses a
+2003 host.
+
+The rule groups engine is the 2008 path through :mod:`.._estate`, :mod:`.._remote` and
+:mod:`.._reports`; the reduced mode engine is all of :mod:`.._reduced_mode`, which no other
+package imports.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _variables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import HostError, InputError
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
+    _host_request,
+    _removals,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import (
+    _apply,
+    _entries,
+    _result,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import (
+    _audit as _entries_audit,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _platform
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _audit, _task_result
+
+# What the reduced mode of a Windows Server 2003 host may do (its variables, checked).
+ReducedModeOptions = _entries.Options
+
+
+@dataclasses.dataclass
+class HostPlan:
+    """One host's plan, whatever its Windows: the task result it makes (before the apply),
+    what it removes, what to warn about, and how to apply it."""
+
+    changed: bool
+    result: dict[str, Any]
+    removals: list[_removals.Removal]
+    warnings: list[str]
+    apply: Callable[[], None]
+
+
+class Engine(Protocol):
+    """What the actions ask of a host's firewall, whichever it is."""
+
+    def plan(
+        self, host: str, request: _host_request.HostRequest, *, check_mode: bool, with_diff: bool
+    ) -> HostPlan:
+        """The plan of ``request`` against the read."""
+
+    def audit(
+        self, request: _host_request.HostRequest, accepted: Iterable[str]
+    ) -> list[dict[str, Any]]:
+        """The drift findings of the read against ``request`` (decommissioning on)."""
+
+    def info(self, groups: Sequence[str], *, owned: bool, stored: bool) -> dict[str, Any]:
+        """win_firewall_info's ``rules`` and ``profiles`` (and, on 2003, ``entries``)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleGroups:
+    """Windows Server 2008 and later: rules in groups."""
+
+    client: _client.RemoteFirewall
+    read: _client.RulesRead
+
+    def plan(
+        self, host: str, request: _host_request.HostRequest, *, check_mode: bool, with_diff: bool
+    ) -> HostPlan:
+        plans = _host_request.plan_host(request, self.read.rules)
+        versions = self.read.versions
+        _platform.check_supported(
+            [rule for plan in plans for rule in plan.adds],
+            versions.os_version if versions is not None else None,
+        )
+        elsewhere = _host_request.marked_elsewhere(plans, self.read.rules)
+        result = _task_result.result(
+            host, plans, elsewhere, check_mode=check_mode, with_diff=with_diff
+        )
+        return HostPlan(
+            changed=result["changed"],
+            result=result,
+            removals=_removals.of_plans(plans),
+            warnings=_task_result.warnings(plans, elsewhere),
+            apply=lambda: self.client.apply(self.read, plans),
+        )
+
+    def audit(
+        self, request: _host_request.HostRequest, accepted: Iterable[str]
+    ) -> list[dict[str, Any]]:
+        return _audit.audit(request, self.read.rules, self.read.profiles, accepted)
+
+    def info(self, groups: Sequence[str], *, owned: bool, stored: bool) -> dict[str, Any]:
+        keys = {_rules.name_key(g) for g in groups}
+        rules = []
+        for host_rule in self.read.rules:
+            rule = host_rule.to_dict()
+            # The host returns every rule whose description holds the marker text; only
+            # those that end with a marker are the collection's.
+            rule["owned"] = _ownership.is_owned(host_rule.rule.description)
+            if stored:
+                rule["stored"] = dict(host_rule.stored)
+            if rule["owned"] or _rules.name_key(host_rule.group) in keys or not owned:
+                rules.append(rule)
+        return {"rules": rules, "profiles": self.read.profiles}
+
+
+@dataclasses.dataclass(frozen=True)
+class ReducedMode:
+    """Windows Server 2003: open-port entries, in the reduced mode."""
+
+    client: _client.RemoteFirewall
+    read: _client.EntriesRead
+    options: _entries.Options
+
+    def plan(
+        self, host: str, request: _host_request.HostRequest, *, check_mode: bool, with_diff: bool
+    ) -> HostPlan:
+        plan = _entries.plan_entries(
+            request.settings,
+            request.remotes,
+            self.read.entries,
+            options=self.options,
+            remove_unassigned=request.remove_unassigned,
+        )
+        versions = self.read.versions
+        platform = _platform.os_label(versions.os_version) if versions is not None else ""
+        return HostPlan(
+            changed=plan.changed,
+            result=_result.result(host, plan, platform, check_mode=check_mode, with_diff=with_diff),
+            removals=_entries.removals(plan),
+            warnings=_result.warnings(host, plan),
+            apply=lambda: _apply.apply(self.client, self.read, plan),
+        )
+
+    def audit(
+        self, request: _host_request.HostRequest, accepted: Iterable[str]
+    ) -> list[dict[str, Any]]:
+        return _entries_audit.audit(
+            request, self.options, self.read.profiles, self.read.entries, accepted
+        )
+
+    def info(self, groups: Sequence[str], *, owned: bool, stored: bool) -> dict[str, Any]:
+        del groups, stored  # no groups, and entries store what they show
+        return _result.info(self.read.entries, self.read.profiles, owned=owned)
+
+
+def engine_for(
+    client: _client.RemoteFirewall,
+    read: _client.Read,
+    options: _entries.Options | None = None,
+) -> Engine:
+    """The engine of the host ``read`` came from (``options``: the reduced mode's, checked
+    before the host was contacted)."""
+    if isinstance(read, _client.EntriesRead):
+        return ReducedMode(client, read, options or _entries.Options())
+    return RuleGroups(client, rule_groups(read, "ocs.firewall"))
+
+
+def rule_groups(read: _client.Read, what: str) -> _client.RulesRead:
+    """``read`` as the read of a host with rule groups; a Windows Server 2003 host's is
+    refused, naming ``what`` (the module), with nothing changed."""
+    if isinstance(read, _client.RulesRead):
+        return read
+    raise HostError(_result.refusal(what, read.versions), {"changed": False})
+
+
+def reduced_mode_options(variables: Mapping[str, Any]) -> _entries.Options:
+    """The reduced mode's variables of a task's host, checked before the host is
+    contacted, whatever it runs (its Windows is not known before the read)."""
+    problems: list[str] = []
+    values = _variables.read_values(variables, _entries.VARIABLES, problems)
+    options, found = _entries.check_options(values)
+    if problems or found or options is None:
+        raise InputError("; ".join([*problems, *found]))
+    return options
