@@ -41,7 +41,7 @@ TEST_STEPS := lint docs-lint format typecheck unit integration ansible-lint sani
 
 .PHONY: help venv lock lint fix format typecheck unit integration ansible-lint sanity \
 	smoke galaxy ee molecule molecule-windows acceptance reliability test demo bench clean \
-	distclean system-deps docs-lint docs
+	distclean system-deps docs-lint docs render render-check
 
 help:
 	@echo 'make test          the checks below but reliability and docs, in order, stopping at the first failure'
@@ -68,6 +68,8 @@ help:
 	@echo 'make demo          scripts/demo.sh'
 	@echo 'make docs          the docs site (antsibull-docs + Sphinx) in .build/docs'
 	@echo 'make bench [H=N] [SCOPE=inventory] [W2003=N]   dev/bench/run.py (W2003: every Nth host on Windows Server 2003)'
+	@echo 'make render        rewrite what scripts/render.py derives (roles, role READMEs, playbook host'
+	@echo '                   lists, the README table, RETURN rule fields); make render-check only reports'
 	@echo 'make lock          re-resolve tests/requirements.txt into tests/requirements-lock.txt'
 	@echo 'make clean         remove build output and tool caches (make distclean: .venv too)'
 
@@ -129,6 +131,16 @@ docs-lint: venv $(COLLECTION_LINK)
 	$(call header,docs-lint: antsibull-docs lint-collection-docs)
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all \
 		--disallow-unknown-collection-refs --check-extra-docs-refs $(COLLECTION_LINK)
+
+# What scripts/render.py derives from the catalogue and the registry of variables; unit
+# (tests/unit/scripts/test_render.py) fails when a derived file is stale.
+render: venv
+	$(call header,render: scripts/render.py)
+	$(BIN)/python scripts/render.py
+
+render-check: venv
+	$(call header,render-check: scripts/render.py --check)
+	$(BIN)/python scripts/render.py --check
 
 format: venv
 	$(call header,format: ruff format --check)

@@ -1,17 +1,21 @@
-"""Write the files that derive from the catalogue's ``components`` table.
+"""Write the files that derive from the catalogue and the collection's other one sources.
 
-Usage: ``python scripts/render.py`` rewrites them; ``--check`` only reports the files
-that differ (exit 1), which ``tests/unit/scripts/test_render.py`` also checks. Adding a
-server component is one edit of ``catalogue/ocs-2007-r2-ports.yml`` and a run of this
-script.
+Usage: ``python scripts/render.py`` (``make render``) rewrites them; ``--check``
+(``make render-check``) only reports the files that differ (exit 1), which
+``tests/unit/scripts/test_render.py`` also checks. Adding a server component is one edit of
+``catalogue/ocs-2007-r2-ports.yml`` and a run of this script.
 
-Written: each component role (``roles/<key>/tasks/main.yml``, ``meta/main.yml``,
-``meta/argument_specs.yml``, ``README.md``); of the hand-written server role, its
-``README.md`` (from its ``meta/argument_specs.yml``), its ``meta/main.yml`` and the author
-of its argument spec; the ``hosts:`` lists of the playbooks that cover every OCS group
-(between the ``# BEGIN components`` / ``# END components`` markers) and the inventory
-table of the top-level README. Every role's author is the first of galaxy.yml's
-``authors``.
+Written from the catalogue's ``components`` table: each component role
+(``roles/<key>/tasks/main.yml``, ``meta/main.yml``, ``meta/argument_specs.yml``,
+``README.md``); the ``hosts:`` lists of the playbooks that cover every OCS group (between
+the ``# BEGIN components`` / ``# END components`` markers) and the inventory table of the
+top-level README. Of the hand-written server role: its ``README.md`` (from its
+``meta/argument_specs.yml``), its ``meta/main.yml``, the author of its argument spec and
+the paragraphs on the collection's variables (``# BEGIN variables``, from the registry of
+``plugins/plugin_utils/_variables.py``). The fields of a rule in the RETURN of
+win_firewall_info and win_firewall_rules and of the report_rows filter
+(``# BEGIN rule fields``, from :data:`RULE_FIELD_DOCS`). Every role's author is the first
+of galaxy.yml's ``authors``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import argparse
 import re
 import sys
 import tempfile
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,10 +61,10 @@ def _import_collection() -> Any:
     (root / "ansible_collections" / "ocs").mkdir(parents=True)
     (root / "ansible_collections" / "ocs" / "firewall").symlink_to(REPO)
     sys.path.insert(0, str(root))
-    from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+    from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
     from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _settings
 
-    return _catalogue, _settings
+    return _catalogue, _settings, _variables
 
 
 class _Dumper(yaml.SafeDumper):
@@ -279,7 +284,44 @@ Both entry points register, for every host of the play:
 _SPEC_AUTHOR = re.compile(r"(?m)^(?P<indent> +)author:\n(?:(?P=indent)  - .*\n)+")
 
 
-def server_role(catalogue: Any) -> dict[str, str]:
+_VARIABLES_BLOCK = re.compile(
+    r"(?ms)^(?P<indent>[ \t]*)# BEGIN variables[^\n]*\n.*?^(?P=indent)# END variables\n"
+)
+
+
+def variables_block(variables: Any, indent: str) -> str:
+    """The server role's paragraphs on the collection's variables, one per variable of the
+    registry (plugins/plugin_utils/_variables.py) but those the role registers itself."""
+    lines = [f"{indent}# BEGIN variables (scripts/render.py: plugins/plugin_utils/_variables.py)"]
+    lines.append(f"{indent}- >-")
+    lines += [
+        f"{indent}  {line}"
+        for line in textwrap.wrap(
+            "The collection's variables, each checked on every host of the play by the "
+            "preflight task before any host is contacted (so one host's bad value cannot "
+            "hide another's); each component's own are documented by its role.",
+            width=88 - len(indent),
+        )
+    ]
+    for variable in variables.ESTATE:
+        if variable.where == variables.REGISTERED:
+            continue
+        kind = variable.type
+        if variable.elements:
+            kind = f"{kind} of {variable.elements}"
+        facts = [kind]
+        if variable.default not in (None, [], {}):
+            facts.append(f"default V({_shown_default({'default': variable.default})})")
+        if variable.choices:
+            facts.append("one of " + ", ".join(f"V({c})" for c in variable.choices))
+        text = f"C({variable.name}) ({'; '.join(facts)}): {variable.help}"
+        lines.append(f"{indent}- >-")
+        lines += [f"{indent}  {line}" for line in textwrap.wrap(text, width=88 - len(indent))]
+    lines.append(f"{indent}# END variables")
+    return "\n".join(lines) + "\n"
+
+
+def server_role(catalogue: Any, variables: Any) -> dict[str, str]:
     """The generated files of the hand-written server role, from its argument spec."""
     text = SERVER_SPEC.read_text(encoding="utf-8")
     found = _SPEC_AUTHOR.search(text)
@@ -300,6 +342,9 @@ estate. In a play of your own, over every OCS group:
   roles:
     - ocs.firewall.server
 ```"""
+    spec_text = _VARIABLES_BLOCK.sub(
+        lambda m: variables_block(variables, m["indent"]), spec_text, count=1
+    )
     specs = yaml.safe_load(spec_text)["argument_specs"]
     return {
         "roles/server/meta/main.yml": _meta("server", SERVER_SHORT, GENERATED_META),
@@ -344,15 +389,85 @@ def readme(catalogue: Any, path: Path) -> str:
     return text[: found.start()] + "\n".join(rows) + "\n" + text[found.end() :]
 
 
+# The fields of a rule in canonical form, as the three places that return rules document
+# them (win_firewall_info's and win_firewall_rules' RETURN, the report_rows filter's).
+RULE_FIELD_DOCS: dict[str, dict[str, Any]] = {
+    "name": {"description": "The rule's name.", "type": "str"},
+    "description": {"description": "The rule's description.", "type": "str"},
+    "direction": {"description": "V(in) or V(out).", "type": "str"},
+    "action": {"description": "V(allow) or V(block).", "type": "str"},
+    "protocol": {
+        "description": "V(tcp), V(udp), V(any), V(icmpv4), V(icmpv6) or another protocol's number.",
+        "type": "str",
+    },
+    "local_ports": {
+        "description": [
+            "Sorted local ports with ranges merged; V([]) is any.",
+            "Windows keywords such as V(RPC) are kept as they are.",
+        ],
+        "type": "list",
+        "elements": "str",
+    },
+    "remote_ports": {
+        "description": "Sorted remote ports with ranges merged; V([]) is any.",
+        "type": "list",
+        "elements": "str",
+    },
+    "local_addresses": {
+        "description": "Sorted canonical local addresses; V([]) is any.",
+        "type": "list",
+        "elements": "str",
+    },
+    "remote_addresses": {
+        "description": "Sorted canonical remote addresses and keywords (V(LocalSubnet)...); "
+        "V([]) is any.",
+        "type": "list",
+        "elements": "str",
+    },
+    "profiles": {
+        "description": "The profiles the rule is active in, sorted.",
+        "type": "list",
+        "elements": "str",
+    },
+    "enabled": {"description": "Whether the rule is enabled.", "type": "bool"},
+}
+RULE_FIELD_FILES = (
+    "plugins/modules/win_firewall_info.py",
+    "plugins/modules/win_firewall_rules.py",
+    "plugins/filter/report_rows.py",
+)
+_RULE_FIELDS_BLOCK = re.compile(
+    r"(?ms)^(?P<indent>[ \t]*)# BEGIN rule fields[^\n]*\n.*?^(?P=indent)# END rule fields\n"
+)
+
+
+def rule_fields(path: Path) -> str:
+    """``path`` with its block of rule fields (``# BEGIN rule fields`` .. ``# END rule
+    fields`` in its RETURN) written from :data:`RULE_FIELD_DOCS`."""
+    text = path.read_text(encoding="utf-8")
+
+    def block(found: re.Match[str]) -> str:
+        indent = found["indent"]
+        body = textwrap.indent(_yaml(RULE_FIELD_DOCS), indent)
+        return f"{indent}# BEGIN rule fields (scripts/render.py)\n{body}{indent}# END rule fields\n"
+
+    written, count = _RULE_FIELDS_BLOCK.subn(block, text)
+    if count != 1:
+        raise SystemExit(f"{path}: no '# BEGIN rule fields' .. '# END rule fields' block")
+    return written
+
+
 def rendered() -> Iterator[tuple[str, str]]:
     """(path relative to the checkout, text) of every generated file."""
-    catalogue, settings = _import_collection()
+    catalogue, settings, variables = _import_collection()
     for component in catalogue.server_components().values():
         yield from component_role(catalogue, settings, component).items()
-    yield from server_role(catalogue).items()
+    yield from server_role(catalogue, variables).items()
     for name in PLAYBOOKS:
         yield name, playbook(catalogue, REPO / name)
     yield "README.md", readme(catalogue, REPO / "README.md")
+    for name in RULE_FIELD_FILES:
+        yield name, rule_fields(REPO / name)
 
 
 def main(argv: list[str] | None = None) -> int:

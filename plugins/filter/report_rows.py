@@ -69,6 +69,7 @@ _value:
           the host), a rule with no group as C((no group)).
       type: str
       sample: built-in (@FirewallAPI.dll,-28752)
+    # BEGIN rule fields (scripts/render.py)
     name:
       description: The rule's name.
       type: str
@@ -82,31 +83,35 @@ _value:
       description: V(allow) or V(block).
       type: str
     protocol:
-      description: V(tcp), V(udp), V(any), V(icmpv4), V(icmpv6) or a protocol number.
+      description: V(tcp), V(udp), V(any), V(icmpv4), V(icmpv6) or another protocol's number.
       type: str
     local_ports:
-      description: Local ports; V([]) is any.
+      description:
+        - Sorted local ports with ranges merged; V([]) is any.
+        - Windows keywords such as V(RPC) are kept as they are.
       type: list
       elements: str
     remote_ports:
-      description: Remote ports; V([]) is any.
+      description: Sorted remote ports with ranges merged; V([]) is any.
       type: list
       elements: str
     local_addresses:
-      description: Local addresses; V([]) is any.
+      description: Sorted canonical local addresses; V([]) is any.
       type: list
       elements: str
     remote_addresses:
-      description: Remote addresses; V([]) is any.
+      description: Sorted canonical remote addresses and keywords (V(LocalSubnet)...); V([]) is
+        any.
       type: list
       elements: str
     profiles:
-      description: The profiles the rule is active in.
+      description: The profiles the rule is active in, sorted.
       type: list
       elements: str
     enabled:
       description: Whether the rule is enabled.
       type: bool
+    # END rule fields
     application:
       description: The program the rule is restricted to; empty is any.
       type: str

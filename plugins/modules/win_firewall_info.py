@@ -86,9 +86,49 @@ rules:
   type: list
   elements: dict
   contains:
+    # BEGIN rule fields (scripts/render.py)
     name:
-      description: Rule name.
+      description: The rule's name.
       type: str
+    description:
+      description: The rule's description.
+      type: str
+    direction:
+      description: V(in) or V(out).
+      type: str
+    action:
+      description: V(allow) or V(block).
+      type: str
+    protocol:
+      description: V(tcp), V(udp), V(any), V(icmpv4), V(icmpv6) or another protocol's number.
+      type: str
+    local_ports:
+      description:
+        - Sorted local ports with ranges merged; V([]) is any.
+        - Windows keywords such as V(RPC) are kept as they are.
+      type: list
+      elements: str
+    remote_ports:
+      description: Sorted remote ports with ranges merged; V([]) is any.
+      type: list
+      elements: str
+    local_addresses:
+      description: Sorted canonical local addresses; V([]) is any.
+      type: list
+      elements: str
+    remote_addresses:
+      description: Sorted canonical remote addresses and keywords (V(LocalSubnet)...); V([]) is
+        any.
+      type: list
+      elements: str
+    profiles:
+      description: The profiles the rule is active in, sorted.
+      type: list
+      elements: str
+    enabled:
+      description: Whether the rule is enabled.
+      type: bool
+    # END rule fields
     owned:
       description:
         - Whether the collection made the rule (its description ends with the marker);
@@ -101,48 +141,11 @@ rules:
           protocol as numbers).
       type: dict
       returned: when O(stored) is true
-    description:
-      description: Rule description.
-      type: str
     group:
       description:
         - The rule's group (C(Grouping)).
         - Built-in rules hold a resource reference such as C(@FirewallAPI.dll,-28502).
       type: str
-    direction:
-      description: V(in) or V(out).
-      type: str
-    action:
-      description: V(allow) or V(block).
-      type: str
-    protocol:
-      description: V(tcp), V(udp), V(any), V(icmpv4), V(icmpv6), or another protocol number.
-      type: str
-    local_ports:
-      description:
-        - Sorted local ports with ranges merged; V([]) is any.
-        - Windows keywords such as V(RPC) are kept as they are.
-      type: list
-      elements: str
-    remote_ports:
-      description: Remote ports, as O(ocs.firewall.win_firewall_rules#module:rules[].local_ports).
-      type: list
-      elements: str
-    local_addresses:
-      description: Sorted canonical local addresses; V([]) is any.
-      type: list
-      elements: str
-    remote_addresses:
-      description: Sorted canonical remote addresses; V([]) is any.
-      type: list
-      elements: str
-    profiles:
-      description: Profiles the rule is active in.
-      type: list
-      elements: str
-    enabled:
-      description: Whether the rule is enabled.
-      type: bool
     application:
       description: Program the rule is restricted to, or empty.
       type: str

@@ -284,11 +284,12 @@ rules:
   type: list
   elements: dict
   contains:
+    # BEGIN rule fields (scripts/render.py)
     name:
-      description: Rule name.
+      description: The rule's name.
       type: str
     description:
-      description: Rule description.
+      description: The rule's description.
       type: str
     direction:
       description: V(in) or V(out).
@@ -297,31 +298,35 @@ rules:
       description: V(allow) or V(block).
       type: str
     protocol:
-      description: V(tcp), V(udp) or V(any); other protocols by number or V(icmpv4)/V(icmpv6).
+      description: V(tcp), V(udp), V(any), V(icmpv4), V(icmpv6) or another protocol's number.
       type: str
     local_ports:
-      description: Local ports.
+      description:
+        - Sorted local ports with ranges merged; V([]) is any.
+        - Windows keywords such as V(RPC) are kept as they are.
       type: list
       elements: str
     remote_ports:
-      description: Remote ports.
+      description: Sorted remote ports with ranges merged; V([]) is any.
       type: list
       elements: str
     local_addresses:
-      description: Local addresses.
+      description: Sorted canonical local addresses; V([]) is any.
       type: list
       elements: str
     remote_addresses:
-      description: Remote addresses.
+      description: Sorted canonical remote addresses and keywords (V(LocalSubnet)...); V([]) is
+        any.
       type: list
       elements: str
     profiles:
-      description: Profiles the rule is active in.
+      description: The profiles the rule is active in, sorted.
       type: list
       elements: str
     enabled:
       description: Whether the rule is enabled.
       type: bool
+    # END rule fields
   sample:
     - name: OCS FE - SIP MTLS
       description: SIP over mutual TLS between OCS servers

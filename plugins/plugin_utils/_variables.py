@@ -81,6 +81,19 @@ RESULT = "ocs_firewall_result"
 # servers (64) does not. A component taken off more than one host waits for a yes whatever
 # the count: that is the shape of a misspelt group.
 DEFAULT_MAX_REMOVALS = 60
+# WinRM 2.0's MaxEnvelopeSizekb out of the box (Windows Server 2008 / 2008 R2, and 2003
+# with Windows Management Framework Core).
+DEFAULT_MAX_ENVELOPE_KB = 150
+# The audit's rules outside the collection's groups that are never a foreign_open_port
+# unless the variable says otherwise: the built-in groups every remotely managed Windows
+# Server 2008 (R2) has on. Core Networking (DHCP, Teredo, ICMP: IP itself needs them),
+# Windows Remote Management (the audit's own way in) and Remote Desktop. INetFwRule.Grouping
+# holds these indirect strings whatever the host's language.
+DEFAULT_AUDIT_ACCEPTED: tuple[str, ...] = (
+    "@FirewallAPI.dll,-25000",  # Core Networking
+    "@FirewallAPI.dll,-30267",  # Windows Remote Management
+    "@FirewallAPI.dll,-28752",  # Remote Desktop
+)
 
 _ADDRESS_FORMS = "IPv4 or IPv6 addresses, networks (10.10.0.0/16) or ranges (10.10.0.1-10.10.0.9)"
 
@@ -164,7 +177,7 @@ ESTATE: tuple[Variable, ...] = (
     Variable(
         MAX_ENVELOPE_KB,
         "envelope",
-        150,
+        DEFAULT_MAX_ENVELOPE_KB,
         "The hosts' WinRM C(MaxEnvelopeSizekb) (C(winrm get winrm/config)); an apply "
         "larger than one message is split into several.",
         type="int",
@@ -198,7 +211,7 @@ ESTATE: tuple[Variable, ...] = (
     Variable(
         AUDIT_ACCEPTED,
         "names",
-        ["@FirewallAPI.dll,-25000", "@FirewallAPI.dll,-30267", "@FirewallAPI.dll,-28752"],
+        list(DEFAULT_AUDIT_ACCEPTED),
         "The audit: rule names and groups outside the collection's that are never a "
         "finding (the default: Core Networking, Windows Remote Management, Remote "
         "Desktop).",

@@ -22,14 +22,14 @@ MODULES = "ansible_collections.ocs.firewall.plugins.modules"
 _KEYS = ("type", "required", "default", "choices", "elements", "aliases", "no_log")
 
 
-def of_options(options: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+def _of_options(options: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """The argument spec of documented ``options``."""
     spec: dict[str, dict[str, Any]] = {}
     for name, doc in options.items():
         entry = {key: doc[key] for key in _KEYS if key in doc}
         entry.setdefault("type", "str")
         if "suboptions" in doc:
-            entry["options"] = of_options(doc["suboptions"])
+            entry["options"] = _of_options(doc["suboptions"])
         spec[name] = entry
     return spec
 
@@ -37,7 +37,7 @@ def of_options(options: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, 
 @functools.cache
 def _of_module(name: str) -> dict[str, dict[str, Any]]:
     documentation = importlib.import_module(f"{MODULES}.{name}").DOCUMENTATION
-    return of_options(yaml.safe_load(documentation).get("options") or {})
+    return _of_options(yaml.safe_load(documentation).get("options") or {})
 
 
 def of_module(name: str) -> dict[str, dict[str, Any]]:

@@ -77,7 +77,7 @@ class Engine(Protocol):
 
 
 @dataclasses.dataclass(frozen=True)
-class RuleGroups:
+class _RuleGroups:
     """Windows Server 2008 and later: rules in groups."""
 
     client: _client.RemoteFirewall
@@ -125,7 +125,7 @@ class RuleGroups:
 
 
 @dataclasses.dataclass(frozen=True)
-class ReducedMode:
+class _ReducedMode:
     """Windows Server 2003: open-port entries, in the reduced mode."""
 
     client: _client.RemoteFirewall
@@ -172,8 +172,8 @@ def engine_for(
     """The engine of the host ``read`` came from (``options``: the reduced mode's, checked
     before the host was contacted)."""
     if isinstance(read, _client.EntriesRead):
-        return ReducedMode(client, read, options or _entries.Options())
-    return RuleGroups(client, rule_groups(read, "ocs.firewall"))
+        return _ReducedMode(client, read, options or _entries.Options())
+    return _RuleGroups(client, rule_groups(read, "ocs.firewall"))
 
 
 def rule_groups(read: _client.Read, what: str) -> _client.RulesRead:

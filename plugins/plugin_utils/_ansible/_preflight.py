@@ -41,13 +41,13 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _audi
 
 # The inventory group of every OCS server, held components or not (playbooks/site.yml).
 SERVERS_GROUP = _settings.SERVERS_GROUP
-CONNECTION_VARIABLE = "ansible_connection"
+_CONNECTION_VARIABLE = "ansible_connection"
 # How close a name must be to a known one to be offered as what was meant.
 _CLOSE = 0.75
 
 
 @functools.cache
-def component_variables() -> dict[str, tuple[str, str]]:
+def _component_variables() -> dict[str, tuple[str, str]]:
     """``ocs_<component>_<setting>`` -> (component key, setting), for every component."""
     return {
         component.variable(setting): (key, setting)
@@ -57,12 +57,12 @@ def component_variables() -> dict[str, tuple[str, str]]:
 
 
 @functools.cache
-def known_variables() -> tuple[str, ...]:
-    return (*_variables.estate_names(), *component_variables())
+def _known_variables() -> tuple[str, ...]:
+    return (*_variables.estate_names(), *_component_variables())
 
 
 @functools.cache
-def known_groups() -> tuple[str, ...]:
+def _known_groups() -> tuple[str, ...]:
     groups = [c.inventory_group for c in _catalogue.server_components().values()]
     return (*groups, SERVERS_GROUP)
 
@@ -72,7 +72,7 @@ def nearest(name: str, known: Sequence[str]) -> str | None:
     return found[0] if found else None
 
 
-def check_patterns(name: str, value: Any) -> tuple[tuple[str, ...], list[str]]:
+def _check_patterns(name: str, value: Any) -> tuple[tuple[str, ...], list[str]]:
     """A list of names or shell patterns (``ocs_pool_*``)."""
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)):
@@ -83,7 +83,7 @@ def check_patterns(name: str, value: Any) -> tuple[tuple[str, ...], list[str]]:
     return tuple(item.strip() for item in items), []
 
 
-def matches(name: str, patterns: Iterable[str]) -> bool:
+def matches_any(name: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
@@ -96,7 +96,7 @@ def group_problems(
     """Each host in an ``ocs_`` group that is not the collection's nor listed as the user's,
     with the problem; every group of the inventory is looked at, so a host that is only in
     a misspelt group (and so in no play of the collection) is found too."""
-    known = known_groups()
+    known = _known_groups()
     problems: dict[str, list[str]] = {}
     for group, members in groups.items():
         if not group.startswith(_variables.PREFIX) or group in known:
@@ -107,11 +107,11 @@ def group_problems(
             values = _variables.read_values(
                 hostvars.get(host, {}), [_variables.OTHER_GROUPS], found
             )
-            others, bad = check_patterns(
+            others, bad = _check_patterns(
                 _variables.OTHER_GROUPS, values.get(_variables.OTHER_GROUPS, [])
             )
             found += bad
-            if not bad and not matches(group, others):
+            if not bad and not matches_any(group, others):
                 found.append(
                     f"inventory group {group}: is not an OCS component group"
                     + (f"; did you mean {meant}?" if meant else ".")
@@ -135,16 +135,16 @@ def variable_problems(
     names = [n for n in (names if names is not None else variables) if isinstance(n, str)]
     ours = [n for n in names if n.startswith(_variables.PREFIX)]
     values = _variables.read_values(
-        variables, [*ours, *([CONNECTION_VARIABLE] if connection else [])], problems
+        variables, [*ours, *([_CONNECTION_VARIABLE] if connection else [])], problems
     )
-    others, bad = check_patterns(
+    others, bad = _check_patterns(
         _variables.OTHER_VARIABLES, values.get(_variables.OTHER_VARIABLES, [])
     )
     problems += bad
-    known = known_variables()
+    known = _known_variables()
     known_set = set(known)
     for name in ours:
-        if name in known_set or matches(name, others) or name not in values:
+        if name in known_set or matches_any(name, others) or name not in values:
             continue
         meant = nearest(name, known)
         problems.append(
@@ -153,23 +153,23 @@ def variable_problems(
             + " A variable of your own: add it to "
             f"{_variables.OTHER_VARIABLES}"
         )
-    problems += value_problems({n: v for n, v in values.items() if n in known_set})
-    if CONNECTION_VARIABLE in values:
+    problems += _value_problems({n: v for n, v in values.items() if n in known_set})
+    if _CONNECTION_VARIABLE in values:
         # ansible.builtin.psrp is psrp.
-        transport = str(values[CONNECTION_VARIABLE]).rsplit(".", 1)[-1]
+        transport = str(values[_CONNECTION_VARIABLE]).rsplit(".", 1)[-1]
         problem = _platform.connection_problem(transport)
         if problem:
             problems.append(problem)
     return list(dict.fromkeys(problems))
 
 
-def value_problems(values: Mapping[str, Any]) -> list[str]:
+def _value_problems(values: Mapping[str, Any]) -> list[str]:
     """The problems of the values of known variables (``values``: those defined)."""
     problems: list[str] = []
     by_kind: dict[str, dict[str, Any]] = {}
     for name, value in values.items():
-        if name in component_variables():
-            key, setting = component_variables()[name]
+        if name in _component_variables():
+            key, setting = _component_variables()[name]
             component = _catalogue.server_components()[key]
             problems += _settings.check_setting(component, setting, name, value)
             continue
@@ -215,7 +215,7 @@ def _names(name: str, value: Any) -> list[str]:
 
 
 def _patterns(name: str, value: Any) -> list[str]:
-    return check_patterns(name, value)[1]
+    return _check_patterns(name, value)[1]
 
 
 def _count(name: str, value: Any) -> list[str]:
@@ -223,7 +223,7 @@ def _count(name: str, value: Any) -> list[str]:
 
 
 def _name(name: str, value: Any) -> list[str]:
-    return _settings.check_name(name, value)[1]
+    return _settings.check_pool_name(name, value)[1]
 
 
 def _path(name: str, value: Any) -> list[str]:
@@ -258,7 +258,7 @@ _CHECKS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
 }
 
 
-def unchecked_kinds() -> list[str]:
+def _unchecked_kinds() -> list[str]:
     """Kinds of the registry no check is written for (the tests keep this empty but for
     the registered results, which the collection sets itself)."""
     return sorted({v.kind for v in _variables.ESTATE} - set(_CHECKS) - {"registered"})

@@ -43,7 +43,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules impo
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import MAX_NAME_LENGTH
 
 
-def is_extra(entry: Mapping[str, Any]) -> bool:
+def _is_extra(entry: Mapping[str, Any]) -> bool:
     """Extras are the entries the seed table does not carry (``extra-*``, no seed row)."""
     return entry.get("seed_row") is None
 
@@ -82,7 +82,7 @@ def rule_name(
     return prefix + text + suffix
 
 
-def rule_description(entry: Mapping[str, Any]) -> str:
+def _rule_description(entry: Mapping[str, Any]) -> str:
     """The catalogue description, then the marker that names the entry."""
     return _ownership.marked(
         str(entry.get("description") or "").strip(), _ownership.catalogue_mark(entry["id"])
@@ -108,7 +108,7 @@ def made_entries(
         if opt_in is not None:
             if opt_in not in opt_ins:
                 continue
-        elif is_extra(entry) and not include_extras:
+        elif _is_extra(entry) and not include_extras:
             continue
         directions = tuple(
             d
@@ -194,7 +194,7 @@ def build_rules(
                 rules.append(
                     Rule(
                         name=rule_name(label, entry["ports"], transport, direction, entry["id"]),
-                        description=rule_description(entry),
+                        description=_rule_description(entry),
                         direction=direction,
                         protocol=transport,
                         local_ports=ports if direction == "in" else (),

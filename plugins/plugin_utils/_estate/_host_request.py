@@ -32,7 +32,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules impo
     name_key,
 )
 
-REMOVE_UNASSIGNED_VARIABLE = "ocs_firewall_remove_unassigned"
+_REMOVE_UNASSIGNED_VARIABLE = _variables.REMOVE_UNASSIGNED
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +58,7 @@ class HostRequest:
         variables name for components it does not hold."""
         held = {name_key(g) for g in self.groups}
         found: dict[str, tuple[str, str]] = {}
-        for group, key in [*self.former, *((g, k) for g, k in default_groups().items())]:
+        for group, key in [*self.former, *((g, k) for g, k in _default_groups().items())]:
             if name_key(group) not in held:
                 found.setdefault(name_key(group), (group, key))
         return list(found.values())
@@ -72,7 +72,7 @@ class HostRequest:
         return groups
 
 
-def default_groups() -> dict[str, str]:
+def _default_groups() -> dict[str, str]:
     """Every server component's default group -> its key."""
     return {c.group: key for key, c in _catalogue.server_components().items()}
 
@@ -109,10 +109,10 @@ def host_request(
     problems += found
     # Checked whether or not it is used: a wrong value is wrong wherever it waits.
     variable = True
-    read = _variables.read_values(variables, [REMOVE_UNASSIGNED_VARIABLE], problems)
-    if REMOVE_UNASSIGNED_VARIABLE in read:
+    read = _variables.read_values(variables, [_REMOVE_UNASSIGNED_VARIABLE], problems)
+    if _REMOVE_UNASSIGNED_VARIABLE in read:
         value, found = _settings.check_bool(
-            REMOVE_UNASSIGNED_VARIABLE, read[REMOVE_UNASSIGNED_VARIABLE]
+            _REMOVE_UNASSIGNED_VARIABLE, read[_REMOVE_UNASSIGNED_VARIABLE]
         )
         problems += found
         variable = bool(value)
@@ -162,16 +162,13 @@ def _component_keys(group_names: Sequence[str], components: Any, problems: list[
             "a dictionary of component settings"
         )
         return []
-    known = _catalogue.server_components()
     keys = []
     for item in components:
-        if isinstance(item, str) and item in known:
-            keys.append(item)
+        component, problem = _settings.server_component(item, "components")
+        if component is None:
+            problems.append(problem)
         else:
-            problems.append(
-                f"components: {_settings.shown(item)} is not an OCS server component; "
-                f"valid components are {', '.join(known)}"
-            )
+            keys.append(component.key)
     return keys
 
 

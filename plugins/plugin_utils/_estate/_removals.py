@@ -97,7 +97,7 @@ def beyond(removals: Iterable[Removal], reviewed: Iterable[Removal]) -> list[str
 
 
 @dataclasses.dataclass(frozen=True)
-class Verdict:
+class GuardVerdict:
     """Whether the run waits for a yes, why, and what would go."""
 
     waits: bool
@@ -121,7 +121,9 @@ class Verdict:
         )
 
 
-def judge(removals: Mapping[str, Sequence[Removal]], max_removals: int, confirmed: bool) -> Verdict:
+def judge(
+    removals: Mapping[str, Sequence[Removal]], max_removals: int, confirmed: bool
+) -> GuardVerdict:
     """The verdict on a run whose hosts would remove ``removals`` (host -> its removals)."""
     count = sum(len(r.rules) for found in removals.values() for r in found)
     taken: dict[str, list[str]] = {}
@@ -146,7 +148,7 @@ def judge(removals: Mapping[str, Sequence[Removal]], max_removals: int, confirme
                 f"it takes {label} off {len(hosts)} hosts ({', '.join(hosts)}), which is what a "
                 "misspelt group or variable looks like"
             )
-    return Verdict(
+    return GuardVerdict(
         waits=bool(reasons) and not confirmed,
         count=count,
         reasons=tuple(reasons),

@@ -41,7 +41,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._component_rules import (
     made_entries,
     outbound_key,
@@ -50,23 +50,23 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._component_ru
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import (
     Settings,
     check_addresses,
-    check_name,
+    check_pool_name,
     shown,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _grammar
 
-SCOPE_VARIABLE = "ocs_firewall_scope"
+_SCOPE_VARIABLE = _variables.SCOPE
 # any: rules open to every remote address unless a component sets remote_addresses.
 # inventory: each rule limited to the addresses of its peers.
-SCOPES: tuple[str, ...] = ("any", "inventory")
-ADDRESS_VARIABLE = "ocs_firewall_address"
-POOL_VARIABLE = "ocs_pool"
-NEXT_HOP_VARIABLE = "ocs_mediation_next_hop_pool"
+_SCOPES: tuple[str, ...] = ("any", "inventory")
+ADDRESS_VARIABLE = _variables.ADDRESS
+_POOL_VARIABLE = _variables.POOL
+_NEXT_HOP_VARIABLE = "ocs_mediation_next_hop_pool"
 # The variable the ocs.firewall.server role registers the preflight's result in; the
 # win_ocs_firewall action reads its address book from there. Read as it is, not through
 # a module option: templating and checking an option copies it, once per host, and the
 # book holds every server of the estate.
-PREFLIGHT_RESULT = "ocs_firewall_preflight"
+PREFLIGHT_RESULT = _variables.PREFLIGHT_RESULT
 
 # Remote addresses per component key, then per entry id; () means any address.
 Remotes = dict[str, dict[str, tuple[str, ...]]]
@@ -87,7 +87,7 @@ def network_variables() -> list[str]:
 
 def variables() -> list[str]:
     """Every host variable this module reads from the host itself."""
-    return [SCOPE_VARIABLE, ADDRESS_VARIABLE, POOL_VARIABLE, *network_variables()]
+    return [_SCOPE_VARIABLE, ADDRESS_VARIABLE, _POOL_VARIABLE, *network_variables()]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,16 +106,17 @@ class Scope:
 def check_scope(values: Mapping[str, Any]) -> tuple[Scope | None, list[str]]:
     """Check the scope variables among ``values`` (a host's defined variables)."""
     problems: list[str] = []
-    mode = values.get(SCOPE_VARIABLE, "any")
-    if mode not in SCOPES:
+    mode = values.get(_SCOPE_VARIABLE, "any")
+    if mode not in _SCOPES:
         problems.append(
-            f"{SCOPE_VARIABLE}: {shown(mode)} is not a scope; valid scopes are {', '.join(SCOPES)}"
+            f"{_SCOPE_VARIABLE}: {shown(mode)} is not a scope; valid scopes are "
+            f"{', '.join(_SCOPES)}"
         )
     if ADDRESS_VARIABLE in values:
         problems += check_addresses(ADDRESS_VARIABLE, values[ADDRESS_VARIABLE], local=True)[1]
     pool = ""
-    if values.get(POOL_VARIABLE) not in (None, ""):
-        checked_pool, found = check_name(POOL_VARIABLE, values[POOL_VARIABLE])
+    if values.get(_POOL_VARIABLE) not in (None, ""):
+        checked_pool, found = check_pool_name(_POOL_VARIABLE, values[_POOL_VARIABLE])
         problems += found
         pool = checked_pool or ""
     networks = []
@@ -191,7 +192,7 @@ class Inventory:
         own check reports a wrong value)."""
         if host not in self._pools:
             found = []
-            for name in (POOL_VARIABLE, NEXT_HOP_VARIABLE):
+            for name in (_POOL_VARIABLE, _NEXT_HOP_VARIABLE):
                 try:
                     variables = self._hostvars[host]
                     value = variables[name] if name in variables else None
@@ -333,7 +334,7 @@ def _peer_scope(
             continue
         for holder in view.holders(inventory, peer):
             addresses, why, wrong = inventory.address(holder, peer)
-            before = f"{SCOPE_VARIABLE}: {holder} (ocs_{peer}) is a peer of this host's "
+            before = f"{_SCOPE_VARIABLE}: {holder} (ocs_{peer}) is a peer of this host's "
             if addresses is None and wrong and holder in inventory.checked:
                 # The holder's own check reports the wrong value in full.
                 problems.append(
@@ -366,7 +367,7 @@ def remotes(
     if scope.mode != "inventory":
         return {}, []
     if inventory is None:
-        return {}, [f"{SCOPE_VARIABLE}: inventory needs the play's inventory (groups, hostvars)"]
+        return {}, [f"{_SCOPE_VARIABLE}: inventory needs the play's inventory (groups, hostvars)"]
     kinds = _catalogue.peer_kinds()
     result: Remotes = {}
     problems: list[str] = []
@@ -405,9 +406,9 @@ def remotes(
             if found.empty:
                 where = "has a host in the inventory"
                 if view.relations:
-                    where += f" in the pools it may reach ({POOL_VARIABLE}: {pool or 'none'})"
+                    where += f" in the pools it may reach ({_POOL_VARIABLE}: {pool or 'none'})"
                 problems.append(
-                    f"{SCOPE_VARIABLE}: {key} entry {entry['id']} "
+                    f"{_SCOPE_VARIABLE}: {key} entry {entry['id']} "
                     f"({port_text(entry['ports'])}/{'+'.join(entry['transports']).upper()}): "
                     f"none of its peers ({', '.join(peers)}) {where}, so "
                     f"nobody could reach it; add them to their groups "
@@ -421,7 +422,7 @@ def remotes(
         kind = next(k for k in kinds.values() if k.scope == variable)
         rules = "; ".join(f"{key} ({', '.join(ids)})" for key, ids in needing.items())
         problems.append(
-            f"{variable}: is not set, and with {SCOPE_VARIABLE} inventory rules of this host "
+            f"{variable}: is not set, and with {_SCOPE_VARIABLE} inventory rules of this host "
             f"are opened to {kind.title[0].lower() + kind.title[1:]}: {rules}; give their "
             "networks (a list of addresses, networks or ranges)"
         )

@@ -89,14 +89,14 @@ SETTINGS: dict[str, tuple[str, Any, str]] = {
     ),
 }
 # The description of an interface's address setting; {side} and {server} are filled in.
-ADDRESS_SETTING_HELP = (
+_ADDRESS_SETTING_HELP = (
     "Local addresses of the {server}'s {side} side: the catalogue's {side} entries are "
     "bound to them (rule local addresses), and entries for any interface to both sides "
     "when both are given. Addresses of this server only, no keywords. Empty means any "
     "local address."
 )
 # The description of an external service's address setting; {service}, {server}, {external}.
-SERVICE_SETTING_HELP = (
+_SERVICE_SETTING_HELP = (
     "Local addresses of the {server}'s {service} on its external side: the catalogue's "
     "external entries of this service are bound to them, and an entry several services "
     "use to all of theirs. Empty means the service uses C({external}). Addresses of this "
@@ -108,18 +108,18 @@ UNBOUND = "unbound"
 # The settings of a component's part in the estate's pools (_catalogue POOL_PARTS).
 POOLS = "pools"
 NEXT_HOP_POOL = "next_hop_pool"
-POOLS_HELP = (
+_POOLS_HELP = (
     "The pools (their C(ocs_pool)) the {server} serves: with the inventory's scope, its "
     "rules for their servers admit those pools' only. Empty means every pool (and an "
     "estate without C(ocs_pool) is one pool)."
 )
-NEXT_HOP_POOL_HELP = (
+_NEXT_HOP_POOL_HELP = (
     "The pool (the C(ocs_pool) of its Front End Servers, or of a Director array) that is the "
     "{server}'s next hop: with the inventory's scope, only that pool's servers admit its "
     "calls. Not set, its next hop is a Front End pool, any of them (Directors then admit "
     "none of its calls)."
 )
-UNBOUND_HELP = (
+_UNBOUND_HELP = (
     "The {server}'s rules take any local address on purpose. Without it, the {server} must "
     "have its internal addresses and its external ones (or each external service's): "
     "unbound, its internal-only ports would open on its Internet side too."
@@ -199,9 +199,9 @@ def describe(component: Component, setting: str) -> tuple[str, Any, str]:
     if setting in opt_ins:
         return "bool", False, opt_ins[setting]
     if setting == UNBOUND and component.must_bind:
-        return "bool", False, UNBOUND_HELP.format(server=component.label)
+        return "bool", False, _UNBOUND_HELP.format(server=component.label)
     if setting in _pool_settings(component):
-        text = POOLS_HELP if setting == POOLS else NEXT_HOP_POOL_HELP
+        text = _POOLS_HELP if setting == POOLS else _NEXT_HOP_POOL_HELP
         kind = "pool_names" if setting == POOLS else "pool_name"
         return kind, [] if setting == POOLS else None, text.format(server=component.label)
     services = {name: service for service, name in component.service_addresses}
@@ -211,16 +211,16 @@ def describe(component: Component, setting: str) -> tuple[str, Any, str]:
         return (
             "local_addresses",
             [],
-            SERVICE_SETTING_HELP.format(
+            _SERVICE_SETTING_HELP.format(
                 service=title, server=component.label, external=component.variable(external)
             ),
         )
     side = next(s for s, name in component.interfaces if name == setting)
     label = {"pool_addresses": "pool", "gateway_addresses": "gateway"}.get(setting, side)
-    return "local_addresses", [], ADDRESS_SETTING_HELP.format(side=label, server=component.label)
+    return "local_addresses", [], _ADDRESS_SETTING_HELP.format(side=label, server=component.label)
 
 
-def default_value(component: Component, setting: str, collection: Mapping[str, Any]) -> Any:
+def _default_value(component: Component, setting: str, collection: Mapping[str, Any]) -> Any:
     """The value a setting has when nobody set it (``collection``: collection-wide values)."""
     if setting == "group":
         return component.group
@@ -281,7 +281,7 @@ def check_count(name: str, value: Any) -> tuple[int | None, list[str]]:
     return number, []
 
 
-def check_name(name: str, value: Any) -> tuple[str | None, list[str]]:
+def check_pool_name(name: str, value: Any) -> tuple[str | None, list[str]]:
     """A name: text on one line, not empty."""
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         text = str(value).strip()
@@ -290,7 +290,7 @@ def check_name(name: str, value: Any) -> tuple[str | None, list[str]]:
     return None, [f"{name}: {shown(value)} is not a name (text on one line, not empty)"]
 
 
-def check_group_name(name: str, value: Any) -> tuple[Any, list[str]]:
+def _check_group_name(name: str, value: Any) -> tuple[Any, list[str]]:
     """A rule group the collection may manage; built-in (``@``) groups are refused."""
     problem = _rules.group_problem(value)
     if problem:
@@ -365,7 +365,7 @@ def _check(kind: str, name: str, value: Any) -> tuple[Any, list[str]]:
     if kind == "bool":
         return check_bool(name, value)
     if kind == "group":
-        return check_group_name(name, value)
+        return _check_group_name(name, value)
     if kind == "profiles":
         return check_profiles(name, value)
     if kind == "remote_addresses":
@@ -373,7 +373,7 @@ def _check(kind: str, name: str, value: Any) -> tuple[Any, list[str]]:
     if kind == "pool_names":
         return check_names(name, value)
     if kind == "pool_name":
-        return (None, []) if value in (None, "") else check_name(name, value)
+        return (None, []) if value in (None, "") else check_pool_name(name, value)
     return check_addresses(name, value, local=True)
 
 
@@ -382,7 +382,7 @@ def check_names(name: str, value: Any) -> tuple[tuple[str, ...] | None, list[str
     items = _items(value)
     if items is None:
         return None, [f"{name}: {shown(value)} is not a list of names"]
-    found = [check_name(name, item) for item in items]
+    found = [check_pool_name(name, item) for item in items]
     problems = [p for _value, problems in found for p in problems]
     if problems:
         return None, problems
@@ -477,7 +477,7 @@ def check_component(
         if setting in given:
             raw = given[setting]
         else:
-            raw = default_value(component, setting, collection)
+            raw = _default_value(component, setting, collection)
             # A bad collection-wide value is the collection-wide variable's fault.
             if COLLECTION_DEFAULTS.get(setting) in collection:
                 name = COLLECTION_DEFAULTS[setting]
@@ -533,6 +533,19 @@ def _overlap_text(a: str, b: str) -> str:
     return f"part of {shown(a)} and {shown(b)}"
 
 
+def server_component(key: Any, where: str) -> tuple[Component | None, str]:
+    """The server component ``key`` names, or why it names none (``where``: the option or
+    variable that gave it)."""
+    known = _catalogue.server_components()
+    component = known.get(key) if isinstance(key, str) else None
+    if component is not None:
+        return component, ""
+    return None, (
+        f"{where}: {shown(key)} is not an OCS server component; valid components are "
+        f"{', '.join(known)}"
+    )
+
+
 def check_host(
     requested: Mapping[Any, Any],
     namer: Namer,
@@ -546,16 +559,12 @@ def check_host(
     defaults). Two components whose groups Windows would take for one group are refused
     with both named: each would remove the other's rules on every run.
     """
-    known = _catalogue.server_components()
     problems: list[str] = []
     checked: list[Settings] = []
     for key, given in requested.items():
-        component = known.get(key) if isinstance(key, str) else None
+        component, problem = server_component(key, where)
         if component is None:
-            problems.append(
-                f"{where}: {shown(key)} is not an OCS server component; valid components are "
-                f"{', '.join(known)}"
-            )
+            problems.append(problem)
             continue
         if given is not None and not isinstance(given, Mapping):
             problems.append(
@@ -567,13 +576,13 @@ def check_host(
         problems += found
         if settings is not None:
             checked.append(settings)
-    problems += group_clashes(checked, namer)
+    problems += _group_clashes(checked, namer)
     # A collection-wide variable shared by several components is reported once.
     problems = list(dict.fromkeys(problems))
     return (checked if not problems else []), problems
 
 
-def group_clashes(checked: Iterable[Settings], namer: Namer) -> list[str]:
+def _group_clashes(checked: Iterable[Settings], namer: Namer) -> list[str]:
     """Two components on one group, or a component on another component's default group
     (a host that holds that one takes the group's rules for its own)."""
     checked = list(checked)

@@ -33,8 +33,8 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows im
 )
 
 ANY_WORDS = frozenset({"*", "any"})
-TRUE_WORDS = frozenset({"yes", "on", "1", "true", "y", "t"})
-FALSE_WORDS = frozenset({"no", "off", "0", "false", "n", "f"})
+_TRUE_WORDS = frozenset({"yes", "on", "1", "true", "y", "t"})
+_FALSE_WORDS = frozenset({"no", "off", "0", "false", "n", "f"})
 
 PORT_MIN = 1
 PORT_MAX = 65535
@@ -353,9 +353,9 @@ def boolean_word(text: str) -> bool | None:
     """The boolean a word such as ``yes`` or ``off`` means (any case, spaces around), or
     None when it is no such word."""
     word = text.strip().lower()
-    if word in TRUE_WORDS:
+    if word in _TRUE_WORDS:
         return True
-    return False if word in FALSE_WORDS else None
+    return False if word in _FALSE_WORDS else None
 
 
 def boolean(value: Any, where: str) -> bool:

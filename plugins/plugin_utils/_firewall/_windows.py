@@ -135,7 +135,7 @@ LEGACY_PROFILE_NAMES: dict[int, str] = {0: "Domain", 1: "Standard"}
 # domain -> Domain, private and public -> Standard (2003 has no public profile).
 LEGACY_PROFILE_OF: dict[str, int] = {"domain": 0, "private": 1, "public": 1}
 # INetFwOpenPort.Scope (NET_FW_SCOPE): 2 (custom) is only ever set by RemoteAddresses.
-LEGACY_SCOPE_NAMES: dict[int, str] = {0: "all", 1: "local subnet", 2: "custom"}
+_LEGACY_SCOPE_NAMES: dict[int, str] = {0: "all", 1: "local subnet", 2: "custom"}
 LOCAL_SUBNET = "LocalSubnet"
 # The dynamic ports RPC hands out: 49152-65535 since Windows Vista / Server 2008,
 # 1025-5000 before (KB929851).

@@ -2,7 +2,7 @@
 # Internal to this collection: a 2003 host's plan sent over the client's one apply loop.
 """The apply of a Windows Server 2003 host: its OPEN and CLOSE lines, in as few requests as
 the envelope allows, sent by :meth:`.._remote._client.RemoteFirewall.send` like a 2008
-host's groups (:class:`EntryBatch` is its :class:`~.._remote._client.Batch`).
+host's groups (:class:`_EntryBatch` is its :class:`~.._remote._client.Batch`).
 
 Every OPEN goes before any CLOSE (an OPEN overwrites its key in place), so a failure part
 way leaves every port that stays wanted open. Every request carries the digest of the
@@ -39,7 +39,7 @@ def lost_connection_message(
 
 
 @dataclasses.dataclass(frozen=True)
-class EntryBatch:
+class _EntryBatch:
     """One request of a 2003 apply: entries to open, then entries to close."""
 
     opens: tuple[_wire.Open, ...]
@@ -106,4 +106,4 @@ def apply(
         raise client.too_large(exc) from None
     seen = _wire.digest(_wire.open_port_lines(read.text))
     host = client.host_name() or "the host"
-    client.send([EntryBatch(opens, closes, host) for opens, closes in cut], seen)
+    client.send([_EntryBatch(opens, closes, host) for opens, closes in cut], seen)

@@ -10,12 +10,12 @@ subnet, or IPv4 addresses and networks). So each rule the catalogue gives a comp
 
 - ``applied``: an entry per port and protocol in each profile the rule's profiles map to
   (domain -> Domain, private and public -> Standard); ranges of at most
-  :data:`MAX_EXPANDED_PORTS` ports are expanded into one entry per port;
+  :data:`_MAX_EXPANDED_PORTS` ports are expanded into one entry per port;
 - ``not_applicable``: an outbound rule (or the outbound half of an entry for both
   directions), since 2003 filters nothing outbound;
 - ``refused``: what an entry cannot express without opening more than asked (block rules,
   local addresses, remote ports, protocols other than TCP and UDP, IPv6, the address
-  keywords other than LocalSubnet, more ports than :data:`MAX_EXPANDED_PORTS`); each says
+  keywords other than LocalSubnet, more ports than :data:`_MAX_EXPANDED_PORTS`); each says
   why and what to do instead.
 
 The components a host holds share entries: one entry per (profile, port, protocol), whose
@@ -73,7 +73,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._reports._task_result
 
 # A range of at most this many ports becomes one entry per port; a larger one is refused
 # (49152-65535 would be 16,384 entries per protocol per profile).
-MAX_EXPANDED_PORTS = 64
+_MAX_EXPANDED_PORTS = 64
 ADOPT_VARIABLE = _variables.LEGACY_ADOPT
 RPC_PORTS_VARIABLE = _variables.LEGACY_RPC_PORTS
 VARIABLES: tuple[str, ...] = (ADOPT_VARIABLE, RPC_PORTS_VARIABLE)
@@ -138,13 +138,13 @@ def check_options(values: Mapping[str, Any]) -> tuple[Options | None, list[str]]
         except InputError as exc:
             problems.append(str(exc))
         else:
-            count = port_count(rpc)
-            if not rpc or count > MAX_EXPANDED_PORTS or _lowest(rpc) < _RPC_LOWEST:
+            count = _port_count(rpc)
+            if not rpc or count > _MAX_EXPANDED_PORTS or _lowest(rpc) < _RPC_LOWEST:
                 problems.append(
                     f"{RPC_PORTS_VARIABLE}: {shown(raw)} must be ports from {_RPC_LOWEST} up, "
-                    f"at most {MAX_EXPANDED_PORTS} of them (the range the hosts' RPC is "
+                    f"at most {_MAX_EXPANDED_PORTS} of them (the range the hosts' RPC is "
                     "restricted to), not "
-                    + (f"{count} port(s)" if rpc and count > MAX_EXPANDED_PORTS else "this")
+                    + (f"{count} port(s)" if rpc and count > _MAX_EXPANDED_PORTS else "this")
                 )
     if problems:
         return None, problems
@@ -165,12 +165,12 @@ def _lowest(ports: Sequence[str]) -> int:
     return min(bounds[0] for bounds in map(port_bounds, ports) if bounds is not None)
 
 
-def port_count(ports: Sequence[str]) -> int:
+def _port_count(ports: Sequence[str]) -> int:
     """How many ports canonical ``ports`` name (a keyword counts as none)."""
     return sum(high - low + 1 for low, high in filter(None, map(port_bounds, ports)))
 
 
-def expand(ports: Sequence[str]) -> list[int]:
+def _expand(ports: Sequence[str]) -> list[int]:
     return [p for low, high in filter(None, map(port_bounds, ports)) for p in range(low, high + 1)]
 
 
@@ -184,7 +184,7 @@ Networks = frozenset[ipaddress.IPv4Network]
 class EntryScope:
     """A remote scope 2003 can store: any, or the local subnet and/or IPv4 networks.
 
-    Build one with :func:`scope_from`, which keeps the networks collapsed (overlapping and
+    Build one with :func:`_scope_from`, which keeps the networks collapsed (overlapping and
     adjacent ones merged), so two scopes of the same addresses are equal however they
     were written: ``10.0.0.0/25`` with ``10.0.0.128/25`` is ``10.0.0.0/24``.
     """
@@ -196,7 +196,7 @@ class EntryScope:
     def union(self, other: EntryScope) -> EntryScope:
         if self.any or other.any:
             return EntryScope(any=True)
-        return scope_from(self.local_subnet or other.local_subnet, self.networks | other.networks)
+        return _scope_from(self.local_subnet or other.local_subnet, self.networks | other.networks)
 
     def text(self) -> str:
         """RemoteAddresses as the host stores it (``*``, ``LocalSubnet``, ``a/m.m.m.m``)."""
@@ -207,7 +207,7 @@ class EntryScope:
         return ",".join(words)
 
 
-def scope_from(local_subnet: bool, networks: Iterable[ipaddress.IPv4Network]) -> EntryScope:
+def _scope_from(local_subnet: bool, networks: Iterable[ipaddress.IPv4Network]) -> EntryScope:
     return EntryScope(
         local_subnet=local_subnet, networks=frozenset(ipaddress.collapse_addresses(networks))
     )
@@ -238,7 +238,7 @@ def scope_of(addresses: Sequence[str]) -> EntryScope | str:
             if not isinstance(network, ipaddress.IPv4Network):
                 return f"the IPv6 remote address {token}"
             networks.add(network)
-    return scope_from(local_subnet, networks)
+    return _scope_from(local_subnet, networks)
 
 
 def stored_scope(text: str) -> EntryScope | None:
@@ -286,7 +286,7 @@ def _is_dynamic_rpc(rule: Rule, entry: Mapping[str, Any]) -> bool:
     return "RPC" in str(entry.get("protocol") or "") and rule.local_ports == (DYNAMIC_RPC_PORTS,)
 
 
-def judge(
+def verdict_of(
     component: str, rule: Rule, entry: Mapping[str, Any], options: Options = Options()
 ) -> Verdict:
     """The verdict on one rule (``entry``: its catalogue entry, {} for none)."""
@@ -344,10 +344,10 @@ def judge(
             "an AuthorizedApplications entry for the program that listens (added by hand: "
             f"the catalogue does not record programs' paths), {_MOVE}",
         )
-    count = port_count(ports)
-    if count > MAX_EXPANDED_PORTS:
+    count = _port_count(ports)
+    if count > _MAX_EXPANDED_PORTS:
         why = (
-            f"{', '.join(ports)} is {count} ports, more than the {MAX_EXPANDED_PORTS} the "
+            f"{', '.join(ports)} is {count} ports, more than the {_MAX_EXPANDED_PORTS} the "
             "reduced mode opens as one entry per port"
         )
         alternative = (
@@ -368,7 +368,7 @@ def judge(
         return refused(why, alternative)
     number = PORT_PROTOCOL_NUMBERS[rule.protocol]
     profiles = sorted({LEGACY_PROFILE_OF[p] for p in rule.profiles})
-    keys = tuple((profile, port, number) for profile in profiles for port in expand(ports))
+    keys = tuple((profile, port, number) for profile in profiles for port in _expand(ports))
     return Verdict(component, rule, APPLIED, keys=keys, scope=scope)
 
 
@@ -386,7 +386,7 @@ def verdicts(
         entries = {e["id"]: e for e in _catalogue.server_entries(key, s.as_published)}
         judged = dataclasses.replace(s, include_outbound=True)
         for rule in _component_rules.component_rules(judged, remotes.get(key)):
-            found.append(judge(key, rule, _entry_of(rule, entries), options))
+            found.append(verdict_of(key, rule, _entry_of(rule, entries), options))
     return found
 
 
@@ -453,19 +453,19 @@ def is_ours(held: _wire.OpenPort) -> bool:
     return _ownership.is_owned_entry(held.name, labels())
 
 
-def is_marked_not_ours(held: _wire.OpenPort) -> bool:
+def _is_marked_not_ours(held: _wire.OpenPort) -> bool:
     """An entry with the prefix of ours that is not ours (a name copied, or made by
     hand): the collection reports it and never opens, closes or renames it."""
     return not held.builtin and _ownership.is_owned_entry(held.name) and not is_ours(held)
 
 
-def entry_name(labels: Sequence[str], key: Key) -> str:
+def _entry_name(labels: Sequence[str], key: Key) -> str:
     """``[ocs.firewall] Monitoring, Archiving: 135/TCP`` (``labels`` in catalogue order)."""
     _profile, port, protocol = key
     return f"{_ownership.LEGACY_PREFIX}{', '.join(labels)}: {port}/{transport(protocol)}"
 
 
-def labels_of(name: str) -> set[str]:
+def _labels_of(name: str) -> set[str]:
     """The component labels an entry name of ours carries."""
     body = name[len(_ownership.LEGACY_PREFIX) :].rsplit(": ", 1)[0]
     return {label.strip() for label in body.split(",") if label.strip()}
@@ -549,7 +549,7 @@ def wanted_entries(found: Iterable[Verdict], labels: Mapping[str, str]) -> list[
         entries.append(
             WantedEntry(
                 key,
-                entry_name([labels[c] for c in components], key),
+                _entry_name([labels[c] for c in components], key),
                 scope,
                 any(v.rule.enabled for v in served),
                 tuple(components),
@@ -570,7 +570,7 @@ def _keeping(
     name and the entry's scope keeps the host entry's (the parts cannot be told apart)."""
     if current is None or not is_ours(current) or current.builtin:
         return entry
-    others = labels_of(current.name) - held_labels
+    others = _labels_of(current.name) - held_labels
     stored = stored_scope(current.remote_addresses)
     if not others or stored is None:
         return entry
@@ -582,7 +582,7 @@ def _keeping(
     )
     return dataclasses.replace(
         entry,
-        name=entry_name(shown, entry.key),
+        name=_entry_name(shown, entry.key),
         scope=entry.scope.union(stored),
         components=(*entry.components, *(keys[label] for label in others if label in keys)),
     )
@@ -639,7 +639,7 @@ def plan_entries(
             continue
         # Without decommissioning, an entry that serves a component the host no longer
         # holds stays as it is.
-        if remove_unassigned or labels_of(current.name) <= held_labels:
+        if remove_unassigned or _labels_of(current.name) <= held_labels:
             removed.append(current)
         else:
             kept.append(current)
@@ -655,7 +655,7 @@ def plan_entries(
         removed=tuple(removed),
         conflicts=tuple(conflicts),
         kept=tuple(kept),
-        marked=tuple(e for e in sorted(on_host, key=lambda e: e.key) if is_marked_not_ours(e)),
+        marked=tuple(e for e in sorted(on_host, key=lambda e: e.key) if _is_marked_not_ours(e)),
     )
 
 
@@ -670,10 +670,10 @@ def removals(plan: EntryPlan) -> list[_removals.Removal]:
     """The removals of a 2003 host (what the removal guard judges): its entries of ours
     that are closed, by the components their names carry."""
     keys = {c.label: key for key, c in _catalogue.server_components().items()}
-    still = {label for entry in plan.wanted for label in labels_of(entry.name)}
+    still = {label for entry in plan.wanted for label in _labels_of(entry.name)}
     closed: dict[str, list[str]] = {}
     for entry in plan.removed:
-        for label in sorted(labels_of(entry.name)):
+        for label in sorted(_labels_of(entry.name)):
             closed.setdefault(label, []).append(entry.name)
     return [
         _removals.Removal(keys.get(label, label), None, tuple(names), whole=label not in still)

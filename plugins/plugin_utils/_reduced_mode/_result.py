@@ -31,11 +31,11 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._reports._task_result
     UPDATED,
     VERDICTS,
     counts_text,
-    text,
+    field_text,
 )
 
 
-def counts(plan: EntryPlan) -> dict[str, int]:
+def entry_counts(plan: EntryPlan) -> dict[str, int]:
     return {
         ADDED: len(plan.added),
         # An adopted entry is overwritten like one of ours that differs.
@@ -47,7 +47,7 @@ def counts(plan: EntryPlan) -> dict[str, int]:
 def summary(plan: EntryPlan) -> dict[str, Any]:
     """The summary of a 2003 host: the counts of entries, conflicts and verdicts."""
     return {
-        **counts(plan),
+        **entry_counts(plan),
         "foreign": len(plan.conflicts),
         "marked_not_ours": len(plan.marked),
         "groups": {},
@@ -55,7 +55,7 @@ def summary(plan: EntryPlan) -> dict[str, Any]:
     }
 
 
-def verdict_text(verdicts: dict[str, int]) -> str:
+def _verdict_text(verdicts: dict[str, int]) -> str:
     """``20 applied, 4 not applicable, 6 refused``."""
     return ", ".join(f"{verdicts[v]} {v.replace('_', ' ')}" for v in VERDICTS)
 
@@ -64,13 +64,13 @@ def summary_line(host: str, plan: EntryPlan, *, check_mode: bool) -> str:
     """``fe01: 2 added, 0 updated, 0 removed (Windows Server 2003 entries); reduced mode:
     20 applied, 4 not applicable, 6 refused``."""
     if plan.changed:
-        line = f"{host}: {counts_text(counts(plan), check_mode, zeros=True)} (Windows "
+        line = f"{host}: {counts_text(entry_counts(plan), check_mode, zeros=True)} (Windows "
         line += "Server 2003 entries)"
     else:
         line = (
             f"{host}: in sync, nothing to change ({len(plan.wanted)} Windows Server 2003 entries)"
         )
-    line += f"; reduced mode: {verdict_text(plan.counts())}"
+    line += f"; reduced mode: {_verdict_text(plan.counts())}"
     if plan.conflicts:
         line += f"; {len(plan.conflicts)} entry(ies) the collection did not make left alone"
     if plan.marked:
@@ -80,9 +80,9 @@ def summary_line(host: str, plan: EntryPlan, *, check_mode: bool) -> str:
 
 def _entry_text(values: dict[str, Any]) -> str:
     fields = ("name", "profile", "port", "protocol", "remote_addresses", "enabled")
-    lines = [f"{field}: {text(values[field])}" for field in fields]
+    lines = [f"{field}: {field_text(values[field])}" for field in fields]
     if "rules" in values:
-        lines.append(f"serves: {text(values['rules'])}")
+        lines.append(f"serves: {field_text(values['rules'])}")
     return "\n".join(lines) + "\n"
 
 
@@ -155,7 +155,7 @@ def reduced_mode(plan: EntryPlan, platform: str) -> dict[str, Any]:
     }
 
 
-def profile_dicts(profiles: Sequence[_wire.LegacyProfile]) -> dict[str, dict[str, Any]]:
+def _profile_dicts(profiles: Sequence[_wire.LegacyProfile]) -> dict[str, dict[str, Any]]:
     """A 2003 host's two profiles as results show them (``domain``, ``standard``)."""
     return {
         LEGACY_PROFILE_NAMES.get(p.type, str(p.type)).lower(): {
@@ -175,7 +175,7 @@ def info(
     reports read every host alike."""
     shown = [e for e in entries if is_ours(e) or not owned]
     return {
-        "profiles": profile_dicts(profiles),
+        "profiles": _profile_dicts(profiles),
         "entries": [entry_dict(e) for e in shown],
         "rules": [entry_rule(e) for e in shown],
     }

@@ -35,8 +35,8 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._plan impor
 from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _convert, _platform, _wire
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-BOOTSTRAP_FILE = os.path.join(_HERE, "_bootstrap.ps1")
-SCRIPT_FILE = os.path.join(_HERE, "_firewall.ps1")
+_BOOTSTRAP_FILE = os.path.join(_HERE, "_bootstrap.ps1")
+_SCRIPT_FILE = os.path.join(_HERE, "_firewall.ps1")
 
 display = Display()
 
@@ -52,14 +52,14 @@ def _read_script(path: str) -> str:
 
 def bootstrap_text() -> str:
     """The command passed to the connection (the winrm plugin encodes it)."""
-    return _read_script(BOOTSTRAP_FILE)
+    return _read_script(_BOOTSTRAP_FILE)
 
 
 def script_text() -> str:
     """The remote script as it is sent: without its comments, blank lines and indentation
     (every request carries it, and WinRM 2.0 hosts may take messages of as little as
     32 KB). The file keeps them: it is what people read."""
-    return compact(_read_script(SCRIPT_FILE))
+    return compact(_read_script(_SCRIPT_FILE))
 
 
 @functools.cache
@@ -114,7 +114,7 @@ def _keys(changes: Sequence[_wire.RuleChange]) -> list[tuple[str, str]]:
     return [(_rules.name_key(c.group), _rules.name_key(c.name)) for c in changes]
 
 
-class HintedConnectionFailure(AnsibleConnectionFailure):
+class _HintedConnectionFailure(AnsibleConnectionFailure):
     """A connection failure whose message already says what to do about it.
 
     Its message holds the original one, so ansible-core must not append the cause's again.
@@ -294,7 +294,7 @@ class RemoteFirewall:
             hint = _platform.connection_hint(str(exc))
             if hint is None:
                 raise
-            raise HintedConnectionFailure(f"{exc} {hint}") from exc
+            raise _HintedConnectionFailure(f"{exc} {hint}") from exc
         display.vvv(
             f"ocs.firewall: command {self.calls}: rc {res.get('rc')}, "
             f"{len(str(res.get('stdout', '')))} characters of reply",
@@ -485,6 +485,6 @@ class RemoteFirewall:
         hint = _platform.connection_hint(text)
         message = lost
         # _execute may have put the hint into the exception already.
-        if hint and not isinstance(exc, HintedConnectionFailure):
+        if hint and not isinstance(exc, _HintedConnectionFailure):
             message = f"{message} {hint}"
         raise HostError(message, {"changed": True, "exception": traceback.format_exc()}) from exc

@@ -22,26 +22,27 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _variables
 from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import Rule
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
     KEYWORDS_SINCE_6_1,
 )
 
-OS_NAMES = {
+_OS_NAMES = {
     "5.2": "Windows Server 2003",
     "6.0": "Windows Server 2008",
     "6.1": "Windows Server 2008 R2",
 }
 
-DEFAULT_MAX_ENVELOPE_KB = 150
+DEFAULT_MAX_ENVELOPE_KB = _variables.DEFAULT_MAX_ENVELOPE_KB
 MIN_MAX_ENVELOPE_KB = 32
-MAX_ENVELOPE_VARIABLE = "ocs_firewall_winrm_max_envelope_kb"
+MAX_ENVELOPE_VARIABLE = _variables.MAX_ENVELOPE_KB
 # ansible-core's winrm plugin: Connection._wrapper_payload_stream(buffer_size=200000).
-ANSIBLE_STDIN_CHUNK = 200_000
+_ANSIBLE_STDIN_CHUNK = 200_000
 # The SOAP around one Send's base64 (headers, selectors, the stream element), with room.
 ENVELOPE_OVERHEAD = 4096
-SUPPORTED_CONNECTIONS = ("winrm",)
+_SUPPORTED_CONNECTIONS = ("winrm",)
 
 _TLS = re.compile(
     r"UNSUPPORTED_PROTOCOL|PROTOCOL_VERSION|WRONG_VERSION_NUMBER|protocol version|"
@@ -54,7 +55,7 @@ _QUOTA = re.compile(r"QuotaLimit|MaxShellsPerUser|maximum number of concurrent",
 
 def os_label(version: str) -> str:
     """``Windows Server 2008 R2 (6.1.7601)`` for ``6.1.7601``."""
-    name = OS_NAMES.get(".".join(version.split(".")[:2]), "Windows")
+    name = _OS_NAMES.get(".".join(version.split(".")[:2]), "Windows")
     return f"{name} ({version})"
 
 
@@ -106,7 +107,7 @@ def check_max_envelope_kb(value: object) -> int:
 def stdin_budget(max_envelope_kb: int) -> int:
     """The most stdin bytes one command may send without an envelope over the quota."""
     per_envelope = (max_envelope_kb * 1024 - ENVELOPE_OVERHEAD) * 3 // 4
-    if per_envelope >= ANSIBLE_STDIN_CHUNK:
+    if per_envelope >= _ANSIBLE_STDIN_CHUNK:
         # Every Send carries at most one chunk, whatever the total.
         return 64 * 1024 * 1024
     return per_envelope
@@ -114,7 +115,7 @@ def stdin_budget(max_envelope_kb: int) -> int:
 
 def connection_problem(transport: object) -> str | None:
     """Why the task's connection cannot carry the remote script, or None."""
-    if not isinstance(transport, str) or transport in SUPPORTED_CONNECTIONS:
+    if not isinstance(transport, str) or transport in _SUPPORTED_CONNECTIONS:
         return None
     if transport == "psrp":
         return (

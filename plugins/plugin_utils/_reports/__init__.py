@@ -1,1 +1,13 @@
-"""_reports: to be described."""
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Internal to this collection: what people read of a run, a host and an estate.
+"""What people read: layer 5. Pure: plans, reads and results in, plain data out.
+
+* :mod:`._tables`: rows to CSV, Markdown and aligned text;
+* :mod:`._task_result`: a host's plans as win_ocs_firewall's result (summary line,
+  ``summary``, diff, warnings) and its vocabulary (added, updated, removed; the 2003
+  verdicts);
+* :mod:`._closing_table`: the table ``site.yml`` ends with, a line per host;
+* :mod:`._rules_report`: the rules report's rows (``playbooks/report.yml``);
+* :mod:`._audit`: a host's drift findings, and what to do about each;
+* :mod:`._port_matrix`: the network team's port matrix, from the inventory.
+"""

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _variables
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _host_request
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership, _plan
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import (
@@ -53,17 +54,8 @@ KINDS: tuple[str, ...] = (
     "exceptions_not_allowed",
 )
 
-ACCEPTED_VARIABLE = "ocs_firewall_audit_accepted"
-# Rules outside the collection's groups that are never a foreign_open_port unless the
-# variable says otherwise: the built-in groups every remotely managed Windows Server 2008
-# (R2) has on. Core Networking (DHCP, Teredo, ICMP: IP itself needs them), Windows Remote
-# Management (the audit's own way in) and Remote Desktop. INetFwRule.Grouping holds these
-# indirect strings whatever the host's language.
-DEFAULT_ACCEPTED: tuple[str, ...] = (
-    "@FirewallAPI.dll,-25000",  # Core Networking
-    "@FirewallAPI.dll,-30267",  # Windows Remote Management
-    "@FirewallAPI.dll,-28752",  # Remote Desktop
-)
+ACCEPTED_VARIABLE = _variables.AUDIT_ACCEPTED
+DEFAULT_ACCEPTED = _variables.DEFAULT_AUDIT_ACCEPTED
 
 SITE = "run playbooks/site.yml (ocs.firewall.site) for the host"
 Ranges = dict[str, list[tuple[int, int]]]

@@ -30,45 +30,45 @@ COLUMNS: list[_tables.Column] = [
     ("result", "RESULT"),
 ]
 # A host's outcome, in the order the total line lists them.
-CHANGED = "changed"
-WOULD_CHANGE = "would change"
-IN_SYNC = "in sync"
-NOT_APPLIED = "not applied"
+_CHANGED = "changed"
+_WOULD_CHANGE = "would change"
+_IN_SYNC = "in sync"
+_NOT_APPLIED = "not applied"
 FAILED = "FAILED"
 UNREACHABLE = "UNREACHABLE"
-SKIPPED = "skipped"
-NO_RESULT = "no result"
-OUTCOMES: tuple[str, ...] = (
-    CHANGED,
-    WOULD_CHANGE,
-    IN_SYNC,
-    NOT_APPLIED,
+_SKIPPED = "skipped"
+_NO_RESULT = "no result"
+_OUTCOMES: tuple[str, ...] = (
+    _CHANGED,
+    _WOULD_CHANGE,
+    _IN_SYNC,
+    _NOT_APPLIED,
     FAILED,
     UNREACHABLE,
-    SKIPPED,
-    NO_RESULT,
+    _SKIPPED,
+    _NO_RESULT,
 )
-_COUNTED = (CHANGED, WOULD_CHANGE, IN_SYNC, NOT_APPLIED)
+_COUNTED = (_CHANGED, _WOULD_CHANGE, _IN_SYNC, _NOT_APPLIED)
 _NONE = "-"
 
 
 def outcome(result: Mapping[str, Any] | None, *, check_mode: bool) -> str:
     """What happened to a host, from its registered result."""
     if not isinstance(result, Mapping):
-        return NO_RESULT
+        return _NO_RESULT
     if result.get("unreachable"):
         return UNREACHABLE
     if result.get("failed"):
         return FAILED
     if result.get("skipped"):
-        return SKIPPED
+        return _SKIPPED
     if not isinstance(result.get("summary"), Mapping):
-        return NO_RESULT
+        return _NO_RESULT
     if result.get("pending"):
-        return NOT_APPLIED
+        return _NOT_APPLIED
     if result.get("changed"):
-        return WOULD_CHANGE if check_mode else CHANGED
-    return IN_SYNC
+        return _WOULD_CHANGE if check_mode else _CHANGED
+    return _IN_SYNC
 
 
 def host_row(host: str, result: Mapping[str, Any] | None, *, check_mode: bool) -> dict[str, Any]:
@@ -90,9 +90,9 @@ def host_row(host: str, result: Mapping[str, Any] | None, *, check_mode: bool) -
     return row
 
 
-def total_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _total_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
     found = [row["result"] for row in rows]
-    outcomes = ", ".join(f"{found.count(o)} {o}" for o in OUTCOMES if o in found)
+    outcomes = ", ".join(f"{found.count(o)} {o}" for o in _OUTCOMES if o in found)
     row: dict[str, Any] = {"host": f"total: {len(rows)} host(s)", "result": outcomes}
     for key in COUNTS:
         row[key] = sum(r[key] for r in rows if isinstance(r[key], int))
@@ -106,7 +106,7 @@ def rows(
 ) -> list[dict[str, Any]]:
     """A row per host, sorted by name, then the total row."""
     found = [host_row(h, results[h], check_mode=check_mode) for h in sorted(results)]
-    return [*found, total_row(found)]
+    return [*found, _total_row(found)]
 
 
 def table(results: Mapping[str, Mapping[str, Any] | None], *, check_mode: bool) -> list[str]:

@@ -66,10 +66,10 @@ ZONES: dict[str, str] = {
 }
 _TRUST = {zone: len(ZONES) - rank for rank, zone in enumerate(ZONES)}
 
-VIPS_VARIABLE = "ocs_firewall_vips"
+VIPS_VARIABLE = _variables.VIPS
 
 # (key, header) of each table's columns, in order.
-FLOW_COLUMNS: tuple[tuple[str, str], ...] = (
+_FLOW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("source_zone", "source zone"),
     ("source", "source"),
     ("source_address", "source address"),
@@ -81,7 +81,7 @@ FLOW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("purpose", "purpose"),
     ("catalogue_ids", "catalogue id(s)"),
 )
-LB_COLUMNS: tuple[tuple[str, str], ...] = (
+_LB_COLUMNS: tuple[tuple[str, str], ...] = (
     ("load_balancer", "load balancer"),
     ("pool", "pool"),
     ("vip", "virtual IP"),
@@ -92,7 +92,7 @@ LB_COLUMNS: tuple[tuple[str, str], ...] = (
     ("purpose", "purpose"),
     ("catalogue_id", "catalogue id"),
 )
-CLIENT_COLUMNS: tuple[tuple[str, str], ...] = (
+_CLIENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("client", "client"),
     ("ports", "port(s)"),
     ("transport", "transport"),
@@ -101,9 +101,9 @@ CLIENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("catalogue_id", "catalogue id"),
 )
 # A purpose keeps the first sentence of the entry's description, up to this many characters.
-PURPOSE_TEXT = 70
+_PURPOSE_TEXT = 70
 # A purpose names at most this many of an entry's services.
-SERVICES_NAMED = 2
+_SERVICES_NAMED = 2
 
 
 def _problems(problems: Sequence[str]) -> InputError:
@@ -115,7 +115,7 @@ def _problems(problems: Sequence[str]) -> InputError:
 
 
 @dataclasses.dataclass(frozen=True)
-class Endpoint:
+class _Endpoint:
     """One end of a flow: a host at one address, or a peer kind at its networks."""
 
     zone: str
@@ -140,7 +140,7 @@ class Endpoint:
 # ---- text derived from the catalogue ----------------------------------------------------
 
 
-def shortened(text: str, limit: int = PURPOSE_TEXT) -> str:
+def shortened(text: str, limit: int = _PURPOSE_TEXT) -> str:
     """The first sentence of ``text``, cut at a word before ``limit`` characters."""
     sentence = re.split(r"(?<=[.;])\s", " ".join(text.split()), maxsplit=1)[0].rstrip(".;")
     if len(sentence) <= limit:
@@ -153,9 +153,9 @@ def purpose(entry: Mapping[str, Any]) -> str:
     more than the transport, and the start of its description."""
     # A service title's head (before a colon) names it; two names say enough.
     titles = [_catalogue.services()[s].split(":")[0] for s in entry.get("service") or ()]
-    head = " / ".join(titles[:SERVICES_NAMED])
-    if len(titles) > SERVICES_NAMED:
-        head += f" and {len(titles) - SERVICES_NAMED} more"
+    head = " / ".join(titles[:_SERVICES_NAMED])
+    if len(titles) > _SERVICES_NAMED:
+        head += f" and {len(titles) - _SERVICES_NAMED} more"
     protocol = str(entry.get("protocol") or "")
     # A protocol that only names transports, or repeats the services' titles, says nothing.
     words = set(re.findall(r"\w+", protocol.lower()))
@@ -220,8 +220,8 @@ def _rules(settings: Settings, entry: Mapping[str, Any]) -> list[Any]:
 
 @dataclasses.dataclass
 class _Row:
-    source: Endpoint
-    destination: Endpoint
+    source: _Endpoint
+    destination: _Endpoint
     ports: str
     transport: str
     # Entry ids, and the purposes of the listening (inbound) and connecting entries.
@@ -265,7 +265,7 @@ class _Estate:
             self.problems.append(f"{holder}: {why}")
         return [f"(set {_scope.ADDRESS_VARIABLE})"]
 
-    def peers(self, peer: str, scope: _scope.Scope, view: _scope.PoolView) -> list[Endpoint]:
+    def peers(self, peer: str, scope: _scope.Scope, view: _scope.PoolView) -> list[_Endpoint]:
         """The far ends a peer of an entry stands for (``view``: what pools make of them)."""
         if peer in self.kinds:
             kind = self.kinds[peer]
@@ -273,11 +273,11 @@ class _Estate:
             address = (
                 "any" if kind.open else ", ".join(networks) if networks else f"(set {kind.scope})"
             )
-            return [Endpoint(kind.zone, peer, address, kind=peer)]
+            return [_Endpoint(kind.zone, peer, address, kind=peer)]
         # A perimeter server shows its internal side to the servers of the inventory.
         zone = "perimeter_internal" if self.components[peer].zone == "perimeter" else "internal"
         return [
-            Endpoint(zone, holder, address)
+            _Endpoint(zone, holder, address)
             for holder in view.holders(self.inventory, peer)
             for address in self.seen_at(holder, peer)
         ]
@@ -289,7 +289,7 @@ class _Estate:
         entry: Mapping[str, Any],
         bound: Sequence[str],
         far: str,
-    ) -> list[Endpoint]:
+    ) -> list[_Endpoint]:
         """The host's end of a flow with a peer in zone ``far``."""
         component = settings.component
         side = entry["interface"]
@@ -307,7 +307,7 @@ class _Estate:
             addresses = [f"(set {component.variable(external)})"]
         else:
             addresses = self.seen_at(host, component.key)
-        return [Endpoint(zone, host, address) for address in addresses]
+        return [_Endpoint(zone, host, address) for address in addresses]
 
 
 def flows(
@@ -544,7 +544,7 @@ def _pool_vips(
     return values[0] if values else vips
 
 
-def load_balancer_rows(estate: _Estate, vips: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _load_balancer_rows(estate: _Estate, vips: Mapping[str, Any]) -> list[dict[str, Any]]:
     components = _catalogue.components()
     rows = []
     for entry in _catalogue.query(host_kind="load_balancer"):
@@ -576,7 +576,7 @@ def load_balancer_rows(estate: _Estate, vips: Mapping[str, Any]) -> list[dict[st
     return rows
 
 
-def client_rows() -> list[dict[str, Any]]:
+def _client_rows() -> list[dict[str, Any]]:
     components = _catalogue.components()
     return [
         {
@@ -598,7 +598,7 @@ def client_rows() -> list[dict[str, Any]]:
 def _diagram(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Nodes (one per endpoint, by zone) and edges (one per source and destination, labelled
     with their ports and transports) of the flow diagram."""
-    nodes: dict[str, Endpoint] = {}
+    nodes: dict[str, _Endpoint] = {}
     labels: dict[tuple[str, str], dict[str, None]] = {}
     for row in rows:
         source, destination = row["_nodes"]
@@ -651,7 +651,7 @@ def matrix(
         rows = flows(groups, hostvars, hosts, estate=estate)
     except InputError as exc:
         raise _problems([*problems, *exc.problems]) from None
-    balancers = load_balancer_rows(estate, checked_vips)
+    balancers = _load_balancer_rows(estate, checked_vips)
     problems += estate.problems
     if problems:
         raise _problems(list(dict.fromkeys(problems)))
@@ -660,11 +660,11 @@ def matrix(
         del row["_nodes"]
     return {
         "boundaries": [
-            _table(zone, title, FLOW_COLUMNS, [r for r in rows if r["destination_zone"] == zone])
+            _table(zone, title, _FLOW_COLUMNS, [r for r in rows if r["destination_zone"] == zone])
             for zone, title in ZONES.items()
         ],
-        "load_balancers": _table("load_balancers", "Load balancers", LB_COLUMNS, balancers),
-        "clients": _table("clients", "Client requirements", CLIENT_COLUMNS, client_rows()),
+        "load_balancers": _table("load_balancers", "Load balancers", _LB_COLUMNS, balancers),
+        "clients": _table("clients", "Client requirements", _CLIENT_COLUMNS, _client_rows()),
         "diagram": diagram,
     }
 

@@ -39,8 +39,8 @@ COLUMNS: tuple[_tables.Column, ...] = (
     ("service", "SERVICE"),
     ("owned", "OWNED"),
 )
-SECTION_KEYS = ("host", "group_label")
-SCREEN_COLUMNS: tuple[_tables.Column, ...] = tuple(c for c in COLUMNS if c[0] not in SECTION_KEYS)
+_SECTION_KEYS = ("host", "group_label")
+SCREEN_COLUMNS: tuple[_tables.Column, ...] = tuple(c for c in COLUMNS if c[0] not in _SECTION_KEYS)
 FORMATS = ("text", "csv", "markdown")
 
 # The fields win_firewall_info returns as lists (the tuples of a Rule).
@@ -54,14 +54,14 @@ _REQUIRED = (*RULE_FIELDS, "group", "owned")
 _OPTIONAL = ("application", "service")
 # A row: the host, the group raw and as shown, then the rule as win_firewall_info has it.
 ROW_KEYS = ("host", "group", "group_label", *RULE_FIELDS, *_OPTIONAL, "owned")
-NO_GROUP = "(no group)"
+_NO_GROUP = "(no group)"
 
 
 def group_label(group: str) -> str:
     """A rule group as the report shows it: built-in indirect names (``@FirewallAPI.dll,-28752``,
     which Windows resolves to a title only on the host) marked as built-in, no group named."""
     if not group:
-        return NO_GROUP
+        return _NO_GROUP
     if group.startswith(INDIRECT_PREFIX):
         return f"built-in ({group})"
     return group

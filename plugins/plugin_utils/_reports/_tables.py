@@ -20,7 +20,7 @@ Column = tuple[str, str]
 _GAP = "  "
 
 
-def columns_of(value: Any, what: str = "columns") -> list[Column]:
+def _columns_of(value: Any, what: str = "columns") -> list[Column]:
     """Columns given as ``(key, header)`` pairs, ``{key:, header:}`` mappings or keys."""
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
         raise InputError(f"{what}: {value!r} is not a list of columns")
@@ -68,7 +68,7 @@ def _cells(rows: Iterable[Mapping[str, Any]], columns: Sequence[Column]) -> list
 
 def csv_text(rows: Any, columns: Any) -> str:
     """RFC 4180 CSV: a header line of the column headers, then a line per row."""
-    cols = columns_of(columns)
+    cols = _columns_of(columns)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([header for _key, header in cols])
@@ -83,7 +83,7 @@ def _markdown_cell(text: str) -> str:
 
 def markdown(rows: Any, columns: Any) -> str:
     """A GitHub-flavoured Markdown table (header, rule, rows), ending in a newline."""
-    cols = columns_of(columns)
+    cols = _columns_of(columns)
     lines = [
         "| " + " | ".join(_markdown_cell(h) for _key, h in cols) + " |",
         "|" + "|".join("---" for _col in cols) + "|",
@@ -96,7 +96,7 @@ def markdown(rows: Any, columns: Any) -> str:
 def text_lines(rows: Any, columns: Any) -> list[str]:
     """Lines of a plain-text table: each column as wide as its longest cell, the last one
     not padded; line breaks in a cell are shown as spaces."""
-    cols = columns_of(columns)
+    cols = _columns_of(columns)
     table = [[h for _key, h in cols], *_cells(rows_of(rows), cols)]
     table = [[c.replace("\r", " ").replace("\n", " ") for c in cells] for cells in table]
     widths = [max(len(cells[i]) for cells in table) for i in range(len(cols) - 1)]

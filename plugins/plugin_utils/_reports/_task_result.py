@@ -75,14 +75,14 @@ def changes(plan: GroupPlan) -> list[RuleDiff]:
     return sorted(found, key=lambda c: (name_key(c.name), c.name))
 
 
-def text(value: Any) -> str:
+def field_text(value: Any) -> str:
     """A field's value on one line: lists joined (empty: ``any``), booleans lower case;
     a string that would not read back as itself (empty, edge spaces, line breaks and other
     control characters) in JSON quotes."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return ", ".join(text(v) for v in value) or "any"
+        return ", ".join(field_text(v) for v in value) or "any"
     shown = str(value)
     if not shown or shown != shown.strip() or not shown.isprintable():
         return json.dumps(shown, ensure_ascii=False)
@@ -91,10 +91,10 @@ def text(value: Any) -> str:
 
 def rule_text(rule: Rule, host_rule: HostRule | None = None) -> str:
     """The rule's fields, one ``field: value`` line each, in the order of RULE_FIELDS."""
-    lines = [f"{field}: {text(getattr(rule, field))}" for field in RULE_FIELDS]
+    lines = [f"{field}: {field_text(getattr(rule, field))}" for field in RULE_FIELDS]
     if host_rule is not None:
         lines += [
-            f"{f}: {text(getattr(host_rule, f))}" for f in _UNMANAGED if getattr(host_rule, f)
+            f"{f}: {field_text(getattr(host_rule, f))}" for f in _UNMANAGED if getattr(host_rule, f)
         ]
     return "\n".join(lines) + "\n"
 

@@ -20,6 +20,7 @@ import yaml
 from checkout import REPO
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._catalogue import _queries
 
 
 def _load_render() -> ModuleType:
@@ -256,7 +257,7 @@ def extended_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[
     """The shipped catalogue plus one server component; returns what renders from it."""
     path = tmp_path / "catalogue.yml"
     path.write_text(_extended_text(), encoding="utf-8")
-    monkeypatch.setattr(_catalogue, "CATALOGUE_PATH", str(path))
+    monkeypatch.setattr(_queries, "CATALOGUE_PATH", str(path))
     return dict(render.rendered())
 
 

@@ -77,7 +77,7 @@ def rule(**values: Any) -> Rule:
     ],
 )
 def test_a_rule_gets_one_verdict_saying_why(values: dict[str, Any], verdict: str, why: str) -> None:
-    found = _entries.judge("front_end", rule(**values), {})
+    found = _entries.verdict_of("front_end", rule(**values), {})
     assert found.verdict == verdict
     assert why in found.why
     if verdict == "refused":
@@ -88,7 +88,7 @@ def test_a_rule_gets_one_verdict_saying_why(values: dict[str, Any], verdict: str
 
 
 def test_an_applied_rule_opens_each_port_in_each_mapped_profile() -> None:
-    found = _entries.judge(
+    found = _entries.verdict_of(
         "front_end", rule(local_ports=("5060-5061",), profiles=("domain", "private", "public")), {}
     )
     assert found.keys == (
@@ -97,31 +97,31 @@ def test_an_applied_rule_opens_each_port_in_each_mapped_profile() -> None:
         (STANDARD, 5060, TCP),
         (STANDARD, 5061, TCP),
     )
-    only_domain = _entries.judge("front_end", rule(profiles=("domain",)), {})
+    only_domain = _entries.verdict_of("front_end", rule(profiles=("domain",)), {})
     assert only_domain.keys == ((DOMAIN, 5061, TCP),)
-    public = _entries.judge("front_end", rule(protocol="udp", profiles=("public",)), {})
+    public = _entries.verdict_of("front_end", rule(protocol="udp", profiles=("public",)), {})
     assert public.keys == ((STANDARD, 5061, UDP),)
 
 
 def test_the_outbound_half_of_a_both_entry_says_so() -> None:
     out = rule(direction="out", local_ports=(), remote_ports=("5061",))
-    assert "outbound half" in _entries.judge("f", out, {"direction": "both"}).why
-    assert "outbound half" not in _entries.judge("f", out, {"direction": "outbound"}).why
+    assert "outbound half" in _entries.verdict_of("f", out, {"direction": "both"}).why
+    assert "outbound half" not in _entries.verdict_of("f", out, {"direction": "outbound"}).why
 
 
 def test_dynamic_rpc_is_2003s_range_or_the_one_the_hosts_are_restricted_to() -> None:
     rpc = rule(local_ports=("49152-65535",))
     entry = {"protocol": "RPC", "ports": ["49152-65535"]}
-    refused = _entries.judge("front_end", rpc, entry)
+    refused = _entries.verdict_of("front_end", rpc, entry)
     assert refused.verdict == "refused"
     assert "1025-5000 (KB929851)" in refused.why and "3976 ports" in refused.why
     assert _entries.RPC_PORTS_VARIABLE in refused.alternative and "KB154596" in refused.alternative
     options = _entries.Options(rpc_ports=("5001-5010",))
-    applied = _entries.judge("front_end", rpc, entry, options)
+    applied = _entries.verdict_of("front_end", rpc, entry, options)
     assert applied.verdict == _task_result.APPLIED
     assert [k[1] for k in applied.keys if k[0] == DOMAIN] == list(range(5001, 5011))
     # The same range that is not RPC is only a large range.
-    media = _entries.judge("front_end", rpc, {"protocol": "UDP"}, options)
+    media = _entries.verdict_of("front_end", rpc, {"protocol": "UDP"}, options)
     assert media.verdict == "refused" and "RPC" not in media.why
 
 
@@ -205,8 +205,10 @@ def test_scopes_are_stored_as_2003_stores_them_and_read_back_alike() -> None:
 
 
 def test_a_shared_entry_takes_the_union_of_the_components_scopes() -> None:
-    a = _entries.judge("monitoring", rule(local_ports=("135",), remote_addresses=("10.0.0.1",)), {})
-    b = _entries.judge(
+    a = _entries.verdict_of(
+        "monitoring", rule(local_ports=("135",), remote_addresses=("10.0.0.1",)), {}
+    )
+    b = _entries.verdict_of(
         "archiving", rule(name="s", local_ports=("135",), remote_addresses=("10.0.0.2",)), {}
     )
     (entry, *_rest) = _entries.wanted_entries(
@@ -215,7 +217,7 @@ def test_a_shared_entry_takes_the_union_of_the_components_scopes() -> None:
     assert entry.name == "[ocs.firewall] Monitoring, Archiving: 135/TCP"
     assert entry.scope.text() == "10.0.0.1/255.255.255.255,10.0.0.2/255.255.255.255"
     assert entry.rules == ("r", "s")
-    c = _entries.judge("archiving", rule(name="t", local_ports=("135",)), {})
+    c = _entries.verdict_of("archiving", rule(name="t", local_ports=("135",)), {})
     (wide, *_rest) = _entries.wanted_entries([a, c], {"monitoring": "M", "archiving": "A"})
     assert wide.scope.text() == "*", "one component open to any address opens the entry to any"
 
@@ -318,7 +320,7 @@ def test_foreign_entries_on_unwanted_ports_are_never_closed() -> None:
 
 def test_adjacent_scopes_of_collocated_components_read_back_equal() -> None:
     halves = [
-        _entries.judge(c, rule(name=c, local_ports=("135",), remote_addresses=(net,)), {})
+        _entries.verdict_of(c, rule(name=c, local_ports=("135",), remote_addresses=(net,)), {})
         for c, net in (("monitoring", "10.0.0.0/25"), ("archiving", "10.0.0.128/25"))
     ]
     (entry, *_rest) = _entries.wanted_entries(halves, {"monitoring": "M", "archiving": "A"})
