@@ -7,7 +7,7 @@ The marker at the end of a description (``[ocs.firewall]`` from a task,
 ``[ocs.firewall catalogue <entry>]`` from the catalogue) and the name the remote script
 gives a rule while it retires it, and the name prefix of a 2003 entry of ours, are
 spelt out here instead of imported from
-plugins/plugin_utils/_ownership.py, so that the suites see a change to either.
+plugins/plugin_utils/_firewall/_ownership.py, so that the suites see a change to either.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 """The table filters ``ocs.firewall.csv_table``, ``markdown_table`` and ``text_table``.
 
 Their documentation is beside this file (``<name>.yml``); the tables themselves are
-written by plugins/plugin_utils/_tables.py.
+written by plugins/plugin_utils/_reports/_tables.py.
 """
 
 from __future__ import annotations

@@ -197,7 +197,7 @@ def _validate_components(
 def parse_port(value: object) -> tuple[int, int]:
     """Return ``(low, high)`` for a port string ``"N"`` or ``"N-M"``; raise ValueError.
 
-    The port grammar of rules (:mod:`._grammar`), written without spaces.
+    The port grammar of rules (:mod:`.._firewall._grammar`), written without spaces.
     """
     if not isinstance(value, str):
         raise ValueError(f"port {value!r} must be a string like '443' or '5060-5061'")

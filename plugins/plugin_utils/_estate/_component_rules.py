@@ -165,7 +165,7 @@ def build_rules(
 ) -> list[Rule]:
     """Rules for one component, in catalogue order (In before Out, TCP before UDP).
 
-    Addresses and profiles are in canonical form (:mod:`._grammar`), as checked settings
+    Addresses and profiles are in canonical form (:mod:`.._firewall._grammar`), as checked settings
     hold them. ``service_addresses``: an external service's own local addresses (a
     service left out, or given none, is on ``external_addresses``). ``remotes``: the
     remote addresses of an entry (by id; its outbound rules' under :func:`outbound_key`

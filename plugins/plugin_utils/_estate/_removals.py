@@ -7,7 +7,7 @@ component group takes the component off every host in it. Trusted sync tools sto
 export until someone confirms it (a deletion threshold), and so does this collection:
 
 * a run that would remove more of the collection's rules than ``max_removals``
-  (``ocs_firewall_max_removals``, default :data:`._variables.DEFAULT_MAX_REMOVALS`), or
+  (``ocs_firewall_max_removals``, default :data:`.._variables.DEFAULT_MAX_REMOVALS`), or
 * a run that would take one component off more than one host (the shape of a misspelt
   group or a variable set for a group by mistake)
 

@@ -22,7 +22,7 @@ never silently "any", nor empty. A component with ``remote_addresses`` of its ow
 them (they are the operator's explicit choice) and is not scoped from the inventory.
 
 Pools (``ocs_pool``) limit the component peers an entry's ``pool_scope`` names
-(:data:`._catalogue.POOL_RELATIONS`): ``same``, the holders in the host's own pool;
+(:data:`.._catalogue.POOL_RELATIONS`): ``same``, the holders in the host's own pool;
 ``served``, those in the pools the host serves (its component's ``pools``; a Mediation
 Server counts in its next hop's pool); ``next_hop``, the Mediation Servers whose next hop
 is the host's pool (or, on a Front End, that name no next hop), for inbound rules only:

@@ -18,7 +18,7 @@ closes no wanted port: ``_wire.split_apply``). On the host a request runs in thr
 (it keeps working), then every new rule is added, and only then are the tombstones
 removed. A failure before the last phase leaves every old rule in effect, so no
 still-wanted port is ever closed. How plans read in a task result (its diff, summary and
-message) is :mod:`._review`.
+message) is :mod:`.._reports._task_result`.
 """
 
 from __future__ import annotations

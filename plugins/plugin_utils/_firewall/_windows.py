@@ -5,7 +5,7 @@
 The numbers INetFwRule takes (icftypes.h), the address keywords, the limits on names, and
 the collection's defaults for a rule. Every other module takes them from here: the rule
 model (:mod:`._rules`) turns names into numbers and back with them, the wire protocol
-(:mod:`._wire`) gives its records their defaults in Windows' numbers, the grammar
+(:mod:`.._remote._wire`) gives its records their defaults in Windows' numbers, the grammar
 (:mod:`._grammar`) knows the profiles and address keywords from them.
 """
 

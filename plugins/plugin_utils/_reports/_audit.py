@@ -2,7 +2,7 @@
 # Internal to this collection: what has drifted on one host, and what to do about it.
 """The drift audit of one host: its request and its one read -> findings.
 
-The host's plan (:func:`._host.plan_host`, decommissioning on, so groups of components
+The host's plan (:func:`.._estate._host_request.plan_host`, decommissioning on, so groups of components
 the host no longer holds are planned too) says what ``site.yml`` would change: each rule
 it would add or replace is a ``missing_rule``, each it would remove an ``extra_rule``,
 each group of a component the host no longer holds an ``orphan_group``. A rule that

@@ -186,7 +186,7 @@ def test_a_bad_option_is_reported(args: dict[str, Any], words: str) -> None:
 
 
 def test_preflight_and_the_module_word_a_problem_alike() -> None:
-    """Both go through _host.host_request: the same problem reads the same in both."""
+    """Both go through _host_request.host_request: the same problem reads the same in both."""
     hosts = hostvars(edge01={"ocs_edge_profiles": ["work"], "ocs_edge_include_extras": "maybe"})
     result, _calls, _warnings = preflight(hosts)
     problems = result["problems"]["edge01.ocs.example"]

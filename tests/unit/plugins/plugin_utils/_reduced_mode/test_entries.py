@@ -1,4 +1,5 @@
-"""The reduced mode of Windows Server 2003 hosts: verdicts, merged entries, the plan."""
+"""The reduced mode of Windows Server 2003 hosts (plugins/plugin_utils/_reduced_mode/_entries.py):
+verdicts, merged entries, the plan."""
 
 from __future__ import annotations
 

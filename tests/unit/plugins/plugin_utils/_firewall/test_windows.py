@@ -1,4 +1,4 @@
-"""Windows Firewall's numbers, keywords and limits (plugins/plugin_utils/_windows.py).
+"""Windows Firewall's numbers, keywords and limits (plugins/plugin_utils/_firewall/_windows.py).
 
 The values are spelt out here as INetFwRule and icftypes.h define them, and compared with
 the lab's own (dev/lab/ocs_lab/firewall.py), which shares no code with the plugins.

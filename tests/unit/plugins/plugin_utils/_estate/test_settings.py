@@ -1,4 +1,4 @@
-"""The one check of component settings (plugins/plugin_utils/_settings.py).
+"""The one check of component settings (plugins/plugin_utils/_estate/_settings.py).
 
 Every setting, good and bad values, as inventory variables (``ocs_edge_profiles``) and as
 module options (``components.edge.profiles``): a message names the variable or option and

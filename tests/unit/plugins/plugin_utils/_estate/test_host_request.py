@@ -1,4 +1,4 @@
-"""One host's request and plan (plugins/plugin_utils/_host_request.py).
+"""One host's request and plan (plugins/plugin_utils/_estate/_host_request.py).
 
 ``host_request`` turns a host's inventory (group names and variables) or a module option
 into checked settings, every problem at once; ``plan_host`` compares them with what the

@@ -1,4 +1,4 @@
-"""The grammar of ports, addresses and profiles (plugins/plugin_utils/_grammar.py): what a
+"""The grammar of ports, addresses and profiles (plugins/plugin_utils/_firewall/_grammar.py): what a
 user may write, what Windows reads back, and the one canonical form of both."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Least-privilege remote addresses from the inventory (plugins/plugin_utils/_scope.py).
+"""Least-privilege remote addresses from the inventory (plugins/plugin_utils/_estate/_scope.py).
 
 With ``ocs_firewall_scope: inventory`` every rule is limited to its peers: the hosts of
 the inventory holding the components the catalogue names, the networks of the

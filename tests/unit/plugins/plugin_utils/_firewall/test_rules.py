@@ -1,4 +1,4 @@
-"""The rule model (plugins/plugin_utils/_rules.py): a rule of the ``rules`` option checked
+"""The rule model (plugins/plugin_utils/_firewall/_rules.py): a rule of the ``rules`` option checked
 and canonical, its names, and its Windows form both ways (``ADD`` and ``RULE`` records)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The drift audit of one host (plugins/plugin_utils/_audit.py), with plain tables.
+"""The drift audit of one host (plugins/plugin_utils/_reports/_audit.py), with plain tables.
 
 The host is a Director (one catalogue rule: 5060-5061/TCP in its group); each case adds
 one drift to a converged host and names the finding it must give, or none.

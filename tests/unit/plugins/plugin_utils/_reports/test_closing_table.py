@@ -1,4 +1,4 @@
-"""The closing table of a run (plugins/plugin_utils/_closing_table.py): a line per host
+"""The closing table of a run (plugins/plugin_utils/_reports/_closing_table.py): a line per host
 from its registered result, hosts that did not finish shown as such, then the total."""
 
 from __future__ import annotations

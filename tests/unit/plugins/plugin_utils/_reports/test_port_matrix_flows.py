@@ -1,4 +1,5 @@
-"""The port matrix (plugins/plugin_utils/_port_matrix.py): flows per boundary, from the inventory.
+"""The port matrix (plugins/plugin_utils/_reports/_port_matrix.py): flows per boundary, from the
+inventory.
 
 Inventories are built by hand, as a play's ``groups`` and ``hostvars`` hold them; what a
 row should carry is worked out from the catalogue, so a test names the behaviour (a flow

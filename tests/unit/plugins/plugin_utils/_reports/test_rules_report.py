@@ -1,4 +1,4 @@
-"""plugin_utils._report: the rows and tables of playbooks/report.yml.
+"""plugin_utils/_reports/_rules_report.py: the rows and tables of playbooks/report.yml.
 
 What a user relies on: every field of every rule reaches the report, the raw group beside
 the one people read; remote ports have their own column (an outbound rule's port is not

@@ -1,7 +1,7 @@
-"""What a Windows Server 2008 / 2008 R2 host can take (plugins/plugin_utils/_platform.py).
+"""What a Windows Server 2008 / 2008 R2 host can take (plugins/plugin_utils/_remote/_platform.py).
 
 How a large apply is cut to fit is tested with ``_wire.split_apply`` (test_wire.py), the
-room the script leaves with ``RemoteFirewall.request_budget`` (test_remote.py)."""
+room the script leaves with ``RemoteFirewall.request_budget`` (test_client.py)."""
 
 from __future__ import annotations
 

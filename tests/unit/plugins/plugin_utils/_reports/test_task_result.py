@@ -1,5 +1,5 @@
-"""How a host's plans read in a task result (plugins/plugin_utils/_task_result.py): the diff
-items Ansible prints with --diff, the summary and the one-line message."""
+"""How a host's plans read in a task result (plugins/plugin_utils/_reports/_task_result.py):
+the diff items Ansible prints with --diff, the summary and the one-line message."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import difflib
 import json
 
 import pytest
-from test_plan import TOMB, A, B, hand_made, on_host, plan_group, rule
+from plans import TOMB, A, B, hand_made, on_host, plan_group, rule
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _plan
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _task_result

@@ -1,4 +1,4 @@
-"""Catalogue entries + checked settings -> rules (plugins/plugin_utils/_component_rules.py).
+"""Catalogue entries + checked settings -> rules (plugins/plugin_utils/_estate/_component_rules.py).
 
 The settings reach ``build_rules`` checked and canonical (test_settings.py covers the
 checks; test_catalogue.py and tests/unit/catalogue/ those of the entries), so these tests

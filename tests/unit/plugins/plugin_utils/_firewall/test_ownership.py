@@ -1,4 +1,4 @@
-"""The ownership marker at the end of rule descriptions (plugins/plugin_utils/_ownership.py)."""
+"""The ownership marker at the end of rule descriptions (plugin_utils/_firewall/_ownership.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The catalogue's zones and balanced components (plugins/plugin_utils/_catalogue.py).
+"""The catalogue's zones and balanced components (plugins/plugin_utils/_catalogue/).
 
 The port matrix takes where each server and each kind of peer stands, and what each load
 balancer balances, from the catalogue: a broken value is reported there, naming the row

@@ -1,4 +1,4 @@
-"""Pools and the scope from the inventory (plugins/plugin_utils/_scope.py, _preflight.py).
+"""Pools and the scope from the inventory (plugin_utils/_estate/_scope.py, _ansible/_preflight.py).
 
 An estate of two pools: the head office Enterprise pool ``ho`` (two Front End Servers
 behind a load balancer, a back-end SQL Server, an A/V Conferencing Server) and a branch

@@ -1,4 +1,4 @@
-"""Loading, schema checks and queries of the port catalogue (plugins/plugin_utils/_catalogue.py).
+"""Loading, schema checks and queries of the port catalogue (plugins/plugin_utils/_catalogue/).
 
 The shipped file's content is tested against the published table in
 tests/unit/catalogue/test_catalogue_data.py.
