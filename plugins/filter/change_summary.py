@@ -20,12 +20,13 @@ description:
     host, sorted by name, then a total line. Columns are HOST, ADDED, UPDATED, REMOVED (the
     rules the host's M(ocs.firewall.win_ocs_firewall) task added, updated and removed, or
     in check mode would), FOREIGN LEFT ALONE (rules the collection did not make, found in
-    its groups, and rules that carry its marker but are not its own, left as they are)
-    and RESULT.
-  - "RESULT is one of V(changed), V(would change) (check mode), V(in sync), V(FAILED),
-    V(UNREACHABLE), V(skipped) or V(no result) (the host has no registered result, for
-    example when the task did not run on it). A host that did not finish has no counts
-    (C(-))."
+    its groups, and rules that carry its marker but are not its own, left as they are),
+    2003 APPLIED/N.A./REFUSED (a Windows Server 2003 host's rules by verdict, in the
+    reduced mode; the column is there only when such a host is in the run) and RESULT.
+  - "RESULT is one of V(changed), V(would change) (check mode), V(in sync), V(not applied)
+    (its plan was held by M(ocs.firewall.removal_guard)), V(FAILED), V(UNREACHABLE),
+    V(skipped) or V(no result) (the host has no registered result, for example when the
+    task did not run on it). A host that did not finish has no counts (C(-))."
   - The total line counts the hosts and each result, and sums the counts.
   - Reads each host's registered result through O(hostvars), which merges that host's
     variables once; C(playbooks/site.yml) prints it once per run, for every host of the

@@ -2,10 +2,10 @@
 # Internal to this collection: what has drifted on one host, and what to do about it.
 """The drift audit of one host: its request and its one read -> findings.
 
-The host's plan (:func:`.._estate._host_request.plan_host`, decommissioning on, so groups of components
-the host no longer holds are planned too) says what ``site.yml`` would change: each rule
-it would add or replace is a ``missing_rule``, each it would remove an ``extra_rule``,
-each group of a component the host no longer holds an ``orphan_group``. A rule that
+The host's plan (:func:`.._estate._host_request.plan_host`, decommissioning on, so groups
+of components the host no longer holds are planned too) says what ``site.yml`` would
+change: each rule it would add or replace is a ``missing_rule``, each it would remove an
+``extra_rule``, each group of a component the host no longer holds an ``orphan_group``. A rule that
 carries the collection's marker but is not its own (a copy: another component's entry,
 an id the catalogue lacks, a group that is not the collection's) is ``marked_not_ours``.
 Outside those groups, an enabled inbound allow rule that opens a port no held component

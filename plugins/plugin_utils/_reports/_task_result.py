@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Internal to this collection: a host's plans as the person reviewing a run reads them.
-"""What a host's plans (:mod:`.._firewall._plan`) look like in a task result: diff, summary, message.
+"""What a host's plans (:mod:`.._firewall._plan`) look like in a task result: diff, summary,
+message, warnings.
 
 The diff is a list of Ansible diff items (``CallbackBase._get_diff`` takes a list): first
 the host's one-line summary (``prepared``), then one item per rule that is added, updated
