@@ -8,6 +8,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _variables
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _closing_table
 
 DOCUMENTATION = r"""
@@ -94,7 +95,7 @@ def _registered(hostvars: Any, host: str, variable: str) -> Mapping[str, Any] | 
 
 
 def change_summary(
-    hosts: Any, hostvars: Any, check_mode: bool = False, variable: str = "ocs_firewall_result"
+    hosts: Any, hostvars: Any, check_mode: bool = False, variable: str = _variables.RESULT
 ) -> list[str]:
     if isinstance(hosts, (str, bytes, Mapping)) or not isinstance(hosts, Iterable):
         raise AnsibleFilterError(f"ocs.firewall.change_summary: {hosts!r} is not a list of hosts")

@@ -24,7 +24,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
 from ansible_collections.ocs.firewall.plugins.plugin_utils._catalogue import Component
 from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _grammar, _rules
@@ -125,7 +125,7 @@ _UNBOUND_HELP = (
     "unbound, its internal-only ports would open on its Internet side too."
 )
 # Collection-wide variables: the default of a setting for every component at once.
-COLLECTION_DEFAULTS: dict[str, str] = {"profiles": "ocs_firewall_profiles"}
+COLLECTION_DEFAULTS: dict[str, str] = {"profiles": _variables.PROFILES}
 
 # How a setting is named in a message: an inventory variable or a module option path.
 Namer = Callable[[Component, str], str]
