@@ -42,7 +42,7 @@ def _modules() -> tuple[Any, Any, Any]:
 
 
 def _os(version: str) -> str:
-    """The lab flavour of an OS version (``6.1.7601`` -> ``6.1``)."""
+    """The lab flavour of an OS version (``6.1.7601.65536`` -> ``6.1``)."""
     return ".".join(str(version).split(".")[:2]) or "6.1"
 
 

@@ -20,13 +20,17 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _task
 
 def _owned_rule(rule: _rules.Rule, index: int) -> _rules.Rule:
     """``rule`` with the ownership marker at the end of its description."""
+    where = f"rules[{index}] ({rule.name!r}).description"
     if _ownership.has_marker_text(rule.description):
         raise InputError(
-            f"rules[{index}] ({rule.name!r}).description: {rule.description!r} holds "
+            f"{where}: {rule.description!r} holds "
             f"{_ownership.MARKER!r}, the text that marks the collection's own rules; "
             "remove it (the collection adds its marker itself)"
         )
-    return dataclasses.replace(rule, description=_ownership.marked(rule.description))
+    description = _ownership.marked(rule.description)
+    # The marker takes room Windows counts too.
+    _rules.check_description(rule.description, where, description[len(rule.description) :])
+    return dataclasses.replace(rule, description=description)
 
 
 MODULE = "ocs.firewall.win_firewall_rules"

@@ -140,7 +140,9 @@ def _result_of(planned: _engines.HostPlan) -> dict[str, Any]:
     """The task result of a plan: its own fields, its removals and whether it is in sync."""
     result = dict(planned.result)
     result["removals"] = [r.to_dict() for r in planned.removals]
-    result["in_sync"] = not planned.changed
+    # Rules that group policy keeps from taking effect are never in sync.
+    effective = result.get("policy", {}).get("effective", True)
+    result["in_sync"] = not planned.changed and effective
     return result
 
 

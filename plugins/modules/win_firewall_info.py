@@ -72,12 +72,14 @@ host:
   type: dict
   contains:
     os_version:
-      description: The Windows version, for example C(6.1.7601) (Windows Server 2008 R2 SP1).
+      description:
+        - The Windows version as the host gives it, for example C(6.1.7601.65536) (Windows
+          Server 2008 R2 SP1; the fourth part is the service pack).
       type: str
     powershell_version:
       description: The PowerShell version that ran the script, for example C(2.0).
       type: str
-  sample: {os_version: 6.1.7601, powershell_version: "2.0"}
+  sample: {os_version: 6.1.7601.65536, powershell_version: "2.0"}
 rules:
   description:
     - The rules, in the order Windows lists them, in the canonical form of
@@ -226,6 +228,6 @@ entries:
       description: Whether the collection made the entry.
       type: bool
   sample:
-    - {profile: Domain, port: 5061, protocol: tcp, name: "[ocs.firewall] Front End: 5061/TCP",
+    - {profile: Domain, port: 5061, protocol: tcp, name: "[ocs.firewall] Front End - 5061/TCP",
        remote_addresses: "*", enabled: true, builtin: false, owned: true}
 """

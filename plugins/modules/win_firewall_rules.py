@@ -67,7 +67,9 @@ options:
         required: true
       description:
         description:
-          - Rule description. No C(|).
+          - Rule description. No C(|). At most 10,000 characters with the C( [ocs.firewall])
+            the collection puts at its end (so 9,985 of yours; Windows Firewall stores no
+            longer one, and counts a character beyond U+FFFF as two).
         type: str
         default: ""
       direction:

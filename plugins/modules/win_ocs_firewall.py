@@ -51,6 +51,15 @@ description:
     peers in the play's inventory (C(groups) and C(hostvars)) and the collection-wide
     network variables; the ocs.firewall.server role documents them. Changing the
     inventory changes exactly the rules whose peers changed.
+  - B(What Windows enforces counts.) The read also says which profiles the host is on
+    and what group policy sets above the rules. Where a policy keeps local rules from
+    taking effect in a profile the host is on ("Apply local firewall rules" No, "Block all
+    connections"), the host is never in sync - it fails before anything is changed, naming
+    the setting and what to ask the domain administrators for (C(ocs_firewall_policy_check=warn)
+    stages the rules anyway, still not in sync). OCS setup's own rules, which admit any
+    address, are disabled where the collection's rules cover them, once those are in
+    place, with C(ocs_firewall_setup_rules=disable), and come back exactly with V(keep)
+    (RV(setup_rules)).
   - B(Windows Server 2003 SP2, in a reduced mode.) The read tells a 2003 host (OS 5.2) by
     its version; it has no rules or groups, only open-port entries (C(HNetCfg.FwMgr),
     C(GloballyOpenPorts) of the Domain and Standard profiles, one TCP or UDP port each).
@@ -243,6 +252,14 @@ summary:
         marker but are not its own (left alone), as listed in RV(marked_not_ours).
       type: int
       version_added: 0.3.0
+    setup_disabled:
+      description: How many of OCS setup's rules are disabled (RV(setup_rules)).
+      type: int
+      version_added: 0.3.0
+    setup_restored:
+      description: How many of OCS setup's rules the collection had disabled are enabled again.
+      type: int
+      version_added: 0.3.0
     groups:
       description:
         - Each group that changes, keyed by name, with the names of its rules C(added),
@@ -347,10 +364,42 @@ rules:
   returned: success
   type: dict
 in_sync:
-  description: Whether the host needs no change.
+  description:
+    - Whether the host needs no change and its rules take effect - never while group
+      policy keeps local rules from counting in a profile the host is on (RV(policy)).
   returned: success
   type: bool
   version_added: 0.3.0
+setup_rules:
+  description:
+    - What happens to OCS setup's own rules (group C(Office Communications Server 2007 R2))
+      under C(ocs_firewall_setup_rules) - its C(mode) (V(keep) or V(disable)), the names
+      of the rules to C(disable) now (the collection's rules cover them), to C(restore)
+      (enable again, their description as it was), those C(disabled) already and staying
+      so, and the enabled inbound allow rules C(not_covered) by the collection's rules
+      (left as they are).
+  returned: success on Windows Server 2008 and later
+  type: dict
+  version_added: 0.3.0
+  sample:
+    mode: disable
+    group: Office Communications Server 2007 R2
+    disable: ["Office Communications Server 2007 R2 - Front End - SIP (TLS-In)"]
+    restore: []
+    disabled: []
+    not_covered: []
+policy:
+  description:
+    - What Windows enforces above the local rules - C(obstacles), each setting that keeps
+      local rules from taking effect in a profile (C(profile), C(current) whether the
+      host is on it, C(setting), C(where), C(by_policy)), and C(effective), whether the
+      host's rules take effect in the profiles it is on. With an obstacle in a profile the
+      host is on, the task fails before changing anything unless
+      C(ocs_firewall_policy_check) is V(warn).
+  returned: success
+  type: dict
+  version_added: 0.3.0
+  sample: {obstacles: [], effective: true}
 pending:
   description:
     - O(stage=plan) outside check mode - whether the plan has changes for the apply stage.
@@ -412,7 +461,7 @@ reduced_mode:
   version_added: 0.2.0
   contains:
     platform:
-      description: The host's Windows, for example C(Windows Server 2003 (5.2.3790)).
+      description: The host's Windows, for example C(Windows Server 2003 (5.2.3790.131072)).
       type: str
     counts:
       description: How many rules got each verdict (V(applied), V(not_applicable), V(refused)).
@@ -449,13 +498,13 @@ reduced_mode:
     marked_not_ours:
       description: >-
         Entries named like the collection's (C([ocs.firewall] ...)) whose names serve none
-        of its components, for example C([ocs.firewall] Admin: 9999/TCP): never opened,
+        of its components, for example C([ocs.firewall] Admin - 9999/TCP): never opened,
         closed or renamed by the collection.
       type: list
       elements: dict
       version_added: 0.3.0
   sample:
-    platform: Windows Server 2003 (5.2.3790)
+    platform: Windows Server 2003 (5.2.3790.131072)
     counts: {applied: 14, not_applicable: 8, refused: 2}
     verdicts:
       - component: front_end

@@ -25,6 +25,23 @@ description:
     any local port) or a port none of the host's components needs. Rules that filter no
     port (ICMP, IGMP, ...) open none. Rules whose name or group is in O(accepted) are not
     findings.
+  - V(wider_rule) is an enabled inbound allow rule outside the collection's groups, not
+    made by the collection and not in O(accepted), that lets in, on a port one of the
+    host's components opens, more than the collection's rule does - an address the
+    collection's rule leaves out (any address where C(ocs_firewall_scope=inventory) scopes
+    it) or a profile it is not in. Windows lets a packet in when any allow rule matches,
+    so such a rule makes the collection's scope void. The finding names the rule, its
+    scope and the collection's, and a flow (RV(findings[].flow)) that the rule evaluator
+    of M(ocs.firewall.win_firewall_flow) finds allowed by it; a rule whose extra traffic a
+    block rule stops is none. OCS setup's own rules (group C(Office Communications Server
+    2007 R2)) are the usual ones; C(ocs_firewall_setup_rules=disable) takes them over.
+  - V(policy_blocks_rules) is a setting above the rules that keeps local rules, the
+    collection's among them, from taking effect in a profile - group policy's "Apply local
+    firewall rules" No (C(AllowLocalPolicyMerge)), "Block all connections"
+    (C(DoNotAllowExceptions)), a profile blocking all inbound connections, or on Windows
+    Server 2003 "Do not allow exceptions" and "Allow local port exceptions" Disabled
+    (C(AllowUserPrefMerge)). RV(findings[].current) says whether the host is on that
+    profile (then M(ocs.firewall.win_ocs_firewall) fails the host).
   - V(profile_disabled) is a firewall profile (domain, private, public) that is off, and
     V(default_inbound_allow) a profile that lets in inbound traffic no rule matches.
   - On a Windows Server 2003 host (the reduced mode of M(ocs.firewall.win_ocs_firewall))
@@ -48,8 +65,8 @@ options:
   accepted:
     description:
       - Rule names and rule groups (compared as Windows compares them, ignoring case)
-        whose rules are never a V(foreign_open_port) nor, inside one of the collection's
-        groups, an V(extra_rule). Built-in groups are named by the indirect string
+        whose rules are never a V(foreign_open_port) or a V(wider_rule) nor, inside one of
+        the collection's groups, an V(extra_rule). Built-in groups are named by the indirect string
         Windows keeps in C(INetFwRule.Grouping), the same in every language.
       - Not set, the host variable C(ocs_firewall_audit_accepted), and without it the
         built-in groups a remotely managed Windows Server 2008 (R2) has on, namely
@@ -121,7 +138,8 @@ findings:
   contains:
     kind:
       description:
-        - V(missing_rule), V(extra_rule), V(orphan_group), V(foreign_open_port),
+        - V(missing_rule), V(extra_rule), V(orphan_group), V(marked_not_ours),
+          V(foreign_open_port), V(wider_rule), V(policy_blocks_rules),
           V(profile_disabled), V(default_inbound_allow) or (Windows Server 2003)
           V(exceptions_not_allowed).
       type: str
@@ -163,7 +181,29 @@ findings:
         - For the profile kinds, V(domain), V(private) or V(public); on Windows Server
           2003 V(domain) or V(standard), for entries too.
       type: str
-      returned: for profile_disabled, default_inbound_allow, exceptions_not_allowed and 2003 entries
+      returned: >-
+        for profile_disabled, default_inbound_allow, exceptions_not_allowed,
+        policy_blocks_rules and 2003 entries
+    ours:
+      description: For a V(wider_rule), the collection's rule it lets in more than.
+      type: str
+      returned: for wider_rule
+    flow:
+      description:
+        - For a V(wider_rule), a flow the rule lets in beyond the collection's rule, such
+          as V(5061/tcp from 203.0.113.10 (domain profile)).
+      type: str
+      returned: for wider_rule
+    setting:
+      description:
+        - For a V(policy_blocks_rules), the setting and where it lives, such as
+          C(AllowLocalPolicyMerge = 0 under HKLM\SOFTWARE\Policies\...\DomainProfile).
+      type: str
+      returned: for policy_blocks_rules
+    current:
+      description: For a V(policy_blocks_rules), whether the host is on that profile.
+      type: bool
+      returned: for policy_blocks_rules
     detail:
       description: What was found, in one line.
       type: str
@@ -183,8 +223,9 @@ counts:
   description: How many findings of each kind (every kind, 0 included).
   returned: success
   type: dict
-  sample: {missing_rule: 1, extra_rule: 0, orphan_group: 0, foreign_open_port: 0,
-    profile_disabled: 0, default_inbound_allow: 0, exceptions_not_allowed: 0}
+  sample: {missing_rule: 1, extra_rule: 0, orphan_group: 0, marked_not_ours: 0,
+    foreign_open_port: 0, wider_rule: 0, policy_blocks_rules: 0, profile_disabled: 0,
+    default_inbound_allow: 0, exceptions_not_allowed: 0}
 msg:
   description: The findings in one line.
   returned: always

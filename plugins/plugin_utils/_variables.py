@@ -69,6 +69,8 @@ REPORT_ALL = "ocs_firewall_report_all"
 OTHER_GROUPS = "ocs_firewall_other_groups"
 OTHER_VARIABLES = "ocs_firewall_other_variables"
 MAX_REMOVALS = "ocs_firewall_max_removals"
+SETUP_RULES = "ocs_firewall_setup_rules"
+POLICY_CHECK = "ocs_firewall_policy_check"
 CONFIRM_REMOVALS = "ocs_firewall_confirm_removals"
 POOL = "ocs_pool"
 PREFLIGHT_RESULT = "ocs_firewall_preflight"
@@ -89,6 +91,8 @@ DEFAULT_MAX_ENVELOPE_KB = 150
 # Server 2008 (R2) has on. Core Networking (DHCP, Teredo, ICMP: IP itself needs them),
 # Windows Remote Management (the audit's own way in) and Remote Desktop. INetFwRule.Grouping
 # holds these indirect strings whatever the host's language.
+# OCS setup's own rules are not among them: they admit any address where the collection's
+# rules may be scoped (the audit's wider_rule finding).
 DEFAULT_AUDIT_ACCEPTED: tuple[str, ...] = (
     "@FirewallAPI.dll,-25000",  # Core Networking
     "@FirewallAPI.dll,-30267",  # Windows Remote Management
@@ -286,6 +290,30 @@ ESTATE: tuple[Variable, ...] = (
         type="bool",
     ),
     Variable(
+        SETUP_RULES,
+        "choice",
+        "keep",
+        "What to do with the rules OCS 2007 R2 setup made (group C(Office Communications "
+        "Server 2007 R2)) that the collection's rules on the host cover (same protocol, "
+        "every port within theirs): V(keep) leaves them as they are (and brings back any "
+        "the collection disabled); V(disable) disables them, never deletes them, once the "
+        "collection's rules are in place, so the collection's scope is what Windows "
+        "enforces. Setting V(keep) again enables exactly the rules it disabled.",
+        type="str",
+        choices=("keep", "disable"),
+    ),
+    Variable(
+        POLICY_CHECK,
+        "choice",
+        "fail",
+        "When group policy (or the profile's own switch) keeps local rules from taking "
+        "effect in a profile the host is on: V(fail) fails the host before it changes "
+        "anything, naming the setting; V(warn) plans and applies anyway (to stage rules "
+        "before the policy changes) and warns. Either way the host is not in sync.",
+        type="str",
+        choices=("fail", "warn"),
+    ),
+    Variable(
         POOL,
         "name",
         None,
@@ -318,6 +346,23 @@ BY_NAME: dict[str, Variable] = {v.name: v for v in ESTATE}
 
 def estate_names() -> tuple[str, ...]:
     return tuple(BY_NAME)
+
+
+def choice_problems(name: str, value: Any) -> list[str]:
+    """The problem of a value of a ``choice`` variable that is not one of its choices."""
+    choices = BY_NAME[name].choices
+    if isinstance(value, str) and value.strip().lower() in choices:
+        return []
+    return [f"{name}: {value!r} is not valid; valid are {', '.join(choices)}"]
+
+
+def choice_value(variables: Mapping[str, Any], name: str, problems: list[str]) -> str:
+    """The value of the ``choice`` variable ``name`` (its default when not set), lower
+    case; a bad one is a problem appended to ``problems``."""
+    value = read_values(variables, [name], problems).get(name, BY_NAME[name].default)
+    found = choice_problems(name, value)
+    problems += found
+    return BY_NAME[name].default if found else str(value).strip().lower()
 
 
 def read_values(

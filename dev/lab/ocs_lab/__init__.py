@@ -16,7 +16,8 @@ plugin shows up as a disagreement with the lab rather than being repeated by it.
 
 Modules: ``api`` (start/stop/dump/trace/set_fault), ``__main__`` (the CLI on top of it),
 ``inventory`` (reads the Ansible inventory, writes the lab's), ``state`` (the state
-folder), ``server`` and ``wsman`` (the WinRM endpoints), ``certs`` (HTTPS), ``firewall``
+folder), ``server`` and ``wsman`` (the WinRM endpoints), ``powershell1`` (what PowerShell
+1.0 makes of the bootstrap), ``certs`` (HTTPS), ``firewall``
 (the request handler and the rule store), ``legacy`` (the same for a Windows Server 2003
 host: port entries in two profiles), ``seed`` with ``seed_rules.json`` (the rules, or
 2003 entries, a fresh host carries).

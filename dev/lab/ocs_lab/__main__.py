@@ -1,4 +1,6 @@
-"""Command line of the lab: ``PYTHONPATH=dev/lab python -m ocs_lab {start,stop,dump,trace,fault}``.
+"""Command line of the lab: ``PYTHONPATH=dev/lab python -m ocs_lab COMMAND``.
+
+Commands: start, stop, dump, trace, fault, flow.
 
 Each command is one call of :mod:`ocs_lab.api`; ``serve`` (hidden) is the background
 server that ``start`` launches.
@@ -65,6 +67,27 @@ def _parser() -> argparse.ArgumentParser:
     kinds.add_argument("--stop-firewall", action="store_true", help="firewall service stopped")
     kinds.add_argument("--clear", action="store_true", help="remove every fault")
 
+    flow = sub.add_parser(
+        "flow", help="is a flow allowed on a host, and by which rule (JSON; see ocs_lab.evaluate)"
+    )
+    flow.add_argument("--state-dir", required=True)
+    flow.add_argument("host")
+    flow.add_argument("--protocol", required=True, help="tcp, udp, icmpv4, icmpv6 or a number")
+    flow.add_argument("--port", dest="local_port", metavar="N", help="the host's port")
+    flow.add_argument(
+        "--from", dest="remote_address", required=True, metavar="ADDR", help="the peer"
+    )
+    flow.add_argument(
+        "--profile",
+        choices=("domain", "private", "public"),
+        help="default: the host's current profile",
+    )
+    flow.add_argument("--direction", choices=("in", "out"), default="in")
+    flow.add_argument("--remote-port", metavar="N")
+    flow.add_argument("--local-address", metavar="ADDR")
+    flow.add_argument("--program", metavar="PATH", help="the program that listens or connects")
+    flow.add_argument("--service", metavar="NAME", help="the service, by its short name")
+
     serve = sub.add_parser("serve", help=argparse.SUPPRESS)
     serve.add_argument("--state-dir", required=True)
     serve.add_argument("--daemon", action="store_true")
@@ -124,7 +147,20 @@ def _fault(args: argparse.Namespace) -> None:
     _print(api.set_fault(args.state_dir, args.host, **_options(args, options)))
 
 
-COMMANDS = {"start": _start, "stop": _stop, "dump": _dump, "trace": _trace, "fault": _fault}
+def _flow(args: argparse.Namespace) -> None:
+    keys = ("direction", "protocol", "profile", "remote_address", "local_port", "remote_port")
+    keys += ("local_address", "program", "service")
+    _print(api.evaluate_flow(args.state_dir, args.host, _options(args, keys)))
+
+
+COMMANDS = {
+    "start": _start,
+    "stop": _stop,
+    "dump": _dump,
+    "trace": _trace,
+    "fault": _fault,
+    "flow": _flow,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,10 +2,14 @@
 
     from ocs_lab import api
     inventory = api.start("inventory.yml", state_dir, transport="mixed", output="lab.yml")
-    api.dump(state_dir)          # {host: {"profiles": ..., "rules": [...]}}, or for a
-                                 # 2003 host {host: {"legacy": ..., "current_profile": 0}}
+    api.dump(state_dir)          # {host: {"profiles": ..., "rules": [...], "policy": ...,
+                                 #   "current_profiles": 1}}, or for a 2003 host
+                                 # {host: {"legacy": ..., "current_profile": 0, "policy": ...}}
     api.trace(state_dir)         # {host: [{"time", "op", "rc", "counts", ...}, ...]}
     api.set_fault(state_dir, "fe01", fail_command=1)
+    api.evaluate_flow(state_dir, "fe01", {"direction": "in", "protocol": "tcp",
+                      "local_port": 5061, "remote_address": "10.0.0.5"})
+                                 # {"host", "profile", "verdict", "by", "rules", "depends"}
     api.running_pid(state_dir)   # the server's pid, or None
     api.stop(state_dir)
 
@@ -28,6 +32,8 @@ from typing import Any
 import yaml
 
 from . import inventory as inv
+from . import policy
+from .evaluate import FlowError, evaluate
 from .firewall import LEGACY_OS
 from .seed import initial_state, legacy_state
 from .state import LabError, StateDir, host_id, read_json, write_json
@@ -89,7 +95,8 @@ def start(
     state = StateDir(state_dir)
     _stop_running_lab(state, replace)
     data = inv.load(inventory if isinstance(inventory, dict) else Path(inventory))
-    hosts, stores = _plan_hosts(inv.hosts(data), transport, user, password)
+    front_ends = inv.members(data, inv.FRONT_END_GROUP)
+    hosts, stores = _plan_hosts(inv.hosts(data), transport, user, password, front_ends)
     scripts = Path(scripts_dir or os.environ.get("OCS_LAB_SCRIPTS_DIR") or DEFAULT_SCRIPTS_DIR)
     _write_state(state, hosts, stores, scripts, user, password)
     ports = _spawn(state, timeout)
@@ -131,9 +138,14 @@ def _stop_running_lab(state: StateDir, replace: bool) -> None:
 
 
 def _plan_hosts(
-    host_vars: dict[str, dict[str, Any]], transport: str, user: str, password: str
+    host_vars: dict[str, dict[str, Any]],
+    transport: str,
+    user: str,
+    password: str,
+    front_ends: set[str],
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    """Each host's entry of lab.json, and its first firewall store by host name."""
+    """Each host's entry of lab.json, and its first firewall store by host name
+    (``front_ends``: the hosts that carry OCS set-up's rules)."""
     if not host_vars:
         raise LabError("the inventory names no hosts")
     hosts = []
@@ -159,7 +171,7 @@ def _plan_hosts(
             hid += "_"
         used_ids.add(hid)
         flavour = _flavour(name, variables, kind, chosen)
-        stores[name] = _first_store(name, variables, flavour["os"])
+        stores[name] = _first_store(name, variables, flavour["os"], name in front_ends)
         hosts.append(
             {
                 "name": name,
@@ -173,8 +185,12 @@ def _plan_hosts(
     return hosts, stores
 
 
-def _first_store(name: str, variables: dict[str, Any], os_version: str) -> dict[str, Any]:
-    """The firewall a host starts with: the seed plus its ``ocs_lab_foreign_rules``.
+def _first_store(
+    name: str, variables: dict[str, Any], os_version: str, front_end: bool = True
+) -> dict[str, Any]:
+    """The firewall a host starts with: the seed plus its ``ocs_lab_foreign_rules``, under
+    its ``ocs_lab_policy`` and (2008) on its ``ocs_lab_current_profiles``. OCS set-up's
+    rules are a Front End's (``front_end``: the host is in ``ocs_front_end``).
 
     A 2003 host's store has the legacy shape (ocs_lab.legacy), its foreign rules are
     port entries (seed.legacy_entry).
@@ -182,10 +198,24 @@ def _first_store(name: str, variables: dict[str, Any], os_version: str) -> dict[
     foreign = variables.get("ocs_lab_foreign_rules") or []
     if not isinstance(foreign, list):
         raise LabError(f"host {name}: ocs_lab_foreign_rules must be a list, got {foreign!r}")
+    legacy = os_version == LEGACY_OS
+    # Checked first: a bad policy is named even when the foreign rules are bad too.
+    group_policy = policy.read_policy(name, variables.get("ocs_lab_policy"), os_version)
+    current = policy.read_current_profiles(
+        name, variables.get("ocs_lab_current_profiles"), os_version
+    )
     try:
-        return legacy_state(foreign) if os_version == LEGACY_OS else initial_state(foreign)
+        store = legacy_state(foreign) if legacy else initial_state(foreign, setup=front_end)
     except (ValueError, TypeError) as exc:
         raise LabError(f"host {name}: bad ocs_lab_foreign_rules: {exc}") from exc
+    # Written out in full, defaults included, so that dump shows them (a store without
+    # them, as the unit tests build, reads the same: ocs_lab.policy).
+    store["policy"] = group_policy
+    if not legacy:
+        store["current_profiles"] = current
+        for profile in store["profiles"].values():
+            profile.setdefault("block_all_inbound", 0)
+    return store
 
 
 def _write_state(
@@ -228,9 +258,11 @@ FLAVOURS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "ocs_lab_powershell": ("powershell", ("2.0", "1.0")),
     "ocs_lab_tls": ("tls", ("1.2", "1.0")),
     "ocs_lab_max_envelope_kb": ("max_envelope_kb", (150,)),
-    # WinRM 2.0's quotas ([MS-WSMV] WinrsType and service defaults): shells one user may
-    # hold open, and requests one user may have in progress at once.
-    "ocs_lab_max_shells_per_user": ("max_shells_per_user", (30,)),
+    # WinRM's quotas: shells one user may hold open, 5 on WinRM 2.0 (the WinRM 2.0 edition
+    # of "Quota Management for Remote Shells"; [MS-WSMV]'s WinrsType and the current page
+    # give 30, a later WinRM's); and requests one user may have in progress at once,
+    # [MS-WSMV] ServiceType's default (the WinRM 2.0 value is not in that page).
+    "ocs_lab_max_shells_per_user": ("max_shells_per_user", (5,)),
     "ocs_lab_max_operations_per_user": ("max_operations_per_user", (1500,)),
 }
 # The flavours that are numbers (the others are one of their listed strings).
@@ -330,6 +362,41 @@ def dump(
     2003 host: its two profiles with their port entries, see ocs_lab.legacy)."""
     state = StateDir(state_dir)
     return {h["name"]: read_json(state.firewall_file(h["id"])) for h in state.resolve_hosts(hosts)}
+
+
+def evaluate_flow(
+    state_dir: str | os.PathLike[str], host: str, flow: dict[str, Any]
+) -> dict[str, Any]:
+    """Is ``flow`` allowed on ``host``'s firewall as it is now, and by which rule?
+
+    ``flow`` as :func:`ocs_lab.evaluate.evaluate` takes it; its ``profile`` defaults to the
+    host's current one. Returns the verdict with the host and the profile it was asked
+    for. A Windows Server 2003 host, a host on several profiles without a ``profile``,
+    and a bad flow value are a :class:`LabError`.
+    """
+    state = StateDir(state_dir)
+    (entry,) = state.resolve_hosts([host])
+    store = read_json(state.firewall_file(entry["id"]))
+    if store is None:
+        raise LabError(f"host {host}: {state.firewall_file(entry['id'])} is missing")
+    if "legacy" in store:
+        raise LabError(
+            f"host {host} plays Windows Server 2003, whose firewall the flow evaluator does "
+            "not play (it plays Windows Server 2008 and 2008 R2)"
+        )
+    asked = dict(flow)
+    if asked.get("profile") is None:
+        names = policy.profile_names(policy.current_profiles(store))
+        if len(names) != 1:
+            raise LabError(
+                f"host {host} is on the {' and '.join(names)} profiles: name one (--profile)"
+            )
+        asked["profile"] = names[0]
+    try:
+        verdict = evaluate(store, asked)
+    except FlowError as exc:
+        raise LabError(f"host {host}: {exc}") from None
+    return {"host": host, "profile": asked["profile"], **verdict}
 
 
 def trace(

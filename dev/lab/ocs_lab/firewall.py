@@ -33,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import policy
+
 MAGIC = "OCSFW2"
 TOMBSTONE_PREFIX = "ocs.firewall-removing-"
 
@@ -73,13 +75,21 @@ SERVICE_STOPPED_MESSAGE = service_stopped_message()
 KEYWORDS_SINCE_6_1 = ("dns", "dhcp", "wins", "defaultgateway")
 # Windows Server 2003 SP2 / 2003 R2 SP2: the legacy firewall (HNetCfg.FwMgr), ocs_lab.legacy.
 LEGACY_OS = "5.2"
-# What the read's HOST line says for each OS the lab plays, and the PowerShell it runs
-# (2.0 everywhere the script runs: the bootstrap stops on 1.0).
-OS_VERSIONS = {"6.0": "6.0.6002", "6.1": "6.1.7601", LEGACY_OS: "5.2.3790"}
+# What the read's HOST line says for each OS the lab plays: [Environment]::OSVersion.Version
+# as .NET 2.0 writes it, four parts, the service pack in the fourth (major * 65536 +
+# minor): 2008 SP2, 2008 R2 SP1, 2003 SP2. And the PowerShell it runs (2.0 everywhere the
+# script runs: the bootstrap stops on 1.0).
+OS_VERSIONS = {"6.0": "6.0.6002.131072", "6.1": "6.1.7601.65536", LEGACY_OS: "5.2.3790.131072"}
 POWERSHELL_VERSION = "2.0"
 # The records only a 2003 host's apply has; a 2008 host refuses them (legacy.NO_RULE_GROUPS
 # is the refusal the other way round).
 LEGACY_RECORDS = ("OPEN", "CLOSE")
+# The records of a 2008 host's apply that hold and release rules of other groups; a 2003
+# host refuses them as it refuses REMOVE and ADD.
+HOLD_RECORDS = ("HOLDMARK", "HOLD", "RELEASE")
+# The longest rule description Windows stores: [MS-FASP] FW_RULE.wszDescription is 1 to
+# 10001 WCHARs with the terminating NUL. Counted in UTF-16 code units, as Windows counts.
+MAX_DESCRIPTION_LENGTH = 10_000
 
 
 # Windows Server 2003 has no UAC, so no filtered token: membership is all it takes.
@@ -306,6 +316,11 @@ class Request:
     # The groups whose rules SEEN digests, and that digest ("": not checked).
     watch: list[str] = field(default_factory=list)
     seen: str = ""
+    # Rules of other groups to disable (HOLD) or bring back (RELEASE), as (group, name), in
+    # request order, and the text a held rule's description ends with ("": none given).
+    holds: list[tuple[str, str]] = field(default_factory=list)
+    releases: list[tuple[str, str]] = field(default_factory=list)
+    holdmark: str = ""
 
 
 _DIGEST = re.compile(r"[0-9a-f]{40}")
@@ -396,7 +411,8 @@ def _add_line(fields: list[str]) -> AddLine:
 
 
 def parse_request(text: str) -> Request:
-    """A 2008 / 2008 R2 host's request: GROUP sections of REMOVE and ADD lines."""
+    """A 2008 / 2008 R2 host's request: GROUP sections of REMOVE and ADD lines, and an
+    apply's HOLD and RELEASE lines with their HOLDMARK."""
     request = Request(op="")
 
     def take(fields: list[str], number: int) -> bool:
@@ -424,15 +440,27 @@ def parse_request(text: str) -> Request:
             section.adds.append(_add_line(fields))
         elif kind in LEGACY_RECORDS:
             raise RequestError("OPEN and CLOSE are for Windows Server 2003 hosts")
+        # HOLDMARK, HOLD and RELEASE stand on their own: a GROUP's section goes on past them.
+        elif kind == "HOLDMARK" and len(fields) == 2:
+            request.holdmark = b64d(fields[1])
+        elif kind == "HOLD" and len(fields) == 3:
+            request.holds.append((b64d(fields[1]), b64d(fields[2])))
+        elif kind == "RELEASE" and len(fields) == 3:
+            request.releases.append((b64d(fields[1]), b64d(fields[2])))
         else:
             return False
         return True
 
     request.op, request.marker = read_records(text, take)
+    holding = request.holds or request.releases
     if request.op == "read" and (request.watch or request.seen):
         raise RequestError("a read carries no WATCH or SEEN line")
-    if request.op == "apply" and (not request.sections or not request.marker):
-        raise RequestError("apply needs a MARKER and at least one GROUP")
+    if request.op == "read" and (holding or request.holdmark):
+        raise RequestError("a read carries no HOLD, RELEASE or HOLDMARK line")
+    if holding and not request.holdmark:
+        raise RequestError("HOLD and RELEASE need a HOLDMARK")
+    if request.op == "apply" and (not (request.sections or holding) or not request.marker):
+        raise RequestError("apply needs a MARKER and at least one GROUP, HOLD or RELEASE")
     return request
 
 
@@ -476,7 +504,7 @@ def build_rule(add: AddLine, group: str, os_version: str = "6.1") -> dict[str, A
     # Windows refuses an empty rule name, the '|' it uses as its own separator, and a NUL
     # (its strings end there).
     _setting("Name", _check, add.name != "" and "|" not in add.name and "\0" not in add.name)
-    _setting("Description", _check, "|" not in add.description and "\0" not in add.description)
+    _setting("Description", check_description, add.description)
     _setting("Protocol", _check, 0 <= add.protocol <= ANY_PROTOCOL)
     local_ports = _setting("LocalPorts", canonical_ports, add.local_ports, add.protocol, True)
     remote_ports = _setting("RemotePorts", canonical_ports, add.remote_ports, add.protocol, False)
@@ -504,6 +532,17 @@ def build_rule(add: AddLine, group: str, os_version: str = "6.1") -> dict[str, A
     )
 
 
+def utf16_length(text: str) -> int:
+    """The length of ``text`` as Windows counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def check_description(text: str) -> None:
+    """A description Windows stores: no '|' (its own separator), no NUL (its strings end
+    there), at most ``MAX_DESCRIPTION_LENGTH`` code units."""
+    _check("|" not in text and "\0" not in text and utf16_length(text) <= MAX_DESCRIPTION_LENGTH)
+
+
 def rule_line(rule: dict[str, Any]) -> str:
     fields = [
         "RULE",
@@ -521,6 +560,7 @@ def rule_line(rule: dict[str, Any]) -> str:
         str(rule["enabled"]),
         b64e(rule["application"]),
         b64e(rule["service"]),
+        b64e(rule["icmp_types_and_codes"]),
     ]
     return "\t".join(fields)
 
@@ -552,7 +592,7 @@ class _Reply:
 
     # The counts of what changed the store before an ERROR: a rename (retire) changes it as
     # much as an add or a removal does; opened and closed are a 2003 host's.
-    CHANGES = ("retired", "added", "removed", "opened", "closed")
+    CHANGES = ("retired", "added", "released", "held", "removed", "opened", "closed")
 
     def error(self, message: str, op: str = "", counts: dict[str, int] | None = None) -> Outcome:
         self.add("ERROR", b64e(message))
@@ -606,18 +646,34 @@ def _read(
     fail_midway: bool,
     os_version: str,
 ) -> Outcome:
-    """The script's read: HOST, the three PROFILE lines, then the rules asked for."""
+    """The script's read: HOST, the three PROFILE lines, CURRENT, the three POLICY lines,
+    then the rules asked for.
+
+    PROFILE and POLICY say what ``INetFwPolicy2`` reports, which is the profile as the
+    firewall applies it, group policy included (:func:`policy.effective_profile`); POLICY
+    then gives the values the policy itself sets (``policy.UNSET`` where it sets none).
+    """
     if fail_midway:
         return reply.error(access_denied("FirewallEnabled"), "read", None)
     reply.add("HOST", b64e(OS_VERSIONS[os_version]), b64e(POWERSHELL_VERSION))
+    effective = {ptype: policy.effective_profile(state, ptype) for ptype in PROFILE_TYPES}
     for ptype in PROFILE_TYPES:
-        profile = state["profiles"][str(ptype)]
+        profile = effective[ptype]
         reply.add(
             "PROFILE",
             str(ptype),
             str(profile["enabled"]),
             str(profile["inbound_action"]),
             str(profile["outbound_action"]),
+        )
+    reply.add("CURRENT", str(policy.current_profiles(state)), str(policy.modify_state(state)))
+    for ptype in PROFILE_TYPES:
+        values = [policy.policy_value(state, ptype, name) for name in policy.POLICY_VALUES]
+        reply.add(
+            "POLICY",
+            str(ptype),
+            str(effective[ptype]["block_all_inbound"]),
+            *(str(value) for value in values),
         )
     wanted = {g.casefold() for g in request.groups}
     everything = not wanted and not request.marker
@@ -639,10 +695,17 @@ def _marked(rule: dict[str, Any], marker: str) -> bool:
 
 
 class _Apply:
-    """The script's three phases: retire (rename), add, remove the tombstones."""
+    """The script's phases: retire (rename), add, release, hold, remove the tombstones."""
 
-    # The COM call that is denied when a fault stops the apply in each phase.
-    CALLS = {"retire": "Name", "add": "Add", "remove": "Remove"}
+    # The COM call that is denied when a fault stops the apply in each phase (a release
+    # sets Enabled first, a hold Description).
+    CALLS = {
+        "retire": "Name",
+        "add": "Add",
+        "release": "Enabled",
+        "hold": "Description",
+        "remove": "Remove",
+    }
 
     def __init__(
         self,
@@ -661,14 +724,25 @@ class _Apply:
         self.os_version = os_version
         self.removes = [(s.group, name) for s in request.sections for name in s.removes]
         self.adds = [(s.group, add) for s in request.sections for add in s.adds]
-        counts.update(remove=len(self.removes), add=len(self.adds))
-        # A retired name is two steps: its rename, then (after every add) its removal.
-        steps = 2 * len(self.removes) + len(self.adds)
+        counts.update(
+            remove=len(self.removes),
+            add=len(self.adds),
+            hold=len(request.holds),
+            release=len(request.releases),
+        )
+        # A retired name is two steps: its rename, then (after every add) its removal. Each
+        # HOLD and each RELEASE is one.
+        steps = 2 * len(self.removes) + len(self.adds) + len(request.holds) + len(request.releases)
         # A fault "in the middle": the first half of the steps happen, then the failure.
         self.steps_left = steps // 2 if fail_midway else steps
         self.retired: list[tuple[str, str, list[str]]] = []
         self.added = 0
         self.removed = 0
+        self.held = 0
+        self.released = 0
+        # The rules as the apply found them: a HOLD or RELEASE changes only those (the script
+        # looks them up before it changes anything), never a rule the apply adds.
+        self.found = {id(rule) for rule in rules}
 
     def _watched(self) -> str:
         """The digest of the rules of the WATCH groups, as they are now."""
@@ -676,10 +750,12 @@ class _Apply:
         return digest([rule_line(r) for r in self.rules if r["grouping"].casefold() in watch])
 
     def run(self) -> Outcome:
-        for section in self.request.sections:
-            if section.group.startswith("@"):
+        named = [s.group for s in self.request.sections]
+        named += [group for group, _name in (*self.request.holds, *self.request.releases)]
+        for group in named:
+            if group.startswith("@"):
                 return self.reply.error(
-                    f"bad request: group {section.group} is a built-in group, which the "
+                    f"bad request: group {group} is a built-in group, which the "
                     "collection never changes; nothing was changed",
                     "apply",
                 )
@@ -689,14 +765,17 @@ class _Apply:
                 self.reply.add("STALE", now)
                 self.counts["stale"] = 1
                 return self.reply.done("apply", self.counts)
-        for phase in (self._retire, self._add, self._remove):
+        for phase in (self._retire, self._add, self._release, self._hold, self._remove):
             stopped = phase()
             if stopped is not None:
                 return stopped
-        self.counts.update(removed=self.removed, added=self.added)
+        self.counts.update(
+            removed=self.removed, added=self.added, held=self.held, released=self.released
+        )
         if self.request.watch:
             self.reply.add("DIGEST", self._watched())
-        return self.reply.done("apply", self.counts, changed=bool(self.removed or self.added))
+        changed = bool(self.removed or self.added or self.held or self.released)
+        return self.reply.done("apply", self.counts, changed=changed)
 
     def _step(self, phase: str) -> Outcome | None:
         """Take one step of ``phase``, or the ERROR of a fault that stops the apply here."""
@@ -711,6 +790,8 @@ class _Apply:
             retired=sum(len(tombs) for _group, _name, tombs in self.retired),
             removed=self.removed,
             added=self.added,
+            held=self.held,
+            released=self.released,
         )
         return self.reply.error(message, "apply", self.counts)
 
@@ -747,6 +828,62 @@ class _Apply:
             self.rules.append(rule)
             self.added += 1
             self.reply.add("ADDED", b64e(group), b64e(add.name))
+        return None
+
+    def _found(self, group: str, name: str) -> list[dict[str, Any]]:
+        """The rules of ``group`` named ``name`` that were there before the apply (a rule
+        it retired has its tombstone's name by now)."""
+        return [
+            rule
+            for rule in self.rules
+            if id(rule) in self.found
+            and _same_name(rule["grouping"], group)
+            and _same_name(rule["name"], name)
+        ]
+
+    def _release(self) -> Outcome | None:
+        """Each rule a HOLD disabled comes back: enabled, its description without HOLDMARK."""
+        mark = self.request.holdmark
+        for group, name in self.request.releases:
+            stopped = self._step("release")
+            if stopped is not None:
+                return stopped
+            count = 0
+            for rule in self._found(group, name):
+                if rule["description"].endswith(mark):
+                    rule["enabled"] = 1
+                    rule["description"] = rule["description"][: -len(mark)]
+                    count += 1
+                    self.released += 1
+            self.reply.add("RELEASED", b64e(group), b64e(name), str(count))
+        return None
+
+    def _hold(self) -> Outcome | None:
+        """Each enabled rule is disabled, its description ending in HOLDMARK (one that
+        ends so already, left enabled by an apply that stopped half way, keeps it)."""
+        mark = self.request.holdmark
+        for group, name in self.request.holds:
+            stopped = self._step("hold")
+            if stopped is not None:
+                return stopped
+            count = 0
+            for rule in self._found(group, name):
+                if not rule["enabled"]:
+                    continue
+                held = rule["description"]
+                if not held.endswith(mark):
+                    held += mark
+                try:
+                    _setting("Description", check_description, held)
+                except FirewallError as exc:
+                    return self._stop(
+                        f"rule {name} of group {group} was refused, nothing was removed: {exc}"
+                    )
+                rule["description"] = held
+                rule["enabled"] = 0
+                count += 1
+                self.held += 1
+            self.reply.add("HELD", b64e(group), b64e(name), str(count))
         return None
 
     def _remove(self) -> Outcome | None:

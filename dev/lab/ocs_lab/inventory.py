@@ -76,6 +76,36 @@ def hosts(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: {**found[name], **own[name]} for name in found}
 
 
+# The inventory group of the Front End servers: the hosts whose OCS activation made the
+# seed's OCS set-up rules (seed.ocs_setup_rules).
+FRONT_END_GROUP = "ocs_front_end"
+
+
+def members(data: dict[str, Any], wanted: str) -> set[str]:
+    """The hosts of the group ``wanted`` and of its children, as Ansible reads the file: a
+    group named again elsewhere (as a child, often without a body) is the same group."""
+    hosts_of: dict[str, set[str]] = {}
+    children_of: dict[str, set[str]] = {}
+
+    def walk(groups: list[tuple[str, dict[str, Any]]]) -> None:
+        for name, group in groups:
+            hosts_of.setdefault(name, set()).update(str(h) for h in group.get("hosts") or {})
+            children = _group_items(group.get("children") or {})
+            children_of.setdefault(name, set()).update(child for child, _group in children)
+            walk(children)
+
+    walk(_group_items(data))
+    found: set[str] = set()
+    todo, seen = [wanted], set()
+    while todo:
+        group = todo.pop()
+        if group not in seen:
+            seen.add(group)
+            found |= hosts_of.get(group, set())
+            todo += children_of.get(group, set())
+    return found
+
+
 # The lab's own host variables (ocs_lab_os, ocs_lab_transport, ...): read when the lab
 # starts, and left out of the inventory it writes for Ansible, which a real estate's
 # inventory never holds either (and the collection refuses ocs_* variables it does not know).

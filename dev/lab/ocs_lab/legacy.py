@@ -2,9 +2,10 @@
 
 What the remote script does on a 5.2 host (docs/dev/contracts.md, "Windows Server 2003
 (the legacy firewall, same protocol)"), played in Python as :mod:`ocs_lab.firewall` plays
-2008: the read (``HOST``, two ``LEGACY`` lines, an ``OPENPORT`` line per entry, ``DONE``)
-and the three-phase apply of ``OPEN`` and ``CLOSE`` lines, against a store of
-``INetFwOpenPort`` entries kept in Windows' read-back form, refusing what Windows refuses.
+2008: the read (``HOST``, two ``LEGACY`` and two ``LEGACYPOLICY`` lines, an ``OPENPORT``
+line per entry, ``DONE``) and the three-phase apply of ``OPEN`` and ``CLOSE`` lines, against
+a store of ``INetFwOpenPort`` entries kept in Windows' read-back form, refusing what
+Windows refuses.
 Like firewall.py it is the lab's own reading of the contract and shares no code with
 ``plugins/``.
 
@@ -12,7 +13,7 @@ A 2003 host's store (``hosts/<id>/firewall.json``)::
 
     {"legacy": {"0": {"enabled": 1, "exceptions_not_allowed": 0, "ports": [ENTRY, ...]},
                 "1": {"enabled": 1, "exceptions_not_allowed": 0, "ports": [...]}},
-     "current_profile": 0}
+     "current_profile": 0, "policy": {"0": {"EnableFirewall": 1}}}
 
 ``"0"`` is the Domain profile and ``"1"`` the Standard one (``NET_FW_PROFILE_TYPE``);
 ``current_profile`` is the one ``CurrentProfileType`` names (0: an OCS server is in a
@@ -22,6 +23,8 @@ domain). ``ports`` is the profile's ``GloballyOpenPorts`` in enumeration order, 
 subnet, ``LocalSubnet``) or 2 (custom: each token ``a.b.c.d/m.m.m.m`` or ``LocalSubnet``,
 joined by ``,``). Entries are keyed by (port, protocol) within a profile; an ``Add`` over a
 key replaces its entry where it stands (the lab's choice of order: Windows documents none).
+``policy`` holds what group policy sets (:mod:`ocs_lab.policy`); a store without it (the
+seed's, one written before it existed) has none.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import policy
 from .firewall import (
+    HOLD_RECORDS,
     LEGACY_ACCESS_DENIED_HINT,
     LEGACY_OS,
     LEGACY_RECORDS,
@@ -206,7 +211,7 @@ def parse_request(text: str) -> Request:
             groups += 1
         elif take_seen(request, fields):
             pass
-        elif kind in ("REMOVE", "ADD"):
+        elif kind in ("REMOVE", "ADD", *HOLD_RECORDS):
             raise RequestError(NO_RULE_GROUPS)
         elif kind == LEGACY_RECORDS[0] and len(fields) == 8:
             request.opens.append(
@@ -255,7 +260,13 @@ def serve(state: dict[str, Any], request: Request, reply: _Reply, fail_midway: b
 
 
 def _read(state: dict[str, Any], reply: _Reply, fail_midway: bool) -> Outcome:
-    """HOST, LEGACY for profile 0 then 1, every entry of both profiles, DONE."""
+    """HOST, LEGACY for profile 0 then 1, LEGACYPOLICY for profile 0 then 1, every entry
+    of both profiles, DONE.
+
+    LEGACY says what ``INetFwProfile`` reports, the profile under group policy
+    (:func:`policy.effective_legacy_profile`); LEGACYPOLICY the values the policy sets
+    (``policy.UNSET`` where it sets none).
+    """
     if fail_midway:
         return reply.error(
             access_denied("GetProfileByType", 1, LEGACY_ACCESS_DENIED_HINT), "read", None
@@ -263,7 +274,7 @@ def _read(state: dict[str, Any], reply: _Reply, fail_midway: bool) -> Outcome:
     reply.add("HOST", b64e(OS_VERSIONS[LEGACY_OS]), b64e(POWERSHELL_VERSION))
     profiles = state["legacy"]
     for number in PROFILE_NAMES:
-        profile = profiles[str(number)]
+        profile = policy.effective_legacy_profile(state, number)
         current = 1 if number == state["current_profile"] else 0
         reply.add(
             "LEGACY",
@@ -272,6 +283,9 @@ def _read(state: dict[str, Any], reply: _Reply, fail_midway: bool) -> Outcome:
             str(profile["exceptions_not_allowed"]),
             str(current),
         )
+    for number in PROFILE_NAMES:
+        values = [policy.policy_value(state, number, name) for name in policy.LEGACY_POLICY_VALUES]
+        reply.add("LEGACYPOLICY", str(number), *(str(value) for value in values))
     lines = entry_lines(profiles)
     reply.lines.extend(lines)
     return reply.done("read", {"entries": len(lines)})

@@ -117,9 +117,12 @@ def foreign_rule(spec: dict[str, Any]) -> dict[str, Any]:
     return new_rule(**values)
 
 
-def initial_state(foreign: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A host's whole firewall: default profiles, the seed rules, then ``foreign`` ones."""
-    rules = builtin_rules() + ocs_setup_rules() + admin_rules()
+def initial_state(
+    foreign: list[dict[str, Any]] | None = None, *, setup: bool = True
+) -> dict[str, Any]:
+    """A host's whole firewall: default profiles, the seed rules (OCS set-up's only with
+    ``setup``: a Front End's activation made them), then ``foreign`` ones."""
+    rules = builtin_rules() + (ocs_setup_rules() if setup else []) + admin_rules()
     rules += [foreign_rule(spec) for spec in foreign or []]
     return {"profiles": default_profiles(), "rules": rules}
 

@@ -36,7 +36,7 @@ from xml.sax.saxutils import escape
 
 import spnego
 
-from . import firewall
+from . import firewall, powershell1
 from .api import FLAVOUR_DEFAULTS
 from .state import StateDir, now, read_json, write_json
 
@@ -66,7 +66,11 @@ FAULT_ENVELOPE = 2150859025
 # answers with a wsman:QuotaLimit fault ([MS-WSMV] 3.1.4.5.2.1 gives the subcode and the
 # texts; the code number is the lab's own).
 FAULT_QUOTA = 2150859173
-# What the bootstrap writes, and its exit code, where PowerShell 1.0 runs it.
+# WinRM 2.0's IdleTimeout: a shell without a request for 180,000 ms is deleted ("Quota
+# Management for Remote Shells").
+IDLE_TIMEOUT_S = 180.0
+# What the bootstrap writes, and its exit code, where PowerShell 1.0 runs it (and can read
+# it: powershell1.refusal).
 POWERSHELL_1_STDERR = (
     b"ocs.firewall: PowerShell 2.0 or later is needed (Windows Management Framework 2.0, "
     b"KB968930)\r\n"
@@ -147,6 +151,8 @@ class Command:
 class Shell:
     id: str
     commands: dict[str, Command] = field(default_factory=dict)
+    # When the client last used it (time.monotonic()), for IDLE_TIMEOUT_S.
+    used: float = field(default_factory=time.monotonic)
 
 
 class Drop(Exception):
@@ -217,15 +223,26 @@ class Host:
             return (b"", message, 1), {"op": "rejected", "rc": 1, "counts": {}, "why": checked}
         decoded, script = checked
         if self.powershell == "1.0":
-            # The bootstrap stops at once: PowerShell 1.0 has no $PSVersionTable.
-            trace = {"op": "powershell-1.0", "rc": POWERSHELL_1_EXIT, "counts": {}}
-            return (b"", POWERSHELL_1_STDERR, POWERSHELL_1_EXIT), trace
+            return self._run_on_powershell_1(decoded)
         # Digests of what ran, so a test can prove the code sent never varies with the data.
         digests = {
             "command_sha256": hashlib.sha256(decoded.encode("utf-8")).hexdigest(),
             "script_sha256": hashlib.sha256(script).hexdigest(),
         }
         return self._run_request(command, stdin[len(script) + len(SEPARATOR) :], digests)
+
+    @staticmethod
+    def _run_on_powershell_1(decoded: str) -> tuple[Result, dict[str, Any]]:
+        """PowerShell 1.0 reads the whole bootstrap first: what it cannot read fails the
+        command (exit code 1); else the bootstrap stops at its guard, 1.0 having no
+        $PSVersionTable."""
+        refused = powershell1.refusal(decoded)
+        if refused is not None:
+            trace = {"op": "powershell-1.0", "rc": powershell1.EXIT_CODE, "counts": {}}
+            trace["error"] = refused.split("\r\n", 1)[0]
+            return (b"", refused.encode("utf-8"), powershell1.EXIT_CODE), trace
+        trace = {"op": "powershell-1.0", "rc": POWERSHELL_1_EXIT, "counts": {}}
+        return (b"", POWERSHELL_1_STDERR, POWERSHELL_1_EXIT), trace
 
     def _check_program(self, command: Command, stdin: bytes) -> tuple[str, bytes] | str:
         """The decoded bootstrap and the script bytes if ``command`` is ours, else why not."""
@@ -318,6 +335,8 @@ class Host:
             return self._create(reply)
         with self.lock:
             shell = self.shells.get(envelope.shell_id)
+            if shell is not None:
+                shell.used = time.monotonic()
         if shell is None:
             return 500, reply.fault(
                 FAULT_INVALID_SELECTOR,
@@ -349,6 +368,11 @@ class Host:
     def _create(self, reply: Reply) -> tuple[int, bytes]:
         shell = Shell(str(uuid.uuid4()).upper())
         with self.lock:
+            # WinRM deletes a shell left idle for IdleTimeout: a client that went away
+            # without deleting its shell holds a place of the quota that long, no longer.
+            idle = [s.id for s in self.shells.values() if shell.used - s.used > IDLE_TIMEOUT_S]
+            for shell_id in idle:
+                del self.shells[shell_id]
             if len(self.shells) >= self.max_shells_per_user:
                 return 500, reply.fault(
                     FAULT_QUOTA,

@@ -144,13 +144,21 @@ def test_drift_made_by_hand_is_found(estate: Lab, run_playbook: Run, tmp_path: P
     assert found == {
         "fe01.ocs.example": [("missing_rule", deleted[0])],
         "fe02.ocs.example": [("orphan_group", WEB_COMPONENTS)],
-        "edge01.ocs.example": [("foreign_open_port", "Allow everything")],
+        # Every port, and any address where the Edge's rules take only their peers.
+        "edge01.ocs.example": [
+            ("foreign_open_port", "Allow everything"),
+            ("wider_rule", "Allow everything"),
+        ],
         "dir01.ocs.example": [("profile_disabled", "public")],
         "mon01.ocs.example": [("default_inbound_allow", "domain")],
     }
     assert set(written["hosts"]) == set(estate.hosts)
-    (allow_all_finding,) = written["hosts"]["edge01.ocs.example"]["findings"]
+    allow_all_finding, wider = written["hosts"]["edge01.ocs.example"]["findings"]
     assert allow_all_finding["port"] == "any" and allow_all_finding["group"] == ""
+    # Shown with a flow the evaluator finds allowed by it, beside the Edge's own rule (the
+    # Edge's first rule takes the domain profile only: any address in another profile).
+    assert wider["flow"] == "3478/udp from 203.0.113.10 (private profile)" and wider["ours"]
+    assert "is allowed by it" in wider["detail"]
     (orphan,) = written["hosts"]["fe02.ocs.example"]["findings"]
     assert orphan["component"] == "web_components" and orphan["rules"]
     # ocs_firewall_audit_fail: the run fails after the reports are written, naming hosts.
@@ -176,6 +184,7 @@ def test_drift_made_by_hand_is_found(estate: Lab, run_playbook: Run, tmp_path: P
         "extra_rule": 0,
         "exceptions_not_allowed": 0,
         "marked_not_ours": 0,
+        "policy_blocks_rules": 0,
     }
     for kind, count in expected.items():
         assert f'"{kind}: {count}"' in run.stdout, kind

@@ -72,7 +72,7 @@ def test_an_address_keyword_on_2008_is_refused_before_any_change(
 
     assert run.statuses(TASK) == {"r2": "changed", "w2008": "failed"}
     message = run.results(TASK)["w2008"]["result"]["msg"]
-    for text in ("w2008", "SQL from DNS", "DNS", "Windows Server 2008 (6.0.6002)"):
+    for text in ("w2008", "SQL from DNS", "DNS", "Windows Server 2008 (6.0.6002.131072)"):
         assert text in message
     # 2008 was read (that is how the controller learns its version) and never changed.
     assert _ops(lab)["w2008"] == ["read"]
@@ -166,13 +166,30 @@ def test_an_oversized_envelope_is_refused_by_the_lab_and_nothing_is_lost(
 def test_a_rule_too_large_for_one_message_is_refused_before_the_host_is_contacted(
     lab: Lab, run_playbook: Run
 ) -> None:
-    rules = [{"name": "huge", "local_ports": 1000, "description": "z" * 150_000}]
+    # 8,000 remote addresses no two of which merge: over 150 KB once sent.
+    remote = [f"10.0.{n // 128}.{n % 128 * 2}" for n in range(8000)]
+    rules = [{"name": "huge", "local_ports": 1000, "remote_addresses": remote}]
 
     run = _apply(run_playbook, lab, {"group": "platform - huge", "rules": rules}, "--limit", "r2")
 
     assert run.statuses(TASK) == {"r2": "failed"}
     message = run.results(TASK)["r2"]["result"]["msg"]
     assert "'huge'" in message and "150 KB" in message
+    assert _ops(lab)["r2"] == []
+
+
+def test_a_description_windows_would_refuse_is_refused_before_the_host_is_contacted(
+    lab: Lab, run_playbook: Run
+) -> None:
+    # 9,986 characters and the marker " [ocs.firewall]": 10,001, one over what Windows stores.
+    rules = [{"name": "long", "local_ports": 1000, "description": "z" * 9_986}]
+
+    run = _apply(run_playbook, lab, {"group": "platform - long", "rules": rules}, "--limit", "r2")
+
+    assert run.statuses(TASK) == {"r2": "failed"}
+    message = run.results(TASK)["r2"]["result"]["msg"]
+    assert "rules[0] ('long').description:" in message
+    assert "is 9,986 characters long, 10,001 with the '[ocs.firewall]'" in message
     assert _ops(lab)["r2"] == []
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,7 @@ def test_each_2003_host_reports_its_verdicts(runs: dict[str, Any]) -> None:
     converge = runs["run"]["converge"]
     fe = _reduced(converge, "fe03")
     am = _reduced(converge, "am03")
-    assert fe["platform"] == "Windows Server 2003 (5.2.3790)"
+    assert fe["platform"] == "Windows Server 2003 (5.2.3790.131072)"
     assert fe["counts"] == {"applied": 14, "not_applicable": 8, "refused": 2}
     assert am["counts"] == {"applied": 9, "not_applicable": 0, "refused": 2}
     refused = [v for v in fe["verdicts"] if v["verdict"] == "refused"]
@@ -155,7 +156,7 @@ def test_the_foreign_5061_entry_stays_byte_identical_and_is_reported(runs: dict[
     # In the Standard profile the port was free: there it is the collection's.
     standard = host_entries(runs["dump"]["converge"], "fe03", STANDARD)
     assert [e["name"] for e in standard if e["port"] == 5061 and e["protocol"] == 6] == [
-        "[ocs.firewall] Front End: 5061/TCP"
+        "[ocs.firewall] Front End - 5061/TCP"
     ]
 
 
@@ -165,7 +166,7 @@ def test_shared_entries_take_the_union_of_the_collocated_scopes(runs: dict[str, 
         for e in host_entries(runs["dump"]["converge"], "am03", DOMAIN)
         if e["port"] == 135 and e["protocol"] == 6
     ]
-    assert entry["name"] == "[ocs.firewall] Monitoring, Archiving: 135/TCP"
+    assert entry["name"] == "[ocs.firewall] Monitoring, Archiving - 135/TCP"
     assert entry["remote_addresses"] == "10.10.0.0/255.255.255.0,10.20.0.5/255.255.255.255"
 
 
@@ -230,7 +231,7 @@ def test_an_entry_closed_between_the_read_and_the_apply_is_read_and_planned_agai
         for e in host_entries(lab.dump(), "am03", DOMAIN)
         if (e["port"], e["protocol"]) == (135, 6)
     ]
-    assert entry["name"] == "[ocs.firewall] Monitoring, Archiving: 135/TCP"
+    assert entry["name"] == "[ocs.firewall] Monitoring, Archiving - 135/TCP"
     assert entry["remote_addresses"] == "10.10.0.0/255.255.0.0,10.20.0.5/255.255.255.255"
     # Back to the inventory's scope for the tests after this one.
     assert play(Path(SITE), lab.inventory, label="restore").rc == 0
@@ -243,7 +244,7 @@ def test_decommission_on_2003_keeps_a_shared_entry_while_one_component_remains(
     shared = {
         (e["port"], e["protocol"])
         for e in host_entries(lab.dump(), "am03", DOMAIN)
-        if e["name"].startswith("[ocs.firewall] Monitoring, Archiving: ")
+        if e["name"].startswith("[ocs.firewall] Monitoring, Archiving - ")
     }
     assert (135, 6) in shared and len(shared) == 7
     groups: dict[str, Any] = {
@@ -264,7 +265,7 @@ def test_decommission_on_2003_keeps_a_shared_entry_while_one_component_remains(
     }
     # Every shared port is still open, now Monitoring's alone; nothing of its was closed.
     assert shared <= set(after)
-    assert after[(135, 6)] == "[ocs.firewall] Monitoring: 135/TCP"
+    assert after[(135, 6)] == "[ocs.firewall] Monitoring - 135/TCP"
     assert _applies(run)["am03"]["summary"]["removed"] == 0
     # Monitoring off too: the host's entries of ours are all closed, the others stay.
     groups["ocs_monitoring"] = {}
@@ -281,3 +282,67 @@ class _Inventory:
     def __init__(self, lab: Lab, inventory: Path) -> None:
         self.inventory = inventory
         self.state_dir = lab.state_dir
+
+
+def test_entries_named_by_an_earlier_release_are_renamed_then_left_alone(
+    runs: dict[str, Any], lab: Lab, run_playbook: Run
+) -> None:
+    """Earlier releases wrote ``[ocs.firewall] Front End: 5061/TCP``; ':' is the separator
+    of 2003's own port exceptions. Such entries are still the collection's: the next run
+    renames them in place (an OPEN of their key overwrites them), touching nothing else,
+    and the run after it has nothing to do."""
+    del runs  # converged first
+    renamed = _name_entries_the_old_way(lab, "fe03")
+    assert len(renamed) > 10
+    before = lab.dump("fe03")["fe03"]
+
+    lab.reset_trace()
+    run = run_playbook(SITE, lab, None, "--limit", "fe03")
+
+    assert run.rc == 0, run.tail()
+    assert _statuses(run) == {"fe03": "changed"}
+    assert {h: [e["op"] for e in t] for h, t in lab.trace().items()}["fe03"] == ["read", "apply"]
+    summary = _applies(run)["fe03"]["summary"]
+    assert (summary["added"], summary["updated"], summary["removed"]) == (0, len(renamed), 0)
+    after = lab.dump("fe03")["fe03"]
+    for profile in (DOMAIN, STANDARD):
+        was = host_entries({"fe03": before}, "fe03", profile)
+        now = host_entries({"fe03": after}, "fe03", profile)
+        # The same keys in the same places; only the old names changed, to the new ones.
+        assert [(e["port"], e["protocol"]) for e in now] == [
+            (e["port"], e["protocol"]) for e in was
+        ]
+        for old, new in zip(was, now, strict=True):
+            key = (profile, old["port"], old["protocol"])
+            if key in renamed:
+                assert (old["name"], new["name"]) == renamed[key]
+                assert {**new, "name": old["name"]} == old
+            else:
+                assert new == old  # the administrator's entries, the foreign 5061/TCP too
+
+    lab.reset_trace()
+    again = run_playbook(SITE, lab, None, "--limit", "fe03")
+    assert again.rc == 0, again.tail()
+    assert _statuses(again) == {"fe03": "ok"}
+    assert {h: [e["op"] for e in t] for h, t in lab.trace().items()}["fe03"] == ["read"]
+    assert lab.dump("fe03")["fe03"] == after
+
+
+def _name_entries_the_old_way(lab: Lab, host: str) -> dict[tuple[int, int, int], tuple[str, str]]:
+    """Rename ``host``'s entries of ours as earlier releases named them, in its store;
+    return (old name, name now) by (profile, port, protocol)."""
+    from ocs_lab.state import StateDir, read_json, write_json
+
+    state = StateDir(lab.state_dir)
+    (entry,) = state.resolve_hosts([host])
+    path = state.firewall_file(entry["id"])
+    store = read_json(path)
+    renamed = {}
+    for profile, held in store["legacy"].items():
+        for port in held["ports"]:
+            if is_owned_entry(port):
+                old = re.sub(r" - (?=[0-9]+/(?:TCP|UDP)$)", ": ", port["name"])
+                renamed[(int(profile), port["port"], port["protocol"])] = (old, port["name"])
+                port["name"] = old
+    write_json(path, store)
+    return renamed

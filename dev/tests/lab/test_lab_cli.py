@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from ocs_lab import api, inventory
+from ocs_lab import api, inventory, seed
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -39,7 +39,13 @@ all:
     pools:
       children:
         front_ends:
+    ocs_front_end:
+      children:
+        front_ends:
 """
+
+
+OCS_SETUP_GROUP = "Office Communications Server 2007 R2"
 
 
 def lab_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -81,7 +87,7 @@ def test_written_inventory_keeps_groups_and_adds_connection_vars(started: dict) 
     written = yaml.safe_load(started["out"].read_text())
     source = yaml.safe_load(started["source"].read_text())
     assert written["all"]["vars"] == source["all"]["vars"]
-    assert set(written["all"]["children"]) == {"front_ends", "edges", "pools"}
+    assert set(written["all"]["children"]) == {"front_ends", "edges", "pools", "ocs_front_end"}
     assert written["all"]["children"]["front_ends"]["vars"] == {"ocs_role": "front_end"}
     assert written["all"]["children"]["pools"] == {"children": {"front_ends": None}}
     hosts = inventory.hosts(written)
@@ -119,8 +125,13 @@ def test_dump_shows_whole_firewall_with_foreign_rules(started: dict) -> None:
         }
     ]
     groups = {r["grouping"] for r in rules}
-    assert {"@FirewallAPI.dll,-28752", "Office Communications Server 2007 R2", ""} <= groups
+    assert {"@FirewallAPI.dll,-28752", ""} <= groups
+    # OCS set-up's rules are a Front End's (a host of ocs_front_end): an Edge has none.
+    assert "Office Communications Server 2007 R2" not in groups
     assert set(data["edge01"]["profiles"]) == {"1", "2", "4"}
+    front_end = json.loads(lab_cli("dump", "--state-dir", str(started["state"]), "fe02").stdout)
+    setup = [r for r in front_end["fe02"]["rules"] if r["grouping"] == OCS_SETUP_GROUP]
+    assert [r["name"] for r in setup] == [r["name"] for r in seed.ocs_setup_rules()]
 
 
 def test_second_start_in_the_same_folder_is_refused_clearly(started: dict) -> None:

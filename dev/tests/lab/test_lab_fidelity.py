@@ -1,7 +1,7 @@
 """The lab refuses what a real Windows Server 2008 / 2008 R2 host with WinRM 2.0 refuses.
 
 Driven with pywinrm as Ansible's winrm connection drives it: the envelope quota
-(MaxEnvelopeSizekb 150), the shell and operation quotas (MaxShellsPerUser 30,
+(MaxEnvelopeSizekb 150), the shell and operation quotas (MaxShellsPerUser 5,
 MaxConcurrentOperationsPerUser), an HTTPS listener that speaks TLS 1.0 only, PowerShell
 1.0 without WMF 2.0, and the HOST line of each OS flavour.
 The pure firewall handler refuses NUL, port 0 and the keywords 2008 lacks, and gives both
@@ -21,14 +21,16 @@ from typing import Any
 import pytest
 import winrm
 from ansible.plugins.shell.powershell import ShellModule
-from ocs_lab import api, firewall
+from ocs_lab import api, firewall, wsman
 from ocs_lab.seed import initial_state
+from ocs_lab.state import StateDir
 from winrm.exceptions import WinRMError, WinRMOperationTimeoutError, WSManFaultError
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
 from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _wire
 
 REPO = Path(__file__).resolve().parents[3]
+SCRIPTS = REPO / "plugins" / "plugin_utils" / "_remote"
 INVENTORY = {
     "all": {
         "hosts": {
@@ -67,9 +69,13 @@ def _protocol(host: dict[str, Any]) -> winrm.Protocol:
     )
 
 
-def _run(proto: winrm.Protocol, stdin: bytes) -> tuple[bytes, bytes, int]:
+def _run(
+    proto: winrm.Protocol, stdin: bytes, bootstrap: str | None = None
+) -> tuple[bytes, bytes, int]:
+    """Run ``bootstrap`` (the collection's, unless given) as Ansible's winrm connection
+    does, with ``stdin``."""
     parts = ShellModule()._encode_script(
-        _client.bootstrap_text(), as_list=True, strict_mode=False, preserve_rc=False
+        bootstrap or _client.bootstrap_text(), as_list=True, strict_mode=False, preserve_rc=False
     )
     shell = proto.open_shell(codepage=65001)
     try:
@@ -89,7 +95,9 @@ def _read() -> bytes:
     return _client.build_stdin(_wire.encode_read(["g"]))
 
 
-@pytest.mark.parametrize(("host", "version"), [("r2", "6.1.7601"), ("w2008", "6.0.6002")])
+@pytest.mark.parametrize(
+    ("host", "version"), [("r2", "6.1.7601.65536"), ("w2008", "6.0.6002.131072")]
+)
 def test_the_read_names_the_os_and_powershell_versions(
     lab: tuple[Path, dict[str, Any]], host: str, version: str
 ) -> None:
@@ -110,6 +118,45 @@ def test_powershell_1_stops_in_the_bootstrap_with_exit_code_4(
     assert "exit 4" in text
 
 
+# The bootstrap as it was before it was made readable by PowerShell 1.0.
+JOIN_LINE = '$ocsIn = @($input) -join "`n"'
+
+
+@pytest.fixture(scope="module")
+def joining_lab(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """A PowerShell 1.0 host that accepts a copy of the scripts whose bootstrap joins the
+    lines of stdin with -join (the lab's --scripts-dir)."""
+    scripts = tmp_path_factory.mktemp("scripts")
+    source = REPO / "plugins" / "plugin_utils" / "_remote"
+    text = (source / "_bootstrap.ps1").read_text(encoding="ascii")
+    joining = "\n".join(
+        JOIN_LINE if line.startswith("$ocsIn =") else line for line in text.splitlines()
+    )
+    assert JOIN_LINE in joining
+    (scripts / "_bootstrap.ps1").write_text(joining + "\n", encoding="ascii")
+    (scripts / "_firewall.ps1").write_bytes((source / "_firewall.ps1").read_bytes())
+    state_dir = tmp_path_factory.mktemp("lab-joining")
+    inventory = {"all": {"hosts": {"ps1": INVENTORY["all"]["hosts"]["ps1"]}}}
+    written = api.start(inventory, state_dir, scripts_dir=scripts)
+    yield written["all"]["hosts"]["ps1"], joining
+    api.stop(state_dir)
+
+
+def test_powershell_1_cannot_read_a_bootstrap_with_join_and_exits_1(
+    joining_lab: tuple[dict[str, Any], str],
+) -> None:
+    host, bootstrap = joining_lab
+    stdout, stderr, rc = _run(_protocol(host), _read(), bootstrap)
+    assert (stdout, rc) == (b"", 1)
+    first, position, line = stderr.decode().split("\r\n")[:3]
+    assert first == "Unexpected token '-join' in expression or statement."
+    assert position.startswith("At line:") and line.startswith("+ " + JOIN_LINE[:25])
+    # The guard never ran: no word of its advice.
+    assert b"KB968930" not in stderr
+
+
 def test_an_envelope_over_150_kb_is_refused(lab: tuple[Path, dict[str, Any]]) -> None:
     section = _wire.Section(
         "g", (), tuple(_wire.WireRule(f"r{n}", description="x" * 500) for n in range(200))
@@ -125,10 +172,11 @@ def test_an_envelope_over_150_kb_is_refused(lab: tuple[Path, dict[str, Any]]) ->
     assert trace[-1]["op"] == "refused-envelope" and trace[-1]["envelope_bytes"] > 150 * 1024
 
 
-def test_a_31st_shell_of_one_user_is_refused(lab: tuple[Path, dict[str, Any]]) -> None:
-    """WinRM 2.0's MaxShellsPerUser is 30 ([MS-WSMV] WinrsType default)."""
+def test_a_6th_shell_of_one_user_is_refused(lab: tuple[Path, dict[str, Any]]) -> None:
+    """WinRM 2.0's MaxShellsPerUser is 5 ("Quota Management for Remote Shells", the WinRM
+    2.0 edition; later WinRMs have 30)."""
     proto = _protocol(lab[1]["r2"])
-    shells = [proto.open_shell() for _shell in range(30)]
+    shells = [proto.open_shell() for _shell in range(5)]
     try:
         with pytest.raises(WSManFaultError) as caught:
             proto.open_shell()
@@ -137,6 +185,22 @@ def test_a_31st_shell_of_one_user_is_refused(lab: tuple[Path, dict[str, Any]]) -
         for shell in shells:
             proto.close_shell(shell)
     proto.close_shell(proto.open_shell())  # a slot is free again
+
+
+def test_a_shell_left_idle_past_idle_timeout_gives_its_place_back(tmp_path: Path) -> None:
+    """WinRM 2.0 deletes a shell idle for IdleTimeout (180,000 ms): a client that went away
+    without deleting its shells does not hold the quota for ever."""
+    config = {"name": "h", "id": "h", "transport": "basic", "user": "u", "password": "p"}
+    scripts = wsman.Scripts(SCRIPTS / "_bootstrap.ps1", SCRIPTS / "_firewall.ps1")
+    host = wsman.Host(config, StateDir(tmp_path), scripts)
+    reply = wsman.Reply(wsman.ACTION_CREATE, "uuid:1")
+    assert [host._create(reply)[0] for _shell in range(6)] == [200] * 5 + [500]
+    for shell in host.shells.values():
+        shell.used -= wsman.IDLE_TIMEOUT_S - 1
+    assert host._create(reply)[0] == 500, "not idle long enough yet"
+    for shell in host.shells.values():
+        shell.used -= 2
+    assert host._create(reply)[0] == 200 and len(host.shells) == 1
 
 
 def test_concurrent_operations_over_the_quota_are_refused(

@@ -218,16 +218,23 @@ def test_read_returns_profiles_then_rules_of_the_groups(state: dict) -> None:
     outcome = firewall.run(state, read(GROUP.upper()))
     host, *recs = records(outcome.stdout)
     # The host's versions first: Windows Server 2008 R2 SP1, PowerShell 2.0.
-    assert host == ["HOST", b("6.1.7601"), b("2.0")]
-    assert [r[0] for r in recs] == ["PROFILE"] * 3 + ["RULE", "DONE"]
+    assert host == ["HOST", b("6.1.7601.65536"), b("2.0")]
+    assert [r[0] for r in recs] == ["PROFILE"] * 3 + ["CURRENT"] + ["POLICY"] * 3 + [
+        "RULE",
+        "DONE",
+    ]
     assert [r[1] for r in recs[:3]] == ["1", "2", "4"]
-    rule = recs[3]
+    # On the domain profile, changes take effect, no group policy (-1: not set).
+    assert recs[3:7] == [["CURRENT", "1", "0"]] + [
+        ["POLICY", t, "0", "-1", "-1", "-1", "-1"] for t in ("1", "2", "4")
+    ]
+    rule = recs[7]
     assert base64.b64decode(rule[1]).decode() == "A"
     assert base64.b64decode(rule[3]).decode() == GROUP
     assert rule[4:7] == ["1", "1", "6"]
     assert base64.b64decode(rule[7]).decode() == "443"
     assert rule[11:13] == [str(firewall.PROFILES_ALL), "1"]
-    assert len(rule) == 15
+    assert len(rule) == 16
     assert not outcome.changed
 
 
@@ -331,7 +338,17 @@ def test_apply_retires_then_adds_then_removes_across_sections(state: dict) -> No
         ("REMOVED", "old"),
         ("REMOVED", "gone"),
     ]
-    assert outcome.counts == {"groups": 2, "remove": 2, "add": 1, "removed": 2, "added": 1}
+    assert outcome.counts == {
+        "groups": 2,
+        "remove": 2,
+        "add": 1,
+        "hold": 0,
+        "release": 0,
+        "removed": 2,
+        "added": 1,
+        "held": 0,
+        "released": 0,
+    }
     names = {(r["grouping"], r["name"]) for r in state["rules"]}
     assert (GROUP, "new") in names
     assert not names & {(GROUP, "old"), ("Second", "gone")}
@@ -451,6 +468,9 @@ def test_service_stopped_reports_the_script_message_and_changes_nothing(state: d
     assert state == before
 
 
+NO_APPLY = "bad request: apply needs a MARKER and at least one GROUP, HOLD or RELEASE"
+
+
 @pytest.mark.parametrize(
     ("request_text", "message"),
     [
@@ -458,14 +478,14 @@ def test_service_stopped_reports_the_script_message_and_changes_nothing(state: d
         ("OCSFW1\nOP\tread\nEND\n", "bad request: it does not start with OCSFW2"),
         ("OCSFW2\nOP\tread\n", "bad request: no END line (truncated input?)"),
         ("OCSFW2\nOP\twrite\nEND\n", "bad request: OP must be read or apply"),
-        ("OCSFW2\nOP\tapply\nEND\n", "bad request: apply needs a MARKER and at least one GROUP"),
+        ("OCSFW2\nOP\tapply\nEND\n", NO_APPLY),
         (
             f"OCSFW2\nOP\tapply\nGROUP\t{b(GROUP)}\nEND\n",
-            "bad request: apply needs a MARKER and at least one GROUP",
+            NO_APPLY,
         ),
         (
             f"OCSFW2\nOP\tapply\nMARKER\t{b(MARKER)}\nEND\n",
-            "bad request: apply needs a MARKER and at least one GROUP",
+            NO_APPLY,
         ),
         (
             f"OCSFW2\nOP\tapply\nMARKER\t{b(MARKER)}\nREMOVE\t{b('x')}\nEND\n",
@@ -602,6 +622,362 @@ def test_a_section_in_a_built_in_group_is_refused_before_any_change(
     assert error_of(outcome) == (
         f"bad request: group {group} is a built-in group, which the collection never "
         "changes; nothing was changed"
+    )
+    assert state == before
+
+
+# ------------------------------------------------- holding and releasing others' rules
+
+HOLDMARK = " [held by ocs.firewall]"
+SETUP_SIP = "Office Communications Server 2007 R2 - Front End - SIP (TLS-In)"
+SETUP_DCOM = "Office Communications Server 2007 R2 - Front End - DCOM (TCP-In)"
+
+
+def holding(
+    holds: Sequence[tuple[str, str]] = (),
+    releases: Sequence[tuple[str, str]] = (),
+    *,
+    holdmark: str = HOLDMARK,
+    sections: Sequence[tuple[str, Sequence[str], Sequence[str]]] = (),
+    marker: str = MARKER,
+    watch: Sequence[str] = (),
+    seen: str = "",
+    op: str = "apply",
+) -> str:
+    """A request with HOLD and RELEASE lines (each (group, name)) after its sections."""
+    lines = ["OCSFW2", f"OP\t{op}"]
+    if marker:
+        lines.append(f"MARKER\t{b(marker)}")
+    if holdmark:
+        lines.append(f"HOLDMARK\t{b(holdmark)}")
+    lines += [f"WATCH\t{b(g)}" for g in watch]
+    if seen:
+        lines.append(f"SEEN\t{seen}")
+    for group, removes, adds in sections:
+        lines.append(f"GROUP\t{b(group)}")
+        lines += [f"REMOVE\t{b(n)}" for n in removes]
+        lines += list(adds)
+    lines += [f"HOLD\t{b(g)}\t{b(n)}" for g, n in holds]
+    lines += [f"RELEASE\t{b(g)}\t{b(n)}" for g, n in releases]
+    return "\n".join([*lines, "END", ""])
+
+
+def setup_rule(state: dict, name: str) -> dict:
+    (rule,) = [r for r in state["rules"] if r["grouping"] == OCS_GROUP and r["name"] == name]
+    return rule
+
+
+def test_a_hold_disables_each_enabled_rule_of_its_group_and_name_and_marks_it(
+    state: dict,
+) -> None:
+    before = copy.deepcopy(state)
+    # Group and name compare ignoring case, as Windows compares them.
+    outcome = firewall.run(state, holding([(OCS_GROUP.upper(), SETUP_SIP.lower())]))
+
+    assert outcome.rc == 0 and outcome.changed
+    assert records(outcome.stdout) == [
+        ["HELD", b(OCS_GROUP.upper()), b(SETUP_SIP.lower()), "1"],
+        ["DONE"],
+    ]
+    held = setup_rule(state, SETUP_SIP)
+    assert (held["enabled"], held["description"]) == (0, HOLDMARK)
+    assert {k: outcome.counts[k] for k in ("hold", "held", "release", "released")} == {
+        "hold": 1,
+        "held": 1,
+        "release": 0,
+        "released": 0,
+    }
+    # Nothing else changed.
+    assert [r for r in state["rules"] if r is not held] == [
+        r for r in before["rules"] if r["name"] != SETUP_SIP
+    ]
+
+
+def test_a_hold_leaves_a_held_or_disabled_rule_alone(state: dict) -> None:
+    firewall.run(state, holding([(OCS_GROUP, SETUP_SIP)]))
+    setup_rule(state, SETUP_DCOM)["enabled"] = 0
+    before = copy.deepcopy(state)
+
+    outcome = firewall.run(state, holding([(OCS_GROUP, SETUP_SIP), (OCS_GROUP, SETUP_DCOM)]))
+
+    assert outcome.rc == 0 and not outcome.changed
+    assert records(outcome.stdout) == [
+        ["HELD", b(OCS_GROUP), b(SETUP_SIP), "0"],
+        ["HELD", b(OCS_GROUP), b(SETUP_DCOM), "0"],
+        ["DONE"],
+    ]
+    assert state == before
+
+
+def test_a_hold_disables_a_marked_rule_left_enabled_without_marking_it_twice(
+    state: dict,
+) -> None:
+    # An apply that set the mark and stopped before it disabled the rule: the script
+    # disables it now, the mark once.
+    rule = setup_rule(state, SETUP_SIP)
+    rule["description"] = "by setup" + HOLDMARK
+
+    outcome = firewall.run(state, holding([(OCS_GROUP, SETUP_SIP)]))
+
+    assert records(outcome.stdout)[0] == ["HELD", b(OCS_GROUP), b(SETUP_SIP), "1"]
+    assert (rule["enabled"], rule["description"]) == (0, "by setup" + HOLDMARK)
+
+
+def test_a_release_brings_back_what_a_hold_disabled(state: dict) -> None:
+    before = copy.deepcopy(state)
+    firewall.run(state, holding([(OCS_GROUP, SETUP_SIP)]))
+
+    outcome = firewall.run(state, holding(releases=[(OCS_GROUP, SETUP_SIP.upper())]))
+
+    assert outcome.rc == 0 and outcome.changed
+    assert records(outcome.stdout) == [
+        ["RELEASED", b(OCS_GROUP), b(SETUP_SIP.upper()), "1"],
+        ["DONE"],
+    ]
+    assert outcome.counts["release"] == 1 and outcome.counts["released"] == 1
+    assert state == before
+    # Released once: a second RELEASE finds nothing to bring back.
+    again = firewall.run(state, holding(releases=[(OCS_GROUP, SETUP_SIP)]))
+    assert records(again.stdout)[0][-1] == "0" and not again.changed
+
+
+def test_a_release_takes_the_holdmark_as_written_and_enables_even_a_disabled_rule(
+    state: dict,
+) -> None:
+    rule = setup_rule(state, SETUP_SIP)
+    rule.update(description="hand-made" + HOLDMARK.upper(), enabled=0)
+    dcom = setup_rule(state, SETUP_DCOM)
+    dcom.update(description="by hand" + HOLDMARK, enabled=0)
+
+    outcome = firewall.run(
+        state, holding(releases=[(OCS_GROUP, SETUP_SIP), (OCS_GROUP, SETUP_DCOM)])
+    )
+
+    # The HOLDMARK is compared ordinally: another case is not the collection's mark.
+    assert [r[-1] for r in records(outcome.stdout)[:2]] == ["0", "1"]
+    assert (rule["enabled"], rule["description"]) == (0, "hand-made" + HOLDMARK.upper())
+    assert (dcom["enabled"], dcom["description"]) == (1, "by hand")
+
+
+def test_an_apply_retires_adds_releases_holds_then_removes(state: dict) -> None:
+    firewall.run(state, apply(GROUP, adds=[add_line("old", description=OWNED)]))
+    firewall.run(state, holding([(OCS_GROUP, SETUP_DCOM)]))
+
+    outcome = firewall.run(
+        state,
+        holding(
+            # Every HOLD comes after every RELEASE, whatever the order of the lines.
+            [(OCS_GROUP, SETUP_SIP)],
+            [(OCS_GROUP, "no such rule"), (OCS_GROUP, SETUP_DCOM)],
+            sections=[(GROUP, ["old"], [add_line("new", description=OWNED)])],
+        ),
+    )
+
+    assert outcome.rc == 0
+    assert [r[:3] for r in records(outcome.stdout)] == [
+        ["RETIRED", b(GROUP), b("old")],
+        ["ADDED", b(GROUP), b("new")],
+        ["RELEASED", b(OCS_GROUP), b("no such rule")],
+        ["RELEASED", b(OCS_GROUP), b(SETUP_DCOM)],
+        ["HELD", b(OCS_GROUP), b(SETUP_SIP)],
+        ["REMOVED", b(GROUP), b("old")],
+        ["DONE"],
+    ]
+    assert setup_rule(state, SETUP_DCOM)["enabled"] == 1
+    assert setup_rule(state, SETUP_SIP)["enabled"] == 0
+
+
+def test_hold_and_release_lines_do_not_end_a_section(state: dict) -> None:
+    text = holding(
+        [(OCS_GROUP, SETUP_SIP)], sections=[(GROUP, [], [add_line("A", description=OWNED)])]
+    )
+    # An ADD after the HOLD line still belongs to the GROUP before it.
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("HOLD\t"))
+    lines.insert(at + 1, add_line("B", description=OWNED))
+    outcome = firewall.run(state, "\n".join(lines))
+    assert outcome.rc == 0
+    assert [r["name"] for r in state["rules"] if r["grouping"] == GROUP] == ["A", "B"]
+
+
+def test_a_hold_never_touches_a_rule_the_same_apply_added(state: dict) -> None:
+    outcome = firewall.run(
+        state,
+        holding([(GROUP, "A")], sections=[(GROUP, [], [add_line("A", description=OWNED)])]),
+    )
+    assert records(outcome.stdout)[1] == ["HELD", b(GROUP), b("A"), "0"]
+    assert [r["enabled"] for r in state["rules"] if r["grouping"] == GROUP] == [1]
+
+
+def test_a_hold_over_the_description_limit_is_refused_as_windows_refuses_it(
+    state: dict,
+) -> None:
+    firewall.run(state, apply(GROUP, adds=[add_line("old", description=OWNED)]))
+    fits = setup_rule(state, SETUP_DCOM)
+    fits["description"] = "d" * (firewall.MAX_DESCRIPTION_LENGTH - len(HOLDMARK))
+    too_long = setup_rule(state, SETUP_SIP)
+    too_long["description"] = "s" * (firewall.MAX_DESCRIPTION_LENGTH - len(HOLDMARK) + 1)
+    kept = copy.deepcopy(too_long)
+
+    outcome = firewall.run(
+        state,
+        holding(
+            [(OCS_GROUP, SETUP_DCOM), (OCS_GROUP, SETUP_SIP)],
+            sections=[(GROUP, ["old"], [add_line("new", description=OWNED)])],
+        ),
+    )
+
+    assert outcome.rc == 2
+    assert error_of(outcome) == (
+        f"rule {SETUP_SIP} of group {OCS_GROUP} was refused, nothing was removed: "
+        'Exception setting "Description": "Value does not fall within the expected range."'
+    )
+    assert [r[0] for r in records(outcome.stdout)] == [
+        "RETIRED",
+        "ADDED",
+        "HELD",
+        "ERROR",
+    ]
+    # What came before stays (the rule of exactly 10,000 characters is held); the refused
+    # rule is as it was and the retired rule still filters as a tombstone.
+    assert len(fits["description"]) == firewall.MAX_DESCRIPTION_LENGTH and fits["enabled"] == 0
+    assert too_long == kept
+    assert any(r["name"].startswith(firewall.TOMBSTONE_PREFIX) for r in state["rules"])
+    assert outcome.changed and outcome.counts["held"] == 1
+
+
+def test_the_description_limit_counts_utf16_code_units(state: dict) -> None:
+    # U+1F600 is two UTF-16 code units: 5,000 of them are 10,000, 5,001 too many.
+    fits = add_line("fits", description="\U0001f600" * 5000)
+    assert firewall.run(state, apply(GROUP, adds=[fits])).rc == 0
+    outcome = firewall.run(
+        state, apply(GROUP, adds=[add_line("no", description="\U0001f600" * 5001)])
+    )
+    assert outcome.rc == 2
+    assert 'Exception setting "Description"' in error_of(outcome)
+
+
+def test_each_hold_and_release_is_one_step_of_a_fault(state: dict) -> None:
+    firewall.run(state, holding([(OCS_GROUP, SETUP_SIP)]))
+    # 2 releases + 2 holds = 4 steps: both releases happen, then access is denied.
+    outcome = firewall.run(
+        state,
+        holding(
+            [(OCS_GROUP, SETUP_DCOM), (OCS_GROUP, SETUP_SIP)],
+            [(OCS_GROUP, SETUP_SIP), (OCS_GROUP, "none")],
+        ),
+        fail_midway=True,
+    )
+    assert outcome.rc == 2
+    assert [r[0] for r in records(outcome.stdout)] == ["RELEASED", "RELEASED", "ERROR"]
+    assert 'Exception calling "Description"' in error_of(outcome)
+    assert outcome.changed and outcome.counts["released"] == 1
+    assert setup_rule(state, SETUP_SIP)["enabled"] == 1
+    assert setup_rule(state, SETUP_DCOM)["enabled"] == 1
+
+
+@pytest.mark.parametrize("where", ["hold", "release"])
+@pytest.mark.parametrize("group", ["@FirewallAPI.dll,-28752", "@%SystemRoot%\\system32\\x.dll,-1"])
+def test_a_hold_or_release_of_a_built_in_group_is_refused_before_any_change(
+    state: dict, where: str, group: str
+) -> None:
+    before = copy.deepcopy(state)
+    line = [(group, "Remote Desktop (TCP-In)")]
+    outcome = firewall.run(
+        state,
+        holding(
+            line if where == "hold" else (),
+            line if where == "release" else (),
+            sections=[(GROUP, [], [add_line("A", description=OWNED)])],
+        ),
+    )
+    assert outcome.rc == 2
+    assert error_of(outcome) == (
+        f"bad request: group {group} is a built-in group, which the collection never "
+        "changes; nothing was changed"
+    )
+    assert state == before
+
+
+def test_the_digest_sees_what_a_hold_changed(state: dict) -> None:
+    seen = digest_of_read(state, OCS_GROUP)
+    outcome = firewall.run(state, holding([(OCS_GROUP, SETUP_SIP)], watch=[OCS_GROUP], seen=seen))
+    assert records(outcome.stdout)[-2] == ["DIGEST", digest_of_read(state, OCS_GROUP)]
+    assert digest_of_read(state, OCS_GROUP) != seen
+    # The same apply from that outdated read now changes nothing.
+    before = copy.deepcopy(state)
+    stale = firewall.run(
+        state, holding(releases=[(OCS_GROUP, SETUP_SIP)], watch=[OCS_GROUP], seen=seen)
+    )
+    assert records(stale.stdout)[0][0] == "STALE" and state == before
+
+
+HOLD_LINE = f"HOLD\t{b(OCS_GROUP)}\t{b(SETUP_SIP)}"
+
+
+@pytest.mark.parametrize(
+    ("request_text", "message"),
+    [
+        (holding([(OCS_GROUP, SETUP_SIP)], holdmark=""), "HOLD and RELEASE need a HOLDMARK"),
+        (
+            holding(releases=[(OCS_GROUP, SETUP_SIP)], holdmark=""),
+            "HOLD and RELEASE need a HOLDMARK",
+        ),
+        (
+            holding([(OCS_GROUP, SETUP_SIP)], marker="", op="read"),
+            "a read carries no HOLD, RELEASE or HOLDMARK line",
+        ),
+        (holding(marker="", op="read"), "a read carries no HOLD, RELEASE or HOLDMARK line"),
+        (holding(), "apply needs a MARKER and at least one GROUP, HOLD or RELEASE"),
+        (
+            holding([(OCS_GROUP, SETUP_SIP)], marker=""),
+            "apply needs a MARKER and at least one GROUP, HOLD or RELEASE",
+        ),
+        (
+            holding().replace("END\n", f"HOLD\t{b(OCS_GROUP)}\nEND\n"),
+            "unexpected line 5",
+        ),
+        (
+            holding().replace("END\n", f"{HOLD_LINE}\t{b('x')}\nEND\n"),
+            "unexpected line 5",
+        ),
+    ],
+    ids=[
+        "hold-without-holdmark",
+        "release-without-holdmark",
+        "hold-in-a-read",
+        "holdmark-in-a-read",
+        "holdmark-alone",
+        "no-marker",
+        "hold-of-two-fields",
+        "hold-of-four-fields",
+    ],
+)
+def test_bad_hold_requests_change_nothing(state: dict, request_text: str, message: str) -> None:
+    before = copy.deepcopy(state)
+    outcome = firewall.run(state, request_text)
+    assert outcome.rc == 2
+    assert error_of(outcome) == f"bad request: {message}"
+    assert state == before
+
+
+def test_hold_needs_no_group_section(state: dict) -> None:
+    outcome = firewall.run(state, holding([(OCS_GROUP, SETUP_SIP)]))
+    assert outcome.rc == 0 and outcome.counts["groups"] == 0
+
+
+@pytest.mark.parametrize(
+    "line", ["HOLDMARK\tYQ==", HOLD_LINE, HOLD_LINE.replace("HOLD", "RELEASE")]
+)
+def test_a_2003_host_refuses_hold_records_as_it_refuses_remove_and_add(line: str) -> None:
+    state = seed.legacy_state([])
+    before = copy.deepcopy(state)
+    text = f"OCSFW2\nOP\tapply\nMARKER\t{b('^x')}\n{line}\nEND\n"
+    outcome = firewall.run(state, text, os_version=firewall.LEGACY_OS)
+    assert outcome.rc == 2
+    assert error_of(outcome) == (
+        "bad request: this host runs Windows Server 2003 "
+        f"({firewall.OS_VERSIONS[firewall.LEGACY_OS]}), which has no rule groups"
     )
     assert state == before
 

@@ -166,9 +166,11 @@ def test_the_read_returns_host_both_profiles_and_every_entry(state: dict) -> Non
     outcome = run_legacy(state, request("read", marker=""))
     recs = records(outcome.stdout)
     assert outcome.rc == 0 and recs[-1] == ["DONE"]
-    assert recs[0] == ["HOST", b("5.2.3790"), b("2.0")]
+    assert recs[0] == ["HOST", b("5.2.3790.131072"), b("2.0")]
     assert recs[1:3] == [["LEGACY", "0", "1", "0", "1"], ["LEGACY", "1", "1", "0", "0"]]
-    assert recs[3:-1] == [
+    # No group policy: -1 for each value it could set.
+    assert recs[3:5] == [["LEGACYPOLICY", p, "-1", "-1", "-1"] for p in ("0", "1")]
+    assert recs[5:-1] == [
         ["OPENPORT", "0", "10000", "6", b("Backup Exec Remote Agent"), "1", "2"]
         + [b("10.20.30.40/255.255.255.255"), "0"],
         ["OPENPORT", "0", "161", "17", b("SNMP"), "1", "1", b("LocalSubnet"), "0"],
@@ -395,7 +397,9 @@ def test_every_open_comes_before_every_close(empty: dict) -> None:
 
 # --------------------------------------------------------------------------- requests
 
-NO_GROUPS = "bad request: this host runs Windows Server 2003 (5.2.3790), which has no rule groups"
+NO_GROUPS = (
+    "bad request: this host runs Windows Server 2003 (5.2.3790.131072), which has no rule groups"
+)
 
 
 @pytest.mark.parametrize(
@@ -591,7 +595,7 @@ def test_a_2003_host_over_ntlm_reads_and_applies(lab: tuple[Path, dict[str, Any]
     stdout, stderr, rc = run(proto, _client.build_stdin(request("read")))
     recs = records(stdout.decode("utf-8"))
     assert (rc, stderr) == (0, b"")
-    assert recs[0] == ["HOST", b("5.2.3790"), b("2.0")]
+    assert recs[0] == ["HOST", b("5.2.3790.131072"), b("2.0")]
     assert ["OPENPORT", "1", "5061", "6", b("Partner SIP"), "1", "0", b("*"), "0"] in recs
 
     text = request("apply", open_line(DOMAIN, 5061, remote="10.0.0.0/24"))

@@ -31,7 +31,11 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
     _host_request,
     _removals,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership, _rules
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import (
+    _ownership,
+    _policy,
+    _rules,
+)
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reduced_mode import (
     _apply,
     _entries,
@@ -87,6 +91,11 @@ class _RuleGroups:
         self, host: str, request: _host_request.HostRequest, *, check_mode: bool, with_diff: bool
     ) -> HostPlan:
         plans = _host_request.plan_host(request, self.read.rules)
+        setup = _host_request.plan_setup(request, plans, self.read.rules)
+        at_stake = {
+            p for plan in plans for rule in plan.after if rule.enabled for p in rule.profiles
+        }
+        obstacles, warnings = policy_check(host, request, self.read.policy, sorted(at_stake))
         versions = self.read.versions
         _platform.check_supported(
             [rule for plan in plans for rule in plan.adds],
@@ -94,20 +103,23 @@ class _RuleGroups:
         )
         elsewhere = _host_request.marked_elsewhere(plans, self.read.rules)
         result = _task_result.result(
-            host, plans, elsewhere, check_mode=check_mode, with_diff=with_diff
+            host, plans, elsewhere, check_mode=check_mode, with_diff=with_diff, setup=setup
         )
+        result["policy"] = policy_result(obstacles)
         return HostPlan(
             changed=result["changed"],
             result=result,
             removals=_removals.of_plans(plans),
-            warnings=_task_result.warnings(plans, elsewhere),
-            apply=lambda: self.client.apply(self.read, plans),
+            warnings=_task_result.warnings(plans, elsewhere) + warnings,
+            apply=lambda: self.client.apply(self.read, plans, setup),
         )
 
     def audit(
         self, request: _host_request.HostRequest, accepted: Iterable[str]
     ) -> list[dict[str, Any]]:
-        return _audit.audit(request, self.read.rules, self.read.profiles, accepted)
+        return _audit.audit(
+            request, self.read.rules, self.read.profiles, accepted, self.read.policy
+        )
 
     def info(self, groups: Sequence[str], *, owned: bool, stored: bool) -> dict[str, Any]:
         keys = {_rules.name_key(g) for g in groups}
@@ -142,26 +154,63 @@ class _ReducedMode:
             options=self.options,
             remove_unassigned=request.remove_unassigned,
         )
+        obstacles, warnings = policy_check(host, request, self.read.policy)
         versions = self.read.versions
         platform = _platform.os_label(versions.os_version) if versions is not None else ""
+        result = _result.result(host, plan, platform, check_mode=check_mode, with_diff=with_diff)
+        result["policy"] = policy_result(obstacles)
         return HostPlan(
             changed=plan.changed,
-            result=_result.result(host, plan, platform, check_mode=check_mode, with_diff=with_diff),
+            result=result,
             removals=_entries.removals(plan),
-            warnings=_result.warnings(host, plan),
+            warnings=_result.warnings(host, plan) + warnings,
             apply=lambda: _apply.apply(self.client, self.read, plan),
         )
 
     def audit(
         self, request: _host_request.HostRequest, accepted: Iterable[str]
     ) -> list[dict[str, Any]]:
-        return _entries_audit.audit(
+        findings = _entries_audit.audit(
             request, self.options, self.read.profiles, self.read.entries, accepted
         )
+        # The profiles' own "Don't allow exceptions" is exceptions_not_allowed already.
+        found = [o for o in _policy.obstacles(self.read.policy) if o.by_policy]
+        findings += _audit.policy_findings(found)
+        return sorted(findings, key=lambda f: _audit.KINDS.index(f["kind"]))
 
     def info(self, groups: Sequence[str], *, owned: bool, stored: bool) -> dict[str, Any]:
         del groups, stored  # no groups, and entries store what they show
         return _result.info(self.read.entries, self.read.profiles, owned=owned)
+
+
+def policy_check(
+    host: str,
+    request: _host_request.HostRequest,
+    policy: _policy.HostPolicy,
+    profiles: Sequence[str] | None = None,
+) -> tuple[list[_policy.Obstacle], list[str]]:
+    """What keeps local rules from taking effect in ``profiles`` (None: any), and the
+    warnings to give. One in a profile the host is on fails the host before it is changed
+    (``ocs_firewall_policy_check: fail``, the default), or is a warning (``warn``)."""
+    found = _policy.obstacles(policy, profiles)
+    blocking = [o for o in found if o.current]
+    if not blocking:
+        return found, []
+    if request.policy_check == "fail":
+        raise HostError(
+            _policy.refusal(host, blocking),
+            {"changed": False, "in_sync": False, "policy": policy_result(found)},
+        )
+    return found, [_policy.refusal(host, blocking, applied=True)]
+
+
+def policy_result(found: Sequence[_policy.Obstacle]) -> dict[str, Any]:
+    """A result's ``policy``: what keeps local rules from taking effect, and whether the
+    host's rules take effect in the profiles it is on."""
+    return {
+        "obstacles": [o.to_dict() for o in found],
+        "effective": not any(o.current for o in found),
+    }
 
 
 def engine_for(

@@ -255,6 +255,7 @@ _CHECKS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
     "count": _each(_count),
     "name": _each(_name),
     "path": _each(_path),
+    "choice": _each(_variables.choice_problems),
 }
 
 

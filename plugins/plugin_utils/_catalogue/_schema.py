@@ -42,9 +42,13 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._catalogue._model imp
     PeerKind,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import CatalogueError
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import (
     port_bounds,
     port_problem,
+)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import (
+    description_problem,
 )
 
 _COMPONENT_KEY = re.compile(r"[a-z][a-z0-9_]*")
@@ -53,6 +57,8 @@ _SEED_ID = re.compile(r"seed-(\d{2})")
 _EXTRA_ID = re.compile(r"extra-[a-z0-9]+(?:-[a-z0-9]+)*")
 _SOURCE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SCOPE_VARIABLE = re.compile(r"ocs_firewall_[a-z0-9_]+")
+# What a label may not hold: it goes into the names of Windows Server 2003 entries.
+_LABEL_SEPARATORS = (",", ":")
 
 
 def _check_component(
@@ -72,6 +78,11 @@ def _check_component(
         value = row.get(name)
         if not isinstance(value, str) or not value.strip():
             problems.append(f"{where}.{name}: must be a non-empty string, got {value!r}")
+    label = row.get("label")
+    if isinstance(label, str) and any(c in label for c in _LABEL_SEPARATORS):
+        # A 2003 entry's name lists labels with ", " before its port; ':' separates the
+        # fields of 2003's own port exceptions.
+        problems.append(f"{where}.label: {label!r} must hold no ',' or ':'")
     if kind != "server":
         problems += [
             f"{where}.{name}: only a server component has one"
@@ -406,13 +417,21 @@ def _check_entry(
             f"component: {entry['component']!r} is not in the components table; valid: "
             f"{', '.join(components)}"
         ]
-    problems = _check_component_of(entry, row) + _check_id(entry)
+    problems = _check_component_of(entry, row) + _check_id(entry) + _check_description(entry)
     if entry["source"] is not None and sources and entry["source"] not in sources:
         problems.append(f"source: {entry['source']!r} is not listed under 'sources'")
     if entry["protocol"] is None and entry["seed_row"] is not None:
         if "transports" not in entry["inferred"]:
             problems.append("inferred: the seed gives no protocol, so transports must be inferred")
     return problems + _check_corrections(entry, sources) + _check_flow(entry, sources, row, flows)
+
+
+def _check_description(entry: Mapping[str, Any]) -> list[str]:
+    """The description must fit Windows Firewall with the marker its rules end with."""
+    description = entry["description"].strip()
+    marked = _ownership.marked(description, _ownership.catalogue_mark(str(entry["id"])))
+    problem = description_problem(description, marked[len(description) :])
+    return [f"description: {problem}"] if problem else []
 
 
 def _check_flow(

@@ -21,6 +21,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
     _component_rules,
     _scope,
     _settings,
+    _setup_rules,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import (
     _ownership,
@@ -47,6 +48,10 @@ class HostRequest:
     # The groups the host's variables give components it does not hold
     # (ocs_<component>_group): the collection's too, as their default groups are.
     former: tuple[tuple[str, str], ...] = ()
+    # ocs_firewall_setup_rules (keep or disable) and ocs_firewall_policy_check (fail or
+    # warn).
+    setup_rules: str = _setup_rules.KEEP
+    policy_check: str = "fail"
 
     @property
     def groups(self) -> list[str]:
@@ -64,12 +69,13 @@ class HostRequest:
         return list(found.values())
 
     def groups_to_read(self) -> list[str]:
-        """The held components' groups and, when decommissioning, the others of the
-        collection's (:meth:`unassigned`)."""
+        """The held components' groups, when decommissioning the others of the
+        collection's (:meth:`unassigned`), and OCS setup's group (its rules the collection
+        may hold or release)."""
         groups = self.groups
         if self.remove_unassigned:
             groups += [g for g, _key in self.unassigned()]
-        return groups
+        return [*groups, _setup_rules.GROUP]
 
 
 def _default_groups() -> dict[str, str]:
@@ -125,12 +131,16 @@ def host_request(
     )
     problems += found
     former = _former_groups(variables, checked, problems)
+    setup_rules = _variables.choice_value(variables, _variables.SETUP_RULES, problems)
+    policy_check = _variables.choice_value(variables, _variables.POLICY_CHECK, problems)
     if problems or scope is None:
         return None, problems
     remotes, problems = _scope.remotes(checked, scope, inventory)
     if problems:
         return None, problems
-    request = HostRequest(tuple(checked), remove_unassigned, remotes, scope.mode, former)
+    request = HostRequest(
+        tuple(checked), remove_unassigned, remotes, scope.mode, former, setup_rules, policy_check
+    )
     return request, []
 
 
@@ -207,6 +217,19 @@ def plan_host(request: HostRequest, actual: Sequence[HostRule]) -> list[_plan.Gr
             if plan.changed:
                 plans.append(plan)
     return plans
+
+
+def plan_setup(
+    request: HostRequest, plans: Sequence[_plan.GroupPlan], actual: Sequence[HostRule]
+) -> _setup_rules.SetupPlan:
+    """What happens to OCS setup's rules: held where the rules the plans leave cover them
+    (``ocs_firewall_setup_rules: disable``), released otherwise. A request for some of the
+    host's components only (no decommissioning: its other groups are not read) releases
+    only with ``keep``."""
+    wanted = [rule for plan in plans for rule in plan.after]
+    return _setup_rules.plan_setup(
+        request.setup_rules, wanted, actual, whole_host=request.remove_unassigned
+    )
 
 
 def marked_elsewhere(

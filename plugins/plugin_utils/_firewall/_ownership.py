@@ -82,18 +82,28 @@ def has_marker_text(text: str) -> bool:
 
 # Windows Server 2003 entries have a name and nothing else to mark: every entry the
 # collection makes there is named LEGACY_PREFIX, the labels of the components it serves,
-# then its port and protocol. One is ours only when every label is a component's:
-# legacy_pattern is the same test for the remote script (the request's MARKER on a 2003
-# host); LEGACY_PATTERN, the prefix alone, finds every entry that claims to be ours.
+# LEGACY_SEPARATOR, then its port and protocol (``[ocs.firewall] Front End - 5061/TCP``).
+# One is ours only when every label is a component's: legacy_pattern is the same test for
+# the remote script (the request's MARKER on a 2003 host); LEGACY_PATTERN, the prefix
+# alone, finds every entry that claims to be ours.
 LEGACY_PREFIX = "[ocs.firewall] "
 LEGACY_PATTERN = r"^\[ocs\.firewall\] "
+# ':' is the separator of 2003's own port exceptions (netsh and group policy write them as
+# Port:Protocol:Scope:Status:Name), so the names keep out of it. Earlier releases used
+# OLD_LEGACY_SEPARATOR: such a name is still the collection's (same labels, same test), and
+# the next run renames the entry (an OPEN of its key overwrites it).
+LEGACY_SEPARATOR = " - "
+OLD_LEGACY_SEPARATOR = ": "
 
 
 def legacy_pattern(labels: Iterable[str]) -> str:
     """The name of an entry of ours: the prefix, labels of ``labels`` (comma separated),
-    then ``: <port>/<TCP|UDP>``; for .NET and Python alike."""
+    then `` - <port>/<TCP|UDP>`` (or the old ``: <port>/<TCP|UDP>``); for .NET and Python
+    alike."""
     label = "(?:" + "|".join(re.escape(x) for x in sorted(labels)) + ")"
-    return rf"^\[ocs\.firewall\] {label}(?:, {label})*: [0-9]+/(?:TCP|UDP)(?![\s\S])"
+    # Both separators are spaces, '-' and ':', which neither engine reads as special here.
+    separator = f"(?:{LEGACY_SEPARATOR}|{OLD_LEGACY_SEPARATOR})"
+    return rf"^\[ocs\.firewall\] {label}(?:, {label})*{separator}[0-9]+/(?:TCP|UDP)(?![\s\S])"
 
 
 def is_owned_entry(name: str, labels: Iterable[str] | None = None) -> bool:

@@ -40,6 +40,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows im
     DIRECTION_NUMBERS,
     FORBIDDEN_CHARACTER,
     INDIRECT_PREFIX,
+    MAX_DESCRIPTION_LENGTH,
     MAX_NAME_LENGTH,
     NUL,
     OCS_SETUP_GROUP,
@@ -90,6 +91,8 @@ class HostRule:
     group: str = ""
     application: str = ""
     service: str = ""
+    # An ICMP rule's types and codes ("" or "*": every one); what a flow's verdict needs.
+    icmp_types: str = ""
     # The managed properties exactly as Windows stored them (strings and numbers of the
     # RULE record), for the real-host acceptance record; compared by nobody.
     stored: tuple[tuple[str, Any], ...] = dataclasses.field(default=(), compare=False)
@@ -202,6 +205,47 @@ def _check_characters(value: str, where: str) -> None:
         raise InputError(f"{where}: {value!r} {problem}")
 
 
+def windows_length(text: str) -> int:
+    """The length of ``text`` as Windows counts it: UTF-16 code units (a character beyond
+    U+FFFF counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def description_problem(description: str, suffix: str = "") -> str | None:
+    """What Windows Firewall would refuse in ``description`` once the collection has put
+    ``suffix`` (its marker) at its end, or None.
+
+    The message starts with the length and says what is allowed, without the text itself
+    (it may be ten thousand characters long).
+    """
+    length = windows_length(description)
+    total = windows_length(description + suffix)
+    if total > MAX_DESCRIPTION_LENGTH:
+        if not suffix:
+            return (
+                f"is {length:,} characters long; Windows Firewall stores descriptions of at "
+                f"most {MAX_DESCRIPTION_LENGTH:,}"
+            )
+        return (
+            f"is {length:,} characters long, {total:,} with the {suffix.strip()!r} the "
+            f"collection puts at its end; Windows Firewall stores descriptions of at most "
+            f"{MAX_DESCRIPTION_LENGTH:,}, so give at most "
+            f"{MAX_DESCRIPTION_LENGTH - (total - length):,}"
+        )
+    return _character_problem(description)
+
+
+def check_description(value: Any, where: str, suffix: str = "") -> str:
+    """A rule description Windows Firewall stores (with ``suffix`` put at its end),
+    returned unchanged."""
+    description = text(value, where)
+    problem = description_problem(description, suffix)
+    if problem:
+        shown = f"{description[:40]!r}..." if len(description) > 60 else repr(description)
+        raise InputError(f"{where}: {shown} {problem}")
+    return description
+
+
 # --- rules from the user -------------------------------------------------------------------
 
 
@@ -224,8 +268,7 @@ def normalise_rule(raw: Any, index: int) -> Rule:
         value = raw.get(field)
         return _DEFAULTS[field] if value is None else value
 
-    description = text(get("description"), f"{label}.description")
-    _check_characters(description, f"{label}.description")
+    description = check_description(get("description"), f"{label}.description")
     protocol = choice(get("protocol"), PROTOCOL_NUMBERS, f"{label}.protocol")
     ports = {
         f: canonical_ports(raw.get(f), f"{label}.{f}") for f in ("local_ports", "remote_ports")

@@ -54,6 +54,10 @@ ADDRESS_KEYWORDS: dict[str, str] = {k.lower(): k for k in ("LocalSubnet", *KEYWO
 # "all" (learn.microsoft.com, INetFwRule interface remarks). 255 keeps names and groups
 # within what the firewall UI and netsh handle.
 MAX_NAME_LENGTH = 255
+# The longest description Windows Firewall stores: [MS-FASP] FW_RULE.wszDescription is 1 to
+# 10001 characters with its terminating NUL. Windows counts UTF-16 code units (a character
+# beyond U+FFFF is two); setting a longer one fails with E_INVALIDARG.
+MAX_DESCRIPTION_LENGTH = 10_000
 FORBIDDEN_CHARACTER = "|"
 # Windows keeps names, descriptions and groups as NUL-terminated strings: a NUL would cut
 # the value short on the host, so it is refused on the controller.

@@ -20,8 +20,9 @@ subnet, or IPv4 addresses and networks). So each rule the catalogue gives a comp
 
 The components a host holds share entries: one entry per (profile, port, protocol), whose
 remote scope is the union of the scopes of every rule it serves, named after every
-component it serves, in catalogue order (``[ocs.firewall] Monitoring, Archiving:
-135/TCP``). The name prefix is the ownership mark: an entry without it is never
+component it serves, in catalogue order (``[ocs.firewall] Monitoring, Archiving -
+135/TCP``; earlier releases wrote ``: 135/TCP``, names still the collection's, renamed by
+the next run). The name prefix is the ownership mark: an entry without it is never
 overwritten or closed; one on a key the collection wants is a *conflict*, reported, and
 taken over only when the key is listed in ``ocs_firewall_legacy_adopt``. An entry of ours
 that no rule wants any more is closed (decommission), so an entry two components share
@@ -449,7 +450,7 @@ def pattern() -> str:
 
 def is_ours(held: _wire.OpenPort) -> bool:
     """The prefix, then labels that are all components', then the key: an entry that has
-    the prefix but names no component (``[ocs.firewall] Admin: 9999/TCP``) is not ours."""
+    the prefix but names no component (``[ocs.firewall] Admin - 9999/TCP``) is not ours."""
     return _ownership.is_owned_entry(held.name, labels())
 
 
@@ -460,14 +461,24 @@ def _is_marked_not_ours(held: _wire.OpenPort) -> bool:
 
 
 def _entry_name(labels: Sequence[str], key: Key) -> str:
-    """``[ocs.firewall] Monitoring, Archiving: 135/TCP`` (``labels`` in catalogue order)."""
+    """``[ocs.firewall] Monitoring, Archiving - 135/TCP`` (``labels`` in catalogue order)."""
     _profile, port, protocol = key
-    return f"{_ownership.LEGACY_PREFIX}{', '.join(labels)}: {port}/{transport(protocol)}"
+    return (
+        f"{_ownership.LEGACY_PREFIX}{', '.join(labels)}{_ownership.LEGACY_SEPARATOR}"
+        f"{port}/{transport(protocol)}"
+    )
+
+
+# The key at the end of an entry name of ours, after either separator.
+_NAMED_KEY = re.compile(
+    f"(?:{re.escape(_ownership.LEGACY_SEPARATOR)}|{re.escape(_ownership.OLD_LEGACY_SEPARATOR)})"
+    r"[0-9]+/(?:TCP|UDP)\Z"
+)
 
 
 def _labels_of(name: str) -> set[str]:
-    """The component labels an entry name of ours carries."""
-    body = name[len(_ownership.LEGACY_PREFIX) :].rsplit(": ", 1)[0]
+    """The component labels an entry name of ours carries (old names too)."""
+    body = _NAMED_KEY.sub("", name[len(_ownership.LEGACY_PREFIX) :])
     return {label.strip() for label in body.split(",") if label.strip()}
 
 

@@ -26,12 +26,14 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import (
     WireError,
     listed,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _setup_rules
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import (
     _ownership,
     _rules,
     _windows,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._plan import GroupPlan
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._policy import HostPolicy
 from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _convert, _platform, _wire
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -114,6 +116,10 @@ def _keys(changes: Sequence[_wire.RuleChange]) -> list[tuple[str, str]]:
     return [(_rules.name_key(c.group), _rules.name_key(c.name)) for c in changes]
 
 
+def _hold_keys(holds: Sequence[_wire.Hold]) -> list[tuple[str, str]]:
+    return [(_rules.name_key(h.group), _rules.name_key(h.name)) for h in holds]
+
+
 class _HintedConnectionFailure(AnsibleConnectionFailure):
     """A connection failure whose message already says what to do about it.
 
@@ -147,6 +153,8 @@ class RulesRead(Read):
 
     rules: tuple[_rules.HostRule, ...]
     profiles: dict[str, dict[str, Any]]
+    # The profiles in use and group policy above the rules.
+    policy: HostPolicy = HostPolicy()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,18 +163,21 @@ class EntriesRead(Read):
 
     profiles: tuple[_wire.LegacyProfile, ...]
     entries: tuple[_wire.OpenPort, ...]
+    policy: HostPolicy = HostPolicy(legacy=True)
 
 
 def _read_of(reply: _wire.Reply, text: str) -> Read:
     """The typed read of a complete read reply."""
+    policy = _convert.host_policy(reply)
     if reply.legacy:
-        return EntriesRead(reply.host, text, reply.legacy_profiles, reply.open_ports)
+        return EntriesRead(reply.host, text, reply.legacy_profiles, reply.open_ports, policy)
     profiles = {
         _windows.PROFILE_NAMES[p.type]: _convert.profile_dict(p)
         for p in reply.profiles
         if p.type in _windows.PROFILE_NAMES
     }
-    return RulesRead(reply.host, text, tuple(_convert.host_rule(r) for r in reply.rules), profiles)
+    rules = tuple(_convert.host_rule(r) for r in reply.rules)
+    return RulesRead(reply.host, text, rules, profiles, policy)
 
 
 # --- one request of an apply ----------------------------------------------------------------
@@ -206,6 +217,9 @@ class GroupBatch:
     plans: Sequence[GroupPlan]
     sections: tuple[_wire.Section, ...]
     watch: tuple[str, ...]
+    # OCS setup's rules to hold and to release (the last request of an apply carries them).
+    holds: tuple[_wire.Hold, ...] = ()
+    releases: tuple[_wire.Hold, ...] = ()
     what = "Changing the Windows Firewall rules"
     before = ": they only added rules, or replaced them"
 
@@ -214,24 +228,39 @@ class GroupBatch:
         return (
             f"apply to {len(self.sections)} group(s): retire "
             f"{sum(len(s.removes) for s in self.sections)}, add "
-            f"{sum(len(s.adds) for s in self.sections)}"
+            f"{sum(len(s.adds) for s in self.sections)}, hold {len(self.holds)}, release "
+            f"{len(self.releases)}"
         )
 
     def request(self, seen: str) -> str:
-        return _wire.encode_apply(self.sections, _ownership.PATTERN, self.watch, seen)
+        return _wire.encode_apply(
+            self.sections,
+            _ownership.PATTERN,
+            self.watch,
+            seen,
+            holds=self.holds,
+            releases=self.releases,
+            hold_mark=_setup_rules.HOLD_MARK,
+        )
 
     def lost(self, exc: BaseException) -> str:
         return lost_connection_message(self.plans, exc)
 
     def partial(self, reply: _wire.Reply) -> tuple[str, dict[str, Any]] | None:
-        if not (reply.retired or reply.added or reply.removed):
+        if not (reply.retired or reply.added or reply.removed or reply.held or reply.released):
             return None
         added = [f"{c.group}: {c.name}" for c in reply.added]
         removed = [f"{c.group}: {c.name}" for c in reply.removed if c.count]
+        fields: dict[str, Any] = {"changed": True, "added": added, "removed": removed}
+        said = f"Before the failure the host had added {added} and removed {removed}"
+        for key, changes in (("disabled", reply.held), ("enabled_again", reply.released)):
+            names = [f"{c.group}: {c.name}" for c in changes if c.count]
+            if names:
+                fields[key] = names
+                said += f", {key.replace('_', ' ')} {names}"
         return (
-            f"Before the failure the host had added {added} and removed {removed}; rules it "
-            "was replacing were still in place. Run the task again to converge.",
-            {"changed": True, "added": added, "removed": removed},
+            f"{said}; rules it was replacing were still in place. Run the task again to converge.",
+            fields,
         )
 
     def verify(self, reply: _wire.Reply, res: dict[str, Any]) -> list[str]:
@@ -242,6 +271,15 @@ class GroupBatch:
             [(_rules.name_key(g), _rules.name_key(n)) for g, n in expected_added],
         )
         reported = (_keys(reply.retired), _keys(reply.added))
+        held = (_keys(reply.held), _keys(reply.released))
+        if held != (_hold_keys(self.holds), _hold_keys(self.releases)):
+            raise HostError(
+                "The host's report of the change does not match the request: asked to hold "
+                f"{[h.name for h in self.holds]} and release {[h.name for h in self.releases]} "
+                f"of OCS setup's rules, it reports held {[c.name for c in reply.held]} and "
+                f"released {[c.name for c in reply.released]}",
+                {**outputs(res), "changed": True},
+            )
         if reported != expected or _keys(reply.removed) != expected[0]:
             raise HostError(
                 "The host's report of the change does not match the request: asked to retire "
@@ -381,7 +419,7 @@ class RemoteFirewall:
                 raise InputError(
                     f"{exc}; WinRM 2.0 hosts take messages of at most "
                     f"{self.max_envelope_kb} KB ({_platform.MAX_ENVELOPE_VARIABLE}): shorten "
-                    "its description"
+                    "its description or its list of addresses"
                 ) from None
 
     def too_large(self, exc: WireError) -> InputError:
@@ -389,12 +427,18 @@ class RemoteFirewall:
         return InputError(
             f"{exc}: {_platform.MAX_ENVELOPE_VARIABLE} is {self.max_envelope_kb}; set it to "
             "the hosts' MaxEnvelopeSizekb if that is larger ('winrm get winrm/config'), or "
-            "shorten the rule's description"
+            "shorten the rule's description or its list of addresses"
         )
 
-    def apply(self, read: RulesRead, plans: Sequence[GroupPlan]) -> None:
-        """Apply every changed group of ``plans`` (planned from ``read``), in one command
-        when it fits.
+    def apply(
+        self,
+        read: RulesRead,
+        plans: Sequence[GroupPlan],
+        setup: _setup_rules.SetupPlan | None = None,
+    ) -> None:
+        """Apply every changed group of ``plans`` (planned from ``read``), and hold or
+        release OCS setup's rules as ``setup`` says (in the last request, once every new
+        rule is in place), in one command when it fits.
 
         Every request carries the digest of the plans' groups as the host reported them
         (the read, or the request before): a host whose rules changed since replies STALE
@@ -403,15 +447,32 @@ class RemoteFirewall:
         replacement was in place.
         """
         sections = _convert.sections(plans)
+        setup = setup or _setup_rules.SetupPlan()
+        holds = tuple(_wire.Hold(_setup_rules.GROUP, n) for n in setup.hold)
+        releases = tuple(_wire.Hold(_setup_rules.GROUP, n) for n in setup.release)
         watch = tuple(plan.group for plan in plans)
+        if setup.changed:
+            # Another run that held or released them in between makes this one stale.
+            watch += (_setup_rules.GROUP,)
+        # The hold lines ride with the last request: keep room for them in every one.
+        room = 0
+        if setup.changed:
+            held = _wire.encode_apply((), "m", holds=holds, releases=releases, hold_mark="h")
+            room = len(held.encode("utf-8"))
         try:
-            cut = _wire.split_apply(
-                sections, _ownership.PATTERN, self.request_budget, _rules.name_key, watch
+            cut = (
+                _wire.split_apply(
+                    sections, _ownership.PATTERN, self.request_budget - room, _rules.name_key, watch
+                )
+                if sections
+                else [()]
             )
         except WireError as exc:
             raise self.too_large(exc) from None
         seen = _wire.digest(_wire.rule_lines(read.text, watch, _rules.name_key))
-        self.send([GroupBatch(plans, batch, watch) for batch in cut], seen)
+        batches = [GroupBatch(plans, batch, watch) for batch in cut]
+        batches[-1] = dataclasses.replace(batches[-1], holds=holds, releases=releases)
+        self.send(batches, seen)
 
     def send(self, batches: Sequence[Batch], seen: str) -> None:
         """Send the requests of an apply one after the other, each carrying the digest the

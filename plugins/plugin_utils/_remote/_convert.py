@@ -21,6 +21,10 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar im
     profiles_to_mask,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._plan import GroupPlan
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._policy import (
+    HostPolicy,
+    ProfilePolicy,
+)
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import (
     RULE_FIELDS,
     HostRule,
@@ -32,6 +36,8 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows im
     ANY,
     DIRECTION_NAMES,
     DIRECTION_NUMBERS,
+    LEGACY_PROFILE_NAMES,
+    PROFILE_NAMES,
     PROTOCOL_NAMES,
     PROTOCOL_NUMBERS,
 )
@@ -80,6 +86,7 @@ def host_rule(record: _wire.WireRule) -> HostRule:
         group=record.grouping,
         application=record.application,
         service=record.service,
+        icmp_types=record.icmp_types_and_codes,
         stored=tuple((field, getattr(record, field)) for field in RULE_FIELDS),
     )
 
@@ -95,6 +102,56 @@ def profile_dict(profile: _wire.WireProfile) -> dict[str, Any]:
             profile.outbound_action, str(profile.outbound_action)
         ),
     }
+
+
+def _settings(**values: int | None) -> tuple[tuple[str, int], ...]:
+    return tuple((name, value) for name, value in values.items() if value is not None)
+
+
+def host_policy(reply: _wire.Reply) -> HostPolicy:
+    """What a read says about the profiles and group policy above the local rules."""
+    if reply.legacy:
+        policies = {w.type: w for w in reply.legacy_policies}
+        legacy = []
+        for lp in reply.legacy_profiles:
+            lw = policies.get(lp.type, _wire.LegacyPolicy(lp.type))
+            legacy.append(
+                ProfilePolicy(
+                    LEGACY_PROFILE_NAMES.get(lp.type, str(lp.type)).lower(),
+                    current=lp.current,
+                    enabled=lp.enabled,
+                    exceptions_not_allowed=lp.exceptions_not_allowed,
+                    settings=_settings(
+                        EnableFirewall=lw.enable_firewall,
+                        DoNotAllowExceptions=lw.do_not_allow_exceptions,
+                        AllowUserPrefMerge=lw.allow_user_pref_merge,
+                    ),
+                )
+            )
+        return HostPolicy(tuple(legacy), legacy=True)
+    found = {w.type: w for w in reply.policies}
+    mask = reply.current.mask if reply.current is not None else 0
+    profiles = []
+    for p in reply.profiles:
+        if p.type not in PROFILE_NAMES:
+            continue
+        w = found.get(p.type, _wire.WirePolicy(p.type, False))
+        profiles.append(
+            ProfilePolicy(
+                PROFILE_NAMES[p.type],
+                current=bool(mask & p.type),
+                enabled=p.enabled,
+                block_all_inbound=w.block_all_inbound,
+                settings=_settings(
+                    EnableFirewall=w.enable_firewall,
+                    DefaultInboundAction=w.default_inbound_action,
+                    AllowLocalPolicyMerge=w.allow_local_policy_merge,
+                    DoNotAllowExceptions=w.do_not_allow_exceptions,
+                ),
+            )
+        )
+    modify = reply.current.modify_state if reply.current is not None else None
+    return HostPolicy(tuple(profiles), modify_state=modify)
 
 
 def sections(plans: Sequence[GroupPlan]) -> list[_wire.Section]:

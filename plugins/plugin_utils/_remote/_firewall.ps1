@@ -101,7 +101,7 @@ function Read-LegacyProfile([string]$Field, [int]$Line) {
 }
 
 function Read-Request([string]$Text) {
-    $parsed = @{ Op = ''; Marker = ''; Seen = ''; Watch = (New-Object System.Collections.ArrayList); Groups = (New-Object System.Collections.ArrayList); Sections = (New-Object System.Collections.ArrayList); Opens = (New-Object System.Collections.ArrayList); Closes = (New-Object System.Collections.ArrayList) }
+    $parsed = @{ Op = ''; Marker = ''; Seen = ''; HoldMark = ''; Watch = (New-Object System.Collections.ArrayList); Groups = (New-Object System.Collections.ArrayList); Sections = (New-Object System.Collections.ArrayList); Opens = (New-Object System.Collections.ArrayList); Closes = (New-Object System.Collections.ArrayList); HOLD = (New-Object System.Collections.ArrayList); RELEASE = (New-Object System.Collections.ArrayList) }
     $lines = $Text.Split([char]10)
     $seenVersion = $false
     $ended = $false
@@ -129,9 +129,11 @@ function Read-Request([string]$Text) {
         }
         elseif ($kind -ceq 'OWNS' -and $f.Length -eq 2 -and $section -ne $null -and $section.Removes.Count -eq 0 -and $section.Adds.Count -eq 0) { $section.Owns = (Dec $f[1]) }
         # Each Windows takes the records of its own API only.
-        elseif ($Legacy -and ($kind -ceq 'REMOVE' -or $kind -ceq 'ADD')) { Fail ('bad request: ' + $NoRuleGroups) }
+        elseif ($Legacy -and @('REMOVE', 'ADD', 'HOLD', 'RELEASE', 'HOLDMARK') -ccontains $kind) { Fail ('bad request: ' + $NoRuleGroups) }
         elseif ((-not $Legacy) -and ($kind -ceq 'OPEN' -or $kind -ceq 'CLOSE')) { Fail 'bad request: OPEN and CLOSE are for Windows Server 2003 hosts' }
         elseif ($kind -ceq 'REMOVE' -and $f.Length -eq 2 -and $section -ne $null) { [void]$section.Removes.Add((Dec $f[1])) }
+        elseif ($kind -ceq 'HOLDMARK' -and $f.Length -eq 2) { $parsed.HoldMark = (Dec $f[1]) }
+        elseif ($kind -cmatch '^(HOLD|RELEASE)$' -and $f.Length -eq 3) { [void]$parsed[$kind].Add(@{ Group = (Dec $f[1]); Name = (Dec $f[2]) }) }
         elseif ($kind -ceq 'ADD' -and $f.Length -eq 12 -and $section -ne $null) {
             [void]$section.Adds.Add(@{
                 Name = (Dec $f[1]); Description = (Dec $f[2])
@@ -161,6 +163,9 @@ function Read-Request([string]$Text) {
     if (-not $ended) { Fail 'bad request: no END line (truncated input?)' }
     if ($parsed.Op -cne 'read' -and $parsed.Op -cne 'apply') { Fail 'bad request: OP must be read or apply' }
     if ($parsed.Op -ceq 'read' -and ($parsed.Watch.Count -gt 0 -or $parsed.Seen.Length -gt 0)) { Fail 'bad request: a read carries no WATCH or SEEN line' }
+    $holding = $parsed.HOLD.Count + $parsed.RELEASE.Count
+    if ($parsed.Op -ceq 'read' -and ($holding -gt 0 -or $parsed.HoldMark.Length -gt 0)) { Fail 'bad request: a read carries no HOLD, RELEASE or HOLDMARK line' }
+    if ($holding -gt 0 -and $parsed.HoldMark.Length -eq 0) { Fail 'bad request: HOLD and RELEASE need a HOLDMARK' }
     if ($Legacy) {
         # A read's groups are ignored (every entry is read); an apply has none.
         $ports = $parsed.Opens.Count + $parsed.Closes.Count
@@ -168,7 +173,7 @@ function Read-Request([string]$Text) {
         if ($parsed.Op -ceq 'read' -and $ports -gt 0) { Fail 'bad request: a read carries no OPEN or CLOSE lines' }
         if ($parsed.Op -ceq 'apply' -and ($ports -eq 0 -or $parsed.Marker.Length -eq 0)) { Fail 'bad request: apply needs a MARKER and at least one OPEN or CLOSE line' }
     }
-    elseif ($parsed.Op -ceq 'apply' -and ($parsed.Sections.Count -eq 0 -or $parsed.Marker.Length -eq 0)) { Fail 'bad request: apply needs a MARKER and at least one GROUP' }
+    elseif ($parsed.Op -ceq 'apply' -and (($parsed.Sections.Count + $holding) -eq 0 -or $parsed.Marker.Length -eq 0)) { Fail 'bad request: apply needs a MARKER and at least one GROUP, HOLD or RELEASE' }
     return $parsed
 }
 
@@ -180,7 +185,7 @@ function Test-Marked($Rule, [string]$Marker) {
 
 # A rule as a read reports it: its RULE line (also what a digest is made of).
 function Get-RuleLine($r) {
-    return [string]::Join("`t", [string[]]@('RULE', (Enc $r.Name), (Enc $r.Description), (Enc ([string]$r.Grouping)), (Num $r.Direction), (Num $r.Action), (Num $r.Protocol), (Enc $r.LocalPorts), (Enc $r.RemotePorts), (Enc $r.LocalAddresses), (Enc $r.RemoteAddresses), (Num $r.Profiles), (Flag $r.Enabled), (Enc $r.ApplicationName), (Enc $r.serviceName)))
+    return [string]::Join("`t", [string[]]@('RULE', (Enc $r.Name), (Enc $r.Description), (Enc ([string]$r.Grouping)), (Num $r.Direction), (Num $r.Action), (Num $r.Protocol), (Enc $r.LocalPorts), (Enc $r.RemotePorts), (Enc $r.LocalAddresses), (Enc $r.RemoteAddresses), (Num $r.Profiles), (Flag $r.Enabled), (Enc $r.ApplicationName), (Enc $r.serviceName), (Enc $r.IcmpTypesAndCodes)))
 }
 
 # What the controller read, as a digest: SHA-1 (change detection, not security; FIPS-validated
@@ -204,6 +209,16 @@ function Get-GroupDigest($Policy, $Watch) {
     return (Get-Digest $lines)
 }
 
+# A DWORD that group policy sets under HKLM\SOFTWARE\Policies\Microsoft\WindowsFirewall\<Key>
+# ([MS-GPFAS]), as digits; -1 when the policy does not set it.
+function Get-PolicyValue([string]$Key, [string]$Name) {
+    $k = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey('SOFTWARE\Policies\Microsoft\WindowsFirewall\' + $Key)
+    if ($k -eq $null) { return '-1' }
+    try { $v = $k.GetValue($Name) } finally { $k.Close() }
+    if (-not ($v -is [int])) { return '-1' }
+    return (Num $v)
+}
+
 # The host's versions, so the controller can refuse what this Windows lacks.
 function Emit-Host {
     Emit 'HOST', (Enc $OsVersion.ToString()), (Enc ($PSVersionTable.PSVersion.ToString()))
@@ -219,6 +234,14 @@ function Invoke-Read($Policy, $Groups, [string]$Marker) {
         $inbound = $Policy.DefaultInboundAction($type)
         $outbound = $Policy.DefaultOutboundAction($type)
         Emit 'PROFILE', (Num $type), (Flag $enabled), (Num $inbound), (Num $outbound)
+    }
+    # What Windows enforces above the local rules: the profiles in use, whether a change to
+    # the local rules takes effect in them (NET_FW_MODIFY_STATE), and group policy's values.
+    Emit 'CURRENT', (Num $Policy.CurrentProfileTypes), (Num $Policy.LocalPolicyModifyState)
+    $keys = @{ 1 = 'DomainProfile'; 2 = 'PrivateProfile'; 4 = 'PublicProfile' }
+    foreach ($type in 1, 2, 4) {
+        $k = $keys[$type]
+        Emit 'POLICY', (Num $type), (Flag $Policy.BlockAllInboundTraffic($type)), (Get-PolicyValue $k 'EnableFirewall'), (Get-PolicyValue $k 'DefaultInboundAction'), (Get-PolicyValue $k 'AllowLocalPolicyMerge'), (Get-PolicyValue $k 'DoNotAllowExceptions')
     }
     foreach ($r in $Policy.Rules) {
         $grouping = [string]$r.Grouping
@@ -251,8 +274,34 @@ function New-Rule($Add, [string]$Group) {
 # old rule in effect; the controller removes leftover tombstones on its next run. Before
 # anything, a request that saw the watched groups otherwise than they are now (another run
 # came between) changes nothing: STALE, and the controller reads again.
-function Invoke-Apply($Policy, [string]$Marker, $Sections, $WatchList, [string]$Seen) {
-    foreach ($s in $Sections) {
+# Holds (disables) or releases the rules of each HOLD or RELEASE item. A held rule's
+# description ends with HOLDMARK, so a release brings back exactly the rules a hold
+# disabled, description as it was; a rule someone else disabled is never held.
+function Set-Held($Index, $Items, [string]$HoldMark, [bool]$Hold) {
+    foreach ($h in $Items) {
+        $count = 0
+        $key = $h.Group + '|' + $h.Name
+        if ($Index.ContainsKey($key)) {
+            foreach ($r in $Index[$key]) {
+                $text = [string]$r.Description
+                $held = $text.EndsWith($HoldMark, [StringComparison]::Ordinal)
+                if (($Hold -and -not $r.Enabled) -or -not ($Hold -or $held)) { continue }
+                try {
+                    if ($Hold -and -not $held) { $r.Description = $text + $HoldMark }
+                    $r.Enabled = -not $Hold
+                    if ((-not $Hold) -and $held) { $r.Description = $text.Substring(0, $text.Length - $HoldMark.Length) }
+                }
+                catch { Fail ('rule ' + $h.Name + ' of group ' + $h.Group + ' was refused, nothing was removed: ' + (Describe $_)) }
+                $count++
+            }
+        }
+        if ($Hold) { Emit 'HELD', (Enc $h.Group), (Enc $h.Name), (Num $count) }
+        else { Emit 'RELEASED', (Enc $h.Group), (Enc $h.Name), (Num $count) }
+    }
+}
+
+function Invoke-Apply($Policy, [string]$Marker, $Sections, $WatchList, [string]$Seen, $Holds, $Releases, [string]$HoldMark) {
+    foreach ($s in @($Sections) + @($Holds) + @($Releases)) {
         if ($s.Group.StartsWith('@')) { Fail ('bad request: group ' + $s.Group + ' is a built-in group, which the collection never changes; nothing was changed') }
     }
     $watch = New-Object System.Collections.Hashtable($NoCase)
@@ -267,7 +316,7 @@ function Invoke-Apply($Policy, [string]$Marker, $Sections, $WatchList, [string]$
     # Index the rules of the request's groups once; names and groups compare as Windows
     # compares them (no case). '|' cannot occur in either, so it separates them.
     $groups = New-Object System.Collections.Hashtable($NoCase)
-    foreach ($s in $Sections) { $groups[$s.Group] = $true }
+    foreach ($s in @($Sections) + @($Holds) + @($Releases)) { $groups[$s.Group] = $true }
     $index = New-Object System.Collections.Hashtable($NoCase)
     foreach ($r in $Policy.Rules) {
         $grouping = [string]$r.Grouping
@@ -302,11 +351,20 @@ function Invoke-Apply($Policy, [string]$Marker, $Sections, $WatchList, [string]$
     }
     foreach ($s in $Sections) {
         foreach ($a in $s.Adds) {
-            try { $rule = New-Rule $a $s.Group }
+            try {
+                $rule = New-Rule $a $s.Group
+                $null = $Policy.Rules.Add($rule)
+            }
             catch { Fail ('rule ' + $a.Name + ' of group ' + $s.Group + ' was refused, nothing was removed: ' + (Describe $_)) }
-            $null = $Policy.Rules.Add($rule)
             Emit 'ADDED', (Enc $s.Group), (Enc $a.Name)
         }
+    }
+    # Rules of someone else's group that the collection's rules cover now that they are all
+    # in place: those it disabled come back first, then those to hold are disabled.
+    foreach ($hold in $false, $true) {
+        $items = $Releases
+        if ($hold) { $items = $Holds }
+        Set-Held $index $items $HoldMark $hold
     }
     foreach ($t in $retired) {
         foreach ($tombstone in $t.Tombs) { $null = $Policy.Rules.Remove($tombstone) }
@@ -354,6 +412,10 @@ function Invoke-LegacyRead($Manager) {
     foreach ($type in 0, 1) {
         $p = $profiles[$type]
         Emit 'LEGACY', (Num $type), (Flag $p.FirewallEnabled), (Flag $p.ExceptionsNotAllowed), (Flag ($type -eq $current))
+    }
+    foreach ($type in 0, 1) {
+        $key = $LegacyProfileNames[$type] + 'Profile'
+        Emit 'LEGACYPOLICY', (Num $type), (Get-PolicyValue $key 'EnableFirewall'), (Get-PolicyValue $key 'DoNotAllowExceptions'), (Get-PolicyValue ($key + '\GloballyOpenPorts') 'AllowUserPrefMerge')
     }
     foreach ($type in 0, 1) {
         foreach ($e in $profiles[$type].GloballyOpenPorts) { [System.Console]::Out.Write((Get-OpenPortLine $type $e) + "`n") }
@@ -408,9 +470,11 @@ function Invoke-LegacyApply($Manager, [string]$Marker, $Opens, $Closes, [string]
         if (-not $o.Adopt -and -not ([string]$held.Name -cmatch $Marker)) { Fail ($holds + ' and is not the collection''s; nothing was changed') }
     }
     foreach ($o in $Opens) {
-        try { $entry = New-LegacyEntry $o }
+        try {
+            $entry = New-LegacyEntry $o
+            $null = $profiles[$o.Profile].GloballyOpenPorts.Add($entry)
+        }
         catch { Fail ($LegacyProfileNames[$o.Profile] + ' profile: entry ''' + $o.Name + ''' (' + (Format-LegacyKey $o) + ') was refused, nothing was closed: ' + (Describe $_)) }
-        $null = $profiles[$o.Profile].GloballyOpenPorts.Add($entry)
         Emit 'OPENED', (Num $o.Profile), (Num $o.Port), (Num $o.Protocol)
     }
     $index = Get-LegacyEntries $profiles
@@ -447,7 +511,7 @@ try {
             $null = Invoke-Read $policy $req.Groups $req.Marker
         }
         else {
-            $null = Invoke-Apply $policy $req.Marker $req.Sections $req.Watch $req.Seen
+            $null = Invoke-Apply $policy $req.Marker $req.Sections $req.Watch $req.Seen $req.HOLD $req.RELEASE $req.HoldMark
         }
     }
     Emit 'DONE'

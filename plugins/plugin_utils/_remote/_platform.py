@@ -2,7 +2,10 @@
 # Internal to this collection: what a Windows Server 2008 / 2008 R2 host can take.
 """The limits of the hosts OCS 2007 R2 runs on, checked on the controller.
 
-- **Versions.** A read reply names the host's OS and PowerShell versions. Windows Server
+- **Versions.** A read reply names the host's OS and PowerShell versions, each as Windows
+  gives it: the OS version is ``[Environment]::OSVersion.Version``, which on .NET 2.0 has
+  four parts, the service pack in the fourth (``6.1.7601.65536`` is 2008 R2 SP1); three
+  parts are taken too, and a label shows the version as it came. Windows Server
   2008 (6.0) lacks the address keywords DNS, DHCP, WINS and DefaultGateway: [MS-FASP]'s
   FW_ADDRESS_KEYWORD and [MS-GPFAS]'s address keyword rules add them after LocalSubnet,
   for the firewall of Windows 7 / Server 2008 R2 (6.1). :func:`unsupported` finds rules
@@ -50,11 +53,17 @@ _TLS = re.compile(
     re.IGNORECASE,
 )
 _ENVELOPE = re.compile(r"2150859025|MaxEnvelopeSize", re.IGNORECASE)
-_QUOTA = re.compile(r"QuotaLimit|MaxShellsPerUser|maximum number of concurrent", re.IGNORECASE)
+# WinRM's texts for its quotas: [MS-WSMV]'s ("...maximum number of concurrent shells a
+# user can remotely open...") and WinRM 2.0's ("This user is allowed a maximum number of 5
+# concurrent shells, which has been exceeded."), with the fault's subcode.
+_QUOTA = re.compile(
+    r"QuotaLimit|MaxShellsPerUser|maximum number of (?:[0-9]+ )?concurrent", re.IGNORECASE
+)
 
 
 def os_label(version: str) -> str:
-    """``Windows Server 2008 R2 (6.1.7601)`` for ``6.1.7601``."""
+    """``Windows Server 2008 R2 (6.1.7601.65536)`` for ``6.1.7601.65536`` (the name from
+    the first two parts, the version as the host gave it)."""
     name = _OS_NAMES.get(".".join(version.split(".")[:2]), "Windows")
     return f"{name} ({version})"
 
@@ -163,8 +172,9 @@ def connection_hint(text: str) -> str | None:
         )
     if _QUOTA.search(text):
         return (
-            "The host's WinRM quota is used up (MaxShellsPerUser, 30 shells by default, or "
-            "MaxConcurrentOperationsPerUser): close what else holds shells on the host for "
-            "this user, lower the forks that reach it at once, or raise the quota."
+            "The host's WinRM quota is used up (MaxShellsPerUser, 5 shells per user by "
+            "default on WinRM 2.0, or MaxConcurrentOperationsPerUser): close what else holds "
+            "shells on the host for this user, lower the forks that reach it at once, or "
+            'raise the quota (winrm set winrm/config/winrs @{MaxShellsPerUser="10"}).'
         )
     return None

@@ -96,6 +96,8 @@ class WireRule:
     grouping: str = ""
     application: str = ""
     service: str = ""
+    # The ICMP types and codes an ICMP rule takes ("" or "*": every one).
+    icmp_types_and_codes: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +108,49 @@ class WireProfile:
     enabled: bool
     inbound_action: int
     outbound_action: int
+
+
+@dataclasses.dataclass(frozen=True)
+class WirePolicy:
+    """A POLICY line: what decides whether profile ``type``'s rules count. Group policy's
+    values (``EnableFirewall``...) are None where the policy does not set them."""
+
+    type: int
+    block_all_inbound: bool
+    enable_firewall: int | None = None
+    default_inbound_action: int | None = None
+    allow_local_policy_merge: int | None = None
+    do_not_allow_exceptions: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CurrentProfiles:
+    """The CURRENT line: the profiles in use (a NET_FW_PROFILE_TYPE2 mask) and whether a
+    change to local rules takes effect in them (NET_FW_MODIFY_STATE: 0 yes, 1 group policy
+    overrides it, 2 inbound rules are not allowed)."""
+
+    mask: int
+    modify_state: int
+
+
+@dataclasses.dataclass(frozen=True)
+class LegacyPolicy:
+    """A LEGACYPOLICY line of a 2003 read: group policy's values for profile ``type``
+    (None where it does not set them)."""
+
+    type: int
+    enable_firewall: int | None = None
+    do_not_allow_exceptions: int | None = None
+    allow_user_pref_merge: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Hold:
+    """A HOLD or RELEASE line: the rules of that name in someone else's group that an
+    apply disables (holds) or brings back (releases)."""
+
+    group: str
+    name: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,6 +241,11 @@ class Request:
     # and that digest as the controller read them ("": not checked).
     watch: tuple[str, ...] = ()
     seen: str = ""
+    # apply (2008 and later): rules of other groups to disable or bring back, and the
+    # text a held rule's description ends with.
+    holds: tuple[Hold, ...] = ()
+    releases: tuple[Hold, ...] = ()
+    hold_mark: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,7 +259,8 @@ class RuleChange:
 
 @dataclasses.dataclass(frozen=True)
 class HostVersions:
-    """The HOST line of a read: the OS version (``6.1.7601``) and PowerShell's (``2.0``)."""
+    """The HOST line of a read: the OS version as .NET gives it (``6.1.7601.65536``: the
+    fourth part is the service pack) and PowerShell's (``2.0``)."""
 
     os_version: str
     powershell_version: str
@@ -223,6 +274,12 @@ class Reply:
     retired: tuple[RuleChange, ...] = ()
     added: tuple[RuleChange, ...] = ()
     removed: tuple[RuleChange, ...] = ()
+    held: tuple[RuleChange, ...] = ()
+    released: tuple[RuleChange, ...] = ()
+    # What Windows enforces above the local rules (a read).
+    current: CurrentProfiles | None = None
+    policies: tuple[WirePolicy, ...] = ()
+    legacy_policies: tuple[LegacyPolicy, ...] = ()
     # A Windows Server 2003 host: its profiles, entries, and what an apply did.
     legacy_profiles: tuple[LegacyProfile, ...] = ()
     open_ports: tuple[OpenPort, ...] = ()
@@ -248,7 +305,7 @@ class Reply:
 # flag, from the type of the WireRule field (a string: annotations are not evaluated here).
 # A RULE line carries the same fields, with the grouping after the description and the
 # application and service at the end.
-_REPLY_ONLY = ("grouping", "application", "service")
+_REPLY_ONLY = ("grouping", "application", "service", "icmp_types_and_codes")
 _KIND_OF_TYPE: dict[object, str] = {"str": "text", "int": "int", "bool": "flag"}
 _RULE_FIELDS: tuple[tuple[str, str], ...] = tuple(
     (field.name, _KIND_OF_TYPE[field.type])
@@ -298,6 +355,13 @@ def _close_line(item: Close) -> str:
 def _check_request(request: Request) -> None:
     """Refuse a request the script would refuse (the same checks both ways)."""
     legacy = bool(request.opens or request.closes)
+    holding = bool(request.holds or request.releases)
+    if request.op == "read" and (holding or request.hold_mark):
+        raise WireError("a read request carries no HOLD, RELEASE or HOLDMARK line")
+    if holding and not request.hold_mark:
+        raise WireError("HOLD and RELEASE need a HOLDMARK")
+    if holding and legacy:
+        raise WireError("a 2003 host has no rule groups: no HOLD or RELEASE lines")
     if request.op not in ("read", "apply"):
         raise WireError(f"op: {request.op!r} is not valid; valid are read, apply")
     if request.op == "read" and (request.sections or legacy):
@@ -316,9 +380,10 @@ def _check_request(request: Request) -> None:
                 "an apply request carries group sections (2008 and later) or OPEN and CLOSE "
                 "lines (2003), never both"
             )
-        if not (request.sections or legacy):
+        if not (request.sections or legacy or holding):
             raise WireError(
-                "an apply request carries one or more group sections, or OPEN and CLOSE lines"
+                "an apply request carries group sections, HOLD or RELEASE lines, or OPEN and "
+                "CLOSE lines"
             )
         if not request.marker:
             raise WireError("an apply request needs the ownership marker")
@@ -329,6 +394,8 @@ def encode_request(request: Request) -> str:
     lines = [VERSION, f"OP\t{request.op}"]
     if request.marker:
         lines.append(f"MARKER\t{b64(request.marker)}")
+    if request.hold_mark:
+        lines.append(f"HOLDMARK\t{b64(request.hold_mark)}")
     lines.extend(f"WATCH\t{b64(g)}" for g in request.watch)
     if request.seen:
         lines.append(f"SEEN\t{request.seen}")
@@ -339,6 +406,8 @@ def encode_request(request: Request) -> str:
             lines.append(f"OWNS\t{b64(section.owns)}")
         lines.extend(f"REMOVE\t{b64(n)}" for n in section.removes)
         lines.extend("\t".join(["ADD", *_add_fields(r)]) for r in section.adds)
+    lines.extend(f"RELEASE\t{b64(h.group)}\t{b64(h.name)}" for h in request.releases)
+    lines.extend(f"HOLD\t{b64(h.group)}\t{b64(h.name)}" for h in request.holds)
     lines.extend(_open_line(item) for item in request.opens)
     lines.extend(_close_line(item) for item in request.closes)
     lines.append("END")
@@ -350,10 +419,26 @@ def encode_read(groups: Sequence[str] = (), marker: str = "") -> str:
 
 
 def encode_apply(
-    sections: Sequence[Section], marker: str, watch: Sequence[str] = (), seen: str = ""
+    sections: Sequence[Section],
+    marker: str,
+    watch: Sequence[str] = (),
+    seen: str = "",
+    *,
+    holds: Sequence[Hold] = (),
+    releases: Sequence[Hold] = (),
+    hold_mark: str = "",
 ) -> str:
     return encode_request(
-        Request(op="apply", sections=tuple(sections), marker=marker, watch=tuple(watch), seen=seen)
+        Request(
+            op="apply",
+            sections=tuple(sections),
+            marker=marker,
+            watch=tuple(watch),
+            seen=seen,
+            holds=tuple(holds),
+            releases=tuple(releases),
+            hold_mark=hold_mark if holds or releases else "",
+        )
     )
 
 
@@ -379,7 +464,7 @@ def rule_lines(reply_text: str, groups: Sequence[str], key: Callable[[str], str]
     wanted = {key(g) for g in groups}
     found = []
     for _number, fields in _lines(reply_text):
-        if fields[0] == "RULE" and len(fields) == 15 and key(unb64(fields[3])) in wanted:
+        if fields[0] == "RULE" and len(fields) == 16 and key(unb64(fields[3])) in wanted:
             found.append("\t".join(fields))
     return found
 
@@ -522,6 +607,8 @@ def decode_request(text: str) -> Request:
     closes: list[Close] = []
     watch: list[str] = []
     seen = ""
+    hold_mark = ""
+    held: dict[str, list[Hold]] = {"HOLD": [], "RELEASE": []}
     ended = False
     for number, fields in lines[1:]:
         if ended:
@@ -533,6 +620,13 @@ def decode_request(text: str) -> Request:
         elif kind == "SEEN":
             _expect(fields, 2, number)
             seen = fields[1]
+        elif kind == "HOLDMARK":
+            _expect(fields, 2, number)
+            hold_mark = unb64(fields[1], f"line {number} HOLDMARK")
+        elif kind in held:
+            _expect(fields, 3, number)
+            at = f"line {number} {kind}"
+            held[kind].append(Hold(unb64(fields[1], at), unb64(fields[2], at)))
         elif kind == "OWNS":
             _expect(fields, 2, number)
             if not sections or sections[-1]["removes"] or sections[-1]["adds"]:
@@ -598,11 +692,23 @@ def decode_request(text: str) -> Request:
             closes=tuple(closes),
             watch=tuple(watch),
             seen=seen,
+            holds=tuple(held["HOLD"]),
+            releases=tuple(held["RELEASE"]),
+            hold_mark=hold_mark,
         )
     else:
         if any(s["removes"] or s["adds"] or s["owns"] for s in sections) or opens or closes:
             raise WireError("a read request carries no REMOVE or ADD lines, and no OPEN or CLOSE")
-        request = Request(op=op, marker=marker, groups=tuple(groups), watch=tuple(watch), seen=seen)
+        request = Request(
+            op=op,
+            marker=marker,
+            groups=tuple(groups),
+            watch=tuple(watch),
+            seen=seen,
+            holds=tuple(held["HOLD"]),
+            releases=tuple(held["RELEASE"]),
+            hold_mark=hold_mark,
+        )
     # The same checks as encoding, so a decoded request is one the controller could send.
     _check_request(request)
     return request
@@ -611,7 +717,22 @@ def decode_request(text: str) -> Request:
 # --- replies -------------------------------------------------------------------------------
 
 # The change records of a reply, and the Reply field of each.
-_CHANGES = {"RETIRED": "retired", "ADDED": "added", "REMOVED": "removed"}
+_CHANGES = {
+    "RETIRED": "retired",
+    "ADDED": "added",
+    "REMOVED": "removed",
+    "RELEASED": "released",
+    "HELD": "held",
+}
+
+
+def _policy_field(value: int | None) -> str:
+    return "-1" if value is None else str(value)
+
+
+def _policy_value(field: str, at: str) -> int | None:
+    value = _int(field, at)
+    return None if value == -1 else value
 
 
 def encode_reply(reply: Reply) -> str:
@@ -622,11 +743,24 @@ def encode_reply(reply: Reply) -> str:
         lines.append(
             f"PROFILE\t{p.type}\t{int(p.enabled)}\t{p.inbound_action}\t{p.outbound_action}"
         )
+    if reply.current is not None:
+        lines.append(f"CURRENT\t{reply.current.mask}\t{reply.current.modify_state}")
+    for w in reply.policies:
+        values = (
+            w.enable_firewall,
+            w.default_inbound_action,
+            w.allow_local_policy_merge,
+            w.do_not_allow_exceptions,
+        )
+        fields = [str(w.type), str(int(w.block_all_inbound)), *map(_policy_field, values)]
+        lines.append("\t".join(["POLICY", *fields]))
     for r in reply.rules:
         fields = _add_fields(r)
-        # RULE carries the grouping after the description, then application and service.
+        # RULE carries the grouping after the description, then application, service and
+        # ICMP types.
         fields.insert(2, b64(r.grouping))
-        lines.append("\t".join(["RULE", *fields, b64(r.application), b64(r.service)]))
+        rest = (r.application, r.service, r.icmp_types_and_codes)
+        lines.append("\t".join(["RULE", *fields, *map(b64, rest)]))
     for kind, field in _CHANGES.items():
         for c in getattr(reply, field):
             count = "" if kind == "ADDED" else f"\t{c.count}"
@@ -634,6 +768,9 @@ def encode_reply(reply: Reply) -> str:
     for lp in reply.legacy_profiles:
         flags = (lp.enabled, lp.exceptions_not_allowed, lp.current)
         lines.append("\t".join(["LEGACY", str(lp.type), *(str(int(f)) for f in flags)]))
+    for lw in reply.legacy_policies:
+        legacy = (lw.enable_firewall, lw.do_not_allow_exceptions, lw.allow_user_pref_merge)
+        lines.append("\t".join(["LEGACYPOLICY", str(lw.type), *map(_policy_field, legacy)]))
     for e in reply.open_ports:
         fields = [str(e.profile), str(e.port), str(e.protocol), b64(e.name), str(int(e.enabled))]
         fields += [str(e.scope), b64(e.remote_addresses), str(int(e.builtin))]
@@ -669,14 +806,22 @@ def _reply_record(reply: dict[str, Any], kind: str, fields: list[str], number: i
             _int(outbound, at),
         )
         reply["profiles"].append(WireProfile(*profile))
+    elif kind == "CURRENT":
+        _expect(fields, 3, number)
+        reply["current"] = CurrentProfiles(_int(fields[1], at), _int(fields[2], at))
+    elif kind == "POLICY":
+        _expect(fields, 7, number)
+        values = [_policy_value(f, at) for f in fields[3:]]
+        reply["policies"].append(WirePolicy(_int(fields[1], at), _flag(fields[2], at), *values))
     elif kind == "RULE":
-        _expect(fields, 15, number)
+        _expect(fields, 16, number)
         reply["rules"].append(
             WireRule(
                 **_rule_values([*fields[1:3], *fields[4:13]], at),
                 grouping=unb64(fields[3], at),
                 application=unb64(fields[13], at),
                 service=unb64(fields[14], at),
+                icmp_types_and_codes=unb64(fields[15], at),
             )
         )
     elif kind in _CHANGES:
@@ -702,6 +847,7 @@ def _reply_record(reply: dict[str, Any], kind: str, fields: list[str], number: i
 # Reply field of each.
 _LEGACY_RECORDS = {
     "LEGACY": (5, "legacy_profiles"),
+    "LEGACYPOLICY": (5, "legacy_policies"),
     "OPENPORT": (9, "open_ports"),
     "OPENED": (4, "opened"),
     "CLOSED": (5, "closed"),
@@ -717,6 +863,8 @@ def _legacy_record(
     if kind == "LEGACY":
         enabled, exceptions, current = (_flag(f, at) for f in fields[2:5])
         record = LegacyProfile(_int(fields[1], at), enabled, exceptions, current)
+    elif kind == "LEGACYPOLICY":
+        record = LegacyPolicy(_int(fields[1], at), *(_policy_value(f, at) for f in fields[2:5]))
     elif kind == "OPENPORT":
         profile, port, protocol, scope = (_int(fields[i], at) for i in (1, 2, 3, 6))
         record = OpenPort(
@@ -741,7 +889,13 @@ def decode_reply(text: str) -> Reply:
     if not lines or lines[0][1] != [VERSION]:
         first = lines[0][1][0][:80] if lines else ""
         raise WireError(f"the output does not start with {VERSION!r} (first line: {first!r})")
-    lists = ["profiles", "rules", *_CHANGES.values(), *(f for _n, f in _LEGACY_RECORDS.values())]
+    lists = [
+        "profiles",
+        "policies",
+        "rules",
+        *_CHANGES.values(),
+        *(f for _n, f in _LEGACY_RECORDS.values()),
+    ]
     reply: dict[str, Any] = {name: [] for name in lists}
     done = False
     for number, fields in lines[1:]:

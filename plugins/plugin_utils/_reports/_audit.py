@@ -19,15 +19,22 @@ sentence), plus ``component``, ``differences`` or ``rules`` where they apply.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _variables
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _host_request
-from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership, _plan
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import (
+    _evaluate,
+    _ownership,
+    _plan,
+    _policy,
+)
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import (
     PORT_MAX,
     PORT_MIN,
+    contains,
     merge_ranges,
     port_bounds,
 )
@@ -41,6 +48,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules impo
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._windows import (
     PORT_PROTOCOLS,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _flows
 
 KINDS: tuple[str, ...] = (
     "missing_rule",
@@ -48,6 +56,11 @@ KINDS: tuple[str, ...] = (
     "orphan_group",
     "marked_not_ours",
     "foreign_open_port",
+    # A rule of someone else's that lets in, on a port a component uses, more than the
+    # collection's rule does (any address where ours is scoped, a wider profile or ports).
+    "wider_rule",
+    # Group policy (or a profile's switch) keeps local rules from taking effect.
+    "policy_blocks_rules",
     "profile_disabled",
     "default_inbound_allow",
     # Windows Server 2003: a profile that ignores every open-port entry.
@@ -78,13 +91,16 @@ def audit(
     rules: Sequence[HostRule],
     profiles: Mapping[str, Mapping[str, Any]],
     accepted: Iterable[str] = DEFAULT_ACCEPTED,
+    policy: _policy.HostPolicy | None = None,
 ) -> list[dict[str, Any]]:
     """Every finding of a host, in the order of :data:`KINDS`.
 
     ``rules`` is every rule of the host, ``profiles`` the profiles of the same read
     (``_remote.profile_dict`` per profile name), ``accepted`` rule names and groups that
-    are never a ``foreign_open_port`` nor an ``extra_rule``.
+    are never a finding of theirs (``foreign_open_port``, ``extra_rule``, ``wider_rule``),
+    ``policy`` the profiles in use and group policy of the read.
     """
+    policy = policy or _policy.HostPolicy()
     plans = _host_request.plan_host(request, rules)
     keys = {name_key(a) for a in accepted}
     findings: list[dict[str, Any]] = []
@@ -99,6 +115,9 @@ def audit(
             finding = _open_port(host_rule, needed)
             if finding is not None:
                 findings.append(finding)
+    others = [h for h in rules if not _accepted(h, keys)]
+    findings += wider_rules(plans, others, rules, _flows.profile_states(profiles, policy))
+    findings += policy_findings(_policy.obstacles(policy))
     findings += _profile_findings(profiles)
     return sorted(findings, key=lambda f: KINDS.index(f["kind"]))
 
@@ -398,3 +417,232 @@ def _profile_findings(profiles: Mapping[str, Mapping[str, Any]]) -> list[dict[st
                 )
             )
     return found
+
+
+# --- rules wider than the collection's ----------------------------------------------------------
+
+# Addresses to show a wider rule with, when it takes any address: documentation networks
+# (RFC 5737, RFC 3849), then private ones, the first that the collection's rule leaves out.
+_OUTSIDE = ("203.0.113.10", "198.51.100.10", "192.0.2.10", "172.31.255.10", "2001:db8::10")
+
+
+def _opens_inbound(rule: Rule) -> bool:
+    return rule.enabled and rule.direction == "in" and rule.action == "allow"
+
+
+def _numbers(ports: Sequence[str]) -> list[tuple[int, int]]:
+    return merge_ranges(_ranges(ports))
+
+
+def _shared(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> tuple[int, int] | None:
+    for low_a, high_a in a:
+        for low_b, high_b in b:
+            if low_a <= high_b and low_b <= high_a:
+                return max(low_a, low_b), min(high_a, high_b)
+    return None
+
+
+def _outside(theirs: Sequence[str], ours: Sequence[str]) -> str | None:
+    """An address ``theirs`` admits that ``ours`` does not (None: none, or ours is any)."""
+    if not ours:
+        return None
+    candidates = list(_OUTSIDE) if not theirs else []
+    for token in theirs:
+        bounds = _address_bounds(token)
+        if bounds is None:
+            # LocalSubnet, DNS...: the host's own; a sample cannot be named.
+            if token not in ours:
+                return token
+            continue
+        candidates += bounds
+    for candidate in candidates:
+        if not any(_contains(o, candidate) for o in ours):
+            return candidate
+    return None
+
+
+def _address_bounds(token: str) -> list[str] | None:
+    """The first and last address of a network or range (None: a keyword)."""
+    try:
+        if "-" in token:
+            low, high = token.split("-", 1)
+            return [low, high]
+        network = ipaddress.ip_network(token, strict=False)
+    except ValueError:
+        return None
+    return [network.network_address.compressed, network.broadcast_address.compressed]
+
+
+def _contains(outer: str, address: str) -> bool:
+    try:
+        return contains(outer, address)
+    except ValueError:
+        return False
+
+
+def _scope_text(rule: Rule, host_rule: HostRule | None = None) -> str:
+    parts = [
+        f"{rule.protocol} {','.join(rule.local_ports) or 'any port'}",
+        f"from {','.join(rule.remote_addresses) or 'any address'}",
+        f"profiles {','.join(rule.profiles)}",
+    ]
+    if host_rule is not None and host_rule.application:
+        parts.append(f"program {host_rule.application}")
+    if host_rule is not None and host_rule.service:
+        parts.append(f"service {host_rule.service}")
+    return ", ".join(parts)
+
+
+def wider_rules(
+    plans: Sequence[_plan.GroupPlan],
+    candidates: Sequence[HostRule],
+    rules: Sequence[HostRule],
+    profiles: Mapping[str, _evaluate.ProfileState],
+) -> list[dict[str, Any]]:
+    """A ``wider_rule`` finding for each enabled inbound allow rule of ``candidates``
+    outside the collection's groups that lets in, on a port a held component's rule
+    opens, more than that rule: an address it leaves out, or a profile it is not in (ports
+    no component needs are a ``foreign_open_port``). Each is shown with a flow the
+    evaluator, given ``rules`` (every rule of the host), finds allowed by it: a rule whose
+    extra traffic a block rule stops is no finding."""
+    ours = [
+        rule
+        for plan in plans
+        if plan.reason == _plan.COMPONENT
+        for rule in plan.after
+        if _opens_inbound(rule) and rule.protocol in PORT_PROTOCOLS
+    ]
+    if not ours:
+        return []
+    planned = {name_key(p.group) for p in plans}
+    found = []
+    for host_rule in candidates:
+        theirs = host_rule.rule
+        if (
+            name_key(host_rule.group) in planned
+            or _ownership.is_owned(theirs.description)
+            or not _opens_inbound(theirs)
+        ):
+            continue
+        finding = _wider(host_rule, ours, rules, profiles)
+        if finding is not None:
+            found.append(finding)
+    return found
+
+
+def _wider(
+    host_rule: HostRule,
+    ours: Sequence[Rule],
+    rules: Sequence[HostRule],
+    profiles: Mapping[str, _evaluate.ProfileState],
+) -> dict[str, Any] | None:
+    theirs = host_rule.rule
+    theirs_ports = (
+        _numbers(theirs.local_ports)
+        if theirs.protocol in PORT_PROTOCOLS
+        else [(PORT_MIN, PORT_MAX)]
+    )
+    for rule in ours:
+        if theirs.protocol not in ("any", rule.protocol):
+            continue
+        port = _shared(theirs_ports, _numbers(rule.local_ports))
+        if port is None:
+            continue
+        address = _outside(theirs.remote_addresses, rule.remote_addresses)
+        extra_profiles = [p for p in theirs.profiles if p not in rule.profiles]
+        how = []
+        if address is not None:
+            how.append(f"addresses the collection's rule leaves out (such as {address})")
+        if extra_profiles:
+            how.append(f"the {', '.join(extra_profiles)} profile(s)")
+        if not how:
+            continue
+        witness = _witness(host_rule, rule, port[0], address, extra_profiles)
+        verdict = _evaluate.evaluate(rules, profiles, witness)
+        if verdict.verdict == _evaluate.BLOCKED or (
+            verdict.verdict == _evaluate.ALLOWED and host_rule not in verdict.rules
+        ):
+            continue
+        shown = (
+            "is allowed by it"
+            if verdict.verdict == _evaluate.ALLOWED
+            else (f"depends on {', '.join(verdict.depends)}")
+        )
+        group = f"group {host_rule.group!r}" if host_rule.group else "no group"
+        return finding(
+            "wider_rule",
+            f"{theirs.name!r} ({group}: {_scope_text(theirs, host_rule)}), not made by the "
+            f"collection, lets in {'; '.join(how)} where the collection's {rule.name!r} "
+            f"({_scope_text(rule)}) does not: {witness.label()} {shown}",
+            "Disable it if the collection's rules are to decide who gets in (for OCS setup's "
+            "rules, ocs_firewall_setup_rules: disable does it, reversibly), or narrow it to "
+            "the collection's scope.",
+            group=host_rule.group,
+            rule=theirs.name,
+            port=f"{rule.protocol} {port[0]}",
+            ours=rule.name,
+            flow=witness.label(),
+        )
+    return None
+
+
+def _witness(
+    host_rule: HostRule,
+    rule: Rule,
+    port: int,
+    address: str | None,
+    extra_profiles: Sequence[str],
+) -> _evaluate.Flow:
+    """A flow that the foreign rule admits beyond the collection's ``rule``: from
+    ``address`` (one the collection's rule leaves out) in a profile both rules are in,
+    else from an address the foreign rule takes in a profile only it is in."""
+    both = [p for p in host_rule.rule.profiles if p in rule.profiles]
+    if address is not None and both:
+        profile = both[0]
+    else:
+        profile = (extra_profiles or both or host_rule.rule.profiles)[0]
+    if address is None or not _is_single(address):
+        address = _first_address(host_rule.rule.remote_addresses) or _OUTSIDE[0]
+    return _evaluate.Flow(
+        protocol=6 if rule.protocol == "tcp" else 17,
+        remote_address=address,
+        profile=profile,
+        local_port=port,
+        program=host_rule.application or None,
+        service=host_rule.service or None,
+    )
+
+
+def _is_single(token: str) -> bool:
+    try:
+        ipaddress.ip_address(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _first_address(tokens: Sequence[str]) -> str | None:
+    for token in tokens:
+        bounds = _address_bounds(token)
+        if bounds is not None:
+            return bounds[0]
+    return None
+
+
+# --- policy ------------------------------------------------------------------------------------
+
+
+def policy_findings(found: Sequence[_policy.Obstacle]) -> list[dict[str, Any]]:
+    """A ``policy_blocks_rules`` finding per obstacle (a profile's setting that keeps local
+    rules, the collection's among them, from taking effect)."""
+    return [
+        finding(
+            "policy_blocks_rules",
+            f"{o.text()}{' (a profile the host is on)' if o.current else ''}",
+            _policy.remedy([o])[:1].upper() + _policy.remedy([o])[1:] + ".",
+            profile=o.profile,
+            setting=o.where,
+            current=o.current,
+        )
+        for o in found
+    ]

@@ -20,6 +20,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import listed
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._setup_rules import (
+    DISABLE,
+    GROUP,
+    SetupPlan,
+)
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._plan import (
     TASK,
     UNASSIGNED,
@@ -124,9 +129,13 @@ def _plan_counts(plan: GroupPlan) -> dict[str, int]:
     return {ADDED: len(plan.added), UPDATED: len(plan.updated), REMOVED: len(plan.removed)}
 
 
-def summary(plans: Sequence[GroupPlan], elsewhere: Sequence[HostRule] = ()) -> dict[str, Any]:
+def summary(
+    plans: Sequence[GroupPlan], elsewhere: Sequence[HostRule] = (), setup: SetupPlan | None = None
+) -> dict[str, Any]:
     """Totals of the host, and the names of each group that changes (``elsewhere``: rules
-    outside the plans' groups that carry the marker but are not the collection's)."""
+    outside the plans' groups that carry the marker but are not the collection's;
+    ``setup``: what happens to OCS setup's rules)."""
+    setup = setup or SetupPlan()
     totals = dict.fromkeys(KINDS, 0)
     groups: dict[str, dict[str, list[str]]] = {}
     for plan in plans:
@@ -142,8 +151,20 @@ def summary(plans: Sequence[GroupPlan], elsewhere: Sequence[HostRule] = ()) -> d
         **totals,
         "foreign": sum(len(p.foreign) for p in plans),
         "marked_not_ours": sum(len(p.marked) for p in plans) + len(elsewhere),
+        "setup_disabled": len(setup.hold),
+        "setup_restored": len(setup.release),
         "groups": groups,
     }
+
+
+def _setup_text(setup: SetupPlan, check_mode: bool) -> str:
+    """``OCS setup's rules: 6 disabled, 1 enabled again`` (check mode: ``to disable``)."""
+    parts = []
+    if setup.hold:
+        parts.append(f"{len(setup.hold)} {'to disable' if check_mode else 'disabled'}")
+    if setup.release:
+        parts.append(f"{len(setup.release)} {'to enable again' if check_mode else 'enabled again'}")
+    return f"OCS setup's rules: {', '.join(parts)}"
 
 
 def summary_line(
@@ -152,11 +173,13 @@ def summary_line(
     *,
     check_mode: bool,
     elsewhere: Sequence[HostRule] = (),
+    setup: SetupPlan | None = None,
 ) -> str:
     """``fe01: 2 added, 1 updated, 0 removed (<group>: 1 updated; <group>: 2 added)``; in
     check mode ``2 to add, 1 to update, 0 to remove``."""
-    totals = summary(plans, elsewhere)
-    if any(p.changed for p in plans):
+    setup = setup or SetupPlan()
+    totals = summary(plans, elsewhere, setup)
+    if any(p.changed for p in plans) or setup.changed:
         parts = []
         for plan in plans:
             if plan.changed:
@@ -164,6 +187,8 @@ def summary_line(
                     f"{plan.group} (no longer held)" if plan.reason == UNASSIGNED else plan.group
                 )
                 parts.append(f"{label}: {counts_text(_plan_counts(plan), check_mode, zeros=False)}")
+        if setup.changed:
+            parts.append(_setup_text(setup, check_mode))
         line = f"{host}: {counts_text(totals, check_mode, zeros=True)} ({'; '.join(parts)})"
     else:
         line = f"{host}: in sync, nothing to change ({len(plans)} group(s))"
@@ -183,9 +208,12 @@ def diff(
     *,
     check_mode: bool,
     elsewhere: Sequence[HostRule] = (),
+    setup: SetupPlan | None = None,
 ) -> list[dict[str, str]]:
-    """The task's ``diff``: the summary line, then an item per changed rule."""
-    line = summary_line(host, plans, check_mode=check_mode, elsewhere=elsewhere)
+    """The task's ``diff``: the summary line, then an item per changed rule (OCS setup's
+    rules held or released last)."""
+    setup = setup or SetupPlan()
+    line = summary_line(host, plans, check_mode=check_mode, elsewhere=elsewhere, setup=setup)
     items: list[dict[str, str]] = [{"prepared": line + "\n"}]
     for plan in plans:
         for change in changes(plan):
@@ -196,6 +224,26 @@ def diff(
                     "after_header": title,
                     "before": "\n".join(rule_text(h.rule, h) for h in change.before),
                     "after": rule_text(change.after) if change.after is not None else "",
+                }
+            )
+    would = "would be " if check_mode else ""
+    why = (
+        "the collection's rules no longer cover it"
+        if setup.mode == DISABLE
+        else "ocs_firewall_setup_rules is keep"
+    )
+    for names, enabled, what in (
+        (setup.hold, False, f"{would}disabled: the collection's rules cover its ports"),
+        (setup.release, True, f"{would}enabled again: {why}"),
+    ):
+        for name in names:
+            title = f"{host} | {GROUP} | {name} ({what})"
+            items.append(
+                {
+                    "before_header": title,
+                    "after_header": title,
+                    "before": f"enabled: {field_text(not enabled)}\n",
+                    "after": f"enabled: {field_text(enabled)}\n",
                 }
             )
     return items
@@ -242,17 +290,21 @@ def result(
     *,
     check_mode: bool,
     with_diff: bool,
+    setup: SetupPlan | None = None,
 ) -> dict[str, Any]:
-    """win_ocs_firewall's result of a host's plans (before the apply)."""
+    """win_ocs_firewall's result of a host's plans (before the apply); ``setup``: what
+    happens to OCS setup's rules."""
+    setup = setup or SetupPlan()
     found: dict[str, Any] = {
-        "changed": any(p.changed for p in plans),
-        "msg": summary_line(host, plans, check_mode=check_mode, elsewhere=elsewhere),
-        "summary": summary(plans, elsewhere),
+        "changed": any(p.changed for p in plans) or setup.changed,
+        "msg": summary_line(host, plans, check_mode=check_mode, elsewhere=elsewhere, setup=setup),
+        "summary": summary(plans, elsewhere, setup),
         "groups": {p.group: p.summary() for p in plans},
         "rules": {p.group: [r.to_dict() for r in p.after] for p in plans},
         "marked_not_ours": [h.to_dict() for p in plans for h in p.marked]
         + [h.to_dict() for h in elsewhere],
+        "setup_rules": setup.to_dict(),
     }
     if with_diff:
-        found["diff"] = diff(host, plans, check_mode=check_mode, elsewhere=elsewhere)
+        found["diff"] = diff(host, plans, check_mode=check_mode, elsewhere=elsewhere, setup=setup)
     return found

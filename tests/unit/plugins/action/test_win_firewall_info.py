@@ -284,7 +284,9 @@ def test_a_built_in_group_can_be_read() -> None:
     assert result["rules"] and all(r["group"] == seed.REMOTE_DESKTOP for r in result["rules"])
 
 
-@pytest.mark.parametrize(("os_version", "reported"), [("6.1", "6.1.7601"), ("6.0", "6.0.6002")])
+@pytest.mark.parametrize(
+    ("os_version", "reported"), [("6.1", "6.1.7601.65536"), ("6.0", "6.0.6002.131072")]
+)
 def test_the_hosts_versions_are_returned(os_version: str, reported: str) -> None:
     host = lab_host()
     host.os_version = os_version

@@ -480,7 +480,26 @@ def rules_of(*rules: dict[str, Any]) -> dict[str, Any]:
         ),
         pytest.param(
             rules_of({"name": "x", "description": "d" * 200_000}),
-            "shorten its description",
+            "rules[0] ('x').description: 'dddddddddddddddddddddddddddddddddddddddd'... is "
+            "200,000 characters long; Windows Firewall stores descriptions of at most 10,000",
+            id="description-too-long",
+        ),
+        pytest.param(
+            rules_of({"name": "x", "description": "d" * 9_986}),
+            "rules[0] ('x').description: 'dddddddddddddddddddddddddddddddddddddddd'... is "
+            "9,986 characters long, 10,001 with the '[ocs.firewall]' the collection puts at its "
+            "end; Windows Firewall stores descriptions of at most 10,000, so give at most 9,985",
+            id="description-too-long-with-the-marker",
+        ),
+        pytest.param(
+            rules_of(
+                {
+                    "name": "x",
+                    # 8,000 addresses no two of which merge: too many for one WinRM message.
+                    "remote_addresses": [f"10.0.{n // 128}.{n % 128 * 2}" for n in range(8000)],
+                }
+            ),
+            "WinRM 2.0 hosts take messages of at most 150 KB",
             id="too-large-for-one-message",
         ),
     ],
@@ -853,7 +872,7 @@ def test_a_windows_server_2008_host_refuses_newer_keywords_after_the_read() -> N
     assert result["failed"] is True
     assert result["msg"].startswith(f"{HOST}: rule 'dns': remote address keyword(s) DNS need ")
     assert "Windows Server 2008 R2 or later" in result["msg"]
-    assert "Windows Server 2008 (6.0.6002)" in result["msg"]
+    assert "Windows Server 2008 (6.0.6002.131072)" in result["msg"]
     assert "rule 'gw': remote address keyword(s) DefaultGateway" in result["msg"]
     assert "'fine'" not in result["msg"]
     assert [r.op for r in host.requests] == ["read"]
@@ -1063,3 +1082,12 @@ def test_task_timeout_during_apply_is_not_swallowed() -> None:
     host.lose_apply = ("before", Interrupted())
     with pytest.raises(Interrupted):
         run(host, {"group": GROUP, "rules": [SIP]})
+
+
+def test_a_description_of_10000_characters_with_the_marker_is_stored_whole() -> None:
+    host = LabHost()
+    description = "d" * (10_000 - len(MARK))
+    result = run(host, {"group": GROUP, "rules": [{"name": "x", "description": description}]})
+    assert result["changed"] is True, result
+    (stored,) = host.group(GROUP)
+    assert stored["description"] == description + MARK and len(stored["description"]) == 10_000

@@ -45,12 +45,16 @@ class Templar:
 
 
 def task_vars(host: str, **overrides: Any) -> dict[str, Any]:
+    """The host's task variables from the example estate. OCS setup's rules are kept (the
+    example disables them): the tests here are about the collection's own groups, those
+    of test_what_windows_enforces.py about OCS setup's rules."""
     group_names, variables = ESTATE[host]
     return {
         **example_inventory(),
         "inventory_hostname": host,
         "group_names": overrides.pop("group_names", group_names),
         **variables,
+        "ocs_firewall_setup_rules": "keep",
         **overrides,
     }
 
@@ -117,13 +121,15 @@ def test_a_collocated_host_costs_two_commands_cold_and_one_in_sync() -> None:
     assert [r.op for r in host.requests] == ["read", "apply"]
 
     read, apply = host.requests
-    # One read: every group the host may have rules in, and every rule holding the marker.
+    # One read: every group the host may have rules in, OCS setup's group (its rules the
+    # collection may hold), and every rule holding the marker.
     assert read.marker == _ownership.PATTERN
     held = [
         FE,
         *(SERVERS[k].group for k in ("av_conferencing", "web_conferencing", "web_components")),
     ]
-    assert list(read.groups) == held + [g for g in DEFAULT_GROUPS if g not in held]
+    others = [g for g in DEFAULT_GROUPS if g not in held]
+    assert list(read.groups) == [*held, *others, "Office Communications Server 2007 R2"]
     # One apply: a section per component.
     assert [s.group for s in apply.sections] == held
     assert {g: sorted(host.names(g)) for g in held} == wanted_names("fe01.ocs.example")
@@ -169,6 +175,8 @@ def test_check_mode_sends_only_the_read() -> None:
         "removed": 0,
         "foreign": 0,
         "marked_not_ours": 0,
+        "setup_disabled": 0,
+        "setup_restored": 0,
     }
     assert list(summary["groups"]) == [EDGE]
     assert sorted(summary["groups"][EDGE]["added"]) == wanted
@@ -302,10 +310,11 @@ def test_only_the_variables_the_engine_needs_are_templated() -> None:
         task_vars=variables,
         templar=templar,
     )
-    # The director's state, the collection-wide profiles and the scope's variables: not
-    # "unrelated", not the rest.
+    # The director's state, the collection-wide profiles, the scope's variables and what to
+    # do with OCS setup's rules: not "unrelated", not the rest.
     wanted = [
         "ocs_director_state",
+        "ocs_firewall_setup_rules",
         "ocs_firewall_profiles",
         "ocs_firewall_scope",
         "ocs_firewall_address",

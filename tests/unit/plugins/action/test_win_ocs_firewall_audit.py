@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from labhost import LabHost, lab_rule, run_action
+from ocs_lab import seed
 from test_win_ocs_firewall import Templar, converge, lab_host, task_vars
 
 from ansible_collections.ocs.firewall.plugins.action.win_ocs_firewall_audit import ActionModule
@@ -28,6 +29,15 @@ LAB_OPEN_ON_FE = [
     "Windows Management Instrumentation (WMI-In)",
     "SQL Server (TCP-In)",
     "Backup agent",
+]
+# What the lab seeds that admits any address to ports the example estate's Front End
+# scopes to its peers (ocs_firewall_scope: inventory): WMI's built-in rules on 135 and
+# every rule OCS setup made.
+SETUP = "Office Communications Server 2007 R2"
+LAB_WIDER_ON_FE = [
+    "Windows Management Instrumentation (WMI-In)",
+    "Windows Management Instrumentation (DCOM-In)",
+    *(r["name"] for r in seed.ocs_setup_rules()),
 ]
 
 
@@ -73,26 +83,34 @@ def test_one_read_of_every_rule_and_no_change(check_mode: bool) -> None:
     # Every rule: no group named, no marker.
     assert (read.op, list(read.groups), read.marker) == ("read", [], "")
     assert host.state == before
-    # On a converged lab host only what the lab seeds beyond the accepted defaults is found.
+    # On a converged lab host only what the lab seeds beyond the accepted defaults is found:
+    # ports no component needs, and rules that defeat the inventory's scope (OCS setup's
+    # are no longer accepted by default).
     assert [(f["kind"], f["rule"]) for f in result["findings"]] == [
-        ("foreign_open_port", name) for name in LAB_OPEN_ON_FE
+        *(("foreign_open_port", name) for name in LAB_OPEN_ON_FE),
+        *(("wider_rule", name) for name in LAB_WIDER_ON_FE),
     ]
     assert result["counts"]["foreign_open_port"] == len(LAB_OPEN_ON_FE)
-    assert result["msg"] == f"{len(LAB_OPEN_ON_FE)} finding(s): 5 foreign_open_port"
+    assert result["msg"] == "13 finding(s): 5 foreign_open_port, 8 wider_rule"
 
 
 def test_the_accepted_variable_replaces_the_default() -> None:
     host = converged()
     accepted = [*_audit.DEFAULT_ACCEPTED, "@FirewallAPI.dll,-28502", "@FirewallAPI.dll,-34251"]
     result = audit(
-        host, task_vars(FE, ocs_firewall_audit_accepted=[*accepted, "sql server (tcp-in)"])
+        host,
+        task_vars(FE, ocs_firewall_audit_accepted=[*accepted, "sql server (tcp-in)", SETUP]),
     )
     assert [f["rule"] for f in result["findings"]] == ["Backup agent"]
     # The option wins over the variable; without the defaults Remote Desktop is found.
     result = audit(
         host, task_vars(FE, ocs_firewall_audit_accepted=["Backup agent"]), accepted=accepted
     )
-    assert [f["rule"] for f in result["findings"]] == ["SQL Server (TCP-In)", "Backup agent"]
+    assert [f["rule"] for f in result["findings"]] == [
+        "SQL Server (TCP-In)",
+        "Backup agent",
+        *(name for name in LAB_WIDER_ON_FE if name.startswith(SETUP)),
+    ]
     result = audit(host, task_vars(FE, ocs_firewall_audit_accepted=[]))
     assert "Remote Desktop (TCP-In)" in [f["rule"] for f in result["findings"]]
 
@@ -105,12 +123,15 @@ def test_drift_on_the_host_is_found() -> None:
     host.state["profiles"]["4"]["enabled"] = 0
     host.state["profiles"]["1"]["inbound_action"] = 1
     variables = task_vars(
-        FE, ocs_firewall_audit_accepted=[*_audit.DEFAULT_ACCEPTED, *LAB_OPEN_ON_FE]
+        FE,
+        ocs_firewall_audit_accepted=[*_audit.DEFAULT_ACCEPTED, *LAB_OPEN_ON_FE, *LAB_WIDER_ON_FE],
     )
     result = audit(host, variables)
     assert [(f["kind"], f["rule"], f.get("profile")) for f in result["findings"]] == [
         ("missing_rule", ours[0]["name"], None),
         ("foreign_open_port", "Allow all", None),
+        # Any address, where the Front End's rules take only its peers.
+        ("wider_rule", "Allow all", None),
         ("profile_disabled", None, "public"),
         ("default_inbound_allow", None, "domain"),
     ]

@@ -92,7 +92,7 @@ def test_a_2003_host_converges_in_two_commands_and_then_holds_still() -> None:
     shared = [e for e in host.entries(DOMAIN) if e["port"] == 135]
     assert shared == [
         {
-            "name": "[ocs.firewall] Monitoring, Archiving: 135/TCP",
+            "name": "[ocs.firewall] Monitoring, Archiving - 135/TCP",
             "port": 135,
             "protocol": 6,
             "enabled": 1,
@@ -101,7 +101,7 @@ def test_a_2003_host_converges_in_two_commands_and_then_holds_still() -> None:
             "builtin": 0,
         }
     ]
-    assert "[ocs.firewall] Monitoring: 5069/TCP" in names(host, STANDARD)
+    assert "[ocs.firewall] Monitoring - 5069/TCP" in names(host, STANDARD)
 
     again, _warnings = converge(
         host,
@@ -126,7 +126,7 @@ def test_check_mode_reads_only_and_says_what_would_change() -> None:
     assert "not applicable: OCS Front End 5060-5061/TCP Out (seed-01): " in prepared
     first = result["diff"][1]
     assert first["before_header"] == (
-        "am03 | Domain profile | [ocs.firewall] Front End: 135/TCP (would be added)"
+        "am03 | Domain profile | [ocs.firewall] Front End - 135/TCP (would be added)"
     )
     assert first["before"] == "" and "port: 135\n" in first["after"]
     assert len(result["diff"]) == 1 + 30
@@ -139,7 +139,7 @@ def test_a_foreign_entry_on_a_wanted_port_stays_byte_identical_and_is_reported()
     assert not result.get("failed"), result
     assert [e for e in host.entries(DOMAIN) if e["port"] == 5061] == [foreign]
     # Standard had no entry on 5061: there it is opened.
-    assert "[ocs.firewall] Front End: 5061/TCP" in names(host, STANDARD)
+    assert "[ocs.firewall] Front End - 5061/TCP" in names(host, STANDARD)
     (conflict,) = result["reduced_mode"]["conflicts"]
     assert conflict["name"] == "OCS SIP (added by hand)" and conflict["profile"] == "Domain"
     assert result["summary"]["foreign"] == 1
@@ -150,7 +150,7 @@ def test_a_foreign_entry_on_a_wanted_port_stays_byte_identical_and_is_reported()
     adopted, _warnings = converge(host, ["ocs_front_end"], ocs_firewall_legacy_adopt=["5061/tcp"])
     assert adopted["changed"] and not adopted["reduced_mode"]["conflicts"]
     (taken,) = [e for e in host.entries(DOMAIN) if e["port"] == 5061]
-    assert taken["name"] == "[ocs.firewall] Front End: 5061/TCP" and taken["scope"] == 0
+    assert taken["name"] == "[ocs.firewall] Front End - 5061/TCP" and taken["scope"] == 0
 
 
 def test_decommission_keeps_a_shared_entry_while_one_component_remains() -> None:
@@ -175,7 +175,7 @@ def test_decommission_keeps_a_shared_entry_while_one_component_remains() -> None
         if e["name"].startswith("[ocs")
     }
     assert set(ours) == shared | {(5069, tcp)}
-    assert ours[(135, tcp)] == "[ocs.firewall] Monitoring: 135/TCP"
+    assert ours[(135, tcp)] == "[ocs.firewall] Monitoring - 135/TCP"
     # Renamed in place by Add (overwrite): no CLOSE was ever sent for a shared port.
     assert host.legacy_requests[-1].closes == []
 
@@ -220,7 +220,7 @@ def test_win_firewall_rules_refuses_a_2003_host_after_its_read() -> None:
         task_vars={"inventory_hostname": "fe03"},
     )
     assert result["failed"] and not result["changed"]
-    assert "Windows Server 2003 (5.2.3790)" in result["msg"]
+    assert "Windows Server 2003 (5.2.3790.131072)" in result["msg"]
     assert "win_ocs_firewall" in result["msg"]
     assert host.state == before and [r.op for r in host.requests] == ["read"]
 
@@ -234,7 +234,7 @@ def test_win_firewall_info_reads_a_2003_hosts_entries_as_rules_too() -> None:
         host,
         {"groups": [], "owned": False, "stored": False},
     )
-    assert result["host"]["legacy"] is True and result["host"]["os_version"] == "5.2.3790"
+    assert result["host"]["legacy"] is True and result["host"]["os_version"] == "5.2.3790.131072"
     assert set(result["profiles"]) == {"domain", "standard"}
     assert result["profiles"]["domain"]["current"] is True
     sip = [e for e in result["entries"] if e["name"] == "OCS SIP (added by hand)"]
@@ -250,7 +250,7 @@ def test_win_firewall_info_reads_a_2003_hosts_entries_as_rules_too() -> None:
             "owned": False,
         }
     ]
-    (rule,) = [r for r in result["rules"] if r["name"] == "[ocs.firewall] Front End: 5061/TCP"]
+    (rule,) = [r for r in result["rules"] if r["name"] == "[ocs.firewall] Front End - 5061/TCP"]
     assert rule["local_ports"] == ["5061"] and rule["profiles"] == ["private", "public"]
     assert rule["direction"] == "in" and rule["action"] == "allow" and rule["owned"] is True
     owned, _display = run_action(
@@ -269,7 +269,7 @@ def test_the_audit_of_a_2003_host() -> None:
     host.state["legacy"]["0"]["ports"] = [
         e
         for e in host.state["legacy"]["0"]["ports"]
-        if e["name"] != "[ocs.firewall] Front End: 444/TCP"
+        if e["name"] != "[ocs.firewall] Front End - 444/TCP"
     ]
     before = copy.deepcopy(host.state)
     result, _display = run_action(
@@ -282,7 +282,7 @@ def test_the_audit_of_a_2003_host() -> None:
     )
     assert not result.get("failed"), result
     kinds = {f["kind"]: f for f in result["findings"]}
-    assert kinds["missing_rule"]["rule"] == "[ocs.firewall] Front End: 444/TCP"
+    assert kinds["missing_rule"]["rule"] == "[ocs.firewall] Front End - 444/TCP"
     assert kinds["missing_rule"]["profile"] == "domain"
     foreign = [f for f in result["findings"] if f["kind"] == "foreign_open_port"]
     assert {f["rule"] for f in foreign} == {
@@ -374,3 +374,54 @@ def test_a_connection_lost_during_a_2003_apply_says_what_may_have_happened() -> 
     host.lose_apply = None
     again, _warnings = converge(host, ["ocs_front_end"])
     assert not again.get("failed") and not again["changed"]
+
+
+def test_entries_named_by_earlier_releases_are_renamed_then_the_host_holds_still() -> None:
+    """Earlier releases named entries ``[ocs.firewall] <labels>: <port>/<TCP|UDP>``; ':' is
+    the separator of 2003's own port exceptions. The next run takes them for the
+    collection's and renames them (an OPEN of their key, which the host lets overwrite an
+    entry of ours: its name matches the apply's MARKER); what is not ours stays as it is."""
+    scopes = {
+        "ocs_archiving_remote_addresses": ["10.10.0.0/24"],
+        "ocs_monitoring_remote_addresses": ["10.20.0.5"],
+    }
+    host = seeded(SIP)
+    converge(host, COLLOCATED, **scopes)
+    renamed = {}
+    for profile in (DOMAIN, STANDARD):
+        for entry in host.state["legacy"][str(profile)]["ports"]:
+            if entry["name"].startswith("[ocs.firewall] "):
+                new = entry["name"]
+                entry["name"] = re.sub(r" - (?=[0-9]+/(?:TCP|UDP)$)", ": ", new)
+                renamed[(profile, entry["port"], entry["protocol"])] = (entry["name"], new)
+    assert renamed and all(":" in old for old, _new in renamed.values())
+    foreign = [
+        copy.deepcopy(e)
+        for profile in (DOMAIN, STANDARD)
+        for e in host.entries(profile)
+        if not e["name"].startswith("[ocs.firewall] ")
+    ]
+    assert any(e["name"] == SIP["name"] for e in foreign)
+
+    result, _warnings = converge(host, COLLOCATED, **scopes)
+
+    assert not result.get("failed"), result
+    assert result["changed"] and result["summary"]["updated"] == len(renamed)
+    assert result["summary"]["added"] == result["summary"]["removed"] == 0
+    (apply,) = host.legacy_requests[-1:]
+    assert not apply.closes and not any(line.adopt for line in apply.opens)
+    now = {
+        (profile, e["port"], e["protocol"]): e["name"]
+        for profile in (DOMAIN, STANDARD)
+        for e in host.entries(profile)
+    }
+    assert {key: now[key] for key in renamed} == {k: new for k, (_old, new) in renamed.items()}
+    assert [
+        e
+        for profile in (DOMAIN, STANDARD)
+        for e in host.entries(profile)
+        if not e["name"].startswith("[ocs.firewall] ")
+    ] == foreign
+
+    again, _warnings = converge(host, COLLOCATED, **scopes)
+    assert not again["changed"] and host.requests[-1].op == "read"

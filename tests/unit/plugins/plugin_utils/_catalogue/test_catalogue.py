@@ -121,6 +121,20 @@ def test_schema_errors_name_entry_and_field(
     assert words in line
 
 
+def test_a_description_too_long_for_windows_with_its_marker_is_refused() -> None:
+    marker = " [ocs.firewall catalogue extra-sql-backend-1434]"
+    fits = _document()
+    _entry(fits, "extra-sql-backend-1434")["description"] = "d" * (10_000 - len(marker))
+    cat.validate_catalogue(fits)
+
+    line = _problem_of(
+        _set("extra-sql-backend-1434", "description", "d" * (10_001 - len(marker))),
+        "entry 'extra-sql-backend-1434': description",
+    )
+    assert "is 9,953 characters long, 10,001 with the" in line
+    assert "at most 10,000, so give at most 9,952" in line
+
+
 def test_missing_seed_row_is_reported() -> None:
     document = _document()
     _drop_seed_row(document)
@@ -420,6 +434,15 @@ def test_flow_table_errors_name_the_table_row(
 ) -> None:
     line = _problem_of(mutate, start)
     assert words in line, line
+
+
+@pytest.mark.parametrize("label", ["Front End: pool", "Front End, Director"])
+def test_a_label_holds_nothing_that_separates_a_2003_entry_name(label: str) -> None:
+    def relabel(doc: dict[str, Any]) -> None:
+        doc["components"]["front_end"]["label"] = label
+
+    line = _problem_of(relabel, "components.front_end.label:")
+    assert line == f"components.front_end.label: {label!r} must hold no ',' or ':'"
 
 
 def test_the_flow_tables_are_checked() -> None:

@@ -210,12 +210,45 @@ def test_groups_to_read() -> None:
     defaults = [c.group for c in SERVERS.values()]
     held = request(["ocs_edge"], {"ocs_edge_group": "My Edge", **UNBOUND})
     assert held.groups == ["My Edge"]
-    # Decommissioning reads every default group too (its own only once).
-    assert held.groups_to_read() == ["My Edge", *defaults]
+    # Decommissioning reads every default group too (its own only once); OCS setup's
+    # group comes last, always (its rules may be held or released).
+    setup = "Office Communications Server 2007 R2"
+    assert held.groups_to_read() == ["My Edge", *defaults, setup]
     own = request(["ocs_edge"], UNBOUND)
-    assert own.groups_to_read() == [EDGE_GROUP, *(g for g in defaults if g != EDGE_GROUP)]
+    assert own.groups_to_read() == [EDGE_GROUP, *(g for g in defaults if g != EDGE_GROUP), setup]
     kept = request(["ocs_edge"], UNBOUND, remove_unassigned=False)
-    assert kept.groups_to_read() == [EDGE_GROUP]
+    assert kept.groups_to_read() == [EDGE_GROUP, setup]
+
+
+@pytest.mark.parametrize(
+    ("variables", "setup_rules", "policy_check"),
+    [
+        pytest.param({}, "keep", "fail", id="defaults"),
+        pytest.param(
+            {"ocs_firewall_setup_rules": "Disable", "ocs_firewall_policy_check": "warn"},
+            "disable",
+            "warn",
+            id="set",
+        ),
+    ],
+)
+def test_setup_rules_and_policy_check(
+    variables: dict[str, Any], setup_rules: str, policy_check: str
+) -> None:
+    found = request(["ocs_edge"], {**variables, **UNBOUND})
+    assert (found.setup_rules, found.policy_check) == (setup_rules, policy_check)
+
+
+def test_setup_rules_and_policy_check_refuse_other_values() -> None:
+    found, problems = host_request(
+        ["ocs_edge"],
+        {"ocs_firewall_setup_rules": "delete", "ocs_firewall_policy_check": True, **UNBOUND},
+    )
+    assert found is None
+    assert problems == [
+        "ocs_firewall_setup_rules: 'delete' is not valid; valid are keep, disable",
+        "ocs_firewall_policy_check: True is not valid; valid are fail, warn",
+    ]
 
 
 # ---- plan_host -------------------------------------------------------------------------------

@@ -129,6 +129,48 @@ def test_255_character_name_is_accepted() -> None:
     assert _rules.normalise_rule({"name": "x" * 255}, 0).name == "x" * 255
 
 
+@pytest.mark.parametrize(
+    "description",
+    [
+        pytest.param("d" * 10_000, id="10000-characters"),
+        # U+1F600 is two UTF-16 code units, so 5,000 of them are what Windows calls 10,000.
+        pytest.param("\U0001f600" * 5_000, id="10000-code-units"),
+    ],
+)
+def test_a_description_of_10000_characters_is_accepted(description: str) -> None:
+    assert _rules.normalise_rule({"name": "r", "description": description}, 0).description == (
+        description
+    )
+
+
+@pytest.mark.parametrize(
+    ("description", "length"),
+    [
+        pytest.param("d" * 10_001, "10,001", id="10001-characters"),
+        pytest.param("d" * 9_999 + "\U0001f600", "10,001", id="10001-code-units"),
+        pytest.param("\U0001f600" * 6_000, "12,000", id="12000-code-units"),
+    ],
+)
+def test_a_longer_description_is_refused_naming_the_option_and_its_length(
+    description: str, length: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        _rules.normalise_rule({"name": "SIP", "description": description}, 3)
+    message = str(info.value)
+    assert message.startswith("rules[3] ('SIP').description: ")
+    assert f"is {length} characters long" in message and "at most 10,000" in message
+    assert len(message) < 300  # the description itself is not repeated whole
+
+
+def test_the_room_the_marker_takes_is_counted() -> None:
+    assert _rules.description_problem("d" * 9_985, " [ocs.firewall]") is None
+    problem = _rules.description_problem("d" * 9_986, " [ocs.firewall]")
+    assert problem == (
+        "is 9,986 characters long, 10,001 with the '[ocs.firewall]' the collection puts at "
+        "its end; Windows Firewall stores descriptions of at most 10,000, so give at most 9,985"
+    )
+
+
 HOSTILE_NAMES = [t for t in HOSTILE_TEXTS if "|" not in t and "\0" not in t]
 
 
@@ -267,7 +309,12 @@ def test_rule_from_host_never_refuses_what_windows_stores(
 def test_the_model_and_the_wire_record_name_the_same_fields_in_the_same_order() -> None:
     wire = [f.name for f in dataclasses.fields(_wire.WireRule)]
     assert list(_rules.RULE_FIELDS) == wire[: len(_rules.RULE_FIELDS)]
-    assert wire[len(_rules.RULE_FIELDS) :] == ["grouping", "application", "service"]
+    assert wire[len(_rules.RULE_FIELDS) :] == [
+        "grouping",
+        "application",
+        "service",
+        "icmp_types_and_codes",
+    ]
 
 
 def test_a_rule_left_at_its_defaults_is_the_wire_records_defaults() -> None:

@@ -97,3 +97,8 @@ def test_the_wire_records_defaults_are_the_rule_defaults_in_windows_numbers() ->
     assert (record.direction, record.action, record.protocol) == (1, 1, 6)
     assert (record.local_ports, record.remote_addresses, record.profiles) == ("*", "*", 7)
     assert record.enabled is True and record.description == ""
+
+
+def test_the_description_limit_is_the_labs() -> None:
+    # [MS-FASP] FW_RULE.wszDescription: 1 to 10001 characters with the terminating NUL.
+    assert _windows.MAX_DESCRIPTION_LENGTH == lab.MAX_DESCRIPTION_LENGTH == 10_000

@@ -215,7 +215,7 @@ def test_a_shared_entry_takes_the_union_of_the_components_scopes() -> None:
     (entry, *_rest) = _entries.wanted_entries(
         [a, b], {"monitoring": "Monitoring", "archiving": "Archiving"}
     )
-    assert entry.name == "[ocs.firewall] Monitoring, Archiving: 135/TCP"
+    assert entry.name == "[ocs.firewall] Monitoring, Archiving - 135/TCP"
     assert entry.scope.text() == "10.0.0.1/255.255.255.255,10.0.0.2/255.255.255.255"
     assert entry.rules == ("r", "s")
     c = _entries.verdict_of("archiving", rule(name="t", local_ports=("135",)), {})
@@ -272,7 +272,7 @@ def test_a_foreign_entry_is_a_conflict_left_alone_unless_adopted() -> None:
     adopted = plan(request(["ocs_edge"], **adopt), [foreign])
     assert not adopted.conflicts
     (took,) = [o for o in adopted.opens if (o.profile, o.port, o.protocol) == key]
-    assert took.adopt and took.name == "[ocs.firewall] Edge: 5061/TCP"
+    assert took.adopt and took.name == "[ocs.firewall] Edge - 5061/TCP"
     # Only that profile's key was foreign: Standard's is simply added, without adopt.
     assert not any(o.adopt for o in adopted.opens if o is not took)
 
@@ -296,7 +296,7 @@ def test_decommission_keeps_a_shared_entry_while_one_component_needs_it() -> Non
     # that Monitoring still needs; Archiving's own entries (none here) would be closed.
     monitoring_keys = {e.key for e in found.wanted}
     assert not closed & monitoring_keys
-    assert "[ocs.firewall] Monitoring: 135/TCP" in renamed
+    assert "[ocs.firewall] Monitoring - 135/TCP" in renamed
     assert closed == {e.key for e in both} - monitoring_keys
     gone = plan(request([]), on_host)
     assert {(c.profile, c.port, c.protocol) for c in gone.closes} == {e.key for e in both}
@@ -360,7 +360,7 @@ def test_without_decommission_a_shared_entry_keeps_what_it_serves_the_component_
     shared = [e for e in found.wanted if e.key == (DOMAIN, 135, TCP)]
     assert [(e.name, e.scope.text()) for e in shared] == [
         (
-            "[ocs.firewall] Monitoring, Archiving: 135/TCP",
+            "[ocs.firewall] Monitoring, Archiving - 135/TCP",
             "10.0.0.0/255.255.255.128,10.0.1.0/255.255.255.128",
         )
     ]
@@ -374,7 +374,7 @@ def test_without_decommission_a_shared_entry_keeps_what_it_serves_the_component_
     # Decommissioning on, the same host narrows them to Monitoring (renamed in place).
     narrowed = plan(monitoring, on_host)
     assert not narrowed.closes and len(narrowed.updated) == 2 * 7
-    assert {e.name for _h, e in narrowed.updated} >= {"[ocs.firewall] Monitoring: 135/TCP"}
+    assert {e.name for _h, e in narrowed.updated} >= {"[ocs.firewall] Monitoring - 135/TCP"}
 
 
 def test_unicode_digits_in_an_adopted_port_are_a_problem_not_a_crash() -> None:
@@ -383,3 +383,84 @@ def test_unicode_digits_in_an_adopted_port_are_a_problem_not_a_crash() -> None:
     )
     assert found is None and len(problems) == 2
     assert all("ocs_firewall_legacy_adopt" in p for p in problems)
+
+
+# --- names: the separator, and the names earlier releases wrote ------------------------------
+
+
+def _old_name(name: str) -> str:
+    """``name`` as earlier releases wrote it: ``: `` before the port, not `` - ``."""
+    head, separator, key = name.rpartition(" - ")
+    assert separator
+    return f"{head}: {key}"
+
+
+def test_entry_names_keep_out_of_the_colon_of_2003s_own_port_exceptions() -> None:
+    # netsh and group policy write a port exception as Port:Protocol:Scope:Status:Name.
+    wanted = plan(collocated()).wanted
+    assert wanted and all(":" not in e.name for e in wanted)
+    assert {e.name for e in wanted if e.key == (DOMAIN, 135, TCP)} == {
+        "[ocs.firewall] Monitoring, Archiving - 135/TCP"
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "ours"),
+    [
+        ("[ocs.firewall] Front End - 5061/TCP", True),
+        ("[ocs.firewall] Monitoring, Archiving - 135/UDP", True),
+        # Names earlier releases wrote are still the collection's ...
+        ("[ocs.firewall] Front End: 5061/TCP", True),
+        ("[ocs.firewall] Monitoring, Archiving: 135/TCP", True),
+        # ... on the same terms: every label a component's, the key at the end.
+        ("[ocs.firewall] Admin: 9999/TCP", False),
+        ("[ocs.firewall] Admin - 9999/TCP", False),
+        ("[ocs.firewall] Front End, Admin: 5061/TCP", False),
+        ("[ocs.firewall] Front End:5061/TCP", False),
+        ("[ocs.firewall] Front End -5061/TCP", False),
+        ("[ocs.firewall] Front End - 5061/TCP copy", False),
+        ("[ocs.firewall] Front End - 5061/SCTP", False),
+        ("Copy of [ocs.firewall] Front End - 5061/TCP", False),
+    ],
+)
+def test_an_entry_is_ours_by_its_name_old_or_new(name: str, ours: bool) -> None:
+    assert _entries.is_ours(held((DOMAIN, 5061, TCP), name)) is ours
+
+
+def test_old_names_are_renamed_by_the_next_run_and_nothing_else_changes() -> None:
+    req = collocated()
+    converged = _converged(req)
+    old = [dataclasses.replace(e, name=_old_name(e.name)) for e in converged]
+    foreign = held((DOMAIN, 10000, TCP), "Backup Exec Remote Agent")
+
+    found = plan(req, [*old, foreign])
+
+    # Each old entry is overwritten where it is (same key, scope, state), under its new
+    # name; none is closed, adopted or reported, and the foreign entry is not touched.
+    assert [(h.name, e.name) for h, e in found.updated] == [
+        (o.name, c.name) for o, c in zip(old, converged, strict=True)
+    ]
+    assert [(o.profile, o.port, o.protocol, o.name) for o in found.opens] == [
+        (*c.key, c.name) for c in converged
+    ]
+    assert not any(o.adopt for o in found.opens)
+    assert not (found.closes or found.added or found.adopted or found.conflicts or found.marked)
+    assert _entries.removals(found) == []
+    # The run after holds still.
+    assert not plan(req, [*converged, foreign]).changed
+
+
+def test_without_decommission_an_old_name_keeps_the_labels_of_a_component_gone() -> None:
+    both = request(
+        ["ocs_archiving", "ocs_monitoring"],
+        ocs_archiving_remote_addresses=["10.0.0.0/25"],
+        ocs_monitoring_remote_addresses=["10.0.1.0/25"],
+    )
+    old = [dataclasses.replace(e, name=_old_name(e.name)) for e in _converged(both)]
+    monitoring = request(["ocs_monitoring"], ocs_monitoring_remote_addresses=["10.0.1.0/25"])
+
+    found = plan(monitoring, old, remove_unassigned=False)
+
+    renamed = {e.key: e.name for _held, e in found.updated}
+    assert renamed[(DOMAIN, 135, TCP)] == "[ocs.firewall] Monitoring, Archiving - 135/TCP"
+    assert not found.closes

@@ -19,8 +19,18 @@ from ansible.plugins.shell.powershell import ShellModule
 from checkout import REMOTE_SCRIPTS as UTILS
 from ocs_lab import firewall as lab_firewall
 
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
+    _component_rules,
+    _settings,
+)
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership, _rules
-from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client, _platform, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import (
+    _client,
+    _convert,
+    _platform,
+    _wire,
+)
 
 FILES = {name: (UTILS / name).read_bytes() for name in ("_bootstrap.ps1", "_firewall.ps1")}
 PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
@@ -197,11 +207,16 @@ def test_records_have_the_field_counts_the_controller_parses() -> None:
     expected = {
         "HOST": 3,
         "PROFILE": 5,
-        "RULE": 15,
+        "RULE": 16,
         "RETIRED": 4,
         "ADDED": 3,
         "REMOVED": 4,
+        "HELD": 4,
+        "RELEASED": 4,
+        "CURRENT": 3,
+        "POLICY": 7,
         "LEGACY": 5,
+        "LEGACYPOLICY": 5,
         "OPENPORT": 9,
         "OPENED": 4,
         "CLOSED": 5,
@@ -220,7 +235,12 @@ def test_records_have_the_field_counts_the_controller_parses() -> None:
         retired=(change,),
         added=(change,),
         removed=(change,),
+        held=(change,),
+        released=(change,),
+        current=_wire.CurrentProfiles(1, 0),
+        policies=(_wire.WirePolicy(1, False, None, 0, 1, None),),
         legacy_profiles=(_wire.LegacyProfile(0, True, False, True),),
+        legacy_policies=(_wire.LegacyPolicy(0, None, 1, 0),),
         open_ports=(_wire.OpenPort(0, 5061, 6, "n"),),
         opened=(_wire.PortChange(0, 5061, 6),),
         closed=(_wire.PortChange(0, 5061, 6, 1),),
@@ -239,7 +259,16 @@ def test_records_have_the_field_counts_the_controller_parses() -> None:
 def test_the_script_parses_the_request_fields_the_controller_sends() -> None:
     text = FILES["_firewall.ps1"].decode()
     section = _wire.Section("g", ("old",), (_wire.WireRule(name="n"),), owns="x")
-    request = _wire.encode_apply([section], _ownership.PATTERN, ["g"], "0" * 40).splitlines()
+    hold = _wire.Hold("setup", "r")
+    request = _wire.encode_apply(
+        [section],
+        _ownership.PATTERN,
+        ["g"],
+        "0" * 40,
+        holds=[hold],
+        releases=[hold],
+        hold_mark=" [held]",
+    ).splitlines()
     widths = {line.split("\t")[0]: len(line.split("\t")) for line in request[1:]}
     assert widths == {
         "OP": 2,
@@ -250,10 +279,16 @@ def test_the_script_parses_the_request_fields_the_controller_sends() -> None:
         "OWNS": 2,
         "REMOVE": 2,
         "ADD": 12,
+        "HOLDMARK": 2,
+        "HOLD": 3,
+        "RELEASE": 3,
         "END": 1,
     }
     for kind, width in widths.items():
-        assert re.search(rf"'{kind}' -and \$f\.Length -eq {width}\b", text), kind
+        if kind in ("HOLD", "RELEASE"):
+            assert f"$kind -cmatch '^(HOLD|RELEASE)$' -and $f.Length -eq {width})" in text
+        else:
+            assert re.search(rf"'{kind}' -and \$f\.Length -eq {width}\b", text), kind
     assert request[0] == _wire.VERSION == "OCSFW2"
     assert f"'{_wire.VERSION}'" in text and "'OCSFW1'" not in text
 
@@ -274,6 +309,7 @@ def test_the_script_parses_the_legacy_request_fields_the_controller_sends() -> N
 _RULE_PHASES = (
     ("retire", b"$r.Name = $tombstone"),
     ("add", b"$Policy.Rules.Add("),
+    ("release, hold", b"Set-Held $index"),
     ("remove", b"$Policy.Rules.Remove("),
 )
 _ENTRY_PHASES = (
@@ -309,9 +345,9 @@ def _apply_phases(
     return phases
 
 
-def test_apply_retires_then_adds_then_removes() -> None:
+def test_apply_retires_then_adds_then_releases_and_holds_then_removes() -> None:
     source = FILES["_firewall.ps1"]
-    assert _apply_phases(source) == ["retire", "add", "remove"]
+    assert _apply_phases(source) == ["retire", "add", "release, hold", "remove"]
     text = source.decode()
     # Those loops are the only places that change the store, and removal only ever names
     # a tombstone: Rules.Remove(name) would drop every rule of that name in any group.
@@ -330,7 +366,7 @@ def test_apply_retires_then_adds_then_removes() -> None:
     remove_at = source.index(b"    foreach ($t in $retired)")
     end = source.index(b"\n}\n", remove_at) + 1
     swapped = source[:add_at] + source[remove_at:end] + source[add_at:remove_at] + source[end:]
-    assert _apply_phases(swapped) == ["retire", "remove", "add"]
+    assert _apply_phases(swapped) == ["retire", "remove", "add", "release, hold"]
 
 
 def test_a_2003_apply_checks_then_opens_then_closes() -> None:
@@ -349,7 +385,7 @@ def test_a_2003_apply_checks_then_opens_then_closes() -> None:
     assert close.index(guard) < close.index(".GloballyOpenPorts.Remove(")
     # The check refuses a foreign or built-in key unless told to adopt (never a built-in).
     check = text[
-        text.index("function Invoke-LegacyApply") : text.index("try { $entry = New-LegacyEntry")
+        text.index("function Invoke-LegacyApply") : text.index("$entry = New-LegacyEntry $o")
     ]
     assert "if ($held.BuiltIn) { Fail" in check
     assert "if (-not $o.Adopt -and -not ([string]$held.Name -cmatch $Marker)) { Fail" in check
@@ -455,8 +491,8 @@ def test_command_line_is_small() -> None:
 
 
 def test_stdin_split_as_the_bootstrap_does_gives_back_script_and_request() -> None:
-    # @($input) -join "`n" yields the stdin lines joined by LF; the bootstrap then cuts at
-    # the first NUL NUL NUL NUL.
+    # [string]::Join("`n", @($input)) yields the stdin lines joined by LF; the bootstrap
+    # then cuts at the first NUL NUL NUL NUL.
     section = _wire.Section("g\u00e9", ("a",), (_wire.WireRule(name="b\nc"),))
     request = _wire.encode_apply([section], _ownership.PATTERN)
     stdin = _client.build_stdin(request).decode("utf-8")
@@ -482,8 +518,25 @@ def test_the_script_is_sent_without_comments_blank_lines_or_indentation() -> Non
     assert called_commands(source) == called_commands(FILES["_firewall.ps1"])
     assert emitted_field_counts(source) == emitted_field_counts(FILES["_firewall.ps1"])
     assert wsman.sent_script(text) == source
-    # Room for requests in the smallest message the collection accepts.
-    assert _platform.stdin_budget(_platform.MIN_MAX_ENVELOPE_KB) - len(source) > 4000
+    # Room in the smallest message the collection accepts for two requests' worth of the
+    # largest change the catalogue makes (one rule replaced), so no catalogue change is
+    # ever too large to send.
+    room = _platform.stdin_budget(_platform.MIN_MAX_ENVELOPE_KB) - len(source)
+    assert room > 2 * _largest_catalogue_change() > 700
+
+
+def _largest_catalogue_change() -> int:
+    """The bytes of the apply request that replaces the catalogue's largest rule."""
+    largest = 0
+    for key in _catalogue.server_components():
+        requested = {key: {"unbound": True} if key == "edge" else {}}
+        (settings,), problems = _settings.check_host(requested, _settings.option_name)
+        assert problems == []
+        for rule in _component_rules.component_rules(settings, None):
+            section = _wire.Section(settings.group, (rule.name,), (_convert.to_windows(rule),))
+            request = _wire.encode_apply([section], _ownership.PATTERN, [settings.group], "0" * 40)
+            largest = max(largest, len(request.encode("utf-8")))
+    return largest
 
 
 def test_the_request_budget_leaves_room_for_the_script() -> None:

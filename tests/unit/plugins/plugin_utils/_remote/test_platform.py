@@ -87,6 +87,12 @@ def test_only_winrm_carries_the_script(transport: Any, refused: bool) -> None:
         ("[SSL: UNSUPPORTED_PROTOCOL] unsupported protocol", "5985"),
         ("WSManFault code 2150859025 MaxEnvelopeSize", "ocs_firewall_winrm_max_envelope_kb"),
         ("w:QuotaLimit maximum number of concurrent shells", "MaxShellsPerUser"),
+        # WinRM 2.0's own words, without the fault's subcode.
+        (
+            "The WS-Management service cannot process the request. This user is allowed a "
+            "maximum number of 5 concurrent shells, which has been exceeded.",
+            "5 shells per user by default on WinRM 2.0",
+        ),
         ("connection refused", None),
     ],
 )
@@ -103,6 +109,11 @@ def test_connection_hints(text: str, names: str | None) -> None:
 @pytest.mark.parametrize(
     ("version", "label", "is_6_0"),
     [
+        # [Environment]::OSVersion.Version on .NET 2.0: four parts, the service pack last.
+        ("6.1.7601.65536", "Windows Server 2008 R2 (6.1.7601.65536)", False),
+        ("6.0.6002.131072", "Windows Server 2008 (6.0.6002.131072)", True),
+        ("5.2.3790.131072", "Windows Server 2003 (5.2.3790.131072)", False),
+        # Three parts are taken as well.
         ("6.1.7601", "Windows Server 2008 R2 (6.1.7601)", False),
         ("6.0.6002", "Windows Server 2008 (6.0.6002)", True),
         ("6.0", "Windows Server 2008 (6.0)", True),
@@ -117,7 +128,7 @@ def test_os_versions(version: str, label: str, is_6_0: bool) -> None:
 
 def test_every_rule_with_a_missing_keyword_is_named() -> None:
     rules = [rule("a", remote_addresses=["DNS"]), rule("b"), rule("c", remote_addresses=["WINS"])]
-    problems = _platform.unsupported(rules, "6.0.6002")
+    problems = _platform.unsupported(rules, "6.0.6002.131072")
     assert [p.split("'")[1] for p in problems] == ["a", "c"]
     assert problems[0].endswith("use the servers' addresses instead")
 

@@ -204,7 +204,7 @@ def test_reply_tolerates_crlf_and_bom() -> None:
         ("OCSFW2\nREMOVED\tYQ==\t1\n", "REMOVED needs 3 field(s), got 2"),
         ("OCSFW2\nRETIRED\tYQ==\tYQ==\tmany\n", "'many' is not an integer"),
         ("OCSFW2\nDONE\nADDED\tYQ==\tYQ==\n", "output after DONE"),
-        ("OCSFW2\nRULE\tYQ==\n", "RULE needs 14 field(s), got 1"),
+        ("OCSFW2\nRULE\tYQ==\n", "RULE needs 15 field(s), got 1"),
     ],
 )
 def test_malformed_replies(text: str, message: str) -> None:
@@ -221,7 +221,7 @@ MARKER = "MARKER\t" + _wire.b64("[ocs.firewall")
     [
         ("OCSFW2\nOP\tread\n", "no END line"),
         ("OCSFW2\nOP\twrite\nEND\n", "valid are read, apply"),
-        (f"OCSFW2\nOP\tapply\n{MARKER}\nEND\n", "one or more group sections"),
+        (f"OCSFW2\nOP\tapply\n{MARKER}\nEND\n", "group sections, HOLD or RELEASE lines"),
         ("OCSFW2\nOP\tapply\nGROUP\tYQ==\nREMOVE\tYQ==\nEND\n", "needs the ownership marker"),
         pytest.param(
             "OCSFW2\nOP\tread\nGROUP\tYQ==\nREMOVE\tYQ==\nEND\n",
@@ -247,7 +247,7 @@ def test_malformed_requests(text: str, message: str) -> None:
     [
         (Request(op="write"), "valid are read, apply"),
         (Request(op="apply", marker="m", groups=("a", "b")), "no read groups"),
-        (Request(op="apply", marker="m"), "one or more group sections"),
+        (Request(op="apply", marker="m"), "group sections, HOLD or RELEASE lines"),
         (Request(op="apply", sections=(Section("a", ("x",)),)), "ownership marker"),
         (Request(op="read", sections=(Section("a", ("x",)),)), "no REMOVE or ADD"),
     ],

@@ -17,6 +17,10 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
     _host_request,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _ownership
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._policy import (
+    HostPolicy,
+    ProfilePolicy,
+)
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._rules import (
     TOMBSTONE_PREFIX,
     HostRule,
@@ -268,6 +272,8 @@ def test_findings_come_in_the_order_of_the_kinds_and_are_counted() -> None:
         "orphan_group": 1,
         "marked_not_ours": 0,
         "foreign_open_port": 1,
+        "wider_rule": 0,
+        "policy_blocks_rules": 0,
         "profile_disabled": 1,
         "default_inbound_allow": 0,
         "exceptions_not_allowed": 0,
@@ -306,3 +312,121 @@ def test_check_accepted(value: Any, problems: list[str]) -> None:
 )
 def test_port_label(rule: Rule, label: str) -> None:
     assert _audit.port_label(rule) == label
+
+
+# ---- rules wider than the collection's ---------------------------------------------------------
+
+SCOPED = {"director": {"remote_addresses": ["10.0.0.0/24"], "profiles": ["domain"]}}
+
+
+def scoped_run(*extra: HostRule, **kwargs: Any) -> list[dict[str, Any]]:
+    (settings,) = request(SCOPED).settings
+    ours = [HostRule(r, group=DIRECTOR) for r in _component_rules.component_rules(settings, None)]
+    return _audit.audit(request(SCOPED), [*ours, *extra], PROFILES, **kwargs)
+
+
+def wider(findings: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    return [(f["rule"], f["port"], f["flow"]) for f in findings if f["kind"] == "wider_rule"]
+
+
+def test_a_rule_open_to_any_address_where_ours_is_scoped_is_wider() -> None:
+    setup = foreign("OCS SIP", "Office Communications Server 2007 R2", local_ports=("5061",))
+    findings = scoped_run(setup)
+    assert wider(findings) == [
+        ("OCS SIP", "tcp 5061", "5061/tcp from 203.0.113.10 (domain profile)")
+    ]
+    (found,) = [f for f in findings if f["kind"] == "wider_rule"]
+    assert found["ours"] == SIP.name
+    assert "from any address" in found["detail"]
+    assert "from 10.0.0.0/24, profiles domain" in found["detail"]
+    assert "is allowed by it" in found["detail"]
+    assert "ocs_firewall_setup_rules: disable" in found["remedy"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "flow"),
+    [
+        pytest.param(
+            foreign("Net", local_ports=("5061",), remote_addresses=("10.0.0.0/16",)),
+            "5061/tcp from 10.0.255.255 (domain profile)",
+            id="a-larger-network",
+        ),
+        pytest.param(
+            foreign(
+                "Same scope, more profiles",
+                local_ports=("5061",),
+                remote_addresses=("10.0.0.0/24",),
+                profiles=("domain", "public"),
+            ),
+            "5061/tcp from 10.0.0.0 (public profile)",
+            id="a-wider-profile",
+        ),
+        pytest.param(
+            foreign("Any protocol", protocol="any", remote_addresses=("192.0.2.0/24",)),
+            "5060/tcp from 192.0.2.0 (domain profile)",
+            id="any-protocol",
+        ),
+    ],
+)
+def test_what_makes_a_rule_wider(rule: HostRule, flow: str) -> None:
+    assert [f for _r, _p, f in wider(scoped_run(rule))] == [flow]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        pytest.param(
+            foreign(
+                "Inside",
+                local_ports=("5061",),
+                remote_addresses=("10.0.0.5",),
+                profiles=("domain",),
+            ),
+            id="narrower-addresses",
+        ),
+        pytest.param(foreign("Other port", local_ports=("5062",)), id="no-shared-port"),
+        pytest.param(foreign("UDP", protocol="udp", local_ports=("5061",)), id="other-protocol"),
+        pytest.param(foreign("Off", local_ports=("5061",), enabled=False), id="disabled"),
+        pytest.param(foreign("Block", local_ports=("5061",), action="block"), id="a-block-rule"),
+        pytest.param(
+            HostRule(Rule("Task", description="[ocs.firewall]", local_ports=("5061",)), "Mine"),
+            id="a-task-rule-of-the-collection",
+        ),
+    ],
+)
+def test_what_is_not_wider(rule: HostRule) -> None:
+    assert wider(scoped_run(rule)) == []
+
+
+def test_a_block_rule_that_stops_the_extra_traffic_leaves_no_finding() -> None:
+    # The evaluator judges the flow the wider rule would let in: a block rule wins.
+    setup = foreign("OCS SIP", local_ports=("5061",))
+    block = foreign(
+        "Only peers", local_ports=("5061",), action="block", remote_addresses=("203.0.113.0/24",)
+    )
+    assert wider(scoped_run(setup, block)) == []
+
+
+def test_an_accepted_rule_is_no_wider_rule_and_ours_any_is_never_narrower() -> None:
+    setup = foreign("OCS SIP", "Office Communications Server 2007 R2", local_ports=("5061",))
+    assert wider(scoped_run(setup, accepted=["Office Communications Server 2007 R2"])) == []
+    # With the scope any the collection's rules take any address: nothing is wider.
+    assert [f for f in run([*CONVERGED, setup]) if f["kind"] == "wider_rule"] == []
+
+
+def test_policy_that_voids_local_rules_is_a_finding() -> None:
+    policy = HostPolicy(
+        (
+            ProfilePolicy(
+                "domain", current=True, enabled=True, settings=(("AllowLocalPolicyMerge", 0),)
+            ),
+            ProfilePolicy("public", current=False, enabled=True, block_all_inbound=True),
+        )
+    )
+    findings = [f for f in run(CONVERGED, policy=policy) if f["kind"] == "policy_blocks_rules"]
+    assert [(f["profile"], f["current"], f["setting"].split(" ")[0]) for f in findings] == [
+        ("domain", True, "AllowLocalPolicyMerge"),
+        ("public", False, "BlockAllInboundTraffic;"),
+    ]
+    assert findings[0]["detail"].endswith("(a profile the host is on)")
+    assert findings[0]["remedy"].startswith("Ask the domain administrators")

@@ -136,6 +136,8 @@ def test_summary_counts_every_group_and_names_the_changing_ones() -> None:
         "removed": 1,
         "foreign": 2,
         "marked_not_ours": 0,
+        "setup_disabled": 0,
+        "setup_restored": 0,
         "groups": {
             G: {"added": [], "updated": ["A"], "removed": ["Old"]},
             EDGE: {"added": ["B"], "updated": [], "removed": []},
