@@ -90,10 +90,13 @@ class Lab:
         return stop_lab(self.state_dir)
 
     def connection_vars(self) -> dict[str, dict[str, Any]]:
-        """Each host's ``ansible_*`` variables in the inventory the lab wrote."""
+        """Each host's connection variables in the inventory the lab wrote: its
+        ``ansible_*`` ones and ``ocs_firewall_winrm_port`` (WinRM's port as the host sees
+        it; the connection's port is the lab's loopback one, a NAT in front of the host)."""
         data = yaml.safe_load(self.inventory.read_text(encoding="utf-8"))
+        kept = lab_inventory.WINRM_PORT_VARIABLE
         return {
-            host: {k: v for k, v in variables.items() if k.startswith("ansible_")}
+            host: {k: v for k, v in variables.items() if k.startswith("ansible_") or k == kept}
             for host, variables in lab_inventory.hosts(data).items()
         }
 

@@ -7,7 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
-from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _action, _engines
+from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import (
+    _action,
+    _enforce,
+    _engines,
+)
 from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _host_request, _removals
 from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client
@@ -51,26 +55,51 @@ class ActionModule(_action.FirewallAction):
             peer_addresses=args["peer_addresses"],
         )
         options = _engines.reduced_mode_options(variables)
+        enforcement = _enforce.options(variables)
         check_mode = bool(self._task.check_mode)
         # The guard's own values too, before the host is contacted.
         guard = _guard(variables) if stage == "converge" else None
+        settings_text = ""
         if plan is not None:
             read = firewall.restore(_plan_read(plan))
+            if enforcement.active:
+                settings_text = _plan_settings(plan)
+        elif enforcement.active:
+            # The settings' plan judges flows against every rule of the host.
+            read = firewall.read([], marked=False)
+            found = firewall.settings(listeners=enforcement.enforce)
+            read = _client.with_listeners(read, found)
+            settings_text = found.text
         else:
             read = firewall.read(request.groups_to_read(), marked=request.remove_unassigned)
         planned = self._plan(host, request, firewall, read, options)
+        switching = None
+        if enforcement.active:
+            switching = _enforce.plan(
+                host,
+                request,
+                read,
+                firewall.restore_settings(settings_text),
+                enforcement,
+                self._connection_port(),
+                planned.holds,
+            )
         # The plan stage has warned already; the apply stage plans again without a word.
         if stage != "apply":
-            self.warn(planned.warnings)
-        result = _result_of(planned)
+            more = _enforce.readiness_warning(host, switching) if switching else []
+            self.warn(planned.warnings + more)
+        result = _result_of(planned, switching, check_mode)
+        changed = planned.changed or bool(switching and switching.changed)
         if stage == "plan":
             # Nothing changes in this stage: the apply stage does, and shows the diff then
             # (in check mode there is no apply stage: this one is the result).
             if not check_mode:
                 result.pop("diff", None)
-            result["changed"] = planned.changed and check_mode
-            result["pending"] = planned.changed and not check_mode
+            result["changed"] = changed and check_mode
+            result["pending"] = changed and not check_mode
             result["read"] = read.text
+            if settings_text:
+                result["settings_read"] = settings_text
             return result
         if plan is not None:
             _same_removals(plan, planned.removals)
@@ -85,11 +114,32 @@ class ActionModule(_action.FirewallAction):
                 }
         if planned.changed and not check_mode:
             planned, applied = self._apply(host, request, firewall, planned, options)
-            result = _result_of(planned)
+            result = _result_of(planned, switching, check_mode)
             result["changed"] = planned.changed or applied.changed_before
             result["replans"] = applied.replans
+        if switching is not None and switching.changed and not check_mode:
+            # The rules are in place: then the management rules, and only then is the
+            # firewall switched.
+            management = switching.management
+            if management is not None and management.changed:
+                firewall.apply(_engines.rule_groups(read, "ocs.firewall"), [management])
+            if switching.changes:
+                result["enforcement"].update(_enforce.switch(host, firewall, switching))
+            result["changed"] = True
+            result["in_sync"] = False
         result["pending"] = False
         return result
+
+    def _connection_port(self) -> int | None:
+        """The port the task's connection uses (WinRM's, as the controller sees it)."""
+        try:
+            port = self._connection.get_option("port")
+        except (AttributeError, KeyError):
+            port = getattr(self._play_context, "port", None)
+        try:
+            return int(port) if port is not None else None
+        except (TypeError, ValueError):
+            return None
 
     def _plan(
         self,
@@ -136,13 +186,20 @@ class ActionModule(_action.FirewallAction):
         return latest[0], applied
 
 
-def _result_of(planned: _engines.HostPlan) -> dict[str, Any]:
-    """The task result of a plan: its own fields, its removals and whether it is in sync."""
+def _result_of(
+    planned: _engines.HostPlan, switching: _enforce.SwitchPlan | None, check_mode: bool
+) -> dict[str, Any]:
+    """The task result of a plan: its own fields, its removals, the settings' plan and
+    whether it is in sync."""
     result = dict(planned.result)
     result["removals"] = [r.to_dict() for r in planned.removals]
+    if "diff" in result:
+        result["diff"] = list(result["diff"])
+    if switching is not None:
+        _enforce.add_to_result(result, switching, check_mode=check_mode)
     # Rules that group policy keeps from taking effect are never in sync.
     effective = result.get("policy", {}).get("effective", True)
-    result["in_sync"] = not planned.changed and effective
+    result["in_sync"] = not planned.changed and effective and not (switching and switching.changed)
     return result
 
 
@@ -153,6 +210,18 @@ def _plan_read(plan: Mapping[str, Any]) -> str:
         raise InputError(
             "plan: it is not the result of this module's plan stage for this host (it "
             "carries no read); register the plan stage's result and pass it whole"
+        )
+    return text
+
+
+def _plan_settings(plan: Mapping[str, Any]) -> str:
+    """The settings' read a plan stage's result carries (the host's run enforces)."""
+    text = plan.get("settings_read")
+    if not isinstance(text, str) or not text:
+        raise InputError(
+            "plan: it carries no read of the firewall's settings, and this host's variables "
+            "change them (ocs_firewall_enforce, ocs_firewall_log_dropped): the variables "
+            "changed between the stages? Nothing was changed: run the play again"
         )
     return text
 

@@ -22,3 +22,14 @@ attributes:
     support: full
     platforms: windows
 """
+
+    # A module that only reads the host (ocs.firewall.attributes.read_only).
+    READ_ONLY = r"""
+attributes:
+  check_mode:
+    description: Runs in check mode as in normal mode; it only reads.
+    support: full
+  diff_mode:
+    description: Nothing changes, so there is no diff.
+    support: none
+"""

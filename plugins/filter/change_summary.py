@@ -23,12 +23,20 @@ description:
     in check mode would), FOREIGN LEFT ALONE (rules the collection did not make, found in
     its groups, and rules that carry its marker but are not its own, left as they are),
     2003 APPLIED/N.A./REFUSED (a Windows Server 2003 host's rules by verdict, in the
-    reduced mode; the column is there only when such a host is in the run) and RESULT.
-  - "RESULT is one of V(changed), V(would change) (check mode), V(in sync), V(not applied)
+    reduced mode; the column is there only when such a host is in the run), SETUP OFF/BACK
+    (OCS setup's rules disabled and enabled again under C(ocs_firewall_setup_rules); there
+    only when a host of the run has some), FIREWALL (V(enforced) for a host whose firewall
+    is on and blocks what no rule allows under C(ocs_firewall_enforce), V(would enforce)
+    in check mode, or the number of settings changed, such as the log of dropped packets;
+    there only when a host of the run has these settings) and RESULT.
+  - "RESULT is one of V(changed), V(would change) (check mode), V(in sync), V(not in
+    effect) (nothing to change, but group policy keeps the host's rules from taking effect;
+    C(ocs_firewall_policy_check=warn)), V(not applied)
     (its plan was held by M(ocs.firewall.removal_guard)), V(FAILED), V(UNREACHABLE),
     V(skipped) or V(no result) (the host has no registered result, for example when the
     task did not run on it). A host that did not finish has no counts (C(-))."
-  - The total line counts the hosts and each result, and sums the counts.
+  - The total line counts the hosts and each result, sums the counts, and counts the
+    enforced hosts.
   - Reads each host's registered result through O(hostvars), which merges that host's
     variables once; C(playbooks/site.yml) prints it once per run, for every host of the
     run.

@@ -70,13 +70,7 @@ options:
         type: str
 extends_documentation_fragment:
   - ocs.firewall.attributes
-attributes:
-  check_mode:
-    description: Runs in check mode as in normal mode; it only reads.
-    support: full
-  diff_mode:
-    description: Nothing changes, so there is no diff.
-    support: none
+  - ocs.firewall.attributes.read_only
 notes:
   - One round trip to the host, whatever the number of flows.
   - IPsec rules (authenticated bypass, "allow if secure") are not read and not modelled.

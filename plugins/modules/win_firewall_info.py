@@ -36,13 +36,7 @@ options:
     default: false
 extends_documentation_fragment:
   - ocs.firewall.attributes
-attributes:
-  check_mode:
-    description: Runs in check mode as in normal mode; it only reads.
-    support: full
-  diff_mode:
-    description: Nothing changes, so there is no diff.
-    support: none
+  - ocs.firewall.attributes.read_only
 notes:
   - The target needs PowerShell 2.0 or later and Windows Server 2008 or later
     (C(HNetCfg.FwPolicy2)); no module is uploaded.

@@ -80,6 +80,29 @@ description:
     O(remove_unassigned)), so a shared entry stays while one of its components remains.
     The dynamic RPC range is 2003's 1025-5000 (refused as too large) unless
     C(ocs_firewall_legacy_rpc_ports) names the small range the hosts' RPC is restricted to.
+  - B(Turning the firewall on, safely.) With C(ocs_firewall_enforce=true) the host's
+    firewall is switched on once its rules are in place, in the same task - the firewall
+    service (MpsSvc; SharedAccess on 2003) starts automatically and runs, each profile the
+    host's rules use is on and blocks unsolicited inbound traffic (2003 - exceptions
+    allowed), outbound stays as it is. The plan reads every rule of the host and the
+    firewall's settings, and before anything changes the B(lockout guard) asks the rule
+    evaluator whether WinRM's port (C(ocs_firewall_winrm_port), else the connection's)
+    and each of C(ocs_firewall_management_ports) stay allowed from every address of
+    C(ocs_firewall_management_addresses) (required) in each profile the host is on; if
+    not, the host fails, nothing changed, naming the flow - or, with
+    C(ocs_firewall_management_rule=true), the collection adds its own rule for each
+    management flow (group C(ocs.firewall - Management)) first.
+  - B(Commit confirmed.) Before a setting changes, the host arms a rollback - a one-shot
+    scheduled task C([ocs.firewall] rollback) that restores the previous settings (and
+    the OCS setup's rules this run disabled) after C(ocs_firewall_confirm_minutes)
+    (default 5). The module then reconnects and cancels it over the new connection; a
+    host it cannot reach again fails, saying when it rolls back, and the next run starts
+    from the restored settings (a run finding a rollback still armed changes nothing).
+    RV(enforcement) says what changed; with C(--check --diff) each setting shows before
+    and after, and RV(readiness) lists what the host serves now that would be blocked
+    (as C(playbooks/readiness.yml) does). C(ocs_firewall_log_dropped) turns the log of
+    dropped packets on or off (C(ocs_firewall_log_size_kb)) the same way; without these
+    variables no setting changes.
 options:
   components:
     description:
@@ -205,6 +228,13 @@ EXAMPLES = r"""
       front_end: {}
       mediation:
         remote_addresses: [LocalSubnet]
+
+- name: Turn the firewall on, once the rules are in place, rolled back unless confirmed
+  ocs.firewall.win_ocs_firewall:
+  vars:
+    ocs_firewall_enforce: true
+    ocs_firewall_management_addresses: [10.10.5.0/24]
+    ocs_firewall_management_ports: [3389/tcp]
 
 - name: Only the Edge's group, its rules bound to its internal and external addresses
   ocs.firewall.win_ocs_firewall:
@@ -450,6 +480,43 @@ read:
       (O(plan)). Not for other use; its form may change.
   returned: O(stage=plan)
   type: str
+  version_added: 0.3.0
+settings_read:
+  description:
+    - O(stage=plan) with C(ocs_firewall_enforce) or C(ocs_firewall_log_dropped) only - the
+      host's reply to the read of its firewall settings, for the apply stage. Not for
+      other use; its form may change.
+  returned: O(stage=plan), when the host's settings are managed
+  type: str
+  version_added: 0.3.0
+enforcement:
+  description:
+    - The firewall's own settings, with C(ocs_firewall_enforce) or
+      C(ocs_firewall_log_dropped) - C(enforce) (asked), C(enforced) (the firewall is on
+      and blocks what no rule allows in every profile the host's rules use, once the run
+      is done), C(changes) (each C(setting) with its value C(before) and C(after)),
+      C(confirmed) (the switch was confirmed over a new connection, so its rollback was
+      cancelled; null when nothing was switched), C(due) (when the rollback would have
+      run, host time) and C(set) (what the host set).
+  returned: success, when the host's settings are managed
+  type: dict
+  version_added: 0.3.0
+  sample:
+    enforce: true
+    enforced: true
+    changes:
+      - {setting: "domain profile: firewall", before: "off", after: "on"}
+    confirmed: true
+    due: "2026-12-07 11:42"
+    set: [profile 1]
+readiness:
+  description:
+    - With C(ocs_firewall_enforce) on a 2008 or later host - what the host listens on or
+      is connected from now that its rules would block once the firewall is on, as
+      M(ocs.firewall.win_ocs_firewall_readiness) returns its findings.
+  returned: success, when enforcing on a 2008 or later host
+  type: list
+  elements: dict
   version_added: 0.3.0
 reduced_mode:
   description:

@@ -72,6 +72,14 @@ MAX_REMOVALS = "ocs_firewall_max_removals"
 SETUP_RULES = "ocs_firewall_setup_rules"
 POLICY_CHECK = "ocs_firewall_policy_check"
 CONFIRM_REMOVALS = "ocs_firewall_confirm_removals"
+ENFORCE = "ocs_firewall_enforce"
+MANAGEMENT_ADDRESSES = "ocs_firewall_management_addresses"
+MANAGEMENT_PORTS = "ocs_firewall_management_ports"
+WINRM_PORT = "ocs_firewall_winrm_port"
+CONFIRM_MINUTES = "ocs_firewall_confirm_minutes"
+MANAGEMENT_RULE = "ocs_firewall_management_rule"
+LOG_DROPPED = "ocs_firewall_log_dropped"
+LOG_SIZE_KB = "ocs_firewall_log_size_kb"
 POOL = "ocs_pool"
 PREFLIGHT_RESULT = "ocs_firewall_preflight"
 RESULT = "ocs_firewall_result"
@@ -312,6 +320,84 @@ ESTATE: tuple[Variable, ...] = (
         "before the policy changes) and warns. Either way the host is not in sync.",
         type="str",
         choices=("fail", "warn"),
+    ),
+    Variable(
+        ENFORCE,
+        "enforcement",
+        False,
+        "Turn the host's firewall on once its rules are in place: the firewall service "
+        "starts automatically and runs, each profile the host's rules use is on and blocks "
+        "unsolicited inbound traffic (2003: exceptions allowed); outbound stays as it is. "
+        "Before anything changes, the run proves that the management flows "
+        "(C(ocs_firewall_management_addresses)) stay allowed, and it arms a rollback on "
+        "the host that a confirmation over a new connection cancels "
+        "(C(ocs_firewall_confirm_minutes)). Not set: no setting changes.",
+        type="bool",
+    ),
+    Variable(
+        MANAGEMENT_ADDRESSES,
+        "enforcement",
+        [],
+        "The networks the controller and the administrators manage the hosts from "
+        "(addresses, networks or ranges, no keywords); required with "
+        "C(ocs_firewall_enforce).",
+        type="list",
+        elements="str",
+    ),
+    Variable(
+        MANAGEMENT_PORTS,
+        "enforcement",
+        [],
+        "Other ports the management networks must keep reaching once the firewall is on, "
+        "as C(3389/tcp) (Remote Desktop, a monitoring agent); WinRM's is always checked.",
+        type="list",
+        elements="str",
+    ),
+    Variable(
+        MANAGEMENT_RULE,
+        "enforcement",
+        False,
+        "With C(ocs_firewall_enforce), let the collection add its own rules for the "
+        "management flows (WinRM's port and C(ocs_firewall_management_ports), from "
+        "C(ocs_firewall_management_addresses), every profile) in the group "
+        "C(ocs.firewall - Management) before the firewall is switched on, instead of "
+        "refusing a host that would not let them in. Windows Server 2008 and later. "
+        "Setting it back to false leaves the rules in place; "
+        "M(ocs.firewall.win_firewall_rules) removes them.",
+        type="bool",
+    ),
+    Variable(
+        WINRM_PORT,
+        "enforcement",
+        None,
+        "The port WinRM listens on as the host sees it, for the lockout guard; not set, "
+        "the connection's port. Set it when a NAT or a port forward changes the port.",
+        where=HOST,
+        type="int",
+    ),
+    Variable(
+        CONFIRM_MINUTES,
+        "enforcement",
+        5,
+        "How long a host waits for the confirmation of a switch before it rolls the "
+        "settings back (1 to 1439 minutes: less than a day).",
+        type="int",
+    ),
+    Variable(
+        LOG_DROPPED,
+        "enforcement",
+        None,
+        "Turn the firewall's log of dropped packets on (V(true)) or off (V(false)) in every "
+        "profile; not set, as it is. C(playbooks/dropped.yml) reads it back.",
+        type="bool",
+    ),
+    Variable(
+        LOG_SIZE_KB,
+        "enforcement",
+        4096,
+        "The size of the firewall's log, in KB (1 to 32767), when "
+        "C(ocs_firewall_log_dropped) is set.",
+        type="int",
     ),
     Variable(
         POOL,

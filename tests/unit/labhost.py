@@ -1,11 +1,15 @@
 """A Windows host for the action plugin tests: the lab's pure request handler behind a stub.
 
 ``LabHost.execute`` stands in for ``ActionBase._low_level_execute_command``. It checks what
-the controller sends (the fixed bootstrap as the command, the fixed script then the
+the controller sends (the fixed bootstrap as the command, one of the fixed scripts then the
 separator then the request on stdin), hands the request text to ``ocs_lab.firewall.run``
-(the lab's own reading of OCSFW2 and of Windows Firewall, sharing no code with the
-plugins) and returns what the script printed. The rule store is the lab's: a list of
-dicts with every INetFwRule property, compared byte for byte by the tests.
+for the rules script (``_client.script_text("firewall")``) or to ``ocs_lab.switch.run`` for
+the switch script (``_client.script_text("switch")``) (the lab's own reading of OCSFW2 and
+of Windows Firewall, sharing no code with the plugins) and returns what the script
+printed. The rule store is the lab's: a list of dicts with every INetFwRule property,
+compared byte for byte by the tests. The switch script's ops see ``clock`` as the host's
+local time; ``advance_clock`` moves it and runs the scheduled tasks whose time has come
+(the rollback), as the lab server does.
 
 ``LabHost(os_version="5.2", legacy_entries=[...])`` plays a Windows Server 2003 host
 instead: its store is the lab's legacy one (two profiles of port entries, see
@@ -17,12 +21,13 @@ parser (``legacy_requests``): the controller's decoder is not asked to know them
 from __future__ import annotations
 
 import copy
+import datetime
 from collections.abc import Callable, Iterable
 from typing import Any
 from unittest.mock import MagicMock
 
 from checkout import REPO
-from ocs_lab import firewall, legacy, seed
+from ocs_lab import firewall, legacy, seed, switch
 from ocs_lab import inventory as lab_inventory
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import _rules
@@ -107,6 +112,12 @@ class LabHost:
             self.state = state if state is not None else empty_state()
             self.state["rules"].extend(copy.deepcopy(rules))
         self.requests: list[_wire.Request] = []
+        # What the switch script was sent (the controller's codec of it is not asked here).
+        self.switch_requests: list[str] = []
+        # The host's local time for the switch script (the lab clock), and each run of its
+        # scheduled tasks (the rollback), as the lab server traces them.
+        self.clock = datetime.datetime(2026, 1, 5, 10, 0, 30)
+        self.task_runs: list[dict[str, Any]] = []
         # What a 2003 host was sent, as the lab read it too (a request it refused is not here).
         self.legacy_requests: list[legacy.Request] = []
         self.commands: list[str] = []
@@ -138,8 +149,11 @@ class LabHost:
         self.commands.append(cmd)
         self.stdins.append(in_data)
         script, separator, request_bytes = in_data.partition(_wire.SEPARATOR)
-        assert separator and script == _client.script_text().encode("ascii")
+        assert separator
         text = request_bytes.decode("utf-8")
+        if script == _client.script_text("switch").encode("ascii"):
+            return self._run_switch(text)
+        assert script == _client.script_text().encode("ascii")
         op = self._read_request(text)
         if self.raw_reply is not None:
             return self.raw_reply
@@ -161,6 +175,39 @@ class LabHost:
         if op == "apply" and lose_when == "after" and lose_error is not None:
             raise _error(lose_error, outcome.stdout)
         return {"rc": outcome.rc, "stdout": outcome.stdout, "stderr": ""}
+
+    def _run_switch(self, text: str) -> dict[str, Any]:
+        """The switch script's request on this host's store, its due tasks run first."""
+        self.switch_requests.append(text)
+        if self.service_stopped:
+            # The fault is the service's state, which the switch script reads and changes.
+            self.state["service"] = {**self.state.get("service", {"start": 2}), "running": False}
+        self._fire_due()
+        if self.raw_reply is not None:
+            return self.raw_reply
+        outcome = switch.run(
+            self.state,
+            text,
+            os_version=self.os_version,
+            now=self.clock,
+            fail_midway=self.fail_apply_midway,
+            stopped_hresult=self.service_stopped
+            if isinstance(self.service_stopped, str)
+            else "0x800706D9",
+        )
+        self.outcomes.append(outcome)
+        return {"rc": outcome.rc, "stdout": outcome.stdout, "stderr": ""}
+
+    def advance_clock(self, minutes: float) -> list[dict[str, Any]]:
+        """Move the host's clock; the tasks whose time has come run (what they did)."""
+        self.clock += datetime.timedelta(minutes=minutes)
+        return self._fire_due()
+
+    def _fire_due(self) -> list[dict[str, Any]]:
+        runner = _client.script_text("switch")
+        runs = switch.fire_due(self.state, self.clock, runner, os_version=self.os_version)
+        self.task_runs.extend(runs)
+        return runs
 
     def _read_request(self, text: str) -> str:
         """Keep what the controller sent (decoded by its own decoder, which must accept it,

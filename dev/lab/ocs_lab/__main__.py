@@ -1,6 +1,6 @@
 """Command line of the lab: ``PYTHONPATH=dev/lab python -m ocs_lab COMMAND``.
 
-Commands: start, stop, dump, trace, fault, flow.
+Commands: start, stop, dump, trace, fault, flow, clock.
 
 Each command is one call of :mod:`ocs_lab.api`; ``serve`` (hidden) is the background
 server that ``start`` launches.
@@ -36,8 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--replace", action="store_true", help="stop a lab already running there")
     start.add_argument(
         "--scripts-dir",
-        help="folder holding _bootstrap.ps1 and _firewall.ps1 (default: the checkout's "
-        "plugins/plugin_utils/_remote)",
+        help="folder holding _bootstrap.ps1, _prelude.ps1, _firewall.ps1 and _switch.ps1 "
+        "(default: the checkout's plugins/plugin_utils/_remote)",
     )
 
     stop = sub.add_parser("stop", help="stop the lab (safe to repeat)")
@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     kinds.add_argument("--delay", type=float, metavar="SECONDS", help="sleep before each reply")
     kinds.add_argument("--stop-firewall", action="store_true", help="firewall service stopped")
+    kinds.add_argument(
+        "--cut-after-switch",
+        action="store_true",
+        help="after the next successful switch, refuse every new connection until the "
+        "rollback task has run",
+    )
     kinds.add_argument("--clear", action="store_true", help="remove every fault")
 
     flow = sub.add_parser(
@@ -87,6 +93,17 @@ def _parser() -> argparse.ArgumentParser:
     flow.add_argument("--local-address", metavar="ADDR")
     flow.add_argument("--program", metavar="PATH", help="the program that listens or connects")
     flow.add_argument("--service", metavar="NAME", help="the service, by its short name")
+
+    clock = sub.add_parser(
+        "clock", help="print the lab clock (the hosts' local time), or move it forward"
+    )
+    clock.add_argument("--state-dir", required=True)
+    clock.add_argument(
+        "--advance",
+        type=float,
+        metavar="MINUTES",
+        help="move the clock forward; the scheduled tasks whose time comes run at once",
+    )
 
     serve = sub.add_parser("serve", help=argparse.SUPPRESS)
     serve.add_argument("--state-dir", required=True)
@@ -148,9 +165,18 @@ def _fault(args: argparse.Namespace) -> None:
 
 
 def _flow(args: argparse.Namespace) -> None:
-    keys = ("direction", "protocol", "profile", "remote_address", "local_port", "remote_port")
+    keys: tuple[str, ...] = ("direction", "protocol", "profile", "remote_address", "local_port")
+    keys += ("remote_port",)
     keys += ("local_address", "program", "service")
     _print(api.evaluate_flow(args.state_dir, args.host, _options(args, keys)))
+
+
+def _clock(args: argparse.Namespace) -> None:
+    rolled_back: list[str] = []
+    if args.advance is not None:
+        rolled_back = api.advance_clock(args.state_dir, args.advance)
+    now = api.lab_now(args.state_dir).strftime("%Y-%m-%d %H:%M:%S")
+    _print({"now": now, "rolled_back": rolled_back})
 
 
 COMMANDS = {
@@ -160,6 +186,7 @@ COMMANDS = {
     "trace": _trace,
     "fault": _fault,
     "flow": _flow,
+    "clock": _clock,
 }
 
 

@@ -3,23 +3,36 @@
     from ocs_lab import api
     inventory = api.start("inventory.yml", state_dir, transport="mixed", output="lab.yml")
     api.dump(state_dir)          # {host: {"profiles": ..., "rules": [...], "policy": ...,
-                                 #   "current_profiles": 1}}, or for a 2003 host
-                                 # {host: {"legacy": ..., "current_profile": 0, "policy": ...}}
+                                 #   "current_profiles": 1, "listeners": [...],
+                                 #   "connections": [...], "service": ..., "logging": ...,
+                                 #   "files": ..., "tasks": ..., "rollback": {...}}},
+                                 # or for a 2003 host
+                                 # {host: {"legacy": ..., "current_profile": 0, "policy": ...,
+                                 #   "listeners": [...], "connections": [...], "service":
+                                 #   ..., "logging": ..., "files": ..., "tasks": ...,
+                                 #   "rollback": {...}}}
     api.trace(state_dir)         # {host: [{"time", "op", "rc", "counts", ...}, ...]}
     api.set_fault(state_dir, "fe01", fail_command=1)
     api.evaluate_flow(state_dir, "fe01", {"direction": "in", "protocol": "tcp",
                       "local_port": 5061, "remote_address": "10.0.0.5"})
                                  # {"host", "profile", "verdict", "by", "rules", "depends"}
     api.running_pid(state_dir)   # the server's pid, or None
+    api.lab_now(state_dir)       # the hosts' local time: real time (UTC) + the lab's offset
+    api.advance_clock(state_dir, 6)   # ["fe01"]: the hosts whose rollback task ran
     api.stop(state_dir)
 
-The hosts accept the ``_bootstrap.ps1`` and ``_firewall.ps1`` of ``DEFAULT_SCRIPTS_DIR``
-(this checkout's plugins/plugin_utils/_remote) unless ``start`` is given ``scripts_dir`` or
-``$OCS_LAB_SCRIPTS_DIR`` names another folder.
+A 2008 store also holds the firewall service, the logs' settings, the files the switch
+script and the firewall write (the rollback's runner and request, the logs) and the
+scheduled tasks (:mod:`ocs_lab.switch`); a 2003 store likewise.
+
+The hosts accept the ``_bootstrap.ps1``, ``_prelude.ps1``, ``_firewall.ps1`` and
+``_switch.ps1`` of ``DEFAULT_SCRIPTS_DIR`` (this checkout's plugins/plugin_utils/_remote)
+unless ``start`` is given ``scripts_dir`` or ``$OCS_LAB_SCRIPTS_DIR`` names another folder.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import signal
@@ -31,12 +44,12 @@ from typing import Any
 
 import yaml
 
+from . import gate, policy, seed, switch
 from . import inventory as inv
-from . import policy
 from .evaluate import FlowError, evaluate
 from .firewall import LEGACY_OS
 from .seed import initial_state, legacy_state
-from .state import LabError, StateDir, host_id, read_json, write_json
+from .state import LabError, StateDir, host_id, lab_time, read_json, write_json
 
 LAB_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = LAB_DIR.parent.parent
@@ -89,20 +102,23 @@ def start(
     """Start one simulated host per inventory host; return (and write) the lab inventory.
 
     ``scripts_dir`` (else ``$OCS_LAB_SCRIPTS_DIR``, else ``DEFAULT_SCRIPTS_DIR``) holds the
-    ``_bootstrap.ps1`` and ``_firewall.ps1`` the hosts accept.
+    ``_bootstrap.ps1``, ``_prelude.ps1``, ``_firewall.ps1`` and ``_switch.ps1`` the hosts
+    accept. The lab clock starts at real time.
     """
     _check_start_options(transport, user, password)
     state = StateDir(state_dir)
     _stop_running_lab(state, replace)
     data = inv.load(inventory if isinstance(inventory, dict) else Path(inventory))
-    front_ends = inv.members(data, inv.FRONT_END_GROUP)
-    hosts, stores = _plan_hosts(inv.hosts(data), transport, user, password, front_ends)
+    # The groups that shape a host's first store: OCS set-up's rules, what it listens on.
+    wanted = list(dict.fromkeys([inv.FRONT_END_GROUP, *seed.LISTENER_ROLES]))
+    groups = inv.memberships(data, wanted)
+    hosts, stores = _plan_hosts(inv.hosts(data), transport, user, password, groups)
     scripts = Path(scripts_dir or os.environ.get("OCS_LAB_SCRIPTS_DIR") or DEFAULT_SCRIPTS_DIR)
     _write_state(state, hosts, stores, scripts, user, password)
     ports = _spawn(state, timeout)
     connections = {
         h["name"]: inv.connection_vars(
-            h["transport"], ports[h["name"]], user, password, state.ca_file
+            h["transport"], ports[h["name"]], user, password, state.ca_file, h["winrm_port"]
         )
         for h in hosts
     }
@@ -142,10 +158,10 @@ def _plan_hosts(
     transport: str,
     user: str,
     password: str,
-    front_ends: set[str],
+    groups: dict[str, list[str]],
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """Each host's entry of lab.json, and its first firewall store by host name
-    (``front_ends``: the hosts that carry OCS set-up's rules)."""
+    (``groups``: each host's inventory groups among those its store depends on)."""
     if not host_vars:
         raise LabError("the inventory names no hosts")
     hosts = []
@@ -171,7 +187,12 @@ def _plan_hosts(
             hid += "_"
         used_ids.add(hid)
         flavour = _flavour(name, variables, kind, chosen)
-        stores[name] = _first_store(name, variables, flavour["os"], name in front_ends)
+        addresses = inv.host_addresses(variables)
+        address = addresses[0] if addresses else seed.FALLBACK_LOCAL_ADDRESS
+        door = gate.read_door(name, variables, kind, address)
+        stores[name] = _first_store(
+            name, variables, flavour["os"], groups.get(name, []), door=door, transport=kind
+        )
         hosts.append(
             {
                 "name": name,
@@ -180,21 +201,40 @@ def _plan_hosts(
                 "user": user,
                 "password": password,
                 **flavour,
+                "winrm_port": door.port,
+                "controller_address": door.controller,
+                "controller_local_subnet": door.local_subnet,
+                "address": door.address,
             }
         )
     return hosts, stores
 
 
 def _first_store(
-    name: str, variables: dict[str, Any], os_version: str, front_end: bool = True
+    name: str,
+    variables: dict[str, Any],
+    os_version: str,
+    groups: list[str],
+    *,
+    door: gate.Door | None = None,
+    transport: str = "basic",
 ) -> dict[str, Any]:
     """The firewall a host starts with: the seed plus its ``ocs_lab_foreign_rules``, under
     its ``ocs_lab_policy`` and (2008) on its ``ocs_lab_current_profiles``. OCS set-up's
-    rules are a Front End's (``front_end``: the host is in ``ocs_front_end``).
+    rules are a Front End's (the host is in ``ocs_front_end``: ``groups``, its inventory
+    groups among those the store depends on). Then what it listens on and who is
+    connected to it (:func:`_listening`), and its switch (:func:`_switch_state`).
+
+    What lets the controller's WinRM connections in (``door``, the host's WinRM port) is
+    seeded unless ``ocs_lab_seed_winrm_rule`` is false: 2008's builtin Windows Remote
+    Management (HTTP-In) rules, the "Allow WinRM HTTPS" rule of a host with the https
+    ``transport``, on 2003 the entry ``winrm quickconfig`` makes; a group policy that voids
+    local rules brings its own copy of those rules (``policy_rules``).
 
     A 2003 host's store has the legacy shape (ocs_lab.legacy), its foreign rules are
     port entries (seed.legacy_entry).
     """
+    door = door or gate.Door()
     foreign = variables.get("ocs_lab_foreign_rules") or []
     if not isinstance(foreign, list):
         raise LabError(f"host {name}: ocs_lab_foreign_rules must be a list, got {foreign!r}")
@@ -204,8 +244,16 @@ def _first_store(
     current = policy.read_current_profiles(
         name, variables.get("ocs_lab_current_profiles"), os_version
     )
+    winrm = variables.get("ocs_lab_seed_winrm_rule", True)
+    if not isinstance(winrm, bool):
+        raise LabError(f"host {name}: ocs_lab_seed_winrm_rule must be true or false, got {winrm!r}")
+    front_end = inv.FRONT_END_GROUP in groups
+    https_port = door.port if transport == "https" else None
     try:
-        store = legacy_state(foreign) if legacy else initial_state(foreign, setup=front_end)
+        if legacy:
+            store = legacy_state(foreign, winrm=winrm)
+        else:
+            store = initial_state(foreign, setup=front_end, winrm=winrm, https_port=https_port)
     except (ValueError, TypeError) as exc:
         raise LabError(f"host {name}: bad ocs_lab_foreign_rules: {exc}") from exc
     # Written out in full, defaults included, so that dump shows them (a store without
@@ -215,7 +263,63 @@ def _first_store(
         store["current_profiles"] = current
         for profile in store["profiles"].values():
             profile.setdefault("block_all_inbound", 0)
+        if winrm and any(
+            policy.policy_value(store, ptype, "AllowLocalPolicyMerge") == 0
+            for ptype in policy.PROFILE_NAMES
+        ):
+            store["policy_rules"] = _management_rules(https_port)
+    store.update(_listening(name, variables, legacy, groups))
+    _switch_state(name, variables, os_version, store, door)
     return store
+
+
+def _management_rules(https_port: int | None) -> list[dict[str, Any]]:
+    """What a GPO that voids local rules brings so that its hosts stay manageable: its own
+    copy of the rules that admit WinRM (the builtin HTTP-In ones, the HTTPS one)."""
+    rules = [rule for rule in seed.builtin_rules() if seed.is_winrm_http_rule(rule)]
+    if https_port is not None:
+        rules.append(seed.winrm_https_rule(https_port))
+    return rules
+
+
+def _switch_state(
+    name: str, variables: dict[str, Any], os_version: str, store: dict[str, Any], door: gate.Door
+) -> None:
+    """The firewall's own settings a host starts with: Windows' defaults (the service
+    automatic and running, logs off), then its ``ocs_lab_switch``, its ``ocs_lab_tasks``
+    and the drops its ``ocs_lab_drops`` plants in its log."""
+    started = lab_time()
+    switch.default_settings(store, os_version)
+    switch.apply_host_vars(name, variables.get("ocs_lab_switch"), store, os_version)
+    switch.plant_tasks(name, variables.get("ocs_lab_tasks"), store, started)
+    drops = gate.read_drops(name, variables.get("ocs_lab_drops"), door.address)
+    gate.plant_drops(store, os_version, drops, started)
+
+
+def _listening(
+    name: str, variables: dict[str, Any], legacy: bool, groups: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """A host's ``listeners`` and ``connections``: what its Windows and its OCS roles (by
+    ``groups``) listen on unless ``ocs_lab_listeners_seed`` is false, then its
+    ``ocs_lab_listeners``; its ``ocs_lab_connections``, whose local address defaults to
+    the host's own (``inventory.host_addresses``, else ``seed.FALLBACK_LOCAL_ADDRESS``)."""
+    seeded = variables.get("ocs_lab_listeners_seed", True)
+    if not isinstance(seeded, bool):
+        raise LabError(f"host {name}: ocs_lab_listeners_seed must be true or false, got {seeded!r}")
+    addresses = inv.host_addresses(variables)
+    local = addresses[0] if addresses else seed.FALLBACK_LOCAL_ADDRESS
+    try:
+        listeners = seed.listening(
+            groups,
+            legacy=legacy,
+            addresses=addresses,
+            extra=variables.get("ocs_lab_listeners"),
+            seeded=seeded,
+        )
+        connections = seed.connections(variables.get("ocs_lab_connections"), local)
+    except ValueError as exc:
+        raise LabError(f"host {name}: {exc}") from None
+    return {"listeners": listeners, "connections": connections}
 
 
 def _write_state(
@@ -229,7 +333,7 @@ def _write_state(
     """Lay out the state folder (see state.py) for a server to start from."""
     state.path.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(state.path / "hosts", ignore_errors=True)
-    for leftover in (state.ready_file, state.pid_file):
+    for leftover in (state.ready_file, state.pid_file, state.clock_file):
         leftover.unlink(missing_ok=True)
     for host in hosts:
         write_json(state.firewall_file(host["id"]), stores[host["name"]])
@@ -245,7 +349,9 @@ def _write_state(
         {
             "hosts": hosts,
             "bootstrap_path": str(scripts / "_bootstrap.ps1"),
+            "prelude_path": str(scripts / "_prelude.ps1"),
             "script_path": str(scripts / "_firewall.ps1"),
+            "switch_path": str(scripts / "_switch.ps1"),
         },
     )
 
@@ -359,9 +465,19 @@ def dump(
     state_dir: str | os.PathLike[str], hosts: list[str] | None = None
 ) -> dict[str, dict[str, Any]]:
     """Each host's whole firewall as stored: profiles and every rule, in store order (a
-    2003 host: its two profiles with their port entries, see ocs_lab.legacy)."""
+    2003 host: its two profiles with their port entries, see ocs_lab.legacy), and its
+    switch state: the service, the logs' settings, the files (the rollback's runner and
+    request, the logs) and the scheduled tasks (see ocs_lab.switch). ``rollback`` is not
+    stored: it sums up the armed rollback from those files and that task
+    (``switch.rollback_view``: ``{}`` when none is armed)."""
     state = StateDir(state_dir)
-    return {h["name"]: read_json(state.firewall_file(h["id"])) for h in state.resolve_hosts(hosts)}
+    found = {}
+    for host in state.resolve_hosts(hosts):
+        store = read_json(state.firewall_file(host["id"]))
+        if isinstance(store, dict):
+            store["rollback"] = switch.rollback_view(store, host.get("os", "6.1"))
+        found[host["name"]] = store
+    return found
 
 
 def evaluate_flow(
@@ -421,6 +537,7 @@ def set_fault(
     drop_command: int | None = None,
     delay: float | None = None,
     stop_firewall: bool | str = False,
+    cut_after_switch: bool = False,
     clear: bool = False,
 ) -> dict[str, Any]:
     """Add a fault to ``host`` (or clear all its faults); returns the host's faults now.
@@ -428,10 +545,41 @@ def set_fault(
     ``fail_command=N``: the Nth script run from now fails halfway through an apply
     (ERROR, exit code 2). ``drop_command=N``: the Nth run completes but the connection is
     closed while the client waits for its output. ``delay``: seconds slept before each reply.
+    ``stop_firewall``: the firewall service stops (the store's ``service`` is not
+    ``running``: the same fact a switch changes); clearing the fault starts it again.
+    ``cut_after_switch``: after the host's next successful switch, every new connection to
+    it is refused (and logged as dropped) until its rollback task has run.
     """
     state = StateDir(state_dir)
     (entry,) = state.resolve_hosts([host])
-    faults = {} if clear else state.read_faults(entry["id"])
+    with state.locked(entry["id"]):
+        return _set_fault(
+            state,
+            entry,
+            refuse_auth=refuse_auth,
+            fail_command=fail_command,
+            drop_command=drop_command,
+            delay=delay,
+            stop_firewall=stop_firewall,
+            cut_after_switch=cut_after_switch,
+            clear=clear,
+        )
+
+
+def _set_fault(
+    state: StateDir,
+    entry: dict[str, Any],
+    *,
+    refuse_auth: bool,
+    fail_command: int | None,
+    drop_command: int | None,
+    delay: float | None,
+    stop_firewall: bool | str,
+    cut_after_switch: bool,
+    clear: bool,
+) -> dict[str, Any]:
+    before = state.read_faults(entry["id"])
+    faults = {} if clear else dict(before)
     for name, count in (("fail_command", fail_command), ("drop_command", drop_command)):
         if count is not None:
             if not isinstance(count, int) or count < 1:
@@ -446,5 +594,50 @@ def set_fault(
     if stop_firewall:
         # True, or the HRESULT the stopped service gives ("0x800706D9" or "0x8007042C").
         faults["stop_firewall"] = stop_firewall
+    if cut_after_switch:
+        faults["cut_after_switch"] = "armed"
+    # The fault and the service's state are one fact: the store says whether it runs.
+    if bool(faults.get("stop_firewall")) != bool(before.get("stop_firewall")):
+        path = state.firewall_file(entry["id"])
+        store = read_json(path)
+        if store is not None:
+            store["service"] = {
+                **switch.Machine(store, entry.get("os", "6.1")).service(),
+                "running": not faults.get("stop_firewall"),
+            }
+            write_json(path, store)
     state.write_faults(entry["id"], faults)
     return faults
+
+
+def lab_now(state_dir: str | os.PathLike[str]) -> datetime.datetime:
+    """The hosts' local time: real time (the lab takes UTC as local) plus the lab's offset."""
+    return StateDir(state_dir).lab_now()
+
+
+def advance_clock(state_dir: str | os.PathLike[str], minutes: float) -> list[str]:
+    """Move the lab clock ``minutes`` forward, then run every scheduled task whose time has
+    come (before returning: a rollback runs as the Task Scheduler would run it); returns
+    the hosts whose rollback task ran the rollback."""
+    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes < 0:
+        raise LabError(f"the clock only goes forward: minutes must be >= 0, got {minutes!r}")
+    state = StateDir(state_dir)
+    config = state.config()
+    state.advance_clock(minutes * 60)
+    from .wsman import Scripts  # the server's module; imported here, it imports this one
+
+    runner = Scripts.from_config(config).runner()
+    rolled_back = []
+    for entry in config["hosts"]:
+        os_version = entry.get("os", "6.1")
+        with state.locked(entry["id"]):
+            path = state.firewall_file(entry["id"])
+            store = read_json(path)
+            if store is None:
+                continue
+            ran = switch.tick(state, entry["id"], os_version, store, runner)
+            if ran:
+                write_json(path, store)
+        if any(run.get("ran") and run["task"] == switch.TASK for run in ran):
+            rolled_back.append(entry["name"])
+    return rolled_back

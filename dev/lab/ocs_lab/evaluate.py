@@ -16,8 +16,9 @@ states in its ``about``; in short:
 4. an outcome "allowed" that a depending block rule could turn is ``undecided``.
 
 In a profile where group policy turns local rules off (``AllowLocalPolicyMerge`` 0) no rule
-of the store counts: the lab has no Group Policy rule store, so every rule it holds is
-local, and the verdict is the profile's default action.
+of the store's ``rules`` counts: they are all local. A store's ``policy_rules`` (the rules a
+GPO brings, which a read does not report: :mod:`ocs_lab.api` gives a host whose policy
+voids local rules the GPO's WinRM rule) count in every profile they name.
 
 Independent of ``plugins/`` (the collection has its own evaluator; both answer the table):
 the port and address lists are read here from the forms the lab stores
@@ -308,6 +309,7 @@ def evaluate(state: dict[str, Any], flow: dict[str, Any]) -> dict[str, Any]:
     if checked.inbound and profile["block_all_inbound"]:
         return _verdict("blocked", "block_all_inbound")
     rules = state["rules"] if policy.merges_local_rules(state, checked.ptype) else []
+    rules = [*rules, *(state.get("policy_rules") or [])]
     matched: dict[tuple[int, str], list[tuple[str, Match]]] = {
         (action, verdict): [] for action in (BLOCK, ALLOW) for verdict in (YES, DEPENDS)
     }

@@ -18,7 +18,12 @@ disagreement (a changed rule on the second run, a refusal) instead of being copi
 Do not "deduplicate" the two.
 
 The rule store is a plain list of dicts in store order, so ``dump`` can show every
-property of every rule.
+property of every rule. Beside it, the store's ``listeners`` (``{"protocol": 6 or 17,
+"address", "port"}``, what GetActiveTcpListeners and GetActiveUdpListeners give) and
+``connections`` (``{"local_address", "local_port", "remote_address", "remote_port"}``,
+the established TCP connections GetActiveTcpConnections gives) are what the switch
+script's ``state`` writes when it asks (``LISTENERS``: :func:`ocs_lab.switch.emit_listeners`;
+:mod:`ocs_lab.seed` fills them); the rules script has no such line (an unexpected line).
 """
 
 from __future__ import annotations
@@ -612,8 +617,9 @@ def run(
     """Run one request against ``state`` (modified in place). Mirrors the remote script.
 
     ``service_stopped``: the firewall service is stopped (True, or the HRESULT its COM
-    calls give). ``fail_midway``: access is denied halfway (a read fails at once; an apply
-    after half of its steps). ``os_version``: the Windows played, a key of
+    calls give); a store whose ``service`` is not ``running`` is stopped too.
+    ``fail_midway``: access is denied halfway (a read fails at once; an apply after half
+    of its steps). ``os_version``: the Windows played, a key of
     ``OS_VERSIONS``; ``LEGACY_OS`` is played by :mod:`ocs_lab.legacy`, whose store has
     another shape.
     """
@@ -626,7 +632,9 @@ def run(
         request = legacy.parse_request(request_text) if is_legacy else parse_request(request_text)
     except RequestError as exc:
         return reply.error(str(exc))
-    if service_stopped:
+    # The service as the store has it (the switch script stops and starts it), or a fault.
+    running = (state.get("service") or {}).get("running", True)
+    if service_stopped or not running:
         hresult = service_stopped if isinstance(service_stopped, str) else "0x800706D9"
         service = LEGACY_FIREWALL_SERVICE if is_legacy else FIREWALL_SERVICE
         return reply.error(service_stopped_message(hresult, service), request.op, None)
@@ -647,7 +655,7 @@ def _read(
     os_version: str,
 ) -> Outcome:
     """The script's read: HOST, the three PROFILE lines, CURRENT, the three POLICY lines,
-    then the rules asked for.
+    the rules asked for.
 
     PROFILE and POLICY say what ``INetFwPolicy2`` reports, which is the profile as the
     firewall applies it, group policy included (:func:`policy.effective_profile`); POLICY

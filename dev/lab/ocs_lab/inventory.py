@@ -1,12 +1,15 @@
 """Read an Ansible YAML inventory and write the lab's version of it.
 
 The written inventory keeps every group, child and var of the input and adds, per host,
-the connection vars that point at its simulated host on 127.0.0.1.
+the connection vars that point at its simulated host on 127.0.0.1, and the port WinRM
+listens on as the host's Windows sees it (``ocs_firewall_winrm_port``).
 """
 
 from __future__ import annotations
 
 import copy
+import ipaddress
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +109,38 @@ def members(data: dict[str, Any], wanted: str) -> set[str]:
     return found
 
 
+def memberships(data: dict[str, Any], wanted: Sequence[str]) -> dict[str, list[str]]:
+    """Each host's groups among ``wanted``, in that order, as :func:`members` finds them (a
+    host in none of them is not a key)."""
+    found: dict[str, list[str]] = {}
+    for group in wanted:
+        for host in sorted(members(data, group)):
+            found.setdefault(host, []).append(group)
+    return found
+
+
+# Where the inventory says a host's own address is, as the collection reads it (one
+# address or a list, else ansible_host when that is an address): the lab binds the
+# listeners a Windows host binds to its own address there.
+ADDRESS_VARIABLE = "ocs_firewall_address"
+
+
+def host_addresses(variables: dict[str, Any]) -> list[str]:
+    """The host's own IP addresses by its variables, in their order; none when it has
+    none that is an IP address (a DNS name says nothing here)."""
+    given = variables.get(ADDRESS_VARIABLE)
+    if given is None:
+        given = variables.get("ansible_host")
+    values = given if isinstance(given, list) else [] if given is None else [given]
+    found = []
+    for value in values:
+        try:
+            found.append(str(ipaddress.ip_address(str(value).strip())))
+        except ValueError:
+            continue
+    return found
+
+
 # The lab's own host variables (ocs_lab_os, ocs_lab_transport, ...): read when the lab
 # starts, and left out of the inventory it writes for Ansible, which a real estate's
 # inventory never holds either (and the collection refuses ocs_* variables it does not know).
@@ -140,9 +175,17 @@ def with_connections(
     return result
 
 
+# The collection's variable for the port WinRM listens on as the host sees it (its lockout
+# guard judges the controller's flow to that port): the loopback port the lab listens on
+# stands for a NAT in front of the host, so the connection's port is not it.
+WINRM_PORT_VARIABLE = "ocs_firewall_winrm_port"
+
+
 def connection_vars(
-    transport: str, port: int, user: str, password: str, ca_path: Path
+    transport: str, port: int, user: str, password: str, ca_path: Path, winrm_port: int
 ) -> dict[str, Any]:
+    """A host's connection variables: ``port`` the lab's loopback port, ``winrm_port`` the
+    host's WinRM port as its Windows sees it (``ocs_lab_winrm_port``, the gate's)."""
     values: dict[str, Any] = {
         "ansible_host": "127.0.0.1",
         "ansible_port": port,
@@ -157,4 +200,5 @@ def connection_vars(
     if transport == "https":
         values["ansible_winrm_server_cert_validation"] = "validate"
         values["ansible_winrm_ca_trust_path"] = str(ca_path)
+    values[WINRM_PORT_VARIABLE] = winrm_port
     return values

@@ -3,9 +3,9 @@
 What the remote script does on a 5.2 host (docs/dev/contracts.md, "Windows Server 2003
 (the legacy firewall, same protocol)"), played in Python as :mod:`ocs_lab.firewall` plays
 2008: the read (``HOST``, two ``LEGACY`` and two ``LEGACYPOLICY`` lines, an ``OPENPORT``
-line per entry, ``DONE``) and the three-phase apply of ``OPEN`` and ``CLOSE`` lines, against
-a store of ``INetFwOpenPort`` entries kept in Windows' read-back form, refusing what
-Windows refuses.
+line per entry, ``DONE``) and the
+three-phase apply of ``OPEN`` and ``CLOSE`` lines, against a store of ``INetFwOpenPort``
+entries kept in Windows' read-back form, refusing what Windows refuses.
 Like firewall.py it is the lab's own reading of the contract and shares no code with
 ``plugins/``.
 
@@ -24,7 +24,9 @@ subnet, ``LocalSubnet``) or 2 (custom: each token ``a.b.c.d/m.m.m.m`` or ``Local
 joined by ``,``). Entries are keyed by (port, protocol) within a profile; an ``Add`` over a
 key replaces its entry where it stands (the lab's choice of order: Windows documents none).
 ``policy`` holds what group policy sets (:mod:`ocs_lab.policy`); a store without it (the
-seed's, one written before it existed) has none.
+seed's, one written before it existed) has none. ``listeners`` and ``connections`` are
+what the host listens on and who is connected to it, as on a 2008 host: the switch
+script's ``state`` writes them when it asks (:func:`ocs_lab.switch.emit_listeners`).
 """
 
 from __future__ import annotations
@@ -255,11 +257,11 @@ def parse_request(text: str) -> Request:
 def serve(state: dict[str, Any], request: Request, reply: _Reply, fail_midway: bool) -> Outcome:
     """Run a parsed request against a 2003 store (modified in place)."""
     if request.op == "read":
-        return _read(state, reply, fail_midway)
+        return _read(state, request, reply, fail_midway)
     return _Apply(state, request, reply, fail_midway).run()
 
 
-def _read(state: dict[str, Any], reply: _Reply, fail_midway: bool) -> Outcome:
+def _read(state: dict[str, Any], request: Request, reply: _Reply, fail_midway: bool) -> Outcome:
     """HOST, LEGACY for profile 0 then 1, LEGACYPOLICY for profile 0 then 1, every entry
     of both profiles, DONE.
 

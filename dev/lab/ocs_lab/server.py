@@ -13,7 +13,6 @@ import selectors
 import signal
 import sys
 import threading
-from pathlib import Path
 from typing import Any
 
 from .state import StateDir, write_json
@@ -24,7 +23,7 @@ def serve(state_dir: str) -> int:
     state = StateDir(state_dir)
     config = state.config()
     set_ntlm_user_file(state.ntlm_user_file)
-    scripts = Scripts(Path(config["bootstrap_path"]), Path(config["script_path"]))
+    scripts = Scripts.from_config(config)
     contexts: dict[str, Any] = {}
     servers: list[HostServer] = []
     for host_config in config["hosts"]:

@@ -9,24 +9,40 @@ Layout of ``DIR``::
     ntlm_users          NTLM_USER_FILE for pyspnego
     server.log          the server's stderr
     inventory.yml       copy of the written inventory
-    hosts/<id>/firewall.json   the rule store (replaced atomically on every change)
-    hosts/<id>/trace.jsonl     one line per command the host ran
+    clock.json          the lab clock's offset from real time (api.advance_clock)
+    hosts/<id>/firewall.json   the host's store: rules, profiles, the firewall service, the
+                               logs' settings, files and scheduled tasks (replaced atomically
+                               on every change)
+    hosts/<id>/store.lock      taken (flock) around every read-change-write of the store, by
+                               the server and by the API alike
+    hosts/<id>/trace.jsonl     one line per command the host ran (and each run of its tasks)
     hosts/<id>/faults.json     injected faults, re-read on every request
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import fcntl
 import hashlib
 import json
 import os
 import re
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 # The faults a host can be given (api.set_fault, the CLI's fault options).
-FAULT_KINDS = ("refuse_auth", "fail_command", "drop_command", "delay", "stop_firewall")
+FAULT_KINDS = (
+    "refuse_auth",
+    "fail_command",
+    "drop_command",
+    "delay",
+    "stop_firewall",
+    "cut_after_switch",
+)
 
 
 class LabError(Exception):
@@ -86,6 +102,7 @@ class StateDir:
     ca_file = _File("ca.pem")
     cert_file = _File("server.pem")
     key_file = _File("server.key")
+    clock_file = _File("clock.json")
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).resolve()
@@ -122,6 +139,35 @@ class StateDir:
     def firewall_file(self, hid: str) -> Path:
         return self.host_dir(hid) / "firewall.json"
 
+    @contextlib.contextmanager
+    def locked(self, hid: str) -> Iterator[None]:
+        """Hold the host's store lock: a read-change-write of its store by the server (a
+        request, an accepted connection) and by the API (a fault, the clock) never mix."""
+        path = self.host_dir(hid) / "store.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    # -- the lab clock
+
+    def clock_offset(self) -> float:
+        """Seconds the lab clock is ahead of real time (0 for a fresh lab)."""
+        try:
+            return float((read_json(self.clock_file, {}) or {}).get("offset_seconds", 0.0))
+        except (ValueError, OSError, TypeError):
+            return 0.0
+
+    def advance_clock(self, seconds: float) -> None:
+        write_json(self.clock_file, {"offset_seconds": self.clock_offset() + seconds})
+
+    def lab_now(self) -> datetime.datetime:
+        """The hosts' local time: real time (UTC, the lab's local time) plus the offset."""
+        return lab_time(self.clock_offset())
+
     def trace_file(self, hid: str) -> Path:
         return self.host_dir(hid) / "trace.jsonl"
 
@@ -157,3 +203,10 @@ class StateDir:
 
 def now() -> float:
     return round(time.time(), 6)
+
+
+def lab_time(offset_seconds: float = 0.0) -> datetime.datetime:
+    """Real time plus ``offset_seconds``, as a naive datetime: the hosts' local time, which
+    the lab takes to be UTC."""
+    real = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    return real + datetime.timedelta(seconds=offset_seconds)

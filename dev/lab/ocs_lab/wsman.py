@@ -4,11 +4,18 @@ Speaks what pywinrm and Ansible's winrm connection send: Basic over HTTP or HTTP
 with message encryption over HTTP, and the shell actions Create, Command, Send, Receive,
 Signal and Delete, within WinRM 2.0's limits (MaxEnvelopeSizekb, MaxShellsPerUser). The
 only program a host runs is this collection's remote script: PowerShell with
-``plugins/plugin_utils/_remote/_bootstrap.ps1`` as -EncodedCommand, fed ``_firewall.ps1`` and the
-request on stdin (the paths lab.json names), both recognised by their exact text; the
-request is then played by :func:`ocs_lab.firewall.run` (on a Windows Server 2003 host,
-by :mod:`ocs_lab.legacy` through it; such a host is only ever given the NTLM transport,
-see ``api._flavour``). Anything else fails with exit code 1.
+``plugins/plugin_utils/_remote/_bootstrap.ps1`` as -EncodedCommand, fed on stdin
+``_prelude.ps1`` then ``_firewall.ps1`` (the rules) or ``_switch.ps1`` (the firewall's own
+settings), then the request (the paths lab.json names), all recognised by their exact
+text; the request is then played by :func:`ocs_lab.firewall.run` (on a Windows Server 2003
+host, by :mod:`ocs_lab.legacy` through it; such a host is only ever given the NTLM
+transport, see ``api._flavour``) or by :func:`ocs_lab.switch.run`. Anything else fails
+with exit code 1.
+
+Each new TCP connection is judged first by the host's firewall as it is now
+(:mod:`ocs_lab.gate`): one the firewall blocks is reset before any HTTP byte. Before a
+connection is judged and before a command runs, the host's scheduled tasks whose time has
+come on the lab clock run (:func:`ocs_lab.switch.tick`).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import random
 import socket
 import ssl
 import struct
@@ -36,7 +44,7 @@ from xml.sax.saxutils import escape
 
 import spnego
 
-from . import firewall, powershell1
+from . import firewall, gate, powershell1, switch
 from .api import FLAVOUR_DEFAULTS
 from .state import StateDir, now, read_json, write_json
 
@@ -80,8 +88,9 @@ POWERSHELL_1_EXIT = 4
 POWERSHELL_ARGS = ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Unrestricted"]
 SEPARATOR = b"\0\0\0\0"
 NOT_OURS = (
-    "ocs_lab: this simulated host runs only ocs.firewall's remote script "
-    "(plugins/plugin_utils/_remote/_bootstrap.ps1 fed _firewall.ps1 over stdin); {why}\r\n"
+    "ocs_lab: this simulated host runs only ocs.firewall's remote scripts "
+    "(plugins/plugin_utils/_remote/_bootstrap.ps1 fed _prelude.ps1 + _firewall.ps1, or "
+    "_prelude.ps1 + _switch.ps1, over stdin); {why}\r\n"
 )
 MAX_BODY = 32 * 1024 * 1024
 MIME_BOUNDARY = b"--Encrypted Boundary"
@@ -101,22 +110,70 @@ def sent_script(text: str) -> bytes:
 
 
 class Scripts:
-    """The collection's bootstrap and remote script, re-read when the files change."""
+    """The collection's bootstrap and remote scripts, re-read when the files change.
 
-    def __init__(self, bootstrap: Path, script: Path) -> None:
+    The scripts a host runs, by kind, as the collection sends them: ``firewall`` is the
+    compact ``_prelude.ps1`` then the compact ``_firewall.ps1``, ``switch`` the prelude then
+    ``_switch.ps1`` (there is no ``switch`` without a ``_switch.ps1``; without a prelude,
+    as a lab.json written before the split says, ``firewall`` is ``_firewall.ps1`` alone).
+    """
+
+    def __init__(
+        self,
+        bootstrap: Path,
+        script: Path,
+        prelude: Path | None = None,
+        switch_script: Path | None = None,
+    ) -> None:
         self.bootstrap_path = bootstrap
         self.script_path = script
-        self._stamp: tuple[float, float] | None = None
+        self.prelude_path = prelude
+        self.switch_path = switch_script
+        self._stamp: tuple[float | None, ...] | None = None
         self._bootstrap: set[str] = set()
-        self._script = b""
+        self._scripts: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
-    def current(self) -> tuple[set[str], bytes]:
+    @classmethod
+    def in_folder(cls, folder: Path) -> Scripts:
+        return cls(
+            folder / "_bootstrap.ps1",
+            folder / "_firewall.ps1",
+            folder / "_prelude.ps1",
+            folder / "_switch.ps1",
+        )
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Scripts:
+        """The scripts lab.json names."""
+        optional = [config.get(key) for key in ("prelude_path", "switch_path")]
+        prelude, switch_script = (Path(path) if path else None for path in optional)
+        return cls(
+            Path(config["bootstrap_path"]), Path(config["script_path"]), prelude, switch_script
+        )
+
+    @property
+    def paths(self) -> str:
+        """The files read, for a message."""
+        named = [self.bootstrap_path, self.prelude_path, self.script_path, self.switch_path]
+        return ", ".join(str(path) for path in named if path is not None)
+
+    def current(self) -> tuple[set[str], dict[str, bytes]]:
+        """The bootstrap's accepted texts and the scripts by kind (none when a file that is
+        needed cannot be read)."""
         with self._lock:
             try:
-                stamp = (self.bootstrap_path.stat().st_mtime, self.script_path.stat().st_mtime)
+                needed = [self.bootstrap_path, self.script_path]
+                if self.prelude_path is not None:
+                    needed.append(self.prelude_path)
+                stamp: tuple[float | None, ...] = tuple(p.stat().st_mtime for p in needed)
             except OSError:
-                return set(), b""
+                return set(), {}
+            try:
+                switch_stamp = self.switch_path.stat().st_mtime if self.switch_path else None
+            except OSError:
+                switch_stamp = None
+            stamp = (*stamp, switch_stamp)
             if stamp != self._stamp:
                 raw = self.bootstrap_path.read_bytes()
                 # Past what normalise_script drops (as Ansible does), a byte-order mark is
@@ -125,9 +182,23 @@ class Scripts:
                     normalise_script(raw.decode("utf-8")),
                     normalise_script(raw.decode("utf-8-sig")),
                 }
-                self._script = sent_script(self.script_path.read_text(encoding="ascii"))
+                prelude = b""
+                if self.prelude_path is not None:
+                    prelude = sent_script(self.prelude_path.read_text(encoding="ascii"))
+                self._scripts = {
+                    "firewall": prelude + sent_script(self.script_path.read_text(encoding="ascii"))
+                }
+                if switch_stamp is not None and self.switch_path is not None:
+                    text = self.switch_path.read_text(encoding="ascii")
+                    self._scripts["switch"] = prelude + sent_script(text)
                 self._stamp = stamp
-            return self._bootstrap, self._script
+            return self._bootstrap, dict(self._scripts)
+
+    def runner(self) -> str | None:
+        """The text a rollback runner must have for the lab to run it: the switch script
+        as sent (compact prelude + compact switch script)."""
+        script = self.current()[1].get("switch")
+        return None if script is None else script.decode("ascii")
 
 
 # What a command leaves: stdout, stderr and the exit code.
@@ -176,6 +247,14 @@ class Host:
         self.max_envelope_kb: int = flavour["max_envelope_kb"]
         self.max_shells_per_user: int = flavour["max_shells_per_user"]
         self.max_operations_per_user: int = flavour["max_operations_per_user"]
+        # What the host's Windows sees of the controller's connections (gate.read_door).
+        self.door = gate.Door(
+            port=config.get("winrm_port")
+            or gate.WINRM_PORTS.get(self.transport, gate.DEFAULT_WINRM_PORT),
+            controller=config.get("controller_address", gate.DEFAULT_CONTROLLER),
+            local_subnet=config.get("controller_local_subnet", True),
+            address=config.get("address", gate.Door.address),
+        )
         # Requests being answered right now (one lab user, so "per user").
         self.operations = 0
         self.state = state
@@ -221,7 +300,7 @@ class Host:
         if isinstance(checked, str):
             message = NOT_OURS.format(why=checked).encode("utf-8")
             return (b"", message, 1), {"op": "rejected", "rc": 1, "counts": {}, "why": checked}
-        decoded, script = checked
+        decoded, kind, script = checked
         if self.powershell == "1.0":
             return self._run_on_powershell_1(decoded)
         # Digests of what ran, so a test can prove the code sent never varies with the data.
@@ -229,7 +308,8 @@ class Host:
             "command_sha256": hashlib.sha256(decoded.encode("utf-8")).hexdigest(),
             "script_sha256": hashlib.sha256(script).hexdigest(),
         }
-        return self._run_request(command, stdin[len(script) + len(SEPARATOR) :], digests)
+        request = stdin[len(script) + len(SEPARATOR) :]
+        return self._run_request(command, kind, request, digests)
 
     @staticmethod
     def _run_on_powershell_1(decoded: str) -> tuple[Result, dict[str, Any]]:
@@ -244,12 +324,12 @@ class Host:
         trace = {"op": "powershell-1.0", "rc": POWERSHELL_1_EXIT, "counts": {}}
         return (b"", POWERSHELL_1_STDERR, POWERSHELL_1_EXIT), trace
 
-    def _check_program(self, command: Command, stdin: bytes) -> tuple[str, bytes] | str:
-        """The decoded bootstrap and the script bytes if ``command`` is ours, else why not."""
-        bootstraps, script = self.scripts.current()
+    def _check_program(self, command: Command, stdin: bytes) -> tuple[str, str, bytes] | str:
+        """The decoded bootstrap, the script's kind and its bytes if ``command`` is ours,
+        else why not."""
+        bootstraps, scripts = self.scripts.current()
         if not bootstraps:
-            paths = f"{self.scripts.bootstrap_path} or {self.scripts.script_path}"
-            return f"the lab cannot read {paths}"
+            return f"the lab cannot read {self.scripts.paths}"
         if command.executable.lower() != "powershell":
             return f"command {command.executable!r} is not PowerShell"
         args = command.arguments.split(" ")
@@ -261,14 +341,19 @@ class Host:
             return "-EncodedCommand is not base64 of UTF-16LE text"
         if decoded not in bootstraps:
             return "the encoded command is not the text of _bootstrap.ps1"
-        if not stdin.startswith(script + SEPARATOR):
-            return "stdin does not start with the exact bytes of _firewall.ps1 + 4 NULs"
-        return decoded, script
+        for kind, script in scripts.items():
+            if stdin.startswith(script + SEPARATOR):
+                return decoded, kind, script
+        return (
+            "stdin does not start with the exact bytes of _prelude.ps1 + _firewall.ps1 (or "
+            "_prelude.ps1 + _switch.ps1) + 4 NULs"
+        )
 
     def _run_request(
-        self, command: Command, request_bytes: bytes, digests: dict[str, str]
+        self, command: Command, kind: str, request_bytes: bytes, digests: dict[str, str]
     ) -> tuple[Result, dict[str, Any]]:
-        """Run the request on this host's store, with the faults this command meets."""
+        """Run the request of a script of ``kind`` on this host's store, with the faults this
+        command meets (the host's tasks that are due run first)."""
         fail, drop = self._take_counted_faults()
         faults = self.faults()
         command.drop = drop
@@ -279,27 +364,97 @@ class Host:
             request_text = request_bytes.decode("utf-8")
         except UnicodeDecodeError:
             request_text = "\ufffd"  # parse_request reports it as a bad request
-        store = read_json(self.state.firewall_file(self.hid))
-        outcome = firewall.run(
-            store,
-            request_text,
-            service_stopped=faults.get("stop_firewall") or False,
-            fail_midway=fail,
-            os_version=self.os,
-        )
-        if outcome.changed:
-            write_json(self.state.firewall_file(self.hid), store)
+        hresult = faults.get("stop_firewall")
+        hresult = hresult if isinstance(hresult, str) else "0x800706D9"
+        with self.state.locked(self.hid):
+            store = read_json(self.state.firewall_file(self.hid))
+            ran = switch.tick(self.state, self.hid, self.os, store, self.scripts.runner())
+            if kind == "switch":
+                outcome = switch.run(
+                    store,
+                    request_text,
+                    os_version=self.os,
+                    now=self.state.lab_now(),
+                    fail_midway=fail,
+                    stopped_hresult=hresult,
+                )
+                self._after_switch(outcome)
+            else:
+                running = switch.Machine(store, self.os).running
+                outcome = firewall.run(
+                    store,
+                    request_text,
+                    service_stopped=False if running else hresult,
+                    fail_midway=fail,
+                    os_version=self.os,
+                )
+            if outcome.changed or ran:
+                write_json(self.state.firewall_file(self.hid), store)
         trace: dict[str, Any] = {
             "op": outcome.op or "bad-request",
             "rc": outcome.rc,
             "counts": outcome.counts,
             **digests,
         }
+        if kind == "switch":
+            trace["script"] = "switch"
         if outcome.error:
             trace["error"] = outcome.error
         if fault_names:
             trace["faults"] = fault_names
         return (outcome.stdout.encode("utf-8"), b"", outcome.rc), trace
+
+    def _after_switch(self, outcome: firewall.Outcome) -> None:
+        """A cut_after_switch fault cuts the host off once a switch succeeded."""
+        if outcome.op == "switch" and outcome.rc == 0:
+            faults = self.faults()
+            if faults.get("cut_after_switch") == "armed":
+                faults["cut_after_switch"] = "cut"
+                self.state.write_faults(self.hid, faults)
+
+    # -- the firewall at the door
+
+    def admit(self, client_address: Any) -> bool:
+        """Whether the host's firewall lets this new connection in (:mod:`ocs_lab.gate`), its
+        due tasks run first; a refused one is traced, and logged where the profile that
+        blocks it logs dropped packets."""
+        remote_port = int(client_address[1]) if client_address else 0
+        with self.state.locked(self.hid):
+            store = read_json(self.state.firewall_file(self.hid))
+            if store is None:
+                return True
+            changed = bool(switch.tick(self.state, self.hid, self.os, store, self.scripts.runner()))
+            cut = self.faults().get("cut_after_switch") == "cut"
+            verdict = gate.judge(store, self.os, self.door, remote_port)
+            refused = cut or not verdict.allowed
+            logged = 0
+            if refused:
+                profiles = verdict.blocking or gate.current_types(store, self.os)
+                line = gate.drop_line(
+                    self.state.lab_now(),
+                    firewall.TCP,
+                    self.door.controller,
+                    self.door.address,
+                    remote_port,
+                    self.door.port,
+                    random.getrandbits(32),
+                )
+                logged = gate.log_drop(switch.Machine(store, self.os), profiles, line)
+                changed = changed or bool(logged)
+            if changed:
+                write_json(self.state.firewall_file(self.hid), store)
+        if refused:
+            entry = {
+                "op": "refused-connection",
+                "rc": None,
+                "counts": {"logged": logged},
+                "by": "cut_after_switch" if cut else verdict.why,
+                "port": self.door.port,
+                "remote_port": remote_port,
+                "time": now(),
+            }
+            self.state.append_trace(self.hid, entry)
+        return not refused
 
     # -- WS-Man
 
@@ -600,6 +755,11 @@ class Handler(BaseHTTPRequestHandler):
     timeout = 120
 
     def setup(self) -> None:
+        if not self.server.host.admit(self.client_address):
+            # A firewall that drops the connection: reset it before any byte of an answer.
+            self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.request.close()
+            raise Drop()
         if self.server.ssl_context is not None:
             self.request = self.server.ssl_context.wrap_socket(self.request, server_side=True)
         super().setup()

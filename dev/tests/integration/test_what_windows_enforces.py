@@ -145,6 +145,19 @@ def test_group_policy_that_voids_local_rules_is_never_in_sync(
     assert failed["result"]["in_sync"] is False
     assert [e["op"] for e in lab.trace(FE)[FE]] == ["read"]
 
+    # Staged anyway with warn: applied, then never in sync, the closing table says so.
+    staged = run_playbook(SITE, lab, {"ocs_firewall_policy_check": "warn"}, "--limit", FE)
+    assert staged.rc == 0, staged.stdout[-3000:]
+    assert staged.host_results()[FE]["status"] == "changed"
+    again = run_playbook(SITE, lab, {"ocs_firewall_policy_check": "warn"}, "--limit", FE)
+    assert again.rc == 0, again.stdout[-3000:]
+    result = again.host_results()[FE]["result"]
+    assert (result["changed"], result["in_sync"]) == (False, False)
+    assert "the rules are not in effect: domain profile: group policy" in result["msg"]
+    (table,) = again.records_of("Changes of every host of the run")
+    (row,) = [line for line in table["result"]["msg"] if line.startswith(FE)]
+    assert row.endswith("not in effect")
+
     found = findings(run_playbook, lab, tmp_path)[FE]
     policy = [f for f in found if f["kind"] == "policy_blocks_rules"]
     assert [(f["profile"], f["current"]) for f in policy] == [("domain", True)]

@@ -31,6 +31,7 @@ all:
     edges:
       hosts:
         edge01:
+          ocs_lab_winrm_port: 15986
           ocs_lab_foreign_rules:
             - name: Edge - SIP (TLS-In)
               group: Some other product
@@ -107,6 +108,43 @@ def test_written_inventory_keeps_groups_and_adds_connection_vars(started: dict) 
     )
     assert hosts["fe02"]["ansible_winrm_message_encryption"] == "always"
     assert hosts["fe01"]["ocs_role"] == "front_end" and hosts["fe01"]["site"] == "lab"
+
+
+def test_written_inventory_gives_the_winrm_port_as_the_host_sees_it(started: dict) -> None:
+    """The loopback port stands for a NAT in front of the host: ``ocs_firewall_winrm_port``
+    is WinRM's port as its Windows sees it (the gate's, ``ocs_lab_winrm_port``: 5985, 5986
+    for https), which the collection's lockout guard judges the controller's flow to."""
+    hosts = inventory.hosts(yaml.safe_load(started["out"].read_text()))
+    ports = {name: variables["ocs_firewall_winrm_port"] for name, variables in hosts.items()}
+    assert ports == {"fe01": 5986, "fe02": 5985, "edge01": 15986}
+    assert all(v["ansible_port"] != v["ocs_firewall_winrm_port"] for v in hosts.values())
+    # The gate lets the controller in on that port (an https host's own rule names it).
+    config = json.loads((started["state"] / "lab.json").read_text())
+    assert {h["name"]: h["winrm_port"] for h in config["hosts"]} == ports
+
+
+def test_the_harness_keeps_the_winrm_port_with_the_connection_vars(
+    started: dict, tmp_path: Path
+) -> None:
+    from harness.lab import Lab
+
+    lab = Lab(started["state"], started["out"], ["fe01", "fe02", "edge01"])
+    connections = lab.connection_vars()
+    assert connections["edge01"]["ocs_firewall_winrm_port"] == 15986
+    assert {k for k in connections["fe02"] if not k.startswith("ansible_")} == {
+        "ocs_firewall_winrm_port"
+    }
+    regrouped = lab.regroup(
+        tmp_path / "regrouped.yml",
+        {"ocs_front_end": {"fe01": None, "fe02": {"ocs_firewall_winrm_port": 8985}}},
+    )
+    hosts = inventory.hosts(yaml.safe_load(regrouped.read_text()))
+    # Kept for the hosts placed and for the rest; a test's own value wins, as any does.
+    assert {name: v["ocs_firewall_winrm_port"] for name, v in hosts.items()} == {
+        "fe01": 5986,
+        "fe02": 8985,
+        "edge01": 15986,
+    }
 
 
 def test_dump_shows_whole_firewall_with_foreign_rules(started: dict) -> None:

@@ -136,7 +136,8 @@ def joining_lab(
     )
     assert JOIN_LINE in joining
     (scripts / "_bootstrap.ps1").write_text(joining + "\n", encoding="ascii")
-    (scripts / "_firewall.ps1").write_bytes((source / "_firewall.ps1").read_bytes())
+    for name in ("_prelude.ps1", "_firewall.ps1", "_switch.ps1"):
+        (scripts / name).write_bytes((source / name).read_bytes())
     state_dir = tmp_path_factory.mktemp("lab-joining")
     inventory = {"all": {"hosts": {"ps1": INVENTORY["all"]["hosts"]["ps1"]}}}
     written = api.start(inventory, state_dir, scripts_dir=scripts)
@@ -191,7 +192,7 @@ def test_a_shell_left_idle_past_idle_timeout_gives_its_place_back(tmp_path: Path
     """WinRM 2.0 deletes a shell idle for IdleTimeout (180,000 ms): a client that went away
     without deleting its shells does not hold the quota for ever."""
     config = {"name": "h", "id": "h", "transport": "basic", "user": "u", "password": "p"}
-    scripts = wsman.Scripts(SCRIPTS / "_bootstrap.ps1", SCRIPTS / "_firewall.ps1")
+    scripts = wsman.Scripts.in_folder(SCRIPTS)
     host = wsman.Host(config, StateDir(tmp_path), scripts)
     reply = wsman.Reply(wsman.ACTION_CREATE, "uuid:1")
     assert [host._create(reply)[0] for _shell in range(6)] == [200] * 5 + [500]

@@ -597,6 +597,9 @@ def test_a_2003_host_over_ntlm_reads_and_applies(lab: tuple[Path, dict[str, Any]
     assert (rc, stderr) == (0, b"")
     assert recs[0] == ["HOST", b("5.2.3790.131072"), b("2.0")]
     assert ["OPENPORT", "1", "5061", "6", b("Partner SIP"), "1", "0", b("*"), "0"] in recs
+    # winrm quickconfig's entry, in both profiles: what lets the controller in.
+    winrm = [r for r in recs if r[0] == "OPENPORT" and r[4] == b("Windows Remote Management")]
+    assert [r[1:4] + r[5:8] for r in winrm] == [[p, "5985", "6", "1", "0", b("*")] for p in "01"]
 
     text = request("apply", open_line(DOMAIN, 5061, remote="10.0.0.0/24"))
     stdout, _stderr, rc = run(proto, _client.build_stdin(text))
@@ -607,7 +610,8 @@ def test_a_2003_host_over_ntlm_reads_and_applies(lab: tuple[Path, dict[str, Any]
     )
     assert store["legacy"]["1"]["ports"][-1]["name"] == "Partner SIP"
     read, applied = api.trace(state_dir, ["fe03"])["fe03"]
-    assert (read["op"], read["counts"]) == ("read", {"entries": 6})
+    # The seed's five entries, the WinRM entry in both profiles, Partner SIP.
+    assert (read["op"], read["counts"]) == ("read", {"entries": 8})
     assert (applied["op"], applied["counts"]["opened"], applied["counts"]["closed"]) == (
         "apply",
         1,

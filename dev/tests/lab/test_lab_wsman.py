@@ -24,6 +24,8 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _clien
 REPO = Path(__file__).resolve().parents[3]
 SCRIPTS = REPO / "plugins" / "plugin_utils" / "_remote"
 GROUP = "ocs.firewall lab test"
+# The rules script as it was sent before the prelude was split out of it: refused now.
+FIREWALL_ALONE = _client.compact((SCRIPTS / "_firewall.ps1").read_text("ascii")).encode("ascii")
 INVENTORY = {
     "all": {
         "children": {
@@ -154,7 +156,9 @@ def test_apply_over_ntlm_changes_the_store_and_reads_back_canonical(
     ("script", "stdin", "why"),
     [
         ("Get-Process", None, "not the text of _bootstrap.ps1"),
-        (None, b"Write-Host hi\0\0\0\0OCSFW2\nOP\tread\nEND\n", "exact bytes of _firewall.ps1"),
+        (None, b"Write-Host hi\0\0\0\0OCSFW2\nOP\tread\nEND\n", "exact bytes of _prelude.ps1"),
+        # The rules script without the prelude it comes after.
+        (None, FIREWALL_ALONE + b"\0\0\0\0OCSFW2\nOP\tread\nEND\n", "_switch.ps1"),
     ],
 )
 def test_anything_but_the_collection_script_is_refused(
@@ -164,7 +168,7 @@ def test_anything_but_the_collection_script_is_refused(
     before = api.dump(state_dir, ["basic01"])
     stdout, stderr, rc = run(protocol(hosts["basic01"]), stdin or read_request(), script=script)
     assert rc == 1 and stdout == b""
-    assert b"runs only ocs.firewall's remote script" in stderr
+    assert b"runs only ocs.firewall's remote scripts" in stderr
     assert why.encode() in stderr
     assert api.dump(state_dir, ["basic01"]) == before
 

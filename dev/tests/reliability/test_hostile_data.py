@@ -154,9 +154,12 @@ def test_command_line_identical_for_every_payload(hostile: dict[str, Any], repo_
 def test_script_text_identical_for_every_payload(hostile: dict[str, Any], repo_root: Path) -> None:
     """The lab records digests of the decoded command and of the script part of stdin."""
     utils = repo_root / "plugins" / "plugin_utils" / "_remote"
-    # The script as the controller sends it: _firewall.ps1 without comment lines, blank
-    # lines and indentation.
-    lines = (line.strip() for line in (utils / "_firewall.ps1").read_text("ascii").splitlines())
+    # The script as the controller sends it: _prelude.ps1 then _firewall.ps1, without
+    # comment lines, blank lines and indentation.
+    text = "".join(
+        (utils / name).read_text("ascii") + "\n" for name in ("_prelude.ps1", "_firewall.ps1")
+    )
+    lines = (line.strip() for line in text.splitlines())
     sent = "".join(f"{line}\n" for line in lines if line and not line.startswith("#"))
     script = hashlib.sha256(sent.encode("ascii")).hexdigest()
     command = hashlib.sha256(_expected_command_text(repo_root).encode("utf-8")).hexdigest()

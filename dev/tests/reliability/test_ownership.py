@@ -94,8 +94,15 @@ def owned_lab(start_lab: Callable[..., Any], our_names: dict[str, list[str]]) ->
         {"name": fe[0], "local_ports": "5061", "description": "made by OCS set-up"},
         # Same name, no group at all, another protocol.
         {"name": fe[1], "group": "", "protocol": 17, "local_ports": "1"},
-        # Same name as ours with other letter case, in a look-alike group.
-        {"name": fe[2].upper(), "group": FE_GROUP + " (legacy)", "action": 0},
+        # Same name as ours with other letter case, in a look-alike group. A block rule
+        # on one port: on every port it would block WinRM too, and the lab's hosts
+        # enforce their firewall on the controller's connections, as Windows does.
+        {
+            "name": fe[2].upper(),
+            "group": FE_GROUP + " (legacy)",
+            "action": 0,
+            "local_ports": "5062",
+        },
         {"name": edge[0], "group": EDGE_GROUP + " (legacy)", "remote_addresses": "10.9.9.9"},
         # Same name twice, in two foreign groups.
         {"name": edge[1], "group": "Contoso perimeter"},

@@ -61,6 +61,8 @@ class HostPlan:
     removals: list[_removals.Removal]
     warnings: list[str]
     apply: Callable[[], None]
+    # OCS setup's rules this plan holds (disables): a rollback of a switch brings them back.
+    holds: tuple[str, ...] = ()
 
 
 class Engine(Protocol):
@@ -106,12 +108,14 @@ class _RuleGroups:
             host, plans, elsewhere, check_mode=check_mode, with_diff=with_diff, setup=setup
         )
         result["policy"] = policy_result(obstacles)
+        _say_not_in_effect(result, obstacles)
         return HostPlan(
             changed=result["changed"],
             result=result,
             removals=_removals.of_plans(plans),
             warnings=_task_result.warnings(plans, elsewhere) + warnings,
             apply=lambda: self.client.apply(self.read, plans, setup),
+            holds=setup.hold,
         )
 
     def audit(
@@ -159,6 +163,7 @@ class _ReducedMode:
         platform = _platform.os_label(versions.os_version) if versions is not None else ""
         result = _result.result(host, plan, platform, check_mode=check_mode, with_diff=with_diff)
         result["policy"] = policy_result(obstacles)
+        _say_not_in_effect(result, obstacles)
         return HostPlan(
             changed=plan.changed,
             result=result,
@@ -202,6 +207,14 @@ def policy_check(
             {"changed": False, "in_sync": False, "policy": policy_result(found)},
         )
     return found, [_policy.refusal(host, blocking, applied=True)]
+
+
+def _say_not_in_effect(result: dict[str, Any], found: Sequence[_policy.Obstacle]) -> None:
+    """A host whose rules would not take effect says so in its one line (with
+    ``ocs_firewall_policy_check: warn``: it was not refused)."""
+    blocking = [o for o in found if o.current]
+    if blocking:
+        result["msg"] += f"; the rules are not in effect: {'; '.join(o.text() for o in blocking)}"
 
 
 def policy_result(found: Sequence[_policy.Obstacle]) -> dict[str, Any]:

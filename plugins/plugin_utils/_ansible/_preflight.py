@@ -31,6 +31,7 @@ from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
+    _enforcement,
     _scope,
     _settings,
 )
@@ -240,6 +241,10 @@ def _legacy_values(values: Mapping[str, Any]) -> list[str]:
     return _entries.check_options(values)[1]
 
 
+def _enforcement_values(values: Mapping[str, Any]) -> list[str]:
+    return _enforcement.check_options(values)[1]
+
+
 _CHECKS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
     "bool": _each(_bool),
     "profiles": _each(_profiles),
@@ -249,6 +254,7 @@ _CHECKS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
     "envelope": _each(_envelope),
     "legacy_adopt": _legacy_values,
     "legacy_rpc_ports": _legacy_values,
+    "enforcement": _enforcement_values,
     "vips": _each(_vips),
     "names": _each(_names),
     "patterns": _each(_patterns),

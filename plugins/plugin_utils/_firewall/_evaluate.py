@@ -81,10 +81,12 @@ class ProfileState:
 
 @dataclasses.dataclass(frozen=True)
 class Flow:
-    """A packet to judge: what Windows sees of it. Unknown optional parts are None."""
+    """A packet to judge: what Windows sees of it. Unknown optional parts are None; a
+    ``remote_address`` of None asks about some address, any one a rule takes (whether
+    the port is open at all)."""
 
     protocol: int
-    remote_address: str
+    remote_address: str | None
     profile: str
     direction: str = "in"
     local_port: int | None = None
@@ -98,7 +100,8 @@ class Flow:
         protocol = PROTOCOL_NAMES.get(self.protocol, str(self.protocol))
         port = f"{self.local_port}/{protocol}" if self.local_port is not None else protocol
         way = "from" if self.direction == "in" else "to"
-        return f"{port} {way} {self.remote_address} ({self.profile} profile)"
+        peer = self.remote_address or "some address"
+        return f"{port} {way} {peer} ({self.profile} profile)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -278,7 +281,9 @@ def match(host_rule: HostRule, packet: Flow, depends: list[str]) -> str:
         reasons.append(f"the ICMP type (the rule takes {host_rule.icmp_types})")
         answers.append(_DEPENDS)
     answers.append(_address_answer(rule.local_addresses, packet.local_address, "local", reasons))
-    answers.append(_address_answer(rule.remote_addresses, packet.remote_address, "remote", reasons))
+    if packet.remote_address is not None:
+        remote = rule.remote_addresses
+        answers.append(_address_answer(remote, packet.remote_address, "remote", reasons))
     answers.append(_text_answer(host_rule.application, packet.program, "program", reasons))
     answers.append(_text_answer(host_rule.service, packet.service, "service", reasons))
     if _NO in answers:

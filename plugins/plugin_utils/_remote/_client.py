@@ -14,7 +14,7 @@ import functools
 import os
 import traceback
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ansible.errors import AnsibleConnectionFailure
 from ansible.utils.display import Display
@@ -30,15 +30,27 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _setup
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall import (
     _ownership,
     _rules,
+    _switches,
     _windows,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._plan import GroupPlan
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._policy import HostPolicy
-from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _convert, _platform, _wire
+from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import (
+    _convert,
+    _platform,
+    _switch,
+    _wire,
+)
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _BOOTSTRAP_FILE = os.path.join(_HERE, "_bootstrap.ps1")
-_SCRIPT_FILE = os.path.join(_HERE, "_firewall.ps1")
+_PRELUDE_FILE = os.path.join(_HERE, "_prelude.ps1")
+# The scripts the prelude comes before: the rules (read, apply) and the switch (the
+# firewall's own settings, the rollback, the log).
+_SCRIPT_FILES = {
+    "firewall": os.path.join(_HERE, "_firewall.ps1"),
+    "switch": os.path.join(_HERE, "_switch.ps1"),
+}
 
 display = Display()
 
@@ -57,11 +69,12 @@ def bootstrap_text() -> str:
     return _read_script(_BOOTSTRAP_FILE)
 
 
-def script_text() -> str:
-    """The remote script as it is sent: without its comments, blank lines and indentation
-    (every request carries it, and WinRM 2.0 hosts may take messages of as little as
-    32 KB). The file keeps them: it is what people read."""
-    return compact(_read_script(_SCRIPT_FILE))
+def script_text(kind: str = "firewall") -> str:
+    """The remote script as it is sent, the prelude then ``kind``'s script: without their
+    comments, blank lines and indentation (every request carries it, and WinRM 2.0 hosts
+    may take messages of as little as 32 KB). The files keep them: they are what people
+    read."""
+    return compact(_read_script(_PRELUDE_FILE)) + compact(_read_script(_SCRIPT_FILES[kind]))
 
 
 @functools.cache
@@ -72,9 +85,9 @@ def compact(text: str) -> str:
     return "".join(line + "\n" for line in kept if line and not line.startswith("#"))
 
 
-def build_stdin(request: str) -> bytes:
+def build_stdin(request: str, kind: str = "firewall") -> bytes:
     """stdin of the bootstrap: script, the separator, then the request."""
-    return script_text().encode("ascii") + _wire.SEPARATOR + request.encode("utf-8")
+    return script_text(kind).encode("ascii") + _wire.SEPARATOR + request.encode("utf-8")
 
 
 def _excerpt(text: str) -> str:
@@ -155,6 +168,9 @@ class RulesRead(Read):
     profiles: dict[str, dict[str, Any]]
     # The profiles in use and group policy above the rules.
     policy: HostPolicy = HostPolicy()
+    # What listens on the host, who is connected (from a settings read that asked).
+    listeners: tuple[_wire.Listener, ...] = ()
+    connections: tuple[_wire.Connection, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,13 +180,21 @@ class EntriesRead(Read):
     profiles: tuple[_wire.LegacyProfile, ...]
     entries: tuple[_wire.OpenPort, ...]
     policy: HostPolicy = HostPolicy(legacy=True)
+    listeners: tuple[_wire.Listener, ...] = ()
+    connections: tuple[_wire.Connection, ...] = ()
 
 
 def _read_of(reply: _wire.Reply, text: str) -> Read:
     """The typed read of a complete read reply."""
     policy = _convert.host_policy(reply)
     if reply.legacy:
-        return EntriesRead(reply.host, text, reply.legacy_profiles, reply.open_ports, policy)
+        return EntriesRead(
+            reply.host,
+            text,
+            reply.legacy_profiles,
+            reply.open_ports,
+            policy,
+        )
     profiles = {
         _windows.PROFILE_NAMES[p.type]: _convert.profile_dict(p)
         for p in reply.profiles
@@ -178,6 +202,28 @@ def _read_of(reply: _wire.Reply, text: str) -> Read:
     }
     rules = tuple(_convert.host_rule(r) for r in reply.rules)
     return RulesRead(reply.host, text, rules, profiles, policy)
+
+
+@dataclasses.dataclass(frozen=True)
+class SettingsRead:
+    """A read of the firewall's own settings (the switch script's ``state``), its reply
+    text, and, when asked, what listens on the host and who is connected to it."""
+
+    settings: _switches.Settings
+    text: str
+    listeners: tuple[_wire.Listener, ...] = ()
+    connections: tuple[_wire.Connection, ...] = ()
+
+
+_Typed = TypeVar("_Typed", bound=Read)
+
+
+def with_listeners(read: _Typed, found: SettingsRead) -> _Typed:
+    """``read`` (a :class:`RulesRead` or :class:`EntriesRead`) with the listeners and
+    connections a settings read found."""
+    return dataclasses.replace(  # type: ignore[call-arg]
+        read, listeners=found.listeners, connections=found.connections
+    )
 
 
 # --- one request of an apply ----------------------------------------------------------------
@@ -315,10 +361,11 @@ class RemoteFirewall:
         fixed = len(script_text().encode("ascii")) + len(_wire.SEPARATOR)
         return _platform.stdin_budget(self.max_envelope_kb) - fixed
 
-    def _execute(self, request: str, summary: str) -> dict[str, Any]:
-        """Run one request; ``summary`` says what it is for ``-vvv`` (counts, never data)."""
+    def _execute(self, request: str, summary: str, kind: str = "firewall") -> dict[str, Any]:
+        """Run one request of ``kind``'s script; ``summary`` says what it is for ``-vvv``
+        (counts, never data)."""
         self.calls += 1
-        stdin = build_stdin(request)
+        stdin = build_stdin(request, kind)
         host = self.host_name()
         display.vvv(
             f"ocs.firewall: command {self.calls}: {summary}, {len(stdin)} bytes of stdin",
@@ -408,6 +455,85 @@ class RemoteFirewall:
         if not reply.done or reply.error is not None or reply.host is None:
             raise InputError("plan: the read it carries is not a complete read reply")
         return _read_of(reply, text)
+
+    # --- the switch script: the firewall's own settings, the rollback, the log -------------
+
+    def _switch_reply(self, request: str, summary: str, what: str) -> tuple[_switch.Reply, str]:
+        res = self._execute(request, summary, kind="switch")
+        stdout = str(res.get("stdout", ""))
+        try:
+            reply = _switch.decode_reply(stdout)
+        except WireError as exc:
+            raise HostError(
+                f"{what}: the script's output is not a reply of the {_wire.VERSION} protocol "
+                f"({exc}). stderr: {_excerpt(str(res.get('stderr', ''))) or '(empty)'}; "
+                f"stdout: {_excerpt(stdout) or '(empty)'}",
+                outputs(res),
+            ) from None
+        if reply.error is not None:
+            raise HostError(f"{what} failed on the host: {reply.error}", outputs(res))
+        if res.get("rc") != 0 or not reply.done:
+            raise HostError(
+                f"{what} did not complete on the host (rc {res.get('rc')}). stderr: "
+                f"{_excerpt(str(res.get('stderr', ''))) or '(empty)'}",
+                outputs(res),
+            )
+        return reply, stdout
+
+    def settings(self, *, listeners: bool = False) -> SettingsRead:
+        """The firewall's service, profile switches, logs and any armed rollback, with the
+        reply's text (for :meth:`restore_settings`); with ``listeners``, also what listens
+        on the host and its established connections."""
+        summary = "read of the firewall's settings" + (" and listeners" if listeners else "")
+        reply, text = self._switch_reply(
+            _switch.encode_state(listeners=listeners), summary, "Reading the settings"
+        )
+        try:
+            return SettingsRead(_switch.settings_of(reply), text, *_switch.listeners_of(reply))
+        except WireError as exc:
+            raise HostError(f"Reading the settings: {exc}", {"stdout": text}) from None
+
+    @staticmethod
+    def restore_settings(text: str) -> _switches.Settings:
+        """What an earlier :meth:`settings` returned, from its text; the host is not
+        contacted."""
+        try:
+            reply = _switch.decode_reply(text)
+            if not reply.done or reply.error is not None:
+                raise WireError("it is not a complete reply")
+            return _switch.settings_of(reply)
+        except WireError as exc:
+            raise InputError(f"plan: the settings it carries are not a reply ({exc})") from None
+
+    def switch(self, request: str) -> _switch.Armed:
+        """Arm the rollback, then change the settings (an ``encode_switch`` request)."""
+        reply, text = self._switch_reply(request, "switch, armed", "Switching the firewall")
+        try:
+            return _switch.armed_of(reply)
+        except WireError as exc:
+            raise HostError(f"Switching the firewall: {exc}", {"stdout": text}) from None
+
+    def reconnect(self) -> None:
+        """Close the connection, so that the next command opens a new one (a firewall
+        judges a new connection; the one in use was let in before the switch)."""
+        self._action._connection.close()
+
+    def confirm(self) -> bool:
+        """Cancel the armed rollback; False when none was armed any more (it ran)."""
+        reply, text = self._switch_reply(
+            _switch.encode_confirm(), "confirmation", "Confirming the switch"
+        )
+        try:
+            return _switch.confirmed_of(reply)
+        except WireError as exc:
+            raise HostError(f"Confirming the switch: {exc}", {"stdout": text}) from None
+
+    def tail(self, lines: int, max_bytes: int) -> _switch.Tail:
+        """The last ``lines`` lines (of the last ``max_bytes`` bytes) of each log file."""
+        reply, _text = self._switch_reply(
+            _switch.encode_tail(lines, max_bytes), "tail of the log", "Reading the log"
+        )
+        return _switch.tail_of(reply)
 
     def check_fits(self, group: str, rules: Sequence[_rules.Rule]) -> None:
         """Refuse, before the host is contacted, a rule too large for one WinRM message."""

@@ -145,6 +145,26 @@ class LegacyPolicy:
 
 
 @dataclasses.dataclass(frozen=True)
+class Listener:
+    """A TCP (6) or UDP (17) endpoint the host listens on (the switch script's LISTENER
+    record)."""
+
+    protocol: int
+    address: str
+    port: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Connection:
+    """An established TCP connection of the host (the switch script's CONNECTION record)."""
+
+    local_address: str
+    local_port: int
+    remote_address: str
+    remote_port: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Hold:
     """A HOLD or RELEASE line: the rules of that name in someone else's group that an
     apply disables (holds) or brings back (releases)."""

@@ -280,11 +280,18 @@ def test_a_component_added_to_the_table_joins_the_playbooks(
 ) -> None:
     plays = {
         name: yaml.safe_load(extended_catalogue[name])
-        for name in ("playbooks/site.yml", "playbooks/report.yml", "playbooks/audit.yml")
+        for name in (
+            "playbooks/site.yml",
+            "playbooks/report.yml",
+            "playbooks/audit.yml",
+            "playbooks/readiness.yml",
+            "playbooks/dropped.yml",
+        )
     }
-    # Every play of each covers the same hosts: the audit's and the report's second plays and
-    # site.yml's closing table (the run summary) too.
-    assert len(plays["playbooks/audit.yml"]) == 2
+    # Every play of each covers the same hosts: the audit's, the readiness check's and the
+    # report's second plays and site.yml's closing table (the run summary) too.
+    assert len(plays["playbooks/audit.yml"]) == len(plays["playbooks/readiness.yml"]) == 2
+    assert len(plays["playbooks/dropped.yml"]) == 2
     for playbook, found in plays.items():
         for play in found:
             hosts = [h for h in play["hosts"] if h != "ocs_servers"]
@@ -307,6 +314,8 @@ def test_a_component_added_to_the_table_leaves_the_other_roles_alone(
         "playbooks/site.yml",
         "playbooks/report.yml",
         "playbooks/audit.yml",
+        "playbooks/readiness.yml",
+        "playbooks/dropped.yml",
         "molecule/default/verify.yml",
         "README.md",
         "roles/server/README.md",  # its example play's hosts

@@ -22,7 +22,10 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._remote._wire import 
 NAME = "ocs.firewall.win_firewall_info"
 BOOTSTRAP = (UTILS / "_bootstrap.ps1").read_text(encoding="ascii")
 # As it is sent: without comments, blank lines and indentation.
-SCRIPT = _client.compact((UTILS / "_firewall.ps1").read_text(encoding="ascii"))
+SCRIPT = "".join(
+    _client.compact((UTILS / name).read_text(encoding="ascii"))
+    for name in ("_prelude.ps1", "_firewall.ps1")
+)
 
 REPLY = _wire.Reply(
     profiles=(

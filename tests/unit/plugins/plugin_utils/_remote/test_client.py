@@ -29,10 +29,19 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import (
     _client,
     _convert,
     _platform,
+    _switch,
     _wire,
 )
 
-FILES = {name: (UTILS / name).read_bytes() for name in ("_bootstrap.ps1", "_firewall.ps1")}
+FILES = {
+    name: (UTILS / name).read_bytes()
+    for name in ("_bootstrap.ps1", "_prelude.ps1", "_firewall.ps1", "_switch.ps1")
+}
+# What runs on the host: the prelude, then one of the two scripts.
+SCRIPTS = {
+    "firewall": FILES["_prelude.ps1"] + FILES["_firewall.ps1"],
+    "switch": FILES["_prelude.ps1"] + FILES["_switch.ps1"],
+}
 PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 
 # What PowerShell 2.0 / .NET 3.5 lacks, as (why, pattern). Matched on the script text.
@@ -90,8 +99,10 @@ BAD_SNIPPETS = {
     "Task/async APIs need .NET 4": "[System.Threading.Tasks.Task]::Run",
 }
 
-# Commands the remote script may call besides its own functions: all in PowerShell 2.0.
-PS2_COMMANDS = {"New-Object", "Get-Service", "Set-StrictMode"}
+# Commands the remote scripts may call besides their own functions: all in PowerShell 2.0,
+# and the programs every Windows Server 2003, 2008 and 2008 R2 has in System32.
+PS2_COMMANDS = {"New-Object", "Get-Service", "Set-StrictMode", "Start-Service", "Stop-Service"}
+SYSTEM32_PROGRAMS = {"schtasks.exe"}
 
 
 def _nodes(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
@@ -195,12 +206,27 @@ def test_negative_controls_for_syntax_and_ascii() -> None:
         "$x = 'caf\u00e9'".encode().decode("ascii")
 
 
-def test_the_script_only_calls_its_functions_and_ps2_cmdlets() -> None:
-    source = FILES["_firewall.ps1"]
-    unknown = called_commands(source) - defined_functions(source) - PS2_COMMANDS
+@pytest.mark.parametrize("kind", sorted(SCRIPTS))
+def test_the_script_only_calls_its_functions_and_ps2_cmdlets(kind: str) -> None:
+    source = SCRIPTS[kind]
+    allowed = PS2_COMMANDS | SYSTEM32_PROGRAMS
+    unknown = called_commands(source) - defined_functions(source) - allowed
     assert unknown == set()
+    source = SCRIPTS["firewall"]
     # The check sees calls: a misspelt function name would be reported.
     assert "Emitt" in called_commands(source.replace(b"Emit 'DONE'", b"Emitt 'DONE'"))
+
+
+def test_switch_records_have_the_field_counts_the_controller_parses() -> None:
+    counts = emitted_field_counts(SCRIPTS["switch"])
+    del counts["ERROR"], counts["DONE"]
+    # Get-Settings writes these as lines (the same lines go to the rollback request).
+    text = SCRIPTS["switch"].decode()
+    assert all(f"'{kind}', (Num" in text for kind in ("SERVICE", "SWITCH", "LOG"))
+    counts.update({"SERVICE": 3, "SWITCH": 6, "LOG": 4})
+    # Every record the switch script writes is one _switch.decode_reply takes, at the width
+    # it takes, and it takes no record the script never writes.
+    assert counts == {kind: n + 1 for kind, n in _switch._FIELDS.items()}
 
 
 def test_records_have_the_field_counts_the_controller_parses() -> None:
@@ -225,7 +251,7 @@ def test_records_have_the_field_counts_the_controller_parses() -> None:
         "ERROR": 2,
         "DONE": 1,
     }
-    assert emitted_field_counts(FILES["_firewall.ps1"]) == expected
+    assert emitted_field_counts(SCRIPTS["firewall"]) == expected
     # The same counts as _wire.decode_reply checks (it rejects any other).
     change = _wire.RuleChange("g", "n", 1)
     reply = _wire.Reply(
@@ -257,7 +283,7 @@ def test_records_have_the_field_counts_the_controller_parses() -> None:
 
 
 def test_the_script_parses_the_request_fields_the_controller_sends() -> None:
-    text = FILES["_firewall.ps1"].decode()
+    text = SCRIPTS["firewall"].decode()
     section = _wire.Section("g", ("old",), (_wire.WireRule(name="n"),), owns="x")
     hold = _wire.Hold("setup", "r")
     request = _wire.encode_apply(
@@ -293,8 +319,22 @@ def test_the_script_parses_the_request_fields_the_controller_sends() -> None:
     assert f"'{_wire.VERSION}'" in text and "'OCSFW1'" not in text
 
 
+def test_the_script_parses_the_read_fields_the_controller_sends() -> None:
+    text = SCRIPTS["firewall"].decode()
+    request = _wire.encode_read(["g"], _ownership.PATTERN).splitlines()
+    widths = {line.split("\t")[0]: len(line.split("\t")) for line in request[1:]}
+    assert widths == {"OP": 2, "MARKER": 2, "GROUP": 2, "END": 1}
+    # Listeners are the switch script's (the rules script, in every command, stays small).
+    assert "LISTENERS" not in text
+    switch = _switch.encode_state(listeners=True).splitlines()
+    assert switch[1:] == ["OP\tstate", "LISTENERS", "END"]
+    assert "'LISTENERS' -and $f.Length -eq 1" in SCRIPTS["switch"].decode()
+    for kind, width in widths.items():
+        assert re.search(rf"'{kind}' -and \$f\.Length -eq {width}\b", text), kind
+
+
 def test_the_script_parses_the_legacy_request_fields_the_controller_sends() -> None:
-    text = FILES["_firewall.ps1"].decode()
+    text = SCRIPTS["firewall"].decode()
     opens = [_wire.Open(0, 5061, 6, "[ocs.firewall] Front End: 5061/TCP")]
     closes = [_wire.Close(1, 135, 6, "[ocs.firewall] Archiving: 135/TCP")]
     request = _wire.encode_legacy_apply(
@@ -346,7 +386,7 @@ def _apply_phases(
 
 
 def test_apply_retires_then_adds_then_releases_and_holds_then_removes() -> None:
-    source = FILES["_firewall.ps1"]
+    source = SCRIPTS["firewall"]
     assert _apply_phases(source) == ["retire", "add", "release, hold", "remove"]
     text = source.decode()
     # Those loops are the only places that change the store, and removal only ever names
@@ -370,7 +410,7 @@ def test_apply_retires_then_adds_then_releases_and_holds_then_removes() -> None:
 
 
 def test_a_2003_apply_checks_then_opens_then_closes() -> None:
-    source = FILES["_firewall.ps1"]
+    source = SCRIPTS["firewall"]
     phases = _apply_phases(source, b"Invoke-LegacyApply", _ENTRY_PHASES)
     assert phases == ["check", "open", "close"]
     text = source.decode()
@@ -415,7 +455,7 @@ def test_tombstone_prefix_is_the_same_everywhere() -> None:
 def test_hresults_are_written_as_the_int32_powershell_sees(
     decimal: int, hexadecimal: str | None
 ) -> None:
-    text = FILES["_firewall.ps1"].decode()
+    text = SCRIPTS["firewall"].decode()
     assert str(decimal) in text
     if hexadecimal:
         assert decimal + 2**32 == int(hexadecimal, 16)
@@ -423,7 +463,7 @@ def test_hresults_are_written_as_the_int32_powershell_sees(
 
 
 def test_exit_codes() -> None:
-    script = FILES["_firewall.ps1"].decode()
+    script = SCRIPTS["firewall"].decode()
     assert sorted(set(re.findall(r"\bexit\s+(\S+)", script))) == ["0", "2"]
     bootstrap = FILES["_bootstrap.ps1"].decode()
     assert bootstrap.rstrip().endswith("exit $LASTEXITCODE")
@@ -498,7 +538,7 @@ def test_stdin_split_as_the_bootstrap_does_gives_back_script_and_request() -> No
     stdin = _client.build_stdin(request).decode("utf-8")
     joined = "\n".join(stdin.splitlines())
     at = joined.index("\0\0\0\0")
-    assert joined[:at] == _client.compact(FILES["_firewall.ps1"].decode())
+    assert joined[:at] == _client.script_text()
     assert _wire.decode_request(joined[at + 4 :]) == _wire.decode_request(request)
 
 
@@ -508,21 +548,22 @@ def test_the_script_is_sent_without_comments_blank_lines_or_indentation() -> Non
     error; and the lab accepts exactly that text (its own reading of the rule)."""
     from ocs_lab import wsman
 
-    text = FILES["_firewall.ps1"].decode("ascii")
+    text = SCRIPTS["firewall"].decode("ascii")
     sent = _client.script_text()
     assert sent == _client.compact(text) and len(sent) < 0.8 * len(text)
     assert not [line for line in sent.splitlines() if line.startswith("#") or line != line.strip()]
     source = sent.encode("ascii")
     assert syntax_problems(source) == []
-    assert defined_functions(source) == defined_functions(FILES["_firewall.ps1"])
-    assert called_commands(source) == called_commands(FILES["_firewall.ps1"])
-    assert emitted_field_counts(source) == emitted_field_counts(FILES["_firewall.ps1"])
+    assert defined_functions(source) == defined_functions(SCRIPTS["firewall"])
+    assert called_commands(source) == called_commands(SCRIPTS["firewall"])
+    assert emitted_field_counts(source) == emitted_field_counts(SCRIPTS["firewall"])
     assert wsman.sent_script(text) == source
-    # Room in the smallest message the collection accepts for two requests' worth of the
-    # largest change the catalogue makes (one rule replaced), so no catalogue change is
-    # ever too large to send.
+    # Room in the smallest message the collection accepts for the largest change the
+    # catalogue makes (one rule replaced, scope any), so no catalogue change is ever too
+    # large to send; rules with long address lists may need a larger envelope there, and
+    # check_fits says so before the host is contacted.
     room = _platform.stdin_budget(_platform.MIN_MAX_ENVELOPE_KB) - len(source)
-    assert room > 2 * _largest_catalogue_change() > 700
+    assert room > _largest_catalogue_change() > 700
 
 
 def _largest_catalogue_change() -> int:
@@ -551,7 +592,7 @@ def test_the_script_says_what_the_lab_says_a_host_says() -> None:
     the script writes them whole, the fixed parts where it joins values in)."""
     from ocs_lab import firewall, legacy
 
-    text = FILES["_firewall.ps1"].decode()
+    text = SCRIPTS["firewall"].decode()
     for hint in (firewall.ACCESS_DENIED_HINT, firewall.LEGACY_ACCESS_DENIED_HINT):
         assert f"$hint = '{hint}'" in text
     assert legacy.NO_RULE_GROUPS.startswith("this host runs Windows Server 2003 (")

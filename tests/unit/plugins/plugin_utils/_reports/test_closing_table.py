@@ -32,6 +32,18 @@ RESULTS: dict[str, Any] = {
         pytest.param(applied(True, added=1), False, "changed", id="changed"),
         pytest.param(applied(True, added=1), True, "would change", id="check-mode"),
         pytest.param(applied(False), True, "in sync", id="in-sync"),
+        pytest.param(
+            {**applied(False), "policy": {"effective": False}},
+            False,
+            "not in effect",
+            id="policy-voids-its-rules",
+        ),
+        pytest.param(
+            {**applied(True, added=1), "policy": {"effective": False}},
+            False,
+            "changed",
+            id="staged-under-a-policy",
+        ),
         pytest.param({"unreachable": True, "changed": False}, False, "UNREACHABLE", id="unreach"),
         pytest.param({"failed": True, "summary": {}}, False, "FAILED", id="failed"),
         pytest.param({"skipped": True}, False, "skipped", id="skipped"),
@@ -54,6 +66,8 @@ def test_rows_are_sorted_and_only_finished_hosts_have_counts() -> None:
         "removed": 0,
         "foreign": 2,
         "reduced": "-",
+        "setup": "-",
+        "firewall": "-",
         "result": "would change",
     }
     for host in ("edge01", "dir01", "sql01", "rp01"):
@@ -65,6 +79,8 @@ def test_rows_are_sorted_and_only_finished_hosts_have_counts() -> None:
         "removed": 0,
         "foreign": 3,
         "reduced": "-",
+        "setup": "-",
+        "firewall": "-",
         "result": "1 would change, 1 in sync, 1 FAILED, 1 UNREACHABLE, 1 skipped, 1 no result",
     }
 
@@ -90,6 +106,8 @@ def test_no_host() -> None:
             "removed": 0,
             "foreign": 0,
             "reduced": "-",
+            "setup": "-",
+            "firewall": "-",
             "result": "",
         }
     ]
@@ -119,3 +137,42 @@ def test_rules_carrying_the_marker_that_are_not_ours_count_as_left_alone() -> No
     result["summary"]["marked_not_ours"] = 2
     row = _closing_table.host_row("fe01", result, check_mode=False)
     assert (row["foreign"], row["result"]) == (3, "in sync")
+
+
+def test_ocs_setup_rules_taken_over_or_given_back_add_their_column() -> None:
+    held = applied(True)
+    held["summary"].update(setup_disabled=6, setup_restored=0)
+    back = applied(True)
+    back["summary"].update(setup_disabled=0, setup_restored=2)
+    results = {"fe01": held, "fe02": back, "dir01": applied(False)}
+    lines = _closing_table.table(results, check_mode=False)
+    assert lines[0].split("  ")[-2:] == ["SETUP OFF/BACK", "RESULT"]
+    rows = _closing_table.rows(results, check_mode=False)
+    assert [r["setup"] for r in rows] == ["-", "6/0", "0/2", "6/2"]
+    # Without one, no column.
+    assert "SETUP" not in _closing_table.table({"dir01": applied(False)}, check_mode=False)[0]
+
+
+def test_enforced_hosts_are_counted_and_the_column_shows_only_with_them() -> None:
+    enforced = {
+        "summary": {"added": 0},
+        "changed": True,
+        "enforcement": {"enforced": True, "changes": [{"setting": "domain profile: firewall"}]},
+    }
+    log_only = {
+        "summary": {"added": 0},
+        "changed": True,
+        "enforcement": {"enforced": False, "changes": [{"setting": "x"}, {"setting": "y"}]},
+    }
+    plain = {"summary": {"added": 1}, "changed": True}
+    lines = _closing_table.table({"a": enforced, "b": log_only, "c": plain}, check_mode=False)
+    assert "FIREWALL" in lines[0]
+    assert lines[1].split()[-2:] == ["enforced", "changed"]
+    assert "2 setting(s)" in lines[2]
+    assert "1 enforced" in lines[-1]
+    checked = _closing_table.table({"a": enforced}, check_mode=True)
+    assert "would enforce" in checked[1] and "1 would enforce" in checked[-1]
+    # A failed host (the confirmation never came: it rolls back) is not counted as enforced.
+    failed = {**enforced, "failed": True}
+    assert "enforced" not in _closing_table.table({"a": failed}, check_mode=False)[-1]
+    assert "FIREWALL" not in _closing_table.table({"c": plain}, check_mode=False)[0]
