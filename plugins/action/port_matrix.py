@@ -10,7 +10,12 @@ from typing import Any
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _action
 from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
-from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _port_matrix, _tables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import shown
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import (
+    _matrix_changes,
+    _port_matrix,
+    _tables,
+)
 
 # Parsed once in the controller's main process (see win_ocs_firewall).
 _catalogue.components()
@@ -26,10 +31,27 @@ class ActionModule(_action.TaskAction):
             name = _port_matrix.VIPS_VARIABLE
             vips = self._templar.template(task_vars.get(name)) if name in task_vars else None
         groups = task_vars.get("groups", {})
+        # The baseline is read before anything is written: it may be the very
+        # port-matrix.json the playbook writes again into dest's folder.
+        baseline: dict[str, Any] | None = None
+        problems: list[InputError] = []
+        try:
+            if args["baseline"] is not None:
+                baseline = read_baseline(args["baseline"])
+        except InputError as exc:
+            problems = [exc]
         try:
             found = _port_matrix.matrix(groups, task_vars["hostvars"], args["hosts"], vips, name)
         except InputError as exc:
-            return {"failed": True, "msg": str(exc), "problems": exc.problems}
+            problems.append(exc)
+        if problems:
+            return {
+                "failed": True,
+                "msg": "; ".join(str(p) for p in problems),
+                "problems": [each for p in problems for each in p.problems],
+            }
+        if baseline is not None:
+            found["changes"] = _matrix_changes.changes(baseline, found)
         result: dict[str, Any] = {"changed": False}
         if args["dest"]:
             try:
@@ -41,6 +63,20 @@ class ActionModule(_action.TaskAction):
                 }
         result.update(found)
         return result
+
+
+def read_baseline(path: str) -> dict[str, Any]:
+    """The option ``baseline``: an earlier run's port-matrix.json, read and checked."""
+    name = f"baseline: {shown(path)}"
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InputError(
+            f"{name} cannot be read ({reason}): give an earlier run's port-matrix.json"
+        ) from None
+    return _matrix_changes.baseline_from_text(text, name)
 
 
 def _tables_of(found: dict[str, Any]) -> list[dict[str, Any]]:

@@ -72,6 +72,18 @@ options:
         is replaced whole, and only when its text changes; nothing is written when the
         flows cannot be worked out. Without it the tables are only returned.
     type: path
+  baseline:
+    description:
+      - The path (on the controller) of an earlier run's C(port-matrix.json), which
+        C(playbooks/port_matrix.yml) writes every run (the variable
+        C(ocs_firewall_matrix_baseline)). With it the result has RV(changes), the flows to
+        let through and to close since then. It is read before anything is written, so it
+        may be the very file the playbook then writes again.
+      - A file that cannot be read, is not JSON or is not a port matrix (C(boundaries),
+        C(load_balancers) and C(clients), each table with its C(key) and C(rows), each
+        row with the fields its flows are compared by) fails the task naming the option
+        and the path, with every problem, before anything is written.
+    type: path
 extends_documentation_fragment:
   - ocs.firewall.attributes
 attributes:
@@ -90,6 +102,14 @@ attributes:
 notes:
   - C(playbooks/port_matrix.yml) (C(ocs.firewall.port_matrix) once installed) writes the
     tables as CSV and Markdown, a DOT file, its SVG and one standalone HTML page.
+  - >-
+    The playbook also writes C(port-matrix.json) every run, C({boundaries: [table, ...],
+    load_balancers: table, clients: table}), the tables of the result as they are
+    returned (no diagram): the baseline of a later run. With
+    C(-e ocs_firewall_matrix_baseline=<path>) it gives that file to O(baseline), writes
+    RV(changes) as C(port-matrix-changes.csv) and adds a section "Changes since the
+    baseline" to the HTML page; without one it removes a C(port-matrix-changes.csv) an
+    earlier run left.
 seealso:
   - module: ocs.firewall.preflight
 author:
@@ -173,6 +193,49 @@ diagram:
       C(label), the ports and transports between them, and the flows' C(direction)).
   returned: success
   type: dict
+changes:
+  description:
+    - >-
+      The change since O(baseline), a table as each of C(boundaries) (C(key) V(changes),
+      C(file) C(port-matrix-changes)): a row per flow to let through (C(action)
+      V(Accept): in the matrix now, not in the baseline) and per flow to close
+      (V(Drop): in the baseline, no longer in the matrix); Accept rows first, each in
+      its table's order, then the Drop rows.
+    - "Flows are compared table by table, by what makes a flow: a boundary's row by
+      C(source), C(source_address), C(destination), C(destination_address), C(ports)
+      and C(transport); a load balancer's row per member (C(load_balancer), C(pool),
+      C(vip), the member, C(ports), C(transport)); a client row by C(client), C(ports),
+      C(transport) and C(direction). A purpose or catalogue id that changed alone is no
+      change."
+    - >-
+      Each row is the table's row (a load balancer's with its one member in C(members))
+      with C(action), C(table) (the table's key: the boundary, V(load_balancers) or
+      V(clients)), C(table_title), and the columns of the change table: C(source),
+      C(source_address), C(destination), C(destination_address) (a load balancer's row:
+      the load balancer and its virtual IP to the member; a client row: the client),
+      C(ports), C(transport), C(direction), C(purpose) and C(catalogue_ids).
+  returned: with O(baseline)
+  type: dict
+  sample:
+    key: changes
+    title: Changes since the baseline
+    file: port-matrix-changes
+    columns: [{key: action, header: action}]
+    rows:
+      - action: Accept
+        table: internal
+        table_title: Internal network
+        source_zone: internal
+        source: fe01.ocs.example
+        source_address: 10.10.0.11
+        destination_zone: internal
+        destination: dir02.ocs.example
+        destination_address: 10.10.0.31
+        ports: 5060-5061
+        transport: TCP
+        direction: within
+        purpose: "Director: Used for internal communications between servers"
+        catalogue_ids: [seed-01, seed-45]
 problems:
   description: Every problem found (on failure).
   returned: failure

@@ -65,6 +65,7 @@ VIPS = "ocs_firewall_vips"
 AUDIT_ACCEPTED = "ocs_firewall_audit_accepted"
 AUDIT_FAIL = "ocs_firewall_audit_fail"
 REPORT_DIR = "ocs_firewall_report_dir"
+MATRIX_BASELINE = "ocs_firewall_matrix_baseline"
 REPORT_ALL = "ocs_firewall_report_all"
 OTHER_GROUPS = "ocs_firewall_other_groups"
 OTHER_VARIABLES = "ocs_firewall_other_variables"
@@ -244,6 +245,17 @@ ESTATE: tuple[Variable, ...] = (
         "ocs-firewall-reports",
         "Where the reports (audit, rules, port matrix) write their files, relative to the "
         "current directory.",
+        where=RUN,
+        type="path",
+    ),
+    Variable(
+        MATRIX_BASELINE,
+        "path",
+        None,
+        "The port matrix (C(playbooks/port_matrix.yml)): an earlier run's "
+        "C(port-matrix.json); the run then writes C(port-matrix-changes.csv), the flows to "
+        "let through (Accept) and to close (Drop) since then, and lists them on the HTML "
+        "page.",
         where=RUN,
         type="path",
     ),

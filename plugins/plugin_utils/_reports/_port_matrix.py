@@ -69,7 +69,7 @@ _TRUST = {zone: len(ZONES) - rank for rank, zone in enumerate(ZONES)}
 VIPS_VARIABLE = _variables.VIPS
 
 # (key, header) of each table's columns, in order.
-_FLOW_COLUMNS: tuple[tuple[str, str], ...] = (
+FLOW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("source_zone", "source zone"),
     ("source", "source"),
     ("source_address", "source address"),
@@ -660,7 +660,7 @@ def matrix(
         del row["_nodes"]
     return {
         "boundaries": [
-            _table(zone, title, _FLOW_COLUMNS, [r for r in rows if r["destination_zone"] == zone])
+            _table(zone, title, FLOW_COLUMNS, [r for r in rows if r["destination_zone"] == zone])
             for zone, title in ZONES.items()
         ],
         "load_balancers": _table("load_balancers", "Load balancers", _LB_COLUMNS, balancers),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from unittest.mock import MagicMock
 
@@ -29,7 +30,7 @@ def port_matrix(
         ActionModule,
         "ocs.firewall.port_matrix",
         lab,
-        {"hosts": None, "vips": None, "dest": None, **(args or {})},
+        {"hosts": None, "vips": None, "dest": None, "baseline": None, **(args or {})},
         task_vars={**INVENTORY, "inventory_hostname": "localhost", **task_vars},
         templar=templar(),
         connection=connection,
@@ -143,3 +144,62 @@ def test_a_dest_that_is_a_file_fails_naming_it(tmp_path: Any) -> None:
     assert result.get("failed"), result
     assert result["msg"].startswith(f"dest: cannot write the tables into {str(dest)!r}")
     assert dest.read_text(encoding="utf-8") == "not a folder"
+
+
+def _write_json(path: Any, data: Any) -> str:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def test_a_baseline_gives_the_changes_since(tmp_path: Any) -> None:
+    first, _connection, _lab = port_matrix()
+    tables = {k: first[k] for k in ("boundaries", "load_balancers", "clients")}
+    # The same estate: no change.
+    same, _connection, _lab = port_matrix({"baseline": _write_json(tmp_path / "a.json", tables)})
+    assert not same.get("failed"), same
+    assert same["changes"]["key"] == "changes"
+    assert same["changes"]["rows"] == []
+    # A baseline without arch01's flows: they are to be let through now.
+    without = json.loads(json.dumps(tables))
+    for table in without["boundaries"]:
+        table["rows"] = [
+            r for r in table["rows"] if "arch01.ocs.example" not in (r["source"], r["destination"])
+        ]
+    result, _connection, _lab = port_matrix({"baseline": _write_json(tmp_path / "b.json", without)})
+    rows = result["changes"]["rows"]
+    assert rows and {r["action"] for r in rows} == {"Accept"}
+    assert all("arch01.ocs.example" in (r["source"], r["destination"]) for r in rows)
+    # Without a baseline there is no change table.
+    assert "changes" not in first
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (None, "cannot be read (No such file or directory)"),
+        ("{not json", "is not JSON ("),
+        ('{"boundaries": []}', "is not a port matrix (an earlier run's port-matrix.json): "),
+    ],
+)
+def test_a_bad_baseline_fails_naming_the_option_and_path_and_writes_nothing(
+    tmp_path: Any, content: str | None, words: str
+) -> None:
+    path = tmp_path / "old.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    dest = tmp_path / "reports"
+    result, _connection, _lab = port_matrix({"baseline": str(path), "dest": str(dest)})
+    assert result["failed"] is True
+    assert result["msg"].startswith(f'baseline: "{path}" {words}')
+    assert result["problems"]
+    assert not dest.exists()
+
+
+def test_a_bad_baseline_and_a_bad_vip_are_reported_together(tmp_path: Any) -> None:
+    result, _connection, _lab = port_matrix(
+        {"baseline": str(tmp_path / "missing.json"), "vips": {"director": "dir"}}
+    )
+    assert result["failed"] is True
+    assert result["msg"].startswith(f'baseline: "{tmp_path / "missing.json"}" cannot be read')
+    assert 'vips.director: "dir" is not an IP address' in result["msg"]
+    assert len(result["problems"]) == 2
