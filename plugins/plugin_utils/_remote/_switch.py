@@ -26,6 +26,8 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._remote._wire import 
     Hold,
     Listener,
     b64,
+    flag_field,
+    int_field,
     unb64,
 )
 
@@ -171,19 +173,6 @@ def decode_reply(text: str) -> Reply:
     return reply
 
 
-def _int(field: str, at: str) -> int:
-    try:
-        return int(field)
-    except ValueError:
-        raise WireError(f"{at}: {field!r} is not a number") from None
-
-
-def _bool(field: str, at: str) -> bool:
-    if field not in ("0", "1"):
-        raise WireError(f"{at}: {field!r} is not 0 or 1")
-    return field == "1"
-
-
 def _action(field: str, at: str) -> str:
     for name, value in _ACTIONS.items():
         if field == value:
@@ -198,28 +187,29 @@ def settings_of(reply: Reply) -> Settings:
     if len(hosts) != 1 or len(services) != 1:
         raise WireError("a state reply has one HOST and one SERVICE record")
     # The script's own test: an OS major version below 6 is Windows Server 2003.
-    legacy = _int(unb64(hosts[0][0], "HOST").split(".")[0], "HOST") < 6
+    legacy = int_field(unb64(hosts[0][0], "HOST").split(".")[0], "HOST") < 6
     names = {v: k for k, v in (LEGACY_PROFILE_TYPES if legacy else PROFILE_TYPES).items()}
-    start = _int(services[0][0], "SERVICE")
+    start = int_field(services[0][0], "SERVICE")
     profiles: dict[str, Switches] = {}
     for fields in reply.of("SWITCH"):
-        name = names.get(_int(fields[0], "SWITCH"))
+        name = names.get(int_field(fields[0], "SWITCH"))
         if name is None:
             raise WireError(f"SWITCH: profile type {fields[0]} is not one of this Windows")
         profiles[name] = Switches(
-            enabled=_bool(fields[1], "SWITCH"),
+            enabled=flag_field(fields[1], "SWITCH"),
             inbound=_action(fields[2], "SWITCH"),
             outbound=_action(fields[3], "SWITCH"),
-            block_all=_bool(fields[4], "SWITCH"),
+            block_all=flag_field(fields[4], "SWITCH"),
         )
     logs: dict[str, Log] = {}
     for fields in reply.of("LOG"):
-        name = names.get(_int(fields[0], "LOG"))
+        name = names.get(int_field(fields[0], "LOG"))
         if name is None:
             raise WireError(f"LOG: profile type {fields[0]} is not one of this Windows")
-        logs[name] = Log(dropped=_bool(fields[1], "LOG"), size_kb=_int(fields[2], "LOG"))
+        logs[name] = Log(dropped=flag_field(fields[1], "LOG"), size_kb=int_field(fields[2], "LOG"))
     paths = {
-        names.get(_int(f[0], "LOGPATH"), f[0]): unb64(f[1], "LOGPATH") for f in reply.of("LOGPATH")
+        names.get(int_field(f[0], "LOGPATH"), f[0]): unb64(f[1], "LOGPATH")
+        for f in reply.of("LOGPATH")
     }
     if set(profiles) != set(names.values()) or set(logs) != set(profiles):
         raise WireError("a state reply has a SWITCH and a LOG record for each profile")
@@ -228,7 +218,7 @@ def settings_of(reply: Reply) -> Settings:
         legacy=legacy,
         service=_SERVICES[legacy],
         start=start,
-        running=_bool(services[0][1], "SERVICE"),
+        running=flag_field(services[0][1], "SERVICE"),
         profiles=tuple(sorted(profiles.items(), key=lambda p: _order(p[0]))),
         logs=tuple(sorted(logs.items(), key=lambda p: _order(p[0]))),
         paths=tuple(paths.items()),
@@ -255,11 +245,11 @@ def confirmed_of(reply: Reply) -> bool:
     found = reply.of("CONFIRMED")
     if len(found) != 1:
         raise WireError("a confirm reply has one CONFIRMED record")
-    return _bool(found[0][0], "CONFIRMED")
+    return flag_field(found[0][0], "CONFIRMED")
 
 
 def tail_of(reply: Reply) -> Tail:
-    files = tuple((unb64(f[0], "LOGFILE"), _int(f[1], "LOGFILE")) for f in reply.of("LOGFILE"))
+    files = tuple((unb64(f[0], "LOGFILE"), int_field(f[1], "LOGFILE")) for f in reply.of("LOGFILE"))
     lines = tuple(unb64(f[0], "LOGLINE") for f in reply.of("LOGLINE"))
     return Tail(files, lines)
 
@@ -267,15 +257,15 @@ def tail_of(reply: Reply) -> Tail:
 def listeners_of(reply: Reply) -> tuple[tuple[Listener, ...], tuple[Connection, ...]]:
     """What a state read with LISTENERS says listens on the host, and who is connected."""
     listeners = tuple(
-        Listener(_int(f[0], "LISTENER"), unb64(f[1], "LISTENER"), _int(f[2], "LISTENER"))
+        Listener(int_field(f[0], "LISTENER"), unb64(f[1], "LISTENER"), int_field(f[2], "LISTENER"))
         for f in reply.of("LISTENER")
     )
     connections = tuple(
         Connection(
             unb64(f[0], "CONNECTION"),
-            _int(f[1], "CONNECTION"),
+            int_field(f[1], "CONNECTION"),
             unb64(f[2], "CONNECTION"),
-            _int(f[3], "CONNECTION"),
+            int_field(f[3], "CONNECTION"),
         )
         for f in reply.of("CONNECTION")
     )

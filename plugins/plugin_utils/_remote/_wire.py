@@ -57,13 +57,15 @@ def unb64(field: str, what: str = "field") -> str:
         raise WireError(f"{what}: {field[:60]!r} is not base64 of UTF-8 text ({exc})") from None
 
 
-def _int(field: str, what: str) -> int:
+def int_field(field: str, what: str) -> int:
+    """A field of invariant digits (a sign allowed); anything else names ``what``."""
     if not _INT_RE.match(field):
         raise WireError(f"{what}: {field[:60]!r} is not an integer")
     return int(field)
 
 
-def _flag(field: str, what: str) -> bool:
+def flag_field(field: str, what: str) -> bool:
+    """A ``0``/``1`` field as a boolean; anything else names ``what``."""
     if field not in ("0", "1"):
         raise WireError(f"{what}: {field[:60]!r} is not 0 or 1")
     return field == "1"
@@ -346,8 +348,8 @@ def _decode_field(kind: str, field: str, what: str) -> str | int | bool:
     if kind == "text":
         return unb64(field, what)
     if kind == "flag":
-        return _flag(field, what)
-    return _int(field, what)
+        return flag_field(field, what)
+    return int_field(field, what)
 
 
 def _add_fields(rule: WireRule) -> list[str]:
@@ -676,7 +678,7 @@ def decode_request(text: str) -> Request:
         elif kind == "OPEN":
             _expect(fields, 8, number)
             at = f"line {number} OPEN"
-            profile, port, protocol = (_int(f, at) for f in fields[1:4])
+            profile, port, protocol = (int_field(f, at) for f in fields[1:4])
             opens.append(
                 Open(
                     profile,
@@ -684,14 +686,14 @@ def decode_request(text: str) -> Request:
                     protocol,
                     name=unb64(fields[4], at),
                     remote_addresses=unb64(fields[5], at),
-                    enabled=_flag(fields[6], at),
-                    adopt=_flag(fields[7], at),
+                    enabled=flag_field(fields[6], at),
+                    adopt=flag_field(fields[7], at),
                 )
             )
         elif kind == "CLOSE":
             _expect(fields, 5, number)
             at = f"line {number} CLOSE"
-            profile, port, protocol = (_int(f, at) for f in fields[1:4])
+            profile, port, protocol = (int_field(f, at) for f in fields[1:4])
             closes.append(Close(profile, port, protocol, unb64(fields[4], at)))
         elif kind == "END":
             _expect(fields, 1, number)
@@ -751,7 +753,7 @@ def _policy_field(value: int | None) -> str:
 
 
 def _policy_value(field: str, at: str) -> int | None:
-    value = _int(field, at)
+    value = int_field(field, at)
     return None if value == -1 else value
 
 
@@ -820,19 +822,21 @@ def _reply_record(reply: dict[str, Any], kind: str, fields: list[str], number: i
         _expect(fields, 5, number)
         profile_type, enabled, inbound, outbound = fields[1:]
         profile = (
-            _int(profile_type, at),
-            _flag(enabled, at),
-            _int(inbound, at),
-            _int(outbound, at),
+            int_field(profile_type, at),
+            flag_field(enabled, at),
+            int_field(inbound, at),
+            int_field(outbound, at),
         )
         reply["profiles"].append(WireProfile(*profile))
     elif kind == "CURRENT":
         _expect(fields, 3, number)
-        reply["current"] = CurrentProfiles(_int(fields[1], at), _int(fields[2], at))
+        reply["current"] = CurrentProfiles(int_field(fields[1], at), int_field(fields[2], at))
     elif kind == "POLICY":
         _expect(fields, 7, number)
         values = [_policy_value(f, at) for f in fields[3:]]
-        reply["policies"].append(WirePolicy(_int(fields[1], at), _flag(fields[2], at), *values))
+        reply["policies"].append(
+            WirePolicy(int_field(fields[1], at), flag_field(fields[2], at), *values)
+        )
     elif kind == "RULE":
         _expect(fields, 16, number)
         reply["rules"].append(
@@ -846,7 +850,7 @@ def _reply_record(reply: dict[str, Any], kind: str, fields: list[str], number: i
         )
     elif kind in _CHANGES:
         _expect(fields, 3 if kind == "ADDED" else 4, number)
-        count = 1 if kind == "ADDED" else _int(fields[3], at)
+        count = 1 if kind == "ADDED" else int_field(fields[3], at)
         change = RuleChange(unb64(fields[1], at), unb64(fields[2], at), count)
         reply[_CHANGES[kind]].append(change)
     elif kind in _LEGACY_RECORDS:
@@ -881,24 +885,26 @@ def _legacy_record(
     _expect(fields, count, number)
     record: Any
     if kind == "LEGACY":
-        enabled, exceptions, current = (_flag(f, at) for f in fields[2:5])
-        record = LegacyProfile(_int(fields[1], at), enabled, exceptions, current)
+        enabled, exceptions, current = (flag_field(f, at) for f in fields[2:5])
+        record = LegacyProfile(int_field(fields[1], at), enabled, exceptions, current)
     elif kind == "LEGACYPOLICY":
-        record = LegacyPolicy(_int(fields[1], at), *(_policy_value(f, at) for f in fields[2:5]))
+        record = LegacyPolicy(
+            int_field(fields[1], at), *(_policy_value(f, at) for f in fields[2:5])
+        )
     elif kind == "OPENPORT":
-        profile, port, protocol, scope = (_int(fields[i], at) for i in (1, 2, 3, 6))
+        profile, port, protocol, scope = (int_field(fields[i], at) for i in (1, 2, 3, 6))
         record = OpenPort(
             profile,
             port,
             protocol,
             name=unb64(fields[4], at),
-            enabled=_flag(fields[5], at),
+            enabled=flag_field(fields[5], at),
             scope=scope,
             remote_addresses=unb64(fields[7], at),
-            builtin=_flag(fields[8], at),
+            builtin=flag_field(fields[8], at),
         )
     else:
-        numbers = [_int(f, at) for f in fields[1:]]
+        numbers = [int_field(f, at) for f in fields[1:]]
         record = PortChange(numbers[0], numbers[1], numbers[2], *numbers[3:])
     reply[field].append(record)
 
