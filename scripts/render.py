@@ -7,13 +7,15 @@ Usage: ``python scripts/render.py`` (``make render``) rewrites them; ``--check``
 
 Written from the catalogue's ``components`` table: each component role
 (``roles/<key>/tasks/main.yml``, ``meta/main.yml``, ``meta/argument_specs.yml``,
-``README.md``); the ``hosts:`` lists of the playbooks that cover every OCS group (between
-the ``# BEGIN components`` / ``# END components`` markers) and the inventory table of the
-top-level README. Of the hand-written server role: its ``README.md`` (from its
-``meta/argument_specs.yml``), its ``meta/main.yml``, the author of its argument spec and
-the paragraphs on the collection's variables (``# BEGIN variables``, from the registry of
-``plugins/plugin_utils/_variables.py``). The fields of a rule in the RETURN of
-win_firewall_info and win_firewall_rules and of the report_rows filter
+``README.md``), whose description lists the ports the role opens as the engine chooses
+the component's entries (``_estate._component_rules.made_entries``); the ``hosts:`` lists
+of the playbooks that cover every OCS group (between the ``# BEGIN components`` /
+``# END components`` markers) and the inventory table of the top-level README. Of the
+hand-written server role: its ``README.md`` (from its ``meta/argument_specs.yml``), its
+``meta/main.yml``, the author of its argument spec, the paragraph naming the component
+roles (``# BEGIN component roles``) and its options, one per variable of the registry of
+``plugins/plugin_utils/_variables.py`` (``# BEGIN variables``). The fields of a rule in the
+RETURN of win_firewall_info and win_firewall_rules and of the report_rows filter
 (``# BEGIN rule fields``, from :data:`RULE_FIELD_DOCS`). Every role's author is the first
 of galaxy.yml's ``authors``.
 """
@@ -37,6 +39,7 @@ PLAYBOOKS = (
     "playbooks/report.yml",
     "playbooks/audit.yml",
     "playbooks/readiness.yml",
+    "playbooks/flow_check.yml",
     "playbooks/dropped.yml",
     "molecule/default/verify.yml",
 )
@@ -64,9 +67,12 @@ def _import_collection() -> Any:
     (root / "ansible_collections" / "ocs" / "firewall").symlink_to(REPO)
     sys.path.insert(0, str(root))
     from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
-    from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _settings
+    from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
+        _component_rules,
+        _settings,
+    )
 
-    return _catalogue, _settings, _variables
+    return _catalogue, _settings, _variables, _component_rules
 
 
 class _Dumper(yaml.SafeDumper):
@@ -120,7 +126,101 @@ def _meta(role: str, description: str, header: str = GENERATED) -> str:
     return f"---\n{header}\n" + _yaml(meta)
 
 
-def component_role(catalogue: Any, settings: Any, component: Any) -> dict[str, str]:
+# ---- the ports a component role opens ---------------------------------------------------
+
+# (port, transport, side): one opening of a rule of one direction. ``side`` is ``internal``,
+# ``external``, or ``""`` for a component whose rules are bound to no side.
+Opening = tuple[str, str, str]
+
+
+def openings(
+    rules: Any, component: Any, entries: Any, direction: str, **choices: Any
+) -> set[Opening]:
+    """The ports of the rules of ``direction`` (``in``, ``out``) the engine makes from
+    ``entries`` with ``choices`` (``made_entries``' keywords), each on its side(s)."""
+    sided = bool(component.interfaces)
+    found: set[Opening] = set()
+    for entry, directions in rules.made_entries(entries, **choices):
+        if direction not in directions:
+            continue
+        interface = entry["interface"]
+        sides = ("internal", "external") if interface == "any" else (interface,)
+        for port in entry["ports"]:
+            for transport in dict.fromkeys(entry["transports"]):
+                found |= {(port, transport, side if sided else "") for side in sides}
+    return found
+
+
+def _port_order(port: str) -> int:
+    return int(port.split("-")[0])
+
+
+def port_list(found: set[Opening]) -> str:
+    """``C(443/TCP) (both sides), C(5062/TCP) (internal side)``: by port, then transport."""
+    sides: dict[tuple[str, str], set[str]] = {}
+    for port, transport, side in found:
+        sides.setdefault((port, transport), set()).add(side)
+    items = []
+    for port, transport in sorted(sides, key=lambda pt: (_port_order(pt[0]), pt[1])):
+        on = sorted(sides[port, transport] - {""})
+        where = "" if not on else " (both sides)" if len(on) == 2 else f" ({on[0]} side)"
+        items.append(f"C({port}/{transport.upper()}){where}")
+    return ", ".join(items)
+
+
+def ports_paragraphs(catalogue: Any, rules: Any, component: Any) -> list[str]:
+    """What the role's description says of its ports: those it opens with the defaults,
+    then what each setting that changes them adds or leaves out."""
+    key = component.key
+    entries = catalogue.server_entries(key)
+    opened = openings(rules, component, entries, "in")
+    text = (
+        f"Ports: with the default settings the role opens, inbound, {port_list(opened)}. "
+        "Each comes from an entry of the catalogue, which names its source."
+    )
+    if component.interfaces:
+        text += (
+            " A side's rules are bound to its local addresses ("
+            + ", ".join(f"{side}: O({component.variable(s)})" for side, s in component.interfaces)
+            + ")."
+        )
+    variants = []
+    extras = opened - openings(rules, component, entries, "in", include_extras=False)
+    if extras:
+        variants.append(
+            f"O({component.variable('include_extras')}=false) leaves out {port_list(extras)}: "
+            "the published table lacks them, Microsoft documents them elsewhere."
+        )
+    for setting, _what in component.opt_ins:
+        added = openings(rules, component, entries, "in", opt_ins=(setting,)) - opened
+        if added:
+            variants.append(f"O({component.variable(setting)}=true) adds {port_list(added)}.")
+    published = openings(rules, component, catalogue.server_entries(key, True), "in")
+    if published != opened:
+        option = f"O({component.variable('as_published')}=true)"
+        instead = published - opened
+        dropped = opened - published
+        if instead and dropped:
+            variants.append(
+                f"{option} opens {port_list(instead)} instead of {port_list(dropped)}, "
+                "as the published table has it."
+            )
+        else:
+            variants.append(
+                f"{option} "
+                + (f"adds {port_list(instead)}" if instead else f"leaves out {port_list(dropped)}")
+                + ", as the published table has it."
+            )
+    outbound = openings(rules, component, entries, "out", include_outbound=True)
+    if outbound:
+        variants.append(
+            f"O({component.variable('include_outbound')}=true) also makes outbound rules, "
+            f"to these remote ports: {port_list(outbound)}."
+        )
+    return [text, *variants]
+
+
+def component_role(catalogue: Any, settings: Any, rules: Any, component: Any) -> dict[str, str]:
     key = component.key
     short = f"Windows Firewall rules for an OCS 2007 R2 {component.label} server"
     options = {
@@ -136,6 +236,7 @@ def component_role(catalogue: Any, settings: Any, component: Any) -> dict[str, s
                     f"{component.server} needs, from the collection's port catalogue "
                     f"(component C({key}) of the P(ocs.firewall.ports#lookup) lookup), in "
                     f"one rule group, by default C({component.group}).",
+                    *ports_paragraphs(catalogue, rules, component),
                     "A thin call of M(ocs.firewall.win_ocs_firewall) for this one component: "
                     "it touches only this component's group, and within it only the rules "
                     "the collection made. To give a server all of its components from the "
@@ -204,17 +305,32 @@ def _variable(name: str, option: dict[str, Any]) -> str:
     kind = option.get("type", "str")
     if kind == "list" and "elements" in option:
         kind = f"list of {option['elements']}"
-    facts = [f"`{kind}`"]
+    # A raw option's description says what it takes (the server role's).
+    facts = [] if kind == "raw" else [f"`{kind}`"]
     if option.get("required"):
         facts.append("required")
     elif "default" in option:
         facts.append(f"default `{_shown_default(option)}`")
     if "choices" in option:
         facts.append("of " + ", ".join(f"`{c}`" for c in option["choices"]))
-    return f"- `{name}` ({'; '.join(facts)}): " + " ".join(_paragraphs(option["description"]))
+    shown = f" ({'; '.join(facts)})" if facts else ""
+    return f"- `{name}`{shown}: " + " ".join(_paragraphs(option["description"]))
 
 
-def role_readme(role: str, specs: dict[str, Any], usage: str, extra: str = "") -> str:
+COMPONENT_VARIABLES = "Variables, checked on the controller when the role starts:"
+SERVER_VARIABLES = (
+    "Variables, checked on the controller by the preflight task, on every host of the play "
+    "before any host is contacted:"
+)
+
+
+def role_readme(
+    role: str,
+    specs: dict[str, Any],
+    usage: str,
+    extra: str = "",
+    variables_intro: str = COMPONENT_VARIABLES,
+) -> str:
     """A role's README.md, from its argument specs (``argument_specs:`` of the file)."""
     main = specs["main"]
     short = markdown(main["short_description"]).rstrip(".") + "."
@@ -226,7 +342,7 @@ def role_readme(role: str, specs: dict[str, Any], usage: str, extra: str = "") -
             lines += [paragraph, ""]
         options = entry.get("options") or {}
         if options:
-            lines += ["Variables, checked on the controller when the role starts:", ""]
+            lines += [variables_intro, ""]
             lines += [_variable(n, o) for n, o in options.items()] + [""]
         else:
             lines += ["The entry point declares no variable of its own.", ""]
@@ -289,37 +405,65 @@ _SPEC_AUTHOR = re.compile(r"(?m)^(?P<indent> +)author:\n(?:(?P=indent)  - .*\n)+
 _VARIABLES_BLOCK = re.compile(
     r"(?ms)^(?P<indent>[ \t]*)# BEGIN variables[^\n]*\n.*?^(?P=indent)# END variables\n"
 )
+_ROLES_BLOCK = re.compile(
+    r"(?ms)^(?P<indent>[ \t]*)# BEGIN component roles[^\n]*\n.*?^(?P=indent)# END component roles\n"
+)
+
+# Where a variable of the registry is meant to be set (its ``where``), for its option.
+WHERE_SET = {
+    "estate": "Set it in the inventory, for the whole estate (C(all)), a group or a host.",
+    "host": "Set it per host, or for a group of hosts that share it (a pool).",
+    "run": "Meant for one run (C(-e)) or a play's C(vars).",
+}
+
+
+def variable_option(variable: Any) -> dict[str, Any]:
+    """The server role's option for one variable of the registry.
+
+    Its type is ``raw``, without choices: Ansible checks a role's options on each host
+    before the role's first task, and one host's bad value would then stop the play
+    before the preflight task reports every host's. The preflight checks the value; the
+    description says what it takes."""
+    kind = variable.type
+    if variable.elements:
+        kind = f"{kind} of {variable.elements}"
+    takes = f"Type: {kind}"
+    if variable.choices:
+        values = ", ".join(f"V({c})" for c in variable.choices)
+        takes += f", each one of {values}" if variable.elements else f", one of {values}"
+    option: dict[str, Any] = {
+        "description": [variable.help, f"{takes}. {WHERE_SET[variable.where]}"],
+        "type": "raw",
+    }
+    if variable.default is not None:
+        option["default"] = variable.default
+    return option
 
 
 def variables_block(variables: Any, indent: str) -> str:
-    """The server role's paragraphs on the collection's variables, one per variable of the
-    registry (plugins/plugin_utils/_variables.py) but those the role registers itself."""
-    lines = [f"{indent}# BEGIN variables (scripts/render.py: plugins/plugin_utils/_variables.py)"]
+    """The server role's options: one per variable of the registry
+    (plugins/plugin_utils/_variables.py) but those the role registers itself."""
+    options = {
+        v.name: variable_option(v) for v in variables.ESTATE if v.where != variables.REGISTERED
+    }
+    return (
+        f"{indent}# BEGIN variables (scripts/render.py: plugins/plugin_utils/_variables.py)\n"
+        + textwrap.indent(_yaml(options), indent)
+        + f"{indent}# END variables\n"
+    )
+
+
+def roles_block(catalogue: Any, indent: str) -> str:
+    """The server role's paragraph naming each component's role, where its ports are."""
+    roles = ", ".join(f"P({c.role}#role)" for c in catalogue.server_components().values())
+    text = (
+        "The ports: each component's rules are those of its role, whose documentation "
+        f"lists the ports it opens: {roles}."
+    )
+    lines = [f"{indent}# BEGIN component roles (scripts/render.py: the catalogue's components)"]
     lines.append(f"{indent}- >-")
-    lines += [
-        f"{indent}  {line}"
-        for line in textwrap.wrap(
-            "The collection's variables, each checked on every host of the play by the "
-            "preflight task before any host is contacted (so one host's bad value cannot "
-            "hide another's); each component's own are documented by its role.",
-            width=88 - len(indent),
-        )
-    ]
-    for variable in variables.ESTATE:
-        if variable.where == variables.REGISTERED:
-            continue
-        kind = variable.type
-        if variable.elements:
-            kind = f"{kind} of {variable.elements}"
-        facts = [kind]
-        if variable.default not in (None, [], {}):
-            facts.append(f"default V({_shown_default({'default': variable.default})})")
-        if variable.choices:
-            facts.append("one of " + ", ".join(f"V({c})" for c in variable.choices))
-        text = f"C({variable.name}) ({'; '.join(facts)}): {variable.help}"
-        lines.append(f"{indent}- >-")
-        lines += [f"{indent}  {line}" for line in textwrap.wrap(text, width=88 - len(indent))]
-    lines.append(f"{indent}# END variables")
+    lines += [f"{indent}  {line}" for line in textwrap.wrap(text, width=88 - len(indent))]
+    lines.append(f"{indent}# END component roles")
     return "\n".join(lines) + "\n"
 
 
@@ -344,14 +488,20 @@ estate. In a play of your own, over every OCS group:
   roles:
     - ocs.firewall.server
 ```"""
-    spec_text = _VARIABLES_BLOCK.sub(
-        lambda m: variables_block(variables, m["indent"]), spec_text, count=1
-    )
+    for name, block, write in (
+        ("variables", _VARIABLES_BLOCK, lambda m: variables_block(variables, m["indent"])),
+        ("component roles", _ROLES_BLOCK, lambda m: roles_block(catalogue, m["indent"])),
+    ):
+        spec_text, count = block.subn(write, spec_text, count=1)
+        if count != 1:
+            raise SystemExit(f"{SERVER_SPEC}: no '# BEGIN {name}' .. '# END {name}' block")
     specs = yaml.safe_load(spec_text)["argument_specs"]
     return {
         "roles/server/meta/main.yml": _meta("server", SERVER_SHORT, GENERATED_META),
         "roles/server/meta/argument_specs.yml": spec_text,
-        "roles/server/README.md": role_readme("server", specs, usage, SERVER_EXTRA),
+        "roles/server/README.md": role_readme(
+            "server", specs, usage, SERVER_EXTRA, SERVER_VARIABLES
+        ),
     }
 
 
@@ -461,9 +611,9 @@ def rule_fields(path: Path) -> str:
 
 def rendered() -> Iterator[tuple[str, str]]:
     """(path relative to the checkout, text) of every generated file."""
-    catalogue, settings, variables = _import_collection()
+    catalogue, settings, variables, rules = _import_collection()
     for component in catalogue.server_components().values():
-        yield from component_role(catalogue, settings, component).items()
+        yield from component_role(catalogue, settings, rules, component).items()
     yield from server_role(catalogue, variables).items()
     for name in PLAYBOOKS:
         yield name, playbook(catalogue, REPO / name)

@@ -12,6 +12,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _acti
 from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import shown
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import (
+    _aerleon,
     _matrix_changes,
     _port_matrix,
     _tables,
@@ -80,16 +81,25 @@ def read_baseline(path: str) -> dict[str, Any]:
 
 
 def _tables_of(found: dict[str, Any]) -> list[dict[str, Any]]:
-    return [*found["boundaries"], found["load_balancers"], found["clients"]]
+    return [
+        *found["boundaries"],
+        *found["grouped"],
+        found["object_groups"],
+        found["load_balancers"],
+        found["clients"],
+    ]
 
 
 def table_files(found: dict[str, Any]) -> dict[str, str]:
-    """File name -> text of each table as CSV and as Markdown (with its title)."""
+    """File name -> text of each table as CSV and as Markdown (with its title), and of
+    the Aerleon policies and definitions (in their folder)."""
     files: dict[str, str] = {}
     for table in _tables_of(found):
         files[f"{table['file']}.csv"] = _tables.csv_text(table["rows"], table["columns"])
         markdown = _tables.markdown(table["rows"], table["columns"])
         files[f"{table['file']}.md"] = f"# {table['title']}\n\n{markdown}"
+    for name, text in _aerleon.files(found).items():
+        files[f"{_aerleon.FOLDER}/{name}"] = text
     return files
 
 
@@ -101,6 +111,8 @@ def write_tables(found: dict[str, Any], dest: str) -> tuple[bool, list[str]]:
     paths = []
     for name, text in table_files(found).items():
         path = os.path.join(dest, name)
+        folder = os.path.dirname(path)
+        os.makedirs(folder, mode=0o755, exist_ok=True)
         paths.append(path)
         try:
             with open(path, encoding="utf-8", newline="") as old:
@@ -108,7 +120,7 @@ def write_tables(found: dict[str, Any], dest: str) -> tuple[bool, list[str]]:
                     continue
         except FileNotFoundError:
             pass
-        handle, temporary = tempfile.mkstemp(dir=dest, prefix=f".{name}.")
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(name)}.")
         try:
             with os.fdopen(handle, "w", encoding="utf-8", newline="") as new:
                 new.write(text)
@@ -119,4 +131,12 @@ def write_tables(found: dict[str, Any], dest: str) -> tuple[bool, list[str]]:
             if os.path.exists(temporary):
                 os.unlink(temporary)
         changed = True
+    # aclgen reads every policy and definition there: one an earlier run wrote for a
+    # server since gone from the matrix goes.
+    for folder in _aerleon.GENERATED_DIRS:
+        for root, _dirs, names in os.walk(os.path.join(dest, _aerleon.FOLDER, folder)):
+            for stale in (os.path.join(root, n) for n in names if n.endswith(".yaml")):
+                if stale not in paths:
+                    os.unlink(stale)
+                    changed = True
     return changed, paths

@@ -291,6 +291,18 @@ _raw:
       type: dict
       sample: {front_end: same}
       version_added: 0.3.0
+    peer_directions:
+      description:
+        - >-
+          Server entries whose C(direction) is V(both) only: the peers whose traffic goes one
+          way, peer by peer - V(inbound) (the peer opens the connections to the host) or
+          V(outbound) (the host opens them). A peer not named goes both ways. The port
+          matrix draws a flow only the way it goes; the rules are the same either way. Its
+          way is inferred, not stated by a document, where C(inferred) lists
+          C(peer_directions.<peer>).
+      type: dict
+      sample: {internal_clients: inbound}
+      version_added: 0.3.0
 """
 
 from collections.abc import Mapping, Sequence

@@ -25,28 +25,50 @@ description:
     outbound rule one from the host to each peer. Outbound halves are always included,
     whatever C(include_outbound) says: Windows allows outbound traffic by default, a
     network firewall does not."
+  - "A flow goes only the way the catalogue gives it: an entry whose C(direction) is
+    V(both) lists in C(peer_directions) the peers whose traffic goes one way (the Front End
+    never calls a client on 5060-5061; the reverse proxy takes external users and calls
+    the Web Components). A flow between two servers of the inventory is the listening
+    server's: its entry that takes the other's component inbound makes the row, and the
+    connecting server's outbound entry narrows it to the ports both give (the Edge calls a
+    Front End on 5061, not 5060) and adds its id. Each row says in C(basis) whether a
+    document states that way (V(stated)) or the catalogue infers it (V(inferred), with the
+    entries that infer it)."
   - A component peer is each host holding it, at the address it shows its peers
-    (C(ocs_firewall_address), C(ansible_host), the Edge's internal addresses); a peer kind
-    is its networks (C(ocs_firewall_client_networks) and the like, read from the host whose
-    rule it is), C(any) on the Internet, or C((set <variable>)) when they are not set. The
-    host is at the local addresses its rule is bound to (the Edge's per-service external
-    addresses), else at its own address.
+    (C(ocs_firewall_address), C(ansible_host), the internal addresses of a server with two
+    sides); a peer kind is its networks (C(ocs_firewall_client_networks) and the like, read
+    from the host whose rule it is), C(any) on the Internet, or C((set <variable>)) when a
+    required one is not set; a kind a rule may do without (the load balancers of a pool of
+    one) gives no flow when unset. The host is at the local addresses its rule is bound to
+    (the Edge's per-service external addresses), else at the addresses of the side its
+    peer is on (the reverse proxy's C(ocs_reverse_proxy_external_addresses) for external
+    users, its internal ones for the servers it calls; a Mediation Server's gateway side
+    for the gateways), else at its own address.
   - Flows of a host to itself (collocated components) cross no network and are left out.
     Flows of the same source, destination, ports and transport are one row, listing every
     catalogue entry behind it. Each row is in the table of its destination's zone, with a
     direction relative to trust (V(inbound) into a more trusted zone, V(outbound) towards
-    a less trusted one, V(within) the same zone).
+    a less trusted one, V(within) the same zone). Purposes are whole.
+  - "The same flows are also grouped as network engineers write policy (RV(grouped)): one
+    row per destination, port and protocol, its sources as object groups (RV(object_groups):
+    the servers holding the same components in the same pool, on the same side of the
+    perimeter, or one kind of peer). A row names a whole group where every member is a
+    source, else the members; a destination the same way. A group of servers named as a
+    source of its own members stands for their flows with each other (a server's flow to
+    itself crosses no firewall)."
   - The load balancer rules come from the catalogue's load balancer rows (each load
     balancer component C(balances) a server component); their members are the hosts
-    holding the balanced component. The client requirements come from its client rows.
+    holding the balanced component, and only a component (or a pool of it) with more
+    than one member has a load balancer. The client requirements come from its client
+    rows.
   - Every problem (a host's settings, a peer's address, a virtual IP) is reported at once,
     each naming the host or variable and the value, before anything is returned.
-  - "The diagram data (nodes by zone, edges labelled with ports and transports) is meant
-    for Graphviz: C(playbooks/port_matrix.yml) renders it with C(dot -Tsvg). Graphviz is a
-    maintained layout engine packaged by Debian (C(apt-get install graphviz)); it lays out
-    clusters (one per zone) itself, so no geometry is computed by hand, and its SVG has a
-    C(g.node) and a C(g.edge) element per node and edge, titled with their names, that a
-    browser shows without any script."
+  - "The drawings (RV(diagrams), one per boundary) are Graphviz DOT text:
+    C(playbooks/port_matrix.yml) renders each with C(dot -Tsvg). Graphviz is a maintained
+    layout engine packaged by Debian (C(apt-get install graphviz)); it lays out the zones
+    itself, so no geometry is computed by hand, and its SVG has a C(g.node) and a C(g.edge)
+    element per node and line, titled with their names, that a browser shows without any
+    script."
 options:
   hosts:
     description:
@@ -71,6 +93,16 @@ options:
         C(port-matrix-<table>.csv) and C(.md) (the Markdown with the table's title). A file
         is replaced whole, and only when its text changes; nothing is written when the
         flows cannot be worked out. Without it the tables are only returned.
+      - It also writes the port matrix as Aerleon policies in the subfolder
+        C(port-matrix-aerleon/) - C(def/networks.yaml) and C(def/services.yaml) (a network
+        per server address and peer kind, a service per port(s) and transport),
+        C(policies/pol/port-matrix-<boundary>.yaml) (a policy per boundary with flows, for
+        Cisco ASA, Juniper SRX and Palo Alto), C(policies/windows/pol/<server>.yaml) (each
+        server's inbound flows as Windows Advanced Firewall rules) and C(README.md).
+        Aerleon's C(aclgen) renders them (the C(aerleon) release of requirements.txt). A
+        flow whose address the inventory does not give is left out, named in its file. A
+        policy or definition there that the flows no longer give (a server since removed)
+        is deleted; other files in that folder are left alone.
     type: path
   baseline:
     description:
@@ -101,11 +133,13 @@ attributes:
     platforms: posix
 notes:
   - C(playbooks/port_matrix.yml) (C(ocs.firewall.port_matrix) once installed) writes the
-    tables as CSV and Markdown, a DOT file, its SVG and one standalone HTML page.
+    tables as CSV and Markdown, a DOT file and its SVG per boundary, the Aerleon policies
+    and one standalone HTML page.
   - >-
     The playbook also writes C(port-matrix.json) every run, C({boundaries: [table, ...],
     load_balancers: table, clients: table}), the tables of the result as they are
-    returned (no diagram): the baseline of a later run. With
+    returned (host pair by host pair; no grouped table, no drawing): the baseline of a later
+    run. With
     C(-e ocs_firewall_matrix_baseline=<path>) it gives that file to O(baseline), writes
     RV(changes) as C(port-matrix-changes.csv) and adds a section "Changes since the
     baseline" to the HTML page; without one it removes a C(port-matrix-changes.csv) an
@@ -132,7 +166,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 files:
-  description: The paths of the files written (with O(dest)), CSV then Markdown per table.
+  description: >-
+    The paths of the files written (with O(dest)): CSV then Markdown per table, then the
+    Aerleon policies under C(port-matrix-aerleon/).
   returned: when O(dest) is given
   type: list
   elements: str
@@ -145,8 +181,9 @@ boundaries:
       filters) and C(rows).
     - Each row has C(source_zone), C(source), C(source_address), C(destination_zone),
       C(destination), C(destination_address), C(ports), C(transport), C(direction),
-      C(purpose), C(catalogue_ids) and the diagram's node ids C(source_id) and
-      C(destination_id).
+      C(purpose), C(catalogue_ids), C(basis) (V(stated), or V(inferred) and the entries
+      that infer the flow's way) and the endpoints' ids C(source_id) and
+      C(destination_id) (a host at one address on one side).
   returned: success
   type: list
   elements: dict
@@ -169,6 +206,29 @@ boundaries:
             Access Edge service: Used for SIP/MTLS communication for remote user access
             or federation
           catalogue_ids: [seed-51]
+          basis: stated
+grouped:
+  description:
+    - >-
+        The flows of RV(boundaries) grouped, one table per zone as there (C(key)
+        C(<zone>_grouped), C(file) C(port-matrix-<zone>-grouped)): a row per destination,
+        port and transport, with C(destination) (an object group's name, or the hosts and
+        addresses when only some of a group), C(destination_group) (the group's name, or
+        empty), C(destination_addresses) (host and address of each), C(destination_zone),
+        C(ports), C(transport), C(sources) (object group names, and host and address of a
+        member source whose group is not whole), C(direction), C(purpose),
+        C(catalogue_ids) and C(basis).
+  returned: success
+  type: list
+  elements: dict
+object_groups:
+  description:
+    - >-
+        The object groups RV(grouped) names, a table (C(key) V(object_groups)) with a row per
+        group - C(name) (C(OCS-FRONT-END-HEAD-OFFICE), C(INTERNAL-CLIENTS)), C(title),
+        C(zone) and C(members) (host and address; a peer kind and its networks).
+  returned: success
+  type: dict
 load_balancers:
   description:
     - The load balancer rules, a table as each of C(boundaries); a row per catalogue load
@@ -176,7 +236,8 @@ load_balancers:
       estate names no pool), C(balances), C(interface), C(vip), C(members) (host and
       address), C(ports), C(transport), C(direction), C(purpose) and C(catalogue_id).
     - With pools, each pool of more than one server has its own rows, members and
-      virtual IP; a pool of one server (a Standard Edition server) has no load balancer.
+      virtual IP; a pool of one server (a Standard Edition server), a single Director or a
+      single Edge has no load balancer and no rows.
   returned: success
   type: dict
 clients:
@@ -186,18 +247,23 @@ clients:
       (the client's own view), C(purpose) and C(catalogue_id).
   returned: success
   type: dict
-diagram:
+diagrams:
   description:
-    - C(zones) (each with C(key), C(title) and its C(nodes), each with C(id), C(name),
-      C(address) and C(label) lines) and C(edges) (C(source) and C(target) node ids,
-      C(label), the ports and transports between them, and the flows' C(direction)).
+    - >-
+      A drawing per boundary with flows, from RV(grouped): C(key), C(title), C(file) (the
+      name the playbook gives its C(.dot) and C(.svg), without suffix), C(nodes) (the
+      sources on the left, by zone, the boundary's destinations on the right), C(edges)
+      (a source and destination pair, with their ports merged), C(port_boxes) (the ports
+      each destination takes, a box its sources' lines reach) and C(dot) (the drawing as
+      Graphviz DOT text).
   returned: success
-  type: dict
+  type: list
+  elements: dict
 changes:
   description:
     - >-
       The change since O(baseline), a table as each of C(boundaries) (C(key) V(changes),
-      C(file) C(port-matrix-changes)): a row per flow to let through (C(action)
+      C(file) C(port-matrix-changes)): a row per host-pair flow to let through (C(action)
       V(Accept): in the matrix now, not in the baseline) and per flow to close
       (V(Drop): in the baseline, no longer in the matrix); Accept rows first, each in
       its table's order, then the Drop rows.

@@ -64,6 +64,7 @@ LEGACY_RPC_PORTS = "ocs_firewall_legacy_rpc_ports"
 VIPS = "ocs_firewall_vips"
 AUDIT_ACCEPTED = "ocs_firewall_audit_accepted"
 AUDIT_FAIL = "ocs_firewall_audit_fail"
+FLOW_CHECK_FAIL = "ocs_firewall_flow_check_fail"
 REPORT_DIR = "ocs_firewall_report_dir"
 MATRIX_BASELINE = "ocs_firewall_matrix_baseline"
 REPORT_ALL = "ocs_firewall_report_all"
@@ -168,6 +169,7 @@ ESTATE: tuple[Variable, ...] = (
         "The hardware load balancers' own (source NAT) addresses in front of the host's "
         "pool, Director array or Edge array. Set it for each pool (the pool's group), not "
         "for the whole estate: a Standard Edition server has no load balancer.",
+        where=HOST,
         type="list",
         elements="str",
     ),
@@ -219,6 +221,7 @@ ESTATE: tuple[Variable, ...] = (
         "The load balancers' virtual IPs, for the port matrix: C({front_end: IP, director: "
         "IP, edge: {internal: IP, external: IP}}). Set on a pool's hosts, each pool has "
         "its own.",
+        where=HOST,
         type="dict",
     ),
     Variable(
@@ -236,6 +239,15 @@ ESTATE: tuple[Variable, ...] = (
         "bool",
         False,
         "The audit fails the run when there are findings, after writing its files.",
+        where=RUN,
+        type="bool",
+    ),
+    Variable(
+        FLOW_CHECK_FAIL,
+        "bool",
+        False,
+        "The flow check (C(playbooks/flow_check.yml)) fails the run when a flow of the port "
+        "matrix is blocked on its host, after writing its files.",
         where=RUN,
         type="bool",
     ),

@@ -46,8 +46,15 @@ def _bindep_packages(*profiles: str) -> set[str]:
     return {rule[0] for rule in depends.active_rules(list(profiles))}
 
 
+def _runtime() -> dict[str, Requirement]:
+    return {canonicalize_name(r.name): r for r in _requirements(REQUIREMENTS)}
+
+
 def test_runtime_requirements_are_pywinrm_with_its_message_encryption_extras() -> None:
-    (pywinrm,) = _requirements(REQUIREMENTS)
+    runtime = _runtime()
+    # pywinrm for WinRM; aerleon for the port matrix's policies (controller side only).
+    assert set(runtime) == {"pywinrm", "aerleon"}
+    pywinrm = runtime["pywinrm"]
 
     assert canonicalize_name(pywinrm.name) == "pywinrm"
     # NTLM message encryption is in pywinrm itself (requests-ntlm); these add Kerberos
@@ -55,11 +62,13 @@ def test_runtime_requirements_are_pywinrm_with_its_message_encryption_extras() -
     assert pywinrm.extras == {"kerberos", "credssp"}
     # A lower bound, never a pin: the controller or EE resolves it with its other packages.
     assert [s.operator for s in pywinrm.specifier] == [">="]
+    # Aerleon is pinned to the release the tests render with (its output formats move).
+    assert str(runtime["aerleon"].specifier) == f"=={_lock()['aerleon']}"
 
 
 def test_the_development_lock_is_within_the_runtime_range_and_needs_no_kerberos() -> None:
     pins = _lock()
-    (pywinrm,) = _requirements(REQUIREMENTS)
+    pywinrm = _runtime()["pywinrm"]
 
     assert pywinrm.specifier.contains(pins["pywinrm"]), (pins["pywinrm"], str(pywinrm))
     assert "requests-ntlm" in pins  # NTLM message encryption, which the lab speaks

@@ -905,8 +905,9 @@ def collection_run(
     return {"entry": request.param, "run": run, "commands": collection_lab.commands()}
 
 
-# Known gaps per entry point (none: the server role's own argument spec checks no
-# variable, so it cannot stop a play before the preflight reports every host).
+# Known gaps per entry point (none: the server role's argument spec documents every
+# variable as an option of type raw, which takes any value, so it cannot stop a play
+# before the preflight reports every host).
 KNOWN: dict[tuple[str, str], str] = {}
 
 

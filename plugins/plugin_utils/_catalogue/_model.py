@@ -68,6 +68,9 @@ class Component:
     balances: str = ""
     # Server components: its part in the estate's pools (POOL_PARTS), or "" for none.
     pool: str = ""
+    # A perimeter server with two sides whose entries all take either side (the reverse
+    # proxy): its sides' addresses say where its flows arrive, and may be left unset.
+    sides_optional: bool = False
 
     @property
     def inventory_group(self) -> str:
@@ -96,7 +99,11 @@ class Component:
     def must_bind(self) -> bool:
         """A perimeter server with two sides (the Edge): its rules must be bound to them, or
         its internal-only ports would open on its Internet side too."""
-        return self.zone == "perimeter" and len(self.interfaces) == len(SIDES)
+        return (
+            self.zone == "perimeter"
+            and len(self.interfaces) == len(SIDES)
+            and not self.sides_optional
+        )
 
 
 # The fields of a row of the components table, and those only a server component has.
@@ -109,6 +116,7 @@ SERVER_COMPONENT_FIELDS: tuple[str, ...] = (
     "opt_ins",
     "zone",
     "pool",
+    "sides_optional",
 )
 COMPONENT_FIELDS: tuple[str, ...] = ("title", "host_kind", *SERVER_COMPONENT_FIELDS, "balances")
 
@@ -149,6 +157,12 @@ FIELDS: tuple[str, ...] = (
 FLOW_FIELDS: tuple[str, ...] = ("service", "peers", "flow_sources", "opt_in")
 # A server entry may say how pools limit its peers: peer -> one of POOL_RELATIONS.
 POOL_SCOPE = "pool_scope"
+# A server entry whose direction is both may say that some of its peers take one way only:
+# peer -> inbound (the peer opens the connections) or outbound (the host opens them), from
+# the host's view as direction is. Peers it does not name go both ways. Its ``inferred``
+# lists ``peer_directions.<peer>`` for each such way no document states.
+PEER_DIRECTIONS = "peer_directions"
+ONE_WAY: tuple[str, ...] = ("inbound", "outbound")
 
 # Fields whose value may be inferred where the seed (or, for the flow fields, Microsoft's
 # documentation) is silent, and fields a correction may change. The seed always gives the
@@ -160,6 +174,7 @@ INFERABLE_FIELDS: tuple[str, ...] = (
     "service",
     "peers",
     POOL_SCOPE,
+    PEER_DIRECTIONS,
 )
 CORRECTABLE_FIELDS: tuple[str, ...] = (
     "ports",

@@ -26,6 +26,8 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._catalogue._model imp
     HOST_KINDS,
     INFERABLE_FIELDS,
     INTERFACES,
+    ONE_WAY,
+    PEER_DIRECTIONS,
     PEER_ZONES,
     POOL_MEMBER,
     POOL_NEXT_HOP,
@@ -142,6 +144,11 @@ def _check_component(
             f"to what they add, got {opt_ins!r}"
         )
         opt_ins = {}
+    sides_optional = row.get("sides_optional", False)
+    if not isinstance(sides_optional, bool):
+        problems.append(f"{where}.sides_optional: must be true or false, got {sides_optional!r}")
+    elif sides_optional and (zone != "perimeter" or len(interfaces) != len(SIDES)):
+        problems.append(f"{where}.sides_optional: only a perimeter server with two sides has one")
     settings = [*interfaces.values(), *own.values(), *opt_ins]
     if len(set(settings)) != len(settings):
         problems.append(f"{where}: a setting name is used twice in {settings!r}")
@@ -160,6 +167,7 @@ def _check_component(
         zone=str(zone),
         balances=str(balances),
         pool=str(pool),
+        sides_optional=sides_optional is True,
     )
     return component, []
 
@@ -249,6 +257,21 @@ def _check_enum_list(valid: Sequence[str], allow_empty: bool) -> Callable[[objec
     return check
 
 
+def _check_inferred(value: object) -> str | None:
+    """``inferred``: field names, and ``peer_directions.<peer>`` for each one-way peer whose
+    way no document states (checked against the entry's peer_directions later)."""
+    check = _check_enum_list(INFERABLE_FIELDS, allow_empty=True)
+    if isinstance(value, list):
+        prefix = f"{PEER_DIRECTIONS}."
+        value = [
+            PEER_DIRECTIONS if isinstance(item, str) and item.startswith(prefix) else item
+            for item in value
+        ]
+        if value.count(PEER_DIRECTIONS) > 1:
+            value = [item for item in value if item != PEER_DIRECTIONS] + [PEER_DIRECTIONS]
+    return check(value)
+
+
 def _check_enum(valid: Sequence[str]) -> Callable[[object], str | None]:
     def check(value: object) -> str | None:
         if value not in valid:
@@ -296,7 +319,7 @@ _SCHEMA: dict[str, Callable[[object], str | None]] = {
     "interface": _check_enum(INTERFACES),
     "description": _check_str(nullable=False),
     "seed_row": _check_seed_row,
-    "inferred": _check_enum_list(INFERABLE_FIELDS, allow_empty=True),
+    "inferred": _check_inferred,
     "corrections": _check_list,
     "source": _check_str(nullable=True, allow_empty=False),
 }
@@ -401,7 +424,7 @@ def _check_entry(
     problems += [
         f"{name}: unknown field"
         for name in entry
-        if name not in FIELDS and name not in FLOW_FIELDS and name != POOL_SCOPE
+        if name not in FIELDS and name not in FLOW_FIELDS and name not in _OPTIONAL_FLOW_FIELDS
     ]
     for name, check in _SCHEMA.items():
         if name in entry:
@@ -441,7 +464,7 @@ def _check_flow(
     if entry["host_kind"] != "server":
         return [
             f"{name}: only a server entry has one"
-            for name in (*FLOW_FIELDS, POOL_SCOPE)
+            for name in (*FLOW_FIELDS, *_OPTIONAL_FLOW_FIELDS)
             if name in entry
         ]
     problems = [f"{name}: missing required field" for name in FLOW_FIELDS if name not in entry]
@@ -465,7 +488,7 @@ def _check_flow(
             + (f"; valid: {', '.join(opt_ins)}" if opt_ins else " (it has none)")
         )
     if not problems:
-        problems += _check_pool_scope(entry, row, flows)
+        problems += _check_pool_scope(entry, row, flows) + _check_peer_directions(entry)
     if not problems and not entry["flow_sources"]:
         unsourced = [name for name in ("service", "peers") if name not in entry["inferred"]]
         if unsourced:
@@ -473,6 +496,27 @@ def _check_flow(
                 f"flow_sources: names no document, so {' and '.join(unsourced)} must be "
                 "listed in inferred"
             )
+    return problems
+
+
+def _check_peer_directions(entry: Mapping[str, Any]) -> list[str]:
+    """An entry's ``peer_directions``: peers of a ``both`` entry that take one way only."""
+    directions = entry.get(PEER_DIRECTIONS, {})
+    if not isinstance(directions, dict):
+        return [f"{PEER_DIRECTIONS}: must map peers to {' or '.join(ONE_WAY)}, got {directions!r}"]
+    if directions and entry["direction"] != "both":
+        return [f"{PEER_DIRECTIONS}: only an entry whose direction is both has one"]
+    prefix = f"{PEER_DIRECTIONS}."
+    problems = [
+        f"inferred: {item!r} names a peer its {PEER_DIRECTIONS} does not list"
+        for item in entry["inferred"]
+        if item.startswith(prefix) and item[len(prefix) :] not in directions
+    ]
+    for peer, way in directions.items():
+        if peer not in entry["peers"]:
+            problems.append(f"{PEER_DIRECTIONS}.{peer}: is not one of the entry's peers")
+        elif way not in ONE_WAY:
+            problems.append(f"{PEER_DIRECTIONS}.{peer}: {way!r} is not one of {', '.join(ONE_WAY)}")
     return problems
 
 
@@ -504,6 +548,9 @@ def _check_pool_scope(entry: Mapping[str, Any], row: Component, flows: _Flows) -
             )
     return problems
 
+
+# The flow fields a server entry may leave out ({} when it does).
+_OPTIONAL_FLOW_FIELDS: tuple[str, ...] = (POOL_SCOPE, PEER_DIRECTIONS)
 
 _TOP_LEVEL: tuple[str, ...] = ("version", "sources", "services", "peers", "components", "entries")
 
@@ -671,6 +718,8 @@ def validate_catalogue(document: object, path: str | None = None) -> Catalogue:
         raise CatalogueError(problems, path)
     for entry in entries:
         if entry["host_kind"] == "server":
-            # Every server entry says how pools limit its peers: most, not at all.
-            entry.setdefault(POOL_SCOPE, {})
+            # Every server entry says how pools limit its peers (most: not at all) and
+            # which take one way only (most: none), in this order, after its flow.
+            for name in _OPTIONAL_FLOW_FIELDS:
+                entry[name] = entry.pop(name, {})
     return Catalogue(components, tuple(entries), services, peers)

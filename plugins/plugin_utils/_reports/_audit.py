@@ -442,7 +442,7 @@ def _shared(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> tuple[int, in
     return None
 
 
-def _outside(theirs: Sequence[str], ours: Sequence[str]) -> str | None:
+def outside(theirs: Sequence[str], ours: Sequence[str]) -> str | None:
     """An address ``theirs`` admits that ``ours`` does not (None: none, or ours is any)."""
     if not ours:
         return None
@@ -548,7 +548,7 @@ def _wider(
         port = _shared(theirs_ports, _numbers(rule.local_ports))
         if port is None:
             continue
-        address = _outside(theirs.remote_addresses, rule.remote_addresses)
+        address = outside(theirs.remote_addresses, rule.remote_addresses)
         extra_profiles = [p for p in theirs.profiles if p not in rule.profiles]
         how = []
         if address is not None:

@@ -27,9 +27,16 @@ from each peer to the host, an outbound rule one from the host to each peer:
 * a component peer is each host holding it, at the addresses it shows its peers
   (``ocs_firewall_address``, ``ansible_host``, the internal side of the Edge);
 * a peer kind is its networks (its collection-wide variable, read from the host whose
-  rule it is), ``any`` on the Internet, or ``(set <variable>)`` when they are not set;
+  rule it is), ``any`` on the Internet, or ``(set <variable>)`` when a required one is
+  not set (one a rule may do without, unset, is no peer: no flow);
 * the host is at the local addresses its rule is bound to (the Edge's per-service
-  external addresses), else at its address as its peers see it.
+  external addresses), else, for an entry of either side on a server with two sides, at
+  the addresses of the side its peer is on (the reverse proxy, a Mediation Server), else
+  at its address as its peers see it.
+
+A flow goes only the way the catalogue gives each peer of an entry (``peer_directions``
+of a ``both`` entry), and a flow between two servers of the inventory is the listening
+server's: see :func:`flows`. Each row says whether a document states its way (``basis``).
 
 A flow from a host to itself (collocated components) crosses no network and is left
 out. Flows with the same source, destination, ports and transport are one row, listing
@@ -56,6 +63,10 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._component_ru
     port_text,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import Settings, shown
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import (
+    _matrix_diagram,
+    _matrix_groups,
+)
 
 # zone key -> the title of its table, from the most trusted zone to the least.
 ZONES: dict[str, str] = {
@@ -80,6 +91,7 @@ FLOW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("direction", "direction"),
     ("purpose", "purpose"),
     ("catalogue_ids", "catalogue id(s)"),
+    ("basis", "direction basis"),
 )
 _LB_COLUMNS: tuple[tuple[str, str], ...] = (
     ("load_balancer", "load balancer"),
@@ -100,10 +112,6 @@ _CLIENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("purpose", "purpose"),
     ("catalogue_id", "catalogue id"),
 )
-# A purpose keeps the first sentence of the entry's description, up to this many characters.
-_PURPOSE_TEXT = 70
-# A purpose names at most this many of an entry's services.
-_SERVICES_NAMED = 2
 
 
 def _problems(problems: Sequence[str]) -> InputError:
@@ -126,36 +134,18 @@ class _Endpoint:
 
     @property
     def id(self) -> str:
-        # A host with one address on both sides of the perimeter is one node per side.
+        # A host with one address on both sides of the perimeter is one endpoint per side.
         return f"{self.name} ({self.address}) in {self.zone}"
-
-    @property
-    def label(self) -> list[str]:
-        if self.kind:
-            title = _catalogue.peer_kinds()[self.kind].title
-            return [title.split(" (")[0], self.address]
-        return [self.name, self.address]
 
 
 # ---- text derived from the catalogue ----------------------------------------------------
 
 
-def shortened(text: str, limit: int = _PURPOSE_TEXT) -> str:
-    """The first sentence of ``text``, cut at a word before ``limit`` characters."""
-    sentence = re.split(r"(?<=[.;])\s", " ".join(text.split()), maxsplit=1)[0].rstrip(".;")
-    if len(sentence) <= limit:
-        return sentence
-    return sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "..."
-
-
 def purpose(entry: Mapping[str, Any]) -> str:
-    """What an entry's traffic is for: its services' titles, its protocol when that says
-    more than the transport, and the start of its description."""
-    # A service title's head (before a colon) names it; two names say enough.
-    titles = [_catalogue.services()[s].split(":")[0] for s in entry.get("service") or ()]
-    head = " / ".join(titles[:_SERVICES_NAMED])
-    if len(titles) > _SERVICES_NAMED:
-        head += f" and {len(titles) - _SERVICES_NAMED} more"
+    """What an entry's traffic is for, whole: its services' titles, its protocol when that
+    says more than the transport, and its description."""
+    # A service title's head (before a colon) names it.
+    head = " / ".join(_catalogue.services()[s].split(":")[0] for s in entry.get("service") or ())
     protocol = str(entry.get("protocol") or "")
     # A protocol that only names transports, or repeats the services' titles, says nothing.
     words = set(re.findall(r"\w+", protocol.lower()))
@@ -164,12 +154,8 @@ def purpose(entry: Mapping[str, Any]) -> str:
         or protocol.lower() in re.findall(r"[\w/]+", head.lower())
     ):
         head = f"{head} ({protocol})" if head else protocol
-    text = shortened(str(entry.get("description") or ""))
+    text = " ".join(str(entry.get("description") or "").split()).rstrip(".")
     return f"{head}: {text}" if head and text else head or text
-
-
-def _transport_label(ports: str, transport: str) -> str:
-    return f"{ports}/{transport.upper()}"
 
 
 # ---- the hosts --------------------------------------------------------------------------
@@ -228,13 +214,64 @@ class _Row:
     ids: dict[str, None] = dataclasses.field(default_factory=dict)
     listening: dict[str, None] = dataclasses.field(default_factory=dict)
     connecting: dict[str, None] = dataclasses.field(default_factory=dict)
+    # The ids of the entries whose direction for this flow is inferred, not stated.
+    inferred: dict[str, None] = dataclasses.field(default_factory=dict)
+    stated: bool = False
 
 
 def _first_port(ports: str) -> int:
     return int(re.split(r"[-,]", ports)[0])
 
 
-class _Estate:
+def _port_ranges(ports: Sequence[str]) -> list[tuple[int, int]]:
+    ranges = []
+    for item in ports:
+        low, _dash, high = str(item).partition("-")
+        ranges.append((int(low), int(high or low)))
+    return ranges
+
+
+def _overlap(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> bool:
+    return any(
+        low <= other_high and other_low <= high for low, high in a for other_low, other_high in b
+    )
+
+
+def way(entry: Mapping[str, Any], peer: str) -> str:
+    """Which way the traffic of ``entry`` with ``peer`` goes, from the host's view:
+    ``inbound`` (the peer opens the connections), ``outbound`` or ``both``."""
+    if entry["direction"] != "both":
+        return str(entry["direction"])
+    return str((entry.get(_catalogue.PEER_DIRECTIONS) or {}).get(peer, "both"))
+
+
+def way_inferred(entry: Mapping[str, Any], peer: str) -> bool:
+    """Whether the catalogue infers that way (no document states it)."""
+    inferred = entry.get("inferred") or ()
+    if peer in (entry.get(_catalogue.PEER_DIRECTIONS) or {}):
+        return f"{_catalogue.PEER_DIRECTIONS}.{peer}" in inferred
+    return "direction" in inferred
+
+
+def _takes(entry: Mapping[str, Any], peer: str, inbound: bool) -> bool:
+    return way(entry, peer) in ("both", "inbound" if inbound else "outbound")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Connection:
+    """An outbound rule's traffic to a server of the inventory: the row is that server's
+    (it must listen), this only adds the connecting entry to it."""
+
+    source: str
+    destination: str
+    transport: str
+    ports: tuple[tuple[int, int], ...]
+    entry: Mapping[str, Any]
+    # The destination's component, the entry's peer.
+    peer: str
+
+
+class Estate:
     def __init__(
         self, groups: Mapping[str, Sequence[str]], hostvars: Mapping[str, Mapping[str, Any]]
     ) -> None:
@@ -244,6 +281,9 @@ class _Estate:
         self.components = _catalogue.components()
         self.problems: list[str] = []
         self._hosts: dict[str, _Host | None] = {}
+        # Connections a server makes that no listener of the inventory takes (catalogue
+        # entries whose peer does not list them back): no row, kept for review.
+        self.unheard: list[_Connection] = []
 
     def host(self, name: str) -> _Host | None:
         if name not in self._hosts:
@@ -255,6 +295,12 @@ class _Estate:
                 self.problems += problems
                 self._hosts[name] = found
         return self._hosts[name]
+
+    def facts(self, name: str) -> tuple[list[str], str]:
+        """The components a host holds and its pool, for the object groups."""
+        host = self.host(name)
+        held = [s.component.key for s in host.settings if s.state != "absent"] if host else []
+        return held, self.inventory.pool(name)
 
     def seen_at(self, holder: str, key: str) -> list[str]:
         """The addresses the holder of ``key`` shows its peers, or why it has none."""
@@ -270,6 +316,10 @@ class _Estate:
         if peer in self.kinds:
             kind = self.kinds[peer]
             networks = scope.networks_of(kind.scope)
+            if not (kind.open or networks or kind.required):
+                # Peers a rule may do without (a load balancer a pool of one lacks): unset,
+                # there are none, and no flow to open for them.
+                return []
             address = (
                 "any" if kind.open else ", ".join(networks) if networks else f"(set {kind.scope})"
             )
@@ -288,21 +338,27 @@ class _Estate:
         settings: Settings,
         entry: Mapping[str, Any],
         bound: Sequence[str],
-        far: str,
+        far: _Endpoint,
+        peer: str,
     ) -> list[_Endpoint]:
-        """The host's end of a flow with a peer in zone ``far``."""
+        """The host's end of a flow with ``far``, a ``peer`` of ``entry``."""
         component = settings.component
         side = entry["interface"]
+        if side == "any" and len(component.interfaces) == len(_catalogue.SIDES):
+            # An entry of either side on a server with two: the side its peer is on.
+            side = _side_of(component, peer, far.zone)
+            own = settings.addresses_of(side)
+            bound = own or bound
         if component.zone != "perimeter":
             zone = "internal"
         elif side == "any":
-            zone = "perimeter_external" if far == "internet" else "perimeter_internal"
+            zone = "perimeter_external" if far.zone == "internet" else "perimeter_internal"
         else:
             zone = f"perimeter_{side}"
         external = component.side_setting("external")
         if bound:
             addresses = list(bound)
-        elif side == "external" and external and component.zone == "perimeter":
+        elif zone == "perimeter_external" and external:
             # Its own address is its internal side's: the external one must be given.
             addresses = [f"(set {component.variable(external)})"]
         else:
@@ -310,58 +366,110 @@ class _Estate:
         return [_Endpoint(zone, host, address) for address in addresses]
 
 
+def _side_of(component: _catalogue.Component, peer: str, far_zone: str) -> str:
+    """The side of a server with two that a peer is on: the Internet is outside; else the
+    side of the component's entries for that peer that name one (a Mediation Server's
+    gateways), or the internal side."""
+    if far_zone == "internet":
+        return "external"
+    sides = {e["interface"] for e in _catalogue.server_entries(component.key) if peer in e["peers"]}
+    return "external" if sides - {"any"} == {"external"} else "internal"
+
+
+def _made(host: _Host) -> list[tuple[Settings, Mapping[str, Any], Any]]:
+    """Each rule a host's present components make (outbound ones always), with its
+    settings and entry."""
+    found = []
+    for settings in host.settings:
+        if settings.state == "absent":
+            continue
+        made = made_entries(
+            _catalogue.server_entries(settings.component.key, settings.as_published),
+            include_outbound=True,
+            include_extras=settings.include_extras,
+            opt_ins=settings.opt_ins,
+        )
+        for entry, _directions in made:
+            found += [(settings, entry, rule) for rule in _rules(settings, entry)]
+    return found
+
+
 def flows(
     groups: Mapping[str, Sequence[str]],
     hostvars: Mapping[str, Mapping[str, Any]],
     hosts: Sequence[str] | None = None,
     *,
-    estate: _Estate | None = None,
+    estate: Estate | None = None,
 ) -> list[dict[str, Any]]:
     """Every flow of ``hosts`` (default: every host of the inventory) as table rows, sorted
-    by destination zone, destination, port and transport. Raises InputError."""
-    estate = estate or _Estate(groups, hostvars)
+    by destination zone, destination, port and transport. Raises InputError.
+
+    A flow goes only the way the catalogue gives each peer of an entry (:func:`way`). A
+    flow between two servers of the inventory is the listening server's: its entry that
+    takes the other's component inbound makes the row (so the row has the ports it
+    listens on); the connecting server's outbound entry adds its id to that row. A
+    server of ``hosts`` whose peer is not in ``hosts`` has the peer's rows from it too.
+    """
+    estate = estate or Estate(groups, hostvars)
     rows: dict[tuple[str, str, str, str], _Row] = {}
-    for name in hosts if hosts is not None else groups.get("all", list(hostvars)):
+    wanted = list(hosts if hosts is not None else groups.get("all", list(hostvars)))
+    # (host, the one source host whose flows to it are wanted, or "" for all of them).
+    queue: list[tuple[str, str]] = [(name, "") for name in wanted]
+    queued = set(queue)
+    connections: list[_Connection] = []
+    while queue:
+        name, only = queue.pop(0)
         host = estate.host(name)
         if host is None:
             continue
-        for settings in host.settings:
-            if settings.state == "absent":
+        for settings, entry, rule in _made(host):
+            inbound = rule.direction == "in"
+            if only and not inbound:
                 continue
-            made = made_entries(
-                _catalogue.server_entries(settings.component.key, settings.as_published),
-                include_outbound=True,
-                include_extras=settings.include_extras,
-                opt_ins=settings.opt_ins,
-            )
-            for entry, _directions in made:
-                for rule in _rules(settings, entry):
-                    view = _scope.pool_view(
-                        settings, entry, host.scope.pool, inbound=rule.direction == "in"
-                    )
-                    for peer in entry["peers"]:
-                        for far in estate.peers(peer, host.scope, view):
-                            for near in estate.near(
-                                name, settings, entry, rule.local_addresses, far.zone
-                            ):
-                                inbound = rule.direction == "in"
-                                source, destination = (far, near) if inbound else (near, far)
-                                if not source.kind and source.name == destination.name:
-                                    continue
-                                ports = port_text(entry["ports"])
-                                key = (source.id, destination.id, ports, rule.protocol)
-                                row = rows.setdefault(
-                                    key, _Row(source, destination, ports, rule.protocol)
-                                )
-                                row.ids[entry["id"]] = None
-                                (row.listening if inbound else row.connecting)[purpose(entry)] = (
-                                    None
-                                )
+            view = _scope.pool_view(settings, entry, host.scope.pool, inbound=inbound)
+            for peer in entry["peers"]:
+                if not _takes(entry, peer, inbound):
+                    continue
+                if not inbound and peer in estate.components:
+                    for holder in view.holders(estate.inventory, peer):
+                        if holder == name:
+                            continue
+                        connections.append(
+                            _Connection(
+                                name,
+                                holder,
+                                rule.protocol,
+                                tuple(_port_ranges(entry["ports"])),
+                                entry,
+                                peer,
+                            )
+                        )
+                        if (holder, "") not in queued and (holder, name) not in queued:
+                            queued.add((holder, name))
+                            queue.append((holder, name))
+                    continue
+                for far in estate.peers(peer, host.scope, view):
+                    if only and (far.kind or far.name != only):
+                        continue
+                    for near in estate.near(name, settings, entry, rule.local_addresses, far, peer):
+                        source, destination = (far, near) if inbound else (near, far)
+                        if not source.kind and source.name == destination.name:
+                            continue
+                        ports = port_text(entry["ports"])
+                        key = (source.id, destination.id, ports, rule.protocol)
+                        row = rows.setdefault(key, _Row(source, destination, ports, rule.protocol))
+                        row.ids[entry["id"]] = None
+                        (row.listening if inbound else row.connecting)[purpose(entry)] = None
+                        if way_inferred(entry, peer):
+                            row.inferred[entry["id"]] = None
+                        else:
+                            row.stated = True
+    listed = _connect(estate, rows, connections)
     if estate.problems:
         raise _problems(list(dict.fromkeys(estate.problems)))
     order = list(ZONES)
     ranked = sorted(
-        rows.values(),
+        listed,
         key=lambda r: (
             order.index(r.destination.zone),
             r.destination.name,
@@ -375,6 +483,68 @@ def flows(
         ),
     )
     return [_flow_row(r) for r in ranked]
+
+
+def _connect(
+    estate: Estate, rows: Mapping[tuple[str, str, str, str], _Row], found: Sequence[_Connection]
+) -> list[_Row]:
+    """Add each connecting entry to the listening server's rows it reaches, each row
+    narrowed to the ports the connecting entries reaching it give (the Edge connects to a
+    Front End on 5061 only, though the Front End listens on 5060-5061). A row no
+    connecting entry reaches keeps the listener's ports. Rows that come out the same are
+    one."""
+    by_pair: dict[tuple[str, str, str], list[_Row]] = {}
+    for row in rows.values():
+        if not row.source.kind and not row.destination.kind:
+            by_pair.setdefault((row.source.name, row.destination.name, row.transport), []).append(
+                row
+            )
+    narrowed: dict[int, list[tuple[int, int]]] = {}
+    for connection in found:
+        reached = [
+            row
+            for row in by_pair.get(
+                (connection.source, connection.destination, connection.transport), ()
+            )
+            if _overlap(connection.ports, _port_ranges(row.ports.split(",")))
+        ]
+        inferred = way_inferred(connection.entry, connection.peer)
+        for row in reached:
+            row.ids[connection.entry["id"]] = None
+            row.connecting[purpose(connection.entry)] = None
+            narrowed.setdefault(id(row), []).extend(connection.ports)
+            if inferred:
+                row.inferred[connection.entry["id"]] = None
+            else:
+                row.stated = True
+        if not reached:
+            estate.unheard.append(connection)
+    merged: dict[tuple[str, str, str, str], _Row] = {}
+    for row in rows.values():
+        if id(row) in narrowed:
+            row.ports = port_text(
+                _intersection(_port_ranges(row.ports.split(",")), narrowed[id(row)])
+            )
+        key = (row.source.id, row.destination.id, row.ports, row.transport)
+        if key not in merged:
+            merged[key] = row
+            continue
+        kept = merged[key]
+        for name in ("ids", "listening", "connecting", "inferred"):
+            getattr(kept, name).update(getattr(row, name))
+        kept.stated = kept.stated or row.stated
+    return list(merged.values())
+
+
+def _intersection(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> list[str]:
+    """The ports in both, as port texts (``5061``, ``5060-5061``)."""
+    found = []
+    for low, high in a:
+        for other_low, other_high in b:
+            start, end = max(low, other_low), min(high, other_high)
+            if start <= end:
+                found.append(str(start) if start == end else f"{start}-{end}")
+    return found
 
 
 def direction(source_zone: str, destination_zone: str) -> str:
@@ -402,6 +572,8 @@ def _flow_row(row: _Row) -> dict[str, Any]:
         # The listening side says best what a flow is for.
         "purpose": "; ".join(row.listening or row.connecting),
         "catalogue_ids": list(row.ids),
+        # Whether a document states that the flow goes this way, or the catalogue infers it.
+        "basis": "stated" if row.stated else "inferred: " + ", ".join(row.inferred),
         "_nodes": (row.source, row.destination),
     }
 
@@ -475,7 +647,7 @@ def _vip(vips: Mapping[str, Any], component: _catalogue.Component, side: str) ->
     )
 
 
-def _member_addresses(estate: _Estate, holder: str, key: str, lb: Mapping[str, Any]) -> list[str]:
+def _member_addresses(estate: Estate, holder: str, key: str, lb: Mapping[str, Any]) -> list[str]:
     """Where a member takes a load balancer's traffic: the local addresses of the member's
     own entry of the same ports and side, else its address on that side."""
     host = estate.host(holder)
@@ -498,22 +670,18 @@ def _member_addresses(estate: _Estate, holder: str, key: str, lb: Mapping[str, A
     return estate.seen_at(holder, key)
 
 
-def _pools(estate: _Estate, key: str) -> dict[str, list[str]]:
-    """The holders of a balanced component by pool ("" when the estate names none). When
-    the estate names pools, a pool of one server has no load balancer (bb964044)."""
+def _pools(estate: Estate, key: str) -> dict[str, list[str]]:
+    """The holders of a balanced component by pool ("" when the estate names none), for
+    the pools that have a load balancer: more than one server (bb964044: a pool of one
+    Front End Server needs none; a single Director or Edge has none either)."""
     by_pool: dict[str, list[str]] = {}
     for holder in estate.inventory.holders(key):
         by_pool.setdefault(estate.inventory.pool(holder), []).append(holder)
-    if not by_pool:
-        # No server at all: the row says which group to fill.
-        return {"": []}
-    if set(by_pool) != {""}:
-        by_pool = {pool: hosts for pool, hosts in by_pool.items() if len(hosts) > 1}
-    return by_pool
+    return {pool: hosts for pool, hosts in by_pool.items() if len(hosts) > 1}
 
 
 def _pool_vips(
-    estate: _Estate, pool: str, hosts: Sequence[str], vips: Mapping[str, Any]
+    estate: Estate, pool: str, hosts: Sequence[str], vips: Mapping[str, Any]
 ) -> Mapping[str, Any]:
     """The virtual IPs of a pool's load balancer: its members' own ``ocs_firewall_vips``
     (each pool sets its own, in its group's vars) when they give them, alike, else the
@@ -544,7 +712,7 @@ def _pool_vips(
     return values[0] if values else vips
 
 
-def _load_balancer_rows(estate: _Estate, vips: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _load_balancer_rows(estate: Estate, vips: Mapping[str, Any]) -> list[dict[str, Any]]:
     components = _catalogue.components()
     rows = []
     for entry in _catalogue.query(host_kind="load_balancer"):
@@ -595,43 +763,6 @@ def _client_rows() -> list[dict[str, Any]]:
 # ---- everything ---------------------------------------------------------------------------
 
 
-def _diagram(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Nodes (one per endpoint, by zone) and edges (one per source and destination, labelled
-    with their ports and transports) of the flow diagram."""
-    nodes: dict[str, _Endpoint] = {}
-    labels: dict[tuple[str, str], dict[str, None]] = {}
-    for row in rows:
-        source, destination = row["_nodes"]
-        nodes.setdefault(source.id, source)
-        nodes.setdefault(destination.id, destination)
-        labels.setdefault((source.id, destination.id), {})[
-            _transport_label(row["ports"], row["transport"])
-        ] = None
-    return {
-        "zones": [
-            {
-                "key": zone,
-                "title": title,
-                "nodes": [
-                    {"id": n.id, "name": n.name, "address": n.address, "label": n.label}
-                    for n in sorted(nodes.values(), key=lambda n: (n.kind != "", n.name, n.address))
-                    if n.zone == zone
-                ],
-            }
-            for zone, title in ZONES.items()
-        ],
-        "edges": [
-            {
-                "source": source,
-                "target": target,
-                "label": list(ports),
-                "direction": direction(nodes[source].zone, nodes[target].zone),
-            }
-            for (source, target), ports in labels.items()
-        ],
-    }
-
-
 def matrix(
     groups: Mapping[str, Sequence[str]],
     hostvars: Mapping[str, Mapping[str, Any]],
@@ -639,13 +770,14 @@ def matrix(
     vips: Any = None,
     vips_name: str = VIPS_VARIABLE,
 ) -> dict[str, Any]:
-    """The whole port matrix as plain data: the flow rows of each boundary, the load
-    balancer rules, the client requirements, the diagram and every table's columns.
+    """The whole port matrix as plain data: the flow rows of each boundary, host pair by
+    host pair and grouped (with the object groups), the load balancer rules, the client
+    requirements, a drawing per boundary and every table's columns.
 
     Every problem (a host's settings, an address, a virtual IP) is found before any is
     reported: InputError lists them all.
     """
-    estate = _Estate(groups, hostvars)
+    estate = Estate(groups, hostvars)
     checked_vips, problems = check_vips(vips, vips_name)
     try:
         rows = flows(groups, hostvars, hosts, estate=estate)
@@ -655,18 +787,37 @@ def matrix(
     problems += estate.problems
     if problems:
         raise _problems(list(dict.fromkeys(problems)))
-    diagram = _diagram(rows)
+    grouped, object_groups = _matrix_groups.grouped(rows, estate.facts)
     for row in rows:
         del row["_nodes"]
-    return {
+    for row in grouped:
+        del row["_pairs"]
+    found: dict[str, Any] = {
         "boundaries": [
             _table(zone, title, FLOW_COLUMNS, [r for r in rows if r["destination_zone"] == zone])
             for zone, title in ZONES.items()
         ],
+        # The same flows, one row per destination, port and protocol, sources as groups.
+        "grouped": [
+            _table(
+                f"{zone}_grouped",
+                title,
+                _matrix_groups.GROUPED_COLUMNS,
+                [r for r in grouped if r["destination_zone"] == zone],
+            )
+            for zone, title in ZONES.items()
+        ],
+        "object_groups": _table(
+            "object_groups",
+            "Object groups",
+            _matrix_groups.GROUP_COLUMNS,
+            _matrix_groups.group_rows(object_groups),
+        ),
         "load_balancers": _table("load_balancers", "Load balancers", _LB_COLUMNS, balancers),
         "clients": _table("clients", "Client requirements", _CLIENT_COLUMNS, _client_rows()),
-        "diagram": diagram,
     }
+    found["diagrams"] = _matrix_diagram.diagrams(found["grouped"], found["object_groups"])
+    return found
 
 
 def _table(

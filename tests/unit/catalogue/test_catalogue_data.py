@@ -494,6 +494,12 @@ def test_documented_peers(entry_id: str, peer: str) -> None:
     assert peer in BY_ID[entry_id]["peers"]
 
 
-def test_only_the_r1_federation_entry_needs_an_opt_in() -> None:
+def test_only_what_an_estate_may_lack_needs_an_opt_in() -> None:
+    # R1 federation, and the databases a SQL Server may or may not hold (issue 25).
     opted = {e["id"]: e["opt_in"] for e in SERVER_ENTRIES if e["opt_in"] is not None}
-    assert opted == {"extra-edge-av-r1-federation": "r1_federation"}
+    assert opted == {
+        "extra-edge-av-r1-federation": "r1_federation",
+        "extra-sql-backend-1433-archiving": "archiving_database",
+        "extra-sql-backend-1433-monitoring": "monitoring_database",
+        "extra-sql-backend-1433-group-chat": "group_chat_database",
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import yaml
 from checkout import REPO
 from expected import COMMON_SETTINGS, EDGE_SETTINGS
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _scope
 
 ROLES = REPO / "roles"
@@ -38,6 +39,10 @@ SIDE_VARS = {
     # The servers that serve pools say which.
     "archiving": {"pools"},
     "monitoring": {"pools"},
+    # Its two sides place its flows in the port matrix (optional).
+    "reverse_proxy": {"internal_addresses", "external_addresses"},
+    # The databases it may hold besides the pool's.
+    "sql_backend": {"archiving_database", "monitoring_database", "group_chat_database"},
 }
 
 
@@ -147,19 +152,115 @@ def test_the_server_roles_task_files_are_its_parts() -> None:
     ]
 
 
-def test_server_role_documents_the_collection_wide_variables() -> None:
-    """In its description, not as spec options: a spec option would be checked per host by
-    Ansible before the preflight, and one host's bad value would hide the others'."""
+def test_server_role_documents_every_variable_of_the_registry_as_an_option() -> None:
+    """Every variable of the registry but those the role registers is an option of the
+    server role's main entry point, as the registry declares it. Each takes any value
+    (type raw, no choices, not required): Ansible checks a role's options on each host
+    before its first task, and one host's bad value would then stop the play before the
+    preflight reports every host's."""
     specs = load(ROLES / "server" / "meta" / "argument_specs.yml")["argument_specs"]
-    assert specs["main"]["options"] == {}
+    options = specs["main"]["options"]
+    declared = {v.name: v for v in _variables.ESTATE if v.where != _variables.REGISTERED}
+    assert set(options) == set(declared)
+    # The two the playbooks read (audit.yml, report.yml) are among them.
+    assert {"ocs_firewall_audit_fail", "ocs_firewall_report_all", "ocs_pool"} <= set(options)
+    for name, option in options.items():
+        variable = declared[name]
+        assert option["type"] == "raw", name
+        assert not {"choices", "required", "elements"} & set(option), name
+        assert option.get("default") == variable.default, name
+        help_text, takes = option["description"]
+        assert help_text == variable.help, name
+        assert takes.startswith(f"Type: {variable.type}"), name
+        for choice in variable.choices:
+            assert f"V({choice})" in takes, name
+    # The registered ones are the README's, not options.
+    for name in (_variables.PREFLIGHT_RESULT, _variables.RESULT):
+        assert name not in options
     text = " ".join(specs["main"]["description"])
-    for variable in (
-        "ocs_firewall_profiles",
-        "ocs_firewall_remove_unassigned",
-        "ocs_firewall_winrm_max_envelope_kb",
-        "ocs_servers",
-    ):
-        assert variable in text
+    assert "ocs_servers" in text
+    for role in _catalogue.server_components():
+        assert f"P(ocs.firewall.{role}#role)" in text
+
+
+# A listed port: C(443/TCP), and for a component with sides, where: (both sides) ...
+_PORT = re.compile(
+    r"C\((\d+(?:-\d+)?)/(TCP|UDP)\)(?: \((both sides|internal side|external side)\))?"
+)
+_SIDES = {
+    "both sides": ("internal", "external"),
+    "internal side": ("internal",),
+    "external side": ("external",),
+    "": ("",),
+}
+
+
+def _listed(text: str) -> set[tuple[str, str, str]]:
+    """(port, transport, side) of every port a text lists."""
+    return {
+        (port, transport.lower(), side)
+        for port, transport, where in _PORT.findall(text)
+        for side in _SIDES[where]
+    }
+
+
+def _catalogue_ports(role: str, directions: set[str], extras: bool = True) -> set[Any]:
+    """(port, transport, side) of the component's entries, read from the catalogue itself:
+    those of ``directions`` that need no opt-in (of the published table only, or not)."""
+    component = _catalogue.server_components()[role]
+    found = set()
+    for entry in _catalogue.server_entries(role):
+        if entry["direction"] not in directions or entry.get("opt_in"):
+            continue
+        if not extras and entry["seed_row"] is None:
+            continue
+        sides = ("internal", "external") if entry["interface"] == "any" else (entry["interface"],)
+        for port in entry["ports"]:
+            for transport in entry["transports"]:
+                found |= {(port, transport, s if component.interfaces else "") for s in sides}
+    return found
+
+
+@pytest.mark.parametrize("role", list(_catalogue.server_components()))
+def test_role_documents_exactly_the_ports_the_catalogue_gives_its_component(role: str) -> None:
+    main = load(ROLES / role / "meta" / "argument_specs.yml")["argument_specs"]["main"]
+    (opened,) = [p for p in main["description"] if p.startswith("Ports: ")]
+    inbound = _catalogue_ports(role, {"inbound", "both"})
+    assert inbound, role
+    assert _listed(opened) == inbound
+    variants = " ".join(main["description"][main["description"].index(opened) + 1 :])
+    extras = re.search(rf"O\(ocs_{role}_include_extras=false\) leaves out ([^:]*):", variants)
+    published = _catalogue_ports(role, {"inbound", "both"}, extras=False)
+    assert _listed(extras[1] if extras else "") == inbound - published
+    outbound = re.search(
+        rf"O\(ocs_{role}_include_outbound=true\) also makes outbound rules, to these remote "
+        r"ports: ([^.]*)\.",
+        variants,
+    )
+    assert _listed(outbound[1] if outbound else "") == _catalogue_ports(role, {"outbound", "both"})
+    # The README says the same, from the spec.
+    readme = (ROLES / role / "README.md").read_text(encoding="utf-8")
+    first = sorted(inbound, key=lambda p: int(p[0].split("-")[0]))[0]
+    assert f"`{first[0]}/{first[1].upper()}`" in readme
+
+
+def test_roles_list_ports_by_side_and_what_settings_change() -> None:
+    main = load(ROLES / "edge" / "meta" / "argument_specs.yml")["argument_specs"]["main"]
+    text = " ".join(main["description"])
+    assert (
+        "the role opens, inbound, C(443/TCP) (both sides), C(3478/UDP) (both sides), "
+        "C(5061/TCP) (both sides), C(5062/TCP) (internal side), C(8057/TCP) (internal side)."
+    ) in text
+    assert (
+        "O(ocs_edge_r1_federation=true) adds C(50000-59999/TCP) (external side), "
+        "C(50000-59999/UDP) (external side)."
+    ) in text
+    # The published table's value where the catalogue corrects it (seed-16).
+    main = load(ROLES / "front_end" / "meta" / "argument_specs.yml")["argument_specs"]["main"]
+    assert (
+        "O(ocs_front_end_as_published=true) opens C(49152-65335/UDP) instead of "
+        "C(49152-65535/UDP), as the published table has it."
+    ) in main["description"]
 
 
 def test_site_is_one_play_over_every_group_then_its_table() -> None:

@@ -11,6 +11,7 @@ import ast
 import functools
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -273,6 +274,39 @@ def test_a_component_added_to_the_table_gets_a_role(extended_catalogue: dict[str
     assert f"ocs_{NEW}_inside_addresses" in options and f"ocs_{NEW}_outside_addresses" in options
     assert options[f"ocs_{NEW}_group"]["default"] == "OCS 2007 R2 - XMPP Gateway"
     assert "OCS 2007 R2 - XMPP Gateway" in extended_catalogue[f"roles/{NEW}/README.md"]
+    # Its ports, from its one entry: listed by its argument spec and so by its README.
+    ports = spec["argument_specs"]["main"]["description"][1]
+    assert ports.startswith(
+        "Ports: with the default settings the role opens, inbound, C(5269/TCP) (external side). "
+    )
+    assert "`5269/TCP` (external side)" in extended_catalogue[f"roles/{NEW}/README.md"]
+
+
+@pytest.fixture
+def fresh_queries() -> Iterator[None]:
+    """A component's entries are cached by its key alone: start and end with none cached."""
+    _queries.server_entries.cache_clear()
+    yield
+    _queries.server_entries.cache_clear()
+
+
+@pytest.mark.usefixtures("fresh_queries")
+def test_a_port_changed_in_the_catalogue_changes_its_role_s_documentation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    text = Path(_catalogue.CATALOGUE_PATH).read_text(encoding="utf-8")
+    document: dict[str, Any] = yaml.load(text, Loader=loader)
+    (entry,) = [e for e in document["entries"] if e["id"] == "seed-54"]  # Edge 8057/TCP
+    entry["ports"] = ["8058"]
+    path = tmp_path / "catalogue.yml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    monkeypatch.setattr(_queries, "CATALOGUE_PATH", str(path))
+    changed = dict(render.rendered())
+    for name in ("roles/edge/meta/argument_specs.yml", "roles/edge/README.md"):
+        assert "8057/TCP" in RENDERED[name] and "8057/TCP" not in changed[name], name
+        assert "8058/TCP" in changed[name], name
+    assert changed["roles/front_end/README.md"] == RENDERED["roles/front_end/README.md"]
 
 
 def test_a_component_added_to_the_table_joins_the_playbooks(
@@ -285,13 +319,14 @@ def test_a_component_added_to_the_table_joins_the_playbooks(
             "playbooks/report.yml",
             "playbooks/audit.yml",
             "playbooks/readiness.yml",
+            "playbooks/flow_check.yml",
             "playbooks/dropped.yml",
         )
     }
     # Every play of each covers the same hosts: the audit's, the readiness check's and the
     # report's second plays and site.yml's closing table (the run summary) too.
     assert len(plays["playbooks/audit.yml"]) == len(plays["playbooks/readiness.yml"]) == 2
-    assert len(plays["playbooks/dropped.yml"]) == 2
+    assert len(plays["playbooks/dropped.yml"]) == len(plays["playbooks/flow_check.yml"]) == 2
     for playbook, found in plays.items():
         for play in found:
             hosts = [h for h in play["hosts"] if h != "ocs_servers"]
@@ -315,10 +350,12 @@ def test_a_component_added_to_the_table_leaves_the_other_roles_alone(
         "playbooks/report.yml",
         "playbooks/audit.yml",
         "playbooks/readiness.yml",
+        "playbooks/flow_check.yml",
         "playbooks/dropped.yml",
         "molecule/default/verify.yml",
         "README.md",
         "roles/server/README.md",  # its example play's hosts
+        "roles/server/meta/argument_specs.yml",  # the component roles it names
     }
     assert {"playbooks/site.yml", "playbooks/audit.yml", "README.md"} <= changed
 

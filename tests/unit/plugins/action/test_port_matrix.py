@@ -10,7 +10,7 @@ import pytest
 from labhost import LabHost, example_inventory, run_action
 
 from ansible_collections.ocs.firewall.plugins.action.port_matrix import ActionModule
-from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _port_matrix
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _aerleon, _port_matrix
 
 INVENTORY = example_inventory()
 
@@ -60,11 +60,10 @@ def test_the_vips_come_from_ocs_firewall_vips() -> None:
     rows = result["load_balancers"]["rows"]
     vips = {(r["balances"], r["pool"]): r["vip"] for r in rows}
     assert vips["front_end", "head_office"] == "10.10.0.10"
-    assert {r["vip"] for r in rows if r["balances"] == "edge"} == {"10.10.1.9", "192.0.2.9"}
-    # The Standard Edition server and the one Director are pools of one: no load balancer.
+    # The Standard Edition server, the one Director and the one Edge have no load balancer.
     front = [r for r in rows if r["balances"] == "front_end"]
     assert not any(m.startswith("se01") for r in front for m in r["members"])
-    assert not [r for r in rows if r["balances"] == "director"]
+    assert not [r for r in rows if r["balances"] in ("director", "edge")]
 
 
 @pytest.mark.parametrize(
@@ -104,8 +103,15 @@ def test_dest_gets_each_table_as_csv_and_markdown_rewritten_only_when_it_changes
     dest = tmp_path / "reports"
     first, _connection, _lab = port_matrix({"dest": str(dest)})
     assert first["changed"] is True
-    tables = [*first["boundaries"], first["load_balancers"], first["clients"]]
+    tables = [
+        *first["boundaries"],
+        *first["grouped"],
+        first["object_groups"],
+        first["load_balancers"],
+        first["clients"],
+    ]
     expected = [str(dest / f"{t['file']}.{suffix}") for t in tables for suffix in ("csv", "md")]
+    expected += [str(dest / _aerleon.FOLDER / n) for n in _aerleon.files(first)]
     assert sorted(first["files"]) == sorted(expected)
     for table in tables:
         csv_lines = (dest / f"{table['file']}.csv").read_text(encoding="utf-8").splitlines()
@@ -117,10 +123,14 @@ def test_dest_gets_each_table_as_csv_and_markdown_rewritten_only_when_it_changes
     again, _connection, _lab = port_matrix({"dest": str(dest)})
     assert again["changed"] is False
     assert {p: (dest / p).stat().st_mtime_ns for p in stamps} == stamps
-    # A VIP set: only the load balancer files change.
-    third, _connection, _lab = port_matrix(
-        {"dest": str(dest)}, ocs_firewall_vips={"edge": {"internal": "10.10.1.9"}}
-    )
+    # The pool's VIP moved: only the load balancer files change.
+    hostvars = {
+        host: {**variables, "ocs_firewall_vips": {"front_end": "10.10.0.99"}}
+        if variables.get("ocs_pool") == "head_office"
+        else variables
+        for host, variables in INVENTORY["hostvars"].items()
+    }
+    third, _connection, _lab = port_matrix({"dest": str(dest)}, hostvars=hostvars)
     assert third["changed"] is True
     changed = {p for p in stamps if (dest / p).stat().st_mtime_ns != stamps[p]}
     assert changed == {

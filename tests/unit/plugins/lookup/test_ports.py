@@ -55,7 +55,7 @@ def test_entries_carry_every_field(ports: Any) -> None:
     for entry in ports.run(["edge"], variables={}):
         assert isinstance(entry, dict)
         # A server entry carries its flow too.
-        assert tuple(entry) == (*cat.FIELDS, *cat.FLOW_FIELDS, cat.POOL_SCOPE)
+        assert tuple(entry) == (*cat.FIELDS, *cat.FLOW_FIELDS, cat.POOL_SCOPE, cat.PEER_DIRECTIONS)
     for entry in ports.run(["office_communicator"], variables={}):
         assert tuple(entry) == cat.FIELDS
 
@@ -200,7 +200,7 @@ def test_documented_choices_match_the_catalogue(ports: Any) -> None:
     documented_keys = re.findall(r"V\((\w+)\)", " ".join(options["_terms"]["description"]))
     assert documented_keys == list(cat.components())
     returned = yaml.safe_load(module.RETURN)["_raw"]["contains"]
-    assert tuple(returned) == (*cat.FIELDS, *cat.FLOW_FIELDS, cat.POOL_SCOPE)
+    assert tuple(returned) == (*cat.FIELDS, *cat.FLOW_FIELDS, cat.POOL_SCOPE, cat.PEER_DIRECTIONS)
     # Every kind of peer outside the inventory is documented.
     peer_kinds = re.findall(r"V\((\w+)\)", " ".join(options["peer"]["description"]))
     assert peer_kinds[1:] == list(cat.peer_kinds())

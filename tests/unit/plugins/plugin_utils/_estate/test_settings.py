@@ -81,7 +81,11 @@ def test_namers(component: _catalogue.Component, setting: str, variable: str, op
         ("edge", EDGE_SETTINGS),
         ("mediation", (*COMMON, "pool_addresses", "gateway_addresses", "next_hop_pool")),
         ("archiving", (*COMMON, "pools")),
-        ("sql_backend", COMMON),
+        (
+            "sql_backend",
+            (*COMMON, "archiving_database", "monitoring_database", "group_chat_database"),
+        ),
+        ("reverse_proxy", (*COMMON, "internal_addresses", "external_addresses")),
     ],
 )
 def test_settings_of_each_component(key: str, settings: tuple[str, ...]) -> None:

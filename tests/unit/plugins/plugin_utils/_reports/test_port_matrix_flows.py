@@ -358,29 +358,43 @@ def lb_rows(vips: Any) -> list[dict[str, Any]]:
 
 def test_load_balancer_rules_name_the_vip_and_the_members_of_the_balanced_component() -> None:
     rows = lb_rows({"front_end": "10.0.0.10", "edge": {"external": "192.0.2.9"}})
+    # Two Front End Servers have a load balancer; one Edge and no Director have none.
     wanted = [
         (e["id"], t.upper())
         for e in _catalogue.query(host_kind="load_balancer")
         for t in e["transports"]
+        if _catalogue.components()[e["component"]].balances == "front_end"
     ]
+    assert wanted
     assert [(r["catalogue_id"], r["transport"]) for r in rows] == wanted
-    pool = [r for r in rows if r["balances"] == "front_end"]
-    assert {r["vip"] for r in pool} == {"10.0.0.10"}
-    assert {tuple(r["members"]) for r in pool} == {("fe1 10.0.0.11", "fe2 10.0.0.21")}
-    assert {r["vip"] for r in rows if r["balances"] == "director"} == {
-        "(set ocs_firewall_vips.director)"
+    assert {r["vip"] for r in rows} == {"10.0.0.10"}
+    assert {tuple(r["members"]) for r in rows} == {("fe1 10.0.0.11", "fe2 10.0.0.21")}
+
+
+def test_an_edge_array_has_its_load_balancer_rows_on_the_addresses_of_each_service() -> None:
+    second = {
+        "ocs_edge_internal_addresses": ["10.10.1.30"],
+        "ocs_edge_access_addresses": ["192.0.2.30"],
+        "ocs_edge_webconf_addresses": ["192.0.2.31"],
+        "ocs_edge_av_addresses": ["192.0.2.32"],
     }
-    assert {r["members"][0] for r in rows if r["balances"] == "director"} == {
-        "(no host in ocs_director)"
-    }
-    edge = {(r["interface"], r["ports"]): r for r in rows if r["balances"] == "edge"}
+    groups, hostvars = estate(
+        {
+            "edge": (["edge"], at("10.10.1.10", **EDGE_VARS)),
+            "edge2": (["edge"], at("10.10.1.30", **second)),
+        }
+    )
+    vips = {"edge": {"external": "192.0.2.9"}}
+    rows = _port_matrix.matrix(groups, hostvars, vips=vips)["load_balancers"]["rows"]
+    assert {r["balances"] for r in rows} == {"edge"}
+    edge = {(r["interface"], r["ports"]): r for r in rows}
     assert edge["internal", "5061"]["vip"] == "(set ocs_firewall_vips.edge.internal)"
-    assert edge["internal", "5061"]["members"] == ["edge 10.10.1.10"]
+    assert edge["internal", "5061"]["members"] == ["edge 10.10.1.10", "edge2 10.10.1.30"]
     assert edge["external", "5061"]["vip"] == "192.0.2.9"
     # Each external port on the addresses of the Edge service that uses it.
-    assert edge["external", "5061"]["members"] == ["edge 192.0.2.10"]
-    assert edge["external", "3478"]["members"] == ["edge 192.0.2.12"]
-    assert len(edge["external", "443"]["members"]) == 3
+    assert edge["external", "5061"]["members"] == ["edge 192.0.2.10", "edge2 192.0.2.30"]
+    assert edge["external", "3478"]["members"] == ["edge 192.0.2.12", "edge2 192.0.2.32"]
+    assert len(edge["external", "443"]["members"]) == 6
 
 
 def test_client_requirements_are_the_catalogues_client_rows() -> None:
@@ -394,49 +408,13 @@ def test_client_requirements_are_the_catalogues_client_rows() -> None:
     assert {r["client"] for r in rows} == {titles[e["component"]] for e in clients}
 
 
-def test_the_diagram_has_a_node_per_endpoint_and_an_edge_per_source_and_destination() -> None:
-    groups, hostvars = estate(
-        {
-            "fe1": (["front_end"], at("10.0.0.11")),
-            "edge": (["edge"], at("10.10.1.10", **EDGE_VARS)),
-            "rp": (["reverse_proxy"], at("10.10.1.20")),
-        },
-        ocs_firewall_client_networks=[CLIENTS],
-    )
-    found = _port_matrix.matrix(groups, hostvars)
-    rows = [r for b in found["boundaries"] for r in b["rows"]]
-    nodes = {n["id"]: zone["key"] for zone in found["diagram"]["zones"] for n in zone["nodes"]}
-    assert set(nodes) == {r["source_id"] for r in rows} | {r["destination_id"] for r in rows}
-    assert all(nodes[r["destination_id"]] == r["destination_zone"] for r in rows)
-    edges = {(e["source"], e["target"]) for e in found["diagram"]["edges"]}
-    assert len(edges) == len(found["diagram"]["edges"])
-    assert edges == {(r["source_id"], r["destination_id"]) for r in rows}
-    # The reverse proxy, one address on both sides of the perimeter, is a node on each.
-    assert {z for n, z in nodes.items() if n.startswith("rp ")} == {
-        "perimeter_internal",
-        "perimeter_external",
-    }
-
-
-@pytest.mark.parametrize(
-    ("text", "short"),
-    [
-        ("Used for SIP traffic", "Used for SIP traffic"),
-        ("Used for listening. Then more.", "Used for listening"),
-        # 14 words are 69 characters: the 15th would pass the limit of 70.
-        ("word " * 30, ("word " * 14).strip() + "..."),
-        ("", ""),
-    ],
-)
-def test_shortened(text: str, short: str) -> None:
-    assert _port_matrix.shortened(text) == short
-
-
 def test_a_purpose_names_the_services_and_the_protocol_when_it_says_more() -> None:
     entry = next(e for e in _catalogue.query(["edge"]) if e["id"] == "seed-56")
     services = _catalogue.services()
     text = _port_matrix.purpose(entry)
     assert text.startswith(services["av_edge"].split(":")[0] + f" ({entry['protocol']}): ")
+    # Whole: the description is never cut.
+    assert text.endswith(" ".join(entry["description"].split()).rstrip("."))
     tcp_only = {**entry, "protocol": "TCP", "description": "Used."}
     assert _port_matrix.purpose(tcp_only) == services["av_edge"].split(":")[0] + ": Used"
     both = {**entry, "protocol": "UDP/TCP", "description": "Used."}
