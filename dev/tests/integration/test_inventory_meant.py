@@ -271,7 +271,7 @@ def test_one_server_decommissioned_goes_through(
 
     assert run.rc == 0, run.stdout[-3000:]
     guard = _guard(run)
-    assert guard["waits"] is False and guard["count"] == len(ours) == 24
+    assert guard["waits"] is False and guard["count"] == len(ours) == 25
     assert set(guard["removals"]) == {host}
     left = [r for r in converged.dump(host)[host]["rules"] if "[ocs.firewall" in r["description"]]
     assert left == []

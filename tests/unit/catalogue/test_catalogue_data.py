@@ -495,11 +495,35 @@ def test_documented_peers(entry_id: str, peer: str) -> None:
 
 
 def test_only_what_an_estate_may_lack_needs_an_opt_in() -> None:
-    # R1 federation, and the databases a SQL Server may or may not hold (issue 25).
+    # R1 federation; the table's 5069 on the Monitoring Server, which Microsoft documents
+    # on the Front End; the databases a SQL Server may or may not hold (issue 25).
     opted = {e["id"]: e["opt_in"] for e in SERVER_ENTRIES if e["opt_in"] is not None}
     assert opted == {
         "extra-edge-av-r1-federation": "r1_federation",
+        "seed-43": "seed_qoe_port",
         "extra-sql-backend-1433-archiving": "archiving_database",
         "extra-sql-backend-1433-monitoring": "monitoring_database",
         "extra-sql-backend-1433-group-chat": "group_chat_database",
     }
+
+
+def test_5069_is_the_front_ends_and_the_monitoring_servers_only_on_request() -> None:
+    # dd425238: the QoE agent listens on 5069 on the Front End Server.
+    def opt_ins(component: str) -> list[Any]:
+        return [
+            e["opt_in"]
+            for e in SERVER_ENTRIES
+            if e["component"] == component and "5069" in e["ports"]
+        ]
+
+    assert opt_ins("front_end") == [None]
+    assert opt_ins("monitoring") == ["seed_qoe_port"]
+
+
+def test_the_front_end_takes_the_msmq_acknowledgements_of_archiving_and_monitoring() -> None:
+    acks = [
+        (e["direction"], e["transports"], sorted(e["peers"]))
+        for e in SERVER_ENTRIES
+        if e["component"] == "front_end" and e["ports"] == ["1801"]
+    ]
+    assert acks == [("inbound", ["tcp"], ["archiving", "monitoring"])]

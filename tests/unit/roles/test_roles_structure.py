@@ -38,7 +38,8 @@ SIDE_VARS = {
     "mediation": {"pool_addresses", "gateway_addresses", "next_hop_pool"},
     # The servers that serve pools say which.
     "archiving": {"pools"},
-    "monitoring": {"pools"},
+    # The table's 5069 on it, an opt-in (Microsoft documents the port on the Front End).
+    "monitoring": {"pools", "seed_qoe_port"},
     # Its two sides place its flows in the port matrix (optional).
     "reverse_proxy": {"internal_addresses", "external_addresses"},
     # The databases it may hold besides the pool's.

@@ -158,7 +158,7 @@ def test_one_converging_task_holds_mass_removals_of_its_host_for_a_yes() -> None
     variables = task_vars(group_names=["ocs_servers"], ocs_firewall_max_removals=10)
     result, _warnings = stage(host, variables, {})
     assert result["failed"] is True
-    assert result["msg"].startswith(f"{HOST}: The run removes 28 of the collection's rules")
+    assert result["msg"].startswith(f"{HOST}: The run removes 29 of the collection's rules")
     assert "more than ocs_firewall_max_removals (10)" in result["msg"]
     assert "-e ocs_firewall_confirm_removals=true" in result["msg"]
     assert [r.op for r in host.requests] == ["read"] and host.rules == before

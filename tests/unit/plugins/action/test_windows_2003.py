@@ -84,7 +84,8 @@ def test_a_2003_host_converges_in_two_commands_and_then_holds_still() -> None:
     assert result["changed"] and len(host.commands) == 2
     assert [r.op for r in host.requests] == ["read", "apply"]
     counts = result["reduced_mode"]["counts"]
-    assert counts == {"applied": 9, "not_applicable": 0, "refused": 2}
+    # Monitoring's 5069 is an opt-in (the Front End's port, catalogue seed-43): not made.
+    assert counts == {"applied": 8, "not_applicable": 0, "refused": 2}
     assert result["summary"]["verdicts"] == counts
     # The seed's entries are still first, untouched; ours follow, one per key.
     for profile, held in zip((DOMAIN, STANDARD), before, strict=True):
@@ -101,7 +102,8 @@ def test_a_2003_host_converges_in_two_commands_and_then_holds_still() -> None:
             "builtin": 0,
         }
     ]
-    assert "[ocs.firewall] Monitoring - 5069/TCP" in names(host, STANDARD)
+    # Monitoring's own entry is the opt-in 5069 only: none here.
+    assert not [n for n in names(host, STANDARD) if n.startswith("[ocs.firewall] Monitoring -")]
 
     again, _warnings = converge(
         host,
@@ -120,8 +122,8 @@ def test_check_mode_reads_only_and_says_what_would_change() -> None:
     assert result["changed"] and host.state == before
     assert [r.op for r in host.requests] == ["read"]
     prepared = result["diff"][0]["prepared"]
-    assert prepared.startswith("am03: 30 to add, 0 to update, 0 to remove (Windows Server 2003")
-    assert "reduced mode: 14 applied, 8 not applicable, 2 refused" in prepared
+    assert prepared.startswith("am03: 32 to add, 0 to update, 0 to remove (Windows Server 2003")
+    assert "reduced mode: 15 applied, 8 not applicable, 2 refused" in prepared
     assert "refused: OCS Front End 49152-65535/UDP In (seed-16): " in prepared
     assert "not applicable: OCS Front End 5060-5061/TCP Out (seed-01): " in prepared
     first = result["diff"][1]
@@ -129,7 +131,7 @@ def test_check_mode_reads_only_and_says_what_would_change() -> None:
         "am03 | Domain profile | [ocs.firewall] Front End - 135/TCP (would be added)"
     )
     assert first["before"] == "" and "port: 135\n" in first["after"]
-    assert len(result["diff"]) == 1 + 30
+    assert len(result["diff"]) == 1 + 32
 
 
 def test_a_foreign_entry_on_a_wanted_port_stays_byte_identical_and_is_reported() -> None:
@@ -155,7 +157,8 @@ def test_a_foreign_entry_on_a_wanted_port_stays_byte_identical_and_is_reported()
 
 def test_decommission_keeps_a_shared_entry_while_one_component_remains() -> None:
     host = LabHost(os_version="5.2")
-    converge(host, COLLOCATED)
+    # With Monitoring's own 5069 (an opt-in), so that it has an entry of its own.
+    converge(host, COLLOCATED, ocs_monitoring_seed_qoe_port=True)
     shared = {
         (e["port"], e["protocol"])
         for e in host.entries(DOMAIN)
@@ -167,7 +170,7 @@ def test_decommission_keeps_a_shared_entry_while_one_component_remains() -> None
         (3527, udp),
     }
 
-    result, _warnings = converge(host, ["ocs_monitoring"])
+    result, _warnings = converge(host, ["ocs_monitoring"], ocs_monitoring_seed_qoe_port=True)
     assert result["changed"]
     ours = {
         (e["port"], e["protocol"]): e["name"]
@@ -368,7 +371,7 @@ def test_a_connection_lost_during_a_2003_apply_says_what_may_have_happened() -> 
         "The connection to the host failed while it was changing its firewall entries "
         "(ConnectionResetError: connection reset by peer)."
     )
-    assert "(open 30, close 0 entries)" in result["msg"]
+    assert "(open 32, close 0 entries)" in result["msg"]
     assert "every port that stays wanted is still open" in result["msg"]
     # The host did run it: the next run finds it in sync.
     host.lose_apply = None

@@ -129,7 +129,7 @@ def test_dynamic_rpc_is_2003s_range_or_the_one_the_hosts_are_restricted_to() -> 
 def test_the_front_end_catalogue_verdicts() -> None:
     found = plan(request(["ocs_front_end"]))
     counts = found.counts()
-    assert counts == {"applied": 14, "not_applicable": 8, "refused": 2}
+    assert counts == {"applied": 15, "not_applicable": 8, "refused": 2}
     refused = {v.rule.name for v in found.verdicts if v.verdict == "refused"}
     assert refused == {
         "OCS Front End 49152-65535/UDP In (seed-16)",
@@ -137,7 +137,7 @@ def test_the_front_end_catalogue_verdicts() -> None:
     }
     # Every applied rule is one TCP or UDP port per entry, in both profiles.
     assert {e.key[0] for e in found.wanted} == {DOMAIN, STANDARD}
-    assert len(found.wanted) == 2 * 15  # 5060 and 5061 from seed-01, then 13 single ports
+    assert len(found.wanted) == 2 * 16  # 5060 and 5061 from seed-01, then 14 single ports
 
 
 def test_bound_edge_rules_are_refused_and_unbound_ones_applied() -> None:
@@ -348,13 +348,19 @@ def _converged(req: _host_request.HostRequest) -> list[_wire.OpenPort]:
 
 
 def test_without_decommission_a_shared_entry_keeps_what_it_serves_the_component_gone() -> None:
+    # Monitoring's own 5069 (an opt-in) on, so that it has an entry of its own.
     both = request(
         ["ocs_archiving", "ocs_monitoring"],
         ocs_archiving_remote_addresses=["10.0.0.0/25"],
         ocs_monitoring_remote_addresses=["10.0.1.0/25"],
+        ocs_monitoring_seed_qoe_port=True,
     )
     on_host = _converged(both)
-    monitoring = request(["ocs_monitoring"], ocs_monitoring_remote_addresses=["10.0.1.0/25"])
+    monitoring = request(
+        ["ocs_monitoring"],
+        ocs_monitoring_remote_addresses=["10.0.1.0/25"],
+        ocs_monitoring_seed_qoe_port=True,
+    )
     found = plan(monitoring, on_host, remove_unassigned=False)
     assert not found.changed, "Archiving's peers keep their access, its label its place"
     shared = [e for e in found.wanted if e.key == (DOMAIN, 135, TCP)]
@@ -366,7 +372,9 @@ def test_without_decommission_a_shared_entry_keeps_what_it_serves_the_component_
     ]
     # Monitoring held but absent: the shared entries still serve Archiving, so they stay;
     # Monitoring's own (5069/TCP) goes.
-    absent = request(["ocs_monitoring"], ocs_monitoring_state="absent")
+    absent = request(
+        ["ocs_monitoring"], ocs_monitoring_state="absent", ocs_monitoring_seed_qoe_port=True
+    )
     found = plan(absent, on_host, remove_unassigned=False)
     assert {(c.profile, c.port) for c in found.closes} == {(DOMAIN, 5069), (STANDARD, 5069)}
     shared_keys = {e.key for e in on_host if "Monitoring, Archiving" in e.name}
