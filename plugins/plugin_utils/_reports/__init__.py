@@ -10,7 +10,7 @@
 * :mod:`._rules_report`: the rules report's rows (``playbooks/report.yml``);
 * :mod:`._audit`: a host's drift findings, and what to do about each;
 * :mod:`._port_matrix`: the network team's port matrix, from the inventory;
-  :mod:`._matrix_groups` its flows grouped with object groups, :mod:`._matrix_diagram`
+  :mod:`._matrix_flows` its flows host pair by host pair, :mod:`._matrix_groups` grouped with object groups, :mod:`._matrix_diagram`
   its drawings, :mod:`._matrix_changes` the change since a baseline, :mod:`._aerleon`
   its Aerleon policies;
 * :mod:`._flows`: a host's verdicts on flows; :mod:`._flow_check` the matrix's flows held

@@ -11,7 +11,7 @@ A flow is the same flow when its identity is the same, whatever else its row say
 purpose, its catalogue ids, its place in the table):
 
 * a boundary's row: source, source address, destination, destination address, ports and
-  transport (the row's merging key, ``_port_matrix.flows``);
+  transport (the row's merging key, ``_matrix_flows.flows``);
 * a load balancer's row, one flow per member: load balancer, pool, virtual IP, the
   member, ports and transport (a Director added to a pool is one member more, not a new
   rule);
@@ -34,7 +34,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
-from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _port_matrix
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import (
+    _matrix_flows,
+)
 
 ACCEPT = "Accept"
 DROP = "Drop"
@@ -55,7 +57,7 @@ CLIENT_IDENTITY = ("client", "ports", "transport", "direction")
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("action", "action"),
     ("table", "table"),
-    *(c for c in _port_matrix.FLOW_COLUMNS if c[0] != "source_zone"),
+    *(c for c in _matrix_flows.FLOW_COLUMNS if c[0] != "source_zone"),
 )
 TABLE_KEY = "changes"
 TITLE = "Changes since the baseline"

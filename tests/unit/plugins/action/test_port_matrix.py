@@ -10,7 +10,10 @@ import pytest
 from labhost import LabHost, example_inventory, run_action
 
 from ansible_collections.ocs.firewall.plugins.action.port_matrix import ActionModule
-from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _aerleon, _port_matrix
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import (
+    _aerleon,
+    _matrix_flows,
+)
 
 INVENTORY = example_inventory()
 
@@ -42,7 +45,7 @@ def test_the_example_estate_gives_every_table_and_contacts_no_host() -> None:
     result, connection, lab = port_matrix()
     assert not result.get("failed"), result
     assert result["changed"] is False
-    assert [b["key"] for b in result["boundaries"]] == list(_port_matrix.ZONES)
+    assert [b["key"] for b in result["boundaries"]] == list(_matrix_flows.ZONES)
     assert all(b["rows"] for b in result["boundaries"])
     assert result["load_balancers"]["rows"] and result["clients"]["rows"]
     rows = [r for b in result["boundaries"] for r in b["rows"]]

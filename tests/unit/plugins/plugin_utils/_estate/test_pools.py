@@ -18,7 +18,10 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _preflight
 from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _host_request, _scope
-from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _port_matrix
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import (
+    _matrix_flows,
+    _port_matrix,
+)
 
 SCOPED = {
     "ocs_firewall_scope": "inventory",
@@ -230,7 +233,7 @@ def test_a_pool_whose_servers_give_different_virtual_ips_is_refused() -> None:
 
 def test_the_flows_of_a_pool_stay_in_it_in_the_matrix() -> None:
     groups, hostvars = estate()
-    flows = _port_matrix.flows(groups, hostvars)
+    flows = _matrix_flows.flows(groups, hostvars)
     into_sql = {r["source"] for r in flows if r["destination"] == "sql1"}
     assert into_sql == {"fe1", "fe2"}
     into_branch_135 = {

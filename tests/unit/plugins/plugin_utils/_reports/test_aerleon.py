@@ -15,7 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _aerleon, _port_matrix
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import (
+    _aerleon,
+    _matrix_flows,
+)
 
 FE = "fe01.ocs.example"
 EDGE = "edge01.ocs.example"
@@ -57,7 +60,7 @@ def matrix(*rows: dict[str, Any]) -> dict[str, Any]:
                 "file": "port-matrix-" + zone.replace("_", "-"),
                 "rows": [r for r in rows if r["destination_zone"] == zone],
             }
-            for zone, title in _port_matrix.ZONES.items()
+            for zone, title in _matrix_flows.ZONES.items()
         ]
     }
 
@@ -361,7 +364,7 @@ def test_term_names_are_unique_across_the_boundaries_and_short_enough() -> None:
     )
     names = [
         t["name"]
-        for z in _port_matrix.ZONES
+        for z in _matrix_flows.ZONES
         if boundary(z) in found
         for t in terms(found, boundary(z))
     ]

@@ -17,10 +17,11 @@ from estates import ESTATES, load
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import (
     _matrix_diagram,
+    _matrix_flows,
     _port_matrix,
 )
 
-ZONES = _port_matrix.ZONES
+ZONES = _matrix_flows.ZONES
 
 
 def rule(

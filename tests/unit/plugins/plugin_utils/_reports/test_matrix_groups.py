@@ -17,6 +17,7 @@ from estates import ESTATES, load
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import (
+    _matrix_flows,
     _matrix_groups,
     _port_matrix,
 )
@@ -25,8 +26,8 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import (
 @pytest.fixture(scope="module", params=list(ESTATES))
 def worked_out(request: pytest.FixtureRequest) -> dict[str, Any]:
     groups, hostvars = load(ESTATES[request.param])
-    estate = _port_matrix.Estate(groups, hostvars)
-    rows = _port_matrix.flows(groups, hostvars, estate=estate)
+    estate = _matrix_flows.Estate(groups, hostvars)
+    rows = _matrix_flows.flows(groups, hostvars, estate=estate)
     grouped, object_groups = _matrix_groups.grouped(rows, estate.facts)
     return {
         "name": request.param,

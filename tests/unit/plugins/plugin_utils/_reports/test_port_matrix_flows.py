@@ -20,7 +20,10 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._component_ru
     made_entries,
     port_text,
 )
-from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _port_matrix
+from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import (
+    _matrix_flows,
+    _port_matrix,
+)
 
 CLIENTS = "10.20.0.0/16"
 EDGE_VARS = {
@@ -51,7 +54,7 @@ def at(address: str, **more: Any) -> dict[str, Any]:
 
 
 def flows(groups: Any, hostvars: Any) -> list[dict[str, Any]]:
-    return _port_matrix.flows(groups, hostvars)
+    return _matrix_flows.flows(groups, hostvars)
 
 
 def rows_to(rows: list[dict[str, Any]], host: str) -> list[dict[str, Any]]:
@@ -252,7 +255,7 @@ def test_each_flow_is_in_its_destinations_zone_with_a_direction_relative_to_trus
 def test_the_boundaries_are_the_zones_from_the_most_trusted() -> None:
     groups, hostvars = estate({"edge": (["edge"], at("10.10.1.10", **EDGE_VARS))})
     found = _port_matrix.matrix(groups, hostvars)
-    assert [b["key"] for b in found["boundaries"]] == list(_port_matrix.ZONES)
+    assert [b["key"] for b in found["boundaries"]] == list(_matrix_flows.ZONES)
     for boundary in found["boundaries"]:
         assert {r["destination_zone"] for r in boundary["rows"]} <= {boundary["key"]}
         assert boundary["file"] == "port-matrix-" + boundary["key"].replace("_", "-")
@@ -270,7 +273,7 @@ def test_the_boundaries_are_the_zones_from_the_most_trusted() -> None:
     ],
 )
 def test_direction(source: str, destination: str, direction: str) -> None:
-    assert _port_matrix.direction(source, destination) == direction
+    assert _matrix_flows.direction(source, destination) == direction
 
 
 def test_the_zones_come_from_the_catalogue() -> None:
@@ -411,11 +414,11 @@ def test_client_requirements_are_the_catalogues_client_rows() -> None:
 def test_a_purpose_names_the_services_and_the_protocol_when_it_says_more() -> None:
     entry = next(e for e in _catalogue.query(["edge"]) if e["id"] == "seed-56")
     services = _catalogue.services()
-    text = _port_matrix.purpose(entry)
+    text = _matrix_flows.purpose(entry)
     assert text.startswith(services["av_edge"].split(":")[0] + f" ({entry['protocol']}): ")
     # Whole: the description is never cut.
     assert text.endswith(" ".join(entry["description"].split()).rstrip("."))
     tcp_only = {**entry, "protocol": "TCP", "description": "Used."}
-    assert _port_matrix.purpose(tcp_only) == services["av_edge"].split(":")[0] + ": Used"
+    assert _matrix_flows.purpose(tcp_only) == services["av_edge"].split(":")[0] + ": Used"
     both = {**entry, "protocol": "UDP/TCP", "description": "Used."}
-    assert _port_matrix.purpose(both) == services["av_edge"].split(":")[0] + ": Used"
+    assert _matrix_flows.purpose(both) == services["av_edge"].split(":")[0] + ": Used"
