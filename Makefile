@@ -33,25 +33,24 @@ export PY_COLORS := 0
 
 header = @printf '\n==> %s\n' '$(1)'
 
-# In the order `make test` runs them; it stops at the first one that fails.
-# The reliability suite (faults, bad input, hostile data, load: a minute of lab runs) is a
-# target of its own, to keep make test within six minutes; .ci/run runs it after make test.
-TEST_STEPS := lint docs-lint format typecheck unit integration ansible-lint sanity smoke galaxy ee \
-	molecule molecule-windows
+# make test's steps are TEST_STAGES, below. The reliability suite (faults, bad input,
+# hostile data, load: a minute of lab runs) and the documentation's commands are targets
+# of their own, to keep make test short; .ci/run runs them after make test.
 
 .PHONY: help venv lock lint fix format typecheck unit integration ansible-lint sanity \
-	smoke galaxy ee molecule molecule-windows acceptance reliability test demo bench clean \
+	smoke galaxy ee molecule molecule-windows acceptance reliability docs-commands test demo bench clean \
 	distclean system-deps docs-lint docs render render-check
 
 help:
-	@echo 'make test          the checks below but reliability and docs, in order, stopping at the first failure'
+	@echo 'make test          the checks below but reliability, docs and docs-commands, in two stages whose'
+	@echo '                   steps run at once, stopping after a stage with a failure'
 	@echo '                   (make test KEEP_GOING=1 runs them all, then fails if any failed)'
 	@echo 'make venv          build .venv from tests/requirements-lock.txt (when a requirement file changed)'
 	@echo 'make lint          ruff check, shellcheck on the shell scripts, antsibull-changelog lint'
 	@echo 'make docs-lint     antsibull-docs lint-collection-docs: plugin, role and guide docs'
 	@echo 'make format        ruff format --check (make fix rewrites the files instead)'
 	@echo 'make typecheck     mypy on plugins/'
-	@echo 'make unit          pytest tests/unit dev/tests/lab'
+	@echo 'make unit          pytest tests/unit dev/tests/lab, and that every documented command is listed'
 	@echo 'make integration   pytest dev/tests/integration (after make system-deps)'
 	@echo 'make system-deps   apt-get install graphviz and chromium when they are missing'
 	@echo 'make ansible-lint  ansible-lint --offline, production profile'
@@ -65,6 +64,7 @@ help:
 	@echo '                   $$OCS_FIREWALL_WINDOWS_INVENTORY (reported SKIPPED without one)'
 	@echo 'make acceptance    compare the real-host records of tests/data/acceptance/ with the lab'
 	@echo 'make reliability   pytest dev/tests/reliability'
+	@echo 'make docs-commands every command of the README, the docs site and the lab README, run as written'
 	@echo 'make demo          scripts/demo.sh'
 	@echo 'make docs          the docs site (antsibull-docs + Sphinx) in .build/docs'
 	@echo 'make bench [H=N] [SCOPE=inventory] [W2003=N]   dev/bench/run.py (W2003: every Nth host on Windows Server 2003)'
@@ -168,8 +168,8 @@ pytest = echo 'python -m pytest $(1)'; rc=0; $(BIN)/python -m pytest $(PYTEST_WO
 	if [ $$rc -eq 5 ]; then echo 'FAILED: pytest collected no test in $(1)'; fi; exit $$rc
 
 unit: venv
-	$(call header,unit: pytest tests/unit dev/tests/lab)
-	@$(call pytest,tests/unit dev/tests/lab)
+	$(call header,unit: pytest tests/unit dev/tests/lab dev/tests/docs/test_listed.py)
+	@$(call pytest,tests/unit dev/tests/lab dev/tests/docs/test_listed.py)
 
 # Debian packages the integration suite needs: Graphviz's dot draws the port matrix's
 # diagram (playbooks/port_matrix.yml) and Chromium opens its page in a real browser.
@@ -197,6 +197,17 @@ integration: venv system-deps
 reliability: venv
 	$(call header,reliability: pytest dev/tests/reliability)
 	@$(call pytest,dev/tests/reliability)
+
+# Every command the README, the docs site's guides and the lab's README show, run as
+# written (dev/tests/docs/test_commands.py): in a copy of the checkout and in a user's
+# folder, with a HOME of its own, against lab hosts; the install commands into a new venv
+# (pip's cache kept). Minutes of playbook runs and downloads: not in make test, whose unit
+# step only checks that every command is listed; .ci/run runs this after make test. The
+# table of every command (ran, skipped and why) is printed and kept in .build/.
+docs-commands: venv system-deps
+	$(call header,docs-commands: the documentation's commands, run as written)
+	@rc=0; ( $(call pytest,dev/tests/docs/test_commands.py) ) || rc=$$?; \
+	cat $(BUILD)/docs-commands.md 2>/dev/null || true; exit $$rc
 
 # ansible-lint puts $ANSIBLE_HOME/collections (default ~/.ansible/collections) before
 # ANSIBLE_COLLECTIONS_PATH, so any ocs.firewall installed there would be linted against
@@ -279,29 +290,67 @@ acceptance: venv
 	if [ -z "$$records" ]; then echo 'acceptance: no real-host record yet (tests/data/acceptance/)'; \
 	else for r in $$records; do $(BIN)/python scripts/acceptance.py "$$r" || exit 1; done; fi
 
-# Runs each step in its own make so its time can be shown. Stops at the first failure;
-# `make test KEEP_GOING=1` runs every step and fails at the end if any failed.
-test: venv
-	@summary=''; failed=''; skipped=''; total_start=$$(date +%s); \
-	for step in $(TEST_STEPS); do \
-		start=$$(date +%s); \
-		if $(MAKE) $$step; then status=ok; else status=FAILED; failed+=" $$step"; fi; \
-		if [ $$status = ok ] && [ -e $(SKIPPED)/$$step ]; then status=SKIPPED; skipped+=" $$step"; fi; \
-		took=$$(( $$(date +%s) - start )); \
-		summary+=$$(printf '  %-17s %-8s %4ss' "$$step" "$$status" "$$took")$$'\n'; \
-		if [ $$status = FAILED ] && [ -z '$(KEEP_GOING)' ]; then \
-			printf '\n==> make test: stopped at %s\n%s' "$$step" "$$summary"; exit 1; \
-		fi; \
+# Runs each step in its own make, into its own log (.build/test-logs/<step>.log), timed.
+# The steps come in two stages: the quick checks and the unit tests, then the rest. The
+# steps of a stage run at the same time: most of them are one process each, so alone they
+# would leave the other core idle. Each step's log is shown whole as soon as it ends; the
+# summary lists them in the order below. make test stops after the first stage in which a
+# step failed (the other steps of that stage finish first); `make test KEEP_GOING=1` runs
+# every stage and fails at the end if any step failed. `make <step>` runs one step alone.
+comma := ,
+TEST_STAGES := lint,docs-lint,format,typecheck,unit \
+	integration,ansible-lint,sanity,smoke,galaxy,ee,molecule,molecule-windows
+TEST_STEPS := $(subst $(comma), ,$(TEST_STAGES))
+TEST_LOGS := $(BUILD)/test-logs
+
+test: venv $(COLLECTION_LINK)
+	@declare -A status=() took=(); failed=''; skipped=''; stopped=''; total_start=$$(date +%s); \
+	rm -rf $(TEST_LOGS); mkdir -p $(TEST_LOGS); \
+	for stage in $(TEST_STAGES); do \
+		steps=$${stage//$(comma)/ }; pending=" $$steps "; \
+		printf '\n==> make test: at once: %s\n' "$$steps"; \
+		for step in $$steps; do \
+			( start=$$(date +%s); rc=0; $(MAKE) $$step > $(TEST_LOGS)/$$step.log 2>&1 || rc=$$?; \
+			  echo "$$rc $$(( $$(date +%s) - start ))" > $(TEST_LOGS)/$$step.part; \
+			  mv $(TEST_LOGS)/$$step.part $(TEST_LOGS)/$$step.done ) & \
+		done; \
+		while [ -n "$${pending// /}" ]; do \
+			sleep 1; running=$$(jobs -pr); \
+			for step in $$pending; do \
+				[ -e $(TEST_LOGS)/$$step.done ] || continue; \
+				pending=$${pending/ $$step / }; \
+				cat $(TEST_LOGS)/$$step.log; \
+				read -r rc secs < $(TEST_LOGS)/$$step.done; \
+				if [ "$$rc" != 0 ]; then status[$$step]=FAILED; failed+=" $$step"; \
+				elif [ -e $(SKIPPED)/$$step ]; then status[$$step]=SKIPPED; skipped+=" $$step"; \
+				else status[$$step]=ok; fi; \
+				took[$$step]=$$secs; \
+				printf '\n==> make test: %s %s (%ss)\n' "$$step" "$${status[$$step]}" "$$secs"; \
+			done; \
+			if [ -z "$$running" ]; then for step in $$pending; do \
+				status[$$step]=FAILED; failed+=" $$step"; echo "make test: $$step ended without a result"; \
+			done; pending=''; fi; \
+		done; \
+		wait; \
+		if [ -n "$$failed" ] && [ -z '$(KEEP_GOING)' ]; then stopped=yes; break; fi; \
 	done; \
-	took=$$(( $$(date +%s) - total_start )); \
+	summary=''; \
+	for step in $(TEST_STEPS); do \
+		summary+=$$(printf '  %-17s %-8s %5s' "$$step" "$${status[$$step]:-not run}" \
+			"$${took[$$step]:+$${took[$$step]}s}")$$'\n'; \
+	done; \
+	total=$$(( $$(date +%s) - total_start )); \
+	if [ -n "$$stopped" ]; then \
+		printf '\n==> make test: stopped, FAILED:%s (%ss)\n%s' "$$failed" "$$total" "$$summary"; exit 1; \
+	fi; \
 	if [ -n "$$failed" ]; then \
-		printf '\n==> make test: FAILED:%s (%ss)\n%s' "$$failed" "$$took" "$$summary"; exit 1; \
+		printf '\n==> make test: FAILED:%s (%ss)\n%s' "$$failed" "$$total" "$$summary"; exit 1; \
 	fi; \
 	if [ -n "$$skipped" ]; then \
 		printf '\n==> make test: every step that ran passed; SKIPPED, not tested:%s (%ss)\n%s' \
-			"$$skipped" "$$took" "$$summary"; \
+			"$$skipped" "$$total" "$$summary"; \
 	else \
-		printf '\n==> make test: all steps passed (%ss)\n%s' "$$took" "$$summary"; \
+		printf '\n==> make test: all steps passed (%ss)\n%s' "$$total" "$$summary"; \
 	fi
 
 # --- other entry points ----------------------------------------------------------------

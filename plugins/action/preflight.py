@@ -13,8 +13,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _host_
 # Parsed once in the controller's main process (see win_ocs_firewall).
 _catalogue.components()
 
-# Where the problems of the play's own variables (not any host's) are filed.
-PLAY_VARS = "(play vars)"
+PLAY_VARS = _preflight.PLAY_VARS
 
 
 class ActionModule(_action.TaskAction):
@@ -62,20 +61,32 @@ class ActionModule(_action.TaskAction):
             problems[PLAY_VARS] = found
         # The peers' addresses, worked out once here for every host's task to reuse.
         book = inventory.book() if scoped and not problems else {}
+        grouped = _preflight.causes(problems, hosts)
         result: dict[str, Any] = {
             "changed": False,
-            "problems": problems,
+            # Plain strings: a Problem is one, with its cause.
+            "problems": {host: [str(p) for p in found] for host, found in problems.items()},
+            "causes": [cause.to_dict() for cause in grouped],
             "components": components,
             "address_book": book,
         }
-        if problems:
-            count = sum(len(p) for p in problems.values())
-            lines = [f"{host}: {p}" for host, found in problems.items() for p in found]
-            result.update(
-                failed=True,
-                msg=f"{count} problem(s) on {len(problems)} host(s), no host was contacted: "
-                + "; ".join(lines),
+        if not grouped:
+            return result
+        # Said in full either way: when the hosts' tasks fail them, each says its own part.
+        result["msg"] = _preflight.message([c.message for c in grouped])
+        tag = args["stop_hosts_in"]
+        if (
+            tag is not None
+            and _preflight.runs_tag(
+                tag, task_vars.get("ansible_run_tags", ()), task_vars.get("ansible_skip_tags", ())
             )
+            and all(cause.hosts for cause in grouped)
+        ):
+            # Each host a cause stops fails in that task, before it is contacted, so that
+            # the recap counts the failure on the host whose variable is wrong.
+            result["stops"] = _preflight.stops(grouped, hosts)
+            return result
+        result["failed"] = True
         return result
 
 

@@ -53,6 +53,8 @@ class ActionModule(_action.FirewallAction):
             components=args["components"],
             remove_unassigned=args["remove_unassigned"],
             peer_addresses=args["peer_addresses"],
+            # The diff says what each remote address stands for.
+            labelled=bool(self._task.diff),
         )
         options = _engines.reduced_mode_options(variables)
         enforcement = _enforce.options(variables)

@@ -36,6 +36,7 @@ class ActionModule(_action.FirewallAction):
             "findings": findings,
             "counts": _audit.counts(findings),
             "msg": _audit.message(findings),
+            "text": _audit.text(findings),
         }
 
     @staticmethod

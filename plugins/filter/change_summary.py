@@ -33,8 +33,10 @@ description:
     effect) (nothing to change, but group policy keeps the host's rules from taking effect;
     C(ocs_firewall_policy_check=warn)), V(not applied)
     (its plan was held by M(ocs.firewall.removal_guard)), V(FAILED), V(UNREACHABLE),
-    V(skipped) or V(no result) (the host has no registered result, for example when the
-    task did not run on it). A host that did not finish has no counts (C(-))."
+    V(not contacted) (the preflight's problems, of other hosts, stopped the run before the
+    host was read), V(skipped) or V(no result) (the host has no registered result, for
+    example when the task did not run on it). A host that did not finish has no counts
+    (C(-))."
   - The total line counts the hosts and each result, sums the counts, and counts the
     enforced hosts.
   - Reads each host's registered result through O(hostvars), which merges that host's

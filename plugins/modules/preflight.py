@@ -15,6 +15,24 @@ description:
   - Every problem of every host is reported in one run, each naming the host, the
     variable and the value. Use it with C(run_once), as C(playbooks/site.yml) does, so
     that a wrong value anywhere stops the play before any host is touched.
+  - >-
+    B(One cause, one message.) Problems of one cause are said once (RV(causes)): a
+    peer's address the scope needs and cannot find is one line, naming the host whose
+    address it is and how many rules on how many hosts need it
+    (V(ocs_firewall_address missing on dir01.ocs.example ...: 7 rules on 6 hosts need it;
+    set ocs_firewall_address for dir01.ocs.example)); a wrong value that several hosts
+    have (set for a group, the whole inventory or with C(-e)) is one line naming them. The
+    failure's message is those lines (the first ten, then a count); every problem of every
+    host is in RV(problems).
+  - >-
+    B(Each failure on its host.) With O(stop_hosts_in), this task leaves the failing to
+    the next task of the collection that runs on every host of the play
+    (M(ocs.firewall.win_ocs_firewall) in the C(ocs.firewall.server) role, tag V(apply)):
+    it returns RV(stops) and does not fail; that task fails each host a cause stops, with
+    its message, and skips every other, before contacting any, so that the recap counts
+    each failure on the host whose variable is wrong. It fails itself, once, as without
+    the option, when the run leaves that tag out (C(--tags preflight)) or a cause stops
+    no host of the play (a host outside it, such as a host in a misspelt group only).
   - B(The inventory is questioned before it is acted on.) Every inventory group whose name
     starts with C(ocs_) must be a component group or C(ocs_servers) (or listed in
     C(ocs_firewall_other_groups)); every C(ocs_*) variable of a host, whatever level set
@@ -35,6 +53,17 @@ options:
       - The hosts to check. Defaults to every host of the play (C(ansible_play_hosts_all)).
     type: list
     elements: str
+  stop_hosts_in:
+    description:
+      - The tag of the task that runs next on every host of the play and fails the hosts
+        the problems stop (the C(ocs.firewall.server) role's plan task, V(apply)). Register
+        this task's result as C(ocs_firewall_preflight), which that task reads.
+      - When the run includes that tag, problems do not fail this task, which returns
+        RV(stops) instead; the collection's task of each host fails that host with its
+        message, or skips it, before contacting it.
+      - Unset (the default), problems fail this task.
+    type: str
+    version_added: 0.3.0
 extends_documentation_fragment:
   - ocs.firewall.attributes
 attributes:
@@ -58,6 +87,24 @@ EXAMPLES = r"""
 - name: Check every host's OCS firewall variables before any host is contacted
   ocs.firewall.preflight:
   run_once: true
+
+# As the ocs.firewall.server role does: each host a problem stops fails in the collection's
+# next task on it (tagged apply), with its own message, before any host is contacted.
+- name: Check every host's OCS firewall variables; the hosts' own task fails them
+  ocs.firewall.preflight:
+    stop_hosts_in: apply
+  run_once: true
+  register: ocs_firewall_preflight
+  tags:
+    - preflight
+    - always
+
+- name: Read and plan the host, or fail it with the problems of its variables
+  ocs.firewall.win_ocs_firewall:
+    stage: plan
+  register: ocs_firewall_result
+  tags:
+    - apply
 """
 
 RETURN = r"""
@@ -76,10 +123,70 @@ address_book:
   sample: {archiving: {arch01.ocs.example: {addresses: [10.10.0.70]}}}
   version_added: 0.2.0
 problems:
-  description: Every problem found, keyed by host (empty when all is well).
+  description:
+    - Every problem found, keyed by host (V((play vars)) for the play's own variables;
+      empty when all is well).
   returned: always
   type: dict
   sample:
     edge01.ocs.example:
       - 'ocs_edge_internal_addresses: "10.10.1.999" is not a valid local address; ...'
+causes:
+  description:
+    - The causes of RV(problems), each said once, in the order they were found (empty
+      when all is well).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    msg:
+      description: The cause, in one line.
+      type: str
+    hosts:
+      description:
+        - The hosts of the play it stops, the hosts whose variable it is (every host of
+          the play for the play's own variables); empty when that host is not in the
+          play.
+      type: list
+      elements: str
+    reported_by:
+      description: The hosts (keys of RV(problems)) whose problems it is among.
+      type: list
+      elements: str
+  sample:
+    - msg: >-
+        ocs_firewall_address missing on dir01.ocs.example (its ansible_host "127.0.0.1"
+        is not an address its peers reach): 7 rules on 6 hosts need it; set
+        ocs_firewall_address for dir01.ocs.example
+      hosts: [dir01.ocs.example]
+      reported_by:
+        - fe01.ocs.example
+        - fe02.ocs.example
+        - se01.ocs.example
+        - dir01.ocs.example
+        - edge01.ocs.example
+        - med01.ocs.example
+  version_added: 0.3.0
+msg:
+  description:
+    - With problems, their causes said once each (RV(causes)), in one message; this task
+      fails with it unless the hosts' own tasks are left to fail them (O(stop_hosts_in)).
+  returned: when there are problems
+  type: str
+  sample: >-
+    1 problem, no host was contacted: ocs_firewall_address missing on dir01.ocs.example
+    (its ansible_host "127.0.0.1" is not an address its peers reach): 7 rules on 6 hosts
+    need it; set ocs_firewall_address for dir01.ocs.example
+  version_added: 0.3.0
+stops:
+  description:
+    - With O(stop_hosts_in), when there are problems and the run includes that tag, what
+      each host the causes stop fails with, keyed by host.
+  returned: when the hosts' own tasks are left to fail them (O(stop_hosts_in))
+  type: dict
+  sample:
+    dir01.ocs.example: >-
+      1 problem, no host was contacted: ocs_firewall_address missing on dir01.ocs.example
+      (...): 7 rules on 6 hosts need it; set ocs_firewall_address for dir01.ocs.example
+  version_added: 0.3.0
 """

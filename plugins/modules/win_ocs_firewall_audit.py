@@ -122,11 +122,9 @@ EXAMPLES = r"""
       - "@FirewallAPI.dll,-28502"
       - Backup agent
 
-- name: Show each finding with what to do about it
-  ansible.builtin.debug:
-    msg: >-
-      {{ audit.findings | map(attribute='detail')
-         | zip(audit.findings | map(attribute='remedy')) }}
+- name: Show the findings by kind, with what to do about each kind
+  ocs.firewall.show:
+    msg: "{{ audit.text }}"
 """
 
 RETURN = r"""
@@ -231,4 +229,20 @@ msg:
   returned: always
   type: str
   sample: "1 finding(s): 1 missing_rule"
+text:
+  description:
+    - The findings for the screen, a line each, as C(playbooks/audit.yml) shows them - RV(msg),
+      then each kind with its count, the C(detail) of each of its findings, and the remedy
+      they share, said once (findings of one kind with different remedies - each remedy
+      after its own findings).
+  returned: success
+  type: list
+  elements: str
+  sample:
+    - "2 finding(s): 2 missing_rule"
+    - "missing_rule (2):"
+    - "  'OCS Front End 5062/TCP In (seed-06)' (tcp 5062) is absent from group 'OCS ...'"
+    - "  'OCS Front End 5063/TCP In (seed-07)' (tcp 5063) is absent from group 'OCS ...'"
+    - "  remedy: To add it, run playbooks/site.yml (ocs.firewall.site) for the host."
+  version_added: 0.3.0
 """

@@ -14,11 +14,16 @@
 * :class:`StaleRead`: the host's rules changed between the read and an apply, which the
   host then refused whole; the caller reads and plans again.
 
+A problem found in the inventory is a message (a string); a :class:`Problem` is one that
+also says its :class:`Cause`, when other hosts may report the same one (a peer's missing
+address, a network variable left unset), so that the preflight says it once.
+
 Messages list names with :func:`listed`. Pure: no import of the rest of the collection.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +37,58 @@ def listed(names: Sequence[str]) -> str:
     if len(names) > _SHOWN_NAMES:
         shown.append(f"... ({len(names) - _SHOWN_NAMES} more)")
     return "[" + ", ".join(shown) + "]"
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 rule``, ``2 rules``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def needing(rules: int, hosts: int, what: str = "it") -> str:
+    """``7 rules on 6 hosts need it``."""
+    need = "needs" if rules == 1 else "need"
+    return f"{counted(rules, 'rule')} on {counted(hosts, 'host')} {need} {what}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Cause:
+    """One value, wrong or missing, that problems of several hosts come from.
+
+    Said once for all of them: ``before``, how many rules on how many hosts need it, then
+    ``after`` (:meth:`said`). ``host``: the host whose variable it is, "" when it is each
+    reporting host's own. ``own``: the problem ``host`` reports itself for that value
+    (its text, or one it begins with), when it does: the two are then said as one.
+    """
+
+    before: str
+    after: str = ""
+    host: str = ""
+    own: str = ""
+
+    def said(self, rules: int, hosts: int) -> str:
+        return f"{self.before}{needing(rules, hosts)}{self.after}"
+
+
+class Problem(str):
+    """A problem's message, with its :class:`Cause` and how many of the reporting host's
+    rules it concerns.
+
+    It is its message wherever a message is expected (joined, compared, deduplicated);
+    results hold it as a plain string.
+    """
+
+    cause: Cause
+    rules: int
+
+    def __new__(cls, message: str, cause: Cause, rules: int = 0) -> Problem:
+        made = super().__new__(cls, message)
+        made.cause = cause
+        made.rules = rules
+        return made
+
+
+def cause_of(problem: str) -> Cause | None:
+    return problem.cause if isinstance(problem, Problem) else None
 
 
 class InputError(ValueError):

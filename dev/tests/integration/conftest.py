@@ -56,3 +56,28 @@ def run_playbook(play: Callable[..., PlaybookRun]) -> Callable[..., PlaybookRun]
         )
 
     return run
+
+
+# The server role's preflight and plan tasks (roles/server/tasks/plan.yml).
+PREFLIGHT_TASK = "Check the OCS firewall variables of every host of the play, contacting none"
+PLAN_TASK = "Read the host's firewall and plan every change of its components"
+
+
+def preflight_stop(run: PlaybookRun) -> dict[str, Any]:
+    """The preflight's result of a run its problems stopped, every cause said once in its
+    ``msg``. Each host a cause stops failed in the plan task with its part of that message
+    (the recap counts the failure on it), and every other host was skipped: none was read.
+    The preflight fails itself only for a cause no host of the play has."""
+    (preflight,) = [r for r in run.records if r["task"].endswith(PREFLIGHT_TASK)]
+    result: dict[str, Any] = preflight["result"]
+    assert result["causes"], result
+    if preflight["status"] == "failed":
+        assert any(not cause["hosts"] for cause in result["causes"]), result
+        return result
+    plan = {r["host"]: r for r in run.records if r["task"].endswith(PLAN_TASK)}
+    failed = {host: r["result"]["msg"] for host, r in plan.items() if r["status"] == "failed"}
+    assert failed == result["stops"]
+    assert all(r["status"] == "skipped" for host, r in plan.items() if host not in failed)
+    for host in plan:
+        assert run.recap[host]["failed"] == (1 if host in failed else 0), run.recap
+    return result

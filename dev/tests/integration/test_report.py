@@ -55,8 +55,11 @@ def _hosts() -> set[str]:
 
 
 def _screen(run: PlaybookRun, host: str) -> list[str]:
+    """The host's table as shown, as text, under a line naming the host."""
     (record,) = run.records_of(SHOW_TASK, host)
-    lines: list[str] = record["result"]["msg"]
+    title, *lines = record["result"]["msg"]
+    assert title == f"{host}:"
+    assert "\n".join([title, *lines]) in run.stdout
     return lines
 
 

@@ -24,11 +24,12 @@ from harness.playbook import PlaybookRun
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 
+from .conftest import preflight_stop
+
 REPO = Path(__file__).resolve().parents[3]
 SITE = str(REPO / "playbooks" / "site.yml")
 EXAMPLE = REPO / "examples" / "inventory.yml"
 APPLY_TASK = "Windows Firewall rules of every OCS component of the host"
-PREFLIGHT_TASK = "Check the OCS firewall variables of every host of the play, contacting none"
 OWNED_PREFIX = "OCS 2007 R2 - "
 MARKER = "[ocs.firewall"
 REMOTE_DESKTOP = "@FirewallAPI.dll,-28752"
@@ -228,12 +229,11 @@ def test_bad_variable_stops_before_any_host_is_touched(
     run = run_playbook(SITE, lab, extra_vars)
 
     assert run.rc != 0
-    preflight = [r for r in run.records if r["task"].endswith(PREFLIGHT_TASK)]
-    assert [r["status"] for r in preflight] == ["failed"]
-    message = preflight[0]["result"]["msg"]
+    message = preflight_stop(run)["msg"]
     assert named in message and value in message
     assert all(not entries for entries in lab.trace().values()), "a host was contacted"
-    assert not _apply_results(run)
+    # No host was planned (each failed or was skipped before its read), none applied.
+    assert not [r for r in run.records if r["task"].endswith(APPLY_TASK)]
 
 
 def test_every_problem_of_every_host_in_one_run(
@@ -252,24 +252,25 @@ def test_every_problem_of_every_host_in_one_run(
     run = run_playbook(SITE, lab)
 
     assert run.rc != 0
-    (preflight,) = [r for r in run.records if r["task"].endswith(PREFLIGHT_TASK)]
-    problems = preflight["result"]["problems"]
+    preflight = preflight_stop(run)
+    problems = preflight["problems"]
     assert {"arch01.ocs.example", "edge01.ocs.example"} <= set(problems)
     assert len(problems["edge01.ocs.example"]) == 2
     # The scope is the inventory's: each host with rules for the Edge names it as a peer
-    # it cannot scope; the full reason is the Edge's own.
+    # it cannot scope; the full reason is the Edge's own, and said once, with them.
     for host in set(problems) - {"arch01.ocs.example", "edge01.ocs.example"}:
         assert all("edge01.ocs.example (ocs_edge)" in p for p in problems[host]), host
-    message = preflight["result"]["msg"]
+    message = preflight["msg"]
+    assert message.startswith("3 problems, no host was contacted:\n")
     for text in (
-        "edge01.ocs.example: ocs_edge_internal_addresses",
-        "10.10.1.999",
-        "edge01.ocs.example: ocs_edge_profiles",
-        "work",
-        "arch01.ocs.example: ocs_archiving_state",
-        "gone",
+        'edge01.ocs.example: ocs_edge_internal_addresses: "10.10.1.999"',
+        "need this address)",
+        'edge01.ocs.example: ocs_edge_profiles: "work"',
+        'arch01.ocs.example: ocs_archiving_state: "gone"',
     ):
         assert text in message
+    # The failures are the Edge's and the Archiving Server's, on them.
+    assert set(preflight["stops"]) == {"arch01.ocs.example", "edge01.ocs.example"}
     assert all(not entries for entries in lab.trace().values()), "a host was contacted"
 
 
@@ -294,11 +295,11 @@ def test_group_clashes_and_built_in_groups_are_refused(
     run = run_playbook(SITE, lab, extra_vars)
 
     assert run.rc != 0
-    (preflight,) = [r for r in run.records if r["task"].endswith(PREFLIGHT_TASK)]
+    preflight = preflight_stop(run)
     for text in named:
-        assert text in preflight["result"]["msg"]
-    # se01 holds Front End and Mediation: it is named.
-    assert "se01.ocs.example" in preflight["result"]["msg"]
+        assert text in preflight["msg"]
+    # se01 holds Front End and Mediation: it is stopped, on its own.
+    assert "se01.ocs.example" in preflight["stops"]
     assert all(not entries for entries in lab.trace().values()), "a host was contacted"
     after = lab.dump()
     assert after == before

@@ -820,8 +820,13 @@ def site_run(
 
 
 def _preflight_failure(site_run: dict[str, Any]) -> dict[str, Any]:
-    (record,) = site_run["failed"]
-    assert record["task"] == PREFLIGHT_TASK, record["task"]
+    """The preflight's record, every cause said once in its message; each bad host failed
+    on its own, in the plan task, with its part of it, before any host was read."""
+    (record,) = [r for r in site_run["run"].records if r["task"] == PREFLIGHT_TASK]
+    assert record["status"] == "ok", record
+    failed = {r["host"]: r for r in site_run["failed"]}
+    assert {r["task"] for r in failed.values()} == {PLAN_TASK}
+    assert {h: r["result"]["msg"] for h, r in failed.items()} == record["result"]["stops"]
     return record
 
 
@@ -840,27 +845,37 @@ def test_site_refuses_naming_host_variable_and_value(
         assert shows_value(problem, value), f"{value!r} not shown in {problem!r}"
         for text in more:
             assert text in problem, problem
-        # What the user reads: "<host>: <variable>: <value> ..." in the task's message.
-        assert f"{case.host}: {problem}" in record["msg"]
+        # What the user reads: "<host>: <variable>: <value> ..." in the host's failure.
+        assert f"{case.host}: {problem}" in record["result"]["stops"][case.host]
 
 
 def test_site_reports_every_bad_host_in_one_run(site_run: dict[str, Any]) -> None:
     record = _preflight_failure(site_run)
     bad = {c.host for c in SITE_CASES}
     assert set(record["result"]["problems"]) == bad
+    # Each bad value is its host's own: a cause each, said once, failing that host only.
     count = sum(len(c.problems) for c in SITE_CASES)
-    assert f"{count} problem(s) on {len(bad)} host(s), no host was contacted" in record["msg"]
+    assert len(record["result"]["causes"]) == count
+    assert record["msg"].startswith(f"{count} problems, no host was contacted:\n")
+    assert set(record["result"]["stops"]) == bad
+    # The first ten said in the preflight's message, every one in its causes.
+    assert record["msg"].endswith(f"\n- and {count - 10} more: see the result's causes")
     for host in bad:
-        assert f"{host}: " in record["msg"]
+        assert any(c["msg"].startswith(f"{host}: ") for c in record["result"]["causes"])
     # The good hosts have no problem, and got no rule either: the play stopped.
     assert not set(record["result"]["problems"]) & set(GOOD_HOSTS)
+    run = site_run["run"]
+    assert all(run.recap[h]["failed"] == 0 and run.recap[h]["skipped"] == 1 for h in GOOD_HOSTS)
+    assert all(run.recap[h]["failed"] == 1 for h in bad)
 
 
 def test_site_no_command_reached_any_host(site_run: dict[str, Any]) -> None:
     assert set(site_run["commands"]) == {c.host for c in SITE_CASES} | set(GOOD_HOSTS)
     assert all(n == 0 for n in site_run["commands"].values()), site_run["commands"]
     assert site_run["after"] == site_run["before"]
-    assert not [r for r in site_run["run"].records if r.get("task") in (PLAN_TASK, SITE_TASK)]
+    assert not [r for r in site_run["run"].records if r.get("task") == SITE_TASK]
+    plans = [r for r in site_run["run"].records if r.get("task") == PLAN_TASK]
+    assert {r["status"] for r in plans} == {"failed", "skipped"}
 
 
 # --- collection-wide variables of one host, problems of another, one run ------------------

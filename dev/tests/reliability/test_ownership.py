@@ -31,6 +31,8 @@ from typing import Any
 import pytest
 from harness.rules import is_owned
 
+from .conftest import PLAN_TASK, PREFLIGHT_TASK
+
 HOST = "own01"
 # Its one extra rule, named like one of ours in our group, quotes the marker in the middle
 # of its description.
@@ -373,11 +375,16 @@ def test_built_in_group_is_refused_on_every_host(journey: dict[str, Any]) -> Non
     for record in refused:
         assert REMOTE_DESKTOP in record["msg"] and "built-in" in record["msg"], record["msg"]
     assert site_run.rc != 0
-    (preflight,) = [r for r in site_run.records if r["event"] == "failed"]
+    (preflight,) = [r for r in site_run.records if r["task"] == PREFLIGHT_TASK]
     for host in HOSTS:
         (problem,) = preflight["result"]["problems"][host]
         assert problem.startswith("ocs_front_end_group: ") and REMOTE_DESKTOP in problem, problem
-        assert f"{host}: {problem}" in preflight["msg"]
+    # One value of every host: one cause, said once, and each host fails on its own with it.
+    (cause,) = preflight["result"]["causes"]
+    assert cause["msg"].endswith(f": {problem}") and set(cause["hosts"]) == set(HOSTS)
+    failed = [r for r in site_run.records if r["event"] == "failed"]
+    assert sorted(r["host"] for r in failed) == sorted(HOSTS)
+    assert all(r["task"] == PLAN_TASK and cause["msg"] in r["msg"] for r in failed)
 
 
 def test_built_in_group_untouched(journey: dict[str, Any]) -> None:

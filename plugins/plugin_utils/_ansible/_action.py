@@ -9,6 +9,9 @@ Check mode is supported and async is not, for every one of them. The controller-
 actions (``preflight``, ``port_matrix``, ``removal_guard``) use it as it is;
 :class:`FirewallAction` adds the host's firewall: an :class:`~.._errors.InputError` becomes
 a failed result named after the host, a :class:`~.._errors.HostError` the result it carries.
+Before anything, it honours the play's preflight (registered as ``ocs_firewall_preflight``)
+when that left its problems to the hosts (its ``stops``): a host they stop fails with its
+message, any other is skipped; neither is contacted.
 :class:`TaskVariables` reads the task's variables templated, one at a time.
 """
 
@@ -21,7 +24,11 @@ from typing import Any
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _argument_spec
+from ansible_collections.ocs.firewall.plugins.plugin_utils import _variables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import (
+    _argument_spec,
+    _preflight,
+)
 from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import (
     HostError,
     InputError,
@@ -58,6 +65,31 @@ class TaskAction(ActionBase):
     def run_task(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         """The task result's fields, from its validated ``args``."""
         raise NotImplementedError
+
+
+def preflight_stop(task_vars: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The result of a host the play's preflight stops, or None when it stops none.
+
+    A preflight run with ``stop_hosts_in`` leaves the failing to the hosts' own tasks: its
+    ``stops`` gives each host a problem stops its message. Such a host fails with it, and
+    every other host is skipped, the run being stopped (``pending`` false: there is nothing
+    to apply; ``contacted`` false: the closing table says ``not contacted``). The
+    registered result is read as it is, not templated.
+    """
+    result = task_vars.get(_variables.PREFLIGHT_RESULT)
+    stops = result.get("stops") if isinstance(result, Mapping) else None
+    if not isinstance(stops, Mapping) or not stops:
+        return None
+    host = str(task_vars.get("inventory_hostname", ""))
+    if host in stops:
+        return {"failed": True, "changed": False, "msg": str(stops[host])}
+    return {
+        "skipped": True,
+        "changed": False,
+        "pending": False,
+        "contacted": False,
+        "msg": _preflight.not_contacted(stops),
+    }
 
 
 class TaskVariables(Mapping[str, Any]):
@@ -101,6 +133,9 @@ class FirewallAction(TaskAction):
     _requires_connection = True
 
     def run_task(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        stopped = preflight_stop(task_vars)
+        if stopped is not None:
+            return stopped
         try:
             problem = _platform.connection_problem(getattr(self._connection, "transport", None))
             if problem:

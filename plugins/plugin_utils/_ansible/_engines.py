@@ -105,7 +105,13 @@ class _RuleGroups:
         )
         elsewhere = _host_request.marked_elsewhere(plans, self.read.rules)
         result = _task_result.result(
-            host, plans, elsewhere, check_mode=check_mode, with_diff=with_diff, setup=setup
+            host,
+            plans,
+            elsewhere,
+            check_mode=check_mode,
+            with_diff=with_diff,
+            setup=setup,
+            labels=request.labels,
         )
         result["policy"] = policy_result(obstacles)
         _say_not_in_effect(result, obstacles)

@@ -17,12 +17,18 @@ Before any host is contacted:
   the component it is about (a wrong value waiting in the inventory is still wrong), and
   so is a host's ``ansible_connection`` when it is set.
 
+One mistake is said once (:func:`causes`): the problems hosts share are merged, those of
+one :class:`~.._errors.Cause` (a peer's missing address: "ocs_firewall_address missing on
+dir01: 7 rules on 6 hosts need it") and those of the same text (a wrong value every
+host has), each with the hosts whose variable it is, the hosts it stops.
+
 Pure but for the reads of the hosts' variables, which go through the mappings given
 (templated on access; a value that cannot be worked out is a problem naming it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import fnmatch
 import functools
@@ -30,6 +36,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import (
+    Cause,
+    Problem,
+    cause_of,
+    counted,
+    needing,
+)
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
     _enforcement,
     _scope,
@@ -42,6 +55,12 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import _audi
 
 # The inventory group of every OCS server, held components or not (playbooks/site.yml).
 SERVERS_GROUP = _settings.SERVERS_GROUP
+# Where the problems of the play's own variables (not any host's) are filed.
+PLAY_VARS = "(play vars)"
+# Causes a message lists before it only counts the rest.
+_SHOWN_CAUSES = 10
+# Hosts a cause's line names before it only counts the rest.
+_SHOWN_HOSTS = 3
 _CONNECTION_VARIABLE = "ansible_connection"
 # How close a name must be to a known one to be offered as what was meant.
 _CLOSE = 0.75
@@ -385,3 +404,135 @@ def _value(variables: Mapping[str, Any], name: str) -> Any:
 def _text(variables: Mapping[str, Any], name: str) -> str:
     value = _value(variables, name)
     return str(value).strip() if isinstance(value, (str, int)) and value != "" else ""
+
+
+# ---- one cause, one message ----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Grouped:
+    """One cause of the play's problems, said once: ``message``; ``hosts``, those it stops
+    (the hosts whose variable it is, of the play); ``reported_by``, every host whose
+    problems it is among."""
+
+    message: str
+    hosts: tuple[str, ...]
+    reported_by: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "msg": self.message,
+            "hosts": list(self.hosts),
+            "reported_by": list(self.reported_by),
+        }
+
+
+def causes(problems: Mapping[str, Sequence[str]], play: Sequence[str]) -> list[Grouped]:
+    """The causes of ``problems`` (host -> its problems, :data:`PLAY_VARS` for the play's
+    own variables), in the order they were first found, for a play of the hosts ``play``.
+
+    A problem with a :class:`~.._errors.Cause` is merged with every other of that cause,
+    its rules added up, and said with its host's own problem of the same value when there
+    is one (a peer's wrong address); any other with every problem of the same text. A
+    cause stops the host whose variable it is when that host is in the play; the play's
+    own variables stop every host of the play; any other cause stops the hosts of the play
+    that report it. A cause that stops no host of the play (it is a host's outside it) has
+    no ``hosts``.
+    """
+    found: dict[Any, tuple[Cause | None, str, dict[str, None], int]] = {}
+    for host, listed in problems.items():
+        for problem in listed:
+            cause = cause_of(problem)
+            key: Any = cause if cause is not None else str(problem)
+            _cause, text, reporters, rules = found.get(key, (cause, str(problem), {}, 0))
+            reporters[host] = None
+            more = problem.rules if isinstance(problem, Problem) else 0
+            found[key] = (cause, text, reporters, rules + more)
+    # The rules that need a value a host's own problem is about, and the hosts they are on,
+    # by that problem's key.
+    needs: dict[Any, tuple[int, dict[str, None]]] = {}
+    for key, (cause, _text, reporters, rules) in list(found.items()):
+        if cause is None or not cause.own:
+            continue
+        own = next(
+            (
+                k
+                for k, (c, text, by, _rules) in found.items()
+                if c is None and cause.host in by and cause.own.startswith(text)
+            ),
+            None,
+        )
+        if own is not None:
+            counted_rules, hosts = needs.get(own, (0, {}))
+            needs[own] = (counted_rules + rules, {**hosts, **reporters})
+            del found[key]
+    members = set(play)
+    grouped = []
+    for key, (cause, text, reporters, rules) in found.items():
+        reported = tuple(reporters)
+        if cause is not None:
+            message = cause.said(rules, len(reported))
+        else:
+            message = f"{_where(reported, play)}: {text}"
+            if key in needs:
+                rules, needers = needs[key]
+                message += f" ({needing(rules, len(needers), 'this address')})"
+        if cause is not None and cause.host in members:
+            stops: tuple[str, ...] = (cause.host,)
+        elif PLAY_VARS in reporters:
+            stops = tuple(play)
+        else:
+            stops = tuple(h for h in reported if h in members)
+        also = tuple(h for h in needs.get(key, (0, {}))[1] if h not in reporters)
+        grouped.append(Grouped(message, stops, reported + also))
+    return grouped
+
+
+def _where(hosts: Sequence[str], play: Sequence[str]) -> str:
+    """The hosts a problem of the same text is reported for, as a cause's line names them."""
+    if len(hosts) == 1:
+        return hosts[0]
+    if set(hosts) == set(play):
+        return f"every host of the play ({len(hosts)})"
+    if len(hosts) <= _SHOWN_HOSTS + 1:
+        return ", ".join(hosts)
+    return f"{', '.join(hosts[:_SHOWN_HOSTS])} and {len(hosts) - _SHOWN_HOSTS} more hosts"
+
+
+def message(lines: Sequence[str]) -> str:
+    """The message of the problems whose causes' lines are ``lines``: the first
+    :data:`_SHOWN_CAUSES` said, the others counted (every problem is in the result)."""
+    head = f"{counted(len(lines), 'problem')}, no host was contacted"
+    if len(lines) == 1:
+        return f"{head}: {lines[0]}"
+    shown = [f"- {line}" for line in lines[:_SHOWN_CAUSES]]
+    if len(lines) > _SHOWN_CAUSES:
+        shown.append(f"- and {len(lines) - _SHOWN_CAUSES} more: see the result's causes")
+    return head + ":\n" + "\n".join(shown)
+
+
+def stops(grouped: Sequence[Grouped], play: Sequence[str]) -> dict[str, str]:
+    """What each host of ``play`` that a cause stops fails with: its causes' message."""
+    lines: dict[str, list[str]] = {}
+    for cause in grouped:
+        for host in cause.hosts:
+            lines.setdefault(host, []).append(cause.message)
+    return {host: message(lines[host]) for host in play if host in lines}
+
+
+def not_contacted(stopped: Iterable[str]) -> str:
+    """Why a host that no problem stops is left alone, while others' problems stop the run."""
+    hosts = list(stopped)
+    return (
+        f"not contacted: the inventory's problems stop the run (on {_where(hosts, ())}; "
+        "this host has none)"
+    )
+
+
+def runs_tag(tag: str, run_tags: Iterable[str], skip_tags: Iterable[str]) -> bool:
+    """Whether a task tagged ``tag`` (and nothing else) runs under ``--tags run_tags`` and
+    ``--skip-tags skip_tags`` (``ansible_run_tags``, ``ansible_skip_tags``), as Ansible
+    decides it."""
+    own = {tag, "all", "tagged"}
+    only = set(run_tags) or {"all"}
+    return bool(own & only) and not (own & set(skip_tags))

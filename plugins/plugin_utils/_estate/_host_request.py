@@ -52,6 +52,9 @@ class HostRequest:
     # warn).
     setup_rules: str = _setup_rules.KEEP
     policy_check: str = "fail"
+    # What the scope's remote addresses stand for (inventory hosts, peer kinds), for the
+    # diff; worked out only when asked for (host_request's ``labelled``).
+    labels: tuple[_scope.Label, ...] = ()
 
     @property
     def groups(self) -> list[str]:
@@ -90,6 +93,7 @@ def host_request(
     components: Any = None,
     remove_unassigned: bool | None = None,
     inventory: _scope.Inventory | None = None,
+    labelled: bool = False,
 ) -> tuple[HostRequest | None, list[str]]:
     """The checked request of one host, or every problem found.
 
@@ -97,7 +101,8 @@ def host_request(
     None takes the components from the host's inventory groups (``ocs_<key>``); a list of
     keys takes those, settings from the variables; a dictionary gives the settings
     themselves (key -> settings, None for defaults) and messages name its options.
-    ``inventory``: the play's hosts as peers, for ``ocs_firewall_scope: inventory``.
+    ``inventory``: the play's hosts as peers, for ``ocs_firewall_scope: inventory``;
+    ``labelled``: the request carries what each of the scope's addresses stands for.
     """
     problems: list[str] = []
     namer: _settings.Namer = _settings.variable_name
@@ -139,7 +144,14 @@ def host_request(
     if problems:
         return None, problems
     request = HostRequest(
-        tuple(checked), remove_unassigned, remotes, scope.mode, former, setup_rules, policy_check
+        tuple(checked),
+        remove_unassigned,
+        remotes,
+        scope.mode,
+        former,
+        setup_rules,
+        policy_check,
+        _scope.labels(checked, scope, inventory) if labelled else (),
     )
     return request, []
 
@@ -259,6 +271,7 @@ def task_request(
     components: Any = None,
     remove_unassigned: bool | None = None,
     peer_addresses: Mapping[str, Any] | None = None,
+    labelled: bool = False,
 ) -> HostRequest:
     """The checked request of a task's host, as ``win_ocs_firewall`` works it out.
 
@@ -278,6 +291,7 @@ def task_request(
             task_vars.get("hostvars", {}),
             book=peer_addresses or _scope.preflight_book(task_vars),
         ),
+        labelled=labelled,
     )
     if request is None:
         raise InputError("; ".join(f"{host}: {p}" for p in problems))

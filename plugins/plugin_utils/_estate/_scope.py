@@ -42,6 +42,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import Cause, Problem
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._component_rules import (
     made_entries,
     outbound_key,
@@ -70,6 +71,9 @@ PREFLIGHT_RESULT = _variables.PREFLIGHT_RESULT
 
 # Remote addresses per component key, then per entry id; () means any address.
 Remotes = dict[str, dict[str, tuple[str, ...]]]
+# What a remote address stands for: (address, inventory host or peer kind, whether it is a
+# peer kind's network, which stands only for itself).
+Label = tuple[str, str, bool]
 
 
 def preflight_book(task_vars: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -268,10 +272,11 @@ class Inventory:
 class _PeerScope:
     """What one list of peers gives: the remote addresses (``()``: any), the problems of
     its holders (the text before and after the key of the component whose rules they
-    are), the required network variables left unset, and whether it names no address."""
+    are, and their cause: the holder's address), the required network variables left
+    unset, and whether it names no address."""
 
     addresses: tuple[str, ...]
-    problems: tuple[tuple[str, str], ...] = ()
+    problems: tuple[tuple[str, str, Cause], ...] = ()
     unset: tuple[str, ...] = ()
     empty: bool = False
 
@@ -322,7 +327,7 @@ def _peer_scope(
     if any(kinds[p].open for p in peers if p in kinds):
         return _PeerScope(())
     found: list[str] = []
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, str, Cause]] = []
     unset: list[str] = []
     for peer in peers:
         if peer in kinds:
@@ -338,11 +343,30 @@ def _peer_scope(
             if addresses is None and wrong and holder in inventory.checked:
                 # The holder's own check reports the wrong value in full.
                 problems.append(
-                    (before, f" rules and its address is wrong (reported for {holder})")
+                    (
+                        before,
+                        f" rules and its address is wrong (reported for {holder})",
+                        Cause(
+                            f"the address of {holder} is wrong (reported for it): ",
+                            host=holder,
+                            own=why,
+                        ),
+                    )
                 )
             elif addresses is None:
                 fix = "fix it" if wrong else f"set {ADDRESS_VARIABLE} for {holder}"
-                problems.append((before, f" rules and has no address ({why}): {fix}"))
+                said = (
+                    f"the address of {holder} is wrong ({why}): "
+                    if wrong
+                    else f"{ADDRESS_VARIABLE} missing on {holder} ({why}): "
+                )
+                problems.append(
+                    (
+                        before,
+                        f" rules and has no address ({why}): {fix}",
+                        Cause(said, f"; {fix}", holder),
+                    )
+                )
             else:
                 found += addresses
     empty = not found and not problems and not unset
@@ -370,10 +394,13 @@ def remotes(
         return {}, [f"{_SCOPE_VARIABLE}: inventory needs the play's inventory (groups, hostvars)"]
     kinds = _catalogue.peer_kinds()
     result: Remotes = {}
-    problems: list[str] = []
+    # Each problem's text (once), with its cause and how many of this host's rules it
+    # concerns.
+    problems: dict[str, tuple[Cause | None, int]] = {}
     pool = scope.pool
     # variable -> component key -> entry ids whose rules need it.
     unset: dict[str, dict[str, list[str]]] = {}
+    unset_rules: dict[str, int] = {}
     # Entries of a host share a few lists of peers: each is worked out once.
     known: dict[tuple[tuple[str, ...], PoolView], _PeerScope] = {}
     for s in settings:
@@ -400,14 +427,18 @@ def remotes(
                     known[peers, outbound] = _peer_scope(peers, kinds, scope, inventory, outbound)
                 if known[peers, outbound].addresses != found.addresses:
                     apart = known[peers, outbound].addresses
-            problems += [before + key + after for before, after in found.problems]
+            rules = len(directions) * len(dict.fromkeys(entry["transports"]))
+            for before, after, cause in found.problems:
+                _cause, counted = problems.get(before + key + after, (cause, 0))
+                problems[before + key + after] = (cause, counted + rules)
             for variable in found.unset:
                 unset.setdefault(variable, {}).setdefault(key, []).append(entry["id"])
+                unset_rules[variable] = unset_rules.get(variable, 0) + rules
             if found.empty:
                 where = "has a host in the inventory"
                 if view.relations:
                     where += f" in the pools it may reach ({_POOL_VARIABLE}: {pool or 'none'})"
-                problems.append(
+                empty = (
                     f"{_SCOPE_VARIABLE}: {key} entry {entry['id']} "
                     f"({port_text(entry['ports'])}/{'+'.join(entry['transports']).upper()}): "
                     f"none of its peers ({', '.join(peers)}) {where}, so "
@@ -415,17 +446,62 @@ def remotes(
                     f"({', '.join('ocs_' + p for p in peers if p not in kinds)}) or set "
                     f"{s.component.variable('remote_addresses')}"
                 )
+                problems.setdefault(empty, (None, 0))
             result[key][entry["id"]] = found.addresses
             if apart is not None:
                 result[key][outbound_key(entry["id"])] = apart
     for variable, needing in unset.items():
         kind = next(k for k in kinds.values() if k.scope == variable)
-        rules = "; ".join(f"{key} ({', '.join(ids)})" for key, ids in needing.items())
-        problems.append(
+        who = kind.title[0].lower() + kind.title[1:]
+        entries = "; ".join(f"{key} ({', '.join(ids)})" for key, ids in needing.items())
+        fix = "give their networks (a list of addresses, networks or ranges)"
+        problems[
             f"{variable}: is not set, and with {_SCOPE_VARIABLE} inventory rules of this host "
-            f"are opened to {kind.title[0].lower() + kind.title[1:]}: {rules}; give their "
-            "networks (a list of addresses, networks or ranges)"
+            f"are opened to {who}: {entries}; {fix}"
+        ] = (
+            Cause(
+                f"{variable} not set: ",
+                f" (with {_SCOPE_VARIABLE} inventory they are opened to {who}); {fix}",
+            ),
+            unset_rules[variable],
         )
     if problems:
-        return {}, list(dict.fromkeys(problems))
+        return {}, [
+            text if cause is None else Problem(text, cause, rules)
+            for text, (cause, rules) in problems.items()
+        ]
     return result, []
+
+
+def labels(
+    settings: Iterable[Settings], scope: Scope, inventory: Inventory | None
+) -> tuple[Label, ...]:
+    """What each remote address the scope gives the components of ``settings`` stands for:
+    every holder of a component peer of theirs, at its address (its inventory name), and
+    each network of a peer kind (the kind's key: ``load_balancers``, ``internal_clients``).
+    Empty with the scope ``any``: the addresses are then the operator's own."""
+    if scope.mode != "inventory" or inventory is None:
+        return ()
+    kinds = _catalogue.peer_kinds()
+    peers: dict[str, None] = {}
+    for s in settings:
+        if s.state == "absent" or s.remote_addresses:
+            continue
+        for entry, _directions in made_entries(
+            _catalogue.server_entries(s.component.key, s.as_published),
+            include_outbound=s.include_outbound,
+            include_extras=s.include_extras,
+            opt_ins=s.opt_ins,
+        ):
+            peers.update(dict.fromkeys(entry["peers"]))
+    found: dict[Label, None] = {}
+    for peer in peers:
+        if peer in kinds:
+            for network in scope.networks_of(kinds[peer].scope) or ():
+                found[network, peer, True] = None
+            continue
+        for holder in inventory.holders(peer):
+            addresses, _why, _wrong = inventory.address(holder, peer)
+            for address in addresses or ():
+                found[address, holder, False] = None
+    return tuple(found)

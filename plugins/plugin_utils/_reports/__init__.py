@@ -10,9 +10,9 @@
 * :mod:`._rules_report`: the rules report's rows (``playbooks/report.yml``);
 * :mod:`._audit`: a host's drift findings, and what to do about each;
 * :mod:`._port_matrix`: the network team's port matrix, from the inventory;
-  :mod:`._matrix_flows` its flows host pair by host pair, :mod:`._matrix_groups` grouped with object groups, :mod:`._matrix_diagram`
-  its drawings, :mod:`._matrix_changes` the change since a baseline, :mod:`._aerleon`
-  its Aerleon policies;
+  :mod:`._matrix_flows` its flows host pair by host pair, :mod:`._matrix_groups` grouped
+  with object groups, :mod:`._matrix_diagram` its drawings, :mod:`._matrix_changes` the
+  change since a baseline, :mod:`._aerleon` its Aerleon policies;
 * :mod:`._flows`: a host's verdicts on flows; :mod:`._flow_check` the matrix's flows held
   against each destination's rules (``playbooks/flow_check.yml``);
 * :mod:`._readiness`, :mod:`._drops`: what enforcing would block, and what was dropped.

@@ -14,7 +14,8 @@ The profiles give ``profile_disabled`` and ``default_inbound_allow``.
 
 A finding is a plain dictionary: ``kind``, ``group``, ``rule``, ``port`` (None where they
 do not apply), ``detail`` (what was found, one line) and ``remedy`` (what to do, one
-sentence), plus ``component``, ``differences`` or ``rules`` where they apply.
+sentence), plus ``component``, ``differences`` or ``rules`` where they apply. On screen
+(:func:`text`) the findings are grouped by kind, each remedy said once.
 """
 
 from __future__ import annotations
@@ -135,6 +136,24 @@ def message(findings: Sequence[Mapping[str, Any]]) -> str:
         return "no drift: 0 findings"
     parts = [f"{n} {kind}" for kind, n in counts(findings).items() if n]
     return f"{len(findings)} finding(s): {', '.join(parts)}"
+
+
+def text(findings: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The findings for the screen, a line each: :func:`message`, then each kind with its
+    count, its findings' details and, once, the remedy they share (findings of one kind
+    with different remedies: each remedy after its own findings)."""
+    lines = [message(findings)]
+    by_kind: dict[str, dict[str, list[str]]] = {}
+    for found in findings:
+        remedies = by_kind.setdefault(str(found["kind"]), {})
+        remedies.setdefault(str(found.get("remedy") or ""), []).append(str(found["detail"]))
+    for kind, remedies in by_kind.items():
+        lines.append(f"{kind} ({sum(len(d) for d in remedies.values())}):")
+        for remedy, details in remedies.items():
+            lines += [f"  {detail}" for detail in details]
+            if remedy:
+                lines.append(f"  remedy: {remedy}")
+    return lines
 
 
 def finding(kind: str, detail: str, remedy: str, **fields: Any) -> dict[str, Any]:

@@ -6,7 +6,8 @@ Its input is each host's registered result of ``win_ocs_firewall`` (its ``summar
 ``changed``), or None where the host has none. A host whose apply failed or that was
 unreachable is shown as such, with no counts; one whose plan was never applied (the run
 stopped before, at the removal guard) as ``not applied``, with the counts it planned; one
-whose rules group policy keeps from taking effect as ``not in effect``. A host whose
+whose rules group policy keeps from taking effect as ``not in effect``; one the
+preflight's problems (of other hosts) left alone as ``not contacted``. A host whose
 firewall the run enforces (``ocs_firewall_enforce``) says so in its FIREWALL column. The
 last row totals the hosts. Pure: no Ansible objects; the table is written by
 :mod:`._tables`.
@@ -47,6 +48,8 @@ _NOT_APPLIED = "not applied"
 FAILED = "FAILED"
 UNREACHABLE = "UNREACHABLE"
 _SKIPPED = "skipped"
+# The preflight's problems (of other hosts) stopped the run before the host was read.
+_NOT_CONTACTED = "not contacted"
 _NO_RESULT = "no result"
 _OUTCOMES: tuple[str, ...] = (
     _CHANGED,
@@ -56,6 +59,7 @@ _OUTCOMES: tuple[str, ...] = (
     _NOT_APPLIED,
     FAILED,
     UNREACHABLE,
+    _NOT_CONTACTED,
     _SKIPPED,
     _NO_RESULT,
 )
@@ -74,7 +78,7 @@ def outcome(result: Mapping[str, Any] | None, *, check_mode: bool) -> str:
     if result.get("failed"):
         return FAILED
     if result.get("skipped"):
-        return _SKIPPED
+        return _NOT_CONTACTED if result.get("contacted") is False else _SKIPPED
     if not isinstance(result.get("summary"), Mapping):
         return _NO_RESULT
     if result.get("pending"):

@@ -9,7 +9,10 @@ or removed. Each item's headers name the host, the group, the rule and what happ
 its sides are the rule's fields one per line, so a changed port is one ``-``/``+`` pair of
 lines with the rule's other fields as context. An added rule has an empty ``before``, a
 removed one an empty ``after``. Groups come in plan order, rules sorted by name within
-their group, so the same plans always read the same. Pure: plans in, plain data out.
+their group, so the same plans always read the same. With the scope from the inventory,
+each remote address is followed by what it stands for (:func:`annotated`:
+``10.10.0.9 (load_balancers), 10.10.0.11-10.10.0.12 (fe01.ocs.example, fe02.ocs.example)``).
+Pure: plans in, plain data out.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import listed
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._scope import Label
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._setup_rules import (
     DISABLE,
     GROUP,
     SetupPlan,
 )
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import contains
 from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._plan import (
     TASK,
     UNASSIGNED,
@@ -54,6 +59,8 @@ _TO_DO = {ADDED: "to add", UPDATED: "to update", REMOVED: "to remove"}
 # Properties the collection never sets: shown only when a host rule has them (they are
 # then what makes the rule differ).
 _UNMANAGED = ("application", "service")
+# The names an annotated address lists before it only counts the rest.
+_SHOWN_LABELS = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,9 +102,47 @@ def field_text(value: Any) -> str:
     return shown
 
 
-def rule_text(rule: Rule, host_rule: HostRule | None = None) -> str:
-    """The rule's fields, one ``field: value`` line each, in the order of RULE_FIELDS."""
-    lines = [f"{field}: {field_text(getattr(rule, field))}" for field in RULE_FIELDS]
+def annotated(addresses: Sequence[str], labels: Sequence[Label]) -> str:
+    """``addresses`` as :func:`field_text` gives them, each followed by what it stands for:
+    the peer kind whose network it is, else the inventory hosts and peer kinds whose
+    addresses it holds (``10.10.0.11-10.10.0.12 (fe01.ocs.example, fe02.ocs.example)``); one
+    that stands for nothing known is bare."""
+    if not addresses:
+        return field_text(addresses)
+    parts = []
+    for token in addresses:
+        # A peer kind's network (the internal clients') stands for itself, not for the
+        # servers whose addresses it happens to hold.
+        names = [label for address, label, network in labels if network and address == token]
+        if not names:
+            names = [label for address, label, _network in labels if _holds(token, address)]
+        names = list(dict.fromkeys(names))
+        if len(names) > _SHOWN_LABELS:
+            names[_SHOWN_LABELS:] = [f"{len(names) - _SHOWN_LABELS} more"]
+        text = field_text(token)
+        parts.append(f"{text} ({', '.join(names)})" if names else text)
+    return ", ".join(parts)
+
+
+def _holds(token: str, address: str) -> bool:
+    try:
+        return contains(token, address)
+    except ValueError:
+        return False
+
+
+def rule_text(rule: Rule, host_rule: HostRule | None = None, labels: Sequence[Label] = ()) -> str:
+    """The rule's fields, one ``field: value`` line each, in the order of RULE_FIELDS; its
+    remote addresses :func:`annotated` with ``labels``."""
+    lines = [
+        f"{field}: "
+        + (
+            annotated(rule.remote_addresses, labels)
+            if field == "remote_addresses" and labels
+            else field_text(getattr(rule, field))
+        )
+        for field in RULE_FIELDS
+    ]
     if host_rule is not None:
         lines += [
             f"{f}: {field_text(getattr(host_rule, f))}" for f in _UNMANAGED if getattr(host_rule, f)
@@ -209,9 +254,10 @@ def diff(
     check_mode: bool,
     elsewhere: Sequence[HostRule] = (),
     setup: SetupPlan | None = None,
+    labels: Sequence[Label] = (),
 ) -> list[dict[str, str]]:
     """The task's ``diff``: the summary line, then an item per changed rule (OCS setup's
-    rules held or released last)."""
+    rules held or released last); ``labels``: what the remote addresses stand for."""
     setup = setup or SetupPlan()
     line = summary_line(host, plans, check_mode=check_mode, elsewhere=elsewhere, setup=setup)
     items: list[dict[str, str]] = [{"prepared": line + "\n"}]
@@ -222,8 +268,10 @@ def diff(
                 {
                     "before_header": title,
                     "after_header": title,
-                    "before": "\n".join(rule_text(h.rule, h) for h in change.before),
-                    "after": rule_text(change.after) if change.after is not None else "",
+                    "before": "\n".join(rule_text(h.rule, h, labels) for h in change.before),
+                    "after": (
+                        rule_text(change.after, labels=labels) if change.after is not None else ""
+                    ),
                 }
             )
     would = "would be " if check_mode else ""
@@ -291,9 +339,10 @@ def result(
     check_mode: bool,
     with_diff: bool,
     setup: SetupPlan | None = None,
+    labels: Sequence[Label] = (),
 ) -> dict[str, Any]:
     """win_ocs_firewall's result of a host's plans (before the apply); ``setup``: what
-    happens to OCS setup's rules."""
+    happens to OCS setup's rules; ``labels``: what the diff's remote addresses stand for."""
     setup = setup or SetupPlan()
     found: dict[str, Any] = {
         "changed": any(p.changed for p in plans) or setup.changed,
@@ -306,5 +355,7 @@ def result(
         "setup_rules": setup.to_dict(),
     }
     if with_diff:
-        found["diff"] = diff(host, plans, check_mode=check_mode, elsewhere=elsewhere, setup=setup)
+        found["diff"] = diff(
+            host, plans, check_mode=check_mode, elsewhere=elsewhere, setup=setup, labels=labels
+        )
     return found

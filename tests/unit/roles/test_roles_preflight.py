@@ -109,11 +109,17 @@ def test_every_bad_host_is_reported_in_one_run(collections_root: Path) -> None:
     result = run_site(collections_root, "-e", json.dumps(extra_vars), "--limit", limit)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
-    # The Edge's own problem, and fe01 naming the Edge as a peer it cannot scope.
-    assert "problem(s) on 3 host(s), no host was contacted" in output
-    assert "fe01.ocs.example: ocs_firewall_scope: edge01.ocs.example (ocs_edge)" in output
-    assert 'edge01.ocs.example: ocs_edge_internal_addresses: "10.10.1.300"' in output
-    assert 'med01.ocs.example: ocs_mediation_state: "gone" is not a state' in output
+    # Each cause once: the extra vars are every host's, and the Edge's bad address says
+    # how many rules of its peer fe01 need it. Each host fails on its own, none contacted.
+    assert "2 problems, no host was contacted:\n" in output
+    assert (
+        '- every host of the play (3): ocs_edge_internal_addresses: "10.10.1.300" is not a '
+        "valid local address"
+    ) in output
+    assert re.search(r"\(\d+ rules on 1 host need this address\)", output)
+    assert '- every host of the play (3): ocs_mediation_state: "gone" is not a state' in output
+    for host in limit.split(","):
+        assert re.search(rf"^{re.escape(host)} +: ok=\d+ .* failed=1 ", output, re.MULTILINE)
     assert APPLY_TASK not in output
     assert "UNREACHABLE" not in output
 

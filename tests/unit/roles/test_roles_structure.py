@@ -126,7 +126,10 @@ def test_server_role_checks_and_plans_every_host_then_guards_then_applies(entry:
     assert "ocs.firewall.preflight" in preflight
     assert preflight["run_once"] is True and preflight["any_errors_fatal"] is True
     assert {"preflight", "always"} <= set(preflight["tags"])
-    # No options: the components come from each host's inventory groups, and the peers'
+    # The hosts a problem stops fail in the plan task, the one tagged apply (each failure on
+    # its host); the preflight fails itself only when that task does not run.
+    assert preflight["ocs.firewall.preflight"] == {"stop_hosts_in": "apply"}
+    # The components come from each host's inventory groups, and the peers'
     # addresses the preflight worked out once from where it is registered (run_once
     # registers it for every host), read there by the module.
     assert preflight["register"] == _scope.PREFLIGHT_RESULT
@@ -304,8 +307,9 @@ def test_site_is_one_play_over_every_group_then_its_table() -> None:
     (table,) = summary["tasks"]
     assert table["run_once"] is True
     assert table["tags"] == ["apply"]
-    assert "ocs.firewall.change_summary(hostvars" in table["ansible.builtin.debug"]["msg"]
-    assert "ansible_play_hosts_all" in table["ansible.builtin.debug"]["msg"]
+    # Shown as text, not as JSON strings.
+    assert "ocs.firewall.change_summary(hostvars" in table["ocs.firewall.show"]["msg"]
+    assert "ansible_play_hosts_all" in table["ocs.firewall.show"]["msg"]
 
 
 def test_the_server_role_registers_what_the_table_reads() -> None:
@@ -353,6 +357,6 @@ def test_example_inventory_uses_every_group_and_a_collocated_host() -> None:
 
 def test_report_playbook_prints_the_table() -> None:
     play, _files = load(REPO / "playbooks" / "report.yml")
-    show = play["tasks"][-1]["ansible.builtin.debug"]["msg"]
+    show = play["tasks"][-1]["ocs.firewall.show"]["msg"]
     assert "ocs.firewall.report_table" in show
     assert "truncate" not in (REPO / "playbooks" / "report.yml").read_text(encoding="utf-8")

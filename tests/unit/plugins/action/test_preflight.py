@@ -97,11 +97,22 @@ def test_two_bad_hosts_are_both_reported_and_no_host_is_contacted() -> None:
         'ocs_mediation_pool_addresses: "LocalSubnet" is not a valid local address; give this '
         "server's own IPv4 or IPv6 addresses, networks or ranges (no keywords)",
     ]
+    # One line per cause: each bad address once, with what needs it, not once per peer.
     message = result["msg"]
-    assert re.match(r"\d+ problem\(s\) on \d+ host\(s\), no host was contacted: ", message)
-    assert 'edge01.ocs.example: ocs_edge_internal_addresses: "10.10.1.300"' in message
-    assert 'med01.ocs.example: ocs_mediation_state: "gone"' in message
-    assert 'med01.ocs.example: ocs_mediation_pool_addresses: "LocalSubnet"' in message
+    assert message.startswith("3 problems, no host was contacted:\n- ")
+    assert re.search(
+        r'\n- edge01\.ocs\.example: ocs_edge_internal_addresses: "10\.10\.1\.300" .*'
+        r"\(\d+ rules on 4 hosts need this address\)\n",
+        message,
+    )
+    assert '\n- med01.ocs.example: ocs_mediation_state: "gone"' in message
+    assert '\n- med01.ocs.example: ocs_mediation_pool_addresses: "LocalSubnet"' in message
+    assert "reported for" not in message
+    assert [c["hosts"] for c in result["causes"]] == [
+        ["edge01.ocs.example"],
+        ["med01.ocs.example"],
+        ["med01.ocs.example"],
+    ]
     # The good hosts are still listed with their components.
     assert "sql01.ocs.example" in result["components"]
     assert "edge01.ocs.example" not in result["components"]
@@ -588,3 +599,156 @@ def test_values_windows_would_refuse_or_read_otherwise_stop_the_run(
     (problem,) = result["problems"][f"{host}.ocs.example"]
     assert expected in problem, problem
     assert_no_host_contacted(connection, lab)
+
+
+# ---- one cause, one message --------------------------------------------------------------
+
+
+def _without_address(hosts: dict[str, dict[str, Any]], host: str) -> dict[str, dict[str, Any]]:
+    """``host`` with no ocs_firewall_address, and an ansible_host its peers cannot reach."""
+    hosts[host] = {k: v for k, v in hosts[host].items() if k != "ocs_firewall_address"} | {
+        "ansible_host": "127.0.0.1"
+    }
+    return hosts
+
+
+def test_a_missing_address_is_one_cause_on_the_host_it_is_missing_from() -> None:
+    result, connection, lab = preflight(_without_address(hostvars(), "dir01.ocs.example"))
+    assert result["failed"] is True
+    # Every host with rules that need the Director's address reports it...
+    assert set(result["problems"]) == {
+        "fe01.ocs.example",
+        "fe02.ocs.example",
+        "se01.ocs.example",
+        "dir01.ocs.example",
+        "edge01.ocs.example",
+        "med01.ocs.example",
+    }
+    # ... and it is said once, on the Director, with how many rules on how many hosts.
+    (cause,) = result["causes"]
+    assert cause == {
+        "msg": 'ocs_firewall_address missing on dir01.ocs.example (its ansible_host "127.0.0.1" '
+        "is not an address its peers reach): 7 rules on 6 hosts need it; set "
+        "ocs_firewall_address for dir01.ocs.example",
+        "hosts": ["dir01.ocs.example"],
+        "reported_by": list(result["problems"]),
+    }
+    assert result["msg"] == f"1 problem, no host was contacted: {cause['msg']}"
+    assert_no_host_contacted(connection, lab)
+
+
+def test_a_wrong_value_every_host_has_is_one_cause_naming_them() -> None:
+    hosts = {
+        host: {**variables, "ocs_firewall_client_networks": ["10.20.0.0/33"]}
+        for host, variables in hostvars().items()
+    }
+    result, _connection, _lab = preflight(hosts)
+    assert len(result["problems"]) == len(ESTATE)
+    (cause,) = result["causes"]
+    assert cause["msg"] == (
+        f'every host of the play ({len(ESTATE)}): ocs_firewall_client_networks: "10.20.0.0/33" '
+        "is not a valid address; give IPv4 or IPv6 addresses, networks (10.10.0.0/16), ranges "
+        "(10.10.0.1-10.10.0.9) or the keywords LocalSubnet, DNS, DHCP, WINS, DefaultGateway"
+    )
+    assert cause["hosts"] == list(ESTATE)
+    assert result["msg"] == f"1 problem, no host was contacted: {cause['msg']}"
+
+
+def test_the_message_is_short_whatever_the_problems() -> None:
+    """A line per cause, the first ten; each host's problems are in the result."""
+    hosts = hostvars(
+        **{
+            host.split(".")[0]: {f"ocs_custom_{i}": host for i in range(3)}
+            for host in list(ESTATE)[:5]
+        }
+    )
+    result, _connection, _lab = preflight(hosts)
+    assert sum(len(p) for p in result["problems"].values()) == 15
+    assert len(result["causes"]) == 15
+    lines = result["msg"].splitlines()
+    assert lines[0] == "15 problems, no host was contacted:"
+    assert len(lines) == 12
+    assert lines[-1] == "- and 5 more: see the result's causes"
+
+
+def test_left_to_the_hosts_the_preflight_does_not_fail_and_says_what_stops_each() -> None:
+    hosts = _without_address(hostvars(), "dir01.ocs.example")
+    hosts["cwa01.ocs.example"]["ocs_cwa_state"] = "gone"
+    result, connection, lab = preflight(hosts, {"stop_hosts_in": "apply"})
+    assert not result.get("failed"), result
+    assert result["stops"] == {
+        "dir01.ocs.example": "1 problem, no host was contacted: ocs_firewall_address missing "
+        'on dir01.ocs.example (its ansible_host "127.0.0.1" is not an address its peers '
+        "reach): 7 rules on 6 hosts need it; set ocs_firewall_address for dir01.ocs.example",
+        "cwa01.ocs.example": "1 problem, no host was contacted: cwa01.ocs.example: "
+        'ocs_cwa_state: "gone" is not a state; valid states are present, absent',
+    }
+    assert result["msg"].startswith("2 problems, no host was contacted:\n")
+    assert_no_host_contacted(connection, lab)
+
+
+@pytest.mark.parametrize(
+    ("run_tags", "skip_tags"),
+    [
+        pytest.param(["preflight"], [], id="tags-preflight"),
+        pytest.param(["all"], ["apply"], id="skip-tags-apply"),
+    ],
+)
+def test_a_run_without_the_hosts_task_fails_in_the_preflight(
+    run_tags: list[str], skip_tags: list[str]
+) -> None:
+    hosts = _without_address(hostvars(), "dir01.ocs.example")
+    connection = MagicMock()
+    lab = LabHost()
+    result, _display = run_action(
+        ActionModule,
+        "ocs.firewall.preflight",
+        lab,
+        {"hosts": None, "stop_hosts_in": "apply"},
+        task_vars={
+            "inventory_hostname": "fe01.ocs.example",
+            "groups": example_inventory()["groups"],
+            "hostvars": hosts,
+            "ansible_play_hosts_all": list(hosts),
+            "ansible_run_tags": run_tags,
+            "ansible_skip_tags": skip_tags,
+        },
+        connection=connection,
+    )
+    assert result["failed"] is True
+    assert "stops" not in result
+    assert result["msg"].startswith("1 problem, no host was contacted: ocs_firewall_address")
+    assert_no_host_contacted(connection, lab)
+
+
+def test_a_cause_no_host_of_the_play_has_fails_in_the_preflight() -> None:
+    """A host outside the play in a misspelt group: no task of the play's hosts can say it."""
+    hosts = hostvars()
+    hosts["med02.ocs.example"] = {"group_names": ["ocs_mediatoin"]}
+    groups = {**example_inventory()["groups"], "ocs_mediatoin": ["med02.ocs.example"]}
+    result, _display = run_action(
+        ActionModule,
+        "ocs.firewall.preflight",
+        LabHost(),
+        {"hosts": None, "stop_hosts_in": "apply"},
+        task_vars={
+            "inventory_hostname": "fe01.ocs.example",
+            "groups": groups,
+            "hostvars": hosts,
+            "ansible_play_hosts_all": [h for h in hosts if h != "med02.ocs.example"],
+        },
+        connection=MagicMock(),
+    )
+    assert result["failed"] is True
+    assert result["causes"][0]["hosts"] == []
+    assert result["msg"].startswith("1 problem, no host was contacted: med02.ocs.example: ")
+
+
+def test_with_limit_a_peer_outside_the_play_stops_the_hosts_that_need_it() -> None:
+    hosts = _without_address(hostvars(), "dir01.ocs.example")
+    result, _connection, _lab = preflight(
+        hosts, {"stop_hosts_in": "apply"}, play_hosts=["fe01.ocs.example"]
+    )
+    assert not result.get("failed"), result
+    assert list(result["stops"]) == ["fe01.ocs.example"]
+    assert "1 rule on 1 host needs it" in result["stops"]["fe01.ocs.example"]

@@ -188,3 +188,47 @@ def test_the_apply_stage_takes_the_registered_plan_when_given_none() -> None:
     applied, _warnings = stage(host, task_vars(ocs_firewall_result=plan), {"stage": "apply"})
     assert not applied.get("failed"), applied
     assert [r.op for r in host.requests] == ["apply"] and applied["changed"] is True
+
+
+# ---- the preflight's problems, each failure on its host ---------------------------------
+
+
+STOPS = {"dir01.ocs.example": "1 problem, no host was contacted: ocs_firewall_address missing"}
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_host_the_preflights_problems_stop_fails_with_its_message_uncontacted(
+    check_mode: bool,
+) -> None:
+    host = LabHost(state=initial_state())
+    preflight = {"changed": False, "problems": {}, "causes": [], "stops": STOPS}
+    result, _warnings = stage(
+        host,
+        task_vars("dir01.ocs.example", ocs_firewall_preflight=preflight),
+        {"stage": "plan"},
+        check_mode=check_mode,
+    )
+    assert result["failed"] is True
+    assert result["msg"] == STOPS["dir01.ocs.example"]
+    assert host.requests == []
+
+
+def test_a_host_no_problem_stops_is_skipped_uncontacted_with_nothing_to_apply() -> None:
+    host = LabHost(state=initial_state())
+    preflight = {"changed": False, "problems": {}, "causes": [], "stops": STOPS}
+    result, _warnings = stage(host, task_vars(ocs_firewall_preflight=preflight), {"stage": "plan"})
+    assert result["skipped"] is True and not result.get("failed")
+    assert (result["changed"], result["pending"], result["contacted"]) == (False, False, False)
+    assert result["msg"] == (
+        "not contacted: the inventory's problems stop the run (on dir01.ocs.example; this "
+        "host has none)"
+    )
+    assert host.requests == []
+
+
+def test_a_preflight_without_stops_lets_every_host_go_on() -> None:
+    host = LabHost(state=initial_state())
+    preflight = {"changed": False, "problems": {}, "causes": [], "address_book": {}}
+    result, _warnings = stage(host, task_vars(ocs_firewall_preflight=preflight), {"stage": "plan"})
+    assert not result.get("failed") and not result.get("skipped"), result
+    assert [r.op for r in host.requests] == ["read"]

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
+from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import Cause, Problem
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
     _component_rules,
     _host_request,
@@ -719,3 +720,92 @@ def test_peers_numbered_in_a_row_make_one_range() -> None:
     remotes = scoped(["archiving"], SCOPED, inventory(groups, hostvars))["archiving"]
     # fe5, fe1, fe3, fe4 run from 10.0.0.10 to 10.0.0.13; fe2's 10.0.0.21 stands alone.
     assert set(remotes.values()) == {("10.0.0.10-10.0.0.13", "10.0.0.21")}
+
+
+# ---- causes: one problem of many hosts said once (the preflight groups by them) -----------
+
+
+def test_a_peer_without_an_address_carries_its_cause_and_the_rules_that_need_it() -> None:
+    groups, hostvars = front_ends()
+    groups |= {"ocs_director": ["dir1"], "ocs_edge": ["edge1"]}
+    hostvars |= {"dir1": {"ocs_firewall_address": "10.0.0.31"}, "edge1": {}}
+    variables = {**SCOPED, "ocs_firewall_client_networks": CLIENTS}
+    (problem,) = refused(["director"], variables, inventory(groups, hostvars))
+    assert isinstance(problem, Problem)
+    assert problem.cause == Cause(
+        'ocs_firewall_address missing on edge1 (its ansible_host "edge1" is not an IP address): ',
+        "; set ocs_firewall_address for edge1",
+        "edge1",
+    )
+    # The Director's rules whose peers include the Edge, a rule per transport.
+    entries = [e for e in _catalogue.server_entries("director") if "edge" in e["peers"]]
+    assert problem.rules == sum(len(e["transports"]) for e in entries) > 0
+
+
+def test_every_host_missing_the_same_peer_shares_one_cause() -> None:
+    groups, hostvars = front_ends()
+    groups |= {"ocs_director": ["dir"]}
+    hostvars |= {"dir": {"ansible_host": "127.0.0.1"}}
+    inv = inventory(groups, hostvars)
+    variables = {
+        **SCOPED,
+        "ocs_firewall_client_networks": CLIENTS,
+        "ocs_firewall_gateway_networks": ["198.51.100.0/24"],
+    }
+    first = refused(["front_end"], {**variables, "ocs_firewall_address": "10.0.0.11"}, inv)
+    second = refused(["mediation"], {**variables, "ocs_firewall_address": "10.0.0.41"}, inv)
+    (of_first,) = [p for p in first if "dir (ocs_director)" in p]
+    (of_second,) = [p for p in second if "dir (ocs_director)" in p]
+    assert of_first != of_second
+    assert isinstance(of_first, Problem) and isinstance(of_second, Problem)
+    assert of_first.cause == of_second.cause and of_first.cause.host == "dir"
+
+
+def test_an_unset_network_carries_its_cause_counting_the_rules() -> None:
+    (problem,) = refused(["cwa", "web_conferencing"], SCOPED, inventory(*front_ends()))
+    assert isinstance(problem, Problem)
+    assert problem.cause.host == ""
+    assert problem.cause.said(problem.rules, 2).startswith("ocs_firewall_client_networks not set: ")
+    assert problem.rules >= 3
+
+
+# ---- labels: what each address of the scope stands for, for the diff ---------------------
+
+
+def test_labels_name_the_hosts_and_the_peer_kinds_behind_the_addresses() -> None:
+    """A Director's peers: the front ends, the load balancer and the clients (an Edge, a
+    Mediation Server or a Director of the inventory would be named too)."""
+    groups, hostvars = front_ends()
+    groups |= {"ocs_director": ["dir"]}
+    hostvars |= {"dir": {"ocs_firewall_address": "10.0.0.31"}}
+    variables = {
+        **SCOPED,
+        "ocs_firewall_load_balancer_addresses": ["10.0.0.100"],
+        "ocs_firewall_client_networks": CLIENTS,
+        "ocs_firewall_gateway_networks": ["198.51.100.0/24"],
+    }
+    request, problems = _host_request.host_request(
+        ["ocs_director"], variables, inventory=inventory(groups, hostvars), labelled=True
+    )
+    assert problems == [] and request is not None
+    assert {
+        ("10.0.0.11", "fe1", False),
+        ("10.0.0.21", "fe2", False),
+        ("10.0.0.31", "dir", False),
+        (CLIENTS[0], "internal_clients", True),
+    } <= set(request.labels)
+    peers = {p for e in _catalogue.server_entries("director") for p in e["peers"]}
+    # Every label is a peer's: a holder of a peer component, or a peer kind's network.
+    for _address, label, network in request.labels:
+        assert label in peers if network else label in {"fe1", "fe2", "dir"}
+    unlabelled, _problems = _host_request.host_request(
+        ["ocs_director"], variables, inventory=inventory(groups, hostvars)
+    )
+    assert unlabelled is not None and unlabelled.labels == ()
+
+
+def test_no_labels_with_the_scope_any() -> None:
+    request, _problems = _host_request.host_request(
+        ["ocs_monitoring"], {}, inventory=inventory(*front_ends()), labelled=True
+    )
+    assert request is not None and request.labels == ()

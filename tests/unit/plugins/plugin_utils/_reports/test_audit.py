@@ -430,3 +430,65 @@ def test_policy_that_voids_local_rules_is_a_finding() -> None:
     ]
     assert findings[0]["detail"].endswith("(a profile the host is on)")
     assert findings[0]["remedy"].startswith("Ask the domain administrators")
+
+
+# ---- on screen: each kind's remedy said once ---------------------------------------------
+
+
+def test_on_screen_each_kinds_remedy_is_said_once_after_its_findings() -> None:
+    findings = [
+        _audit.finding("missing_rule", "'A' is absent", "To add it, run site.yml."),
+        _audit.finding("missing_rule", "'B' is absent", "To add it, run site.yml."),
+        _audit.finding("foreign_open_port", "'X' opens tcp 1", "Disable it."),
+        _audit.finding("foreign_open_port", "'Y' opens tcp 2", "Disable it."),
+        _audit.finding("foreign_open_port", "'Z' opens tcp 3", "Disable it."),
+    ]
+    assert _audit.text(findings) == [
+        "5 finding(s): 2 missing_rule, 3 foreign_open_port",
+        "missing_rule (2):",
+        "  'A' is absent",
+        "  'B' is absent",
+        "  remedy: To add it, run site.yml.",
+        "foreign_open_port (3):",
+        "  'X' opens tcp 1",
+        "  'Y' opens tcp 2",
+        "  'Z' opens tcp 3",
+        "  remedy: Disable it.",
+    ]
+
+
+def test_findings_of_one_kind_with_their_own_remedies_each_have_theirs() -> None:
+    findings = [
+        _audit.finding("profile_disabled", "public is off", "Turn public on."),
+        _audit.finding("profile_disabled", "private is off", "Turn private on."),
+        _audit.finding("profile_disabled", "domain is off", "Turn public on."),
+    ]
+    assert _audit.text(findings)[1:] == [
+        "profile_disabled (3):",
+        "  public is off",
+        "  domain is off",
+        "  remedy: Turn public on.",
+        "  private is off",
+        "  remedy: Turn private on.",
+    ]
+
+
+def test_on_screen_no_drift_is_one_line() -> None:
+    assert _audit.text([]) == ["no drift: 0 findings"]
+
+
+def test_a_real_hosts_findings_say_each_remedy_once() -> None:
+    rules = [
+        *CONVERGED,
+        *(
+            foreign(f"Admin {port}", protocol="tcp", local_ports=(str(port),))
+            for port in (9001, 9002, 9003)
+        ),
+    ]
+    findings = run(rules, {**PROFILES, "public": {**ON, "enabled": False}})
+    assert [f["kind"] for f in findings].count("foreign_open_port") == 3
+    assert "profile_disabled" in {f["kind"] for f in findings}
+    lines = _audit.text(findings)
+    remedies = [line for line in lines if line.startswith("  remedy: ")]
+    assert len(remedies) == len({f["kind"] for f in findings}) == len(set(remedies))
+    assert len([line for line in lines if "Admin 900" in line]) == 3

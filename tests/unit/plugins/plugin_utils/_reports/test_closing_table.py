@@ -47,6 +47,12 @@ RESULTS: dict[str, Any] = {
         pytest.param({"unreachable": True, "changed": False}, False, "UNREACHABLE", id="unreach"),
         pytest.param({"failed": True, "summary": {}}, False, "FAILED", id="failed"),
         pytest.param({"skipped": True}, False, "skipped", id="skipped"),
+        pytest.param(
+            {"skipped": True, "contacted": False, "pending": False},
+            True,
+            "not contacted",
+            id="left-alone-for-other-hosts-problems",
+        ),
         pytest.param(None, False, "no result", id="none"),
         pytest.param({"changed": True}, False, "no result", id="not-win_ocs_firewall"),
     ],

@@ -155,3 +155,72 @@ def test_a_host_in_sync() -> None:
         f"{HOST}: in sync, nothing to change (1 group(s))"
     )
     assert items([same]) == [{"prepared": f"{HOST}: in sync, nothing to change (1 group(s))\n"}]
+
+
+# ---- what each remote address stands for ------------------------------------------------
+
+LABELS = (
+    ("10.10.0.9", "load_balancers", True),
+    ("10.10.0.11", "fe01.ocs.example", False),
+    ("10.10.0.12", "fe02.ocs.example", False),
+    ("10.10.0.13", "se01.ocs.example", False),
+    ("10.20.0.0/16", "internal_clients", True),
+    ("10.10.0.30", "dir01.ocs.example", False),
+)
+
+
+@pytest.mark.parametrize(
+    ("addresses", "text"),
+    [
+        pytest.param(("10.10.0.9",), "10.10.0.9 (load_balancers)", id="peer-kind"),
+        pytest.param(("10.10.0.11",), "10.10.0.11 (fe01.ocs.example)", id="host"),
+        pytest.param(
+            ("10.10.0.11-10.10.0.12",),
+            "10.10.0.11-10.10.0.12 (fe01.ocs.example, fe02.ocs.example)",
+            id="a-range-of-hosts",
+        ),
+        pytest.param(
+            ("10.10.0.9-10.10.0.12", "10.10.0.30"),
+            "10.10.0.9-10.10.0.12 (load_balancers, fe01.ocs.example, fe02.ocs.example), "
+            "10.10.0.30 (dir01.ocs.example)",
+            id="a-range-of-a-kind-and-hosts",
+        ),
+        pytest.param(
+            ("10.10.0.0/16",),
+            "10.10.0.0/16 (servers)",
+            id="a-kind-stands-only-for-its-own-network",
+        ),
+        pytest.param(("10.20.0.0/16",), "10.20.0.0/16 (internal_clients)", id="a-kind-network"),
+        pytest.param(("192.0.2.7", "LocalSubnet"), "192.0.2.7, LocalSubnet", id="unknown"),
+        pytest.param((), "any", id="any"),
+    ],
+)
+def test_each_address_is_followed_by_what_it_stands_for(
+    addresses: tuple[str, ...], text: str
+) -> None:
+    labels = (*LABELS, ("10.10.0.0/16", "servers", True))
+    assert _task_result.annotated(addresses, labels) == text
+
+
+def test_a_range_of_many_hosts_names_the_first_and_counts_the_rest() -> None:
+    labels = [(f"10.0.0.{i}", f"h{i}", False) for i in range(1, 8)]
+    assert _task_result.annotated(("10.0.0.1-10.0.0.7",), labels) == (
+        "10.0.0.1-10.0.0.7 (h1, h2, h3, h4, 3 more)"
+    )
+
+
+def test_the_diff_says_what_each_remote_address_stands_for_on_both_sides() -> None:
+    wanted = rule("A", remote_addresses=("10.10.0.9", "10.10.0.11-10.10.0.12"))
+    plan = plan_group(G, [wanted], [on_host("A", remote_addresses=("10.10.0.11",))])
+    _summary, item = _task_result.diff(HOST, [plan], check_mode=True, labels=LABELS)
+    assert unified(item) == [
+        "-remote_addresses: 10.10.0.11 (fe01.ocs.example)",
+        "+remote_addresses: 10.10.0.9 (load_balancers), 10.10.0.11-10.10.0.12 "
+        "(fe01.ocs.example, fe02.ocs.example)",
+    ]
+    # Without labels (the scope any: the operator's own addresses) they are bare.
+    _summary, bare = items([plan], check_mode=True)
+    assert unified(bare) == [
+        "-remote_addresses: 10.10.0.11",
+        "+remote_addresses: 10.10.0.9, 10.10.0.11-10.10.0.12",
+    ]

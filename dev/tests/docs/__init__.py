@@ -1,0 +1,1 @@
+"""The commands the user documentation shows: extracted, listed, and run as written."""
