@@ -9,11 +9,11 @@ short_description: Show lines of text, such as a table, as they are
 version_added: 0.3.0
 description:
   - Runs on the controller only and contacts no host. Shows each line of O(msg) under the
-    task's name as it is, one per line, so that a table reads as a table; M(ansible.builtin.debug)
+    task's name as it is, one per line, so that a table reads as a table; C(ansible.builtin.debug)
     shows the same lines as JSON strings, in quotes, a comma after each.
   - The lines are printed so with Ansible's default output (the V(default) stdout callback).
     With any other (V(json), V(yaml), the one of AWX or ansible-navigator) nothing is printed
-    beside it, and the task's result shows them as M(ansible.builtin.debug) would.
+    beside it, and the task's result shows them as C(ansible.builtin.debug) would.
   - The result's RV(msg) holds the lines either way.
   - C(playbooks/site.yml) shows its closing table with it, C(playbooks/report.yml) each host's
     rules and C(playbooks/audit.yml) each host's findings.
@@ -39,8 +39,6 @@ attributes:
     description: Runs on the controller.
     support: full
     platforms: posix
-seealso:
-  - module: ansible.builtin.debug
 author:
   - ocs.firewall <maintainers@users.noreply.r-seed-e01801d1.example> (!UNKNOWN)
 """
