@@ -205,7 +205,7 @@ reliability: venv
 # step only checks that every command is listed; .ci/run runs this after make test. The
 # table of every command (ran, skipped and why) is printed and kept in .build/.
 docs-commands: venv system-deps
-	$(call header,docs-commands: the documentation's commands, run as written)
+	$(call header,docs-commands: every command of the documentation run as written)
 	@rc=0; ( $(call pytest,dev/tests/docs/test_commands.py) ) || rc=$$?; \
 	cat $(BUILD)/docs-commands.md 2>/dev/null || true; exit $$rc
 
