@@ -238,19 +238,18 @@ def _keep_state(command: Command, session: Session) -> None:
 def test_each_folder_runs_the_copy_it_should(session: Session) -> None:
     """What the runs above used: at the checkout's root, the checkout itself (its
     ansible.cfg, dev/collections); in the user's folder, the copy the README installed."""
-    where = {}
+    used = {}
     for name, folder in (("checkout", session.checkout), ("project", session.project)):
-        listed = subprocess.run(
-            ["ansible-galaxy", "collection", "list", "ocs.firewall", "--format", "json"],
+        doc = subprocess.run(
+            ["ansible-doc", "--json", "-t", "lookup", "ocs.firewall.ports"],
             cwd=folder,
             env=session.env,
             capture_output=True,
             text=True,
             check=True,
         )
-        # In the order Ansible searches them: the first one is the one it uses.
-        where[name] = list(json.loads(listed.stdout))[0]
-    assert where == {
-        "checkout": str(session.checkout / "dev" / "collections" / "ansible_collections"),
-        "project": str(session.home / ".ansible" / "collections" / "ansible_collections"),
-    }
+        filename = json.loads(doc.stdout)["ocs.firewall.ports"]["doc"]["filename"]
+        used[name] = Path(filename).resolve()
+    assert used["checkout"].is_relative_to(session.checkout.resolve()), used
+    installed = session.home / ".ansible" / "collections" / "ansible_collections"
+    assert used["project"].is_relative_to(installed.resolve()), used
