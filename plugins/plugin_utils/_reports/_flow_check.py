@@ -182,14 +182,20 @@ def _unset(text: str) -> bool:
     return text.startswith("(set ")
 
 
+def _port_token(token: str) -> tuple[int, int] | None:
+    """``(low, high)`` of a matrix row's port ``N`` or range ``N-M`` (None: neither)."""
+    match = re.fullmatch(r"\s*(\d+)(?:-(\d+))?\s*", token)
+    return None if match is None else (int(match[1]), int(match[2] or match[1]))
+
+
 def _ports(text: str) -> list[int] | None:
     """Each listed port, and the first and last of a range (None: not port numbers)."""
     found: list[int] = []
-    for token in (t.strip() for t in text.split(",")):
-        match = re.fullmatch(r"(\d+)(?:-(\d+))?", token)
-        if match is None:
+    for token in text.split(","):
+        bounds = _port_token(token)
+        if bounds is None:
             return None
-        low, high = int(match[1]), int(match[2] or match[1])
+        low, high = bounds
         if not 1 <= low <= high <= 65535:
             return None
         found += [low, high] if high != low else [low]
@@ -269,9 +275,9 @@ class _Needed:
 def _needed(row: Mapping[str, Any]) -> _Needed:
     ranges = []
     for token in str(row["ports"]).split(","):
-        match = re.fullmatch(r"\s*(\d+)(?:-(\d+))?\s*", token)
-        if match is not None:
-            ranges.append((int(match[1]), int(match[2] or match[1])))
+        bounds = _port_token(token)
+        if bounds is not None:
+            ranges.append(bounds)
     source = str(row["source_address"]).strip()
     sources: tuple[str, ...] | None = None
     known = not _unset(source)

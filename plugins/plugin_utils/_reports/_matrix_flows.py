@@ -62,6 +62,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._component_ru
     port_text,
 )
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import Settings
+from ansible_collections.ocs.firewall.plugins.plugin_utils._firewall._grammar import port_bounds
 
 # zone key -> the title of its table, from the most trusted zone to the least.
 ZONES: dict[str, str] = {
@@ -197,10 +198,13 @@ def _first_port(ports: str) -> int:
 
 
 def _port_ranges(ports: Sequence[str]) -> list[tuple[int, int]]:
+    """The ``(low, high)`` of each item of a port list the catalogue (or port_text) wrote."""
     ranges = []
     for item in ports:
-        low, _dash, high = str(item).partition("-")
-        ranges.append((int(low), int(high or low)))
+        bounds = port_bounds(str(item).strip())
+        if bounds is None:
+            raise ValueError(f"{item!r} is not a port or a port range")
+        ranges.append(bounds)
     return ranges
 
 

@@ -110,18 +110,21 @@ def _groups(rows: Sequence[Mapping[str, Any]], facts: HostFacts) -> dict[str, Gr
 
 
 def _items(
-    sources: set[str], destination: str, groups: Mapping[str, Group], hosts: Mapping[str, str]
+    sources: set[str],
+    destination: str,
+    groups: Mapping[str, Group],
+    ids_of: Mapping[str, set[str]],
+    hosts: Mapping[str, str],
 ) -> frozenset[tuple[str, str]]:
     """A destination's sources as ``("group", name)`` where every member of the object
     group is a source (but the destination's own host, which no row names), else as
-    ``("member", endpoint id)``."""
+    ``("member", endpoint id)``. ``ids_of``: each group's endpoint ids, by name."""
     items: set[tuple[str, str]] = set()
     by_group: dict[str, set[str]] = {}
     for source in sources:
         by_group.setdefault(groups[source].name, set()).add(source)
     for name, present in by_group.items():
-        member_ids = {m for m, g in groups.items() if g.name == name}
-        missing = member_ids - present
+        missing = ids_of[name] - present
         if all(hosts[m] == hosts[destination] for m in missing):
             items.add(("group", name))
         else:
@@ -138,6 +141,10 @@ def grouped(
     groups = _groups(rows, facts)
     nodes = {node.id: node for row in rows for node in row["_nodes"]}
     hosts = {key: node.name for key, node in nodes.items()}
+    # Each group's endpoint ids, worked out once (a grouped row asks for them per source).
+    ids_of: dict[str, set[str]] = {}
+    for endpoint, group in groups.items():
+        ids_of.setdefault(group.name, set()).add(endpoint)
     # (destination group, ports, transport) -> destination -> [rows]
     buckets: dict[tuple[str, str, str], dict[str, list[Mapping[str, Any]]]] = {}
     for row in rows:
@@ -149,10 +156,11 @@ def grouped(
         parts: dict[frozenset[tuple[str, str]], list[str]] = {}
         for destination, its_rows in by_destination.items():
             sources = {r["source_id"] for r in its_rows}
-            parts.setdefault(_items(sources, destination, groups, hosts), []).append(destination)
+            as_groups = _items(sources, destination, groups, ids_of, hosts)
+            parts.setdefault(as_groups, []).append(destination)
         for items, destinations in parts.items():
             group = groups[destinations[0]]
-            whole = set(destinations) == {m for m, g in groups.items() if g.name == group.name}
+            whole = set(destinations) == ids_of[group.name]
             behind = [r for d in destinations for r in by_destination[d]]
             members = sorted(m for kind, m in items if kind == "member")
             found.append(
