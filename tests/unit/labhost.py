@@ -24,8 +24,9 @@ import copy
 import datetime
 from collections.abc import Callable, Iterable
 from typing import Any
-from unittest.mock import MagicMock
+from unittest.mock import MagicMock, create_autospec
 
+from ansible.utils.display import Display
 from checkout import REPO
 from ocs_lab import firewall, legacy, seed, switch
 from ocs_lab import inventory as lab_inventory
@@ -270,7 +271,8 @@ def run_action(
     )
     action._load_name = name
     action._low_level_execute_command = MagicMock(side_effect=execute or host.execute)
-    display = MagicMock()
+    # A stand-in with ansible-core's own signatures: a call the real Display refuses fails.
+    display = create_autospec(Display, instance=True)
     action._display = display
     return action.run(task_vars=task_vars or {}), display
 
