@@ -205,27 +205,33 @@ def _result_of(
     return result
 
 
+def _carried(plan: Mapping[str, Any], key: str, missing: str) -> str:
+    """The text a plan stage's result carries under ``key``; InputError(``missing``) else."""
+    text = plan.get(key)
+    if not isinstance(text, str) or not text:
+        raise InputError(missing)
+    return text
+
+
 def _plan_read(plan: Mapping[str, Any]) -> str:
     """The read a plan stage's result carries."""
-    text = plan.get("read")
-    if not isinstance(text, str) or not text:
-        raise InputError(
-            "plan: it is not the result of this module's plan stage for this host (it "
-            "carries no read); register the plan stage's result and pass it whole"
-        )
-    return text
+    return _carried(
+        plan,
+        "read",
+        "plan: it is not the result of this module's plan stage for this host (it "
+        "carries no read); register the plan stage's result and pass it whole",
+    )
 
 
 def _plan_settings(plan: Mapping[str, Any]) -> str:
     """The settings' read a plan stage's result carries (the host's run enforces)."""
-    text = plan.get("settings_read")
-    if not isinstance(text, str) or not text:
-        raise InputError(
-            "plan: it carries no read of the firewall's settings, and this host's variables "
-            "change them (ocs_firewall_enforce, ocs_firewall_log_dropped): the variables "
-            "changed between the stages? Nothing was changed: run the play again"
-        )
-    return text
+    return _carried(
+        plan,
+        "settings_read",
+        "plan: it carries no read of the firewall's settings, and this host's variables "
+        "change them (ocs_firewall_enforce, ocs_firewall_log_dropped): the variables "
+        "changed between the stages? Nothing was changed: run the play again",
+    )
 
 
 def _same_removals(plan: Mapping[str, Any], removals: list[_removals.Removal]) -> None:
