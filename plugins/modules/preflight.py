@@ -47,6 +47,17 @@ description:
     server of a pool component must; pools served (C(ocs_<component>_pools)) and next
     hops (C(ocs_mediation_next_hop_pool)) must name pools of the inventory; a pool of one
     Front End Server may not admit another pool's load balancer.
+  - >-
+    B(A run over part of the estate.) An AWX or Automation Controller sliced job gives each
+    slice every Nth host and their variables only. Rules scoped from the inventory, and
+    the pools' checks, need the whole estate: such a run takes it from
+    C(ocs_firewall_address_book) (or the file C(ocs_firewall_address_book_file)), the
+    book O(snapshot) made over the whole inventory; what the run sees of its own hosts
+    must match the book, or it stops as stale. Without one, a run said to be a slice
+    (C(ocs_firewall_slice=true)) or that looks like one (a component group without a host,
+    a job of an AWX workflow) stops when a host is scoped from the inventory or pools are
+    named, and says what to do; C(ocs_firewall_slice=false) says the inventory is the
+    whole estate.
 options:
   hosts:
     description:
@@ -63,6 +74,16 @@ options:
         message, or skips it, before contacting it.
       - Unset (the default), problems fail this task.
     type: str
+    version_added: 0.3.0
+  snapshot:
+    description:
+      - Make the whole estate's address book (RV(snapshot)), for the runs over part of it
+        (AWX sliced jobs), whatever the hosts' scope. C(playbooks/address_book.yml) runs
+        it so, over the whole inventory, and passes the book on.
+      - A run that is, or looks like, a slice of the estate (see the description) is
+        refused, since its book would not be the whole estate's.
+    type: bool
+    default: false
     version_added: 0.3.0
 extends_documentation_fragment:
   - ocs.firewall.attributes
@@ -122,6 +143,43 @@ address_book:
   type: dict
   sample: {archiving: {arch01.ocs.example: {addresses: [10.10.0.70]}}}
   version_added: 0.2.0
+peer_scopes:
+  description:
+    - With C(ocs_firewall_scope=inventory) on any host of the play, the remote addresses of
+      every list of peers the play's hosts' rules have, worked out once for the estate;
+      M(ocs.firewall.win_ocs_firewall) takes each host's from there (registered as
+      C(ocs_firewall_preflight)). Keyed by what the addresses depend on (the peers, the
+      pools, the networks of peer kinds), as text.
+  returned: always
+  type: dict
+  sample: {'[["front_end","director"],"",[],false,[],[]]': [10.10.0.11-10.10.0.13]}
+  version_added: 0.3.0
+snapshot:
+  description:
+    - With O(snapshot), the whole estate's address book, for C(ocs_firewall_address_book)
+      (or, written as JSON, C(ocs_firewall_address_book_file)) of the runs over part of
+      it.
+  returned: with O(snapshot), when there is no problem
+  type: dict
+  contains:
+    format:
+      description: The layout of the book (1).
+      type: int
+    made:
+      description: When it was made (UTC, ISO 8601).
+      type: str
+    servers:
+      description: How many servers it holds.
+      type: int
+    book:
+      description: The address book, as RV(address_book).
+      type: dict
+  sample:
+    format: 1
+    made: "2026-12-07T17:00:00+00:00"
+    servers: 12
+    book: {archiving: {arch01.ocs.example: {addresses: [10.10.0.70]}}}
+  version_added: 0.3.0
 problems:
   description:
     - Every problem found, keyed by host (V((play vars)) for the play's own variables;

@@ -83,6 +83,9 @@ MANAGEMENT_RULE = "ocs_firewall_management_rule"
 LOG_DROPPED = "ocs_firewall_log_dropped"
 LOG_SIZE_KB = "ocs_firewall_log_size_kb"
 POOL = "ocs_pool"
+ADDRESS_BOOK = "ocs_firewall_address_book"
+ADDRESS_BOOK_FILE = "ocs_firewall_address_book_file"
+SLICE = "ocs_firewall_slice"
 PREFLIGHT_RESULT = "ocs_firewall_preflight"
 RESULT = "ocs_firewall_result"
 
@@ -433,6 +436,40 @@ ESTATE: tuple[Variable, ...] = (
         "estate is one pool.",
         where=HOST,
         type="str",
+    ),
+    Variable(
+        ADDRESS_BOOK,
+        "snapshot",
+        None,
+        "A run over part of the estate (an AWX sliced job): the whole estate's address "
+        "book, as C(playbooks/address_book.yml) made it over the whole inventory and passed "
+        "it on (C(set_stats): an AWX workflow gives it to the next node as an extra "
+        "variable). Rules scoped from the inventory then admit the peers of every slice; "
+        "what the run sees of its own hosts must match it, or the run stops as stale.",
+        where=RUN,
+        type="dict",
+    ),
+    Variable(
+        ADDRESS_BOOK_FILE,
+        "path",
+        None,
+        "A file on the controller for the whole estate's address book: "
+        "C(playbooks/address_book.yml) writes it; a run over part of the estate reads it "
+        "when C(ocs_firewall_address_book) is not given.",
+        where=RUN,
+        type="path",
+    ),
+    Variable(
+        SLICE,
+        "bool",
+        None,
+        "V(true): this run's inventory is one slice of the estate (an AWX sliced job), "
+        "so rules that depend on other hosts (scope V(inventory), pools) need the whole "
+        "estate's address book, or the run stops. V(false): the inventory is the whole "
+        "estate, whatever it looks like. Not set: a run whose inventory looks like a slice "
+        "(an empty component group, a job of an AWX workflow) is taken for one.",
+        where=RUN,
+        type="bool",
     ),
     Variable(
         PREFLIGHT_RESULT,

@@ -62,6 +62,8 @@ _SHOWN_CAUSES = 10
 # Hosts a cause's line names before it only counts the rest.
 _SHOWN_HOSTS = 3
 _CONNECTION_VARIABLE = "ansible_connection"
+# Variables of the whole estate, checked once by the preflight, not on every host.
+_SNAPSHOTS = frozenset(v.name for v in _variables.ESTATE if v.kind == "snapshot")
 # How close a name must be to a known one to be offered as what was meant.
 _CLOSE = 0.75
 
@@ -154,8 +156,11 @@ def variable_problems(
     problems: list[str] = []
     names = [n for n in (names if names is not None else variables) if isinstance(n, str)]
     ours = [n for n in names if n.startswith(_variables.PREFIX)]
+    # A snapshot holds the whole estate: templated on every host, it would cost the
+    # preflight the estate's size once per host. The preflight checks it once.
+    read = [n for n in ours if n not in _SNAPSHOTS]
     values = _variables.read_values(
-        variables, [*ours, *([_CONNECTION_VARIABLE] if connection else [])], problems
+        variables, [*read, *([_CONNECTION_VARIABLE] if connection else [])], problems
     )
     others, bad = _check_patterns(
         _variables.OTHER_VARIABLES, values.get(_variables.OTHER_VARIABLES, [])
@@ -281,6 +286,8 @@ _CHECKS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
     "name": _each(_name),
     "path": _each(_path),
     "choice": _each(_variables.choice_problems),
+    # Checked once for the play (plugins/action/preflight.py), not per host.
+    "snapshot": _unchecked,
 }
 
 
@@ -294,7 +301,9 @@ def unchecked_kinds() -> list[str]:
 
 
 def pool_problems(
-    groups: Mapping[str, Sequence[str]], hostvars: Mapping[str, Mapping[str, Any]]
+    groups: Mapping[str, Sequence[str]],
+    hostvars: Mapping[str, Mapping[str, Any]],
+    book: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, list[str]]:
     """What the estate's pools (``ocs_pool``) must hold together, host by host.
 
@@ -304,6 +313,9 @@ def pool_problems(
     pool of one Front End Server needs no load balancer (Microsoft's Pool Components,
     bb964044): one that admits the load balancer of another pool was given it by mistake,
     most often for the whole estate.
+
+    ``book``: the whole estate's address book, for a run over part of it (a slice): the
+    pools of the servers it does not hold count as the inventory's.
     """
     components = _catalogue.server_components()
     members = [k for k, c in components.items() if c.pool == _catalogue.POOL_MEMBER]
@@ -311,8 +323,15 @@ def pool_problems(
     for key in members:
         for host in groups.get(components[key].inventory_group, ()):
             pool_of.setdefault(host, _text(hostvars.get(host, {}), _variables.POOL))
+    # The servers of the rest of the estate, by the book: host -> (component key, pool).
+    others = {
+        host: (key, str(found.get("pool") or ""))
+        for key in members
+        for host, found in ((book or {}).get(key) or {}).items()
+        if host not in pool_of and isinstance(found, Mapping)
+    }
     problems: dict[str, list[str]] = {}
-    pools = {p for p in pool_of.values() if p}
+    pools = {p for p in pool_of.values() if p} | {p for _k, p in others.values() if p}
     if not pools:
         return problems
     for host, pool in pool_of.items():
@@ -328,7 +347,7 @@ def pool_problems(
         for key in ("front_end", "director")
         for h in groups.get(components[key].inventory_group, ())
         if pool_of.get(h)
-    }
+    } | {p for k, p in others.values() if p and k in ("front_end", "director")}
     for component in components.values():
         for host in groups.get(component.inventory_group, ()):
             variables = hostvars.get(host, {})
@@ -349,7 +368,8 @@ def pool_problems(
                         f"{name}: {shown(hop)} is not the pool of a Front End Server or a "
                         f"Director of the inventory; those are {', '.join(sorted(hop_pools))}"
                     )
-    for host, problem in _borrowed_load_balancers(groups, hostvars, pool_of).items():
+    elsewhere = [p for k, p in others.values() if k == "front_end"]
+    for host, problem in _borrowed_load_balancers(groups, hostvars, pool_of, elsewhere).items():
         problems.setdefault(host, []).append(problem)
     return problems
 
@@ -358,12 +378,17 @@ def _borrowed_load_balancers(
     groups: Mapping[str, Sequence[str]],
     hostvars: Mapping[str, Mapping[str, Any]],
     pool_of: Mapping[str, str],
+    elsewhere: Sequence[str] = (),
 ) -> dict[str, str]:
-    """The Front End Servers alone in their pool that admit another pool's load balancer."""
+    """The Front End Servers alone in their pool that admit another pool's load balancer
+    (``elsewhere``: the pool of each Front End Server of the estate the run does not hold)."""
     front_ends = list(groups.get("ocs_front_end", ()))
     by_pool: dict[str, list[str]] = {}
     for host in front_ends:
         by_pool.setdefault(pool_of.get(host, ""), []).append(host)
+    counts = {pool: len(hosts) for pool, hosts in by_pool.items()}
+    for pool in elsewhere:
+        counts[pool] = counts.get(pool, 0) + 1
     balancers: dict[str, dict[str, tuple[str, ...]]] = {}
     for pool, hosts in by_pool.items():
         for host in hosts:
@@ -375,12 +400,12 @@ def _borrowed_load_balancers(
                 balancers.setdefault(pool, {})[host] = tuple(checked)
     problems = {}
     for pool, hosts in by_pool.items():
-        if len(hosts) != 1 or hosts[0] not in balancers.get(pool, {}):
+        if counts[pool] != 1 or hosts[0] not in balancers.get(pool, {}):
             continue
         (host,) = hosts
         own = set(balancers[pool][host])
         for other, holders in balancers.items():
-            if other == pool or len(by_pool.get(other, ())) < 2:
+            if other == pool or counts.get(other, 0) < 2:
                 continue
             shared = sorted(own & {a for addresses in holders.values() for a in addresses})
             if shared:

@@ -290,6 +290,8 @@ def task_request(
             task_vars.get("groups", {}),
             task_vars.get("hostvars", {}),
             book=peer_addresses or _scope.preflight_book(task_vars),
+            # The preflight's lists of peers hold for its own book only.
+            scopes=None if peer_addresses else _scope.preflight_scopes(task_vars),
         ),
         labelled=labelled,
     )

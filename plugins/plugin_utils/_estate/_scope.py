@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -81,6 +82,13 @@ def preflight_book(task_vars: Mapping[str, Any]) -> Mapping[str, Any] | None:
     result = task_vars.get(PREFLIGHT_RESULT)
     book = result.get("address_book") if isinstance(result, Mapping) else None
     return book if isinstance(book, Mapping) else None
+
+
+def preflight_scopes(task_vars: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The remote addresses of lists of peers the play's preflight registered, if it did."""
+    result = task_vars.get(PREFLIGHT_RESULT)
+    scopes = result.get("peer_scopes") if isinstance(result, Mapping) else None
+    return scopes if isinstance(scopes, Mapping) else None
 
 
 def network_variables() -> list[str]:
@@ -146,30 +154,39 @@ class Inventory:
         hostvars: Mapping[str, Mapping[str, Any]],
         checked: Iterable[str] = (),
         book: Mapping[str, Mapping[str, Any]] | None = None,
+        scopes: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """``checked``: hosts whose own variables are checked in the same run (the
         preflight's hosts): a wrong address of theirs is reported once, as theirs.
         ``book``: the addresses worked out already, as :meth:`book` gives them (reading
         a host's variables costs a merge of all of its variables: the preflight does it
-        once for the play, instead of once per host)."""
+        once for the play, instead of once per host). ``scopes``: the remote addresses of
+        lists of peers worked out already, as :meth:`scopes` gives them. Both are read
+        only for what a host's rules need: a host's plan costs the same in an estate of
+        ten servers or of thousands, but for the addresses its rules carry."""
         self._groups = groups
         self._hostvars = hostvars
         self.checked = frozenset(checked)
+        # Part of the estate, without the whole estate's addresses: no peer is worked out
+        # (the run stops for that reason, said once, not as each rule's missing peers).
+        self.partial = False
+        self._book = book or {}
+        self._given = scopes or {}
         self._addresses: dict[tuple[str, str], tuple[tuple[str, ...] | None, str, bool]] = {}
         # host -> (its ocs_pool, its Mediation Server's next hop pool), "" when not set.
         self._pools: dict[str, tuple[str, str]] = {}
-        for key, holders in (book or {}).items():
-            for host, found in holders.items():
-                addresses = found.get("addresses")
-                self._addresses[str(host), str(key)] = (
-                    tuple(map(str, addresses)) if addresses is not None else None,
-                    str(found.get("why", "")),
-                    bool(found.get("wrong", False)),
-                )
-                self._pools[str(host)] = (
-                    str(found.get("pool") or ""),
-                    str(found.get("next_hop") or ""),
-                )
+        # What each list of peers gives, by :func:`_scope_key`, for every host of the estate.
+        self._scopes: dict[str, _PeerScope] = {}
+
+    def _booked(self, host: str, key: str | None = None) -> Mapping[str, Any] | None:
+        """What the book says of ``host`` (as a holder of ``key``, or of any component)."""
+        keys = [key] if key is not None else list(self._book)
+        for k in keys:
+            holders = self._book.get(k)
+            found = holders.get(host) if isinstance(holders, Mapping) else None
+            if isinstance(found, Mapping):
+                return found
+        return None
 
     def book(self) -> dict[str, dict[str, dict[str, Any]]]:
         """The address every holder of every server component shows its peers (plain
@@ -195,6 +212,13 @@ class Inventory:
         """``(pool, next hop pool)`` of a host ("" where not set, or not a name: the host's
         own check reports a wrong value)."""
         if host not in self._pools:
+            booked = self._booked(host)
+            if booked is not None:
+                self._pools[host] = (
+                    str(booked.get("pool") or ""),
+                    str(booked.get("next_hop") or ""),
+                )
+                return self._pools[host]
             found = []
             for name in (_POOL_VARIABLE, _NEXT_HOP_VARIABLE):
                 try:
@@ -226,15 +250,52 @@ class Inventory:
         return next_hop == pool if next_hop else at_front_end
 
     def holders(self, key: str) -> list[str]:
-        """The inventory hosts in the component's group, in inventory order."""
+        """The inventory hosts in the component's group, in inventory order; with a book,
+        the book's (the preflight's over the whole inventory, or a snapshot of the whole
+        estate for a run over part of it)."""
+        if self._book:
+            return list(self._book.get(key) or ())
         return list(self._groups.get(f"ocs_{key}", ()))
 
     def address(self, host: str, key: str) -> tuple[tuple[str, ...] | None, str, bool]:
         """``(addresses, "", False)`` the host shows peers of its component ``key``, or
         ``(None, why, wrong)`` when it has none; ``wrong``: a variable of its own is wrong."""
         if (host, key) not in self._addresses:
-            self._addresses[host, key] = self._work_out(host, key)
+            booked = self._booked(host, key)
+            if booked is None:
+                self._addresses[host, key] = self._work_out(host, key)
+            else:
+                addresses = booked.get("addresses")
+                self._addresses[host, key] = (
+                    tuple(map(str, addresses)) if addresses is not None else None,
+                    str(booked.get("why", "")),
+                    bool(booked.get("wrong", False)),
+                )
         return self._addresses[host, key]
+
+    def peer_scope(self, peers: tuple[str, ...], scope: Scope, view: PoolView) -> _PeerScope:
+        """What the list of component peers and peer kinds ``peers`` gives a host of
+        ``scope`` seen through ``view``: worked out once for the whole estate (every Front
+        End of a pool has the same peers), or taken from the ``scopes`` given."""
+        kinds = _catalogue.peer_kinds()
+        key = _scope_key(peers, kinds, scope, view)
+        if key not in self._scopes:
+            given = self._given.get(key)
+            self._scopes[key] = (
+                _PeerScope(tuple(map(str, given)))
+                if isinstance(given, (list, tuple))
+                else _peer_scope(peers, kinds, scope, self, view)
+            )
+        return self._scopes[key]
+
+    def scopes(self) -> dict[str, list[str]]:
+        """Every list of peers worked out so far that gives addresses and no problem, by
+        its key (plain data, for :class:`Inventory` ``scopes=``)."""
+        return {
+            key: list(found.addresses)
+            for key, found in self._scopes.items()
+            if found.addresses and not (found.problems or found.unset or found.empty)
+        }
 
     def _work_out(self, host: str, key: str) -> tuple[tuple[str, ...] | None, str, bool]:
         variables = self._hostvars[host]
@@ -317,6 +378,22 @@ def pool_view(
     return PoolView(pool, settings.pools, settings.component.key == "front_end", relations)
 
 
+def _scope_key(
+    peers: tuple[str, ...],
+    kinds: Mapping[str, _catalogue.PeerKind],
+    scope: Scope,
+    view: PoolView,
+) -> str:
+    """What a list of peers' addresses depend on, as text: the peers, the pools' view and
+    the networks the host gives its peer kinds (component peers' addresses are the
+    estate's, the same for every host)."""
+    networks = [scope.networks_of(kinds[p].scope) for p in peers if p in kinds]
+    return json.dumps(
+        [peers, view.pool, view.served, view.at_front_end, view.relations, networks],
+        separators=(",", ":"),
+    )
+
+
 def _peer_scope(
     peers: tuple[str, ...],
     kinds: Mapping[str, _catalogue.PeerKind],
@@ -392,6 +469,8 @@ def remotes(
         return {}, []
     if inventory is None:
         return {}, [f"{_SCOPE_VARIABLE}: inventory needs the play's inventory (groups, hostvars)"]
+    if inventory.partial:
+        return {}, []
     kinds = _catalogue.peer_kinds()
     result: Remotes = {}
     # Each problem's text (once), with its cause and how many of this host's rules it
@@ -401,8 +480,6 @@ def remotes(
     # variable -> component key -> entry ids whose rules need it.
     unset: dict[str, dict[str, list[str]]] = {}
     unset_rules: dict[str, int] = {}
-    # Entries of a host share a few lists of peers: each is worked out once.
-    known: dict[tuple[tuple[str, ...], PoolView], _PeerScope] = {}
     for s in settings:
         if s.state == "absent" or s.remote_addresses:
             continue
@@ -417,16 +494,13 @@ def remotes(
         for entry, directions in made:
             peers = tuple(entry["peers"])
             view = pool_view(s, entry, pool)
-            if (peers, view) not in known:
-                known[peers, view] = _peer_scope(peers, kinds, scope, inventory, view)
-            found = known[peers, view]
+            found = inventory.peer_scope(peers, scope, view)
             outbound = pool_view(s, entry, pool, inbound=False)
             apart: tuple[str, ...] | None = None
             if "out" in directions and outbound != view:
-                if (peers, outbound) not in known:
-                    known[peers, outbound] = _peer_scope(peers, kinds, scope, inventory, outbound)
-                if known[peers, outbound].addresses != found.addresses:
-                    apart = known[peers, outbound].addresses
+                other = inventory.peer_scope(peers, scope, outbound)
+                if other.addresses != found.addresses:
+                    apart = other.addresses
             rules = len(directions) * len(dict.fromkeys(entry["transports"]))
             for before, after, cause in found.problems:
                 _cause, counted = problems.get(before + key + after, (cause, 0))

@@ -321,6 +321,7 @@ def test_a_component_added_to_the_table_joins_the_playbooks(
             "playbooks/readiness.yml",
             "playbooks/flow_check.yml",
             "playbooks/dropped.yml",
+            "playbooks/address_book.yml",
         )
     }
     # Every play of each covers the same hosts: the audit's, the readiness check's and the
@@ -352,6 +353,7 @@ def test_a_component_added_to_the_table_leaves_the_other_roles_alone(
         "playbooks/readiness.yml",
         "playbooks/flow_check.yml",
         "playbooks/dropped.yml",
+        "playbooks/address_book.yml",
         "molecule/default/verify.yml",
         "README.md",
         "roles/server/README.md",  # its example play's hosts
