@@ -821,8 +821,9 @@ def _report_estate(result: Mapping[str, Any], out: Callable[[str], None]) -> Non
     out(
         f"ocs.firewall bench: {result['hosts']} lab hosts ({groups}; collocated hosts counted "
         f"in each group); components per host: {composition}. Forks {result['forks']}, "
-        f"transport {result['transport']}; medians of {result['repeat']} repeat(s) on fresh "
-        f"lab hosts (the floor: of {floor_runs} runs)."
+        f"transport {result['transport']}, ocs_firewall_scope {result.get('scope', 'any')}; "
+        f"medians of {result['repeat']} repeat(s) on fresh lab hosts (the floor: of "
+        f"{floor_runs} runs)."
     )
     if result.get("windows_2003"):
         out(
@@ -971,10 +972,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--transport", choices=("basic", "ntlm", "https", "mixed"), default="basic")
     p.add_argument(
         "--scope",
-        choices=("any", "inventory"),
-        default="any",
-        help="ocs_firewall_scope of the estate: any (default), or inventory (every rule "
-        "limited to its peers, each host with an ocs_firewall_address)",
+        choices=("any", "inventory", "both"),
+        help="ocs_firewall_scope of the estate: any, inventory (every rule limited to its "
+        "peers, each host with an ocs_firewall_address), or both, one after the other, "
+        f"each on lab hosts of its own (default any; both above {LARGE_ESTATE} hosts)",
     )
     p.add_argument(
         "--windows-2003",
@@ -996,6 +997,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.latency < 0:
         p.error("--latency must be 0 or more")
     light = args.quick or args.hosts > LARGE_ESTATE
+    if args.scope is None:
+        args.scope = "both" if args.hosts > LARGE_ESTATE else "any"
     if args.repeat is None:
         args.repeat = 1 if light else 3
     if args.baseline is None:
@@ -1017,10 +1020,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED_RUN
+    scopes = ("any", "inventory") if args.scope == "both" else (args.scope,)
+    failed = 0
+    for scope in scopes:
+        one = argparse.Namespace(**{**vars(args), "scope": scope})
+        path = Path(args.json)
+        if len(scopes) > 1:
+            # .build/bench.json -> .build/bench-any.json, .build/bench-inventory.json
+            path = path.with_name(f"{path.stem}-{scope}{path.suffix}")
+            print(f"\n==> ocs_firewall_scope: {scope}", flush=True)
+        code = _bench_one(one, path)
+        if code == EXIT_FAILED_RUN:
+            return code
+        failed = failed or code
+    return failed
+
+
+def _bench_one(args: argparse.Namespace, path: Path) -> int:
+    """One benchmark of the estate with the scope ``args.scope``; its figures to ``path``."""
     bench = Bench(args)
     started = time.perf_counter()
     try:
         result = bench.run()
+        result["scope"] = args.scope
     except PlaybookFailed as exc:
         print(f"bench: a playbook run failed, no figures written.\n{exc}", file=sys.stderr)
         return EXIT_FAILED_RUN
@@ -1030,7 +1052,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         bench.stop_all()
     result["bench_wall_s"] = round(time.perf_counter() - started, 1)
-    path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     report(result)

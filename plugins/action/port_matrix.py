@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
-from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _action
+from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _action, _files
 from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
-from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import shown
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _slices
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import (
+    check_bool,
+    shown,
+)
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import (
     _aerleon,
     _matrix_changes,
@@ -26,12 +29,28 @@ class ActionModule(_action.TaskAction):
     """The flows of the inventory's OCS servers, worked out on the controller; no host is
     contacted."""
 
+    def _part_of_estate(self, groups: Any, task_vars: dict[str, Any]) -> str | None:
+        """Why the inventory is taken for part of the estate, or None."""
+        said: bool | None = None
+        if task_vars.get(_slices.SLICE) is not None:
+            value = self._templar.template(task_vars[_slices.SLICE])
+            said, problems = check_bool(_slices.SLICE, value)
+            if problems:
+                return "; ".join(problems)
+        signs = [] if said is not None else _slices.signs(task_vars)
+        return _slices.whole_estate_problem(said, signs, "the port matrix")
+
     def run_task(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         vips, name = args["vips"], "vips"
         if vips is None:
             name = _port_matrix.VIPS_VARIABLE
             vips = self._templar.template(task_vars.get(name)) if name in task_vars else None
         groups = task_vars.get("groups", {})
+        # A slice of the estate (an AWX sliced job) would draw part of the estate's flows
+        # as if they were all of them.
+        part = self._part_of_estate(groups, task_vars)
+        if part is not None:
+            return {"failed": True, "msg": part, "problems": [part]}
         # The baseline is read before anything is written: it may be the very
         # port-matrix.json the playbook writes again into dest's folder.
         baseline: dict[str, Any] | None = None
@@ -120,16 +139,7 @@ def write_tables(found: dict[str, Any], dest: str) -> tuple[bool, list[str]]:
                     continue
         except FileNotFoundError:
             pass
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(name)}.")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as new:
-                new.write(text)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)
-        finally:
-            # Gone once replaced; left only by a write that failed.
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        _files.replace(path, text.encode("utf-8"), 0o644)
         changed = True
     # aclgen reads every policy and definition there: one an earlier run wrote for a
     # server since gone from the matrix goes.

@@ -167,7 +167,7 @@ class _Estate:
             said, bad = _settings.check_bool(_slices.SLICE, read[_slices.SLICE])
         self._found += bad
         self.said = said
-        self.signs = [] if said is not None else _slices.signs(groups, variables)
+        self.signs = [] if said is not None else _slices.signs(variables)
         self.sliced = bool(said) or (said is None and bool(self.signs))
         # Making a snapshot reads the inventory, never an earlier snapshot.
         if not make and not self._found:

@@ -33,3 +33,16 @@ attributes:
     description: Nothing changes, so there is no diff.
     support: none
 """
+
+    # A module that runs on the controller alone (ocs.firewall.attributes.controller). List
+    # it before ocs.firewall.attributes: of two fragments, the first one's attributes win.
+    CONTROLLER = r"""
+attributes:
+  action:
+    description: Runs as an action plugin on the controller; no host is contacted.
+    support: full
+  platform:
+    description: Runs on the controller.
+    support: full
+    platforms: posix
+"""

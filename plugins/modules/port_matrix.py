@@ -132,6 +132,11 @@ attributes:
     support: full
     platforms: posix
 notes:
+  - >-
+    The matrix needs every server of the estate with its settings: an inventory that is
+    one slice of it (an AWX sliced job), said so (C(ocs_firewall_slice=true)) or looking
+    like one (a job of an AWX workflow, as every slice is), is refused;
+    C(ocs_firewall_slice=false) says the inventory is the whole estate.
   - C(playbooks/port_matrix.yml) (C(ocs.firewall.port_matrix) once installed) writes the
     tables as CSV and Markdown, a DOT file and its SVG per boundary, the Aerleon policies
     and one standalone HTML page.

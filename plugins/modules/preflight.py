@@ -54,8 +54,8 @@ description:
     C(ocs_firewall_address_book) (or the file C(ocs_firewall_address_book_file)), the
     book O(snapshot) made over the whole inventory; what the run sees of its own hosts
     must match the book, or it stops as stale. Without one, a run said to be a slice
-    (C(ocs_firewall_slice=true)) or that looks like one (a component group without a host,
-    a job of an AWX workflow) stops when a host is scoped from the inventory or pools are
+    (C(ocs_firewall_slice=true)) or that looks like one (a job of an AWX workflow, as
+    every slice is) stops when a host is scoped from the inventory or pools are
     named, and says what to do; C(ocs_firewall_slice=false) says the inventory is the
     whole estate.
 options:

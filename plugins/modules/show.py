@@ -24,21 +24,15 @@ options:
     type: raw
     required: true
 extends_documentation_fragment:
+  - ocs.firewall.attributes.controller
   - ocs.firewall.attributes
 attributes:
-  action:
-    description: Runs as an action plugin on the controller; no host is contacted.
-    support: full
   check_mode:
     description: Runs in check mode as in normal mode; it changes nothing.
     support: full
   diff_mode:
     description: Nothing changes, so there is no diff.
     support: none
-  platform:
-    description: Runs on the controller.
-    support: full
-    platforms: posix
 author:
   - ocs.firewall <maintainers@users.noreply.r-seed-e01801d1.example> (!UNKNOWN)
 """

@@ -467,7 +467,7 @@ ESTATE: tuple[Variable, ...] = (
         "so rules that depend on other hosts (scope V(inventory), pools) need the whole "
         "estate's address book, or the run stops. V(false): the inventory is the whole "
         "estate, whatever it looks like. Not set: a run whose inventory looks like a slice "
-        "(an empty component group, a job of an AWX workflow) is taken for one.",
+        "(a job of an AWX workflow, as every slice is) is taken for one.",
         where=RUN,
         type="bool",
     ),

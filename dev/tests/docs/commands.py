@@ -326,6 +326,15 @@ PLANS: dict[str, dict[str, Plan]] = {
         "ansible-builder build -f execution-environment.yml -c .build/ee/context"
         " -t ocs-firewall-ee:latest": Skip("Where podman or docker exists"),
     },
+    "docs/docsite/rst/scaling.rst": {
+        "ansible-playbook -i inventory.yml ocs.firewall.address_book"
+        " -e ocs_firewall_address_book_file=book.json": PROJECT,
+        "ansible-playbook -i inventory.yml ocs.firewall.site"
+        " -e ocs_firewall_address_book_file=book.json": PROJECT,
+        "ansible-playbook examples/awx_workflow.yml -e ocs_awx_slices=4": Skip(
+            "naming your controller"
+        ),
+    },
     "docs/docsite/rst/platform_support.rst": {
         "OCS_FIREWALL_WINDOWS_INVENTORY=/abs/path/inventory.yml make molecule-windows": Skip(
             "With a Windows Server 2008 R2 (or 2008 with WMF 2.0) test host you may change"

@@ -125,12 +125,21 @@ def test_three_slices_with_the_address_book_end_as_one_job_does(
     book = artifacts["ocs_firewall_address_book"]
     assert book["format"] == 1 and book["servers"] == len(sliced.hosts)
 
+    # The same book as a file on the controller, for runs outside AWX.
+    written = tmp_path / "books" / "book.json"
+    by_file = {"ocs_firewall_address_book_file": str(written)}
+    made = _job(pdd, "address_book.yml", sliced.inventory, collections_root, by_file)
+    assert (made.status, made.rc) == ("successful", 0), made.stdout.read()[-3000:]
+    assert json.loads(written.read_text(encoding="utf-8"))["book"] == book["book"]
+
     inventory = yaml.safe_load(sliced.inventory.read_text(encoding="utf-8"))
     seen: list[str] = []
     for number in range(1, SLICES + 1):
         part = awx_slice(inventory, number, SLICES)
         path = write_inventory(tmp_path / f"slice-{number}.yml", part)
-        job = _job(pdd, "site.yml", path, collections_root, artifacts)
+        # The last slice reads the file; the others are given the book as AWX does.
+        given = by_file if number == SLICES else artifacts
+        job = _job(pdd, "site.yml", path, collections_root, {**given, "awx_workflow_job_id": 7})
         assert (job.status, job.rc) == ("successful", 0), job.stdout.read()[-3000:]
         seen += job.stats["processed"]
         print(f"slice {number}/{SLICES}: {sorted(job.stats['processed'])}")

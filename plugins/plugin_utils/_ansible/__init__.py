@@ -8,5 +8,7 @@
 * :mod:`._argument_spec`: each action's argument spec, derived from its module's
   DOCUMENTATION;
 * :mod:`._engines`: the rule groups engine or the reduced mode's, picked by the read;
+* :mod:`._files`: a report's files in a folder on the controller, each written whole and
+  only when it changed (``report_files``, ``port_matrix``);
 * :mod:`._preflight`: the inventory questioned before any host is contacted.
 """

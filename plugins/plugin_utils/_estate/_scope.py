@@ -257,6 +257,19 @@ class Inventory:
             return list(self._book.get(key) or ())
         return list(self._groups.get(f"ocs_{key}", ()))
 
+    def seen(self, key: str) -> list[tuple[str, tuple[str, ...]]]:
+        """Each holder of component ``key`` with an address, and the addresses it shows its
+        peers (read straight from the book when there is one)."""
+        holders = self._book.get(key) if self._book else None
+        if isinstance(holders, Mapping):
+            return [
+                (str(host), tuple(map(str, found["addresses"])))
+                for host, found in holders.items()
+                if isinstance(found, Mapping) and found.get("addresses")
+            ]
+        found = ((h, self.address(h, key)[0]) for h in self.holders(key))
+        return [(h, addresses) for h, addresses in found if addresses]
+
     def address(self, host: str, key: str) -> tuple[tuple[str, ...] | None, str, bool]:
         """``(addresses, "", False)`` the host shows peers of its component ``key``, or
         ``(None, why, wrong)`` when it has none; ``wrong``: a variable of its own is wrong."""
@@ -574,8 +587,7 @@ def labels(
             for network in scope.networks_of(kinds[peer].scope) or ():
                 found[network, peer, True] = None
             continue
-        for holder in inventory.holders(peer):
-            addresses, _why, _wrong = inventory.address(holder, peer)
-            for address in addresses or ():
+        for holder, addresses in inventory.seen(peer):
+            for address in addresses:
                 found[address, holder, False] = None
     return tuple(found)

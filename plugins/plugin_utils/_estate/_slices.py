@@ -18,9 +18,9 @@ snapshot says of them (:func:`stale`): a host whose address, pool or components 
 since, or that the snapshot does not hold, makes it stale, and the run stops.
 
 Without a snapshot, a run that says it is a slice (``ocs_firewall_slice: true``) or looks
-like one (:func:`signs`) stops when its rules depend on other hosts: a host scoped from
-the inventory, or pools named. ``ocs_firewall_slice: false`` says the inventory is the
-whole estate.
+like one (:func:`signs`: a job of an AWX workflow) stops when its rules depend on other
+hosts: a host scoped from the inventory, or pools named. ``ocs_firewall_slice: false``
+says the inventory is the whole estate.
 
 Pure: the variables come in as values.
 """
@@ -185,40 +185,44 @@ def stale_problem(snapshot: Mapping[str, Any], differences: Sequence[str]) -> st
     )
 
 
-def signs(groups: Mapping[str, Sequence[str]], play_vars: Mapping[str, Any]) -> list[str]:
-    """What makes the inventory look like one slice of a sliced job."""
-    found = []
-    empty = [
-        c.inventory_group
-        for c in _catalogue.server_components().values()
-        if c.inventory_group in groups and not groups[c.inventory_group]
-    ]
-    if empty:
-        named = ", ".join(empty[:_SHOWN])
-        if len(empty) > _SHOWN:
-            named += f" and {len(empty) - _SHOWN} more"
-        found.append(
-            f"its group{'s' if len(empty) > 1 else ''} {named} hold"
-            f"{'' if len(empty) > 1 else 's'} no host, as a slice keeps every group emptied "
-            "of the other slices' hosts"
-        )
+def signs(play_vars: Mapping[str, Any]) -> list[str]:
+    """What makes the run look like one slice of a sliced job: it runs as a job of an AWX
+    workflow, as every slice does. (A slice's inventory also keeps every group, emptied of
+    the other slices' hosts; so does an estate whose last server of a component was taken
+    out of its group, which is no slice: an empty group is not taken for a sign.)"""
     for name in _WORKFLOW_VARIABLES:
         if play_vars.get(name) not in (None, ""):
-            found.append(
-                f"it runs in an AWX workflow ({name} {play_vars[name]}), as every slice of a "
-                "sliced job does"
-            )
-            break
-    return found
+            return [
+                f"it runs in an AWX workflow ({name} {play_vars[name]}), as every slice of "
+                "a sliced job does"
+            ]
+    return []
+
+
+def _reason(said: bool, found: Sequence[str]) -> str:
+    if said:
+        return f"{SLICE} is true"
+    return "this inventory looks like one slice of a job: " + "; ".join(found)
+
+
+def whole_estate_problem(said: bool | None, found: Sequence[str], what: str) -> str | None:
+    """The problem of ``what`` (a report of the whole estate) run over part of it: ``said``
+    (``ocs_firewall_slice``), else looking like one for the reasons ``found``; None when
+    the run is over the whole estate."""
+    if said is False or (said is None and not found):
+        return None
+    return (
+        f"{_reason(bool(said), found)}: {what} needs every server of the estate with its "
+        f"settings, which an address book does not hold; run it over the whole inventory, "
+        f"never sliced. If this inventory is the whole estate, set {SLICE}: false"
+    )
 
 
 def refusal(said: bool, found: Sequence[str], why: str) -> str:
     """The problem of a run over part of the estate without a snapshot: ``said``, marked
     as a slice, else looking like one for the reasons ``found``; ``why``, what in the
     estate depends on other hosts."""
-    reason = f"{SLICE} is true" if said else "this inventory looks like one slice of a job: "
-    if not said:
-        reason += "; ".join(found)
+    reason = _reason(said, found)
     return (
         f"{reason}, and {why}: worked out from part of the estate, the rules would shut the "
         f"other servers out. Give the run the whole estate's address book: "

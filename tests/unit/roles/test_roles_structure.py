@@ -273,6 +273,9 @@ def test_site_is_one_play_over_every_group_then_its_table() -> None:
     # table; the preflight, run once, still stops every host.
     assert "any_errors_fatal" not in play
     assert play["gather_facts"] is False
+    # The guard judges every host's plan before any host changes, whatever strategy the
+    # user's configuration names.
+    assert play["strategy"] == "linear"
     # ocs_servers first (servers with no component left), then every component group.
     assert play["hosts"] == ["ocs_servers"] + [
         f"ocs_{key}" for key in _catalogue.server_components()

@@ -216,3 +216,27 @@ def test_a_bad_baseline_and_a_bad_vip_are_reported_together(tmp_path: Any) -> No
     assert result["msg"].startswith(f'baseline: "{tmp_path / "missing.json"}" cannot be read')
     assert 'vips.director: "dir" is not an IP address' in result["msg"]
     assert len(result["problems"]) == 2
+
+
+def test_a_slice_of_the_estate_gets_no_matrix() -> None:
+    """A slice of a sliced job (every third server, as AWX makes it, run as a job of an AWX
+    workflow): its matrix would be part of the estate's, shown as the whole."""
+    names = sorted(INVENTORY["hostvars"])
+    kept = set(names[::3])
+    groups = {g: [h for h in hosts if h in kept] for g, hosts in INVENTORY["groups"].items()}
+    result, _connection, lab = port_matrix(groups=groups, awx_workflow_job_id=42)
+    assert result["failed"] is True
+    assert result["msg"] == (
+        "this inventory looks like one slice of a job: it runs in an AWX workflow "
+        "(awx_workflow_job_id 42), as every slice of a sliced job does: the port matrix needs "
+        "every server of the estate with its settings, which an address book does not hold; "
+        "run it over the whole inventory, never sliced. If this inventory is the whole "
+        "estate, set ocs_firewall_slice: false"
+    )
+    assert lab.commands == []
+    # A job of a workflow of the user's own, over the whole estate, said so: it is drawn.
+    result, _connection, _lab = port_matrix(awx_workflow_job_id=42, ocs_firewall_slice=False)
+    assert not result.get("failed"), result.get("msg")
+    # And a run said to be a slice is refused, however whole it looks.
+    result, _connection, _lab = port_matrix(ocs_firewall_slice=True)
+    assert result["msg"].startswith("ocs_firewall_slice is true: the port matrix needs")

@@ -90,13 +90,14 @@ def test_a_slice_with_the_book_plans_every_rule_as_the_whole_inventory_does(
 
 
 def test_a_slice_without_the_book_is_refused_once_with_what_to_do() -> None:
-    result = preflight(part(1))
+    # As AWX runs each slice: a job of the workflow the sliced job becomes.
+    result = preflight(part(1), awx_workflow_job_id=7)
     assert result["failed"] is True
     assert list(result["problems"]) == ["(play vars)"]
     (cause,) = result["causes"]
     assert cause["msg"].startswith(
-        "(play vars): this inventory looks like one slice of a job: its groups ocs_front_end, "
-        "ocs_cwa, ocs_monitoring and 6 more hold no host"
+        "(play vars): this inventory looks like one slice of a job: it runs in an AWX "
+        "workflow (awx_workflow_job_id 7), as every slice of a sliced job does, and hosts "
     )
     assert (
         "hosts of it are scoped from the inventory (ocs_firewall_scope: inventory)"
@@ -106,6 +107,20 @@ def test_a_slice_without_the_book_is_refused_once_with_what_to_do() -> None:
     assert "set ocs_firewall_slice: false" in cause["msg"]
     # It stops every host of the play.
     assert sorted(cause["hosts"]) == sorted(part(1)["hostvars"])
+
+
+def test_an_empty_component_group_is_no_slice() -> None:
+    """The last Mediation Server taken out of its group (decommissioned): the group stays,
+    empty, in the whole inventory, as a slice's groups do; the run is no slice."""
+    inventory = {"groups": dict(WHOLE["groups"]), "hostvars": dict(WHOLE["hostvars"])}
+    inventory["groups"]["ocs_mediation"] = []
+    host = "med01.ocs.example"
+    inventory["hostvars"][host] = {
+        **WHOLE["hostvars"][host],
+        "group_names": [g for g in WHOLE["hostvars"][host]["group_names"] if g != "ocs_mediation"],
+    }
+    result = preflight(inventory)
+    assert not result.get("failed"), result.get("msg")
 
 
 def test_a_job_of_an_awx_workflow_looks_like_a_slice() -> None:
@@ -190,7 +205,7 @@ def test_the_book_is_read_from_its_file(book: dict[str, Any], tmp_path: Path) ->
 
 
 def test_a_book_is_not_made_from_a_slice() -> None:
-    result = preflight(part(2), {"snapshot": True})
+    result = preflight(part(2), {"snapshot": True}, ocs_firewall_slice=True)
     assert result["failed"] is True and "snapshot" not in result
     assert "a snapshot of it would not be the whole estate's" in result["msg"]
 
