@@ -30,7 +30,7 @@ class ActionModule(_action.TaskAction):
             limit = args["max_removals"]
         if args["confirm"] is not None:
             confirmed = args["confirm"]
-        removals, unplanned = _plans(task_vars["hostvars"], hosts)
+        removals, unplanned, pending = _plans(task_vars["hostvars"], hosts)
         if unplanned:
             return {
                 "failed": True,
@@ -50,6 +50,7 @@ class ActionModule(_action.TaskAction):
             "max_removals": limit,
             "confirmed": confirmed,
             "removals": {h: [r.to_dict() for r in found] for h, found in removals.items()},
+            "pending": pending,
             "msg": verdict.message(check_mode=check_mode),
         }
         if verdict.waits:
@@ -63,11 +64,12 @@ class ActionModule(_action.TaskAction):
 
 def _plans(
     hostvars: Mapping[str, Mapping[str, Any]], hosts: list[str]
-) -> tuple[dict[str, list[_removals.Removal]], list[str]]:
-    """Each planned host's removals, and the hosts that have no plan (failed ones aside:
-    they are out of the run)."""
+) -> tuple[dict[str, list[_removals.Removal]], list[str], list[str]]:
+    """Each planned host's removals, the hosts that have no plan (failed ones aside: they
+    are out of the run), and the hosts whose plan has something to apply."""
     removals: dict[str, list[_removals.Removal]] = {}
     unplanned: list[str] = []
+    pending: list[str] = []
     # A registered result is data: read it as it is (raw_get), not templated (which copies
     # the whole of it, on every host, for nothing).
     raw = getattr(hostvars, "raw_get", hostvars.get)
@@ -85,4 +87,6 @@ def _plans(
         found = [_removals.Removal.from_dict(r) for r in result["removals"] or []]
         if found:
             removals[host] = found
-    return removals, unplanned
+        if result.get("pending"):
+            pending.append(host)
+    return removals, unplanned, pending

@@ -112,6 +112,16 @@ removals:
         group: OCS 2007 R2 - Mediation
         rules: ["OCS Mediation 5061/TCP In (seed-48)"]
         whole: true
+pending:
+  description:
+    - The hosts whose plan has something to apply, in the order of the play.
+      C(playbooks/site.yml) gives the apply a play of its own over them, so that a host
+      in sync costs nothing after its read.
+  returned: success
+  type: list
+  elements: str
+  sample: [fe01.ocs.example, edge01.ocs.example]
+  version_added: 0.3.0
 msg:
   description: The verdict, then what would go, host by host.
   returned: always

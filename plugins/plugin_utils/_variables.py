@@ -87,6 +87,7 @@ ADDRESS_BOOK = "ocs_firewall_address_book"
 ADDRESS_BOOK_FILE = "ocs_firewall_address_book_file"
 SLICE = "ocs_firewall_slice"
 PREFLIGHT_RESULT = "ocs_firewall_preflight"
+GUARD_RESULT = "ocs_firewall_guard"
 RESULT = "ocs_firewall_result"
 
 # The most of the collection's rules one run removes without a yes. A single server, fully
@@ -476,6 +477,14 @@ ESTATE: tuple[Variable, ...] = (
         "registered",
         None,
         "The preflight's result, registered by the ocs.firewall.server role.",
+        where=REGISTERED,
+    ),
+    Variable(
+        GUARD_RESULT,
+        "registered",
+        None,
+        "The removal guard's result, registered by the ocs.firewall.server role (site.yml "
+        "applies the plans of its pending hosts).",
         where=REGISTERED,
     ),
     Variable(

@@ -267,44 +267,49 @@ def test_roles_list_ports_by_side_and_what_settings_change() -> None:
     ) in main["description"]
 
 
-def test_site_is_one_play_over_every_group_then_its_table() -> None:
-    play, summary = load(REPO / "playbooks" / "site.yml")
+def test_site_plans_every_group_applies_what_changes_then_shows_its_table() -> None:
+    play, apply, summary = load(REPO / "playbooks" / "site.yml")
     # No any_errors_fatal: one host's failed apply must not end the run before the
     # table; the preflight, run once, still stops every host.
-    assert "any_errors_fatal" not in play
-    assert play["gather_facts"] is False
+    assert "any_errors_fatal" not in play and "any_errors_fatal" not in apply
+    assert play["gather_facts"] is False and apply["gather_facts"] is False
     # The guard judges every host's plan before any host changes, whatever strategy the
     # user's configuration names.
-    assert play["strategy"] == "linear"
+    assert play["strategy"] == apply["strategy"] == "linear"
     # ocs_servers first (servers with no component left), then every component group.
     assert play["hosts"] == ["ocs_servers"] + [
         f"ocs_{key}" for key in _catalogue.server_components()
     ]
     assert set(play["hosts"][1:]) == {f"ocs_{r}" for r in COMPONENT_ROLES}
-    # The server role does the work: its plan, guard and apply parts, in that order, with
-    # hosts that have nothing left to do ending the play between them (meta tasks cost no
-    # worker per host): hosts in sync after their plan, every host in check mode once the
-    # guard has judged the plans.
+    # The server role does the work: its plan and guard parts on every host, then its
+    # apply part in a play of the hosts the guard lists as pending, alone. No host ends
+    # one by one (meta end_host): that costs Ansible the number of ended hosts on every
+    # later task of every host.
     tasks = play["tasks"]
     assert [t.get("ansible.builtin.import_role", {}).get("tasks_from") for t in tasks] == [
         "plan",
-        None,
         "guard",
         None,
-        "apply",
     ]
-    assert {t["ansible.builtin.import_role"]["name"] for t in tasks[::2]} == {"ocs.firewall.server"}
-    # In sync, or nothing to change while group policy keeps the rules from taking effect.
-    assert (tasks[1]["ansible.builtin.meta"], tasks[1]["when"]) == (
-        "end_host",
-        "ocs_firewall_result.in_sync | default(false) or not (ocs_firewall_result.changed"
-        " | default(true) or ocs_firewall_result.pending | default(true))",
-    )
-    assert (tasks[3]["ansible.builtin.meta"], tasks[3]["when"]) == (
-        "end_play",
-        "ansible_check_mode",
-    )
-    # The same hosts (so --limit limits both), one task, once, when the apply runs.
+    assert not [
+        t
+        for t in (*tasks, *apply["tasks"])
+        if "ansible.builtin.meta" in t and t["ansible.builtin.meta"] == "end_host"
+    ]
+    pending = tasks[2]
+    assert pending["ansible.builtin.add_host"]["groups"] == apply["hosts"]
+    assert pending["run_once"] is True and pending["tags"] == ["always"]
+    assert "ocs_firewall_guard.pending" in pending["loop"]
+    assert "ansible_play_hosts[:1]" in pending["loop"]
+    end, applied = apply["tasks"]
+    assert (end["ansible.builtin.meta"], end["run_once"]) == ("end_play", True)
+    assert "ansible_check_mode" in end["when"]
+    assert applied["ansible.builtin.import_role"] == {
+        "name": "ocs.firewall.server",
+        "tasks_from": "apply",
+    }
+    # The same hosts as the first play (so --limit limits both), one task, once, when the
+    # apply runs.
     assert summary["hosts"] == play["hosts"]
     assert summary["gather_facts"] is False
     (table,) = summary["tasks"]

@@ -330,6 +330,8 @@ def test_a_component_added_to_the_table_joins_the_playbooks(
     assert len(plays["playbooks/dropped.yml"]) == len(plays["playbooks/flow_check.yml"]) == 2
     for playbook, found in plays.items():
         for play in found:
+            if play["hosts"] == "_ocs_firewall_pending":
+                continue  # site.yml's apply: the hosts the first play found with changes
             hosts = [h for h in play["hosts"] if h != "ocs_servers"]
             assert hosts[-1] == f"ocs_{NEW}", playbook
             assert hosts[:-1] == [f"ocs_{k}" for k in _catalogue_keys_without_new()]

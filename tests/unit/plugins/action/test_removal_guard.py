@@ -176,3 +176,18 @@ def test_bad_values_of_its_variables_are_refused() -> None:
         "ocs_firewall_max_removals: 1.5 is not a number of rules (0 or more); "
         'ocs_firewall_confirm_removals: "maybe" is not a boolean; give true or false'
     )
+
+
+def test_the_hosts_with_a_plan_to_apply_are_listed_in_play_order() -> None:
+    """site.yml applies their plans in a play of their own: a host in sync, or one whose
+    plan stage failed, is not among them."""
+    result, _warnings = guard(
+        {
+            "fe02": planned(mediation_off()),
+            "fe01": planned(),
+            "med01": {"changed": True, "pending": True, "removals": []},
+            "edge01": {"failed": True, "msg": "unreachable"},
+        }
+    )
+    assert not result.get("failed"), result["msg"]
+    assert result["pending"] == ["fe02", "med01"]
