@@ -76,8 +76,6 @@ attributes:
         Ansible's C(MAX_FILE_SIZE_FOR_DIFF) is not shown, as C(ansible.builtin.copy) does
         not show it.
     support: full
-seealso:
-  - module: ansible.builtin.copy
 author:
   - ocs.firewall <maintainers@users.noreply.r-seed-e01801d1.example> (!UNKNOWN)
 """
