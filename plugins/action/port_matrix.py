@@ -10,10 +10,7 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _action, _files
 from ansible_collections.ocs.firewall.plugins.plugin_utils._errors import InputError
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import _slices
-from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import (
-    check_bool,
-    shown,
-)
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import shown
 from ansible_collections.ocs.firewall.plugins.plugin_utils._reports import (
     _aerleon,
     _matrix_changes,
@@ -31,13 +28,12 @@ class ActionModule(_action.TaskAction):
 
     def _part_of_estate(self, groups: Any, task_vars: dict[str, Any]) -> str | None:
         """Why the inventory is taken for part of the estate, or None."""
-        said: bool | None = None
-        if task_vars.get(_slices.SLICE) is not None:
-            value = self._templar.template(task_vars[_slices.SLICE])
-            said, problems = check_bool(_slices.SLICE, value)
-            if problems:
-                return "; ".join(problems)
-        signs = [] if said is not None else _slices.signs(task_vars)
+        value = task_vars.get(_slices.SLICE)
+        said, signs, problems = _slices.said_or_seen(
+            None if value is None else self._templar.template(value), task_vars
+        )
+        if problems:
+            return "; ".join(problems)
         return _slices.whole_estate_problem(said, signs, "the port matrix")
 
     def run_task(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:

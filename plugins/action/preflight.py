@@ -13,7 +13,6 @@ from ansible_collections.ocs.firewall.plugins.plugin_utils._ansible import _acti
 from ansible_collections.ocs.firewall.plugins.plugin_utils._estate import (
     _host_request,
     _scope,
-    _settings,
     _slices,
 )
 
@@ -161,14 +160,10 @@ class _Estate:
         read = _variables.read_values(
             variables, [_slices.SLICE, _slices.SNAPSHOT, _slices.SNAPSHOT_FILE], self._found
         )
-        said: bool | None = None
-        bad: list[str] = []
-        if read.get(_slices.SLICE) is not None:
-            said, bad = _settings.check_bool(_slices.SLICE, read[_slices.SLICE])
+        said, self.signs, bad = _slices.said_or_seen(read.get(_slices.SLICE), variables)
         self._found += bad
         self.said = said
-        self.signs = [] if said is not None else _slices.signs(variables)
-        self.sliced = bool(said) or (said is None and bool(self.signs))
+        self.sliced = bool(said) or bool(self.signs)
         # Making a snapshot reads the inventory, never an earlier snapshot.
         if not make and not self._found:
             self._read(read)
@@ -214,12 +209,11 @@ class _Estate:
             return [_slices.stale_problem(self._snapshot, differences)] if differences else []
         if not self.sliced:
             return []
-        pools = any(_named_pool(self._hostvars[h]) for h in self._hosts)
         if self.make:
             why = "a snapshot of it would not be the whole estate's"
         elif scoped:
             why = f"hosts of it are scoped from the inventory ({_variables.SCOPE}: inventory)"
-        elif pools:
+        elif any(_named_pool(self._hostvars[h]) for h in self._hosts):
             why = f"its servers name their pools ({_variables.POOL})"
         else:
             return []

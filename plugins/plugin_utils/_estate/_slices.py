@@ -32,7 +32,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue, _variables
-from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import shown
+from ansible_collections.ocs.firewall.plugins.plugin_utils._estate._settings import (
+    check_bool,
+    shown,
+)
 
 SNAPSHOT = _variables.ADDRESS_BOOK
 SNAPSHOT_FILE = _variables.ADDRESS_BOOK_FILE
@@ -197,6 +200,20 @@ def signs(play_vars: Mapping[str, Any]) -> list[str]:
                 "a sliced job does"
             ]
     return []
+
+
+def said_or_seen(
+    value: Any, play_vars: Mapping[str, Any]
+) -> tuple[bool | None, list[str], list[str]]:
+    """Whether the run says it is a slice (``value`` of ``ocs_firewall_slice``, templated;
+    None when not set), the signs that it looks like one when it does not say, and the
+    problems of the value."""
+    said: bool | None = None
+    if value is not None:
+        said, problems = check_bool(SLICE, value)
+        if problems:
+            return None, [], problems
+    return said, [] if said is not None else signs(play_vars), []
 
 
 def _reason(said: bool, found: Sequence[str]) -> str:
