@@ -47,6 +47,14 @@ class TaskAction(ActionBase):
     # them itself, with messages of its own), with why.
     ARGUMENT_OVERRIDES: dict[str, dict[str, Any]] = {}
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The spec is read from the module's documentation when the plugin is loaded: the
+        # strategy loads it in the controller's main process, so every worker it forks per
+        # host inherits the spec parsed instead of parsing the YAML again.
+        if cls.__module__.startswith(_argument_spec.ACTIONS):
+            _argument_spec.of_module(cls.__module__)
+
     def run(
         self, tmp: str | None = None, task_vars: dict[str, Any] | None = None
     ) -> dict[str, Any]:

@@ -19,6 +19,9 @@ from typing import Any
 import yaml
 
 MODULES = "ansible_collections.ocs.firewall.plugins.modules"
+ACTIONS = "ansible_collections.ocs.firewall.plugins.action."
+# libyaml's parser when PyYAML was built with it (several times faster), else PyYAML's own.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _KEYS = ("type", "required", "default", "choices", "elements", "aliases", "no_log")
 
 
@@ -37,7 +40,7 @@ def _of_options(options: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str,
 @functools.cache
 def _of_module(name: str) -> dict[str, dict[str, Any]]:
     documentation = importlib.import_module(f"{MODULES}.{name}").DOCUMENTATION
-    return _of_options(yaml.safe_load(documentation).get("options") or {})
+    return _of_options(yaml.load(documentation, Loader=_LOADER).get("options") or {})
 
 
 def of_module(name: str) -> dict[str, dict[str, Any]]:
