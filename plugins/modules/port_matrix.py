@@ -117,6 +117,7 @@ options:
         and the path, with every problem, before anything is written.
     type: path
 extends_documentation_fragment:
+  - ocs.firewall.attributes.controller
   - ocs.firewall.attributes
 attributes:
   check_mode:

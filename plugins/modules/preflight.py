@@ -86,6 +86,7 @@ options:
     default: false
     version_added: 0.3.0
 extends_documentation_fragment:
+  - ocs.firewall.attributes.controller
   - ocs.firewall.attributes
 attributes:
   check_mode:

@@ -45,6 +45,7 @@ options:
         (C(-e ocs_firewall_confirm_removals=true)), not in the inventory.
     type: bool
 extends_documentation_fragment:
+  - ocs.firewall.attributes.controller
   - ocs.firewall.attributes
 attributes:
   check_mode:
