@@ -26,7 +26,7 @@ class ActionModule(_action.TaskAction):
     """The flows of the inventory's OCS servers, worked out on the controller; no host is
     contacted."""
 
-    def _part_of_estate(self, groups: Any, task_vars: dict[str, Any]) -> str | None:
+    def _part_of_estate(self, task_vars: dict[str, Any]) -> str | None:
         """Why the inventory is taken for part of the estate, or None."""
         value = task_vars.get(_slices.SLICE)
         said, signs, problems = _slices.said_or_seen(
@@ -44,7 +44,7 @@ class ActionModule(_action.TaskAction):
         groups = task_vars.get("groups", {})
         # A slice of the estate (an AWX sliced job) would draw part of the estate's flows
         # as if they were all of them.
-        part = self._part_of_estate(groups, task_vars)
+        part = self._part_of_estate(task_vars)
         if part is not None:
             return {"failed": True, "msg": part, "problems": [part]}
         # The baseline is read before anything is written: it may be the very
