@@ -365,7 +365,7 @@ SERVER_SHORT = (
 SERVER_EXTRA = """
 ## Entry point `converge` (`tasks_from: converge`)
 
-What `playbooks/site.yml` (`ocs.firewall.site` once installed) imports:
+The entry point to import in a playbook of your own:
 
 ```yaml
 - ansible.builtin.import_role:
@@ -377,8 +377,11 @@ The same tasks as `main` (the preflight, tagged `preflight` and `always`; then t
 the removal guard and the apply, tagged `apply`), without the argument-spec check `main`
 starts with: the preflight task already checks every variable of every host of the play
 at once, so the per-host check would only repeat part of it, one task round later.
-`site.yml` imports its three parts (`tasks_from: plan`, `guard`, `apply`) itself, to end
-the hosts in sync between them, and, in check mode, every host after the guard.
+`site.yml` imports its three parts (the task files `plan.yml`, `guard.yml` and
+`apply.yml`, with `ansible.builtin.import_tasks`) itself, to end the hosts in sync between
+them, and, in check mode, every host after the guard; as task lists, not through
+`import_role`, which ends with an implicit `role_complete` task that Ansible prepares for
+every host of the play, one more round of work on the controller per import.
 `converge` is deliberately not declared in `meta/argument_specs.yml`: ansible-core starts
 every entry point declared there with an argument validation task for each host, which
 is what `converge` exists to leave out. So `ansible-doc -t role ocs.firewall.server`

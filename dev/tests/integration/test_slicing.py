@@ -169,7 +169,7 @@ def test_a_slice_without_the_address_book_is_refused_before_any_host_is_contacte
     assert "looks like one slice of a job" in output
     assert "awx_workflow_job_id 42" in output
     assert "ocs_firewall_address_book" in output
-    print(output[output.index("TASK [ocs.firewall.server : Read") :][:1500])
+    print(output[output.index("TASK [Read the host") :][:1500])
     # The lab's trace: no command on any host.
     assert all(not commands for commands in lab.trace().values())
     assert set(lab.trace()) == set(lab.hosts)

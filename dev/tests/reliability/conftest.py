@@ -11,10 +11,8 @@ what is left here are the names of the tasks the suite looks for.
 from __future__ import annotations
 
 # The server role's plan and apply tasks (each host's last result among them is its
-# outcome: harness.playbook.PlaybookRun.host_results).
-PLAN_TASK = "ocs.firewall.server : Read the host's firewall and plan every change of its components"
-SITE_TASK = "ocs.firewall.server : Windows Firewall rules of every OCS component of the host"
-PREFLIGHT_TASK = (
-    "ocs.firewall.server : Check the OCS firewall variables of every host of the play, "
-    "contacting none"
-)
+# outcome: harness.playbook.PlaybookRun.host_results), as site.yml names them: it imports
+# the role's task files, so without the role's "ocs.firewall.server : " before them.
+PLAN_TASK = "Read the host's firewall and plan every change of its components"
+SITE_TASK = "Windows Firewall rules of every OCS component of the host"
+PREFLIGHT_TASK = "Check the OCS firewall variables of every host of the play, contacting none"

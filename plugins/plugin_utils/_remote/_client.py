@@ -675,3 +675,13 @@ class RemoteFirewall:
         if hint and not isinstance(exc, _HintedConnectionFailure):
             message = f"{message} {hint}"
         raise HostError(message, {"changed": True, "exception": traceback.format_exc()}) from exc
+
+
+# Read when the controller's main process imports this module, as it does when it loads
+# an action plugin, before it forks a worker per host: every worker inherits the scripts
+# read and compacted. Read in a worker, each host would open the files again and import
+# the text codec they are read with.
+bootstrap_text()
+for _kind in _SCRIPT_FILES:
+    compact(_read_script(_SCRIPT_FILES[_kind]))
+compact(_read_script(_PRELUDE_FILE))

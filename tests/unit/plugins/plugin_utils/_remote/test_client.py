@@ -9,8 +9,14 @@ survive the way Ansible's winrm connection re-encodes a command.
 from __future__ import annotations
 
 import base64
+import json
+import os
 import re
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import tree_sitter
@@ -612,3 +618,43 @@ def test_the_script_says_what_the_lab_says_a_host_says() -> None:
         "$FirewallService = 'SharedAccess'",
     ):
         assert fixed in text, fixed
+
+
+def test_the_scripts_are_read_when_the_module_is_imported(collections_root: Path) -> None:
+    """The controller's main process imports the module (with the action plugins) before it
+    forks a worker per host: the scripts it has read then are what every worker sends. A
+    worker that opens no file sends the same bootstrap and stdin as the module gives here."""
+    code = textwrap.dedent(
+        """
+        import builtins, json, sys
+        from ansible_collections.ocs.firewall.plugins.plugin_utils._remote import _client
+
+        def refuse(*args, **kwargs):
+            raise AssertionError(f"a worker opened {args[0]}")
+
+        builtins.open = refuse
+        json.dump(
+            [
+                _client.bootstrap_text(),
+                _client.build_stdin("REQUEST").decode("ascii"),
+                _client.build_stdin("REQUEST", "switch").decode("ascii"),
+            ],
+            sys.stdout,
+        )
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(collections_root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    sep = _wire.SEPARATOR.decode("ascii")
+    assert json.loads(done.stdout) == [
+        _client.bootstrap_text(),
+        _client.script_text() + sep + "REQUEST",
+        _client.script_text("switch") + sep + "REQUEST",
+    ]
