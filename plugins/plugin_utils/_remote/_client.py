@@ -683,5 +683,4 @@ class RemoteFirewall:
 # the text codec they are read with.
 bootstrap_text()
 for _kind in _SCRIPT_FILES:
-    compact(_read_script(_SCRIPT_FILES[_kind]))
-compact(_read_script(_PRELUDE_FILE))
+    script_text(_kind)
