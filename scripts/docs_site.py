@@ -94,6 +94,13 @@ def tarball() -> str:
     return f"{meta['namespace']}-{meta['name']}-{meta['version']}.tar.gz"
 
 
+def install_command() -> str:
+    """How the README installs the built tarball. ``-p`` names the user's collections
+    folder: at a checkout's root, ansible.cfg puts the checkout's own copy first on the
+    collections path, where a plain install finds the collection and does nothing."""
+    return f"ansible-galaxy collection install --force -p ~/.ansible/collections {tarball()}"
+
+
 def landing_page() -> str:
     """The site's index.rst: what the collection is, how to install it, its guides."""
     meta = galaxy()
@@ -112,7 +119,7 @@ def landing_page() -> str:
 
 {fqcn} is not published on Ansible Galaxy: build it in a checkout with
 ``ansible-galaxy collection build`` and install the tarball with
-``ansible-galaxy collection install {tarball()}``, as
+``{install_command()}``, as
 :ref:`Getting started <ansible_collections.{fqcn}.docsite.getting_started>` shows.
 The :ref:`collection's page <plugins_in_{fqcn}>` lists its roles, modules and other
 plugins.
@@ -165,9 +172,7 @@ def antsibull_config(text: str) -> str:
     values = {
         # The collection's page, beside every plugin's and role's page.
         "collection_url": "index.html",
-        "collection_install": (
-            f"ansible-galaxy collection build && ansible-galaxy collection install {tarball()}"
-        ),
+        "collection_install": f"ansible-galaxy collection build && {install_command()}",
     }
     for key, value in values.items():
         found = re.search(rf"(?ms)^{key} = \{{\n.*?^\}}", text)

@@ -90,7 +90,11 @@ def test_offline_writes_a_landing_page_that_says_what_the_collection_is(
     assert f"\nocs.firewall {galaxy['version']}\n====" in index
     assert " ".join(galaxy["description"].split()) in index
     assert "is not published on Ansible Galaxy" in index
-    assert f"ansible-galaxy collection install ocs-firewall-{galaxy['version']}.tar.gz" in index
+    # As the README installs it: into the user's collections, not the checkout's own copy.
+    assert (
+        "ansible-galaxy collection install --force -p ~/.ansible/collections "
+        f"ocs-firewall-{galaxy['version']}.tar.gz"
+    ) in index
     assert "install ocs.firewall" not in index
     # Every guide one click away, in the order of extra-docs.yml.
     extra = yaml.safe_load((REPO / "docs/docsite/extra-docs.yml").read_text())
@@ -122,7 +126,8 @@ def test_offline_points_the_plugins_notes_at_the_collection_not_galaxy(tmp_path:
     assert 'collection_url = {\n  * = "index.html"\n}' in config
     assert (
         'collection_install = {\n  * = "ansible-galaxy collection build && '
-        f'ansible-galaxy collection install ocs-firewall-{version}.tar.gz"\n}}'
+        "ansible-galaxy collection install --force -p ~/.ansible/collections "
+        f'ocs-firewall-{version}.tar.gz"\n}}'
     ) in config
     assert "galaxy.ansible.com" not in config
     assert "breadcrumbs = true" in config  # the rest as sphinx-init wrote it
