@@ -124,9 +124,9 @@ def _serve(state_dir: str, daemon: bool) -> int:
             os._exit(0)
         os.setsid()
     state.pid_file.write_text(f"{os.getpid()}\n")
-    from .server import serve
-
     try:
+        from .server import serve
+
         return serve(state_dir)
     except Exception as exc:
         traceback.print_exc()

@@ -429,13 +429,27 @@ def _spawn(state: StateDir, timeout: float) -> dict[str, int]:
         raise LabError(f"the lab server did not start:\n{_log_tail(state)}")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        # Read before asking whether the server lives: one that failed writes why, then exits.
+        exited = _server_exited(state)
         ready = read_json(state.ready_file)
         if ready:
             if "error" in ready:
                 raise LabError(f"the lab server failed: {ready['error']}\n{_log_tail(state)}")
             return {str(k): int(v) for k, v in ready["ports"].items()}
+        if exited:
+            raise LabError(f"the lab server exited before it was ready\n{_log_tail(state)}")
         time.sleep(0.02)
     raise LabError(f"the lab server did not become ready in {timeout} s\n{_log_tail(state)}")
+
+
+def _server_exited(state: StateDir) -> bool:
+    """Whether the server the launcher started has already exited (it writes its pid
+    first thing, so no pid yet means it is still starting)."""
+    try:
+        pid = int(state.pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    return not _process_alive(pid)
 
 
 def _log_tail(state: StateDir) -> str:

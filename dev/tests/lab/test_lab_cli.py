@@ -262,3 +262,31 @@ def test_many_hosts_start_quickly(tmp_path: Path) -> None:
         assert len(ports) == 200
     finally:
         api.stop(tmp_path / "st")
+
+
+def test_start_reports_a_server_that_exits_before_it_is_ready_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that dies while starting (killed, or a crash in an import) writes no
+    ready file: start says so as soon as the process is gone, with the log's tail, rather
+    than waiting out its timeout and blaming slowness."""
+    launcher = tmp_path / "python"
+    launcher.write_text(
+        f"#!{sys.executable}\n"
+        "import os, sys\n"
+        "state = sys.argv[sys.argv.index('--state-dir') + 1]\n"
+        "if os.fork() > 0:\n"
+        "    os._exit(0)\n"
+        "with open(os.path.join(state, 'lab.pid'), 'w') as f:\n"
+        "    f.write(f'{os.getpid()}\\n')\n"
+        "print('server: died while importing', file=sys.stderr, flush=True)\n"
+        "os._exit(1)\n"
+    )
+    launcher.chmod(0o755)
+    monkeypatch.setattr(api.sys, "executable", str(launcher))
+    source = tmp_path / "in.yml"
+    source.write_text("all:\n  hosts:\n    a:\n")
+    with pytest.raises(api.LabError) as raised:
+        api.start(source, tmp_path / "st", "basic", timeout=45)
+    assert "the lab server exited before it was ready" in str(raised.value)
+    assert "server: died while importing" in str(raised.value)
