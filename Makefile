@@ -50,7 +50,7 @@ help:
 	@echo 'make docs-lint     antsibull-docs lint-collection-docs: plugin, role and guide docs'
 	@echo 'make format        ruff format --check (make fix rewrites the files instead)'
 	@echo 'make typecheck     mypy on plugins/'
-	@echo 'make unit          pytest tests/unit dev/tests/lab, and that every documented command is listed'
+	@echo 'make unit          pytest tests/unit dev/tests/lab dev/tests/bench, and that every documented command is listed'
 	@echo 'make integration   pytest dev/tests/integration (after make system-deps)'
 	@echo 'make system-deps   apt-get install graphviz and chromium when they are missing'
 	@echo 'make ansible-lint  ansible-lint --offline, production profile'
@@ -168,8 +168,8 @@ pytest = echo 'python -m pytest $(1)'; rc=0; $(BIN)/python -m pytest $(PYTEST_WO
 	if [ $$rc -eq 5 ]; then echo 'FAILED: pytest collected no test in $(1)'; fi; exit $$rc
 
 unit: venv
-	$(call header,unit: pytest tests/unit dev/tests/lab dev/tests/docs/test_listed.py)
-	@$(call pytest,tests/unit dev/tests/lab dev/tests/docs/test_listed.py)
+	$(call header,unit: pytest tests/unit dev/tests/lab dev/tests/bench dev/tests/docs/test_listed.py)
+	@$(call pytest,tests/unit dev/tests/lab dev/tests/bench dev/tests/docs/test_listed.py)
 
 # Debian packages the integration suite needs: Graphviz's dot draws the port matrix's
 # diagram (playbooks/port_matrix.yml) and Chromium opens its page in a real browser.

@@ -867,6 +867,19 @@ def _report_times(result: Mapping[str, Any], out: Callable[[str], None]) -> None
     _table(out, header, rows)
 
 
+def floor_spread(runs: Sequence[Mapping[str, Any]]) -> str | None:
+    """How far apart the floor's runs (every repeat's two) lie in wall time, to read a ratio
+    near its goal by; None with fewer than two runs."""
+    walls = sorted(m["wall_s"] for rep in runs for m in rep["floor"])
+    if len(walls) < 2:
+        return None
+    apart = (walls[-1] - walls[0]) / statistics.median(walls)
+    return (
+        f"The floor's {len(walls)} runs took {_fmt(walls[0])} to {_fmt(walls[-1])} s wall, "
+        f"{apart:.0%} apart: ratios move by about that much from one run to the next."
+    )
+
+
 def _report_goal(result: Mapping[str, Any], out: Callable[[str], None]) -> None:
     goal = result["goal"]
     scope = goal.get("stated_for_scope")
@@ -883,6 +896,9 @@ def _report_goal(result: Mapping[str, Any], out: Callable[[str], None]) -> None:
         f"CPU {_x(goal['sync_cpu_to_floor'])}: {_met(goal['cpu_met'])}. (Timings never fail "
         "the run.)"
     )
+    spread = floor_spread(result["runs"])
+    if spread:
+        out(spread)
     out("")
 
 
