@@ -68,14 +68,19 @@ def _process_alive(pid: int) -> bool:
         return False
 
 
+def _written_pid(state: StateDir) -> int | None:
+    """The pid the server wrote in its state folder, alive or not; None when there is none."""
+    try:
+        return int(state.pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
 def running_pid(state_dir: str | os.PathLike[str]) -> int | None:
     """The pid of the lab server serving ``state_dir``, or None."""
     state = StateDir(state_dir)
-    try:
-        pid = int(state.pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
-    if not _process_alive(pid):
+    pid = _written_pid(state)
+    if pid is None or not _process_alive(pid):
         return None
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -445,11 +450,8 @@ def _spawn(state: StateDir, timeout: float) -> dict[str, int]:
 def _server_exited(state: StateDir) -> bool:
     """Whether the server the launcher started has already exited (it writes its pid
     first thing, so no pid yet means it is still starting)."""
-    try:
-        pid = int(state.pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return False
-    return not _process_alive(pid)
+    pid = _written_pid(state)
+    return pid is not None and not _process_alive(pid)
 
 
 def _log_tail(state: StateDir) -> str:
