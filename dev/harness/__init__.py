@@ -4,7 +4,8 @@ Everything that runs against this checkout (the integration and reliability suit
 benchmark, ``make demo``, Molecule's create and destroy steps) goes through this package:
 
 * ``harness`` (here): the checkout's folders and :func:`collections_root`, the one place
-  that makes the checkout importable as ``ansible_collections.ocs.firewall``;
+  that makes the checkout importable as ``ansible_collections.ocs.firewall``; and
+  :func:`load_script`, which imports a script of the checkout for its tests;
 * :mod:`harness.lab`: lab hosts (``ocs_lab.api``), their dumps, traces and faults;
 * :mod:`harness.playbook`: ``ansible-playbook`` runs and what they recorded;
 * :mod:`harness.recap`: the one PLAY RECAP parser;
@@ -19,10 +20,12 @@ Not shipped (galaxy.yml ignores dev/).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEV_DIR = REPO_ROOT / "dev"
@@ -61,3 +64,15 @@ def collections_root(base: str | os.PathLike[str] | None = None) -> Path:
     fresh.symlink_to(REPO_ROOT, target_is_directory=True)
     os.replace(fresh, link)
     return root
+
+
+def load_script(name: str, path: Path) -> ModuleType:
+    """The script at ``path`` (a file of the checkout, not a package) imported as module
+    ``name``, for its tests. Registered in ``sys.modules`` before it runs: dataclasses look
+    a class's module up there by name."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

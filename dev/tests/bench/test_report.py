@@ -3,24 +3,9 @@ against the noise of the floor it is divided by."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
+from harness import BENCH_DIR, load_script
 
-REPO = Path(__file__).resolve().parents[3]
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("ocs_bench_run", REPO / "dev/bench/run.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
+bench = load_script("ocs_bench_run", BENCH_DIR / "run.py")
 
 
 def _floors(*walls: float) -> dict[str, list[dict[str, float]]]:

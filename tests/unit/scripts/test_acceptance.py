@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib.util
-import sys
 from typing import Any
 
 import pytest
 from checkout import REPO
+from harness import load_script
 from ocs_lab import firewall
 from ocs_lab.seed import initial_state
 
@@ -43,12 +42,7 @@ RULES = [
 
 
 def _acceptance() -> Any:
-    spec = importlib.util.spec_from_file_location("acceptance", REPO / "scripts" / "acceptance.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["acceptance"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("acceptance", REPO / "scripts" / "acceptance.py")
 
 
 def _lab_record(os_version: str = "6.1") -> dict[str, Any]:

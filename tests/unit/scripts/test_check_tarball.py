@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
 import tarfile
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from checkout import REPO
+from harness import load_script
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "ocs_check_tarball", REPO / "scripts" / "check_tarball.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-check = _load()
+check = load_script("ocs_check_tarball", REPO / "scripts" / "check_tarball.py")
 
 GOOD_PLUGIN = """\
 from __future__ import annotations

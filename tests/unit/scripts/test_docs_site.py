@@ -9,30 +9,16 @@ docs tools.
 
 from __future__ import annotations
 
-import importlib.util
 import runpy
-import sys
 import zlib
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
 from checkout import REPO
+from harness import load_script
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "ocs_docs_site", REPO / "scripts" / "docs_site.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-docs_site = _load()
+docs_site = load_script("ocs_docs_site", REPO / "scripts" / "docs_site.py")
 
 
 def test_offline_replaces_the_network_inventories_with_a_local_one(tmp_path: Path) -> None:

@@ -9,31 +9,19 @@ from __future__ import annotations
 
 import ast
 import functools
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 from checkout import REPO
+from harness import load_script
 
 from ansible_collections.ocs.firewall.plugins.plugin_utils import _catalogue
 from ansible_collections.ocs.firewall.plugins.plugin_utils._catalogue import _queries
 
-
-def _load_render() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("ocs_render", REPO / "scripts" / "render.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-render = _load_render()
+render = load_script("ocs_render", REPO / "scripts" / "render.py")
 RENDERED = dict(render.rendered())
 
 
